@@ -1,0 +1,112 @@
+// Who is calling: an API key (Authorization: Bearer or X-API-Key) or a JWT (Bearer).
+// A recently seen key is resolved from this isolate's memory — no D1 query. Whether it is still
+// valid (not revoked, rotated out or expired) is decided by the user's Account object in the same
+// round trip that rate-limits and reserves credits (see admit.ts), so revocation is immediate everywhere.
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv, Ctx, Principal } from "../context";
+import * as catalog from "../db/catalog";
+import { ApiError } from "../http/errors";
+import { looksLikeApiKey, sha256Hex } from "./api-key";
+import { looksLikeJwt, verifyJwt } from "./jwt";
+
+/** How many verified keys / JWT subjects an isolate remembers (oldest dropped first). */
+const CACHE_ENTRIES_MAX = 10_000;
+/** lastUsedAt is written at most this often per key and isolate: it may lag, it must not slow requests. */
+const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+
+interface CachedKey {
+  keyId: string;
+  userId: string;
+  expiresAt: number | null;
+  lastUsedWrittenAt: number;
+}
+
+const keysByHash = new Map<string, CachedKey>();
+/** Hashes no key has: keys are random and server-made, so a hash unknown now stays unknown. */
+const unknownHashes = new Set<string>();
+const usersBySubject = new Map<string, string>();
+
+function remember<K, V>(map: Map<K, V> | Set<K>, key: K, value?: V) {
+  if (map.size >= CACHE_ENTRIES_MAX) map.delete(map.keys().next().value as K);
+  if (map instanceof Map) map.set(key, value as V);
+  else map.add(key);
+}
+
+/** Drop a key from this isolate's memory (the Account object said it is no longer valid). */
+export function forgetKey(keyId: string) {
+  for (const [hash, k] of keysByHash) if (k.keyId === keyId) keysByHash.delete(hash);
+}
+
+const unauthorized = (message: string) => new ApiError("unauthorized", message);
+
+/** The credential a request carries, or undefined. 400 when both headers carry different values. */
+export function credentialOf(c: Ctx): string | undefined {
+  const authorization = c.req.header("authorization");
+  const xApiKey = c.req.header("x-api-key")?.trim();
+  let bearer: string | undefined;
+  if (authorization !== undefined) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!m) throw unauthorized("The Authorization header must be 'Bearer <API key or JWT>'.");
+    bearer = m[1];
+  }
+  if (bearer !== undefined && xApiKey !== undefined && bearer !== xApiKey) {
+    throw new ApiError("conflicting_credentials", "Authorization and X-API-Key carry different credentials; send one.");
+  }
+  return bearer ?? (xApiKey || undefined);
+}
+
+export async function principalFor(c: Ctx, token: string): Promise<Principal> {
+  const config = c.var.config;
+  if (looksLikeApiKey(token, config.API_KEY_PREFIX)) return apiKeyPrincipal(c, token);
+  if (looksLikeJwt(token) && c.req.header("authorization")) {
+    const result = await verifyJwt(token, config);
+    if (!result.ok) throw unauthorized(`Invalid token: ${result.reason}.`);
+    const sub = result.payload.sub;
+    let userId = usersBySubject.get(sub);
+    if (!userId) {
+      userId = (await catalog.userForSubject(c.var.storage.db, sub, Date.now())).id;
+      remember(usersBySubject, sub, userId);
+    }
+    return { kind: "jwt", userId, isAdmin: result.payload.role === "admin", rateKey: "user" };
+  }
+  throw unauthorized("The credential is not a valid API key or token.");
+}
+
+async function apiKeyPrincipal(c: Ctx, token: string): Promise<Principal> {
+  const hash = await sha256Hex(token);
+  const now = Date.now();
+  let key = keysByHash.get(hash);
+  if (!key) {
+    if (unknownHashes.has(hash)) throw unauthorized("Unknown API key.");
+    const row = await catalog.findKeyByHash(c.var.storage.db, hash);
+    if (!row) {
+      remember(unknownHashes, hash);
+      throw unauthorized("Unknown API key.");
+    }
+    if (row.revokedAt !== null) throw unauthorized("This API key has been revoked.");
+    key = { keyId: row.id, userId: row.userId, expiresAt: row.expiresAt, lastUsedWrittenAt: 0 };
+    remember(keysByHash, hash, key);
+  }
+  if (key.expiresAt !== null && key.expiresAt <= now) throw unauthorized("This API key has expired.");
+  if (now - key.lastUsedWrittenAt >= LAST_USED_WRITE_INTERVAL_MS) {
+    key.lastUsedWrittenAt = now;
+    const keyId = key.keyId;
+    c.executionCtx.waitUntil(catalog.touchKey(c.env.DB, keyId, now).catch(() => {}));
+  }
+  return { kind: "api_key", userId: key.userId, keyId: key.keyId, isAdmin: false, rateKey: key.keyId };
+}
+
+/** Require an API key or JWT; sets c.var.principal. */
+export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const token = credentialOf(c);
+  if (!token) throw unauthorized("Send an API key (Authorization: Bearer or X-API-Key) or a JWT.");
+  c.set("principal", await principalFor(c, token));
+  await next();
+};
+
+/** Admin routes: an admin JWT only (an API key or a user JWT gets 403). */
+export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const p = c.var.principal;
+  if (p.kind !== "jwt" || !p.isAdmin) throw new ApiError("forbidden", "This route takes an admin JWT.");
+  await next();
+};

@@ -1,0 +1,96 @@
+// Environment → typed, validated config (zod), parsed once per isolate and per env object.
+import { z } from "zod";
+import type { Env } from "./env";
+
+const optionalString = z.string().optional().transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+const bool = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === "") return false;
+    if (v === "true" || v === "1") return true;
+    if (v === "false" || v === "0") return false;
+    ctx.addIssue({ code: "custom", message: "must be true or false" });
+    return z.NEVER;
+  });
+const positiveInt = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === "") return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) {
+        ctx.addIssue({ code: "custom", message: "must be a positive integer" });
+        return z.NEVER;
+      }
+      return n;
+    });
+const url = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const value = v === undefined || v === "" ? fallback : v;
+      try {
+        const u = new URL(value);
+        if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error();
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be an http(s) URL" });
+        return z.NEVER;
+      }
+      return value.replace(/\/+$/, "");
+    });
+
+const ConfigSchema = z.object({
+  API_KEY_PREFIX: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === "" ? "plabs_" : v))
+    .pipe(z.string().regex(/^[A-Za-z0-9_]{1,32}$/, "letters, digits and _ only, at most 32")),
+  JWT_ISSUER: optionalString,
+  JWT_AUDIENCE: optionalString,
+  JWT_JWKS_URL: optionalString.pipe(z.url().optional()),
+  JWT_JWKS: optionalString,
+  DEFAULT_TTS_PROVIDER: z.string().default("elevenlabs"),
+  DEFAULT_STT_PROVIDER: z.string().default("openai"),
+  DEFAULT_LLM_PROVIDER: z.string().default("openai"),
+  PROVIDER_TIMEOUT_MS: positiveInt(30_000),
+  PROVIDER_KEY_ENCRYPTION_KEY: optionalString,
+  PROVIDER_KEY_ENCRYPTION_KEY_VERSION: positiveInt(1),
+  PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS: optionalString,
+  DEBUG_STORAGE_COUNTS: bool,
+  SMS_PROVIDER: z.enum(["console", "twilio"]).default("console"),
+  ELEVENLABS_BASE_URL: url("https://api.elevenlabs.io"),
+  OPENAI_BASE_URL: url("https://api.openai.com/v1"),
+  ANTHROPIC_BASE_URL: url("https://api.anthropic.com"),
+  CARTESIA_BASE_URL: url("https://api.cartesia.ai"),
+  DEEPGRAM_BASE_URL: url("https://api.deepgram.com"),
+  FISHAUDIO_BASE_URL: url("https://api.fish.audio"),
+  INWORLD_BASE_URL: url("https://api.inworld.ai"),
+  RESEMBLEAI_BASE_URL: url("https://f.cluster.resemble.ai"),
+  RESEMBLEAI_MANAGEMENT_BASE_URL: url("https://app.resemble.ai"),
+  GROQ_BASE_URL: url("https://api.groq.com/openai/v1"),
+  HUGGINGFACE_BASE_URL: url("https://router.huggingface.co"),
+  HUGGINGFACE_HUB_BASE_URL: url("https://huggingface.co"),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+const cache = new WeakMap<object, Config>();
+
+/** Parse the env once per env object; a bad variable throws a ConfigError that names it. */
+export function getConfig(env: Env): Config {
+  let config = cache.get(env);
+  if (config) return config;
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`Invalid configuration: ${names}`);
+  }
+  config = parsed.data;
+  cache.set(env, config);
+  return config;
+}

@@ -1,0 +1,38 @@
+// What every request carries through the app (typed Hono context).
+import type { Context } from "hono";
+import type { Config } from "./config";
+import type { Env } from "./env";
+import type { AdmitResult, RateState, UsageSnapshot } from "./metering/account";
+import type { Storage } from "./storage";
+
+export type CredentialKind = "api_key" | "jwt" | "session";
+
+/** Who is calling: resolved by the authenticate middleware. */
+export interface Principal {
+  kind: CredentialKind;
+  userId: string;
+  /** The API key's id (api_key principals only). */
+  keyId?: string;
+  isAdmin: boolean;
+  /** Rate-limit bucket: per API key, per user otherwise. */
+  rateKey: string;
+}
+
+export interface AppVariables {
+  requestId: string;
+  config: Config;
+  storage: Storage;
+  principal: Principal;
+  /** Set once the Account object admitted the request; feeds the X-RateLimit-* / X-Usage-* headers. */
+  rate?: RateState;
+  usage?: UsageSnapshot;
+  admission?: Extract<AdmitResult, { ok: true }>;
+  /** The provider that served a proxied request and whether it bypassed metering. */
+  providerUsed?: string;
+  usageBypassed?: boolean;
+  /** The Idempotency-Key of a gateway request, once admitted. */
+  idempotencyKey?: string;
+}
+
+export type AppEnv = { Bindings: Env; Variables: AppVariables };
+export type Ctx = Context<AppEnv>;

@@ -1,0 +1,62 @@
+// One error shape (API.md §8), one place that maps error codes to HTTP statuses.
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+export const ERROR_STATUS = {
+  bad_request: 400,
+  invalid_json: 400,
+  validation_failed: 400,
+  unknown_provider: 400,
+  conflicting_credentials: 400,
+  provider_key_missing: 400,
+  unsupported_operation: 400,
+  unsupported_format: 400,
+  model_not_priced: 400,
+  unauthorized: 401,
+  invalid_credentials: 401,
+  insufficient_credits: 402,
+  paid_plan_required: 403,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  key_limit_reached: 409,
+  conflict: 409,
+  idempotency_in_progress: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  idempotency_key_reused: 422,
+  rate_limited: 429,
+  provider_error: 502,
+  provider_unreachable: 502,
+  provider_timeout: 504,
+  internal_error: 500,
+  misconfigured: 500,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorDetails {
+  fields?: { path: string; message: string }[];
+  [k: string]: unknown;
+}
+
+/** A failure with a product error code; thrown anywhere, rendered once by the app's onError. */
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetails,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+export function errorBody(code: string, message: string, requestId: string, details?: ErrorDetails) {
+  return {
+    success: false as const,
+    error: details ? { code, message, ...details } : { code, message },
+    requestId,
+  };
+}

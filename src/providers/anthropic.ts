@@ -1,0 +1,66 @@
+// Anthropic Messages API. Auth: x-api-key + anthropic-version. Stream: named SSE events;
+// input tokens arrive in message_start, output tokens in message_delta (cumulative: the last wins).
+import { get, json, type ChatStreamStep, type ProviderAdapter } from "./types";
+
+const ANTHROPIC_VERSION = "2023-06-01";
+/** Anthropic requires max_tokens; used when the caller names none (also what credits reserve). */
+export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4_096;
+
+const headers = (key: string) => ({ "x-api-key": key, "anthropic-version": ANTHROPIC_VERSION });
+
+export const anthropic: ProviderAdapter = {
+  id: "anthropic",
+  name: "Anthropic",
+  llm: {
+    defaultModel: "claude-sonnet-4-20250514",
+    request(input, ctx) {
+      // Anthropic takes the system prompt apart from the turns; system turns in messages join it.
+      const system = [input.system, ...input.messages.filter((m) => m.role === "system").map((m) => m.content)]
+        .filter(Boolean)
+        .join("\n\n");
+      const body: Record<string, unknown> = {
+        model: input.model,
+        max_tokens: input.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+        messages: input.messages.filter((m) => m.role !== "system").map((m) => ({ role: m.role, content: m.content })),
+      };
+      if (system) body.system = system;
+      if (input.temperature !== undefined) body.temperature = Math.min(input.temperature, 1);
+      if (input.stream) body.stream = true;
+      return json(`${ctx.config.ANTHROPIC_BASE_URL}/v1/messages`, headers(ctx.key), body);
+    },
+    parse(body) {
+      const content = Array.isArray(body?.content)
+        ? body.content.filter((b: any) => b.type === "text").map((b: any) => b.text).join("")
+        : undefined;
+      if (typeof content !== "string") throw new Error("the provider's answer had no content");
+      return { content, usage: { inputTokens: body.usage?.input_tokens ?? 0, outputTokens: body.usage?.output_tokens ?? 0 } };
+    },
+    streamStep(event, data): ChatStreamStep {
+      const payload = JSON.parse(data);
+      switch (event ?? payload.type) {
+        case "message_start": {
+          const u = payload.message?.usage ?? {};
+          return { usage: { inputTokens: u.input_tokens, outputTokens: u.output_tokens } };
+        }
+        case "content_block_delta":
+          return { delta: payload.delta?.type === "text_delta" ? payload.delta.text : undefined };
+        case "message_delta":
+          return { usage: { outputTokens: payload.usage?.output_tokens } };
+        case "message_stop":
+          return { done: true };
+        case "error":
+          return { error: payload.error?.message ?? "stream error" };
+        default:
+          return {};
+      }
+    },
+  },
+  verify: (ctx) => ({ upstream: get(`${ctx.config.ANTHROPIC_BASE_URL}/v1/models`, headers(ctx.key)), valid: (s) => s >= 200 && s < 300 }),
+  errorMessage(_status, body) {
+    try {
+      return JSON.parse(body)?.error?.message;
+    } catch {
+      return undefined;
+    }
+  },
+};

@@ -1,0 +1,92 @@
+// Cartesia: TTS (SSE for raw encodings, bytes for containers) and batch STT (multipart).
+// Auth: Bearer, plus a Cartesia-Version header on every request (the spec's only allowed value).
+import { get, json, multipart, type AudioFormat, type ProviderAdapter } from "./types";
+
+const CARTESIA_VERSION = "2025-11-04";
+/** The spec's sample_rate enum (no 32000). */
+const RATES = [8000, 16000, 22050, 24000, 44100, 48000];
+
+const headers = (key: string) => ({ authorization: `Bearer ${key}`, "cartesia-version": CARTESIA_VERSION });
+
+/** Raw encodings go over SSE (streams as it generates); containers only exist on /tts/bytes. */
+function outputFormat(format: AudioFormat, rate: number): Record<string, unknown> {
+  switch (format) {
+    case "pcm":
+      return { container: "raw", encoding: "pcm_s16le", sample_rate: rate };
+    case "ulaw":
+      return { container: "raw", encoding: "pcm_mulaw", sample_rate: rate };
+    case "wav":
+      return { container: "wav", encoding: "pcm_s16le", sample_rate: rate };
+    default:
+      return { container: "mp3", sample_rate: rate, bit_rate: 128_000 };
+  }
+}
+
+export const cartesia: ProviderAdapter = {
+  id: "cartesia",
+  name: "Cartesia",
+  tts: {
+    defaultVoice: "694f9389-aac1-45b6-b726-9d9369183238",
+    defaultModel: "sonic-3",
+    // No opus output; μ-law is telephony audio, so 8 kHz only.
+    supports: (format, sampleRate) =>
+      format !== "opus" && (sampleRate === undefined || (format === "ulaw" ? sampleRate === 8000 : RATES.includes(sampleRate))),
+    request(input, ctx) {
+      const rate = input.sampleRate ?? (input.format === "ulaw" ? 8000 : 44100);
+      const sse = input.format === "pcm" || input.format === "ulaw";
+      const body = {
+        model_id: input.model,
+        transcript: input.text,
+        // Version 2025-11-04's spec wants the {mode, id} specifier, not a bare id.
+        voice: { mode: "id", id: input.voiceId },
+        output_format: outputFormat(input.format, rate),
+      };
+      const upstream = json(`${ctx.config.CARTESIA_BASE_URL}/tts/${sse ? "sse" : "bytes"}`, headers(ctx.key), body);
+      return {
+        upstream,
+        envelope: sse
+          ? {
+              kind: "sse",
+              audioOf: (p) => (p?.type === "chunk" ? p.data : null),
+              errorOf: (p) => (p?.type === "error" ? String(p.message ?? p.title ?? "stream error") : undefined),
+            }
+          : { kind: "raw" },
+      };
+    },
+  },
+  stt: {
+    defaultModel: "ink-whisper",
+    acceptsUrl: false,
+    request(input, ctx) {
+      const form = new FormData();
+      form.append("file", input.audio!.data, input.audio!.filename);
+      form.append("model", input.model);
+      if (input.language) form.append("language", input.language);
+      form.append("timestamp_granularities[]", "word");
+      return multipart(`${ctx.config.CARTESIA_BASE_URL}/stt`, headers(ctx.key), form);
+    },
+    parse(body) {
+      return {
+        text: String(body.text ?? ""),
+        durationSeconds: Number(body.duration ?? 0),
+        language: body.language,
+        words: Array.isArray(body.words) ? body.words.map((w: any) => ({ word: w.word, start: w.start, end: w.end })) : undefined,
+      };
+    },
+  },
+  verify: (ctx) => ({
+    upstream: get(`${ctx.config.CARTESIA_BASE_URL}/voices?limit=1`, headers(ctx.key)),
+    valid: (s) => s >= 200 && s < 300,
+  }),
+  errorMessage(_status, body) {
+    // Newer versions answer {error_code, title, message}; older ones may answer plain text.
+    try {
+      const p = JSON.parse(body);
+      const m = p?.message ?? p?.title ?? p?.error;
+      return typeof m === "string" ? m : undefined;
+    } catch {
+      const text = body.trim();
+      return text && text.length <= 300 ? text : undefined;
+    }
+  },
+};

@@ -1,0 +1,75 @@
+// Deepgram: TTS (/v1/speak, streamed raw audio) and STT (/v1/listen, raw audio body or JSON {url}).
+// Auth: Authorization: Token <key> (not Bearer). Options travel in the query string, not the body.
+import { get, json, type AudioFormat, type ProviderAdapter, type UpstreamRequest } from "./types";
+
+/** encoding/container per format; rates are the spec's per-encoding enums (mp3 and opus are fixed). */
+const SPEAK: Record<AudioFormat, { encoding: string; container?: string; rates: number[]; settable: boolean }> = {
+  mp3: { encoding: "mp3", rates: [22050], settable: false },
+  opus: { encoding: "opus", container: "ogg", rates: [48000], settable: false },
+  wav: { encoding: "linear16", container: "wav", rates: [8000, 16000, 24000, 32000, 48000], settable: true },
+  pcm: { encoding: "linear16", container: "none", rates: [8000, 16000, 24000, 32000, 48000], settable: true },
+  // Deepgram also offers 16 kHz μ-law, but audio/basic means 8 kHz telephony audio.
+  ulaw: { encoding: "mulaw", container: "none", rates: [8000], settable: true },
+};
+
+const auth = (key: string) => ({ authorization: `Token ${key}` });
+const DEFAULT_MODEL = "aura-2-thalia-en";
+
+export const deepgram: ProviderAdapter = {
+  id: "deepgram",
+  name: "Deepgram",
+  tts: {
+    // An Aura model name is the voice; there is no separate voice parameter.
+    defaultVoice: DEFAULT_MODEL,
+    defaultModel: DEFAULT_MODEL,
+    supports: (format, sampleRate) => sampleRate === undefined || SPEAK[format].rates.includes(sampleRate),
+    request(input, ctx) {
+      const s = SPEAK[input.format];
+      // So a voice the caller chose (anything but the default) names the model.
+      const model = input.voiceId && input.voiceId !== DEFAULT_MODEL ? input.voiceId : (input.model ?? DEFAULT_MODEL);
+      const q = new URLSearchParams({ model, encoding: s.encoding });
+      if (s.container) q.set("container", s.container);
+      if (s.settable) q.set("sample_rate", String(input.sampleRate ?? (input.format === "ulaw" ? 8000 : 24000)));
+      return { upstream: json(`${ctx.config.DEEPGRAM_BASE_URL}/v1/speak?${q}`, auth(ctx.key), { text: input.text }), envelope: { kind: "raw" } };
+    },
+  },
+  stt: {
+    defaultModel: "nova-3",
+    acceptsUrl: true,
+    request(input, ctx): UpstreamRequest {
+      const q = new URLSearchParams({ model: input.model, smart_format: "true" });
+      if (input.language) q.set("language", input.language);
+      const url = `${ctx.config.DEEPGRAM_BASE_URL}/v1/listen?${q}`;
+      if (!input.audio) return json(url, auth(ctx.key), { url: input.audioUrl });
+      // Not multipart: Deepgram takes the audio bytes as the whole body.
+      const contentType = input.audio.contentType || "application/octet-stream";
+      return { url, init: { method: "POST", headers: { ...auth(ctx.key), "content-type": contentType }, body: input.audio.data } };
+    },
+    parse(body) {
+      const channel = body?.results?.channels?.[0];
+      const alt = channel?.alternatives?.[0];
+      return {
+        text: String(alt?.transcript ?? ""),
+        durationSeconds: Number(body?.metadata?.duration ?? 0),
+        language: channel?.detected_language,
+        words: Array.isArray(alt?.words) ? alt.words.map((w: any) => ({ word: w.punctuated_word ?? w.word, start: w.start, end: w.end })) : undefined,
+      };
+    },
+  },
+  verify: (ctx) => ({
+    // A bad key answers 401 INVALID_AUTH.
+    upstream: get(`${ctx.config.DEEPGRAM_BASE_URL}/v1/projects`, auth(ctx.key)),
+    valid: (s) => s >= 200 && s < 300,
+  }),
+  errorMessage(_status, body) {
+    // Legacy {err_code, err_msg}, modern {category, message, details}, or plain text.
+    try {
+      const p = JSON.parse(body);
+      const m = p?.err_msg ?? p?.message ?? p?.details;
+      return typeof m === "string" ? m : undefined;
+    } catch {
+      const text = body.trim();
+      return text && text.length <= 300 ? text : undefined;
+    }
+  },
+};

@@ -1,0 +1,75 @@
+// ElevenLabs: TTS (chunked raw audio from /stream) and STT (multipart). Auth: xi-api-key.
+import { get, json, multipart, type AudioFormat, type ProviderAdapter } from "./types";
+
+const RATES: Record<AudioFormat, number[]> = {
+  mp3: [22050, 24000, 44100],
+  pcm: [8000, 16000, 22050, 24000, 32000, 44100, 48000],
+  wav: [8000, 16000, 22050, 24000, 32000, 44100, 48000],
+  opus: [48000],
+  ulaw: [8000],
+};
+const DEFAULT_RATE: Record<AudioFormat, number> = { mp3: 44100, pcm: 24000, wav: 24000, opus: 48000, ulaw: 8000 };
+
+/** ElevenLabs' output_format query value, e.g. mp3_44100_128, pcm_16000, ulaw_8000. */
+function outputFormat(format: AudioFormat, sampleRate: number | undefined): string {
+  const rate = sampleRate ?? DEFAULT_RATE[format];
+  switch (format) {
+    case "mp3":
+      return rate === 22050 ? "mp3_22050_32" : rate === 24000 ? "mp3_24000_48" : "mp3_44100_128";
+    case "opus":
+      return "opus_48000_64";
+    default:
+      return `${format}_${rate}`;
+  }
+}
+
+const headers = (key: string) => ({ "xi-api-key": key });
+
+export const elevenlabs: ProviderAdapter = {
+  id: "elevenlabs",
+  name: "ElevenLabs",
+  tts: {
+    defaultVoice: "21m00Tcm4TlvDq8ikWAM",
+    defaultModel: "eleven_flash_v2_5",
+    supports: (format, sampleRate) => sampleRate === undefined || RATES[format].includes(sampleRate),
+    request(input, ctx) {
+      const url = `${ctx.config.ELEVENLABS_BASE_URL}/v1/text-to-speech/${encodeURIComponent(input.voiceId!)}/stream?output_format=${outputFormat(input.format, input.sampleRate)}`;
+      return { upstream: json(url, headers(ctx.key), { text: input.text, model_id: input.model }), envelope: { kind: "raw" } };
+    },
+  },
+  stt: {
+    defaultModel: "scribe_v1",
+    acceptsUrl: true,
+    request(input, ctx) {
+      const form = new FormData();
+      form.append("model_id", input.model);
+      if (input.audio) form.append("file", input.audio.data, input.audio.filename);
+      else form.append("source_url", input.audioUrl!);
+      if (input.language) form.append("language_code", input.language);
+      return multipart(`${ctx.config.ELEVENLABS_BASE_URL}/v1/speech-to-text`, headers(ctx.key), form);
+    },
+    parse(body) {
+      const words = Array.isArray(body.words) ? body.words.filter((w: any) => w.type !== "spacing") : [];
+      const lastEnd = words.length ? Number(words[words.length - 1].end) : 0;
+      return {
+        text: String(body.text ?? ""),
+        durationSeconds: Number(body.audio_duration_secs ?? lastEnd),
+        language: body.language_code,
+        words: words.map((w: any) => ({ word: w.text, start: w.start, end: w.end })),
+      };
+    },
+  },
+  verify: (ctx) => ({
+    upstream: get(`${ctx.config.ELEVENLABS_BASE_URL}/v1/user`, headers(ctx.key)),
+    // A valid key without the user_read permission answers 401 missing_permissions: still valid.
+    valid: (status, body) => (status >= 200 && status < 300) || (status === 401 && body.includes("missing_permissions")),
+  }),
+  errorMessage(_status, body) {
+    try {
+      const d = JSON.parse(body)?.detail;
+      return typeof d === "string" ? d : d?.message;
+    } catch {
+      return undefined;
+    }
+  },
+};

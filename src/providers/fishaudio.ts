@@ -1,0 +1,74 @@
+// Fish Audio: TTS (/v1/tts, JSON in, streamed raw audio out) and ASR (/v1/asr, multipart).
+// Auth: Bearer; the TTS model is chosen by a `model` header, not a body field.
+import { get, json, multipart, type ProviderAdapter } from "./types";
+
+/** Fish's docs say seconds, its Python SDK says milliseconds; the spec says seconds. Set to 1000 if ms. */
+const ASR_DURATION_UNITS_PER_SECOND = 1;
+const RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
+/** Opus only encodes at 48 kHz (Fish's opus default). */
+const OPUS_RATES = [48000];
+
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+export const fishaudio: ProviderAdapter = {
+  id: "fishaudio",
+  name: "FishAudio",
+  aliases: ["fish-audio"],
+  tts: {
+    // A public Fish voice model id (the one Fish's API docs use as their example).
+    defaultVoice: "7f92f8afb8ec43bf81429cc1c9199cb1",
+    defaultModel: "s1",
+    // No μ-law output.
+    supports: (format, sampleRate) =>
+      format !== "ulaw" && (sampleRate === undefined || (format === "opus" ? OPUS_RATES : RATES).includes(sampleRate)),
+    request(input, ctx) {
+      const body: Record<string, unknown> = {
+        text: input.text,
+        reference_id: input.voiceId,
+        format: input.format,
+        // balanced trades a little quality for earlier first bytes, which streaming clients want.
+        latency: "balanced",
+      };
+      if (input.sampleRate !== undefined) body.sample_rate = input.sampleRate;
+      if (input.format === "mp3") body.mp3_bitrate = 128;
+      const headers = { ...bearer(ctx.key), model: input.model ?? "s1" };
+      return { upstream: json(`${ctx.config.FISHAUDIO_BASE_URL}/v1/tts`, headers, body), envelope: { kind: "raw" } };
+    },
+  },
+  stt: {
+    // Fish ASR has a single model and no model field.
+    defaultModel: "",
+    acceptsUrl: false,
+    request(input, ctx) {
+      const form = new FormData();
+      form.append("audio", input.audio!.data, input.audio!.filename);
+      if (input.language) form.append("language", input.language);
+      // Same as Fish's SDK default (timestamps on).
+      form.append("ignore_timestamps", "false");
+      return multipart(`${ctx.config.FISHAUDIO_BASE_URL}/v1/asr`, bearer(ctx.key), form);
+    },
+    parse(body) {
+      return {
+        text: String(body.text ?? ""),
+        durationSeconds: Number(body.duration ?? 0) / ASR_DURATION_UNITS_PER_SECOND,
+        language: body.language_code ?? undefined,
+      };
+    },
+  },
+  verify: (ctx) => ({
+    // A bad key answers 401 with a plain-text body.
+    upstream: get(`${ctx.config.FISHAUDIO_BASE_URL}/wallet/self/api-credit`, bearer(ctx.key)),
+    valid: (s) => s >= 200 && s < 300,
+  }),
+  errorMessage(_status, body) {
+    try {
+      const p = JSON.parse(body);
+      // detail may be a validation list ([{msg}]) on 422s.
+      const m = p?.message ?? (Array.isArray(p?.detail) ? p.detail[0]?.msg : p?.detail);
+      return typeof m === "string" ? m : undefined;
+    } catch {
+      const text = body.trim();
+      return text && text.length <= 300 ? text : undefined;
+    }
+  },
+};

@@ -1,0 +1,31 @@
+// Hugging Face Inference Providers: chat through the OpenAI-compatible router. Auth: Bearer hf_….
+// No TTS/STT: the router's task endpoints have neither a spec nor a price here.
+import { bearer, openAiChat } from "./openai-compatible";
+import { get, type ProviderAdapter } from "./types";
+
+export const huggingface: ProviderAdapter = {
+  id: "huggingface",
+  name: "HuggingFace",
+  llm: openAiChat({
+    defaultModel: "meta-llama/Llama-4-Scout-17B-16E-Instruct",
+    baseUrl: (ctx) => `${ctx.config.HUGGINGFACE_BASE_URL}/v1`,
+    // The router speaks TGI's schema: max_tokens, and stream_options.include_usage for stream usage.
+    maxTokensField: "max_tokens",
+    streamOptions: true,
+  }),
+  verify: (ctx) => ({
+    // The token check lives on the Hub host, not on the router.
+    upstream: get(`${ctx.config.HUGGINGFACE_HUB_BASE_URL}/api/whoami-v2`, bearer(ctx.key)),
+    valid: (s) => s >= 200 && s < 300,
+  }),
+  errorMessage(_status, body) {
+    // Seen shapes: {error: "…"}, {error: {message}}, {message}, {detail}.
+    try {
+      const p = JSON.parse(body);
+      const m = typeof p?.error === "string" ? p.error : (p?.error?.message ?? p?.message ?? p?.detail);
+      return typeof m === "string" ? m : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+};

@@ -1,0 +1,90 @@
+// Inworld: TTS (voice:stream, NDJSON of base64 chunks) and STT (JSON with base64 audio).
+// Auth: Authorization: Basic <key> — the portal key is already base64, so it is sent verbatim.
+import { get, json, type AudioFormat, type ProviderAdapter } from "./types";
+
+/** Unconfirmed (taken from a third-party, hand-written spec): the STT model id. */
+const STT_MODEL = "inworld/inworld-stt-1";
+const RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
+
+/**
+ * audioEncoding per format. wav uses WAV, not LINEAR16: when streaming, LINEAR16 repeats a WAV
+ * header in every chunk, while WAV sends it once, so the chunks concatenate into one valid file.
+ * MULAW's framing on the stream is unconfirmed (it may carry a WAV header like LINEAR16).
+ */
+const ENCODING: Record<AudioFormat, { encoding: string; rates: number[] }> = {
+  mp3: { encoding: "MP3", rates: RATES.filter((r) => r >= 16000) },
+  wav: { encoding: "WAV", rates: RATES },
+  pcm: { encoding: "PCM", rates: RATES },
+  opus: { encoding: "OGG_OPUS", rates: [8000, 12000, 16000, 24000, 48000] },
+  ulaw: { encoding: "MULAW", rates: [8000] },
+};
+
+const auth = (key: string) => ({ authorization: `Basic ${key}` });
+
+async function blobToBase64(blob: Blob): Promise<string> {
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+export const inworld: ProviderAdapter = {
+  id: "inworld",
+  name: "Inworld",
+  tts: {
+    defaultVoice: "Dennis",
+    defaultModel: "inworld-tts-1.5-mini",
+    supports: (format, sampleRate) => sampleRate === undefined || ENCODING[format].rates.includes(sampleRate),
+    request(input, ctx) {
+      // Inworld defaults to 48 kHz, which μ-law must not get.
+      const rate = input.sampleRate ?? (input.format === "ulaw" ? 8000 : undefined);
+      const audioConfig: Record<string, unknown> = { audioEncoding: ENCODING[input.format].encoding };
+      if (rate !== undefined) audioConfig.sampleRateHertz = rate;
+      // Text over 2,000 characters is left for Inworld to refuse, with its own message.
+      const body = { text: input.text, voiceId: input.voiceId, modelId: input.model, audioConfig };
+      return {
+        upstream: json(`${ctx.config.INWORLD_BASE_URL}/tts/v1/voice:stream`, auth(ctx.key), body),
+        envelope: {
+          kind: "ndjson",
+          audioOf: (p) => p?.result?.audioContent,
+          errorOf: (p) => (p?.error ? String(p.error.message ?? "stream error") : undefined),
+        },
+      };
+    },
+  },
+  stt: {
+    defaultModel: STT_MODEL,
+    acceptsUrl: false,
+    async request(input, ctx) {
+      const transcribeConfig: Record<string, unknown> = { modelId: input.model, audioEncoding: "AUTO_DETECT" };
+      if (input.language) transcribeConfig.language = input.language;
+      const body = { transcribeConfig, audioData: { content: await blobToBase64(input.audio!.data) } };
+      return json(`${ctx.config.INWORLD_BASE_URL}/stt/v1/transcribe`, auth(ctx.key), body);
+    },
+    parse(body) {
+      const t = body?.transcription;
+      return {
+        text: String(t?.transcript ?? ""),
+        durationSeconds: Number(body?.usage?.transcribedAudioMs ?? 0) / 1000,
+        // Only present when Inworld chooses to send them (shape from a third-party spec: ms integers).
+        words: Array.isArray(t?.wordTimestamps)
+          ? t.wordTimestamps.map((w: any) => ({ word: w.word, start: Number(w.startTimeMs) / 1000, end: Number(w.endTimeMs) / 1000 }))
+          : undefined,
+      };
+    },
+  },
+  verify: (ctx) => ({
+    upstream: get(`${ctx.config.INWORLD_BASE_URL}/voices/v1/voices`, auth(ctx.key)),
+    valid: (s) => s >= 200 && s < 300,
+  }),
+  errorMessage(_status, body) {
+    // gRPC-style {code, message, details}.
+    try {
+      const p = JSON.parse(body);
+      const m = p?.message ?? p?.error?.message;
+      return typeof m === "string" ? m : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+};

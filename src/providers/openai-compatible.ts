@@ -1,0 +1,66 @@
+// Chat in OpenAI's wire format, shared by OpenAI, Groq and Hugging Face (all OpenAI-compatible).
+import type { ChatInput, ChatResult, ChatStreamStep, LlmAdapter, UpstreamContext, UpstreamRequest } from "./types";
+import { json } from "./types";
+
+export interface OpenAiChatOptions {
+  defaultModel: string;
+  baseUrl(ctx: UpstreamContext): string;
+  /** Field name for the output-token cap ("max_completion_tokens" for OpenAI and Groq, "max_tokens" for TGI). */
+  maxTokensField: "max_tokens" | "max_completion_tokens";
+  /** Whether the provider takes `stream_options.include_usage` (Groq reports usage in `x_groq` instead). */
+  streamOptions: boolean;
+}
+
+export function openAiMessages(input: ChatInput) {
+  const messages = input.system ? [{ role: "system", content: input.system }, ...input.messages] : input.messages;
+  return messages.map((m) => ({ role: m.role, content: m.content }));
+}
+
+export function bearer(key: string): Record<string, string> {
+  return { authorization: `Bearer ${key}` };
+}
+
+export function openAiChat(options: OpenAiChatOptions): LlmAdapter {
+  return {
+    defaultModel: options.defaultModel,
+    request(input: ChatInput, ctx: UpstreamContext): UpstreamRequest {
+      const body: Record<string, unknown> = { model: input.model, messages: openAiMessages(input) };
+      if (input.temperature !== undefined) body.temperature = input.temperature;
+      if (input.maxTokens !== undefined) body[options.maxTokensField] = input.maxTokens;
+      if (input.stream) {
+        body.stream = true;
+        if (options.streamOptions) body.stream_options = { include_usage: true };
+      }
+      return json(`${options.baseUrl(ctx)}/chat/completions`, bearer(ctx.key), body);
+    },
+    parse(body: any): ChatResult {
+      const content = body?.choices?.[0]?.message?.content;
+      if (typeof content !== "string") throw new Error("the provider's answer had no message content");
+      return {
+        content,
+        usage: { inputTokens: body.usage?.prompt_tokens ?? 0, outputTokens: body.usage?.completion_tokens ?? 0 },
+      };
+    },
+    streamStep(event: string | undefined, data: string): ChatStreamStep {
+      if (data.trim() === "[DONE]") return { done: true };
+      const chunk = JSON.parse(data);
+      if (event === "error" || chunk.error) return { error: chunk.error?.message ?? chunk.message ?? "stream error" };
+      const usage = chunk.usage ?? chunk.x_groq?.usage;
+      const delta = chunk.choices?.[0]?.delta?.content;
+      return {
+        delta: typeof delta === "string" && delta.length ? delta : undefined,
+        usage: usage ? { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens } : undefined,
+      };
+    },
+  };
+}
+
+/** The message of an OpenAI-style error body `{"error":{"message"}}`. */
+export function openAiErrorMessage(_status: number, body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body);
+    return parsed?.error?.message ?? (typeof parsed?.error === "string" ? parsed.error : undefined);
+  } catch {
+    return undefined;
+  }
+}

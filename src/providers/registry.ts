@@ -1,0 +1,52 @@
+// Every provider Voxgate speaks to: adding one is a new file in this folder and one line here.
+import { anthropic } from "./anthropic";
+import { cartesia } from "./cartesia";
+import { deepgram } from "./deepgram";
+import { elevenlabs } from "./elevenlabs";
+import { fishaudio } from "./fishaudio";
+import { groq } from "./groq";
+import { huggingface } from "./huggingface";
+import { inworld } from "./inworld";
+import { openai } from "./openai";
+import { resembleai } from "./resembleai";
+import type { Operation, ProviderAdapter } from "./types";
+
+export const PROVIDERS: readonly ProviderAdapter[] = [
+  elevenlabs,
+  openai,
+  anthropic,
+  cartesia,
+  deepgram,
+  fishaudio,
+  inworld,
+  resembleai,
+  groq,
+  huggingface,
+];
+
+export const PROVIDER_IDS = PROVIDERS.map((p) => p.id) as [string, ...string[]];
+
+const byName = new Map<string, ProviderAdapter>();
+for (const p of PROVIDERS) {
+  byName.set(p.id, p);
+  for (const alias of p.aliases ?? []) byName.set(alias, p);
+}
+
+/** The adapter for a provider id or alias (case-insensitive), or undefined. */
+export function findProvider(name: string): ProviderAdapter | undefined {
+  return byName.get(name.toLowerCase());
+}
+
+export function offers(p: ProviderAdapter, op: Operation): boolean {
+  return p[op] !== undefined;
+}
+
+/** BYOK header for a provider: X-Provider-Key-<Name> (HTTP headers are case-insensitive). */
+export function byokHeader(p: ProviderAdapter): string {
+  return `x-provider-key-${p.name.toLowerCase()}`;
+}
+
+/** The platform key's secret name, e.g. ELEVENLABS_API_KEY. */
+export function platformKeyVar(p: ProviderAdapter): string {
+  return `${p.id.toUpperCase()}_API_KEY`;
+}

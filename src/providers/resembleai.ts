@@ -1,0 +1,58 @@
+// Resemble AI: TTS only. wav streams from /stream (chunked WAV); mp3 only exists on /synthesize,
+// which answers one JSON object with base64 audio. Auth: Bearer. Key check on the management host.
+//
+// pcm and ulaw are refused on purpose: Resemble always frames PCM and μ-law in WAV (on /stream and
+// /synthesize alike), and a WAV header inside audio/pcm or audio/basic would reach players as noise.
+// opus does not exist there.
+import { get, json, type ProviderAdapter } from "./types";
+
+/** The spec's sample_rate enum; it travels as a string. */
+const RATES = [8000, 16000, 22050, 32000, 44100, 48000];
+
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+export const resembleai: ProviderAdapter = {
+  id: "resembleai",
+  name: "ResembleAI",
+  aliases: ["resemble-ai"],
+  tts: {
+    // A Resemble library voice uuid (unconfirmed as a public default).
+    defaultVoice: "c99f388c",
+    // The voice picks its model; the synthesis API has no model field.
+    defaultModel: "",
+    supports: (format, sampleRate) => (format === "wav" || format === "mp3") && (sampleRate === undefined || RATES.includes(sampleRate)),
+    request(input, ctx) {
+      const body: Record<string, unknown> = { voice_uuid: input.voiceId, data: input.text };
+      if (input.sampleRate !== undefined) body.sample_rate = String(input.sampleRate);
+      const base = ctx.config.RESEMBLEAI_BASE_URL;
+      if (input.format === "mp3") {
+        body.output_format = "mp3";
+        return {
+          upstream: json(`${base}/synthesize`, bearer(ctx.key), body),
+          envelope: {
+            kind: "json",
+            audioOf: (p) => p?.audio_content,
+            errorOf: (p) => (p?.success === false ? String(p.message ?? "synthesis failed") : undefined),
+          },
+        };
+      }
+      // 16-bit, as everyone else's wav; Resemble's default would be 32-bit.
+      body.precision = "PCM_16";
+      return { upstream: json(`${base}/stream`, bearer(ctx.key), body), envelope: { kind: "raw" } };
+    },
+  },
+  verify: (ctx) => ({
+    upstream: get(`${ctx.config.RESEMBLEAI_MANAGEMENT_BASE_URL}/api/v2/voices?page=1&page_size=10`, bearer(ctx.key)),
+    valid: (s) => s >= 200 && s < 300,
+  }),
+  errorMessage(_status, body) {
+    // {success:false, message} or {success:false, error_name, error_params, message}.
+    try {
+      const p = JSON.parse(body);
+      const m = p?.message ?? p?.error_name ?? p?.error;
+      return typeof m === "string" ? m : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+};

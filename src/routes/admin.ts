@@ -1,0 +1,163 @@
+// Operator routes (API.md §7), admin JWT only: read and change a user's plan, PAYG balance and role.
+// Every change goes through the user's Account object (which writes D1 and the audit trail), so the
+// hot path sees it on the user's next request.
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv, Ctx } from "../context";
+import * as catalog from "../db/catalog";
+import { ApiError } from "../http/errors";
+import type { UsageSnapshot } from "../metering/account";
+import { MC_PER_CREDIT, PLAN_IDS, toCredits } from "../metering/plans";
+import { usageView } from "./account";
+import { errors, iso, IsoDate } from "./schemas";
+
+const adminSecurity = [{ bearerAuth: [] }];
+const UserParam = z.object({ id: z.string().min(1).max(200).openapi({ param: { name: "id", in: "path" } }) });
+
+const AdminUser = z
+  .object({
+    success: z.literal(true),
+    user: z.object({
+      id: z.string(),
+      jwtSubject: z.string().nullable(),
+      phoneNumber: z.string().nullable(),
+      plan: z.string(),
+      effectivePlan: z.string(),
+      planExpiresAt: IsoDate,
+      paygCredits: z.number(),
+      role: z.string(),
+      createdAt: z.string(),
+    }),
+  })
+  .openapi("AdminUser");
+
+const PatchUser = z
+  .object({
+    plan: z.enum(PLAN_IDS).optional(),
+    planExpiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
+    paygCredits: z.number().min(0).max(1e12).optional(),
+    role: z.enum(["user", "admin"]).optional(),
+  })
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, "Give at least one of plan, planExpiresAt, paygCredits, role")
+  .openapi("AdminUserPatch");
+
+const AddCredits = z
+  .object({ amount: z.number().positive().max(1e12), reason: z.string().min(1).max(500) })
+  .openapi("AdminAddCredits");
+
+/** Credits (possibly fractional, e.g. 16.6) → exact integer millicredits; more than 3 decimals is refused. */
+function creditsToMc(credits: number, field: string): number {
+  const mc = Math.round(credits * MC_PER_CREDIT);
+  if (Math.abs(mc - credits * MC_PER_CREDIT) > 1e-6) throw new ApiError("validation_failed", `${field} has more than 3 decimals.`, { fields: [{ path: field, message: "at most 3 decimals" }] });
+  return mc;
+}
+
+async function userOr404(c: Ctx, id: string) {
+  const user = await catalog.getUser(c.var.storage.db, id);
+  if (!user) throw new ApiError("not_found", "No such user.");
+  return user;
+}
+
+function adminUserView(user: catalog.UserRow, snap: UsageSnapshot) {
+  return {
+    success: true as const,
+    user: {
+      id: user.id,
+      jwtSubject: user.jwtSubject,
+      phoneNumber: user.phoneNumber,
+      plan: user.plan,
+      effectivePlan: snap.plan,
+      planExpiresAt: iso(snap.planExpiresAt),
+      paygCredits: toCredits(snap.paygMc),
+      role: snap.role,
+      createdAt: iso(user.createdAt)!,
+    },
+  };
+}
+
+export function registerAdmin(app: OpenAPIHono<AppEnv>) {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/admin/users/{id}",
+      tags: ["Admin"],
+      summary: "A user's plan, balance and role",
+      security: adminSecurity,
+      request: { params: UserParam },
+      responses: { 200: { description: "User", content: { "application/json": { schema: AdminUser } } }, ...errors(401, 403, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const user = await userOr404(c, id);
+      return c.json(adminUserView(user, await c.var.storage.account(id).summary(id)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/api/admin/users/{id}",
+      tags: ["Admin"],
+      summary: "Change plan, plan expiry, PAYG balance or role (audited)",
+      security: adminSecurity,
+      request: { params: UserParam, body: { content: { "application/json": { schema: PatchUser } }, required: true } },
+      responses: { 200: { description: "Updated", content: { "application/json": { schema: AdminUser } } }, ...errors(400, 401, 403, 404, 415) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const patch = c.req.valid("json");
+      const user = await userOr404(c, id);
+      const snap = await c.var.storage.account(id).updateUser(
+        id,
+        {
+          plan: patch.plan,
+          planExpiresAt: patch.planExpiresAt === undefined ? undefined : patch.planExpiresAt === null ? null : Date.parse(patch.planExpiresAt),
+          paygMc: patch.paygCredits === undefined ? undefined : creditsToMc(patch.paygCredits, "paygCredits"),
+          role: patch.role,
+        },
+        { actor: c.var.principal.userId },
+      );
+      return c.json(adminUserView({ ...user, plan: patch.plan ?? user.plan }, snap), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/admin/users/{id}/credits",
+      tags: ["Admin"],
+      summary: "Add PAYG credits (audited)",
+      security: adminSecurity,
+      request: { params: UserParam, body: { content: { "application/json": { schema: AddCredits } }, required: true } },
+      responses: { 200: { description: "Updated", content: { "application/json": { schema: AdminUser } } }, ...errors(400, 401, 403, 404, 415) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const user = await userOr404(c, id);
+      const snap = await c.var.storage.account(id).addCredits(id, creditsToMc(body.amount, "amount"), { actor: c.var.principal.userId, reason: body.reason });
+      return c.json(adminUserView(user, snap), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/admin/users/{id}/usage",
+      tags: ["Admin"],
+      summary: "A user's usage in the current billing period",
+      security: adminSecurity,
+      request: { params: UserParam },
+      responses: {
+        200: { description: "Usage", content: { "application/json": { schema: z.object({ success: z.literal(true), usage: z.any() }) } } },
+        ...errors(401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      await userOr404(c, id);
+      const usage = await c.var.storage.account(id).usage(id);
+      return c.json({ success: true as const, usage: usageView(usage) }, 200);
+    },
+  );
+}

@@ -1,0 +1,46 @@
+// GET /openapi.json (generated from the same zod schemas the routes validate with) and GET /docs,
+// a small self-contained reference page (no CDN: it renders offline).
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../context";
+
+const DOCS_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Voxgate API reference</title>
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1b1f24}
+h1{margin-bottom:.2rem}.op{border:1px solid #d0d7de;border-radius:6px;margin:.6rem 0;padding:.5rem .8rem}
+.m{display:inline-block;min-width:4.5rem;font-weight:700;font-family:monospace}.get{color:#0969da}.post{color:#1a7f37}
+.delete{color:#cf222e}.put,.patch{color:#9a6700}code{font-family:monospace}small{color:#57606a}</style></head>
+<body><h1>Voxgate API</h1><p>Machine-readable: <a href="/openapi.json"><code>/openapi.json</code></a> (OpenAPI 3.1).</p>
+<div id="ops">Loading…</div><script>
+fetch('/openapi.json').then(r=>r.json()).then(doc=>{const el=document.getElementById('ops');el.textContent='';
+for(const [path,ops] of Object.entries(doc.paths)){for(const [m,op] of Object.entries(ops)){
+const d=document.createElement('div');d.className='op';const s=document.createElement('span');s.className='m '+m;s.textContent=m.toUpperCase();
+const c=document.createElement('code');c.textContent=path;const p=document.createElement('div');p.innerHTML='';const t=document.createElement('small');
+t.textContent=(op.summary||'')+'  — responses: '+Object.keys(op.responses||{}).join(', ');d.append(s,c,p,t);el.append(d);}}});
+</script></body></html>`;
+
+export function registerDocs(app: OpenAPIHono<AppEnv>) {
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API key (e.g. plabs_…) or a JWT from the identity provider",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKeyHeader", { type: "apiKey", in: "header", name: "X-API-Key" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "portalSession", {
+    type: "apiKey",
+    in: "cookie",
+    name: "better-auth.session_token",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Voxgate",
+      version: "0.1.0",
+      description:
+        "Edge API gateway for voice and LLM providers. Every error is JSON {success:false,error:{code,message},requestId}. " +
+        "Idempotency-Key on gateway POSTs: a retry with the same key and body within 24 hours is never charged twice " +
+        "(the stored result is replayed with Idempotent-Replayed: true, or 409 while the first is still running); " +
+        "the same key with a different body gets 422.",
+    },
+  });
+  app.get("/docs", (c) => c.html(DOCS_HTML));
+}

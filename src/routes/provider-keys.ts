@@ -1,0 +1,139 @@
+// Stored provider keys (API.md §3): upsert, list, verify, delete — under /v1/provider-keys and, with
+// the portal session, /portal/api/provider-keys. Secrets are sealed (AES-256-GCM) before they leave
+// this isolate, and no response ever carries one.
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv, Ctx } from "../context";
+import { open, seal } from "../crypto/provider-key-vault";
+import * as catalog from "../db/catalog";
+import { callUpstream } from "../gateway/upstream";
+import { ApiError } from "../http/errors";
+import { findProvider } from "../providers/registry";
+import type { ProviderAdapter } from "../providers/types";
+import { admitted } from "./middleware";
+import { errors, iso, IsoDate, security, SuccessSchema } from "./schemas";
+
+const ProviderKeySchema = z
+  .object({ provider: z.string(), last4: z.string(), createdAt: z.string(), updatedAt: z.string(), verifiedAt: IsoDate })
+  .openapi("ProviderKey");
+const PutBody = z
+  .object({
+    provider: z.string().min(1).max(64),
+    apiKey: z.string().min(1).max(4096).regex(/^[\x21-\x7e]+$/, "visible ASCII characters only"),
+  })
+  .openapi("StoreProviderKey");
+const ProviderParam = z.object({ provider: z.string().min(1).max(64).openapi({ param: { name: "provider", in: "path" } }) });
+const VerifyResult = z
+  .object({ success: z.literal(true), provider: z.string(), valid: z.boolean(), status: z.number().int() })
+  .openapi("ProviderKeyVerification");
+
+function providerOr400(name: string): ProviderAdapter {
+  const adapter = findProvider(name);
+  if (!adapter) throw new ApiError("unknown_provider", `Unknown provider '${name}'.`, { provider: name });
+  return adapter;
+}
+
+export function providerKeyView(row: catalog.ProviderKeyRow) {
+  return { provider: row.provider, last4: row.last4, createdAt: iso(row.createdAt)!, updatedAt: iso(row.updatedAt)!, verifiedAt: iso(row.verifiedAt) };
+}
+
+export async function putProviderKey(c: Ctx, body: z.infer<typeof PutBody>) {
+  const adapter = providerOr400(body.provider);
+  const userId = c.var.principal.userId;
+  const sealed = await seal(c.var.config, userId, adapter.id, body.apiKey);
+  const row = await c.var.storage
+    .account(userId)
+    .putProviderKey(userId, { userId, provider: adapter.id, ...sealed, last4: body.apiKey.slice(-4), now: Date.now() });
+  return { success: true as const, providerKey: providerKeyView(row) };
+}
+
+export async function listProviderKeys(c: Ctx) {
+  const rows = await catalog.listProviderKeys(c.var.storage.db, c.var.principal.userId);
+  return { success: true as const, providerKeys: rows.map(providerKeyView) };
+}
+
+export async function verifyProviderKey(c: Ctx, name: string) {
+  const adapter = providerOr400(name);
+  const userId = c.var.principal.userId;
+  const row = await catalog.getProviderKey(c.var.storage.db, userId, adapter.id);
+  if (!row) throw new ApiError("not_found", `No stored ${adapter.name} key.`);
+  const key = await open(c.var.config, userId, adapter.id, row);
+  if (key === null) throw new ApiError("conflict", `The stored ${adapter.name} key cannot be decrypted; store it again.`);
+  const check = adapter.verify({ config: c.var.config, key });
+  const res = await callUpstream(adapter, check.upstream, c.var.config.PROVIDER_TIMEOUT_MS, key);
+  const body = await res.text().catch(() => "");
+  const valid = check.valid(res.status, body);
+  if (valid) await catalog.markProviderKeyVerified(c.var.storage.db, userId, adapter.id, Date.now());
+  return { success: true as const, provider: adapter.id, valid, status: res.status };
+}
+
+export async function deleteProviderKey(c: Ctx, name: string) {
+  const adapter = providerOr400(name);
+  const userId = c.var.principal.userId;
+  const ok = await c.var.storage.account(userId).deleteProviderKey(userId, adapter.id);
+  if (!ok) throw new ApiError("not_found", `No stored ${adapter.name} key.`);
+  return { success: true as const };
+}
+
+export function registerProviderKeyRoutes(app: OpenAPIHono<AppEnv>, base: string) {
+  const sec: Record<string, string[]>[] = base.startsWith("/portal") ? [{ portalSession: [] }] : security;
+  const tags = ["Provider keys"];
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: base,
+      tags,
+      summary: "Store (or replace) a provider key, encrypted",
+      security: sec,
+      request: { body: { content: { "application/json": { schema: PutBody } }, required: true } },
+      responses: {
+        201: { description: "Stored", content: { "application/json": { schema: z.object({ success: z.literal(true), providerKey: ProviderKeySchema }) } } },
+        ...errors(400, 401, 413, 415, 429),
+      },
+    }),
+    async (c) => c.json(await putProviderKey(c, c.req.valid("json")), 201),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: base,
+      tags,
+      summary: "List stored provider keys (never the secret)",
+      security: sec,
+      responses: {
+        200: { description: "Keys", content: { "application/json": { schema: z.object({ success: z.literal(true), providerKeys: z.array(ProviderKeySchema) }) } } },
+        ...errors(401, 429),
+      },
+    }),
+    async (c) => c.json(await listProviderKeys(c), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: `${base}/{provider}/verify`,
+      tags,
+      summary: "Check a stored key with the provider's cheapest authenticated call",
+      security: sec,
+      request: { params: ProviderParam },
+      responses: { 200: { description: "Result", content: { "application/json": { schema: VerifyResult } } }, ...errors(400, 401, 404, 429, 502, 504) },
+    }),
+    async (c) => c.json(await verifyProviderKey(c, c.req.valid("param").provider), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: `${base}/{provider}`,
+      tags,
+      summary: "Delete a stored provider key",
+      security: sec,
+      request: { params: ProviderParam },
+      responses: { 200: { description: "Deleted", content: { "application/json": { schema: SuccessSchema } } }, ...errors(400, 401, 404, 429) },
+    }),
+    async (c) => c.json(await deleteProviderKey(c, c.req.valid("param").provider), 200),
+  );
+}
+
+export function registerProviderKeys(app: OpenAPIHono<AppEnv>) {
+  app.use("/v1/provider-keys", admitted);
+  app.use("/v1/provider-keys/*", admitted);
+  registerProviderKeyRoutes(app, "/v1/provider-keys");
+}

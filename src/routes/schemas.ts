@@ -1,0 +1,47 @@
+// zod schemas shared by several routes (they also describe the OpenAPI document).
+import { z } from "@hono/zod-openapi";
+
+export const ErrorSchema = z
+  .object({
+    success: z.literal(false),
+    error: z.object({
+      code: z.string().openapi({ example: "validation_failed" }),
+      message: z.string(),
+      fields: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+    requestId: z.string(),
+  })
+  .openapi("Error");
+
+export const SuccessSchema = z.object({ success: z.literal(true) }).openapi("Success");
+
+const errorContent = { "application/json": { schema: ErrorSchema } };
+
+/** Error responses a route can give, for the OpenAPI document. */
+export function errors(...statuses: number[]) {
+  const descriptions: Record<number, string> = {
+    400: "Bad request (malformed JSON, failed validation, unknown provider, conflicting credentials)",
+    401: "Missing, malformed, unknown, revoked or expired credentials",
+    402: "insufficient_credits",
+    403: "Credential may not use this route / paid_plan_required",
+    404: "Not found",
+    409: "Conflict",
+    413: "Body too large",
+    415: "Wrong content type",
+    422: "Idempotency-Key reused with a different body",
+    429: "Rate limited (see Retry-After)",
+    502: "The provider failed or answered with an error",
+    504: "The provider timed out",
+  };
+  return Object.fromEntries(statuses.map((s) => [s, { description: descriptions[s] ?? "Error", content: errorContent }]));
+}
+
+export const USER_ERRORS = [400, 401, 403, 404, 413, 415, 429] as const;
+
+export const IsoDate = z.string().nullable().openapi({ example: "2026-11-22T10:00:00.000Z" });
+
+export function iso(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}
+
+export const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKeyHeader: [] }];

@@ -1,0 +1,13 @@
+import type { D1Migration } from "cloudflare:test";
+import type { Env as WorkerEnv } from "../src/env";
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends WorkerEnv {
+      TEST_MIGRATIONS: D1Migration[];
+      TEST_JWT_PRIVATE_JWK: string;
+      TEST_MOCK_ORIGIN: string;
+      TEST_MASTER_KEY_V1: string;
+    }
+  }
+}

@@ -1,0 +1,127 @@
+// Test-side helpers (run inside workerd): call the worker, mint JWTs, make paying users and keys.
+import { env, SELF } from "cloudflare:test";
+import { importJWK, SignJWT, generateKeyPair } from "jose";
+
+export const BASE = "http://voxgate.test";
+
+export async function api(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(init.json);
+  }
+  return SELF.fetch(`${BASE}${path}`, { ...init, headers, body });
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+export interface JwtOptions {
+  role?: string;
+  issuer?: string;
+  audience?: string;
+  expiresIn?: string | number;
+  key?: CryptoKey;
+  alg?: string;
+}
+
+export async function jwtFor(sub: string, opts: JwtOptions = {}): Promise<string> {
+  const key = opts.key ?? ((await importJWK(JSON.parse(env.TEST_JWT_PRIVATE_JWK), "ES256")) as CryptoKey);
+  const payload: Record<string, unknown> = {};
+  if (opts.role) payload.role = opts.role;
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: opts.alg ?? "ES256", kid: "test-es256" })
+    .setSubject(sub)
+    .setIssuer(opts.issuer ?? "https://auth.voxgate.test/")
+    .setAudience(opts.audience ?? "voxgate-api")
+    .setIssuedAt()
+    .setExpirationTime(opts.expiresIn ?? "10m")
+    .sign(key);
+}
+
+export async function otherSigningKey(): Promise<CryptoKey> {
+  return (await generateKeyPair("ES256")).privateKey as CryptoKey;
+}
+
+/** An unsigned token (alg: none). */
+export function unsignedJwt(sub: string): string {
+  const enc = (o: unknown) => btoa(JSON.stringify(o)).replaceAll("=", "").replaceAll("+", "-").replaceAll("/", "_");
+  const now = Math.floor(Date.now() / 1000);
+  return `${enc({ alg: "none", typ: "JWT" })}.${enc({ sub, iss: "https://auth.voxgate.test/", aud: "voxgate-api", iat: now, exp: now + 600, role: "admin" })}.`;
+}
+
+let counter = 0;
+export function uniqueSub(label = "user"): string {
+  return `${label}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export async function adminJwt(): Promise<string> {
+  return jwtFor("admin-operator", { role: "admin" });
+}
+
+export interface TestUser {
+  sub: string;
+  jwt: string;
+  id: string;
+}
+
+/** A user seen through a JWT (created on first sight), optionally made paying by the admin API. */
+export async function newUser(opts: { plan?: string; paygCredits?: number; planExpiresAt?: string | null } = {}): Promise<TestUser> {
+  const sub = uniqueSub();
+  const jwt = await jwtFor(sub);
+  const me = await api("/v1/me", { headers: bearer(jwt) });
+  if (me.status !== 200) throw new Error(`GET /v1/me → ${me.status} ${await me.text()}`);
+  const id = ((await me.json()) as any).user.id as string;
+  const patch: Record<string, unknown> = {};
+  if (opts.plan) patch.plan = opts.plan;
+  if (opts.paygCredits !== undefined) patch.paygCredits = opts.paygCredits;
+  if (opts.planExpiresAt !== undefined) patch.planExpiresAt = opts.planExpiresAt;
+  if (Object.keys(patch).length) {
+    const res = await api(`/api/admin/users/${id}`, { method: "PATCH", headers: bearer(await adminJwt()), json: patch });
+    if (res.status !== 200) throw new Error(`PATCH user → ${res.status} ${await res.text()}`);
+  }
+  return { sub, jwt, id };
+}
+
+export async function createKey(jwt: string, body: Record<string, unknown> = {}): Promise<{ key: string; id: string }> {
+  const res = await api("/v1/keys", { method: "POST", headers: bearer(jwt), json: body });
+  if (res.status !== 201) throw new Error(`POST /v1/keys → ${res.status} ${await res.text()}`);
+  const json = (await res.json()) as any;
+  return { key: json.key, id: json.apiKey.id };
+}
+
+/** Storage round trips the request made, from X-Voxgate-Storage. */
+export function storageCounts(res: Response): Record<string, number> {
+  const header = res.headers.get("x-voxgate-storage") ?? "";
+  return Object.fromEntries(header.split(",").map((p) => p.trim().split("=")).map(([k, v]) => [k, Number(v)]));
+}
+
+export async function mockControl(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(init.json);
+  }
+  return fetch(`${env.TEST_MOCK_ORIGIN}/__control${path}`, { ...init, headers, body });
+}
+
+export async function upstreamRequests(provider: string): Promise<any[]> {
+  return (await (await mockControl(`/requests?provider=${provider}`)).json()) as any[];
+}
+
+/** Poll until `check` passes (settlement runs after the response, in waitUntil). */
+export async function eventually<T>(fn: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const start = Date.now();
+  let last: T = await fn();
+  while (!check(last)) {
+    if (Date.now() - start > timeoutMs) return last;
+    await new Promise((r) => setTimeout(r, 50));
+    last = await fn();
+  }
+  return last;
+}
+
+export async function usageOf(jwt: string): Promise<any> {
+  return (await api("/v1/usage", { headers: bearer(jwt) })).json();
+}

@@ -1,0 +1,84 @@
+// Shared by the vitest configs (Node side): test JWT keys and the variables the worker runs with.
+import { exportJWK, generateKeyPair } from "jose";
+import { createServer } from "node:net";
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const TEST_JWT_ISSUER = "https://auth.voxgate.test/";
+export const TEST_JWT_AUDIENCE = "voxgate-api";
+/** 32 bytes, base64: the test master keys for stored provider keys (versions 1 and 2). */
+export const TEST_MASTER_KEY_V1 = Buffer.alloc(32, 7).toString("base64");
+export const TEST_MASTER_KEY_V2 = Buffer.alloc(32, 9).toString("base64");
+
+export async function testJwtKeys() {
+  const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
+  const pub = { ...(await exportJWK(publicKey)), kid: "test-es256", alg: "ES256", use: "sig" };
+  const priv = { ...(await exportJWK(privateKey)), kid: "test-es256", alg: "ES256" };
+  return { jwks: JSON.stringify({ keys: [pub] }), privateJwk: JSON.stringify(priv) };
+}
+
+export const PROVIDER_ENV_NAMES = [
+  "ELEVENLABS",
+  "OPENAI",
+  "ANTHROPIC",
+  "CARTESIA",
+  "DEEPGRAM",
+  "FISHAUDIO",
+  "INWORLD",
+  "RESEMBLEAI",
+  "GROQ",
+  "HUGGINGFACE",
+];
+
+/** Base URLs of the mock providers served on `origin` (see test/mocks/providers.mjs). */
+export function mockBaseUrls(origin: string): Record<string, string> {
+  return {
+    ELEVENLABS_BASE_URL: `${origin}/elevenlabs`,
+    OPENAI_BASE_URL: `${origin}/openai/v1`,
+    ANTHROPIC_BASE_URL: `${origin}/anthropic`,
+    CARTESIA_BASE_URL: `${origin}/cartesia`,
+    DEEPGRAM_BASE_URL: `${origin}/deepgram`,
+    FISHAUDIO_BASE_URL: `${origin}/fishaudio`,
+    INWORLD_BASE_URL: `${origin}/inworld`,
+    RESEMBLEAI_BASE_URL: `${origin}/resembleai`,
+    RESEMBLEAI_MANAGEMENT_BASE_URL: `${origin}/resembleai-mgmt`,
+    GROQ_BASE_URL: `${origin}/groq/openai/v1`,
+    HUGGINGFACE_BASE_URL: `${origin}/huggingface`,
+    HUGGINGFACE_HUB_BASE_URL: `${origin}/huggingface-hub`,
+  };
+}
+
+/** Platform keys the mocks accept: `platform-<id>-key`. */
+export function platformKeys(): Record<string, string> {
+  return Object.fromEntries(PROVIDER_ENV_NAMES.map((n) => [`${n}_API_KEY`, `platform-${n.toLowerCase()}-key`]));
+}
+
+export async function workerVars(mockOrigin: string) {
+  const jwt = await testJwtKeys();
+  return {
+    vars: {
+      API_KEY_PREFIX: "plabs_",
+      JWT_ISSUER: TEST_JWT_ISSUER,
+      JWT_AUDIENCE: TEST_JWT_AUDIENCE,
+      JWT_JWKS_URL: "",
+      JWT_JWKS: jwt.jwks,
+      PROVIDER_KEY_ENCRYPTION_KEY: TEST_MASTER_KEY_V2,
+      PROVIDER_KEY_ENCRYPTION_KEY_VERSION: "2",
+      PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS: `1:${TEST_MASTER_KEY_V1}`,
+      DEBUG_STORAGE_COUNTS: "true",
+      PROVIDER_TIMEOUT_MS: "2000",
+      ...mockBaseUrls(mockOrigin),
+      ...platformKeys(),
+    },
+    privateJwk: jwt.privateJwk,
+  };
+}
