@@ -57,9 +57,14 @@ export function mockBaseUrls(origin: string): Record<string, string> {
   };
 }
 
-/** Platform keys the mocks accept: `platform-<id>-key`. */
+/**
+ * Platform keys the mocks accept: `platform-<id>-key`. Hugging Face deliberately has none, so the
+ * tests see a deployment where a provider is usable only with the caller's own key.
+ */
 export function platformKeys(): Record<string, string> {
-  return Object.fromEntries(PROVIDER_ENV_NAMES.map((n) => [`${n}_API_KEY`, `platform-${n.toLowerCase()}-key`]));
+  return Object.fromEntries(
+    PROVIDER_ENV_NAMES.filter((n) => n !== "HUGGINGFACE").map((n) => [`${n}_API_KEY`, `platform-${n.toLowerCase()}-key`]),
+  );
 }
 
 export async function workerVars(mockOrigin: string) {

@@ -1,0 +1,84 @@
+// vitest globalSetup for the end-to-end suite (Node): mock providers on 127.0.0.1, a fresh local D1
+// with the migrations applied, and a real `wrangler dev` serving Voxgate against the mocks.
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync, rmSync, createWriteStream } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+// @ts-expect-error plain JS module
+import { startMockProviders } from "../mocks/providers.mjs";
+import { freePort, workerVars } from "../helpers/test-config";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const OFFLINE = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+const READY_TIMEOUT_MS = 60_000;
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    workerUrl: string;
+    mockOrigin: string;
+    jwtPrivateJwk: string;
+    workerLog: string;
+    persistDir: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const mocks = await startMockProviders({ port: await freePort() });
+  const { vars, privateJwk } = await workerVars(mocks.origin);
+  const dir = mkdtempSync(join(tmpdir(), "voxgate-e2e-"));
+  const envFile = join(dir, "e2e.vars");
+  writeFileSync(envFile, Object.entries({ ...vars, ...(extraVars()) }).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n"));
+  const persist = join(dir, "state");
+  execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
+    cwd: ROOT,
+    env: { ...process.env, ...OFFLINE, CI: "true" },
+    stdio: "pipe",
+  });
+  const port = await freePort();
+  const logPath = join(dir, "worker.log");
+  const log = createWriteStream(logPath);
+  const child: ChildProcess = spawn(
+    "npx",
+    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, "--env-file", envFile, "--show-interactive-dev-session=false", "--inspector-port", String(await freePort())],
+    { cwd: ROOT, env: { ...process.env, ...OFFLINE }, stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const url = `http://127.0.0.1:${port}`;
+  await waitForReady(url, child);
+  project.provide("workerUrl", url);
+  project.provide("mockOrigin", mocks.origin);
+  project.provide("jwtPrivateJwk", privateJwk);
+  project.provide("workerLog", logPath);
+  project.provide("persistDir", persist);
+  return async () => {
+    try {
+      process.kill(-child.pid!, "SIGTERM");
+    } catch {}
+    await new Promise((r) => setTimeout(r, 300));
+    await mocks.close();
+    log.end();
+    if (!process.env.VOXGATE_KEEP_E2E) rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+/** Variables only the end-to-end worker gets (e.g. portal/Twilio settings added by other suites). */
+function extraVars(): Record<string, string> {
+  return {};
+}
+
+async function waitForReady(url: string, child: ChildProcess) {
+  const start = Date.now();
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  while (Date.now() - start < READY_TIMEOUT_MS) {
+    if (exited) throw new Error("wrangler dev exited before it was ready");
+    try {
+      const res = await fetch(`${url}/openapi.json`);
+      if (res.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`wrangler dev did not answer within ${READY_TIMEOUT_MS} ms`);
+}

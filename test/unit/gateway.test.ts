@@ -1,0 +1,409 @@
+// The provider gateway (issue: gateway): every provider × operation through the mock providers,
+// the exact upstream request, normalized responses, key precedence, failures and streaming.
+import { env } from "cloudflare:test";
+import { beforeEach, describe, expect, it } from "vitest";
+// @ts-expect-error plain JS module shared with the mock server
+import { mockAudio, mockDurationSeconds, mockTranscriptFor } from "../mocks/audio.mjs";
+import { api, bearer, createKey, mockControl, newUser, upstreamRequests } from "../helpers/api";
+
+beforeEach(async () => {
+  await mockControl("/reset", { method: "POST" });
+});
+
+async function keyUser(plan = "scale") {
+  const u = await newUser({ plan });
+  const { key } = await createKey(u.jwt);
+  return { ...u, key };
+}
+
+/** The audio bytes equal the mock's audio for this text in the format the provider was asked for. */
+function expectMockAudio(bytes: Uint8Array, text: string) {
+  const head = new TextDecoder().decode(bytes.slice(0, 64));
+  const m = /^MOCKAUDIO\[([^\]]+)\]\|/.exec(head);
+  expect(m, `not mock audio: ${head}`).not.toBeNull();
+  const expected: Uint8Array = mockAudio(text, m![1]);
+  expect(bytes.byteLength).toBe(expected.byteLength);
+  expect(Buffer.from(bytes).equals(Buffer.from(expected))).toBe(true);
+  return m![1];
+}
+
+const TTS_CASES: { provider: string; format: string; sampleRate?: number; upstreamPath: RegExp; auth: [string, string]; upstreamFormat: string; byok?: boolean }[] = [
+  { provider: "elevenlabs", format: "mp3", upstreamPath: /^\/v1\/text-to-speech\/[^/]+\/stream$/, auth: ["xi-api-key", "platform-elevenlabs-key"], upstreamFormat: "mp3_44100_128" },
+  { provider: "elevenlabs", format: "pcm", sampleRate: 16000, upstreamPath: /\/stream$/, auth: ["xi-api-key", "platform-elevenlabs-key"], upstreamFormat: "pcm_16000" },
+  // OpenAI speech has no platform price (API.md §6): it runs with the caller's own key.
+  { provider: "openai", format: "wav", upstreamPath: /\/audio\/speech$/, auth: ["authorization", "Bearer byok-openai-key"], upstreamFormat: "wav", byok: true },
+  { provider: "cartesia", format: "mp3", upstreamPath: /^\/tts\/bytes$/, auth: ["authorization", "Bearer platform-cartesia-key"], upstreamFormat: "mp3" },
+  { provider: "cartesia", format: "pcm", upstreamPath: /^\/tts\/sse$/, auth: ["authorization", "Bearer platform-cartesia-key"], upstreamFormat: "raw" },
+  { provider: "deepgram", format: "mp3", upstreamPath: /^\/v1\/speak$/, auth: ["authorization", "Token platform-deepgram-key"], upstreamFormat: "mp3" },
+  { provider: "fishaudio", format: "opus", upstreamPath: /^\/v1\/tts$/, auth: ["authorization", "Bearer platform-fishaudio-key"], upstreamFormat: "opus" },
+  { provider: "inworld", format: "mp3", upstreamPath: /^\/tts\/v1\/voice:stream$/, auth: ["authorization", "Basic platform-inworld-key"], upstreamFormat: "MP3" },
+  { provider: "resembleai", format: "wav", upstreamPath: /^\/stream$/, auth: ["authorization", "Bearer platform-resembleai-key"], upstreamFormat: "wav" },
+  { provider: "resembleai", format: "mp3", upstreamPath: /^\/synthesize$/, auth: ["authorization", "Bearer platform-resembleai-key"], upstreamFormat: "mp3" },
+];
+
+describe("POST /v1/synthesize", () => {
+  for (const c of TTS_CASES) {
+    it(`${c.provider} ${c.format}: plain audio bytes, exact upstream request`, async () => {
+      const u = await keyUser();
+      const text = `Hello from ${c.provider} in ${c.format}.`;
+      const res = await api("/v1/synthesize", {
+        method: "POST",
+        headers: { ...bearer(u.key), ...(c.byok ? { "x-provider-key-openai": "byok-openai-key" } : {}) },
+        json: { provider: c.provider, text, format: c.format, sampleRate: c.sampleRate },
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+      expect(res.headers.get("content-type")).toBe({ mp3: "audio/mpeg", wav: "audio/wav", pcm: "audio/pcm", opus: "audio/ogg", ulaw: "audio/basic" }[c.format]);
+      expect(res.headers.get("x-provider-used")).toBe(c.provider);
+      expect(res.headers.get("x-usage-bypassed")).toBe(c.byok ? "true" : "false");
+      expect(expectMockAudio(new Uint8Array(await res.arrayBuffer()), text)).toBe(c.upstreamFormat);
+      const [req] = await upstreamRequests(c.provider);
+      expect(req.path).toMatch(c.upstreamPath);
+      expect(req.headers[c.auth[0]]).toBe(c.auth[1]);
+      expect(req.specErrors).toEqual([]);
+    });
+  }
+
+  it("refuses a format the provider cannot produce (400)", async () => {
+    const u = await keyUser();
+    for (const [provider, format] of [["openai", "ulaw"], ["cartesia", "opus"], ["resembleai", "pcm"]]) {
+      const res = await api("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider, text: "hi", format } });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as any).error.code).toBe("unsupported_format");
+    }
+    expect(await upstreamRequests("openai")).toHaveLength(0);
+  });
+
+  it("a provider without TTS: 400 unsupported_operation; an unknown one: 400 unknown_provider", async () => {
+    const u = await keyUser();
+    const a = await api("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "anthropic", text: "hi" } });
+    expect(a.status).toBe(400);
+    expect(((await a.json()) as any).error.code).toBe("unsupported_operation");
+    const b = await api("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "nope", text: "hi" } });
+    expect(((await b.json()) as any).error.code).toBe("unknown_provider");
+  });
+
+  it("validates the body and lists the fields", async () => {
+    const u = await keyUser();
+    const res = await api("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { text: "", format: "flac" } });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as any;
+    expect(body.error.fields.map((f: any) => f.path).sort()).toEqual(["format", "text"]);
+    const long = await api("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { text: "x".repeat(5001) } });
+    expect(long.status).toBe(400);
+  });
+
+  it("streams: the first audio bytes arrive while the provider still holds back the rest", async () => {
+    const u = await keyUser();
+    await mockControl("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "slow", delayMs: 1500 } });
+    const started = Date.now();
+    const res = await api("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "elevenlabs", text: "streaming please" } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    const firstAt = Date.now() - started;
+    expect(first.done).toBe(false);
+    expect(first.value!.byteLength).toBeGreaterThan(0);
+    expect(firstAt).toBeLessThan(1200);
+    const parts = [first.value!];
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      parts.push(r.value);
+    }
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+    expectMockAudio(new Uint8Array(Buffer.concat(parts)), "streaming please");
+  });
+
+  it("an upstream stream cut short surfaces as an error, not a clean end", async () => {
+    const u = await keyUser();
+    await mockControl("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "truncate" } });
+    const res = await api("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "elevenlabs", text: "cut" } });
+    expect(res.status).toBe(200);
+    await expect(res.arrayBuffer()).rejects.toThrow();
+  });
+});
+
+const STT_CASES: { provider: string; path: RegExp; auth: [string, string] }[] = [
+  { provider: "openai", path: /^\/v1\/audio\/transcriptions$/, auth: ["authorization", "Bearer platform-openai-key"] },
+  { provider: "groq", path: /^\/openai\/v1\/audio\/transcriptions$/, auth: ["authorization", "Bearer platform-groq-key"] },
+  { provider: "elevenlabs", path: /^\/v1\/speech-to-text$/, auth: ["xi-api-key", "platform-elevenlabs-key"] },
+  { provider: "deepgram", path: /^\/v1\/listen$/, auth: ["authorization", "Token platform-deepgram-key"] },
+  { provider: "cartesia", path: /^\/stt$/, auth: ["authorization", "Bearer platform-cartesia-key"] },
+  { provider: "fishaudio", path: /^\/v1\/asr$/, auth: ["authorization", "Bearer platform-fishaudio-key"] },
+];
+
+describe("POST /v1/transcribe", () => {
+  for (const c of STT_CASES) {
+    it(`${c.provider}: multipart upload → normalized transcript with durationSeconds`, async () => {
+      const u = await keyUser();
+      const form = new FormData();
+      form.append("file", new File([new Uint8Array(5000)], "clip.wav", { type: "audio/wav" }));
+      form.append("provider", c.provider);
+      form.append("language", "en");
+      const res = await api("/v1/transcribe", { method: "POST", headers: bearer(u.key), body: form });
+      expect(res.status, await res.clone().text()).toBe(200);
+      const body = (await res.json()) as any;
+      expect(body).toMatchObject({ success: true, text: mockTranscriptFor(5000), durationSeconds: mockDurationSeconds(5000), provider: c.provider });
+      expect(typeof body.model).toBe("string");
+      const [req] = await upstreamRequests(c.provider);
+      expect(req.path).toMatch(c.path);
+      expect(req.headers[c.auth[0]]).toBe(c.auth[1]);
+      expect(req.specErrors).toEqual([]);
+    });
+  }
+
+  it("JSON audioUrl: passed to a provider that fetches URLs (deepgram), downloaded for one that does not (openai)", async () => {
+    const u = await keyUser();
+    const dg = await api("/v1/transcribe", { method: "POST", headers: bearer(u.key), json: { provider: "deepgram", audioUrl: "https://example.com/a.wav" } });
+    expect(dg.status).toBe(200);
+    const [dreq] = await upstreamRequests("deepgram");
+    expect(dreq.body).toEqual({ url: "https://example.com/a.wav" });
+    const audioUrl = `${env.TEST_MOCK_ORIGIN}/__control/health`;
+    const oa = await api("/v1/transcribe", { method: "POST", headers: bearer(u.key), json: { provider: "openai", audioUrl } });
+    expect(oa.status, await oa.clone().text()).toBe(200);
+    const [oreq] = await upstreamRequests("openai");
+    expect(oreq.body.files.file.size).toBeGreaterThan(0);
+  });
+
+  it("requires a file or audioUrl", async () => {
+    const u = await keyUser();
+    const form = new FormData();
+    form.append("provider", "openai");
+    const res = await api("/v1/transcribe", { method: "POST", headers: bearer(u.key), body: form });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error.code).toBe("validation_failed");
+  });
+});
+
+const CHAT_CASES: { provider: string; model: string; auth: [string, string] }[] = [
+  { provider: "openai", model: "gpt-4.1-mini", auth: ["authorization", "Bearer platform-openai-key"] },
+  { provider: "anthropic", model: "claude-sonnet-4-20250514", auth: ["x-api-key", "platform-anthropic-key"] },
+  { provider: "groq", model: "meta-llama/llama-4-scout-17b-16e-instruct", auth: ["authorization", "Bearer platform-groq-key"] },
+  // No platform key for Hugging Face in the test deployment: these go with the caller's own key.
+  { provider: "huggingface", model: "meta-llama/Llama-4-Maverick-17B-128E-Instruct", auth: ["authorization", "Bearer byok-hf-key"] },
+];
+
+async function readSse(res: Response): Promise<any[]> {
+  const text = await res.text();
+  return text
+    .split("\n\n")
+    .filter((b) => b.startsWith("data: "))
+    .map((b) => JSON.parse(b.slice(6)));
+}
+
+describe("POST /v1/chat", () => {
+  for (const c of CHAT_CASES) {
+    it(`${c.provider}: normalized answer and usage`, async () => {
+      const u = await keyUser();
+      const res = await api("/v1/chat", {
+        method: "POST",
+        headers: { ...bearer(u.key), "x-provider-key-huggingface": "byok-hf-key" },
+        json: { provider: c.provider, model: c.model, system: "Be brief.", messages: [{ role: "user", content: "hello there world" }], temperature: 0.5, maxTokens: 64 },
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+      const body = (await res.json()) as any;
+      expect(body).toMatchObject({ success: true, provider: c.provider, model: c.model, message: { role: "assistant", content: "Echo: hello there world" } });
+      expect(body.usage.inputTokens).toBeGreaterThan(0);
+      expect(body.usage.outputTokens).toBe(4);
+      const [req] = await upstreamRequests(c.provider);
+      expect(req.headers[c.auth[0]]).toBe(c.auth[1]);
+      expect(req.specErrors).toEqual([]);
+      expect(req.body.model).toBe(c.model);
+      if (c.provider === "anthropic") {
+        expect(req.body.system).toBe("Be brief.");
+        expect(req.body.max_tokens).toBe(64);
+        expect(req.headers["anthropic-version"]).toBe("2023-06-01");
+      } else {
+        expect(req.body.messages[0]).toEqual({ role: "system", content: "Be brief." });
+      }
+    });
+
+    it(`${c.provider}: stream → delta events and a done event with the provider's usage`, async () => {
+      const u = await keyUser();
+      const res = await api("/v1/chat", {
+        method: "POST",
+        headers: { ...bearer(u.key), "x-provider-key-huggingface": "byok-hf-key" },
+        json: { provider: c.provider, model: c.model, messages: [{ role: "user", content: "stream these four words" }], stream: true },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toContain("text/event-stream");
+      const events = await readSse(res);
+      const deltas = events.filter((e) => e.type === "delta").map((e) => e.text).join("");
+      expect(deltas).toBe("Echo: stream these four words");
+      const done = events.at(-1);
+      expect(done.type).toBe("done");
+      expect(done.usage.outputTokens).toBe(5);
+      expect(done.usage.inputTokens).toBeGreaterThan(0);
+      const [req] = await upstreamRequests(c.provider);
+      expect(req.specErrors).toEqual([]);
+      if (c.provider === "openai") expect(req.body.stream_options).toEqual({ include_usage: true });
+    });
+  }
+
+  it("a stream cut short ends with an error event and an error, not a clean end", async () => {
+    const u = await keyUser();
+    await mockControl("/fault", { method: "POST", json: { provider: "openai", mode: "truncate" } });
+    const res = await api("/v1/chat", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "a b c d e f" }], stream: true },
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let text = "";
+    let failed = false;
+    try {
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) break;
+        text += new TextDecoder().decode(r.value);
+      }
+    } catch {
+      failed = true;
+    }
+    expect(text).toContain('"type":"error"');
+    expect(text).not.toContain('"type":"done"');
+    expect(failed).toBe(true);
+  });
+});
+
+describe("provider keys and precedence", () => {
+  it("BYOK header > stored key > platform key; X-Usage-Bypassed says which", async () => {
+    const u = await keyUser();
+    const call = (headers: Record<string, string> = {}) =>
+      api("/v1/synthesize", { method: "POST", headers: { ...bearer(u.key), ...headers }, json: { provider: "elevenlabs", text: "key test" } });
+
+    const platform = await call();
+    expect(platform.headers.get("x-usage-bypassed")).toBe("false");
+    await platform.arrayBuffer();
+
+    const put = await api("/v1/provider-keys", { method: "POST", headers: bearer(u.key), json: { provider: "elevenlabs", apiKey: "stored-eleven-key-1234" } });
+    expect(put.status).toBe(201);
+    expect(((await put.json()) as any).providerKey).toMatchObject({ provider: "elevenlabs", last4: "1234", verifiedAt: null });
+    const stored = await call();
+    expect(stored.headers.get("x-usage-bypassed")).toBe("true");
+    await stored.arrayBuffer();
+
+    const byok = await call({ "X-PROVIDER-KEY-ELEVENLABS": "byok-eleven-key" });
+    expect(byok.headers.get("x-usage-bypassed")).toBe("true");
+    expect(byok.headers.get("x-provider-used")).toBe("elevenlabs");
+    await byok.arrayBuffer();
+
+    const reqs = await upstreamRequests("elevenlabs");
+    expect(reqs.map((r) => r.headers["xi-api-key"])).toEqual(["platform-elevenlabs-key", "stored-eleven-key-1234", "byok-eleven-key"]);
+  });
+
+  it("no key anywhere: 400 provider_key_missing (the test deployment has no Hugging Face platform key)", async () => {
+    const u = await keyUser();
+    const res = await api("/v1/chat", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "huggingface", model: "meta-llama/llama-4-scout", messages: [{ role: "user", content: "x" }] },
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error.code).toBe("provider_key_missing");
+    expect(await upstreamRequests("huggingface")).toHaveLength(0);
+  });
+
+  it("stored keys: list without the secret, verify valid and invalid, delete, aliases", async () => {
+    const u = await keyUser();
+    await api("/v1/provider-keys", { method: "POST", headers: bearer(u.key), json: { provider: "resemble-ai", apiKey: "good-resemble-key" } });
+    await api("/v1/provider-keys", { method: "POST", headers: bearer(u.key), json: { provider: "openai", apiKey: "invalid-openai-key" } });
+    const list = (await (await api("/v1/provider-keys", { headers: bearer(u.key) })).json()) as any;
+    expect(list.providerKeys.map((k: any) => k.provider)).toEqual(["openai", "resembleai"]);
+    expect(JSON.stringify(list)).not.toContain("good-resemble-key");
+
+    const ok = (await (await api("/v1/provider-keys/resembleai/verify", { method: "POST", headers: bearer(u.key) })).json()) as any;
+    expect(ok).toEqual({ success: true, provider: "resembleai", valid: true, status: 200 });
+    const bad = (await (await api("/v1/provider-keys/openai/verify", { method: "POST", headers: bearer(u.key) })).json()) as any;
+    expect(bad).toEqual({ success: true, provider: "openai", valid: false, status: 401 });
+    const [check] = await upstreamRequests("resembleai");
+    expect(check.base).toBe("resembleai-mgmt");
+
+    const relist = (await (await api("/v1/provider-keys", { headers: bearer(u.key) })).json()) as any;
+    expect(relist.providerKeys.find((k: any) => k.provider === "resembleai").verifiedAt).not.toBeNull();
+    expect((await api("/v1/provider-keys/openai", { method: "DELETE", headers: bearer(u.key) })).status).toBe(200);
+    expect((await api("/v1/provider-keys/openai", { method: "DELETE", headers: bearer(u.key) })).status).toBe(404);
+    expect((await api("/v1/provider-keys/nope", { method: "DELETE", headers: bearer(u.key) })).status).toBe(400);
+  });
+
+  it("verify works for every provider's key check (valid and invalid)", async () => {
+    const u = await keyUser();
+    for (const provider of ["elevenlabs", "openai", "anthropic", "cartesia", "deepgram", "fishaudio", "inworld", "resembleai", "groq", "huggingface"]) {
+      for (const [apiKey, valid] of [[`good-${provider}`, true], [`invalid-${provider}`, false]] as const) {
+        await api("/v1/provider-keys", { method: "POST", headers: bearer(u.key), json: { provider, apiKey } });
+        const res = await api(`/v1/provider-keys/${provider}/verify`, { method: "POST", headers: bearer(u.key) });
+        const body = (await res.json()) as any;
+        expect(body.valid, `${provider} ${apiKey}`).toBe(valid);
+      }
+    }
+  });
+
+  it("the D1 row holds no plaintext; a ciphertext moved to another user's row does not decrypt", async () => {
+    const a = await keyUser();
+    const b = await keyUser();
+    await api("/v1/provider-keys", { method: "POST", headers: bearer(a.key), json: { provider: "cartesia", apiKey: "secret-of-a-cartesia" } });
+    await api("/v1/provider-keys", { method: "POST", headers: bearer(b.key), json: { provider: "cartesia", apiKey: "secret-of-b-cartesia" } });
+    const dump = JSON.stringify(await env.DB.prepare("SELECT * FROM provider_keys").all());
+    expect(dump).not.toContain("secret-of-a");
+    const rowA = (await env.DB.prepare("SELECT * FROM provider_keys WHERE user_id = ?").bind(a.id).first()) as any;
+    await env.DB.prepare("UPDATE provider_keys SET ciphertext = ?, iv = ? WHERE user_id = ?").bind(rowA.ciphertext, rowA.iv, b.id).run();
+    const res = await api("/v1/provider-keys/cartesia/verify", { method: "POST", headers: bearer(b.key) });
+    expect(res.status).toBe(409);
+  });
+
+  it("a row sealed under an older master-key version still decrypts", async () => {
+    const u = await keyUser();
+    // Seal with master key v1 (the test config lists it in PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS).
+    const { seal } = await import("../../src/crypto/provider-key-vault");
+    const { getConfig } = await import("../../src/config");
+    const config = { ...getConfig(env as any), PROVIDER_KEY_ENCRYPTION_KEY: env.TEST_MASTER_KEY_V1, PROVIDER_KEY_ENCRYPTION_KEY_VERSION: 1 };
+    const sealed = await seal(config, u.id, "groq", "old-version-groq-key");
+    const now = Date.now();
+    await env.DB.prepare(
+      "INSERT INTO provider_keys (user_id, provider, ciphertext, iv, key_version, last4, created_at, updated_at) VALUES (?, 'groq', ?, ?, 1, '-key', ?, ?)",
+    )
+      .bind(u.id, sealed.ciphertext, sealed.iv, now, now)
+      .run();
+    const res = (await (await api("/v1/provider-keys/groq/verify", { method: "POST", headers: bearer(u.key) })).json()) as any;
+    expect(res).toEqual({ success: true, provider: "groq", valid: true, status: 200 });
+    const [req] = await upstreamRequests("groq");
+    expect(req.headers.authorization).toBe("Bearer old-version-groq-key");
+  });
+});
+
+describe("provider failures", () => {
+  it("provider 4xx → 502 with its status and message, never its key", async () => {
+    const u = await keyUser();
+    const res = await api("/v1/synthesize", {
+      method: "POST",
+      headers: { ...bearer(u.key), "x-provider-key-elevenlabs": "invalid-byok-key-123456789" },
+      json: { provider: "elevenlabs", text: "x" },
+    });
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as any;
+    expect(body.error).toMatchObject({ code: "provider_error", providerStatus: 401, provider: "elevenlabs" });
+    expect(JSON.stringify(body)).not.toContain("invalid-byok-key-123456789");
+  });
+
+  it("time-to-first-byte limit → 504; connection reset → 502", async () => {
+    const u = await keyUser();
+    await mockControl("/fault", { method: "POST", json: { provider: "openai", mode: "timeout", delayMs: 5000 } });
+    const t = await api("/v1/chat", { method: "POST", headers: bearer(u.key), json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "x" }] } });
+    expect(t.status).toBe(504);
+    expect(((await t.json()) as any).error.code).toBe("provider_timeout");
+    await mockControl("/fault", { method: "POST", json: { provider: "openai", mode: "reset" } });
+    const r = await api("/v1/chat", { method: "POST", headers: bearer(u.key), json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "x" }] } });
+    expect(r.status).toBe(502);
+  });
+
+  it("invalid JSON or a wrong content type from the provider → 502", async () => {
+    const u = await keyUser();
+    await mockControl("/fault", { method: "POST", json: { provider: "anthropic", mode: "invalid_json" } });
+    const a = await api("/v1/chat", { method: "POST", headers: bearer(u.key), json: { provider: "anthropic", model: "claude-3-5-haiku-latest", messages: [{ role: "user", content: "x" }] } });
+    expect(a.status).toBe(502);
+    await mockControl("/fault", { method: "POST", json: { provider: "deepgram", mode: "wrong_content_type" } });
+    const b = await api("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "deepgram", text: "x" } });
+    expect(b.status).toBe(502);
+  });
+});
