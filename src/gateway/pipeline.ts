@@ -87,7 +87,8 @@ function settleLater(c: Ctx, admission: Admitted, kind: UsageKind, actualMc: Pro
   const idem = c.var.idempotencyKey;
   if (!admission.reservationId && !idem) return;
   const p = c.var.principal;
-  const account = c.var.storage.account(p.userId);
+  // After the response (waitUntil): not a blocking round trip, so not counted as one.
+  const account = c.env.ACCOUNT.getByName(p.userId);
   c.executionCtx.waitUntil(
     Promise.resolve(actualMc)
       .catch(() => null)

@@ -208,6 +208,7 @@ describe("POST /v1/chat", () => {
       const [req] = await upstreamRequests(c.provider);
       expect(req.headers[c.auth[0]]).toBe(c.auth[1]);
       expect(req.specErrors).toEqual([]);
+      expect(req.specOperation, "the request was checked against the provider spec").toBeTruthy();
       expect(req.body.model).toBe(c.model);
       if (c.provider === "anthropic") {
         expect(req.body.system).toBe("Be brief.");

@@ -1,0 +1,468 @@
+// One node:http server on 127.0.0.1 that stands in for all ten upstream providers, each under a
+// path prefix (everything after the prefix is the provider's real path). See README.md here.
+//
+//   const mock = await startMockProviders({ port: 0 });
+//   mock.baseUrls  // { OPENAI_BASE_URL: "http://127.0.0.1:PORT/openai/v1", ... }
+//   await mock.close();
+//
+// CLI: node test/mocks/providers.mjs --port 9999 [--no-spec] [--specs DIR]
+//      prints the JSON of baseUrls and serves until SIGINT/SIGTERM.
+//
+// Per request: parse the body, check it against the provider's OpenAPI spec (problems recorded as
+// specErrors, never rejected), record it, apply a pending fault, check auth, then answer in the
+// provider's wire format. Control API under /__control/ (reset, requests, fault, faults, health).
+
+import http from "node:http";
+import { existsSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { setTimeout as sleepTimer } from "node:timers/promises";
+
+import { SpecChecker } from "./lib/spec-check.mjs";
+import { parseMultipart, describeMultipart } from "./lib/multipart.mjs";
+import { json, mockId } from "./lib/respond.mjs";
+import elevenlabs from "./providers/elevenlabs.mjs";
+import openai from "./providers/openai.mjs";
+import anthropic from "./providers/anthropic.mjs";
+import cartesia from "./providers/cartesia.mjs";
+import deepgram from "./providers/deepgram.mjs";
+import fishaudio from "./providers/fishaudio.mjs";
+import inworld from "./providers/inworld.mjs";
+import resembleai from "./providers/resembleai.mjs";
+import groq from "./providers/groq.mjs";
+import huggingface from "./providers/huggingface.mjs";
+
+export const PROVIDERS = [elevenlabs, openai, anthropic, cartesia, deepgram, fishaudio, inworld, resembleai, groq, huggingface];
+export const PROVIDER_IDS = PROVIDERS.map((p) => p.id);
+
+const FAULT_MODES = new Set(["error", "timeout", "reset", "truncate", "slow", "invalid_json", "wrong_content_type"]);
+const DEFAULT_MAX_RECORDS = 5000;
+
+/** Where the OpenAPI specs are: option > $MOCK_SPECS_DIR > test/mocks/specs > /work/shared/reference/specs. */
+export function defaultSpecsDir() {
+  const candidates = [process.env.MOCK_SPECS_DIR, fileURLToPath(new URL("./specs/", import.meta.url)), "/work/shared/reference/specs"];
+  return candidates.find((d) => d && existsSync(d)) || null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing tables
+
+function compileTemplate(template) {
+  const src = template
+    .split(/(\{[^}]+\})/)
+    .map((part) => {
+      const m = /^\{([A-Za-z_][A-Za-z0-9_]*)(\.\.\.)?\}$/.exec(part);
+      if (m) return m[2] ? `(?<${m[1]}>.+)` : `(?<${m[1]}>[^/]+)`;
+      return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    })
+    .join("");
+  return new RegExp(`^${src}/?$`);
+}
+
+const BASES = PROVIDERS.flatMap((provider) => provider.bases.map((base) => ({ ...base, provider })))
+  // longest prefix first, so /resembleai-mgmt wins over /resembleai
+  .sort((a, b) => b.prefix.length - a.prefix.length);
+
+const ROUTES = new Map(
+  PROVIDERS.map((p) => [p.id, p.routes.map(([method, template, handler, opts = {}]) => ({ method, template, regex: compileTemplate(template), handler, base: opts.base }))]),
+);
+
+function matchBase(pathname) {
+  for (const base of BASES) {
+    if (pathname === base.prefix || pathname.startsWith(base.prefix + "/")) return { base, path: pathname.slice(base.prefix.length) || "/" };
+  }
+  return null;
+}
+
+function baseUrlsFor(origin) {
+  const out = {};
+  for (const p of PROVIDERS) for (const b of p.bases) for (const [name, suffix] of Object.entries(b.env)) out[name] = `${origin}${b.prefix}${suffix}`;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request parsing
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function queryObject(searchParams) {
+  const q = {};
+  for (const [k, v] of searchParams) q[k] = k in q ? [].concat(q[k], v) : v;
+  return q;
+}
+
+function headerObject(req) {
+  const h = {};
+  for (const [k, v] of Object.entries(req.headers)) h[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+  return h;
+}
+
+function parseBody(buf, contentType) {
+  const ct = (contentType || "").toLowerCase();
+  if (!buf.length) return { recorded: null };
+  if (/^application\/([a-z0-9.+-]*\+)?json/.test(ct) || ct.startsWith("text/json")) {
+    try {
+      const parsed = JSON.parse(buf.toString("utf8"));
+      return { json: parsed, recorded: parsed };
+    } catch {
+      return { jsonInvalid: true, recorded: { size: buf.length, contentType, invalidJson: true } };
+    }
+  }
+  if (ct.startsWith("multipart/form-data")) {
+    const mp = parseMultipart(buf, contentType);
+    if (mp) return { multipart: mp, recorded: describeMultipart(mp) };
+  }
+  return { recorded: { size: buf.length, contentType: contentType || null } };
+}
+
+/** The key in whichever auth header the request carries (for handlers that care, e.g. `noperm…`). */
+function extractKey(h) {
+  if (h["xi-api-key"]) return h["xi-api-key"];
+  if (h["x-api-key"]) return h["x-api-key"];
+  const a = (h.authorization || "").trim();
+  const m = /^(?:Bearer|Basic|Token)\s+(?:token=)?"?([^"]*)"?$/i.exec(a);
+  return m ? m[1] : a;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults
+
+function faultError(provider, status, ctx) {
+  const messages = {
+    400: "Bad request (mock fault)",
+    401: "Unauthorized (mock fault)",
+    402: "Payment required (mock fault)",
+    403: "Forbidden (mock fault)",
+    404: "Not found (mock fault)",
+    429: "Rate limit exceeded (mock fault)",
+    500: "Internal server error (mock fault)",
+    502: "Bad gateway (mock fault)",
+    503: "Service unavailable (mock fault)",
+    504: "Gateway timeout (mock fault)",
+    529: "Overloaded (mock fault)",
+  };
+  return provider.error(status, messages[status] || `Error ${status} (mock fault)`, {}, ctx);
+}
+
+function validateFault(f) {
+  if (!f || typeof f !== "object") return "body must be a JSON object";
+  if (!FAULT_MODES.has(f.mode)) return `mode must be one of ${[...FAULT_MODES].join(", ")}`;
+  if (f.provider !== undefined && f.provider !== "*" && !BASES.some((b) => b.name === f.provider || b.provider.id === f.provider)) {
+    return `unknown provider "${f.provider}" (one of ${[...new Set(BASES.map((b) => b.name))].join(", ")} or "*")`;
+  }
+  for (const k of ["status", "retryAfter", "delayMs", "times"]) if (f[k] !== undefined && !(Number.isFinite(f[k]) && f[k] >= 0)) return `${k} must be a non-negative number`;
+  return null;
+}
+
+const providerMatches = (filter, base) => !filter || filter === "*" || filter === base.name || filter === base.provider.id;
+
+// ---------------------------------------------------------------------------------------------
+// Sending (chunk by chunk, so truncate/slow can act between chunks)
+
+const toBuffer = (c) => (typeof c === "string" ? Buffer.from(c) : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+
+function writeChunk(res, buf) {
+  return new Promise((resolve) => (res.write(buf) ? resolve() : res.once("drain", resolve)));
+}
+
+async function send(res, desc, plan, signal) {
+  let chunks = desc.chunks.map(toBuffer);
+  const headers = { ...desc.headers };
+  const chunked = desc.streaming || plan.mode === "truncate" || plan.mode === "slow";
+  if (chunked && chunks.length === 1 && chunks[0].length >= 2 && plan.mode) {
+    const half = Math.floor(chunks[0].length / 2);
+    chunks = [chunks[0].subarray(0, half), chunks[0].subarray(half)];
+  }
+  if (!chunked) {
+    const body = Buffer.concat(chunks);
+    headers["content-length"] = String(body.length);
+    res.writeHead(desc.status, headers);
+    res.end(body);
+    return;
+  }
+  res.writeHead(desc.status, headers);
+  res.flushHeaders();
+  for (let i = 0; i < chunks.length; i++) {
+    if (res.destroyed) return;
+    await writeChunk(res, chunks[i]);
+    if (i === 0 && plan.mode === "truncate") {
+      await new Promise((r) => setTimeout(r, 25)); // let the first chunk leave before the cut
+      res.socket?.destroy();
+      return;
+    }
+    if (i === 0 && plan.mode === "slow" && chunks.length > 1) {
+      if (!(await pause(plan.delayMs, signal))) return;
+    }
+  }
+  res.end();
+}
+
+/** Sleep unless the request or the server is aborted; false when aborted. */
+async function pause(ms, signal) {
+  try {
+    await sleepTimer(ms, undefined, { signal });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Start the mock provider server.
+ * @param {{port?: number, host?: string, specsDir?: string|null, specCheck?: boolean, maxRecords?: number, log?: boolean}} [options]
+ * @returns {Promise<{port:number, origin:string, baseUrls:Record<string,string>, close():Promise<void>,
+ *   reset():void, requests(provider?:string):object[], addFault(f:object):object, specsDir:string|null}>}
+ */
+export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDir, specCheck = true, maxRecords = DEFAULT_MAX_RECORDS, log = false } = {}) {
+  const dir = specsDir === undefined ? defaultSpecsDir() : specsDir;
+  const checker = specCheck && dir ? new SpecChecker(dir) : null;
+  if (specCheck && (!checker || !checker.enabled)) console.warn(`[mock-providers] spec checking disabled: no specs found (${dir ?? "no directory"})`);
+
+  let records = [];
+  let faults = [];
+  let seq = 0;
+  const serverAbort = new AbortController();
+
+  function reset() {
+    records = [];
+    faults = [];
+  }
+
+  function addFault(f) {
+    const err = validateFault(f);
+    if (err) throw new Error(err);
+    const fault = { provider: f.provider ?? "*", path: f.path, mode: f.mode, status: f.status, retryAfter: f.retryAfter, delayMs: f.delayMs, remaining: f.times ?? 1 };
+    faults.push(fault);
+    return fault;
+  }
+
+  function takeFault(base, path, fullPath) {
+    const f = faults.find((x) => x.remaining > 0 && providerMatches(x.provider, base) && (!x.path || path.includes(x.path) || fullPath.includes(x.path)));
+    if (!f) return null;
+    f.remaining -= 1;
+    faults = faults.filter((x) => x.remaining > 0);
+    return f;
+  }
+
+  function listRequests(filter, pathFilter) {
+    return records.filter((r) => (!filter || r.provider === filter || r.base === filter) && (!pathFilter || r.path.includes(pathFilter)));
+  }
+
+  async function control(req, res, url) {
+    const route = url.pathname.replace(/^\/__control/, "");
+    const reply = (status, body) => {
+      const buf = Buffer.from(JSON.stringify(body));
+      res.writeHead(status, { "content-type": "application/json", "content-length": String(buf.length) });
+      res.end(buf);
+    };
+    const body = await readBody(req);
+    if (req.method === "POST" && route === "/reset") {
+      reset();
+      return reply(200, { ok: true });
+    }
+    if (req.method === "GET" && route === "/requests") return reply(200, listRequests(url.searchParams.get("provider"), url.searchParams.get("path")));
+    if (req.method === "GET" && route === "/faults") return reply(200, faults);
+    if (req.method === "GET" && route === "/health") return reply(200, { ok: true, specCheck: Boolean(checker?.enabled), specsDir: dir, baseUrls: api.baseUrls });
+    if (req.method === "POST" && route === "/fault") {
+      let f;
+      try {
+        f = JSON.parse(body.toString("utf8") || "null");
+      } catch {
+        return reply(400, { ok: false, error: "body must be JSON" });
+      }
+      try {
+        return reply(200, { ok: true, fault: addFault(f) });
+      } catch (err) {
+        return reply(400, { ok: false, error: err.message });
+      }
+    }
+    return reply(404, { ok: false, error: `unknown control route ${req.method} ${url.pathname}` });
+  }
+
+  async function handle(req, res) {
+    const url = new URL(req.url, "http://mock.invalid");
+    if (url.pathname.startsWith("/__control/")) return control(req, res, url);
+
+    const match = matchBase(url.pathname);
+    const rawBody = await readBody(req);
+    if (!match) {
+      return send(res, json({ error: `no mock provider serves ${url.pathname}`, prefixes: BASES.map((b) => b.prefix) }, 404), {}, serverAbort.signal);
+    }
+    const { base, path } = match;
+    const provider = base.provider;
+    const headers = headerObject(req);
+    const query = queryObject(url.searchParams);
+    const contentType = headers["content-type"] || "";
+    const parsed = parseBody(rawBody, contentType);
+    const method = req.method.toUpperCase();
+
+    let specErrors = [];
+    let specOperation = null;
+    if (checker) {
+      const op = checker.findOperation(provider.specId, method, path);
+      specOperation = op ? `${op.method} ${op.template}` : null;
+      try {
+        specErrors = checker.check(provider.specId, {
+          method,
+          path,
+          query,
+          headers,
+          contentType,
+          bodySize: rawBody.length,
+          json: parsed.json,
+          jsonInvalid: parsed.jsonInvalid,
+          multipart: parsed.multipart,
+        });
+      } catch (err) {
+        specErrors = [`spec check crashed: ${err.message}`];
+      }
+    }
+
+    const requestId = provider.newRequestId ? provider.newRequestId() : mockId("req_");
+    const fault = takeFault(base, path, url.pathname);
+    const record = { seq: ++seq, time: new Date().toISOString(), provider: provider.id, base: base.name, method, path, query, headers, body: parsed.recorded, specErrors, specOperation, fault: fault ? fault.mode : null, requestId };
+    records.push(record);
+    if (records.length > maxRecords) records = records.slice(-maxRecords);
+    if (log) console.log(`[mock-providers] ${provider.id} ${method} ${path}${specErrors.length ? ` specErrors=${JSON.stringify(specErrors)}` : ""}${fault ? ` fault=${fault.mode}` : ""}`);
+
+    const reqAbort = new AbortController();
+    res.on("close", () => reqAbort.abort());
+    const signal = AbortSignal.any([reqAbort.signal, serverAbort.signal]);
+
+    const ctx = {
+      provider: provider.id,
+      base: base.name,
+      method,
+      path,
+      query,
+      headers,
+      contentType,
+      rawBody,
+      json: parsed.json,
+      jsonInvalid: parsed.jsonInvalid,
+      multipart: parsed.multipart,
+      params: {},
+      key: extractKey(headers),
+      requestId,
+      error: (status, message, opts) => provider.error(status, message, opts, ctx),
+    };
+
+    const slowHeader = Number(headers["x-mock-slow-ms"]);
+    let plan = Number.isFinite(slowHeader) && slowHeader > 0 ? { mode: "slow", delayMs: slowHeader } : {};
+    const common = { "x-mock-provider": base.name, [provider.requestIdHeader]: requestId };
+    const finish = (desc) => send(res, { ...desc, headers: { ...common, ...desc.headers } }, plan, signal);
+
+    if (fault) {
+      switch (fault.mode) {
+        case "reset":
+          (req.socket.resetAndDestroy ?? req.socket.destroy).call(req.socket);
+          return;
+        case "timeout":
+          if (!(await pause(fault.delayMs ?? 60000, signal))) return;
+          break;
+        case "error": {
+          const status = fault.status ?? 500;
+          const desc = faultError(provider, status, ctx);
+          if (status === 429 || fault.retryAfter !== undefined) desc.headers = { ...desc.headers, "retry-after": String(fault.retryAfter ?? 7) };
+          return finish(desc);
+        }
+        case "invalid_json":
+          return finish({ status: 200, headers: { "content-type": "application/json" }, chunks: ['{"mock": "this body is not valid JSON'], streaming: false });
+        case "wrong_content_type":
+          return finish({
+            status: 200,
+            headers: { "content-type": "text/html; charset=utf-8" },
+            chunks: ["<!DOCTYPE html><html><head><title>Mock</title></head><body><h1>Hello from a captive portal (mock fault)</h1></body></html>"],
+            streaming: false,
+          });
+        case "truncate":
+          plan = { mode: "truncate" };
+          break;
+        case "slow":
+          plan = { mode: "slow", delayMs: fault.delayMs ?? 500 };
+          break;
+      }
+    }
+
+    const authFailure = provider.auth(ctx);
+    if (authFailure) return finish(authFailure);
+
+    const routes = ROUTES.get(provider.id).filter((r) => !r.base || r.base === base.name);
+    const byPath = routes.filter((r) => r.regex.test(path));
+    const route = byPath.find((r) => r.method === method);
+    if (!route) return finish(ctx.error(byPath.length ? 405 : 404, byPath.length ? `Method ${method} not allowed` : `Invalid URL (${method} ${path})`));
+    const groups = route.regex.exec(path).groups || {};
+    for (const [k, v] of Object.entries(groups)) ctx.params[k] = decodeURIComponent(v);
+    return finish(await route.handler(ctx));
+  }
+
+  const sockets = new Set();
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      console.error("[mock-providers] handler error:", err);
+      if (!res.headersSent) {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: `mock crashed: ${err.message}` }));
+      } else res.destroy();
+    });
+  });
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, resolve);
+  });
+  const actualPort = server.address().port;
+  const origin = `http://${host}:${actualPort}`;
+
+  const api = {
+    port: actualPort,
+    origin,
+    baseUrls: baseUrlsFor(origin),
+    specsDir: checker?.enabled ? dir : null,
+    reset,
+    requests: (provider) => listRequests(provider),
+    addFault,
+    close() {
+      serverAbort.abort();
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+        server.closeAllConnections?.();
+      });
+    },
+  };
+  return api;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const opt = (name) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const mock = await startMockProviders({
+    port: Number(opt("--port") ?? 0),
+    host: opt("--host") ?? "127.0.0.1",
+    specsDir: opt("--specs"),
+    specCheck: !args.includes("--no-spec"),
+    log: args.includes("--log"),
+  });
+  console.log(JSON.stringify(mock.baseUrls, null, 2));
+  const stop = () => mock.close().then(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
