@@ -9,7 +9,11 @@ export interface StreamStep {
   chunk(bytes: Uint8Array): Uint8Array | undefined;
   /** Upstream ended; return a last chunk, or throw when the upstream ended before it should have. */
   end(): Uint8Array | undefined;
-  /** Upstream failed mid-stream; a last chunk to tell the client (e.g. an SSE error event). */
+  /**
+   * Upstream failed mid-stream. A stream with an in-band error channel (SSE) returns its error event:
+   * the client gets it as the last event and the stream closes, which every proxy passes on. Without
+   * one (raw audio) the client's stream is aborted, so a partial answer never looks complete.
+   */
   fail?(error: unknown): Uint8Array | undefined;
 }
 
@@ -17,7 +21,6 @@ export function relay(source: ReadableStream<Uint8Array>, step: StreamStep): { b
   let resolve!: (o: StreamOutcome) => void;
   const outcome = new Promise<StreamOutcome>((r) => (resolve = r));
   const reader = source.getReader();
-  let pendingError: unknown;
 
   const failWith = (controller: ReadableStreamDefaultController<Uint8Array>, e: unknown) => {
     resolve("upstream_error");
@@ -28,9 +31,8 @@ export function relay(source: ReadableStream<Uint8Array>, step: StreamStep): { b
       tail = undefined;
     }
     if (tail?.byteLength) {
-      // error() would discard queued chunks: deliver the tail first, error on the next pull.
-      pendingError = e;
       controller.enqueue(tail);
+      controller.close();
     } else {
       controller.error(e);
     }
@@ -39,7 +41,6 @@ export function relay(source: ReadableStream<Uint8Array>, step: StreamStep): { b
 
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      if (pendingError !== undefined) return controller.error(pendingError);
       for (;;) {
         let r: ReadableStreamReadResult<Uint8Array>;
         try {

@@ -28,7 +28,7 @@ export default async function setup(project: TestProject) {
   const { vars, privateJwk } = await workerVars(mocks.origin);
   const dir = mkdtempSync(join(tmpdir(), "voxgate-e2e-"));
   const envFile = join(dir, "e2e.vars");
-  writeFileSync(envFile, Object.entries({ ...vars, ...(extraVars()) }).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n"));
+  writeFileSync(envFile, Object.entries({ ...vars, ...(extraVars()) }).map(([k, v]) => `${k}='${v}'`).join("\n"));
   const persist = join(dir, "state");
   execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
     cwd: ROOT,
