@@ -1,10 +1,6 @@
-// The Worker's bindings and variables. Kept by hand in step with wrangler.toml
-// (`npm run types` regenerates wrangler's own view into src/worker-configuration.d.ts for comparison).
-import type { Account } from "./metering/account";
+// The Worker's bindings and variables: generated from wrangler.toml by `npm run types`
+// (src/worker-configuration.d.ts), plus the secrets and optional variables wrangler.toml does not
+// list (provider keys, PROVIDER_KEY_ENCRYPTION_KEY, JWT_JWKS, …) — config.ts validates all of them.
+/// <reference path="./worker-configuration.d.ts" />
 
-export interface Env {
-  DB: D1Database;
-  USAGE: KVNamespace;
-  ACCOUNT: DurableObjectNamespace<Account>;
-  [name: string]: unknown;
-}
+export type Env = Cloudflare.Env & { [secretOrOptional: string]: unknown };
