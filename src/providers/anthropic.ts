@@ -1,6 +1,6 @@
 // Anthropic Messages API. Auth: x-api-key + anthropic-version. Stream: named SSE events;
 // input tokens arrive in message_start, output tokens in message_delta (cumulative: the last wins).
-import { get, json, type ChatStreamStep, type ProviderAdapter } from "./types";
+import { errorText, get, is2xx, json, type ChatStreamStep, type ProviderAdapter } from "./types";
 
 const ANTHROPIC_VERSION = "2023-06-01";
 /** Anthropic requires max_tokens; used when the caller names none (also what credits reserve). */
@@ -55,12 +55,6 @@ export const anthropic: ProviderAdapter = {
       }
     },
   },
-  verify: (ctx) => ({ upstream: get(`${ctx.config.ANTHROPIC_BASE_URL}/v1/models`, headers(ctx.key)), valid: (s) => s >= 200 && s < 300 }),
-  errorMessage(_status, body) {
-    try {
-      return JSON.parse(body)?.error?.message;
-    } catch {
-      return undefined;
-    }
-  },
+  verify: (ctx) => ({ upstream: get(`${ctx.config.ANTHROPIC_BASE_URL}/v1/models`, headers(ctx.key)), valid: is2xx }),
+  errorMessage: (_status, body) => errorText(body, (p) => p?.error?.message),
 };

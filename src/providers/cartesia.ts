@@ -1,6 +1,6 @@
 // Cartesia: TTS (SSE for raw encodings, bytes for containers) and batch STT (multipart).
 // Auth: Bearer, plus a Cartesia-Version header on every request (the spec's only allowed value).
-import { get, json, multipart, type AudioFormat, type ProviderAdapter } from "./types";
+import { errorText, formOf, get, is2xx, json, multipart, transcriptOf, type AudioFormat, type ProviderAdapter } from "./types";
 
 const CARTESIA_VERSION = "2025-11-04";
 /** The spec's sample_rate enum (no 32000). */
@@ -58,35 +58,15 @@ export const cartesia: ProviderAdapter = {
     defaultModel: "ink-whisper",
     acceptsUrl: false,
     request(input, ctx) {
-      const form = new FormData();
-      form.append("file", input.audio!.data, input.audio!.filename);
-      form.append("model", input.model);
-      if (input.language) form.append("language", input.language);
-      form.append("timestamp_granularities[]", "word");
+      const form = formOf({ file: input.audio!, model: input.model, language: input.language, "timestamp_granularities[]": "word" });
       return multipart(`${ctx.config.CARTESIA_BASE_URL}/stt`, headers(ctx.key), form);
     },
-    parse(body) {
-      return {
-        text: String(body.text ?? ""),
-        durationSeconds: Number(body.duration ?? 0),
-        language: body.language,
-        words: Array.isArray(body.words) ? body.words.map((w: any) => ({ word: w.word, start: w.start, end: w.end })) : undefined,
-      };
-    },
+    parse: transcriptOf,
   },
   verify: (ctx) => ({
     upstream: get(`${ctx.config.CARTESIA_BASE_URL}/voices?limit=1`, headers(ctx.key)),
-    valid: (s) => s >= 200 && s < 300,
+    valid: is2xx,
   }),
-  errorMessage(_status, body) {
-    // Newer versions answer {error_code, title, message}; older ones may answer plain text.
-    try {
-      const p = JSON.parse(body);
-      const m = p?.message ?? p?.title ?? p?.error;
-      return typeof m === "string" ? m : undefined;
-    } catch {
-      const text = body.trim();
-      return text && text.length <= 300 ? text : undefined;
-    }
-  },
+  // Newer versions answer {error_code, title, message}; older ones may answer plain text.
+  errorMessage: (_status, body) => errorText(body, (p) => p?.message ?? p?.title ?? p?.error, true),
 };

@@ -1,6 +1,6 @@
 // Deepgram: TTS (/v1/speak, streamed raw audio) and STT (/v1/listen, raw audio body or JSON {url}).
 // Auth: Authorization: Token <key> (not Bearer). Options travel in the query string, not the body.
-import { get, json, type AudioFormat, type ProviderAdapter, type UpstreamRequest } from "./types";
+import { errorText, get, is2xx, json, type AudioFormat, type ProviderAdapter, type UpstreamRequest } from "./types";
 
 /** encoding/container per format; rates are the spec's per-encoding enums (mp3 and opus are fixed). */
 const SPEAK: Record<AudioFormat, { encoding: string; container?: string; rates: number[]; settable: boolean }> = {
@@ -59,17 +59,8 @@ export const deepgram: ProviderAdapter = {
   verify: (ctx) => ({
     // A bad key answers 401 INVALID_AUTH.
     upstream: get(`${ctx.config.DEEPGRAM_BASE_URL}/v1/projects`, auth(ctx.key)),
-    valid: (s) => s >= 200 && s < 300,
+    valid: is2xx,
   }),
-  errorMessage(_status, body) {
-    // Legacy {err_code, err_msg}, modern {category, message, details}, or plain text.
-    try {
-      const p = JSON.parse(body);
-      const m = p?.err_msg ?? p?.message ?? p?.details;
-      return typeof m === "string" ? m : undefined;
-    } catch {
-      const text = body.trim();
-      return text && text.length <= 300 ? text : undefined;
-    }
-  },
+  // Legacy {err_code, err_msg}, modern {category, message, details}, or plain text.
+  errorMessage: (_status, body) => errorText(body, (p) => p?.err_msg ?? p?.message ?? p?.details, true),
 };

@@ -1,5 +1,5 @@
 // ElevenLabs: TTS (chunked raw audio from /stream) and STT (multipart). Auth: xi-api-key.
-import { get, json, multipart, type AudioFormat, type ProviderAdapter } from "./types";
+import { errorText, formOf, get, json, multipart, wordsOf, type AudioFormat, type ProviderAdapter } from "./types";
 
 const RATES: Record<AudioFormat, number[]> = {
   mp3: [22050, 24000, 44100],
@@ -41,11 +41,7 @@ export const elevenlabs: ProviderAdapter = {
     defaultModel: "scribe_v1",
     acceptsUrl: true,
     request(input, ctx) {
-      const form = new FormData();
-      form.append("model_id", input.model);
-      if (input.audio) form.append("file", input.audio.data, input.audio.filename);
-      else form.append("source_url", input.audioUrl!);
-      if (input.language) form.append("language_code", input.language);
+      const form = formOf({ model_id: input.model, file: input.audio, source_url: input.audio ? undefined : input.audioUrl, language_code: input.language });
       return multipart(`${ctx.config.ELEVENLABS_BASE_URL}/v1/speech-to-text`, headers(ctx.key), form);
     },
     parse(body) {
@@ -55,7 +51,7 @@ export const elevenlabs: ProviderAdapter = {
         text: String(body.text ?? ""),
         durationSeconds: Number(body.audio_duration_secs ?? lastEnd),
         language: body.language_code,
-        words: words.map((w: any) => ({ word: w.text, start: w.start, end: w.end })),
+        words: wordsOf(words, "text"),
       };
     },
   },
@@ -64,12 +60,5 @@ export const elevenlabs: ProviderAdapter = {
     // A valid key without the user_read permission answers 401 missing_permissions: still valid.
     valid: (status, body) => (status >= 200 && status < 300) || (status === 401 && body.includes("missing_permissions")),
   }),
-  errorMessage(_status, body) {
-    try {
-      const d = JSON.parse(body)?.detail;
-      return typeof d === "string" ? d : d?.message;
-    } catch {
-      return undefined;
-    }
-  },
+  errorMessage: (_status, body) => errorText(body, (p) => (typeof p?.detail === "string" ? p.detail : p?.detail?.message)),
 };

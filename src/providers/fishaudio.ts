@@ -1,6 +1,6 @@
 // Fish Audio: TTS (/v1/tts, JSON in, streamed raw audio out) and ASR (/v1/asr, multipart).
 // Auth: Bearer; the TTS model is chosen by a `model` header, not a body field.
-import { get, json, multipart, type ProviderAdapter } from "./types";
+import { errorText, formOf, get, is2xx, json, multipart, type ProviderAdapter } from "./types";
 
 /** Fish's docs say seconds, its Python SDK says milliseconds; the spec says seconds. Set to 1000 if ms. */
 const ASR_DURATION_UNITS_PER_SECOND = 1;
@@ -40,11 +40,8 @@ export const fishaudio: ProviderAdapter = {
     defaultModel: "",
     acceptsUrl: false,
     request(input, ctx) {
-      const form = new FormData();
-      form.append("audio", input.audio!.data, input.audio!.filename);
-      if (input.language) form.append("language", input.language);
-      // Same as Fish's SDK default (timestamps on).
-      form.append("ignore_timestamps", "false");
+      // ignore_timestamps false: Fish's SDK default (timestamps on).
+      const form = formOf({ audio: input.audio!, language: input.language, ignore_timestamps: "false" });
       return multipart(`${ctx.config.FISHAUDIO_BASE_URL}/v1/asr`, bearer(ctx.key), form);
     },
     parse(body) {
@@ -58,17 +55,8 @@ export const fishaudio: ProviderAdapter = {
   verify: (ctx) => ({
     // A bad key answers 401 with a plain-text body.
     upstream: get(`${ctx.config.FISHAUDIO_BASE_URL}/wallet/self/api-credit`, bearer(ctx.key)),
-    valid: (s) => s >= 200 && s < 300,
+    valid: is2xx,
   }),
-  errorMessage(_status, body) {
-    try {
-      const p = JSON.parse(body);
-      // detail may be a validation list ([{msg}]) on 422s.
-      const m = p?.message ?? (Array.isArray(p?.detail) ? p.detail[0]?.msg : p?.detail);
-      return typeof m === "string" ? m : undefined;
-    } catch {
-      const text = body.trim();
-      return text && text.length <= 300 ? text : undefined;
-    }
-  },
+  // detail may be a validation list ([{msg}]) on 422s.
+  errorMessage: (_status, body) => errorText(body, (p) => p?.message ?? (Array.isArray(p?.detail) ? p.detail[0]?.msg : p?.detail), true),
 };

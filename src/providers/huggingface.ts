@@ -1,7 +1,7 @@
 // Hugging Face Inference Providers: chat through the OpenAI-compatible router. Auth: Bearer hf_….
 // No TTS/STT: the router's task endpoints have neither a spec nor a price here.
 import { bearer, openAiChat } from "./openai-compatible";
-import { get, type ProviderAdapter } from "./types";
+import { errorText, get, is2xx, type ProviderAdapter } from "./types";
 
 export const huggingface: ProviderAdapter = {
   id: "huggingface",
@@ -16,16 +16,8 @@ export const huggingface: ProviderAdapter = {
   verify: (ctx) => ({
     // The token check lives on the Hub host, not on the router.
     upstream: get(`${ctx.config.HUGGINGFACE_HUB_BASE_URL}/api/whoami-v2`, bearer(ctx.key)),
-    valid: (s) => s >= 200 && s < 300,
+    valid: is2xx,
   }),
-  errorMessage(_status, body) {
-    // Seen shapes: {error: "…"}, {error: {message}}, {message}, {detail}.
-    try {
-      const p = JSON.parse(body);
-      const m = typeof p?.error === "string" ? p.error : (p?.error?.message ?? p?.message ?? p?.detail);
-      return typeof m === "string" ? m : undefined;
-    } catch {
-      return undefined;
-    }
-  },
+  // Seen shapes: {error: "…"}, {error: {message}}, {message}, {detail}.
+  errorMessage: (_status, body) => errorText(body, (p) => typeof p?.error === "string" ? p.error : (p?.error?.message ?? p?.message ?? p?.detail)),
 };

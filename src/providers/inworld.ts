@@ -1,6 +1,6 @@
 // Inworld: TTS (voice:stream, NDJSON of base64 chunks) and STT (JSON with base64 audio).
 // Auth: Authorization: Basic <key> — the portal key is already base64, so it is sent verbatim.
-import { get, json, type AudioFormat, type ProviderAdapter } from "./types";
+import { errorText, get, is2xx, json, type AudioFormat, type ProviderAdapter } from "./types";
 
 /** Unconfirmed (taken from a third-party, hand-written spec): the STT model id. */
 const STT_MODEL = "inworld/inworld-stt-1";
@@ -75,16 +75,8 @@ export const inworld: ProviderAdapter = {
   },
   verify: (ctx) => ({
     upstream: get(`${ctx.config.INWORLD_BASE_URL}/voices/v1/voices`, auth(ctx.key)),
-    valid: (s) => s >= 200 && s < 300,
+    valid: is2xx,
   }),
-  errorMessage(_status, body) {
-    // gRPC-style {code, message, details}.
-    try {
-      const p = JSON.parse(body);
-      const m = p?.message ?? p?.error?.message;
-      return typeof m === "string" ? m : undefined;
-    } catch {
-      return undefined;
-    }
-  },
+  // gRPC-style {code, message, details}.
+  errorMessage: (_status, body) => errorText(body, (p) => p?.message ?? p?.error?.message),
 };

@@ -1,6 +1,6 @@
 // Chat in OpenAI's wire format, shared by OpenAI, Groq and Hugging Face (all OpenAI-compatible).
 import type { ChatInput, ChatResult, ChatStreamStep, LlmAdapter, UpstreamContext, UpstreamRequest } from "./types";
-import { json } from "./types";
+import { errorText, json } from "./types";
 
 export interface OpenAiChatOptions {
   defaultModel: string;
@@ -57,10 +57,5 @@ export function openAiChat(options: OpenAiChatOptions): LlmAdapter {
 
 /** The message of an OpenAI-style error body `{"error":{"message"}}`. */
 export function openAiErrorMessage(_status: number, body: string): string | undefined {
-  try {
-    const parsed = JSON.parse(body);
-    return parsed?.error?.message ?? (typeof parsed?.error === "string" ? parsed.error : undefined);
-  } catch {
-    return undefined;
-  }
+  return errorText(body, (p) => p?.error?.message ?? p?.error);
 }

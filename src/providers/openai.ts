@@ -1,6 +1,6 @@
 // OpenAI: chat, speech (raw audio), transcription (multipart). Auth: Authorization: Bearer.
 import { bearer, openAiChat, openAiErrorMessage } from "./openai-compatible";
-import { get, json, multipart, type AudioFormat, type ProviderAdapter } from "./types";
+import { formOf, get, is2xx, json, multipart, transcriptOf, type AudioFormat, type ProviderAdapter } from "./types";
 
 const FORMAT: Partial<Record<AudioFormat, string>> = { mp3: "mp3", wav: "wav", pcm: "pcm", opus: "opus" };
 /** OpenAI speech has one output rate: 24 kHz (pcm is 24 kHz 16-bit mono). */
@@ -35,23 +35,17 @@ export const openai: ProviderAdapter = {
     defaultModel: "whisper-1",
     acceptsUrl: false,
     request(input, ctx) {
-      const form = new FormData();
-      form.append("file", input.audio!.data, input.audio!.filename);
-      form.append("model", input.model);
-      if (input.language) form.append("language", input.language);
-      // verbose_json carries the audio duration (billing); newer models only answer json with usage.seconds.
-      form.append("response_format", input.model.startsWith("whisper") ? "verbose_json" : "json");
+      const form = formOf({
+        file: input.audio!,
+        model: input.model,
+        language: input.language,
+        // verbose_json carries the audio duration (billing); newer models only answer json with usage.seconds.
+        response_format: input.model.startsWith("whisper") ? "verbose_json" : "json",
+      });
       return multipart(`${ctx.config.OPENAI_BASE_URL}/audio/transcriptions`, bearer(ctx.key), form);
     },
-    parse(body) {
-      return {
-        text: String(body.text ?? ""),
-        durationSeconds: Number(body.duration ?? body.usage?.seconds ?? 0),
-        language: body.language,
-        words: Array.isArray(body.words) ? body.words.map((w: any) => ({ word: w.word, start: w.start, end: w.end })) : undefined,
-      };
-    },
+    parse: transcriptOf,
   },
-  verify: (ctx) => ({ upstream: get(`${ctx.config.OPENAI_BASE_URL}/models`, bearer(ctx.key)), valid: (s) => s >= 200 && s < 300 }),
+  verify: (ctx) => ({ upstream: get(`${ctx.config.OPENAI_BASE_URL}/models`, bearer(ctx.key)), valid: is2xx }),
   errorMessage: openAiErrorMessage,
 };

@@ -4,7 +4,7 @@
 // pcm and ulaw are refused on purpose: Resemble always frames PCM and μ-law in WAV (on /stream and
 // /synthesize alike), and a WAV header inside audio/pcm or audio/basic would reach players as noise.
 // opus does not exist there.
-import { get, json, type ProviderAdapter } from "./types";
+import { errorText, get, is2xx, json, type ProviderAdapter } from "./types";
 
 /** The spec's sample_rate enum; it travels as a string. */
 const RATES = [8000, 16000, 22050, 32000, 44100, 48000];
@@ -43,16 +43,8 @@ export const resembleai: ProviderAdapter = {
   },
   verify: (ctx) => ({
     upstream: get(`${ctx.config.RESEMBLEAI_MANAGEMENT_BASE_URL}/api/v2/voices?page=1&page_size=10`, bearer(ctx.key)),
-    valid: (s) => s >= 200 && s < 300,
+    valid: is2xx,
   }),
-  errorMessage(_status, body) {
-    // {success:false, message} or {success:false, error_name, error_params, message}.
-    try {
-      const p = JSON.parse(body);
-      const m = p?.message ?? p?.error_name ?? p?.error;
-      return typeof m === "string" ? m : undefined;
-    } catch {
-      return undefined;
-    }
-  },
+  // {success:false, message} or {success:false, error_name, error_params, message}.
+  errorMessage: (_status, body) => errorText(body, (p) => p?.message ?? p?.error_name ?? p?.error),
 };
