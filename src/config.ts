@@ -42,6 +42,23 @@ const url = (fallback: string) =>
       return value.replace(/\/+$/, "");
     });
 
+function isJwks(text: string): boolean {
+  try {
+    const doc = JSON.parse(text);
+    return Array.isArray(doc?.keys) && doc.keys.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+function isKey32(b64: string): boolean {
+  try {
+    return atob(b64).length === 32;
+  } catch {
+    return false;
+  }
+}
+
 const ConfigSchema = z.object({
   API_KEY_PREFIX: z
     .string()
@@ -51,12 +68,12 @@ const ConfigSchema = z.object({
   JWT_ISSUER: optionalString,
   JWT_AUDIENCE: optionalString,
   JWT_JWKS_URL: optionalString.pipe(z.url().optional()),
-  JWT_JWKS: optionalString,
+  JWT_JWKS: optionalString.refine((v) => v === undefined || isJwks(v), 'must be a JWKS JSON document {"keys":[…]}'),
   DEFAULT_TTS_PROVIDER: z.string().default("elevenlabs"),
   DEFAULT_STT_PROVIDER: z.string().default("openai"),
   DEFAULT_LLM_PROVIDER: z.string().default("openai"),
   PROVIDER_TIMEOUT_MS: positiveInt(30_000),
-  PROVIDER_KEY_ENCRYPTION_KEY: optionalString,
+  PROVIDER_KEY_ENCRYPTION_KEY: optionalString.refine((v) => v === undefined || isKey32(v), "must be 32 bytes, base64-encoded"),
   PROVIDER_KEY_ENCRYPTION_KEY_VERSION: positiveInt(1),
   PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS: optionalString,
   DEBUG_STORAGE_COUNTS: bool,
