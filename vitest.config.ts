@@ -28,7 +28,7 @@ export default defineConfig(async () => {
     test: {
       include: ["test/unit/**/*.test.ts"],
       setupFiles: ["./test/helpers/apply-migrations.ts"],
-      globalSetup: ["./test/helpers/mock-providers-setup.ts"],
+      globalSetup: ["./test/helpers/mock-providers-setup.ts", "./test/helpers/twilio-setup.ts"],
       testTimeout: 30_000,
       hookTimeout: 30_000,
     },

@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/e2e/**/*.test.ts"],
-    globalSetup: ["./test/e2e/harness.ts"],
+    globalSetup: ["./test/e2e/harness.ts", "./test/helpers/twilio-setup.ts"],
     environment: "node",
     testTimeout: 60_000,
     hookTimeout: 120_000,

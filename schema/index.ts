@@ -2,7 +2,7 @@
 // credit audit trail. Hot-path state (rate limits, the credit ledger) lives in the Account
 // Durable Object instead — see docs/ARCHITECTURE.md.
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** Timestamps are integer milliseconds since the epoch (UTC). Credits are integer millicredits. */
 export const users = sqliteTable(
@@ -76,4 +76,123 @@ export const creditAudit = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("credit_audit_user_idx").on(t.userId, t.createdAt)],
+);
+
+// ---- portal auth tables (Better Auth) --------------------------------------------------------------
+// Better Auth 1.7 (core + the phone-number plugin) reads and writes these through its Kysely adapter on
+// D1; src/portal/auth.ts maps its model and field names onto them (auth_* tables, snake_case columns),
+// so they never clash with Voxgate's own `users`. A portal user is linked to the Voxgate user with the
+// same verified phone number (users.phone_number). Better Auth's conventions on SQLite apply here, not
+// ours: dates are ISO-8601 text, booleans 0/1 integers. Better Auth checks these columns at runtime
+// and refuses to run against a schema that does not match.
+
+export const authUser = sqliteTable("auth_user", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  /** Better Auth requires an email: portal users get a placeholder derived from the phone number. */
+  email: text("email").notNull().unique(),
+  emailVerified: integer("email_verified", { mode: "boolean" }).notNull().default(false),
+  image: text("image"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+  phoneNumber: text("phone_number").unique(),
+  phoneNumberVerified: integer("phone_number_verified", { mode: "boolean" }),
+});
+
+export const authSession = sqliteTable(
+  "auth_session",
+  {
+    id: text("id").primaryKey(),
+    expiresAt: text("expires_at").notNull(),
+    /** The session token; the cookie carries it signed with BETTER_AUTH_SECRET. */
+    token: text("token").notNull().unique(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    ipAddress: text("ip_address"),
+    userAgent: text("user_agent"),
+    userId: text("user_id")
+      .notNull()
+      .references(() => authUser.id, { onDelete: "cascade" }),
+  },
+  (t) => [index("auth_session_user_idx").on(t.userId)],
+);
+
+/** Sign-in methods of a user (Better Auth core; phone-OTP sign-in itself stores none). */
+export const authAccount = sqliteTable(
+  "auth_account",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    providerId: text("provider_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => authUser.id, { onDelete: "cascade" }),
+    accessToken: text("access_token"),
+    refreshToken: text("refresh_token"),
+    idToken: text("id_token"),
+    accessTokenExpiresAt: text("access_token_expires_at"),
+    refreshTokenExpiresAt: text("refresh_token_expires_at"),
+    scope: text("scope"),
+    password: text("password"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("auth_account_user_idx").on(t.userId)],
+);
+
+/** Pending one-time codes: identifier `phone-number-otp-<E.164>`, value `<code>:<failed attempts>`. */
+export const authVerification = sqliteTable(
+  "auth_verification",
+  {
+    id: text("id").primaryKey(),
+    identifier: text("identifier").notNull(),
+    value: text("value").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("auth_verification_identifier_idx").on(t.identifier)],
+);
+
+/**
+ * Fixed-window request counters for the portal's sign-in routes (per client IP and route, per phone
+ * number), shared by every isolate: one atomic upsert per check (src/portal/rate-limit.ts).
+ */
+export const authRateLimit = sqliteTable(
+  "auth_rate_limit",
+  {
+    key: text("key").primaryKey(),
+    count: integer("count").notNull(),
+    /** When the current window opened (ms since the epoch). */
+    windowStart: integer("window_start").notNull(),
+  },
+  (t) => [index("auth_rate_limit_window_idx").on(t.windowStart)],
+);
+
+// ---- voice agents ----------------------------------------------------------------------------------
+
+/** A user's saved voice-agent configuration (API.md §4); its chat and speak run through the gateway. */
+export const agents = sqliteTable(
+  "agents",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull().references(() => users.id),
+    name: text("name").notNull(),
+    systemPrompt: text("system_prompt"),
+    firstMessage: text("first_message"),
+    voiceId: text("voice_id"),
+    /** Provider ids (aliases resolved), or null for the deployment's DEFAULT_*_PROVIDER. */
+    ttsProvider: text("tts_provider"),
+    ttsModel: text("tts_model"),
+    llmProvider: text("llm_provider"),
+    llmModel: text("llm_model"),
+    language: text("language"),
+    temperature: real("temperature"),
+    maxTokens: integer("max_tokens"),
+    /** The caller's own JSON object, stored as text. */
+    metadata: text("metadata"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("agents_user_idx").on(t.userId, t.createdAt)],
 );

@@ -30,6 +30,19 @@ export function ensureDependencies() {
   }
 }
 
+/** The portal's browser test drives Debian's Chromium: install it (as root, with apt-get) when missing. */
+export function ensureChromium() {
+  const path = process.env.VOXGATE_CHROMIUM ?? "/usr/bin/chromium";
+  if (existsSync(path)) return;
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  if (!root || !existsSync("/usr/bin/apt-get")) {
+    console.warn(`[voxgate] ${path} is missing: install Debian's chromium package (the portal browser test needs it).`);
+    return;
+  }
+  console.log("[voxgate] installing chromium (apt-get)…");
+  run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null");
+}
+
 /** Create .dev.vars from .dev.vars.example with fresh local secrets and a dev JWT key pair. */
 export async function ensureDevVars() {
   const path = join(ROOT, ".dev.vars");
@@ -42,6 +55,7 @@ export async function ensureDevVars() {
   let text = readFileSync(join(ROOT, ".dev.vars.example"), "utf8");
   text = text
     .replace(/^PROVIDER_KEY_ENCRYPTION_KEY=.*$/m, `PROVIDER_KEY_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}`)
+    .replace(/^BETTER_AUTH_SECRET=.*$/m, `BETTER_AUTH_SECRET=${randomBytes(32).toString("base64")}`)
     .replace(/^JWT_JWKS=.*$/m, `JWT_JWKS=${JSON.stringify({ keys: [pub] })}`);
   writeFileSync(path, text, { mode: 0o600 });
   console.log("[voxgate] created .dev.vars (local secrets and a dev JWT signing key; mint tokens with `npm run dev:jwt`)");

@@ -3,9 +3,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureDependencies, OFFLINE_ENV, ROOT } from "./setup.mjs";
+import { ensureChromium, ensureDependencies, OFFLINE_ENV, ROOT } from "./setup.mjs";
 
 ensureDependencies();
+ensureChromium();
 const out = join(ROOT, "test", "artifacts");
 mkdirSync(out, { recursive: true });
 

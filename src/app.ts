@@ -14,10 +14,14 @@ import { IdempotentReplay } from "./metering/admit";
 import { authenticate, requireAdmin } from "./auth/authenticate";
 import { registerAdmin } from "./routes/admin";
 import { registerDocs } from "./routes/docs";
+import { registerAgents } from "./routes/agents";
 import { registerGateway } from "./routes/gateway";
 import { registerKeys } from "./routes/keys";
 import { registerAccount } from "./routes/account";
+import { registerOpenAiCompat } from "./routes/openai-compat";
+import { openAiErrorShape } from "./routes/openai-shapes";
 import { registerProviderKeys } from "./routes/provider-keys";
+import { registerPortal } from "./portal/routes";
 import { validationHook } from "./routes/validation";
 import { storageFor } from "./storage";
 import { replayResponse } from "./metering/idempotency";
@@ -38,6 +42,9 @@ export function newApp() {
     await next();
     finalizeHeaders(c);
   });
+
+  // OpenAI-compatible routes answer errors in OpenAI's shape: outermost, so it also sees the envelope and auth failures.
+  app.use("/v1/*", openAiErrorShape);
 
   // The HTTP envelope, checked before anything reads the body.
   app.use("*", async (c, next) => {
@@ -77,7 +84,10 @@ export function newApp() {
   registerAccount(app);
   registerProviderKeys(app);
   registerGateway(app);
+  registerAgents(app);
+  registerOpenAiCompat(app);
   registerAdmin(app);
+  registerPortal(app);
   registerDocs(app);
 
   app.notFound((c) => errorResponse(c as Ctx, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`)));

@@ -234,7 +234,13 @@ function llmEstimateMc(input: ChatRequestInput): { estimateMc: number | null; in
   return { estimateMc: llmCostMc(input.model, inputTokens, outputTokens), inputTokens };
 }
 
-export async function chat(c: Ctx, input: ChatRequestInput, idempotency?: Metered["idempotency"]): Promise<ChatOutcome> {
+/** `emit` renders the normalized stream events (Voxgate's SSE by default; OpenAI chunks on /v1/chat/completions). */
+export async function chat(
+  c: Ctx,
+  input: ChatRequestInput,
+  idempotency?: Metered["idempotency"],
+  emit?: Parameters<typeof chatStep>[1],
+): Promise<ChatOutcome> {
   const adapter = chooseProvider(c, "llm", input.provider);
   const llm = adapter.llm!;
   const { estimateMc, inputTokens: inputBound } = llmEstimateMc(input);
@@ -262,7 +268,7 @@ export async function chat(c: Ctx, input: ChatRequestInput, idempotency?: Metere
     res.body?.cancel().catch(() => {});
     throw invalidAnswer(adapter, `an unexpected content type for a stream (${type || "none"})`);
   }
-  const step = chatStep(llm);
+  const step = chatStep(llm, emit);
   return {
     kind: "stream",
     provider: adapter.id,

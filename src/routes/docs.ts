@@ -36,7 +36,9 @@ export function registerDocs(app: OpenAPIHono<AppEnv>) {
       title: "Voxgate",
       version: "0.1.0",
       description:
-        "Edge API gateway for voice and LLM providers. Every error is JSON {success:false,error:{code,message},requestId}. " +
+        "Edge API gateway for voice and LLM providers. Every error is JSON {success:false,error:{code,message},requestId}, " +
+        "except on the OpenAI-compatible routes (/v1/chat/completions, /v1/audio/speech, /v1/audio/transcriptions, /v1/models), " +
+        "which answer OpenAI's {error:{message,type,param,code}} with the same statuses. " +
         "Idempotency-Key on gateway POSTs: a retry with the same key and body within 24 hours is never charged twice " +
         "(the stored result is replayed with Idempotent-Replayed: true, or 409 while the first is still running); " +
         "the same key with a different body gets 422.",

@@ -1,7 +1,7 @@
 // vitest globalSetup for the end-to-end suite (Node): mock providers on 127.0.0.1, a fresh local D1
 // with the migrations applied, and a real `wrangler dev` serving Voxgate against the mocks.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync, createWriteStream } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -46,13 +46,7 @@ export default async function setup(project: TestProject) {
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const url = `http://127.0.0.1:${port}`;
-  await waitForReady(url, child);
-  project.provide("workerUrl", url);
-  project.provide("mockOrigin", mocks.origin);
-  project.provide("jwtPrivateJwk", privateJwk);
-  project.provide("workerLog", logPath);
-  project.provide("persistDir", persist);
-  return async () => {
+  const stop = async () => {
     try {
       process.kill(-child.pid!, "SIGTERM");
     } catch {}
@@ -61,6 +55,20 @@ export default async function setup(project: TestProject) {
     log.end();
     if (!process.env.VOXGATE_KEEP_E2E) rmSync(dir, { recursive: true, force: true });
   };
+  try {
+    await waitForReady(url, child);
+  } catch (e) {
+    // Leave nothing running; say what the worker printed.
+    const tail = readFileSync(logPath, "utf8").split("\n").slice(-30).join("\n");
+    await stop();
+    throw new Error(`${(e as Error).message}\n--- wrangler dev log (last lines) ---\n${tail}`);
+  }
+  project.provide("workerUrl", url);
+  project.provide("mockOrigin", mocks.origin);
+  project.provide("jwtPrivateJwk", privateJwk);
+  project.provide("workerLog", logPath);
+  project.provide("persistDir", persist);
+  return stop;
 }
 
 /** Variables only the end-to-end worker gets (e.g. portal/Twilio settings added by other suites). */
@@ -77,7 +85,10 @@ async function waitForReady(url: string, child: ChildProcess) {
     try {
       const res = await fetch(`${url}/openapi.json`);
       if (res.ok) return;
-    } catch {}
+      if (res.status >= 500) throw new Error(`wrangler dev answered ${res.status}: ${(await res.text()).slice(0, 500)}`);
+    } catch (e) {
+      if ((e as Error).message.startsWith("wrangler dev answered")) throw e;
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`wrangler dev did not answer within ${READY_TIMEOUT_MS} ms`);

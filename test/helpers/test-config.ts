@@ -1,5 +1,6 @@
 // Shared by the vitest configs (Node side): test JWT keys and the variables the worker runs with.
 import { exportJWK, generateKeyPair } from "jose";
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 
 export async function freePort(): Promise<number> {
@@ -67,8 +68,18 @@ export function platformKeys(): Record<string, string> {
   );
 }
 
+/** The portal's SMS provider in tests: a mock Twilio (test/mocks/twilio.mjs) that accepts these credentials. */
+export const TEST_TWILIO = { accountSid: "AC00000000000000000000000000000000", authToken: "test-twilio-auth-token", from: "+15550001111" };
+
+/** The mock Twilio's port: chosen once per test run (whichever of the config and the global setup asks first). */
+export async function twilioPort(): Promise<number> {
+  process.env.VOXGATE_TWILIO_PORT ??= String(await freePort());
+  return Number(process.env.VOXGATE_TWILIO_PORT);
+}
+
 export async function workerVars(mockOrigin: string) {
   const jwt = await testJwtKeys();
+  const twilioOrigin = `http://127.0.0.1:${await twilioPort()}`;
   return {
     vars: {
       API_KEY_PREFIX: "plabs_",
@@ -83,6 +94,12 @@ export async function workerVars(mockOrigin: string) {
       PROVIDER_TIMEOUT_MS: "2000",
       ...mockBaseUrls(mockOrigin),
       ...platformKeys(),
+      BETTER_AUTH_SECRET: randomBytes(32).toString("base64"),
+      SMS_PROVIDER: "twilio",
+      TWILIO_ACCOUNT_SID: TEST_TWILIO.accountSid,
+      TWILIO_AUTH_TOKEN: TEST_TWILIO.authToken,
+      TWILIO_FROM: TEST_TWILIO.from,
+      TWILIO_BASE_URL: twilioOrigin,
     },
     privateJwk: jwt.privateJwk,
   };

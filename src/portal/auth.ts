@@ -1,0 +1,137 @@
+// The portal's sign-in: Better Auth with its phone-number plugin, on D1, mounted at /portal/auth.
+// Better Auth is most of the Worker's bundle, so nothing outside src/portal/ imports it, and the rest
+// of the portal reaches this module through a dynamic import(): the API's requests never evaluate it.
+// One instance per env (and cookie mode), created on the first portal request of an isolate.
+import { waitUntil } from "cloudflare:workers";
+import { betterAuth } from "better-auth";
+import { phoneNumber } from "better-auth/plugins/phone-number";
+import { ConfigError } from "../config";
+import type { Env } from "../env";
+import { d1RateLimitStorage, type RateLimitRule } from "./rate-limit";
+import { AUTH_BASE_PATH, E164_PHONE_NUMBER } from "./session";
+import { otpMessage, smsSender } from "./sms";
+
+/** An OTP is valid this long (Better Auth's unit: seconds)… */
+const OTP_TTL_SECONDS = 300;
+/** …and is burned after this many wrong codes (Better Auth then answers 403 too_many_attempts). */
+export const OTP_ALLOWED_ATTEMPTS = 3;
+/** A portal session lasts a week, and is extended at most once a day while it is used. */
+const SESSION_TTL_SECONDS = 7 * 24 * 3600;
+const SESSION_REFRESH_SECONDS = 24 * 3600;
+
+/** Per client IP and route (Better Auth's rate limiter, on D1). */
+const IP_RULES: Record<string, RateLimitRule> = {
+  /** SMS cost money and can be abused (toll fraud): few sends per address. */
+  "/phone-number/send-otp": { window: 600, max: 10 },
+  "/phone-number/verify": { window: 60, max: 10 },
+};
+/** Any other sign-in route, per client IP. */
+const IP_DEFAULT_RULE: RateLimitRule = { window: 60, max: 60 };
+
+const BETTER_AUTH_SECRET_MIN_LENGTH = 32;
+
+function createAuth(env: Env, secureCookies: boolean) {
+  const secret = typeof env.BETTER_AUTH_SECRET === "string" ? env.BETTER_AUTH_SECRET.trim() : "";
+  if (secret.length < BETTER_AUTH_SECRET_MIN_LENGTH) {
+    throw new ConfigError(
+      `Invalid configuration: BETTER_AUTH_SECRET must be set to at least ${BETTER_AUTH_SECRET_MIN_LENGTH} random characters (openssl rand -base64 32)`,
+    );
+  }
+  const sendSms = smsSender(env);
+  return betterAuth({
+    appName: "Voxgate",
+    basePath: AUTH_BASE_PATH,
+    // No baseURL: Better Auth takes the origin of each request, and trusts only that origin.
+    secret,
+    database: env.DB,
+    telemetry: { enabled: false },
+    logger: { level: "warn", log: logBetterAuth },
+    user: {
+      modelName: "auth_user",
+      fields: { emailVerified: "email_verified", createdAt: "created_at", updatedAt: "updated_at" },
+    },
+    session: {
+      modelName: "auth_session",
+      fields: {
+        expiresAt: "expires_at",
+        createdAt: "created_at",
+        updatedAt: "updated_at",
+        ipAddress: "ip_address",
+        userAgent: "user_agent",
+        userId: "user_id",
+      },
+      expiresIn: SESSION_TTL_SECONDS,
+      updateAge: SESSION_REFRESH_SECONDS,
+    },
+    account: {
+      modelName: "auth_account",
+      fields: {
+        accountId: "account_id",
+        providerId: "provider_id",
+        userId: "user_id",
+        accessToken: "access_token",
+        refreshToken: "refresh_token",
+        idToken: "id_token",
+        accessTokenExpiresAt: "access_token_expires_at",
+        refreshTokenExpiresAt: "refresh_token_expires_at",
+        createdAt: "created_at",
+        updatedAt: "updated_at",
+      },
+    },
+    verification: {
+      modelName: "auth_verification",
+      fields: { expiresAt: "expires_at", createdAt: "created_at", updatedAt: "updated_at" },
+    },
+    rateLimit: {
+      enabled: true,
+      window: IP_DEFAULT_RULE.window,
+      max: IP_DEFAULT_RULE.max,
+      customRules: IP_RULES,
+      customStorage: d1RateLimitStorage(env.DB, waitUntil),
+    },
+    advanced: {
+      ipAddress: { ipAddressHeaders: ["cf-connecting-ip"] },
+      useSecureCookies: secureCookies,
+      defaultCookieAttributes: { sameSite: "lax", httpOnly: true, secure: secureCookies },
+      // The SMS goes out after the response: a slow SMS provider doesn't hold up the page.
+      backgroundTasks: { handler: waitUntil },
+    },
+    plugins: [
+      phoneNumber({
+        expiresIn: OTP_TTL_SECONDS,
+        allowedAttempts: OTP_ALLOWED_ATTEMPTS,
+        phoneNumberValidator: (p) => E164_PHONE_NUMBER.test(p),
+        sendOTP: ({ phoneNumber: to, code }) =>
+          sendSms(to, otpMessage(code)).catch((e) => console.error(`[voxgate] portal OTP not sent: ${e instanceof Error ? e.message : e}`)),
+        signUpOnVerification: {
+          // Better Auth wants an email; a portal user has none. .invalid can never be delivered to.
+          getTempEmail: (p) => `${p.replace(/\D/g, "")}@phone.voxgate.invalid`,
+          getTempName: (p) => p,
+        },
+        schema: { user: { fields: { phoneNumber: "phone_number", phoneNumberVerified: "phone_number_verified" } } },
+      }),
+    ],
+  });
+}
+
+/** Better Auth's log lines, minus its warning that baseURL is unset: deriving it per request is the intent. */
+function logBetterAuth(level: "debug" | "info" | "warn" | "error", message: string, ...args: unknown[]) {
+  if (message.includes("Base URL is not set")) return;
+  (level === "error" ? console.error : level === "warn" ? console.warn : console.log)(`[better-auth] ${message}`, ...args);
+}
+
+export type PortalAuth = ReturnType<typeof createAuth>;
+
+const instances = new WeakMap<object, Map<boolean, PortalAuth>>();
+
+/**
+ * The auth instance for this env. `secureCookies` is false only for plain-HTTP local development
+ * (http://localhost, http://127.0.0.1), where a browser would drop a Secure cookie.
+ */
+export function portalAuth(env: Env, secureCookies: boolean): PortalAuth {
+  let byMode = instances.get(env);
+  if (!byMode) instances.set(env, (byMode = new Map()));
+  let auth = byMode.get(secureCookies);
+  if (!auth) byMode.set(secureCookies, (auth = createAuth(env, secureCookies)));
+  return auth;
+}
