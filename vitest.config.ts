@@ -21,6 +21,8 @@ export default defineConfig(async () => {
             TEST_JWT_PRIVATE_JWK: privateJwk,
             TEST_MOCK_ORIGIN: mockOrigin,
             TEST_MASTER_KEY_V1,
+            // Heavier runs of the hostile-input fuzzer (test/unit/reliability/fuzz.test.ts): total requests.
+            VOXGATE_FUZZ_RUNS: process.env.VOXGATE_FUZZ_RUNS ?? "",
           },
         },
       }),

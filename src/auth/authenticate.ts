@@ -6,6 +6,8 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv, Ctx, Principal } from "../context";
 import * as catalog from "../db/catalog";
 import { ApiError } from "../http/errors";
+import { errorResponse } from "../http/respond";
+import { admit, admitAttempted } from "../metering/admit";
 import { looksLikeApiKey, sha256Hex } from "./api-key";
 import { looksLikeJwt, verifyJwt } from "./jwt";
 
@@ -102,6 +104,17 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!token) throw unauthorized("Send an API key (Authorization: Bearer or X-API-Key) or a JWT.");
   c.set("principal", await principalFor(c, token));
   await next();
+  // Refused before the route admitted it (a body that is not JSON, a wrong upload type, an unknown
+  // provider, an admin route): an API key is still checked with its Account object first, so a revoked,
+  // rotated-out or expired key gets 401 on its next request whatever else is wrong with it.
+  if (c.error && c.var.principal.kind === "api_key" && !admitAttempted(c)) {
+    try {
+      await admit(c);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      c.res = errorResponse(c, e);
+    }
+  }
 };
 
 /** Admin routes: an admin JWT only (an API key or a user JWT gets 403). */

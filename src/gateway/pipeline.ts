@@ -29,8 +29,8 @@ import {
   type TokenUsage,
 } from "../providers/types";
 import { audioStep, chatStep } from "./steps";
-import { relay, type StreamOutcome } from "./stream";
-import { callUpstream, providerFailure } from "./upstream";
+import { bytesToBase64, concat, relay, type StreamOutcome } from "./stream";
+import { callUpstream, providerFailure, redact } from "./upstream";
 
 /** Assumed lowest audio bitrate when estimating an upload's duration for the STT reservation. */
 const STT_ESTIMATE_BYTES_PER_SECOND = 2_000;
@@ -76,6 +76,7 @@ async function admitWithKey(c: Ctx, m: Metered): Promise<{ admission: Admitted; 
   else if (admission.storedKey) {
     key = (await open(c.var.config, c.var.principal.userId, m.adapter.id, admission.storedKey)) ?? undefined;
     if (key === undefined) {
+      settleLater(c, admission, m.kind, null); // nothing ran: an Idempotency-Key stays free for the retry
       throw new ApiError("provider_key_missing", `The stored ${m.adapter.name} key cannot be decrypted; store it again.`);
     }
   }
@@ -153,9 +154,126 @@ export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: M
     throw invalidAnswer(adapter, `an unexpected content type (${res.headers.get("content-type") ?? "none"})`);
   }
   const { body, outcome } = relay(res.body, audioStep(envelope));
-  // The provider is paid for the characters whether or not the client listened to the end.
-  settleLater(c, admission, "tts", outcome.then((o) => (o === "upstream_error" ? null : (costMc ?? 0))));
-  return new Response(body, { status: 200, headers: { "content-type": AUDIO_CONTENT_TYPES[format], "cache-control": "no-store" } });
+  const contentType = AUDIO_CONTENT_TYPES[format];
+  const audio = await firstAudio(body, c.var.config.PROVIDER_TIMEOUT_MS, idempotency ? IDEMPOTENT_AUDIO_MAX_BYTES : 0);
+  // The provider is paid for the characters whether or not the client listened to the end; a provider
+  // that failed (or went silent) before any audio is refunded.
+  settleLater(
+    c,
+    admission,
+    "tts",
+    Promise.all([outcome, audio.ended]).then(([o, end]) => (audio.failure || o === "upstream_error" ? null : end === "complete" || end === "client_abort" ? (costMc ?? 0) : null)),
+    () => {
+      const bytes = audio.kept();
+      return bytes && { status: 200, contentType, headers: { "x-provider-used": adapter.id }, bodyBase64: bytesToBase64(bytes) };
+    },
+  );
+  if (audio.failure === "timeout") {
+    throw new ApiError("provider_timeout", `${adapter.name} sent no audio within ${c.var.config.PROVIDER_TIMEOUT_MS} ms.`, { provider: adapter.id });
+  }
+  if (audio.failure) throw invalidAnswer(adapter, `audio that could not be read (${redact(audio.failure.message, key)})`);
+  return new Response(audio.stream, { status: 200, headers: { "content-type": contentType, "cache-control": "no-store" } });
+}
+
+/**
+ * Audio kept for an idempotent retry (replayed byte for byte): at most this much, base64 in the Account
+ * object's SQLite (1 MiB → 1.4 MB, under its 2 MB row limit). Longer audio is not kept (the retry gets 409).
+ */
+export const IDEMPOTENT_AUDIO_MAX_BYTES = 1024 * 1024;
+
+export interface FirstAudio {
+  /** The client's stream: the first chunk, then the rest as it arrives. */
+  stream: ReadableStream<Uint8Array>;
+  /** Why no audio could be sent: the answer failed or stayed silent before its first chunk. */
+  failure?: Error | "timeout";
+  /** How the client's stream ended. */
+  ended: Promise<"complete" | "failed" | "client_abort">;
+  /** What the client got, when it got all of it and it fits the limit. */
+  kept(): Uint8Array | undefined;
+}
+
+/**
+ * Waits for the first decoded audio chunk before answering, within the time-to-first-byte limit: an
+ * answer that fails before any audio (a body that is not what it claims, an error event, a cut, silence)
+ * becomes a 502/504 instead of a 200 whose body breaks. From then on chunks are passed on as they arrive.
+ * Up to `keepMax` bytes of what the client gets are kept for an idempotent retry.
+ */
+export async function firstAudio(source: ReadableStream<Uint8Array>, timeoutMs: number, keepMax: number): Promise<FirstAudio> {
+  const reader = source.getReader();
+  let endWith!: (e: "complete" | "failed" | "client_abort") => void;
+  const ended = new Promise<"complete" | "failed" | "client_abort">((r) => (endWith = r));
+  let kept: Uint8Array[] | undefined = keepMax > 0 ? [] : undefined;
+  let keptBytes = 0;
+  let complete = false;
+  const keep = (b: Uint8Array) => {
+    if (!kept) return;
+    keptBytes += b.byteLength;
+    if (keptBytes > keepMax) kept = undefined;
+    else kept.push(b);
+  };
+  const result = (stream: ReadableStream<Uint8Array>, failure?: FirstAudio["failure"]): FirstAudio => ({
+    stream,
+    failure,
+    ended,
+    kept: () => (complete && kept ? (concat(kept) ?? new Uint8Array()) : undefined),
+  });
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let first: ReadableStreamReadResult<Uint8Array> | "timeout";
+  try {
+    first = await Promise.race([
+      reader.read(),
+      new Promise<"timeout">((r) => {
+        timer = setTimeout(() => r("timeout"), timeoutMs);
+      }),
+    ]);
+  } catch (e) {
+    endWith("failed");
+    return result(new ReadableStream(), e instanceof Error ? e : new Error(String(e)));
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+  if (first === "timeout") {
+    reader.cancel(new Error("no audio in time")).catch(() => {});
+    endWith("failed");
+    return result(new ReadableStream(), "timeout");
+  }
+  const head = first;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (head.done) {
+        complete = true;
+        endWith("complete");
+        controller.close();
+      } else {
+        keep(head.value);
+        controller.enqueue(head.value);
+      }
+    },
+    async pull(controller) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        endWith("failed");
+        controller.error(e);
+        return;
+      }
+      if (r.done) {
+        complete = true;
+        endWith("complete");
+        controller.close();
+      } else {
+        keep(r.value);
+        controller.enqueue(r.value);
+      }
+    },
+    cancel(reason) {
+      endWith("client_abort");
+      return reader.cancel(reason);
+    },
+  });
+  return result(stream);
 }
 
 function audioTypeFits(envelope: AudioEnvelope, contentType: string | null): boolean {

@@ -263,12 +263,14 @@ export class Account extends DurableObject<Env> {
         .toArray()[0];
       if (prior && prior.created_at > now - IDEMPOTENCY_TTL_MS) {
         if (prior.fingerprint !== req.idempotency.fingerprint) return fail("idempotency_key_reused");
-        if (prior.state === "running") return fail("idempotency_in_progress");
+        // A request runs for minutes at most: one still "running" after RESERVATION_TTL_MS never settled
+        // (its worker died; the alarm refunded its reservation), so it counts as failed.
+        if (prior.state === "running" && prior.created_at > now - RESERVATION_TTL_MS) return fail("idempotency_in_progress");
         if (prior.state === "done") {
           if (!prior.result) return fail("idempotency_completed");
           return { ...(fail("idempotency_replay") as Extract<AdmitResult, { ok: false }>), replay: JSON.parse(prior.result) };
         }
-        // "failed": the first attempt was refunded; this retry runs afresh.
+        // "failed" (the first attempt was refunded) or abandoned: this retry runs afresh.
       }
       idem = req.idempotency.key;
     }

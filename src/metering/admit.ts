@@ -7,11 +7,16 @@ import type { AdmitRequest, AdmitResult } from "./account";
 
 export type Admitted = Extract<AdmitResult, { ok: true }>;
 
+/** Requests that went through admit (admitted or refused): they are never admitted a second time. */
+const attempted = new WeakSet<Ctx>();
+export const admitAttempted = (c: Ctx) => attempted.has(c);
+
 export async function admit(
   c: Ctx,
   meter?: AdmitRequest["meter"],
   idempotency?: AdmitRequest["idempotency"],
 ): Promise<Admitted> {
+  attempted.add(c);
   const p = c.var.principal;
   const res = await c.var.storage
     .account(p.userId)
@@ -46,7 +51,10 @@ export async function admit(
     case "idempotency_in_progress":
       throw new ApiError("idempotency_in_progress", "A request with this Idempotency-Key is still running.");
     case "idempotency_completed":
-      throw new ApiError("conflict", "A request with this Idempotency-Key already completed; its result was too large to keep.");
+      throw new ApiError(
+        "conflict",
+        "A request with this Idempotency-Key already completed and was charged; its result was not kept (a stream, audio over 1 MiB, or audio not read to the end), so it cannot be replayed.",
+      );
     case "idempotency_key_reused":
       throw new ApiError("idempotency_key_reused", "This Idempotency-Key was used with a different request body.");
     case "idempotency_replay":

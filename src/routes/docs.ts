@@ -39,9 +39,12 @@ export function registerDocs(app: OpenAPIHono<AppEnv>) {
         "Edge API gateway for voice and LLM providers. Every error is JSON {success:false,error:{code,message},requestId}, " +
         "except on the OpenAI-compatible routes (/v1/chat/completions, /v1/audio/speech, /v1/audio/transcriptions, /v1/models), " +
         "which answer OpenAI's {error:{message,type,param,code}} with the same statuses. " +
-        "Idempotency-Key on gateway POSTs: a retry with the same key and body within 24 hours is never charged twice " +
-        "(the stored result is replayed with Idempotent-Replayed: true, or 409 while the first is still running); " +
-        "the same key with a different body gets 422.",
+        "Idempotency-Key on gateway POSTs (synthesize, transcribe, chat, and the agent and OpenAI-compatible equivalents): " +
+        "a retry with the same key and body within 24 hours is never charged twice. While the first is still running it gets " +
+        "409 idempotency_in_progress; once it completed, the stored result is replayed byte for byte with Idempotent-Replayed: true " +
+        "(JSON answers, and audio up to 1 MiB that the client read to the end); a result that was not kept (a streamed chat, " +
+        "longer audio, audio the client stopped reading) gets 409 conflict. A first attempt that failed was refunded and may be " +
+        "retried. The same key with a different body (or on another route) gets 422 idempotency_key_reused.",
     },
   });
   app.get("/docs", (c) => c.html(DOCS_HTML));

@@ -5,6 +5,8 @@ import type { AppEnv } from "../context";
 import { admit } from "../metering/admit";
 
 export const admitted: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (!c.var.admission) await admit(c);
+  // No principal: no route matches this method and path (credentials are only checked for routes that
+  // exist), so there is nothing to admit — the request goes on to the 404.
+  if (c.var.principal && !c.var.admission) await admit(c);
   await next();
 };

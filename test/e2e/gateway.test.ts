@@ -150,7 +150,11 @@ describe("keys, streaming and failures", () => {
       json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "one two three four" }], stream: true },
     });
     const text = await chat.text().catch(() => "");
-    expect(text).toContain('"type":"error"');
+    // Cut after the headers: the stream ends with the error event. Cut before them (a loaded machine
+    // can see it that way): 502 — or 503 from wrangler dev's local proxy, which reports workerd dropping
+    // the request when the upstream socket is reset ("worker restarted mid-request"). Never a done event.
+    if (chat.status === 200) expect(text).toContain('"type":"error"');
+    else expect([502, 503]).toContain(chat.status);
     expect(text).not.toContain('"type":"done"');
     const after = await settled(() => usage(u.jwt), (x) => x.credits.remaining === 200_000);
     expect(after.credits).toEqual({ used: 0, limit: 200_000, remaining: 200_000 });

@@ -157,6 +157,7 @@ function validateFault(f) {
     return `unknown provider "${f.provider}" (one of ${[...new Set(BASES.map((b) => b.name))].join(", ")} or "*")`;
   }
   for (const k of ["status", "retryAfter", "delayMs", "times"]) if (f[k] !== undefined && !(Number.isFinite(f[k]) && f[k] >= 0)) return `${k} must be a non-negative number`;
+  if (f.bodyIncludes !== undefined && (typeof f.bodyIncludes !== "string" || f.bodyIncludes === "")) return "bodyIncludes must be a non-empty string";
   return null;
 }
 
@@ -233,19 +234,27 @@ export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDi
 
   function reset() {
     records = [];
-    faults = [];
+    // A fault aimed at one request (bodyIncludes: a nonce only that request carries) cannot hit anyone
+    // else's; it survives a reset, so test files running at the same time cannot cancel each other's.
+    faults = faults.filter((f) => f.bodyIncludes);
   }
 
   function addFault(f) {
     const err = validateFault(f);
     if (err) throw new Error(err);
-    const fault = { provider: f.provider ?? "*", path: f.path, mode: f.mode, status: f.status, retryAfter: f.retryAfter, delayMs: f.delayMs, remaining: f.times ?? 1 };
+    const fault = { provider: f.provider ?? "*", path: f.path, bodyIncludes: f.bodyIncludes, mode: f.mode, status: f.status, retryAfter: f.retryAfter, delayMs: f.delayMs, remaining: f.times ?? 1 };
     faults.push(fault);
     return fault;
   }
 
-  function takeFault(base, path, fullPath) {
-    const f = faults.find((x) => x.remaining > 0 && providerMatches(x.provider, base) && (!x.path || path.includes(x.path) || fullPath.includes(x.path)));
+  function takeFault(base, path, fullPath, rawBody) {
+    const f = faults.find(
+      (x) =>
+        x.remaining > 0 &&
+        providerMatches(x.provider, base) &&
+        (!x.path || path.includes(x.path) || fullPath.includes(x.path)) &&
+        (!x.bodyIncludes || rawBody.includes(x.bodyIncludes)),
+    );
     if (!f) return null;
     f.remaining -= 1;
     faults = faults.filter((x) => x.remaining > 0);
@@ -327,7 +336,7 @@ export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDi
     }
 
     const requestId = provider.newRequestId ? provider.newRequestId() : mockId("req_");
-    const fault = takeFault(base, path, url.pathname);
+    const fault = takeFault(base, path, url.pathname, rawBody);
     const record = { seq: ++seq, time: new Date().toISOString(), provider: provider.id, base: base.name, method, path, query, headers, body: parsed.recorded, specErrors, specOperation, fault: fault ? fault.mode : null, requestId };
     records.push(record);
     if (records.length > maxRecords) records = records.slice(-maxRecords);

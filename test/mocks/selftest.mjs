@@ -491,6 +491,16 @@ await test("control: reset clears requests and faults", async () => {
   assertEq(await (await fetch(`${mock.origin}/__control/requests`)).json(), [], "requests");
   assertEq(await (await fetch(`${mock.origin}/__control/faults`)).json(), [], "faults");
 });
+await test("fault bodyIncludes: only the request carrying the nonce gets it, and it survives a reset", async () => {
+  await fault({ provider: "openai", mode: "error", status: 503, bodyIncludes: "nonce-123" });
+  await fetch(`${mock.origin}/__control/reset`, { method: "POST" });
+  assertEq((await fetch(`${U.OPENAI_BASE_URL}/chat/completions`, chatInit())).status, 200, "a request without the nonce");
+  const hit = await fetch(`${U.OPENAI_BASE_URL}/chat/completions`, chatInit({ user: "nonce-123" }));
+  assertEq(hit.status, 503, "the request with the nonce");
+  assertEq(await (await fetch(`${mock.origin}/__control/faults`)).json(), [], "used up");
+  const bad = await fetch(`${mock.origin}/__control/fault`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode: "error", bodyIncludes: "" }) });
+  assertEq(bad.status, 400, "an empty bodyIncludes");
+});
 await test("fault error 429 (OpenAI shape + Retry-After), times: 2, then normal", async () => {
   await fault({ provider: "openai", path: "/chat/completions", mode: "error", status: 429, times: 2 });
   for (let i = 0; i < 2; i++) {
