@@ -1,18 +1,13 @@
 // Node-side helpers for end-to-end tests against the `wrangler dev` the harness started.
 import { importJWK, SignJWT } from "jose";
 import { inject } from "vitest";
+import { withJson, type JsonInit } from "../helpers/request";
 
 export const workerUrl = () => inject("workerUrl");
 export const mockOrigin = () => inject("mockOrigin");
 
-export async function call(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  let body = init.body;
-  if (init.json !== undefined) {
-    headers.set("content-type", "application/json");
-    body = JSON.stringify(init.json);
-  }
-  return fetch(`${workerUrl()}${path}`, { ...init, headers, body });
+export async function call(path: string, init: JsonInit = {}): Promise<Response> {
+  return fetch(`${workerUrl()}${path}`, withJson(init));
 }
 
 export const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
@@ -41,14 +36,8 @@ export async function payingUser(plan = "pro", extra: Record<string, unknown> = 
   return { id, jwt, key: key.key as string, keyId: key.apiKey.id as string };
 }
 
-export async function mock(path: string, init: RequestInit & { json?: unknown } = {}) {
-  const headers = new Headers(init.headers);
-  let body = init.body;
-  if (init.json !== undefined) {
-    headers.set("content-type", "application/json");
-    body = JSON.stringify(init.json);
-  }
-  return fetch(`${mockOrigin()}/__control${path}`, { ...init, headers, body });
+export async function mock(path: string, init: JsonInit = {}) {
+  return fetch(`${mockOrigin()}/__control${path}`, withJson(init));
 }
 
 export async function upstream(provider: string): Promise<any[]> {

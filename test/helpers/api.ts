@@ -1,17 +1,12 @@
 // Test-side helpers (run inside workerd): call the worker, mint JWTs, make paying users and keys.
 import { env, SELF } from "cloudflare:test";
 import { importJWK, SignJWT, generateKeyPair } from "jose";
+import { withJson, type JsonInit } from "./request";
 
 export const BASE = "http://voxgate.test";
 
-export async function api(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  let body = init.body;
-  if (init.json !== undefined) {
-    headers.set("content-type", "application/json");
-    body = JSON.stringify(init.json);
-  }
-  return SELF.fetch(`${BASE}${path}`, { ...init, headers, body });
+export async function api(path: string, init: JsonInit = {}): Promise<Response> {
+  return SELF.fetch(`${BASE}${path}`, withJson(init));
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -96,14 +91,8 @@ export function storageCounts(res: Response): Record<string, number> {
   return Object.fromEntries(header.split(",").map((p) => p.trim().split("=")).map(([k, v]) => [k, Number(v)]));
 }
 
-export async function mockControl(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  let body = init.body;
-  if (init.json !== undefined) {
-    headers.set("content-type", "application/json");
-    body = JSON.stringify(init.json);
-  }
-  return fetch(`${env.TEST_MOCK_ORIGIN}/__control${path}`, { ...init, headers, body });
+export async function mockControl(path: string, init: JsonInit = {}): Promise<Response> {
+  return fetch(`${env.TEST_MOCK_ORIGIN}/__control${path}`, withJson(init));
 }
 
 export async function upstreamRequests(provider: string): Promise<any[]> {
@@ -124,4 +113,22 @@ export async function eventually<T>(fn: () => Promise<T>, check: (v: T) => boole
 
 export async function usageOf(jwt: string): Promise<any> {
   return (await api("/v1/usage", { headers: bearer(jwt) })).json();
+}
+
+/** A paying user with an API key. */
+export async function newKeyUser(plan = "scale"): Promise<TestUser & { key: string }> {
+  const u = await newUser({ plan });
+  const { key } = await createKey(u.jwt);
+  return { ...u, key };
+}
+
+/** An HS256 token: not on the algorithm allow-list, whatever it claims. */
+export async function hs256Jwt(sub: string, claims: Record<string, unknown> = {}): Promise<string> {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(sub)
+    .setIssuer("https://auth.voxgate.test/")
+    .setAudience("voxgate-api")
+    .setExpirationTime("5m")
+    .sign(new TextEncoder().encode("x".repeat(32)));
 }

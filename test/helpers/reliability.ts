@@ -5,6 +5,7 @@ import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext
 import { expect } from "vitest";
 import worker from "../../src/index";
 import { api, BASE } from "./api";
+import { withJson, type JsonInit } from "./request";
 
 // ---- calling the worker -----------------------------------------------------------------------------
 
@@ -17,16 +18,10 @@ const pending = new Set<ExecutionContext>();
  * after ~1,000 requests here; cloudflare/workers-sdk#15446), which would make 10,000 requests take hours.
  * The app, its middleware order and its storage are the same either way.
  */
-export async function call(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  let body = init.body;
-  if (init.json !== undefined) {
-    headers.set("content-type", "application/json");
-    body = JSON.stringify(init.json);
-  }
+export async function call(path: string, init: JsonInit = {}): Promise<Response> {
   const ctx = createExecutionContext();
   pending.add(ctx);
-  return worker.fetch(new Request(`${BASE}${path}`, { ...init, headers, body }), env as any, ctx);
+  return worker.fetch(new Request(`${BASE}${path}`, withJson(init)), env as any, ctx);
 }
 
 /** Wait for every waitUntil task (settlements, lastUsedAt writes) of the requests made through `call`. */

@@ -5,17 +5,13 @@ import { beforeEach, describe, expect, it } from "vitest";
 // @ts-expect-error plain JS module shared with the mock server
 import { mockDurationSeconds, mockTranscriptFor } from "../mocks/audio.mjs";
 import { CHAT_CASES, expectMockAudio, readSse, STT_CASES, TTS_CASES } from "../helpers/provider-cases";
-import { api, bearer, createKey, mockControl, newUser, upstreamRequests } from "../helpers/api";
+import { api, bearer, mockControl, newKeyUser, upstreamRequests } from "../helpers/api";
 
 beforeEach(async () => {
   await mockControl("/reset", { method: "POST" });
 });
 
-async function keyUser(plan = "scale") {
-  const u = await newUser({ plan });
-  const { key } = await createKey(u.jwt);
-  return { ...u, key };
-}
+const keyUser = newKeyUser;
 
 describe("POST /v1/synthesize", () => {
   for (const c of TTS_CASES) {

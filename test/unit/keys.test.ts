@@ -1,7 +1,7 @@
 // API-key lifecycle and credentials (issue: foundation).
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, bearer, createKey, jwtFor, newUser, otherSigningKey, storageCounts, unsignedJwt, uniqueSub } from "../helpers/api";
+import { api, bearer, createKey, hs256Jwt, jwtFor, newUser, otherSigningKey, storageCounts, unsignedJwt, uniqueSub } from "../helpers/api";
 
 describe("credentials", () => {
   it("accepts an API key as Bearer and as X-API-Key", async () => {
@@ -53,13 +53,7 @@ describe("credentials", () => {
       expect(res.status).toBe(401);
     }
     // HS256 is not on the allow-list even when the signature would check out against a shared secret.
-    const hs = await new (await import("jose")).SignJWT({})
-      .setProtectedHeader({ alg: "HS256" })
-      .setSubject(sub)
-      .setIssuer("https://auth.voxgate.test/")
-      .setAudience("voxgate-api")
-      .setExpirationTime("5m")
-      .sign(new TextEncoder().encode("x".repeat(32)));
+    const hs = await hs256Jwt(sub);
     expect((await api("/v1/me", { headers: bearer(hs) })).status).toBe(401);
   });
 

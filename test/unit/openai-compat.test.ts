@@ -5,17 +5,13 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { mockDurationSeconds, mockTranscriptFor } from "../mocks/audio.mjs";
 import { parseModel } from "../../src/routes/openai-shapes";
 import { expectMockAudio } from "../helpers/provider-cases";
-import { api, bearer, createKey, eventually, mockControl, newUser, upstreamRequests, usageOf } from "../helpers/api";
+import { api, bearer, eventually, mockControl, newKeyUser, newUser, upstreamRequests, usageOf } from "../helpers/api";
 
 beforeEach(async () => {
   await mockControl("/reset", { method: "POST" });
 });
 
-async function keyUser(plan = "scale") {
-  const u = await newUser({ plan });
-  const { key } = await createKey(u.jwt);
-  return { ...u, key };
-}
+const keyUser = newKeyUser;
 
 const completions = (auth: Record<string, string>, json: unknown) => api("/v1/chat/completions", { method: "POST", headers: auth, json });
 const user = (content: unknown) => [{ role: "user", content }];

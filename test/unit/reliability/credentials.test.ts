@@ -3,7 +3,7 @@
 // explicitly; a route in the document that the table does not list fails the first test below.
 import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminJwt, api, BASE, bearer, jwtFor, newUser, otherSigningKey, unsignedJwt, uniqueSub, type TestUser } from "../../helpers/api";
+import { adminJwt, api, BASE, bearer, hs256Jwt, jwtFor, newUser, otherSigningKey, unsignedJwt, uniqueSub, type TestUser } from "../../helpers/api";
 import { call, documentedRoutes, errorShapeProblem, inAccount, portalSession, routeKey, ROUTES, type RouteClass, type RouteSpec } from "../../helpers/reliability";
 
 type Kind =
@@ -189,16 +189,6 @@ beforeAll(async () => {
   ];
 }, 60_000);
 
-async function hs256Jwt(sub: string) {
-  const { SignJWT } = await import("jose");
-  return new SignJWT({ role: "admin" })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject(sub)
-    .setIssuer("https://auth.voxgate.test/")
-    .setAudience("voxgate-api")
-    .setExpirationTime("5m")
-    .sign(new TextEncoder().encode("x".repeat(32)));
-}
 
 /** The path with its parameters filled: the owner's real resources for another user's key, unknown ones otherwise. */
 function pathFor(route: RouteSpec, kind: Kind): string {
