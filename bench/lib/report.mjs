@@ -1,0 +1,92 @@
+// The printed report: one table per question, figures straight from results.json.
+
+const fmt = (x, digits = 2) => (x === null || x === undefined || Number.isNaN(x) ? "–" : Number(x).toFixed(digits));
+const signed = (x, digits = 2) => (x === null || x === undefined ? "–" : `${x >= 0 ? "+" : ""}${Number(x).toFixed(digits)}`);
+
+function table(headers, rows, align) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => (align?.[i] === "l" ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join("  ");
+  console.log(line(headers));
+  console.log(widths.map((w) => "─".repeat(w)).join("  "));
+  for (const r of rows) console.log(line(r));
+}
+
+const mark = (t) => (t.met ? "met" : "MISSED");
+
+export function printReport(r) {
+  const m = r.machine;
+  console.log(`\nVoxgate benchmark · ${r.mode} · ${r.generatedAt} · ${m.cores} cores (${m.cpuModel}) · Node ${m.node} · ${m.workerd} · wrangler ${m.wrangler}`);
+  console.log(`load average ${m.loadAverageAtStart.join(" ")} at start, ${m.loadAverageAtEnd.join(" ")} at end · commit ${m.gitCommit}${m.sourceDirty ? " + uncommitted src changes" : ""}`);
+  const meth = r.method;
+  console.log(`closed loop, ${meth.rounds} interleaved round(s); per scenario and round: ${meth.connections} connections × ${meth.secondsPerRound} s, then 1 connection × ${meth.singleConnectionSecondsPerRound} s`);
+
+  console.log("CPU ms/req: CPU time of the serving processes (workerd, and wrangler's proxy on that path) per request; × pass (CPU) = passthrough CPU / Voxgate CPU");
+  for (const [title, key] of [
+    [`Throughput and latency at ${meth.connections} connections`, "loaded"],
+    ["Latency at 1 connection (no queueing: the per-request cost)", "single"],
+  ]) {
+    console.log(`\n${title}`);
+    const rows = [];
+    for (const s of Object.values(r.mock)) rows.push(row(s.label, s[key], null, key));
+    for (const p of Object.values(r.paths)) {
+      for (const s of Object.values(p.scenarios)) rows.push(row(`[${p.label}] ${s.label}`, s[key], s.vsPassthrough, key));
+    }
+    table(["scenario", "req/s", "p50 ms", "p90 ms", "p99 ms", "CPU ms/req", "non-2xx", key === "loaded" ? "× pass (CPU)" : "× pass", "+p50", "+p99", "+CPU"], rows, ["l"]);
+  }
+
+  console.log(`\nTime to first audio byte (mock: first chunk at once, the rest ${r.method.ttfb.mockFirstChunkThenDelayMs} ms later; ${r.method.ttfb.samples} samples, ${r.method.ttfb.concurrency} at a time)`);
+  const trows = [["mock directly", ...ttfbCells(r.ttfb.mock), "–"]];
+  for (const [id, t] of Object.entries(r.ttfb)) {
+    if (id === "mock") continue;
+    const label = r.paths[id].label;
+    trows.push([`[${label}] passthrough`, ...ttfbCells(t.passthrough), "–"]);
+    trows.push([`[${label}] Voxgate (platform key)`, ...ttfbCells(t.voxgate), signed(t.voxgate.ttfbMs.p50 - t.passthrough.ttfbMs.p50, 3)]);
+  }
+  table(["target", "p50 ms", "p90 ms", "min ms", "ok", "added p50"], trows, ["l"]);
+
+  console.log("\nHot-path storage work per request (X-Voxgate-Storage; after a warm-up request with the same credential)");
+  const srows = [];
+  for (const [pathId, byScenario] of Object.entries(r.storage)) {
+    for (const [id, s] of Object.entries(byScenario)) {
+      srows.push([`[${r.paths[pathId].label}] ${id}`, s.max.d1, s.max.durableObject, s.max.kvRead, s.max.kvWrite, s.statuses.join(",")]);
+    }
+  }
+  table(["scenario", "D1", "DO", "KV read", "KV write", "status"], srows, ["l"]);
+
+  const b = r.bundle;
+  console.log(`\nBundle (wrangler deploy --dry-run${b.minifiedByConfig ? ", minify = true" : ""}): ${fmt(b.rawKiB, 1)} KiB raw, ${fmt(b.gzipKiB, 1)} KiB gzip` + (b.wranglerReported ? ` (wrangler reports ${b.wranglerReported.rawKiB} / ${b.wranglerReported.gzipKiB} KiB)` : ""));
+  if (b.withMinify) console.log(`  with --minify: ${fmt(b.withMinify.rawKiB, 1)} KiB raw, ${fmt(b.withMinify.gzipKiB, 1)} KiB gzip`);
+
+  console.log("\nTargets");
+  const t = r.targets;
+  const trow = [];
+  for (const [pathId, p] of Object.entries(t.byPath)) {
+    const label = r.paths[pathId].label;
+    for (const [id, s] of Object.entries(p.scenarios)) {
+      trow.push([`[${label}] ${id}: throughput ≥ ${t.thresholds.throughputRatio} × passthrough (req/s | CPU-implied)`, `${fmt(s.throughputRatio.value, 3)} | ${fmt(s.cpuImpliedThroughputRatio.value, 3)}`, `${mark(s.throughputRatio)} | ${mark(s.cpuImpliedThroughputRatio)}`]);
+      trow.push([`[${label}] ${id}: p50 added ≤ ${t.thresholds.p50AddedMs} ms (${r.method.connections} conns | 1 conn)`, `${signed(s.p50AddedMs.value)} | ${signed(s.singleP50AddedMs.value)}`, `${mark(s.p50AddedMs)} | ${mark(s.singleP50AddedMs)}`]);
+      trow.push([`[${label}] ${id}: p99 added ≤ ${t.thresholds.p99AddedMs} ms (${r.method.connections} conns | 1 conn)`, `${signed(s.p99AddedMs.value)} | ${signed(s.singleP99AddedMs.value)}`, `${mark(s.p99AddedMs)} | ${mark(s.singleP99AddedMs)}`]);
+    }
+    trow.push([`[${label}] time to first byte added ≤ ${t.thresholds.ttfbAddedMs} ms`, signed(p.ttfbAddedMs.value, 3), mark(p.ttfbAddedMs)]);
+    trow.push([`[${label}] hot path: D1 queries = 0`, p.hotPathD1.value, mark(p.hotPathD1)]);
+    trow.push([`[${label}] hot path: Durable Object calls ≤ 1`, p.hotPathDurableObject.value, mark(p.hotPathDurableObject)]);
+    trow.push([`[${label}] hot path: blocking KV operations = 0`, p.hotPathKv.value, mark(p.hotPathKv)]);
+  }
+  trow.push([`bundle ≤ ${t.thresholds.bundleGzipKiB} KiB gzip (as configured)`, fmt(t.bundleGzipKiB.value, 1), mark(t.bundleGzipKiB)]);
+  if (t.bundleGzipKiBWithMinify) trow.push([`bundle ≤ ${t.thresholds.bundleGzipKiB} KiB gzip (with --minify)`, fmt(t.bundleGzipKiBWithMinify.value, 1), mark(t.bundleGzipKiBWithMinify)]);
+  table(["target", "value", ""], trow, ["l"]);
+  console.log(`\n(${r.durationSeconds} s in all)`);
+}
+
+function row(label, s, vs, key) {
+  const cmp = vs
+    ? key === "loaded"
+      ? [`${fmt(vs.throughputRatio, 2)} (${fmt(vs.cpuImpliedThroughputRatio, 2)})`, signed(vs.p50AddedMs), signed(vs.p99AddedMs), signed(vs.cpuAddedMsPerRequest, 3)]
+      : ["–", signed(vs.singleP50AddedMs), signed(vs.singleP99AddedMs), "–"]
+    : ["–", "–", "–", "–"];
+  return [label, fmt(s.throughputRps, 0), fmt(s.latencyMs.p50), fmt(s.latencyMs.p90), fmt(s.latencyMs.p99), fmt(s.cpuMsPerRequest.server, 3), s.non2xx + s.errors, ...cmp];
+}
+
+function ttfbCells(t) {
+  return [fmt(t.ttfbMs.p50, 2), fmt(t.ttfbMs.p90, 2), fmt(t.ttfbMs.min, 2), `${t.ok}/${t.samples}`];
+}

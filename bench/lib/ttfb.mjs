@@ -1,0 +1,87 @@
+// Time to first audio byte: from writing the request to the first byte of the response body, while
+// the mock sends its first audio chunk at once and the rest `SLOW_MS` later (the mock's `slow` fault,
+// armed on its control API so it acts whoever sends the upstream request). A gateway that buffers
+// shows ≥ SLOW_MS here; one that streams shows only its own overhead.
+//
+// The targets are sampled interleaved (mock, passthrough, Voxgate, mock, …): on a shared machine the
+// background load then weighs on every target alike, which matters more than it does for throughput.
+import http from "node:http";
+import { percentile, round } from "./load.mjs";
+
+export const SLOW_MS = 500;
+
+async function control(mockOrigin, path, body) {
+  const res = await fetch(`${mockOrigin}/__control/${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`mock control ${path}: ${res.status} ${await res.text()}`);
+}
+
+/** One request; resolves with {status, ttfbMs, totalMs}. */
+function sample(agent, url, payload, headers) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const req = http.request(
+      url,
+      { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload), ...headers } },
+      (res) => {
+        const headersMs = Number(process.hrtime.bigint() - t0) / 1e6;
+        let ttfb;
+        res.on("data", () => {
+          ttfb ??= Number(process.hrtime.bigint() - t0) / 1e6;
+        });
+        res.on("end", () => resolve({ status: res.statusCode, headersMs, ttfbMs: ttfb ?? NaN, totalMs: Number(process.hrtime.bigint() - t0) / 1e6 }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+/**
+ * `samples` slow-streamed requests per target, `concurrency` in flight at a time, targets interleaved.
+ * @param {{mockOrigin:string, provider:string, targets:{id:string, url:string, body:object, headers?:()=>Record<string,string>}[], samples:number, concurrency:number}} o
+ * @returns {Promise<Record<string, object>>} per target id: {samples, ok, ttfbMs:{p50,p90,min}, headersMs:{p50}, totalMs:{p50}}
+ */
+export async function timeToFirstByte({ mockOrigin, provider, targets, samples, concurrency }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const jobs = [];
+  for (let i = 0; i < samples; i++) for (const t of targets) jobs.push(t);
+  const results = new Map(targets.map((t) => [t.id, []]));
+  try {
+    await control(mockOrigin, "reset");
+    await control(mockOrigin, "fault", { provider, mode: "slow", delayMs: SLOW_MS, times: jobs.length + targets.length });
+    // One unmeasured request per target: connections open, code warm.
+    await Promise.all(targets.map((t) => sample(agent, t.url, JSON.stringify(t.body), t.headers?.() ?? {})));
+    let next = 0;
+    const loop = async () => {
+      while (next < jobs.length) {
+        const t = jobs[next++];
+        results.get(t.id).push(await sample(agent, t.url, JSON.stringify(t.body), t.headers?.() ?? {}));
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, loop));
+  } finally {
+    agent.destroy();
+    await control(mockOrigin, "reset").catch(() => {});
+  }
+  const out = {};
+  for (const [id, rs] of results) {
+    const ok = rs.filter((r) => r.status === 200 && Number.isFinite(r.ttfbMs));
+    const ttfb = ok.map((r) => r.ttfbMs).sort((a, b) => a - b);
+    const total = ok.map((r) => r.totalMs).sort((a, b) => a - b);
+    const headers = ok.map((r) => r.headersMs).sort((a, b) => a - b);
+    out[id] = {
+      samples: rs.length,
+      ok: ok.length,
+      slowMs: SLOW_MS,
+      ttfbMs: { p50: round(percentile(ttfb, 50), 3), p90: round(percentile(ttfb, 90), 3), min: round(ttfb[0], 3) },
+      headersMs: { p50: round(percentile(headers, 50), 3) },
+      totalMs: { p50: round(percentile(total, 50), 1) },
+    };
+  }
+  return out;
+}
