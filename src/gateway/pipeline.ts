@@ -55,6 +55,8 @@ interface Metered {
   adapter: ProviderAdapter;
   kind: UsageKind;
   estimateMc: number | null;
+  /** The estimate is the exact cost: charged at admission instead of reserved. */
+  exact?: boolean;
   idempotency?: { key: string; fingerprint: string };
 }
 
@@ -65,7 +67,7 @@ async function admitWithKey(c: Ctx, m: Metered): Promise<{ admission: Admitted; 
   const platform = typeof platformKey === "string" && platformKey.length > 0 ? platformKey : undefined;
   const admission = await admit(
     c,
-    { provider: m.adapter.id, kind: m.kind, byok: byok !== undefined, platformKeyAvailable: platform !== undefined, estimateMc: m.estimateMc },
+    { provider: m.adapter.id, kind: m.kind, byok: byok !== undefined, platformKeyAvailable: platform !== undefined, estimateMc: m.estimateMc, exact: m.exact },
     m.idempotency,
   );
   c.set("providerUsed", m.adapter.id);
@@ -83,19 +85,24 @@ async function admitWithKey(c: Ctx, m: Metered): Promise<{ admission: Admitted; 
   return { admission, key: key! };
 }
 
-/** Settle after the response: refund (null) or charge the real cost. Bypassed requests have nothing to settle. */
+/**
+ * Settle after the response: refund (null) or charge the real cost. Bypassed requests have nothing to
+ * settle; a request charged at admission (exact cost) needs a call only to be refunded.
+ */
 function settleLater(c: Ctx, admission: Admitted, kind: UsageKind, actualMc: Promise<number | null> | number | null, result?: () => IdempotentResult | undefined) {
   const idem = c.var.idempotencyKey;
-  if (!admission.reservationId && !idem) return;
+  if (!admission.reservationId && !admission.charge && !idem) return;
   const p = c.var.principal;
   // After the response (waitUntil): not a blocking round trip, so not counted as one.
   const account = c.env.ACCOUNT.getByName(p.userId);
+  const receipt = admission.charge;
   c.executionCtx.waitUntil(
     Promise.resolve(actualMc)
       .catch(() => null)
-      .then((mc) =>
-        account.settle(p.userId, admission.reservationId, kind, mc, idem ? { key: idem, result: mc === null ? undefined : result?.() } : undefined),
-      )
+      .then((mc) => {
+        if (receipt) return mc === null ? account.refund(p.userId, receipt) : undefined;
+        return account.settle(p.userId, admission.reservationId, kind, mc, idem ? { key: idem, result: mc === null ? undefined : result?.() } : undefined);
+      })
       .catch((e) => console.error(`[${c.var.requestId}] settle failed: ${String(e)}`)),
   );
 }
@@ -141,7 +148,7 @@ export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: M
   }
   const characters = [...input.text].length;
   const costMc = ttsCostMc(adapter.id, characters, c.var.principal.kind === "api_key");
-  const { admission, key } = await admitWithKey(c, { adapter, kind: "tts", estimateMc: costMc, idempotency });
+  const { admission, key } = await admitWithKey(c, { adapter, kind: "tts", estimateMc: costMc, exact: true, idempotency });
   const { upstream, envelope } = tts.request(
     { text: input.text, voiceId: input.voiceId ?? tts.defaultVoice, model: input.model ?? tts.defaultModel, format, sampleRate: input.sampleRate },
     { config: c.var.config, key },

@@ -30,6 +30,16 @@ const LEDGER_MONTHS_KEPT = 13;
 
 export type KeySource = "byok" | "stored" | "platform";
 
+/** What one charge took from where: enough to reverse it exactly (refund). */
+export interface ChargeReceipt {
+  kind: UsageKind;
+  period: string;
+  day: string;
+  amountMc: number;
+  fromPlanMc: number;
+  fromPaygMc: number;
+}
+
 export interface StoredKeyCipher {
   ciphertext: string;
   iv: string;
@@ -50,6 +60,11 @@ export interface AdmitRequest {
     platformKeyAvailable: boolean;
     /** Estimated cost with the platform key; null when the model has no price. */
     estimateMc: number | null;
+    /**
+     * The estimate is the exact cost (TTS: characters × price): charge it now, not a reservation, so a
+     * successful request needs no settle call; a failed one is refunded with the receipt.
+     */
+    exact?: boolean;
   };
   idempotency?: { key: string; fingerprint: string };
 }
@@ -82,6 +97,8 @@ export type AdmitResult =
       keySource?: KeySource;
       storedKey?: StoredKeyCipher;
       reservationId?: string;
+      /** Set when an exact-cost request was charged at admission (refund it if the provider fails). */
+      charge?: ChargeReceipt;
       d1Queries: number;
     }
   | {
@@ -276,11 +293,18 @@ export class Account extends DurableObject<Env> {
     }
 
     let reservationId: string | undefined;
+    let charge: ChargeReceipt | undefined;
     if (keySource === "platform") {
       const estimate = req.meter.estimateMc;
       if (estimate === null) return fail("model_not_priced");
       const usage = this.snapshot(state, now);
       if (estimate > usage.remainingMc) return fail("insufficient_credits");
+    }
+    if (keySource === "platform" && req.meter.exact && !idem) {
+      charge = this.charge(state, req.meter.kind, req.meter.estimateMc!, now);
+      this.scheduleAlarm(now + MIRROR_DELAY_MS);
+    } else if (keySource === "platform") {
+      const estimate = req.meter.estimateMc!;
       reservationId = crypto.randomUUID();
       this.sql.exec(
         "INSERT INTO reservations (id, kind, amount_mc, created_at) VALUES (?, ?, ?, ?)",
@@ -307,8 +331,28 @@ export class Account extends DurableObject<Env> {
       keySource,
       storedKey: keySource === "stored" ? stored : undefined,
       reservationId,
+      charge,
       d1Queries: this.d1Queries,
     };
+  }
+
+  /** Reverse a charge made at admission (the provider failed): exactly what it took, from where it took it. */
+  async refund(userId: string, receipt: ChargeReceipt): Promise<UsageSnapshot> {
+    const state = await this.ensureLoaded(userId);
+    const k = receipt.kind;
+    this.sql.exec(
+      `UPDATE ledger SET plan_used_mc = plan_used_mc - ?, payg_used_mc = payg_used_mc - ?, ${k}_mc = ${k}_mc - ?,
+         requests = requests - 1 WHERE period = ?`,
+      receipt.fromPlanMc,
+      receipt.fromPaygMc,
+      receipt.amountMc,
+      receipt.period,
+    );
+    this.sql.exec("UPDATE daily SET mc = mc - ? WHERE day = ? AND kind = ?", receipt.amountMc, receipt.day, k);
+    if (receipt.fromPaygMc > 0) this.setPayg(this.paygMc + receipt.fromPaygMc);
+    const now = Date.now();
+    this.scheduleAlarm(now + MIRROR_DELAY_MS);
+    return this.snapshot(state, now);
   }
 
   /**
@@ -348,8 +392,9 @@ export class Account extends DurableObject<Env> {
     return this.snapshot(state, now);
   }
 
-  private charge(state: Loaded, kind: UsageKind, amountMc: number, now: number) {
+  private charge(state: Loaded, kind: UsageKind, amountMc: number, now: number): ChargeReceipt {
     const period = billingPeriod(now);
+    const day = new Date(now).toISOString().slice(0, 10);
     const ledger = this.ledger(period);
     const limitMc = PLANS[effectivePlan(state.user.plan, state.user.planExpiresAt, now)].monthlyCredits * 1000;
     const planLeft = Math.max(0, limitMc - ledger.plan_used_mc);
@@ -374,10 +419,11 @@ export class Account extends DurableObject<Env> {
     );
     this.sql.exec(
       "INSERT INTO daily (day, kind, mc) VALUES (?, ?, ?) ON CONFLICT(day, kind) DO UPDATE SET mc = mc + excluded.mc",
-      new Date(now).toISOString().slice(0, 10),
+      day,
       kind,
       amountMc,
     );
+    return { kind, period, day, amountMc, fromPlanMc: fromPlan, fromPaygMc: fromPayg };
   }
 
   private countRequest(now: number) {

@@ -138,13 +138,40 @@ describe("the ledger under concurrency", () => {
     expect(res.status).toBe(502);
     await mockControl("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "truncate" } });
     await drain(await synth(bearer(u.jwt), 500));
+    // Refunds run after the response: wait for them, then nothing is charged and nothing reserved.
     const snap = await eventually(
       () => env.ACCOUNT.getByName(u.id).summary(u.id),
-      (s) => s.reservedMc === 0,
+      (s) => s.reservedMc === 0 && s.usedMc === 0,
     );
     expect(snap.reservedMc).toBe(0);
     expect(snap.usedMc).toBe(0);
+    expect(snap.requestCount).toBe(0);
     expect((await usageOf(u.jwt)).credits.used).toBe(0);
+  });
+
+  it("speech (exact cost) is charged at admission: visible at once, no settle call needed", async () => {
+    const u = await newUser({ plan: "pro" });
+    const res = await synth(bearer(u.jwt), 100);
+    expect(res.headers.get("x-usage-current")).toBe("16.6");
+    await drain(res);
+    const usage = await usageOf(u.jwt); // no waiting: nothing is settled after the response
+    expect(usage.credits.used).toBe(16.6);
+    expect(usage.requestCount).toBe(1);
+  });
+
+  it("a failed synthesis paid partly from PAYG is refunded to exactly where it came from", async () => {
+    const u = await newUser({ paygCredits: 100 }); // free: 2,500 plan credits
+    for (let i = 0; i < 15; i++) await drain(await synth(bearer(u.jwt), 1000)); // 2,490 used, 10 plan credits left
+    await mockControl("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "error", status: 500 } });
+    expect((await synth(bearer(u.jwt), 500)).status).toBe(502); // 83 credits: 10 from the plan, 73 from PAYG
+    const snap = await eventually(
+      () => env.ACCOUNT.getByName(u.id).summary(u.id),
+      (x) => x.usedMc === 2_490_000,
+    );
+    expect(snap.usedMc).toBe(2_490_000);
+    expect(snap.paygMc).toBe(100_000);
+    expect(snap.requestCount).toBe(15);
+    expect((await usageOf(u.jwt)).credits).toEqual({ used: 2490, limit: 2500, remaining: 110 });
   });
 
   it("a stream the client abandons is still settled", async () => {
