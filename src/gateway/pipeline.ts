@@ -29,7 +29,7 @@ import {
   type TokenUsage,
 } from "../providers/types";
 import { audioStep, chatStep } from "./steps";
-import { bytesToBase64, concat, relay, type StreamOutcome } from "./stream";
+import { bytesToBase64, relay, type StreamOutcome, type StreamStep } from "./stream";
 import { callUpstream, providerFailure, redact } from "./upstream";
 
 /** Assumed lowest audio bitrate when estimating an upload's duration for the STT reservation. */
@@ -160,16 +160,15 @@ export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: M
     res.body?.cancel().catch(() => {});
     throw invalidAnswer(adapter, `an unexpected content type (${res.headers.get("content-type") ?? "none"})`);
   }
-  const { body, outcome } = relay(res.body, audioStep(envelope));
   const contentType = AUDIO_CONTENT_TYPES[format];
-  const audio = await firstAudio(body, c.var.config.PROVIDER_TIMEOUT_MS, idempotency ? IDEMPOTENT_AUDIO_MAX_BYTES : 0);
+  const audio = await firstAudio(res.body, c.var.config.PROVIDER_TIMEOUT_MS, idempotency ? IDEMPOTENT_AUDIO_MAX_BYTES : 0, audioStep(envelope));
   // The provider is paid for the characters whether or not the client listened to the end; a provider
   // that failed (or went silent) before any audio is refunded.
   settleLater(
     c,
     admission,
     "tts",
-    Promise.all([outcome, audio.ended]).then(([o, end]) => (audio.failure || o === "upstream_error" ? null : end === "complete" || end === "client_abort" ? (costMc ?? 0) : null)),
+    audio.ended.then((end) => (audio.failure || end === "upstream_error" ? null : (costMc ?? 0))),
     () => {
       const bytes = audio.kept();
       return bytes && { status: 200, contentType, headers: { "x-provider-used": adapter.id }, bodyBase64: bytesToBase64(bytes) };
@@ -194,7 +193,7 @@ export interface FirstAudio {
   /** Why no audio could be sent: the answer failed or stayed silent before its first chunk. */
   failure?: Error | "timeout";
   /** How the client's stream ended. */
-  ended: Promise<"complete" | "failed" | "client_abort">;
+  ended: Promise<StreamOutcome>;
   /** What the client got, when it got all of it and it fits the limit. */
   kept(): Uint8Array | undefined;
 }
@@ -205,82 +204,24 @@ export interface FirstAudio {
  * becomes a 502/504 instead of a 200 whose body breaks. From then on chunks are passed on as they arrive.
  * Up to `keepMax` bytes of what the client gets are kept for an idempotent retry.
  */
-export async function firstAudio(source: ReadableStream<Uint8Array>, timeoutMs: number, keepMax: number): Promise<FirstAudio> {
-  const reader = source.getReader();
-  let endWith!: (e: "complete" | "failed" | "client_abort") => void;
-  const ended = new Promise<"complete" | "failed" | "client_abort">((r) => (endWith = r));
-  let kept: Uint8Array[] | undefined = keepMax > 0 ? [] : undefined;
-  let keptBytes = 0;
-  let complete = false;
-  const keep = (b: Uint8Array) => {
-    if (!kept) return;
-    keptBytes += b.byteLength;
-    if (keptBytes > keepMax) kept = undefined;
-    else kept.push(b);
-  };
-  const result = (stream: ReadableStream<Uint8Array>, failure?: FirstAudio["failure"]): FirstAudio => ({
-    stream,
-    failure,
-    ended,
-    kept: () => (complete && kept ? (concat(kept) ?? new Uint8Array()) : undefined),
-  });
-
+export async function firstAudio(
+  source: ReadableStream<Uint8Array>,
+  timeoutMs: number,
+  keepMax: number,
+  step: StreamStep = { chunk: (b) => b, end: () => undefined },
+): Promise<FirstAudio> {
+  const r = relay(source, step, keepMax);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let first: ReadableStreamReadResult<Uint8Array> | "timeout";
-  try {
-    first = await Promise.race([
-      reader.read(),
-      new Promise<"timeout">((r) => {
-        timer = setTimeout(() => r("timeout"), timeoutMs);
-      }),
-    ]);
-  } catch (e) {
-    endWith("failed");
-    return result(new ReadableStream(), e instanceof Error ? e : new Error(String(e)));
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
-  if (first === "timeout") {
-    reader.cancel(new Error("no audio in time")).catch(() => {});
-    endWith("failed");
-    return result(new ReadableStream(), "timeout");
-  }
-  const head = first;
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (head.done) {
-        complete = true;
-        endWith("complete");
-        controller.close();
-      } else {
-        keep(head.value);
-        controller.enqueue(head.value);
-      }
-    },
-    async pull(controller) {
-      let r: ReadableStreamReadResult<Uint8Array>;
-      try {
-        r = await reader.read();
-      } catch (e) {
-        endWith("failed");
-        controller.error(e);
-        return;
-      }
-      if (r.done) {
-        complete = true;
-        endWith("complete");
-        controller.close();
-      } else {
-        keep(r.value);
-        controller.enqueue(r.value);
-      }
-    },
-    cancel(reason) {
-      endWith("client_abort");
-      return reader.cancel(reason);
-    },
-  });
-  return result(stream);
+  const failure = await Promise.race([
+    r.first.then(
+      () => undefined,
+      (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+    ),
+    new Promise<"timeout">((ok) => (timer = setTimeout(() => ok("timeout"), timeoutMs))),
+  ]);
+  if (timer !== undefined) clearTimeout(timer);
+  if (failure === "timeout") r.body.cancel(new Error("no audio in time")).catch(() => {});
+  return { stream: r.body, failure, ended: r.outcome, kept: r.kept };
 }
 
 function audioTypeFits(envelope: AudioEnvelope, contentType: string | null): boolean {

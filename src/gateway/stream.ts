@@ -17,13 +17,46 @@ export interface StreamStep {
   fail?(error: unknown): Uint8Array | undefined;
 }
 
-export function relay(source: ReadableStream<Uint8Array>, step: StreamStep): { body: ReadableStream<Uint8Array>; outcome: Promise<StreamOutcome> } {
+export interface Relay {
+  body: ReadableStream<Uint8Array>;
+  /** How the stream ended: complete, failed upstream, or abandoned by the client. */
+  outcome: Promise<StreamOutcome>;
+  /** Settles when the first chunk is ready for the client (or the stream ended empty); rejects when it failed before. */
+  first: Promise<void>;
+  /** Everything the client was sent, when the stream completed and it fit `keepMax` (for idempotent replays). */
+  kept(): Uint8Array | undefined;
+}
+
+/**
+ * Read `source` as it arrives, turn it into the client's chunks with `step`, hand each on at once. The
+ * stream starts reading before anyone consumes it (high-water mark 1), so `first` tells the caller
+ * whether there is anything to answer with before it commits to a 200.
+ */
+export function relay(source: ReadableStream<Uint8Array>, step: StreamStep, keepMax = 0): Relay {
   let resolve!: (o: StreamOutcome) => void;
   const outcome = new Promise<StreamOutcome>((r) => (resolve = r));
+  let firstReady!: () => void;
+  let firstFailed!: (e: unknown) => void;
+  const first = new Promise<void>((ok, fail) => ((firstReady = ok), (firstFailed = fail)));
+  first.catch(() => {}); // a caller that never asks must not see an unhandled rejection
   const reader = source.getReader();
+  let kept: Uint8Array[] | undefined = keepMax > 0 ? [] : undefined;
+  let keptBytes = 0;
+  let completed = false;
+
+  const emit = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array) => {
+    if (kept) {
+      keptBytes += chunk.byteLength;
+      if (keptBytes > keepMax) kept = undefined;
+      else kept.push(chunk);
+    }
+    controller.enqueue(chunk);
+    firstReady();
+  };
 
   const failWith = (controller: ReadableStreamDefaultController<Uint8Array>, e: unknown) => {
     resolve("upstream_error");
+    firstFailed(e);
     let tail: Uint8Array | undefined;
     try {
       tail = step.fail?.(e);
@@ -51,8 +84,10 @@ export function relay(source: ReadableStream<Uint8Array>, step: StreamStep): { b
         if (r.done) {
           try {
             const tail = step.end();
-            if (tail?.byteLength) controller.enqueue(tail);
+            if (tail?.byteLength) emit(controller, tail);
             controller.close();
+            completed = true;
+            firstReady();
             resolve("complete");
           } catch (e) {
             failWith(controller, e);
@@ -65,16 +100,17 @@ export function relay(source: ReadableStream<Uint8Array>, step: StreamStep): { b
         } catch (e) {
           return failWith(controller, e);
         }
-        if (out?.byteLength) return controller.enqueue(out);
+        if (out?.byteLength) return emit(controller, out);
         // Only part of an event so far: keep reading.
       }
     },
     cancel(reason) {
       resolve("client_abort");
+      firstFailed(reason);
       return reader.cancel(reason);
     },
   });
-  return { body, outcome };
+  return { body, outcome, first, kept: () => (completed && kept ? (concat(kept) ?? new Uint8Array()) : undefined) };
 }
 
 export class StreamCutShort extends Error {
