@@ -1,17 +1,13 @@
 // API key format: <prefix><secret>, the secret 32 random bytes in base64url (43 characters).
 // Only the SHA-256 of the whole key is stored; keyPrefix (shown in listings) is prefix + 5 characters.
+import { bytesToBase64url } from "../base64";
+
 const SECRET_BYTES = 32;
 const SECRET_CHARS = 43;
 const KEY_PREFIX_SHOWN_CHARS = 5;
 
-export function base64url(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
 export function generateApiKey(prefix: string): { plaintext: string; keyPrefix: string } {
-  const secret = base64url(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)));
+  const secret = bytesToBase64url(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)));
   return { plaintext: prefix + secret, keyPrefix: prefix + secret.slice(0, KEY_PREFIX_SHOWN_CHARS) };
 }
 

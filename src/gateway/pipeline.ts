@@ -9,7 +9,6 @@ import { admit, type Admitted } from "../metering/admit";
 import {
   LLM_DEFAULT_RESERVE_OUTPUT_TOKENS,
   llmCostMc,
-  llmPrice,
   STT_RESERVE_SECONDS,
   sttCostMc,
   ttsCostMc,
@@ -26,10 +25,10 @@ import {
   type ProviderAdapter,
   type SttInput,
   type SttResult,
-  type TokenUsage,
 } from "../providers/types";
 import { audioStep, chatStep } from "./steps";
-import { bytesToBase64, relay, type StreamOutcome, type StreamStep } from "./stream";
+import { bytesToBase64 } from "../base64";
+import { relay, type StreamOutcome, type StreamStep } from "./stream";
 import { callUpstream, providerFailure, redact } from "./upstream";
 
 /** Assumed lowest audio bitrate when estimating an upload's duration for the STT reservation. */
@@ -291,7 +290,7 @@ export interface ChatRequestInput extends Omit<ChatInput, "stream"> {
 
 export type ChatOutcome =
   | { kind: "json"; provider: string; model: string; result: ChatResult }
-  | { kind: "stream"; provider: string; model: string; upstream: ReadableStream<Uint8Array>; step: ReturnType<typeof chatStep>; settle(o: Promise<StreamOutcome>): void };
+  | { kind: "stream"; provider: string; model: string; body: ReadableStream<Uint8Array> };
 
 function llmEstimateMc(input: ChatRequestInput): { estimateMc: number | null; inputTokens: number } {
   // A token is practically never shorter than one character: characters bound the input tokens.
@@ -315,8 +314,6 @@ export async function chat(
   const chatInput: ChatInput = { ...input, stream };
   const res = await call(c, adapter, admission, "llm", key, llm.request(chatInput, { config: c.var.config, key }));
   await upstreamOk(c, adapter, admission, "llm", key, res);
-  const price = llmPrice(input.model);
-  const cost = (u: TokenUsage) => (price ? price.input * u.inputTokens + price.output * u.outputTokens : 0);
 
   if (!stream) {
     let result: ChatResult;
@@ -335,36 +332,27 @@ export async function chat(
     throw invalidAnswer(adapter, `an unexpected content type for a stream (${type || "none"})`);
   }
   const step = chatStep(llm, emit);
-  return {
-    kind: "stream",
-    provider: adapter.id,
-    model: input.model,
-    upstream: res.body,
-    step,
-    settle(outcome) {
-      settleLater(
-        c,
-        admission,
-        "llm",
-        outcome.then((o) => {
-          if (o === "upstream_error") return null;
-          // Complete: the provider's own final usage. Abandoned: what was used until then.
-          const u = step.usage();
-          return cost({ inputTokens: u.inputTokens ?? inputBound, outputTokens: u.outputTokens ?? step.approxOutputTokens() });
-        }),
-      );
-    },
-  };
+  const { body, outcome } = relay(res.body, step);
+  settleLater(
+    c,
+    admission,
+    "llm",
+    outcome.then((o) => {
+      if (o === "upstream_error") return null;
+      // Complete: the provider's own final usage. Abandoned: what was used until then.
+      const u = step.usage();
+      return llmCostMc(input.model, u.inputTokens ?? inputBound, u.outputTokens ?? step.approxOutputTokens()) ?? 0;
+    }),
+  );
+  return { kind: "stream", provider: adapter.id, model: input.model, body };
 }
 
 /** Charge a non-streamed chat answer (called by the route once it has the body it will send). */
 export function settleChat(c: Ctx, model: string, result: ChatResult, body?: unknown) {
-  const admission = c.var.admission!;
-  const price = llmPrice(model);
-  const mc = price ? price.input * result.usage.inputTokens + price.output * result.usage.outputTokens : 0;
-  settleLater(c, admission, "llm", mc, body === undefined ? undefined : () => jsonResult(body));
+  const mc = llmCostMc(model, result.usage.inputTokens, result.usage.outputTokens) ?? 0;
+  settleLater(c, c.var.admission!, "llm", mc, body === undefined ? undefined : () => jsonResult(body));
 }
 
 export function jsonResult(body: unknown): IdempotentResult {
-  return { status: 200, contentType: "application/json", headers: {}, bodyBase64: btoa(unescape(encodeURIComponent(JSON.stringify(body)))) };
+  return { status: 200, contentType: "application/json", headers: {}, bodyBase64: bytesToBase64(new TextEncoder().encode(JSON.stringify(body))) };
 }

@@ -1,7 +1,8 @@
 // Incremental decoders plugged into relay(): provider audio envelopes → plain audio bytes, and
 // provider token streams → Voxgate's SSE events ({"type":"delta"} … {"type":"done","usage"}).
 import type { AudioEnvelope, LlmAdapter, TokenUsage } from "../providers/types";
-import { base64ToBytes, concat, Lines, SseParser, StreamCutShort, type StreamStep } from "./stream";
+import { base64ToBytes } from "../base64";
+import { concat, Lines, SseParser, StreamCutShort, type StreamStep } from "./stream";
 
 class ProviderStreamError extends Error {}
 

@@ -5,7 +5,7 @@ import { sha256Hex } from "../auth/api-key";
 import type { Ctx } from "../context";
 import { ApiError } from "../http/errors";
 import type { IdempotentResult } from "./account";
-import { base64ToBytes } from "../gateway/stream";
+import { base64ToBytes } from "../base64";
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 

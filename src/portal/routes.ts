@@ -1,5 +1,6 @@
 // The developer portal (API.md §7): the page at GET /portal, phone-OTP sign-in under /portal/auth/*
 // (sign-in.ts), and the page's JSON API under /portal/api/* — the session only.
+import { bytesToBase64 } from "../base64";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 import { toCredits } from "../metering/plans";
@@ -103,6 +104,5 @@ export function dailySeries(period: string, rows: { day: string; kind: "tts" | "
 }
 
 function randomNonce(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes));
+  return bytesToBase64(crypto.getRandomValues(new Uint8Array(16)));
 }

@@ -1,5 +1,6 @@
 // Inworld: TTS (voice:stream, NDJSON of base64 chunks) and STT (JSON with base64 audio).
 // Auth: Authorization: Basic <key> — the portal key is already base64, so it is sent verbatim.
+import { bytesToBase64 } from "../base64";
 import { errorText, get, is2xx, json, type AudioFormat, type ProviderAdapter } from "./types";
 
 /** Unconfirmed (taken from a third-party, hand-written spec): the STT model id. */
@@ -22,10 +23,7 @@ const ENCODING: Record<AudioFormat, { encoding: string; rates: number[] }> = {
 const auth = (key: string) => ({ authorization: `Basic ${key}` });
 
 async function blobToBase64(blob: Blob): Promise<string> {
-  const bytes = new Uint8Array(await blob.arrayBuffer());
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
+  return bytesToBase64(new Uint8Array(await blob.arrayBuffer()));
 }
 
 export const inworld: ProviderAdapter = {

@@ -2,7 +2,6 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, Ctx } from "../context";
 import { chat, settleChat, synthesize, transcribe, type ChatRequestInput, type TranscribeInput } from "../gateway/pipeline";
-import { relay } from "../gateway/stream";
 import { ApiError } from "../http/errors";
 import { idempotencyFor } from "../metering/idempotency";
 import { admit } from "../metering/admit";
@@ -93,9 +92,7 @@ export function sseResponse(body: ReadableStream<Uint8Array>): Response {
 export async function chatResponse(c: Ctx, input: ChatRequestInput, idem?: Awaited<ReturnType<typeof idempotencyFor>>) {
   const out = await chat(c, input, idem);
   if (out.kind === "stream") {
-    const { body, outcome } = relay(out.upstream, out.step);
-    out.settle(outcome);
-    return sseResponse(body);
+    return sseResponse(out.body);
   }
   const body = {
     success: true as const,

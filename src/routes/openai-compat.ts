@@ -5,7 +5,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, Ctx } from "../context";
 import { chat, settleChat, synthesize, transcribe, type TranscribeInput } from "../gateway/pipeline";
-import { base64ToBytes, relay } from "../gateway/stream";
+import { base64ToBytes } from "../base64";
 import { admit, IdempotentReplay } from "../metering/admit";
 import { idempotencyFor } from "../metering/idempotency";
 import { AUDIO_FORMATS, type ChatMessage, type SttResult } from "../providers/types";
@@ -119,9 +119,7 @@ async function chatCompletions(c: Ctx, body: z.infer<typeof ChatCompletionBody>)
     settleChat(c, out.model, out.result, completion);
     return c.json(completion, 200);
   }
-  const { body: sse, outcome } = relay(out.upstream, out.step);
-  out.settle(outcome);
-  return sseResponse(sse);
+  return sseResponse(out.body);
 }
 
 function speech(c: Ctx, body: z.infer<typeof SpeechBody>, idem: Awaited<ReturnType<typeof idempotencyFor>>) {

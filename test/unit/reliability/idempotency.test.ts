@@ -397,13 +397,13 @@ describe("how much audio is kept", () => {
     const admitted = await stub.admit({ userId: user.id, rateKey: "user", meter, idempotency: { key: k, fingerprint: "f" } });
     expect(admitted.ok).toBe(true);
     const audio = new Uint8Array(IDEMPOTENT_AUDIO_MAX_BYTES).map((_, i) => (i * 31) & 0xff);
-    const { bytesToBase64 } = await import("../../../src/gateway/stream");
+    const { bytesToBase64 } = await import("../../../src/base64");
     await stub.settle(user.id, undefined, "tts", 0, { key: k, result: { status: 200, contentType: "audio/mpeg", headers: {}, bodyBase64: bytesToBase64(audio) } });
     const again = await stub.admit({ userId: user.id, rateKey: "user", meter, idempotency: { key: k, fingerprint: "f" } });
     expect(again.ok).toBe(false);
     const replay = (again as any).replay;
     expect(replay.status).toBe(200);
-    const { base64ToBytes } = await import("../../../src/gateway/stream");
+    const { base64ToBytes } = await import("../../../src/base64");
     expect(Buffer.from(base64ToBytes(replay.bodyBase64)).equals(Buffer.from(audio))).toBe(true);
   });
 });
