@@ -1,36 +1,34 @@
 // Builds the app: middleware order, route mounting, the OpenAPI document, errors.
-// A request's path: request id → config → envelope checks (size, content type) → authenticate →
-// route (validate → admit: key still valid + rate limit + credit reservation → proxy → settle) → headers.
+// A request's path: request id → config → envelope (content type, size) → authenticate → admission
+// (key still valid, rate limit — or, for a gateway operation, inside it with the credits it reserves)
+// → route (validate → choose provider and key → reserve → proxy, streaming → settle) → headers.
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { openAiErrorShape } from "./api/openai-shapes";
+import { portalSecurity, security } from "./api/schemas";
+import { validationHook } from "./api/validation";
+import { authenticate, requireAdmin } from "./auth/authenticate";
+import { bindingsFor, formatCounts } from "./bindings";
 import { ConfigError, getConfig } from "./config";
 import type { AppEnv, Ctx } from "./context";
+import { admission, IdempotentReplay } from "./gateway/admission";
+import { replayResponse } from "./gateway/idempotency";
+import { envelope } from "./http/envelope";
 import { ApiError } from "./http/errors";
 import { requestIdFrom } from "./http/request-id";
-import { errorResponse, finalizeHeaders } from "./http/respond";
-import { IdempotentReplay } from "./metering/admit";
-import { authenticate, requireAdmin } from "./auth/authenticate";
-import { registerAdmin } from "./routes/admin";
-import { registerDocs } from "./routes/docs";
-import { registerAgents } from "./routes/agents";
-import { registerGateway } from "./routes/gateway";
-import { registerKeys } from "./routes/keys";
-import { registerAccount } from "./routes/account";
-import { registerOpenAiCompat } from "./routes/openai-compat";
-import { openAiErrorShape } from "./routes/openai-shapes";
-import { registerProviderKeys } from "./routes/provider-keys";
+import { errorResponse } from "./http/respond";
+import { setUsageHeaders } from "./metering/headers";
 import { registerPortal } from "./portal/routes";
-import { validationHook } from "./routes/validation";
-import { storageFor } from "./storage";
-import { replayResponse } from "./metering/idempotency";
-
-/** Body size limits: JSON bodies, and audio uploads for transcription. */
-const JSON_BODY_MAX_BYTES = 1024 * 1024;
-const UPLOAD_BODY_MAX_BYTES = 25 * 1024 * 1024;
-/** Routes whose body may be multipart or raw audio rather than JSON. */
-const UPLOAD_ROUTES = new Set(["/v1/transcribe", "/v1/audio/transcriptions"]);
+import { rejectApiCredentials, requireSession, sameOrigin } from "./portal/session";
+import { registerAccount, registerPortalAccount } from "./routes/account";
+import { registerAdmin } from "./routes/admin";
+import { registerAgents } from "./routes/agents";
+import { registerDocs } from "./routes/docs";
+import { registerGateway } from "./routes/gateway";
+import { registerKeyRoutes } from "./routes/keys";
+import { registerOpenAiCompat } from "./routes/openai-compat";
+import { registerProviderKeyRoutes } from "./routes/provider-keys";
 
 export function newApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -38,56 +36,37 @@ export function newApp() {
   app.use("*", async (c, next) => {
     c.set("requestId", requestIdFrom(c.req.header("x-request-id")));
     c.set("config", getConfig(c.env));
-    c.set("storage", storageFor(c.env, c.var.config.DEBUG_STORAGE_COUNTS));
+    c.set("bindings", bindingsFor(c.env, c.var.config.DEBUG_STORAGE_COUNTS));
     await next();
     finalizeHeaders(c);
   });
-
   // OpenAI-compatible routes answer errors in OpenAI's shape: outermost, so it also sees the envelope and auth failures.
   app.use("/v1/*", openAiErrorShape);
-
-  // The HTTP envelope, checked before anything reads the body.
-  app.use("*", async (c, next) => {
-    const method = c.req.method;
-    if (method !== "POST" && method !== "PUT" && method !== "PATCH") return next();
-    const path = c.req.path;
-    if (path.startsWith("/portal/auth/")) return next();
-    const upload = UPLOAD_ROUTES.has(path);
-    const hasBody = c.req.header("content-length") !== undefined ? c.req.header("content-length") !== "0" : c.req.raw.body !== null;
-    const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-    if (hasBody) {
-      const ok = type === "application/json" || (upload && (type === "multipart/form-data" || type.startsWith("audio/") || type === "application/octet-stream"));
-      if (!ok) {
-        throw new ApiError(
-          "unsupported_media_type",
-          upload ? "Send multipart/form-data or application/json." : "Send the body as application/json.",
-        );
-      }
-    }
-    return bodyLimit({
-      maxSize: upload ? UPLOAD_BODY_MAX_BYTES : JSON_BODY_MAX_BYTES,
-      onError: () => {
-        throw new ApiError("payload_too_large", `The body is larger than ${upload ? "25 MiB" : "1 MiB"}.`);
-      },
-    })(c, next);
-  });
+  app.use("*", envelope);
 
   // Credentials are checked only for routes that exist: an unknown route is a 404 for everyone.
   const known = knownRoutes(app);
-  const onKnownRoute = (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> => (c, next) =>
-    known(c.req.method, c.req.path) ? mw(c, next) : next();
-  app.use("/v1/*", onKnownRoute(authenticate));
-  app.use("/api/v1/*", onKnownRoute(authenticate));
-  app.use("/api/admin/*", onKnownRoute(authenticate), onKnownRoute(requireAdmin));
+  const onKnownRoute =
+    (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> =>
+    (c, next) =>
+      known(c.req.method, c.req.path) ? mw(c, next) : next();
+  for (const group of ["/v1/*", "/api/v1/*", "/api/admin/*"]) app.use(group, onKnownRoute(authenticate), onKnownRoute(admission));
+  app.use("/api/admin/*", onKnownRoute(requireAdmin));
+  app.use("/portal/*", rejectApiCredentials, sameOrigin);
+  app.use("/portal/api/*", onKnownRoute(requireSession), onKnownRoute(admission));
 
-  registerKeys(app);
+  registerKeyRoutes(app, "/v1/keys", "API keys", true, security);
+  registerKeyRoutes(app, "/api/v1/user/api-keys", "API keys (Sonna)", false, security);
   registerAccount(app);
-  registerProviderKeys(app);
+  registerProviderKeyRoutes(app, "/v1/provider-keys", security);
   registerGateway(app);
   registerAgents(app);
   registerOpenAiCompat(app);
   registerAdmin(app);
   registerPortal(app);
+  registerPortalAccount(app);
+  registerKeyRoutes(app, "/portal/api/keys", "Portal", true, portalSecurity);
+  registerProviderKeyRoutes(app, "/portal/api/provider-keys", portalSecurity);
   registerDocs(app);
 
   app.notFound((c) => errorResponse(c as Ctx, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`)));
@@ -106,6 +85,21 @@ function knownRoutes(app: OpenAPIHono<AppEnv>) {
   };
 }
 
+/** X-Request-Id on every response; rate-limit, usage and provider headers once admission answered. */
+function finalizeHeaders(c: Ctx): void {
+  let res = c.res;
+  try {
+    res.headers.set("x-request-id", c.var.requestId);
+  } catch {
+    // Immutable headers (a response passed through as is): copy it once.
+    res = c.res = new Response(res.body, res);
+    res.headers.set("x-request-id", c.var.requestId);
+  }
+  setUsageHeaders(res.headers, c.var);
+  const counts = c.var.bindings?.counts;
+  if (counts) res.headers.set("x-voxgate-storage", formatCounts(counts));
+}
+
 export function onError(err: unknown, c: Ctx): Response {
   if (err instanceof ApiError) return errorResponse(c, err);
   if (err instanceof IdempotentReplay) return replayResponse(err.result);
@@ -120,6 +114,6 @@ export function onError(err: unknown, c: Ctx): Response {
     console.error(`[${c.var.requestId}] ${err.message}`);
     return errorResponse(c, new ApiError("misconfigured", err.message));
   }
-  console.error(`[${c.var.requestId}] unhandled error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  console.error(`[${c.var.requestId}] unhandled error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   return errorResponse(c, new ApiError("internal_error", "Something went wrong on our side; the request id helps us find it."));
 }

@@ -1,6 +1,8 @@
 // Environment → typed, validated config (zod), parsed once per isolate and per env object.
 import { z } from "zod";
 import type { Env } from "./env";
+import { BASE_URL_VARIABLES } from "./providers/registry";
+import type { BaseUrls } from "./providers/types";
 
 const optionalString = z.string().optional().transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 const bool = z
@@ -78,21 +80,15 @@ const ConfigSchema = z.object({
   PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS: optionalString,
   DEBUG_STORAGE_COUNTS: bool,
   SMS_PROVIDER: z.enum(["console", "twilio"]).default("console"),
-  ELEVENLABS_BASE_URL: url("https://api.elevenlabs.io"),
-  OPENAI_BASE_URL: url("https://api.openai.com/v1"),
-  ANTHROPIC_BASE_URL: url("https://api.anthropic.com"),
-  CARTESIA_BASE_URL: url("https://api.cartesia.ai"),
-  DEEPGRAM_BASE_URL: url("https://api.deepgram.com"),
-  FISHAUDIO_BASE_URL: url("https://api.fish.audio"),
-  INWORLD_BASE_URL: url("https://api.inworld.ai"),
-  RESEMBLEAI_BASE_URL: url("https://f.cluster.resemble.ai"),
-  RESEMBLEAI_MANAGEMENT_BASE_URL: url("https://app.resemble.ai"),
-  GROQ_BASE_URL: url("https://api.groq.com/openai/v1"),
-  HUGGINGFACE_BASE_URL: url("https://router.huggingface.co"),
-  HUGGINGFACE_HUB_BASE_URL: url("https://huggingface.co"),
 });
 
-export type Config = z.infer<typeof ConfigSchema>;
+/** Every provider's <ID>_BASE_URL (and second hosts), with the adapter's default when unset. */
+const BaseUrlSchema = z.object(Object.fromEntries(BASE_URL_VARIABLES.map((v) => [v.name, url(v.defaultUrl)])));
+
+export type Config = z.infer<typeof ConfigSchema> & {
+  /** Each provider's base URLs (by provider id), as its adapter addresses them. */
+  providerUrls: Record<string, BaseUrls>;
+};
 
 export class ConfigError extends Error {}
 
@@ -103,11 +99,18 @@ export function getConfig(env: Env): Config {
   let config = cache.get(env);
   if (config) return config;
   const parsed = ConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    const names = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+  const urls = BaseUrlSchema.safeParse(env);
+  const issues = [...(parsed.error?.issues ?? []), ...(urls.error?.issues ?? [])];
+  if (!parsed.success || !urls.success || issues.length) {
+    const names = issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new ConfigError(`Invalid configuration: ${names}`);
   }
-  config = parsed.data;
+  const providerUrls: Record<string, BaseUrls> = {};
+  for (const v of BASE_URL_VARIABLES) {
+    const entries = (providerUrls[v.provider] ??= { api: "" });
+    entries[v.entry] = urls.data[v.name] as string;
+  }
+  config = { ...parsed.data, providerUrls };
   cache.set(env, config);
   return config;
 }

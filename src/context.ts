@@ -1,13 +1,13 @@
 // What every request carries through the app (typed Hono context).
 import type { Context } from "hono";
+import type { Bindings } from "./bindings";
 import type { Config } from "./config";
 import type { Env } from "./env";
-import type { AdmitResult, RateState, UsageSnapshot } from "./metering/account";
-import type { Storage } from "./storage";
+import type { Admitted, RateState, UsageSnapshot } from "./metering/contract";
 
 export type CredentialKind = "api_key" | "jwt" | "session";
 
-/** Who is calling: resolved by the authenticate middleware. */
+/** Who is calling: resolved by the authenticate middleware (or the portal's session middleware). */
 export interface Principal {
   kind: CredentialKind;
   userId: string;
@@ -21,16 +21,16 @@ export interface Principal {
 export interface AppVariables {
   requestId: string;
   config: Config;
-  storage: Storage;
+  bindings: Bindings;
   principal: Principal;
-  /** Set once the Account object admitted the request; feeds the X-RateLimit-* / X-Usage-* headers. */
+  /** Set once the Account object answered admission; feeds the X-RateLimit-* / X-Usage-* headers. */
   rate?: RateState;
   usage?: UsageSnapshot;
-  admission?: Extract<AdmitResult, { ok: true }>;
+  admission?: Admitted;
   /** The provider that served a proxied request and whether it bypassed metering. */
   providerUsed?: string;
   usageBypassed?: boolean;
-  /** The Idempotency-Key of a gateway request, once admitted. */
+  /** The Idempotency-Key of a gateway request, once read. */
   idempotencyKey?: string;
 }
 

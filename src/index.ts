@@ -3,7 +3,7 @@ import { newApp } from "./app";
 import type { Env } from "./env";
 import { runScheduled } from "./scheduled";
 
-export { Account } from "./metering/account";
+export { Account } from "./account/account";
 
 const app = newApp();
 

@@ -1,6 +1,6 @@
 // API key format: <prefix><secret>, the secret 32 random bytes in base64url (43 characters).
 // Only the SHA-256 of the whole key is stored; keyPrefix (shown in listings) is prefix + 5 characters.
-import { bytesToBase64url } from "../base64";
+import { bytesToBase64url } from "../encoding/base64";
 
 const SECRET_BYTES = 32;
 const SECRET_CHARS = 43;
@@ -14,13 +14,6 @@ export function generateApiKey(prefix: string): { plaintext: string; keyPrefix: 
 /** Does this bearer token look like one of our API keys (as opposed to a JWT)? */
 export function looksLikeApiKey(token: string, prefix: string): boolean {
   return token.startsWith(prefix) && token.length === prefix.length + SECRET_CHARS && /^[A-Za-z0-9_-]+$/.test(token.slice(prefix.length));
-}
-
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  let hex = "";
-  for (const b of digest) hex += b.toString(16).padStart(2, "0");
-  return hex;
 }
 
 export function newKeyId(): string {

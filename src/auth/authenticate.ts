@@ -1,43 +1,20 @@
 // Who is calling: an API key (Authorization: Bearer or X-API-Key) or a JWT (Bearer).
-// A recently seen key is resolved from this isolate's memory — no D1 query. Whether it is still
-// valid (not revoked, rotated out or expired) is decided by the user's Account object in the same
-// round trip that rate-limits and reserves credits (see admit.ts), so revocation is immediate everywhere.
+// A recently seen key is resolved from this isolate's memory — no D1 query. Whether it is still valid
+// (not revoked, rotated out or expired) is decided by the user's Account object when the request is
+// admitted (src/gateway/admission.ts), in the same round trip that rate-limits it, so revocation is
+// immediate everywhere.
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv, Ctx, Principal } from "../context";
-import * as catalog from "../db/catalog";
+import { sha256Hex } from "../crypto/sha256";
+import { findKeyByHash, touchKey } from "../db/api-keys";
+import { userForSubject } from "../db/users";
 import { ApiError } from "../http/errors";
-import { errorResponse } from "../http/respond";
-import { admit, admitAttempted } from "../metering/admit";
-import { looksLikeApiKey, sha256Hex } from "./api-key";
+import { looksLikeApiKey } from "./api-key";
 import { looksLikeJwt, verifyJwt } from "./jwt";
+import { keysByHash, remember, unknownHashes, usersBySubject } from "./key-cache";
 
-/** How many verified keys / JWT subjects an isolate remembers (oldest dropped first). */
-const CACHE_ENTRIES_MAX = 10_000;
 /** lastUsedAt is written at most this often per key and isolate: it may lag, it must not slow requests. */
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
-
-interface CachedKey {
-  keyId: string;
-  userId: string;
-  expiresAt: number | null;
-  lastUsedWrittenAt: number;
-}
-
-const keysByHash = new Map<string, CachedKey>();
-/** Hashes no key has: keys are random and server-made, so a hash unknown now stays unknown. */
-const unknownHashes = new Set<string>();
-const usersBySubject = new Map<string, string>();
-
-function remember<K, V>(map: Map<K, V> | Set<K>, key: K, value?: V) {
-  if (map.size >= CACHE_ENTRIES_MAX) map.delete(map.keys().next().value as K);
-  if (map instanceof Map) map.set(key, value as V);
-  else map.add(key);
-}
-
-/** Drop a key from this isolate's memory (the Account object said it is no longer valid). */
-export function forgetKey(keyId: string) {
-  for (const [hash, k] of keysByHash) if (k.keyId === keyId) keysByHash.delete(hash);
-}
 
 const unauthorized = (message: string) => new ApiError("unauthorized", message);
 
@@ -66,7 +43,7 @@ export async function principalFor(c: Ctx, token: string): Promise<Principal> {
     const sub = result.payload.sub;
     let userId = usersBySubject.get(sub);
     if (!userId) {
-      userId = (await catalog.userForSubject(c.var.storage.db, sub, Date.now())).id;
+      userId = (await userForSubject(c.var.bindings.db, sub, Date.now())).id;
       remember(usersBySubject, sub, userId);
     }
     return { kind: "jwt", userId, isAdmin: result.payload.role === "admin", rateKey: "user" };
@@ -80,7 +57,7 @@ async function apiKeyPrincipal(c: Ctx, token: string): Promise<Principal> {
   let key = keysByHash.get(hash);
   if (!key) {
     if (unknownHashes.has(hash)) throw unauthorized("Unknown API key.");
-    const row = await catalog.findKeyByHash(c.var.storage.db, hash);
+    const row = await findKeyByHash(c.var.bindings.db, hash);
     if (!row) {
       remember(unknownHashes, hash);
       throw unauthorized("Unknown API key.");
@@ -92,8 +69,7 @@ async function apiKeyPrincipal(c: Ctx, token: string): Promise<Principal> {
   if (key.expiresAt !== null && key.expiresAt <= now) throw unauthorized("This API key has expired.");
   if (now - key.lastUsedWrittenAt >= LAST_USED_WRITE_INTERVAL_MS) {
     key.lastUsedWrittenAt = now;
-    const keyId = key.keyId;
-    c.executionCtx.waitUntil(catalog.touchKey(c.env.DB, keyId, now).catch(() => {}));
+    c.executionCtx.waitUntil(touchKey(c.env.DB, key.keyId, now).catch(() => {}));
   }
   return { kind: "api_key", userId: key.userId, keyId: key.keyId, isAdmin: false, rateKey: key.keyId };
 }
@@ -104,17 +80,6 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!token) throw unauthorized("Send an API key (Authorization: Bearer or X-API-Key) or a JWT.");
   c.set("principal", await principalFor(c, token));
   await next();
-  // Refused before the route admitted it (a body that is not JSON, a wrong upload type, an unknown
-  // provider, an admin route): an API key is still checked with its Account object first, so a revoked,
-  // rotated-out or expired key gets 401 on its next request whatever else is wrong with it.
-  if (c.error && c.var.principal.kind === "api_key" && !admitAttempted(c)) {
-    try {
-      await admit(c);
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      c.res = errorResponse(c, e);
-    }
-  }
 };
 
 /** Admin routes: an admin JWT only (an API key or a user JWT gets 403). */

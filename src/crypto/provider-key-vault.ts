@@ -4,7 +4,7 @@
 // provider are bound in as additional data: a ciphertext copied to another row does not decrypt.
 import type { Config } from "../config";
 import { ApiError } from "../http/errors";
-import { base64ToBytes, bytesToBase64 } from "../base64";
+import { base64ToBytes, bytesToBase64 } from "../encoding/base64";
 
 export interface Sealed {
   ciphertext: string;

@@ -28,22 +28,12 @@ class UpstreamTimeout extends Error {}
 /** A non-2xx provider answer as a 502 carrying the provider's status and message. */
 export async function providerFailure(adapter: ProviderAdapter, res: Response, key: string): Promise<ApiError> {
   const body = await res.text().catch(() => "");
-  let message = adapter.errorMessage?.(res.status, body) ?? genericMessage(body);
+  let message = adapter.errorMessage(res.status, body);
   message = redact(message ?? "", key).slice(0, PROVIDER_MESSAGE_MAX_CHARS) || `HTTP ${res.status}`;
   const details: Record<string, unknown> = { provider: adapter.id, providerStatus: res.status, providerMessage: message };
   const retryAfter = res.headers.get("retry-after");
   if (retryAfter) details.providerRetryAfter = retryAfter;
   return new ApiError("provider_error", `${adapter.name} answered ${res.status}: ${message}`, details);
-}
-
-function genericMessage(body: string): string | undefined {
-  try {
-    const j = JSON.parse(body);
-    const m = j?.error?.message ?? j?.message ?? j?.err_msg ?? j?.detail?.message ?? j?.detail ?? j?.title ?? j?.error;
-    return typeof m === "string" ? m : undefined;
-  } catch {
-    return body.trim().startsWith("<") ? undefined : body.trim();
-  }
 }
 
 /** Remove a provider key (and any long fragment of it) from a text. */

@@ -3,21 +3,17 @@
 // origin (with SameSite=Lax cookies, this closes CSRF); the session's phone number is the Voxgate user.
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv, Ctx } from "../context";
-import * as catalog from "../db/catalog";
+import { userForPhone } from "../db/users";
 import { ApiError } from "../http/errors";
 
-/** Where Better Auth is mounted (its basePath). */
-export const AUTH_BASE_PATH = "/portal/auth";
-/** A phone number in E.164: a plus, a country code, at most 15 digits in all. */
-export const E164_PHONE_NUMBER = /^\+[1-9]\d{6,14}$/;
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /** How many phone number → user id links an isolate remembers (oldest dropped first). */
 const LINKS_MAX = 10_000;
 
-/** The Better Auth instance for this request (imported on first use: see auth.ts). */
+/** The Better Auth instance for this request (imported on first use: see better-auth.ts). */
 export async function authFor(c: Ctx) {
-  const { portalAuth } = await import("./auth");
+  const { portalAuth } = await import("./better-auth");
   return portalAuth(c.env, !isPlainHttpLocalhost(new URL(c.req.url)));
 }
 
@@ -52,7 +48,7 @@ export const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
   const phone = session?.user.phoneNumberVerified ? session.user.phoneNumber : null;
   if (!phone) throw new ApiError("unauthorized", "Sign in to the portal first (phone number and code).");
   phones.set(c, phone);
-  c.set("principal", { kind: "session", userId: await voxgateUserFor(c.var.storage.db, phone), isAdmin: false, rateKey: "user" });
+  c.set("principal", { kind: "session", userId: await voxgateUserFor(c.var.bindings.db, phone), isAdmin: false, rateKey: "user" });
   await next();
   for (const cookie of headers.getAll("set-cookie")) c.res.headers.append("set-cookie", cookie);
 };
@@ -72,7 +68,7 @@ const userIdByPhone = new Map<string, string>();
 export async function voxgateUserFor(d1: D1Database, phone: string): Promise<string> {
   let userId = userIdByPhone.get(phone);
   if (!userId) {
-    userId = (await catalog.userForPhone(d1, phone, Date.now())).id;
+    userId = (await userForPhone(d1, phone, Date.now())).id;
     if (userIdByPhone.size >= LINKS_MAX) userIdByPhone.delete(userIdByPhone.keys().next().value as string);
     userIdByPhone.set(phone, userId);
   }

@@ -5,9 +5,10 @@ import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { waitUntil } from "cloudflare:workers";
 import type { AppEnv, Ctx } from "../context";
 import { ApiError, errorBody } from "../http/errors";
-import { errors, SuccessSchema } from "../routes/schemas";
-import { consume, type RateLimitRule } from "./rate-limit";
-import { AUTH_BASE_PATH as AUTH, authFor, E164_PHONE_NUMBER, voxgateUserFor } from "./session";
+import { errors, SuccessSchema } from "../api/schemas";
+import { consume, type RateLimitRule } from "../ratelimit/otp-send-limit";
+import { AUTH_BASE_PATH as AUTH, E164_PHONE_NUMBER } from "./phone";
+import { authFor, voxgateUserFor } from "./session";
 
 /** The Better Auth routes the portal uses; the rest of Better Auth's surface stays unreachable. */
 const AUTH_ROUTES = new Set(["/phone-number/send-otp", "/phone-number/verify", "/sign-out"]);
@@ -48,7 +49,7 @@ export function registerSignIn(app: OpenAPIHono<AppEnv>) {
     let payload: Record<string, unknown> = { success: true };
     // Better Auth's verify answer carries the raw session token: the page gets only the httpOnly cookie.
     if (route === "/phone-number/verify" && phone) {
-      payload = { success: true, user: { id: await voxgateUserFor(c.var.storage.db, phone), phoneNumber: phone } };
+      payload = { success: true, user: { id: await voxgateUserFor(c.var.bindings.db, phone), phoneNumber: phone } };
     }
     const out = c.json(payload, 200);
     for (const cookie of res.headers.getAll("set-cookie")) out.headers.append("set-cookie", cookie);

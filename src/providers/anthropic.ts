@@ -1,6 +1,7 @@
 // Anthropic Messages API. Auth: x-api-key + anthropic-version. Stream: named SSE events;
 // input tokens arrive in message_start, output tokens in message_delta (cumulative: the last wins).
-import { errorText, get, is2xx, json, type ChatStreamStep, type ProviderAdapter } from "./types";
+import { type ChatStreamEvent, type ProviderAdapter } from "./types";
+import { errorText, get, is2xx, json } from "./wire";
 
 const ANTHROPIC_VERSION = "2023-06-01";
 /** Anthropic requires max_tokens; used when the caller names none (also what credits reserve). */
@@ -11,6 +12,7 @@ const headers = (key: string) => ({ "x-api-key": key, "anthropic-version": ANTHR
 export const anthropic: ProviderAdapter = {
   id: "anthropic",
   name: "Anthropic",
+  baseUrls: { api: "https://api.anthropic.com" },
   llm: {
     defaultModel: "claude-sonnet-4-20250514",
     request(input, ctx) {
@@ -26,7 +28,7 @@ export const anthropic: ProviderAdapter = {
       if (system) body.system = system;
       if (input.temperature !== undefined) body.temperature = Math.min(input.temperature, 1);
       if (input.stream) body.stream = true;
-      return json(`${ctx.config.ANTHROPIC_BASE_URL}/v1/messages`, headers(ctx.key), body);
+      return json(`${ctx.urls.api}/v1/messages`, headers(ctx.key), body);
     },
     parse(body) {
       const content = Array.isArray(body?.content)
@@ -35,7 +37,7 @@ export const anthropic: ProviderAdapter = {
       if (typeof content !== "string") throw new Error("the provider's answer had no content");
       return { content, usage: { inputTokens: body.usage?.input_tokens ?? 0, outputTokens: body.usage?.output_tokens ?? 0 } };
     },
-    streamStep(event, data): ChatStreamStep {
+    readStreamEvent(event, data): ChatStreamEvent {
       const payload = JSON.parse(data);
       switch (event ?? payload.type) {
         case "message_start": {
@@ -55,6 +57,6 @@ export const anthropic: ProviderAdapter = {
       }
     },
   },
-  verify: (ctx) => ({ upstream: get(`${ctx.config.ANTHROPIC_BASE_URL}/v1/models`, headers(ctx.key)), valid: is2xx }),
+  verify: (ctx) => ({ upstream: get(`${ctx.urls.api}/v1/models`, headers(ctx.key)), valid: is2xx }),
   errorMessage: (_status, body) => errorText(body, (p) => p?.error?.message),
 };

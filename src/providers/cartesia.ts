@@ -1,6 +1,7 @@
 // Cartesia: TTS (SSE for raw encodings, bytes for containers) and batch STT (multipart).
 // Auth: Bearer, plus a Cartesia-Version header on every request (the spec's only allowed value).
-import { errorText, formOf, get, is2xx, json, multipart, transcriptOf, type AudioFormat, type ProviderAdapter } from "./types";
+import { type AudioFormat, type ProviderAdapter } from "./types";
+import { errorText, formOf, get, is2xx, json, multipart, transcriptOf } from "./wire";
 
 const CARTESIA_VERSION = "2025-11-04";
 /** The spec's sample_rate enum (no 32000). */
@@ -25,6 +26,7 @@ function outputFormat(format: AudioFormat, rate: number): Record<string, unknown
 export const cartesia: ProviderAdapter = {
   id: "cartesia",
   name: "Cartesia",
+  baseUrls: { api: "https://api.cartesia.ai" },
   tts: {
     defaultVoice: "694f9389-aac1-45b6-b726-9d9369183238",
     defaultModel: "sonic-3",
@@ -41,7 +43,7 @@ export const cartesia: ProviderAdapter = {
         voice: { mode: "id", id: input.voiceId },
         output_format: outputFormat(input.format, rate),
       };
-      const upstream = json(`${ctx.config.CARTESIA_BASE_URL}/tts/${sse ? "sse" : "bytes"}`, headers(ctx.key), body);
+      const upstream = json(`${ctx.urls.api}/tts/${sse ? "sse" : "bytes"}`, headers(ctx.key), body);
       return {
         upstream,
         envelope: sse
@@ -59,12 +61,12 @@ export const cartesia: ProviderAdapter = {
     acceptsUrl: false,
     request(input, ctx) {
       const form = formOf({ file: input.audio!, model: input.model, language: input.language, "timestamp_granularities[]": "word" });
-      return multipart(`${ctx.config.CARTESIA_BASE_URL}/stt`, headers(ctx.key), form);
+      return multipart(`${ctx.urls.api}/stt`, headers(ctx.key), form);
     },
     parse: transcriptOf,
   },
   verify: (ctx) => ({
-    upstream: get(`${ctx.config.CARTESIA_BASE_URL}/voices?limit=1`, headers(ctx.key)),
+    upstream: get(`${ctx.urls.api}/voices?limit=1`, headers(ctx.key)),
     valid: is2xx,
   }),
   // Newer versions answer {error_code, title, message}; older ones may answer plain text.

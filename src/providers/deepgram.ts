@@ -1,6 +1,7 @@
 // Deepgram: TTS (/v1/speak, streamed raw audio) and STT (/v1/listen, raw audio body or JSON {url}).
 // Auth: Authorization: Token <key> (not Bearer). Options travel in the query string, not the body.
-import { errorText, get, is2xx, json, type AudioFormat, type ProviderAdapter, type UpstreamRequest } from "./types";
+import { type AudioFormat, type ProviderAdapter, type UpstreamRequest } from "./types";
+import { errorText, get, is2xx, json } from "./wire";
 
 /** encoding/container per format; rates are the spec's per-encoding enums (mp3 and opus are fixed). */
 const SPEAK: Record<AudioFormat, { encoding: string; container?: string; rates: number[]; settable: boolean }> = {
@@ -18,6 +19,7 @@ const DEFAULT_MODEL = "aura-2-thalia-en";
 export const deepgram: ProviderAdapter = {
   id: "deepgram",
   name: "Deepgram",
+  baseUrls: { api: "https://api.deepgram.com" },
   tts: {
     // An Aura model name is the voice; there is no separate voice parameter.
     defaultVoice: DEFAULT_MODEL,
@@ -30,7 +32,7 @@ export const deepgram: ProviderAdapter = {
       const q = new URLSearchParams({ model, encoding: s.encoding });
       if (s.container) q.set("container", s.container);
       if (s.settable) q.set("sample_rate", String(input.sampleRate ?? (input.format === "ulaw" ? 8000 : 24000)));
-      return { upstream: json(`${ctx.config.DEEPGRAM_BASE_URL}/v1/speak?${q}`, auth(ctx.key), { text: input.text }), envelope: { kind: "raw" } };
+      return { upstream: json(`${ctx.urls.api}/v1/speak?${q}`, auth(ctx.key), { text: input.text }), envelope: { kind: "raw" } };
     },
   },
   stt: {
@@ -39,7 +41,7 @@ export const deepgram: ProviderAdapter = {
     request(input, ctx): UpstreamRequest {
       const q = new URLSearchParams({ model: input.model, smart_format: "true" });
       if (input.language) q.set("language", input.language);
-      const url = `${ctx.config.DEEPGRAM_BASE_URL}/v1/listen?${q}`;
+      const url = `${ctx.urls.api}/v1/listen?${q}`;
       if (!input.audio) return json(url, auth(ctx.key), { url: input.audioUrl });
       // Not multipart: Deepgram takes the audio bytes as the whole body.
       const contentType = input.audio.contentType || "application/octet-stream";
@@ -58,7 +60,7 @@ export const deepgram: ProviderAdapter = {
   },
   verify: (ctx) => ({
     // A bad key answers 401 INVALID_AUTH.
-    upstream: get(`${ctx.config.DEEPGRAM_BASE_URL}/v1/projects`, auth(ctx.key)),
+    upstream: get(`${ctx.urls.api}/v1/projects`, auth(ctx.key)),
     valid: is2xx,
   }),
   // Legacy {err_code, err_msg}, modern {category, message, details}, or plain text.

@@ -1,5 +1,6 @@
 // ElevenLabs: TTS (chunked raw audio from /stream) and STT (multipart). Auth: xi-api-key.
-import { errorText, formOf, get, json, multipart, wordsOf, type AudioFormat, type ProviderAdapter } from "./types";
+import { type AudioFormat, type ProviderAdapter } from "./types";
+import { errorText, formOf, get, json, multipart, wordsOf } from "./wire";
 
 const RATES: Record<AudioFormat, number[]> = {
   mp3: [22050, 24000, 44100],
@@ -28,12 +29,13 @@ const headers = (key: string) => ({ "xi-api-key": key });
 export const elevenlabs: ProviderAdapter = {
   id: "elevenlabs",
   name: "ElevenLabs",
+  baseUrls: { api: "https://api.elevenlabs.io" },
   tts: {
     defaultVoice: "21m00Tcm4TlvDq8ikWAM",
     defaultModel: "eleven_flash_v2_5",
     supports: (format, sampleRate) => sampleRate === undefined || RATES[format].includes(sampleRate),
     request(input, ctx) {
-      const url = `${ctx.config.ELEVENLABS_BASE_URL}/v1/text-to-speech/${encodeURIComponent(input.voiceId!)}/stream?output_format=${outputFormat(input.format, input.sampleRate)}`;
+      const url = `${ctx.urls.api}/v1/text-to-speech/${encodeURIComponent(input.voiceId!)}/stream?output_format=${outputFormat(input.format, input.sampleRate)}`;
       return { upstream: json(url, headers(ctx.key), { text: input.text, model_id: input.model }), envelope: { kind: "raw" } };
     },
   },
@@ -42,7 +44,7 @@ export const elevenlabs: ProviderAdapter = {
     acceptsUrl: true,
     request(input, ctx) {
       const form = formOf({ model_id: input.model, file: input.audio, source_url: input.audio ? undefined : input.audioUrl, language_code: input.language });
-      return multipart(`${ctx.config.ELEVENLABS_BASE_URL}/v1/speech-to-text`, headers(ctx.key), form);
+      return multipart(`${ctx.urls.api}/v1/speech-to-text`, headers(ctx.key), form);
     },
     parse(body) {
       const words = Array.isArray(body.words) ? body.words.filter((w: any) => w.type !== "spacing") : [];
@@ -56,7 +58,7 @@ export const elevenlabs: ProviderAdapter = {
     },
   },
   verify: (ctx) => ({
-    upstream: get(`${ctx.config.ELEVENLABS_BASE_URL}/v1/user`, headers(ctx.key)),
+    upstream: get(`${ctx.urls.api}/v1/user`, headers(ctx.key)),
     // A valid key without the user_read permission answers 401 missing_permissions: still valid.
     valid: (status, body) => (status >= 200 && status < 300) || (status === 401 && body.includes("missing_permissions")),
   }),

@@ -1,6 +1,7 @@
 // Fish Audio: TTS (/v1/tts, JSON in, streamed raw audio out) and ASR (/v1/asr, multipart).
 // Auth: Bearer; the TTS model is chosen by a `model` header, not a body field.
-import { errorText, formOf, get, is2xx, json, multipart, type ProviderAdapter } from "./types";
+import { type ProviderAdapter } from "./types";
+import { errorText, formOf, get, is2xx, json, multipart } from "./wire";
 
 /** Fish's docs say seconds, its Python SDK says milliseconds; the spec says seconds. Set to 1000 if ms. */
 const ASR_DURATION_UNITS_PER_SECOND = 1;
@@ -14,6 +15,7 @@ export const fishaudio: ProviderAdapter = {
   id: "fishaudio",
   name: "FishAudio",
   aliases: ["fish-audio"],
+  baseUrls: { api: "https://api.fish.audio" },
   tts: {
     // A public Fish voice model id (the one Fish's API docs use as their example).
     defaultVoice: "7f92f8afb8ec43bf81429cc1c9199cb1",
@@ -32,7 +34,7 @@ export const fishaudio: ProviderAdapter = {
       if (input.sampleRate !== undefined) body.sample_rate = input.sampleRate;
       if (input.format === "mp3") body.mp3_bitrate = 128;
       const headers = { ...bearer(ctx.key), model: input.model ?? "s1" };
-      return { upstream: json(`${ctx.config.FISHAUDIO_BASE_URL}/v1/tts`, headers, body), envelope: { kind: "raw" } };
+      return { upstream: json(`${ctx.urls.api}/v1/tts`, headers, body), envelope: { kind: "raw" } };
     },
   },
   stt: {
@@ -42,7 +44,7 @@ export const fishaudio: ProviderAdapter = {
     request(input, ctx) {
       // ignore_timestamps false: Fish's SDK default (timestamps on).
       const form = formOf({ audio: input.audio!, language: input.language, ignore_timestamps: "false" });
-      return multipart(`${ctx.config.FISHAUDIO_BASE_URL}/v1/asr`, bearer(ctx.key), form);
+      return multipart(`${ctx.urls.api}/v1/asr`, bearer(ctx.key), form);
     },
     parse(body) {
       return {
@@ -54,7 +56,7 @@ export const fishaudio: ProviderAdapter = {
   },
   verify: (ctx) => ({
     // A bad key answers 401 with a plain-text body.
-    upstream: get(`${ctx.config.FISHAUDIO_BASE_URL}/wallet/self/api-credit`, bearer(ctx.key)),
+    upstream: get(`${ctx.urls.api}/wallet/self/api-credit`, bearer(ctx.key)),
     valid: is2xx,
   }),
   // detail may be a validation list ([{msg}]) on 422s.

@@ -1,14 +1,16 @@
 // Groq: OpenAI-compatible chat and Whisper transcription. Auth: Authorization: Bearer.
 // GROQ_BASE_URL already ends in /openai/v1, so paths below are the OpenAI ones.
 import { bearer, openAiChat, openAiErrorMessage } from "./openai-compatible";
-import { formOf, get, is2xx, multipart, transcriptOf, type ProviderAdapter } from "./types";
+import { type ProviderAdapter } from "./types";
+import { formOf, get, is2xx, multipart, transcriptOf } from "./wire";
 
 export const groq: ProviderAdapter = {
   id: "groq",
   name: "Groq",
+  baseUrls: { api: "https://api.groq.com/openai/v1" },
   llm: openAiChat({
     defaultModel: "meta-llama/llama-4-scout-17b-16e-instruct",
-    baseUrl: (ctx) => ctx.config.GROQ_BASE_URL,
+    baseUrl: (ctx) => ctx.urls.api,
     maxTokensField: "max_completion_tokens",
     // Groq's spec has no stream_options; stream usage arrives in the last chunk's x_groq.usage.
     streamOptions: false,
@@ -26,10 +28,10 @@ export const groq: ProviderAdapter = {
         // Plain json has no duration, which billing needs.
         response_format: "verbose_json",
       });
-      return multipart(`${ctx.config.GROQ_BASE_URL}/audio/transcriptions`, bearer(ctx.key), form);
+      return multipart(`${ctx.urls.api}/audio/transcriptions`, bearer(ctx.key), form);
     },
     parse: transcriptOf,
   },
-  verify: (ctx) => ({ upstream: get(`${ctx.config.GROQ_BASE_URL}/models`, bearer(ctx.key)), valid: is2xx }),
+  verify: (ctx) => ({ upstream: get(`${ctx.urls.api}/models`, bearer(ctx.key)), valid: is2xx }),
   errorMessage: openAiErrorMessage,
 };

@@ -1,7 +1,8 @@
 // Inworld: TTS (voice:stream, NDJSON of base64 chunks) and STT (JSON with base64 audio).
 // Auth: Authorization: Basic <key> — the portal key is already base64, so it is sent verbatim.
-import { bytesToBase64 } from "../base64";
-import { errorText, get, is2xx, json, type AudioFormat, type ProviderAdapter } from "./types";
+import { bytesToBase64 } from "../encoding/base64";
+import { type AudioFormat, type ProviderAdapter } from "./types";
+import { errorText, get, is2xx, json } from "./wire";
 
 /** Unconfirmed (taken from a third-party, hand-written spec): the STT model id. */
 const STT_MODEL = "inworld/inworld-stt-1";
@@ -29,6 +30,7 @@ async function blobToBase64(blob: Blob): Promise<string> {
 export const inworld: ProviderAdapter = {
   id: "inworld",
   name: "Inworld",
+  baseUrls: { api: "https://api.inworld.ai" },
   tts: {
     defaultVoice: "Dennis",
     defaultModel: "inworld-tts-1.5-mini",
@@ -41,7 +43,7 @@ export const inworld: ProviderAdapter = {
       // Text over 2,000 characters is left for Inworld to refuse, with its own message.
       const body = { text: input.text, voiceId: input.voiceId, modelId: input.model, audioConfig };
       return {
-        upstream: json(`${ctx.config.INWORLD_BASE_URL}/tts/v1/voice:stream`, auth(ctx.key), body),
+        upstream: json(`${ctx.urls.api}/tts/v1/voice:stream`, auth(ctx.key), body),
         envelope: {
           kind: "ndjson",
           audioOf: (p) => p?.result?.audioContent,
@@ -57,7 +59,7 @@ export const inworld: ProviderAdapter = {
       const transcribeConfig: Record<string, unknown> = { modelId: input.model, audioEncoding: "AUTO_DETECT" };
       if (input.language) transcribeConfig.language = input.language;
       const body = { transcribeConfig, audioData: { content: await blobToBase64(input.audio!.data) } };
-      return json(`${ctx.config.INWORLD_BASE_URL}/stt/v1/transcribe`, auth(ctx.key), body);
+      return json(`${ctx.urls.api}/stt/v1/transcribe`, auth(ctx.key), body);
     },
     parse(body) {
       const t = body?.transcription;
@@ -72,7 +74,7 @@ export const inworld: ProviderAdapter = {
     },
   },
   verify: (ctx) => ({
-    upstream: get(`${ctx.config.INWORLD_BASE_URL}/voices/v1/voices`, auth(ctx.key)),
+    upstream: get(`${ctx.urls.api}/voices/v1/voices`, auth(ctx.key)),
     valid: is2xx,
   }),
   // gRPC-style {code, message, details}.

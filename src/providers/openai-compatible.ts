@@ -1,6 +1,6 @@
 // Chat in OpenAI's wire format, shared by OpenAI, Groq and Hugging Face (all OpenAI-compatible).
-import type { ChatInput, ChatResult, ChatStreamStep, LlmAdapter, UpstreamContext, UpstreamRequest } from "./types";
-import { errorText, json } from "./types";
+import type { ChatInput, ChatResult, ChatStreamEvent, LlmAdapter, UpstreamContext, UpstreamRequest } from "./types";
+import { errorText, json } from "./wire";
 
 export interface OpenAiChatOptions {
   defaultModel: string;
@@ -41,7 +41,7 @@ export function openAiChat(options: OpenAiChatOptions): LlmAdapter {
         usage: { inputTokens: body.usage?.prompt_tokens ?? 0, outputTokens: body.usage?.completion_tokens ?? 0 },
       };
     },
-    streamStep(event: string | undefined, data: string): ChatStreamStep {
+    readStreamEvent(event: string | undefined, data: string): ChatStreamEvent {
       if (data.trim() === "[DONE]") return { done: true };
       const chunk = JSON.parse(data);
       if (event === "error" || chunk.error) return { error: chunk.error?.message ?? chunk.message ?? "stream error" };

@@ -1,27 +1,32 @@
 // OpenAI: chat, speech (raw audio), transcription (multipart). Auth: Authorization: Bearer.
 import { bearer, openAiChat, openAiErrorMessage } from "./openai-compatible";
-import { formOf, get, is2xx, json, multipart, transcriptOf, type AudioFormat, type ProviderAdapter } from "./types";
+import { type AudioFormat, type ProviderAdapter } from "./types";
+import { formOf, get, is2xx, json, multipart, transcriptOf } from "./wire";
 
 const FORMAT: Partial<Record<AudioFormat, string>> = { mp3: "mp3", wav: "wav", pcm: "pcm", opus: "opus" };
+/** The voices OpenAI speech documents (SDK code written for OpenAI names one of these). */
+export const OPENAI_VOICES = ["alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse", "marin", "cedar"] as const;
 /** OpenAI speech has one output rate: 24 kHz (pcm is 24 kHz 16-bit mono). */
 const SPEECH_SAMPLE_RATE = 24_000;
 
 export const openai: ProviderAdapter = {
   id: "openai",
   name: "OpenAI",
+  baseUrls: { api: "https://api.openai.com/v1" },
   llm: openAiChat({
     defaultModel: "gpt-4.1-mini",
-    baseUrl: (ctx) => ctx.config.OPENAI_BASE_URL,
+    baseUrl: (ctx) => ctx.urls.api,
     maxTokensField: "max_completion_tokens",
     streamOptions: true,
   }),
   tts: {
     defaultVoice: "alloy",
+    voices: OPENAI_VOICES,
     defaultModel: "gpt-4o-mini-tts",
     supports: (format, sampleRate) => format in FORMAT && (sampleRate === undefined || sampleRate === SPEECH_SAMPLE_RATE),
     request(input, ctx) {
       return {
-        upstream: json(`${ctx.config.OPENAI_BASE_URL}/audio/speech`, bearer(ctx.key), {
+        upstream: json(`${ctx.urls.api}/audio/speech`, bearer(ctx.key), {
           model: input.model,
           input: input.text,
           voice: input.voiceId,
@@ -42,10 +47,10 @@ export const openai: ProviderAdapter = {
         // verbose_json carries the audio duration (billing); newer models only answer json with usage.seconds.
         response_format: input.model.startsWith("whisper") ? "verbose_json" : "json",
       });
-      return multipart(`${ctx.config.OPENAI_BASE_URL}/audio/transcriptions`, bearer(ctx.key), form);
+      return multipart(`${ctx.urls.api}/audio/transcriptions`, bearer(ctx.key), form);
     },
     parse: transcriptOf,
   },
-  verify: (ctx) => ({ upstream: get(`${ctx.config.OPENAI_BASE_URL}/models`, bearer(ctx.key)), valid: is2xx }),
+  verify: (ctx) => ({ upstream: get(`${ctx.urls.api}/models`, bearer(ctx.key)), valid: is2xx }),
   errorMessage: openAiErrorMessage,
 };

@@ -1,4 +1,5 @@
-// Every provider Voxgate speaks to: adding one is a new file in this folder and one line here.
+// Every provider Voxgate speaks to: adding one is a new file in this folder and one line here
+// (plus its prices and its mock: docs/ARCHITECTURE.md, "Adding a provider").
 import { anthropic } from "./anthropic";
 import { cartesia } from "./cartesia";
 import { deepgram } from "./deepgram";
@@ -50,3 +51,22 @@ export function byokHeader(p: ProviderAdapter): string {
 export function platformKeyVar(p: ProviderAdapter): string {
   return `${p.id.toUpperCase()}_API_KEY`;
 }
+
+export interface BaseUrlVariable {
+  /** e.g. ELEVENLABS_BASE_URL, RESEMBLEAI_MANAGEMENT_BASE_URL */
+  name: string;
+  provider: string;
+  /** The entry of the adapter's baseUrls it overrides. */
+  entry: string;
+  defaultUrl: string;
+}
+
+/** Every base-URL variable, derived from the adapters' own defaults (config.ts validates them). */
+export const BASE_URL_VARIABLES: readonly BaseUrlVariable[] = PROVIDERS.flatMap((p) =>
+  Object.entries(p.baseUrls).map(([entry, defaultUrl]) => ({
+    name: entry === "api" ? `${p.id.toUpperCase()}_BASE_URL` : `${p.id.toUpperCase()}_${entry.toUpperCase()}_BASE_URL`,
+    provider: p.id,
+    entry,
+    defaultUrl,
+  })),
+);

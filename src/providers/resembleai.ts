@@ -4,7 +4,8 @@
 // pcm and ulaw are refused on purpose: Resemble always frames PCM and μ-law in WAV (on /stream and
 // /synthesize alike), and a WAV header inside audio/pcm or audio/basic would reach players as noise.
 // opus does not exist there.
-import { errorText, get, is2xx, json, type ProviderAdapter } from "./types";
+import { type ProviderAdapter } from "./types";
+import { errorText, get, is2xx, json } from "./wire";
 
 /** The spec's sample_rate enum; it travels as a string. */
 const RATES = [8000, 16000, 22050, 32000, 44100, 48000];
@@ -15,6 +16,7 @@ export const resembleai: ProviderAdapter = {
   id: "resembleai",
   name: "ResembleAI",
   aliases: ["resemble-ai"],
+  baseUrls: { api: "https://f.cluster.resemble.ai", management: "https://app.resemble.ai" },
   tts: {
     // A Resemble library voice uuid (unconfirmed as a public default).
     defaultVoice: "c99f388c",
@@ -24,7 +26,7 @@ export const resembleai: ProviderAdapter = {
     request(input, ctx) {
       const body: Record<string, unknown> = { voice_uuid: input.voiceId, data: input.text };
       if (input.sampleRate !== undefined) body.sample_rate = String(input.sampleRate);
-      const base = ctx.config.RESEMBLEAI_BASE_URL;
+      const base = ctx.urls.api;
       if (input.format === "mp3") {
         body.output_format = "mp3";
         return {
@@ -42,7 +44,7 @@ export const resembleai: ProviderAdapter = {
     },
   },
   verify: (ctx) => ({
-    upstream: get(`${ctx.config.RESEMBLEAI_MANAGEMENT_BASE_URL}/api/v2/voices?page=1&page_size=10`, bearer(ctx.key)),
+    upstream: get(`${ctx.urls.management}/api/v2/voices?page=1&page_size=10`, bearer(ctx.key)),
     valid: is2xx,
   }),
   // {success:false, message} or {success:false, error_name, error_params, message}.

@@ -1,7 +1,7 @@
 // The one small interface every provider adapter implements. An adapter knows its provider's wire
-// format and nothing about Voxgate's auth, credits or HTTP layer: it builds upstream requests and
-// reads upstream responses. Adding a provider = one file + one line in registry.ts.
-import type { Config } from "../config";
+// format and nothing about Voxgate's auth, credits or HTTP layer: it declares where the provider is
+// reached and what it offers, builds upstream requests and reads upstream responses.
+// Adding a provider: see "Adding a provider" in docs/ARCHITECTURE.md.
 
 export type Operation = "tts" | "stt" | "llm";
 export const AUDIO_FORMATS = ["mp3", "wav", "pcm", "opus", "ulaw"] as const;
@@ -15,9 +15,17 @@ export const AUDIO_CONTENT_TYPES: Record<AudioFormat, string> = {
   ulaw: "audio/basic",
 };
 
+/**
+ * Where a provider is reached, by default. `api` is overridden by the variable `<ID>_BASE_URL`; any
+ * other entry `name` by `<ID>_<NAME>_BASE_URL` (e.g. Resemble's management host), so tests and
+ * self-hosted proxies can stand in for every call the provider gets.
+ */
+export type BaseUrls = { api: string } & Record<string, string>;
+
 /** What an adapter needs to address its provider. */
 export interface UpstreamContext {
-  config: Config;
+  /** This provider's base URLs, as configured (no trailing slash). */
+  urls: BaseUrls;
   /** The provider key to authenticate with (BYOK, stored or platform). */
   key: string;
 }
@@ -48,6 +56,8 @@ export type AudioEnvelope =
 
 export interface TtsAdapter {
   defaultVoice: string;
+  /** Voice names the provider documents (where it has a fixed set); others may still exist. */
+  voices?: readonly string[];
   defaultModel: string;
   /** Formats (and, where it matters, sample rates) the provider can produce. */
   supports(format: AudioFormat, sampleRate: number | undefined): boolean;
@@ -102,7 +112,7 @@ export interface ChatResult {
 }
 
 /** What one upstream stream event means, normalized. */
-export interface ChatStreamStep {
+export interface ChatStreamEvent {
   delta?: string;
   /** Usage as far as known; later steps override earlier ones field by field. */
   usage?: Partial<TokenUsage>;
@@ -117,81 +127,21 @@ export interface LlmAdapter {
   request(input: ChatInput, ctx: UpstreamContext): UpstreamRequest;
   parse(body: any): ChatResult;
   /** Read one SSE event (`event` name may be undefined; `data` is the raw data string). */
-  streamStep(event: string | undefined, data: string): ChatStreamStep;
+  readStreamEvent(event: string | undefined, data: string): ChatStreamEvent;
 }
 
 export interface ProviderAdapter {
+  /** Lower-case id, also the prefix of its variables: <ID>_API_KEY, <ID>_BASE_URL. */
   id: string;
   /** Display name, also the BYOK header's suffix: X-Provider-Key-<name>. */
   name: string;
   aliases?: string[];
+  baseUrls: BaseUrls;
   tts?: TtsAdapter;
   stt?: SttAdapter;
   llm?: LlmAdapter;
   /** The cheapest authenticated call the provider offers, and how to read its answer. */
   verify(ctx: UpstreamContext): { upstream: UpstreamRequest; valid(status: number, body: string): boolean };
-  /** A person-readable message from an upstream error body (never containing the key). */
-  errorMessage?(status: number, body: string): string | undefined;
-}
-
-export function json(url: string, headers: Record<string, string>, body: unknown): UpstreamRequest {
-  return {
-    url,
-    init: { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(body) },
-  };
-}
-
-export function get(url: string, headers: Record<string, string>): UpstreamRequest {
-  return { url, init: { method: "GET", headers } };
-}
-
-export function multipart(url: string, headers: Record<string, string>, form: FormData): UpstreamRequest {
-  // No content-type header: fetch sets it with the multipart boundary.
-  return { url, init: { method: "POST", headers, body: form } };
-}
-
-
-/** A 2xx answer: what most key checks call valid. */
-export const is2xx = (status: number) => status >= 200 && status < 300;
-
-/** A multipart body from named fields; undefined fields are left out, files keep their names. */
-export function formOf(fields: Record<string, string | { data: Blob; filename: string } | undefined>): FormData {
-  const form = new FormData();
-  for (const [name, value] of Object.entries(fields)) {
-    if (value === undefined) continue;
-    if (typeof value === "string") form.append(name, value);
-    else form.append(name, value.data, value.filename);
-  }
-  return form;
-}
-
-/** Word timings from a provider's list, reading the word from `wordKey`. */
-export function wordsOf(list: unknown, wordKey = "word"): SttResult["words"] {
-  if (!Array.isArray(list)) return undefined;
-  return list.map((w: any) => ({ word: String(w[wordKey] ?? w.word ?? ""), start: Number(w.start), end: Number(w.end) }));
-}
-
-/**
- * The message in a provider's error body: `pick` reads it from JSON; a short plain-text body is used as
- * it is when the provider answers errors in plain text.
- */
-export function errorText(body: string, pick: (payload: any) => unknown, plainText = false): string | undefined {
-  let message: unknown;
-  try {
-    message = pick(JSON.parse(body));
-  } catch {
-    const text = body.trim();
-    return plainText && text && text.length <= 300 ? text : undefined;
-  }
-  return typeof message === "string" ? message : undefined;
-}
-
-/** The common transcript shape {text, duration (s), language, words[{word,start,end}]} (Whisper, Cartesia). */
-export function transcriptOf(body: any): SttResult {
-  return {
-    text: String(body.text ?? ""),
-    durationSeconds: Number(body.duration ?? body.usage?.seconds ?? 0),
-    language: body.language,
-    words: wordsOf(body.words),
-  };
+  /** The person-readable message in an upstream error body, read the provider's way (the gateway redacts keys). */
+  errorMessage(status: number, body: string): string | undefined;
 }

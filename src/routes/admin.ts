@@ -1,14 +1,14 @@
 // Operator routes (API.md §7), admin JWT only: read and change a user's plan, PAYG balance and role.
 // Every change goes through the user's Account object (which writes D1 and the audit trail), so the
 // hot path sees it on the user's next request.
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { usageView } from "../api/account";
+import { errors, IsoDate, iso } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
-import * as catalog from "../db/catalog";
+import { getUser, type UserRow } from "../db/users";
 import { ApiError } from "../http/errors";
-import type { UsageSnapshot } from "../metering/account";
+import type { UsageSnapshot } from "../metering/contract";
 import { MC_PER_CREDIT, PLAN_IDS, toCredits } from "../metering/plans";
-import { usageView } from "./account";
-import { errors, iso, IsoDate } from "./schemas";
 
 const adminSecurity = [{ bearerAuth: [] }];
 const UserParam = z.object({ id: z.string().min(1).max(200).openapi({ param: { name: "id", in: "path" } }) });
@@ -53,12 +53,12 @@ function creditsToMc(credits: number, field: string): number {
 }
 
 async function userOr404(c: Ctx, id: string) {
-  const user = await catalog.getUser(c.var.storage.db, id);
+  const user = await getUser(c.var.bindings.db, id);
   if (!user) throw new ApiError("not_found", "No such user.");
   return user;
 }
 
-function adminUserView(user: catalog.UserRow, snap: UsageSnapshot) {
+function adminUserView(user: UserRow, snap: UsageSnapshot) {
   return {
     success: true as const,
     user: {
@@ -89,7 +89,7 @@ export function registerAdmin(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { id } = c.req.valid("param");
       const user = await userOr404(c, id);
-      return c.json(adminUserView(user, await c.var.storage.account(id).summary(id)), 200);
+      return c.json(adminUserView(user, await c.var.bindings.account(id).summary(id)), 200);
     },
   );
 
@@ -107,7 +107,7 @@ export function registerAdmin(app: OpenAPIHono<AppEnv>) {
       const { id } = c.req.valid("param");
       const patch = c.req.valid("json");
       const user = await userOr404(c, id);
-      const snap = await c.var.storage.account(id).updateUser(
+      const snap = await c.var.bindings.account(id).updateUser(
         id,
         {
           plan: patch.plan,
@@ -135,7 +135,7 @@ export function registerAdmin(app: OpenAPIHono<AppEnv>) {
       const { id } = c.req.valid("param");
       const body = c.req.valid("json");
       const user = await userOr404(c, id);
-      const snap = await c.var.storage.account(id).addCredits(id, creditsToMc(body.amount, "amount"), { actor: c.var.principal.userId, reason: body.reason });
+      const snap = await c.var.bindings.account(id).addCredits(id, creditsToMc(body.amount, "amount"), { actor: c.var.principal.userId, reason: body.reason });
       return c.json(adminUserView(user, snap), 200);
     },
   );
@@ -156,7 +156,7 @@ export function registerAdmin(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { id } = c.req.valid("param");
       await userOr404(c, id);
-      const usage = await c.var.storage.account(id).usage(id);
+      const usage = await c.var.bindings.account(id).usage(id);
       return c.json({ success: true as const, usage: usageView(usage) }, 200);
     },
   );

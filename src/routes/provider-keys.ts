@@ -1,16 +1,15 @@
 // Stored provider keys (API.md §3): upsert, list, verify, delete — under /v1/provider-keys and, with
 // the portal session, /portal/api/provider-keys. Secrets are sealed (AES-256-GCM) before they leave
 // this isolate, and no response ever carries one.
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { errors, IsoDate, iso, SuccessSchema } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
 import { open, seal } from "../crypto/provider-key-vault";
-import * as catalog from "../db/catalog";
+import * as providerKeysTable from "../db/provider-keys";
 import { callUpstream } from "../gateway/upstream";
 import { ApiError } from "../http/errors";
 import { findProvider } from "../providers/registry";
 import type { ProviderAdapter } from "../providers/types";
-import { admitted } from "./middleware";
-import { errors, iso, IsoDate, security, SuccessSchema } from "./schemas";
 
 const ProviderKeySchema = z
   .object({ provider: z.string(), last4: z.string(), createdAt: z.string(), updatedAt: z.string(), verifiedAt: IsoDate })
@@ -32,50 +31,50 @@ function providerOr400(name: string): ProviderAdapter {
   return adapter;
 }
 
-export function providerKeyView(row: catalog.ProviderKeyRow) {
+export function providerKeyView(row: providerKeysTable.ProviderKeyRow) {
   return { provider: row.provider, last4: row.last4, createdAt: iso(row.createdAt)!, updatedAt: iso(row.updatedAt)!, verifiedAt: iso(row.verifiedAt) };
 }
 
-export async function putProviderKey(c: Ctx, body: z.infer<typeof PutBody>) {
+async function putProviderKey(c: Ctx, body: z.infer<typeof PutBody>) {
   const adapter = providerOr400(body.provider);
   const userId = c.var.principal.userId;
   const sealed = await seal(c.var.config, userId, adapter.id, body.apiKey);
-  const row = await c.var.storage
+  const row = await c.var.bindings
     .account(userId)
     .putProviderKey(userId, { userId, provider: adapter.id, ...sealed, last4: body.apiKey.slice(-4), now: Date.now() });
   return { success: true as const, providerKey: providerKeyView(row) };
 }
 
-export async function listProviderKeys(c: Ctx) {
-  const rows = await catalog.listProviderKeys(c.var.storage.db, c.var.principal.userId);
+async function listProviderKeys(c: Ctx) {
+  const rows = await providerKeysTable.listProviderKeys(c.var.bindings.db, c.var.principal.userId);
   return { success: true as const, providerKeys: rows.map(providerKeyView) };
 }
 
-export async function verifyProviderKey(c: Ctx, name: string) {
+async function verifyProviderKey(c: Ctx, name: string) {
   const adapter = providerOr400(name);
   const userId = c.var.principal.userId;
-  const row = await catalog.getProviderKey(c.var.storage.db, userId, adapter.id);
+  const row = await providerKeysTable.getProviderKey(c.var.bindings.db, userId, adapter.id);
   if (!row) throw new ApiError("not_found", `No stored ${adapter.name} key.`);
   const key = await open(c.var.config, userId, adapter.id, row);
   if (key === null) throw new ApiError("conflict", `The stored ${adapter.name} key cannot be decrypted; store it again.`);
-  const check = adapter.verify({ config: c.var.config, key });
+  const check = adapter.verify({ urls: c.var.config.providerUrls[adapter.id] ?? { api: "" }, key });
   const res = await callUpstream(adapter, check.upstream, c.var.config.PROVIDER_TIMEOUT_MS, key);
   const body = await res.text().catch(() => "");
   const valid = check.valid(res.status, body);
-  if (valid) await catalog.markProviderKeyVerified(c.var.storage.db, userId, adapter.id, Date.now());
+  if (valid) await providerKeysTable.markProviderKeyVerified(c.var.bindings.db, userId, adapter.id, Date.now());
   return { success: true as const, provider: adapter.id, valid, status: res.status };
 }
 
-export async function deleteProviderKey(c: Ctx, name: string) {
+async function deleteProviderKey(c: Ctx, name: string) {
   const adapter = providerOr400(name);
   const userId = c.var.principal.userId;
-  const ok = await c.var.storage.account(userId).deleteProviderKey(userId, adapter.id);
+  const ok = await c.var.bindings.account(userId).deleteProviderKey(userId, adapter.id);
   if (!ok) throw new ApiError("not_found", `No stored ${adapter.name} key.`);
   return { success: true as const };
 }
 
-export function registerProviderKeyRoutes(app: OpenAPIHono<AppEnv>, base: string) {
-  const sec: Record<string, string[]>[] = base.startsWith("/portal") ? [{ portalSession: [] }] : security;
+/** Register the routes under `base`: /v1/provider-keys, and the portal's /portal/api/provider-keys (with its session as `sec`). */
+export function registerProviderKeyRoutes(app: OpenAPIHono<AppEnv>, base: string, sec: Record<string, string[]>[]) {
   const tags = ["Provider keys"];
   app.openapi(
     createRoute({
@@ -130,10 +129,4 @@ export function registerProviderKeyRoutes(app: OpenAPIHono<AppEnv>, base: string
     }),
     async (c) => c.json(await deleteProviderKey(c, c.req.valid("param").provider), 200),
   );
-}
-
-export function registerProviderKeys(app: OpenAPIHono<AppEnv>) {
-  app.use("/v1/provider-keys", admitted);
-  app.use("/v1/provider-keys/*", admitted);
-  registerProviderKeyRoutes(app, "/v1/provider-keys");
 }

@@ -2,6 +2,9 @@
 import { exportJWK, generateKeyPair } from "jose";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
+// @ts-expect-error plain JS module shared with the mock server
+import { baseUrlsFor } from "../mocks/providers.mjs";
+import { PROVIDERS } from "../../src/providers/registry";
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -27,35 +30,12 @@ export async function testJwtKeys() {
   return { jwks: JSON.stringify({ keys: [pub] }), privateJwk: JSON.stringify(priv) };
 }
 
-export const PROVIDER_ENV_NAMES = [
-  "ELEVENLABS",
-  "OPENAI",
-  "ANTHROPIC",
-  "CARTESIA",
-  "DEEPGRAM",
-  "FISHAUDIO",
-  "INWORLD",
-  "RESEMBLEAI",
-  "GROQ",
-  "HUGGINGFACE",
-];
+/** Each provider's variable prefix (ELEVENLABS, OPENAI, …), from the gateway's registry. */
+export const PROVIDER_ENV_NAMES = PROVIDERS.map((p) => p.id.toUpperCase());
 
 /** Base URLs of the mock providers served on `origin` (see test/mocks/providers.mjs). */
 export function mockBaseUrls(origin: string): Record<string, string> {
-  return {
-    ELEVENLABS_BASE_URL: `${origin}/elevenlabs`,
-    OPENAI_BASE_URL: `${origin}/openai/v1`,
-    ANTHROPIC_BASE_URL: `${origin}/anthropic`,
-    CARTESIA_BASE_URL: `${origin}/cartesia`,
-    DEEPGRAM_BASE_URL: `${origin}/deepgram`,
-    FISHAUDIO_BASE_URL: `${origin}/fishaudio`,
-    INWORLD_BASE_URL: `${origin}/inworld`,
-    RESEMBLEAI_BASE_URL: `${origin}/resembleai`,
-    RESEMBLEAI_MANAGEMENT_BASE_URL: `${origin}/resembleai-mgmt`,
-    GROQ_BASE_URL: `${origin}/groq/openai/v1`,
-    HUGGINGFACE_BASE_URL: `${origin}/huggingface`,
-    HUGGINGFACE_HUB_BASE_URL: `${origin}/huggingface-hub`,
-  };
+  return baseUrlsFor(origin);
 }
 
 /**

@@ -73,7 +73,7 @@ function matchBase(pathname) {
   return null;
 }
 
-function baseUrlsFor(origin) {
+export function baseUrlsFor(origin) {
   const out = {};
   for (const p of PROVIDERS) for (const b of p.bases) for (const [name, suffix] of Object.entries(b.env)) out[name] = `${origin}${b.prefix}${suffix}`;
   return out;

@@ -2,6 +2,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ConfigError, getConfig } from "../../src/config";
+import { BASE_URL_VARIABLES, PROVIDERS } from "../../src/providers/registry";
 import { onError } from "../../src/app";
 
 const base = () => ({ ...(env as any) });
@@ -11,7 +12,20 @@ describe("config", () => {
     const config = getConfig(base());
     expect(config.API_KEY_PREFIX).toBe("plabs_");
     expect(config.PROVIDER_TIMEOUT_MS).toBe(2000);
-    expect(config.OPENAI_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/openai\/v1$/);
+    expect(config.providerUrls.openai?.api).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/openai\/v1$/);
+  });
+
+  it("every provider's base-URL variables come from its adapter, and the test deployment sets each one", () => {
+    const config = getConfig(base());
+    const vars = base() as Record<string, unknown>;
+    expect(BASE_URL_VARIABLES.length).toBeGreaterThanOrEqual(PROVIDERS.length);
+    for (const v of BASE_URL_VARIABLES) {
+      expect(vars[v.name], `${v.name} is set for the tests`).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+      expect(config.providerUrls[v.provider]?.[v.entry], v.name).toBe(vars[v.name]);
+    }
+    // Unset, each falls back to the adapter's own default.
+    const bare = getConfig(Object.fromEntries(Object.entries(vars).filter(([k]) => !k.endsWith("_BASE_URL"))) as never);
+    for (const p of PROVIDERS) expect(bare.providerUrls[p.id]).toEqual(p.baseUrls);
   });
 
   it("names each malformed variable", () => {

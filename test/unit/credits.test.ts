@@ -2,7 +2,7 @@
 import { createExecutionContext, createScheduledController, env, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { usageKvKey } from "../../src/metering/account";
+import { usageKvKey } from "../../src/metering/contract";
 import { api, bearer, createKey, eventually, jwtFor, mockControl, newUser, storageCounts, uniqueSub, usageOf } from "../helpers/api";
 
 beforeEach(async () => {

@@ -183,7 +183,7 @@ describe("key lifecycle", () => {
     const stub = env.ACCOUNT.getByName(u.id);
     const { runInDurableObject } = await import("cloudflare:test");
     await runInDurableObject(stub, async (instance: any) => {
-      const state = await instance.loaded;
+      const state = await instance.copy;
       state.keys.get(id).expiresAt = Date.now() - 1;
     });
     const res = await api("/v1/me", { headers: bearer(key) });

@@ -3,7 +3,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 // @ts-expect-error plain JS module shared with the mock server
 import { mockDurationSeconds, mockTranscriptFor } from "../mocks/audio.mjs";
-import { parseModel } from "../../src/routes/openai-shapes";
+import { parseModel } from "../../src/api/openai-shapes";
 import { expectMockAudio } from "../helpers/provider-cases";
 import { api, bearer, eventually, mockControl, newKeyUser, newUser, upstreamRequests, usageOf } from "../helpers/api";
 

@@ -3,7 +3,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConfigError } from "../../src/config";
-import { dailySeries } from "../../src/portal/routes";
+import { dailySeries } from "../../src/api/account";
 import { smsSender } from "../../src/portal/sms";
 import { adminJwt, api, BASE, bearer, createKey, eventually, jwtFor, newUser, uniqueSub } from "../helpers/api";
 

@@ -6,8 +6,8 @@ import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import { getConfig } from "../../../src/config";
 import { open } from "../../../src/crypto/provider-key-vault";
-import { usageKvKey } from "../../../src/metering/account";
-import { llmCostMc, sttCostMc, ttsCostMc } from "../../../src/metering/plans";
+import { usageKvKey } from "../../../src/metering/contract";
+import { llmCostMc, sttCostMc, ttsCostMc } from "../../../src/metering/prices";
 import { bearer } from "../../helpers/api";
 import { call, inAccount, keyOf, ledgerOf, sleep, until, userOn, type TestAccount } from "../../helpers/reliability";
 
@@ -266,7 +266,7 @@ describe("stored provider keys", () => {
   async function stateOf(user: TestAccount, provider: string) {
     const row = await env.DB.prepare("SELECT * FROM provider_keys WHERE user_id = ? AND provider = ?").bind(user.id, provider).first<any>();
     const rows = (await env.DB.prepare("SELECT COUNT(*) AS n FROM provider_keys WHERE user_id = ? AND provider = ?").bind(user.id, provider).first<{ n: number }>())!.n;
-    const memory = (await inAccount(user.id, async (instance) => (await instance.loaded).providerKeys.get(provider) ?? null)) as { ciphertext: string } | null;
+    const memory = (await inAccount(user.id, async (instance) => (await instance.copy).providerKeys.get(provider) ?? null)) as { ciphertext: string } | null;
     return { row, rows, memory };
   }
 

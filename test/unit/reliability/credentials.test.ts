@@ -131,7 +131,7 @@ beforeAll(async () => {
     const k = await usedKey(expirer.jwt, { expiresInDays: 1 });
     await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, k.id).run();
     await inAccount(expirer.id, async (instance) => {
-      (await instance.loaded).keys.get(k.id).expiresAt = Date.now() - 1;
+      (await instance.copy).keys.get(k.id).expiresAt = Date.now() - 1;
     });
     return k.key;
   };

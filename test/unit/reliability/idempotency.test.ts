@@ -6,14 +6,14 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { bearer } from "../../helpers/api";
 import { call, fault, inAccount, keyOf, ledgerOf, pendingFaults, sleep, until, userOn, type TestAccount } from "../../helpers/reliability";
-import { IDEMPOTENT_AUDIO_MAX_BYTES, firstAudio } from "../../../src/gateway/pipeline";
-import { ttsCostMc } from "../../../src/metering/plans";
+import { IDEMPOTENT_AUDIO_MAX_BYTES, firstAudio } from "../../../src/gateway/first-audio";
+import { ttsCostMc } from "../../../src/metering/prices";
 
 const nonce = () => `n${crypto.randomUUID().replaceAll("-", "")}`;
 
 /** The fingerprint the gateway records for a JSON POST (src/metering/idempotency.ts): method, path, sorted fields. */
 async function fingerprintOf(path: string, body: Record<string, unknown>): Promise<string> {
-  const { sha256Hex } = await import("../../../src/auth/api-key");
+  const { sha256Hex } = await import("../../../src/crypto/sha256");
   const parts = ["POST", path, ...Object.entries(body).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${JSON.stringify(v)}`)];
   return sha256Hex(parts.join("\n"));
 }
@@ -339,7 +339,7 @@ describe("Idempotency-Key: a retry is never charged twice", () => {
     const user = await userOn("pro");
     expect((await call("/v1/provider-keys", { method: "POST", headers: bearer(user.jwt), json: { provider: "cartesia", apiKey: "stored-cartesia-1" } })).status).toBe(201);
     await inAccount(user.id, async (instance) => {
-      const state = await instance.loaded;
+      const state = await instance.copy;
       state.providerKeys.set("cartesia", { ...state.providerKeys.get("cartesia"), ciphertext: "AAAA" + state.providerKeys.get("cartesia").ciphertext.slice(4) });
     });
     const k = nonce();
@@ -397,13 +397,13 @@ describe("how much audio is kept", () => {
     const admitted = await stub.admit({ userId: user.id, rateKey: "user", meter, idempotency: { key: k, fingerprint: "f" } });
     expect(admitted.ok).toBe(true);
     const audio = new Uint8Array(IDEMPOTENT_AUDIO_MAX_BYTES).map((_, i) => (i * 31) & 0xff);
-    const { bytesToBase64 } = await import("../../../src/base64");
-    await stub.settle(user.id, undefined, "tts", 0, { key: k, result: { status: 200, contentType: "audio/mpeg", headers: {}, bodyBase64: bytesToBase64(audio) } });
+    const { bytesToBase64 } = await import("../../../src/encoding/base64");
+    await stub.settle({ userId: user.id, reservationId: undefined, kind: "tts", actualMc: 0, idempotency: { key: k, result: { status: 200, contentType: "audio/mpeg", headers: {}, bodyBase64: bytesToBase64(audio) } } });
     const again = await stub.admit({ userId: user.id, rateKey: "user", meter, idempotency: { key: k, fingerprint: "f" } });
     expect(again.ok).toBe(false);
     const replay = (again as any).replay;
     expect(replay.status).toBe(200);
-    const { base64ToBytes } = await import("../../../src/base64");
+    const { base64ToBytes } = await import("../../../src/encoding/base64");
     expect(Buffer.from(base64ToBytes(replay.bodyBase64)).equals(Buffer.from(audio))).toBe(true);
   });
 });

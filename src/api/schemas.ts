@@ -1,4 +1,4 @@
-// zod schemas shared by several routes (they also describe the OpenAPI document).
+// zod schemas shared by several routes and the portal (they also describe the OpenAPI document).
 import { z } from "@hono/zod-openapi";
 
 export const ErrorSchema = z
@@ -45,3 +45,14 @@ export function iso(ms: number | null | undefined): string | null {
 }
 
 export const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
+
+/** The portal's routes take only its session cookie. */
+export const portalSecurity: Record<string, string[]>[] = [{ portalSession: [] }];
+
+export const IdempotencyHeader = z.object({
+  "idempotency-key": z.string().min(1).max(255).optional().openapi({ description: "Retries with the same key and body are never charged twice" }),
+});
+
+export const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
+
+export const BinaryAudio = z.any().openapi({ type: "string", format: "binary" });

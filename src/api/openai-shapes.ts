@@ -1,12 +1,12 @@
-// OpenAI's wire format for the OpenAI-compatible surface (openai-compat.ts): its error shape, the
+// OpenAI's wire format for the OpenAI-compatible surface (routes/openai-compat.ts): its error shape, the
 // chat.completion object and chunks, transcription bodies, and `<provider>/<model>` model naming.
 // Only the shapes differ from the native routes; every request still runs through the gateway pipeline.
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
-import { sseEvent, type ChatEvent } from "../gateway/steps";
-import { concat } from "../gateway/stream";
+import { type ChatEvent, sseEvent } from "../gateway/decoders";
+import { concat } from "../gateway/relay";
 import { ApiError } from "../http/errors";
-import { LLM_MC_PER_TOKEN } from "../metering/plans";
+import { LLM_MC_PER_TOKEN } from "../metering/prices";
 import { findProvider, PROVIDERS } from "../providers/registry";
 import type { ChatResult, SttResult } from "../providers/types";
 
@@ -128,6 +128,7 @@ export function servableModels(): ListedModel[] {
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const completionId = () => `chatcmpl-${crypto.randomUUID().replaceAll("-", "")}`;
 
+/** A complete answer as OpenAI's chat.completion (`model` as the caller named it, provider prefix included). */
 export function chatCompletion(model: string, result: ChatResult) {
   return {
     id: completionId(),

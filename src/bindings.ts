@@ -1,6 +1,7 @@
-// The storage clients a request uses (D1, KV, the Account object). With DEBUG_STORAGE_COUNTS the
+// The storage bindings a request uses (D1, KV, the Account object). With DEBUG_STORAGE_COUNTS the
 // bindings are wrapped so each request counts its blocking round trips (tests and the benchmark read
 // them from the X-Voxgate-Storage header); otherwise the raw bindings are used, at no cost.
+import type { Account } from "./account/account";
 import type { Env } from "./env";
 
 export interface StorageCounts {
@@ -10,14 +11,14 @@ export interface StorageCounts {
   kvWrite: number;
 }
 
-export interface Storage {
+export interface Bindings {
   db: D1Database;
   kv: KVNamespace;
-  account(userId: string): DurableObjectStub<import("./metering/account").Account>;
+  account(userId: string): DurableObjectStub<Account>;
   counts?: StorageCounts;
 }
 
-export function storageFor(env: Env, counting: boolean): Storage {
+export function bindingsFor(env: Env, counting: boolean): Bindings {
   if (!counting) {
     return { db: env.DB, kv: env.USAGE, account: (userId) => env.ACCOUNT.getByName(userId) };
   }

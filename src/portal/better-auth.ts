@@ -7,8 +7,8 @@ import { betterAuth } from "better-auth";
 import { phoneNumber } from "better-auth/plugins/phone-number";
 import { ConfigError } from "../config";
 import type { Env } from "../env";
-import { d1RateLimitStorage, type RateLimitRule } from "./rate-limit";
-import { AUTH_BASE_PATH, E164_PHONE_NUMBER } from "./session";
+import { d1RateLimitStorage, type RateLimitRule } from "../ratelimit/otp-send-limit";
+import { AUTH_BASE_PATH, E164_PHONE_NUMBER } from "./phone";
 import { otpMessage, smsSender } from "./sms";
 
 /** An OTP is valid this long (Better Auth's unit: seconds)… */

@@ -1,11 +1,12 @@
-// Streaming without buffering: upstream bytes are read as they arrive, decoded incrementally
-// (raw, SSE, NDJSON), and handed on at once. `relay` reports how the stream ended, so credits are
-// settled for streams that complete, fail, or are abandoned by the client.
+// Streaming without buffering: upstream bytes are read as they arrive, turned into the client's bytes by
+// a decoder (decoders.ts: raw, SSE, NDJSON, JSON audio; token streams) and handed on at once. `relay`
+// reports how the stream ended, so credits are settled for streams that complete, fail, or are
+// abandoned by the client.
 
 export type StreamOutcome = "complete" | "upstream_error" | "client_abort";
 
 /** Turns upstream chunks into downstream chunks. */
-export interface StreamStep {
+export interface Decoder {
   chunk(bytes: Uint8Array): Uint8Array | undefined;
   /** Upstream ended; return a last chunk, or throw when the upstream ended before it should have. */
   end(): Uint8Array | undefined;
@@ -32,7 +33,7 @@ export interface Relay {
  * stream starts reading before anyone consumes it (high-water mark 1), so `first` tells the caller
  * whether there is anything to answer with before it commits to a 200.
  */
-export function relay(source: ReadableStream<Uint8Array>, step: StreamStep, keepMax = 0): Relay {
+export function relay(source: ReadableStream<Uint8Array>, step: Decoder, keepMax = 0): Relay {
   let resolve!: (o: StreamOutcome) => void;
   const outcome = new Promise<StreamOutcome>((r) => (resolve = r));
   let firstReady!: () => void;
@@ -116,57 +117,6 @@ export function relay(source: ReadableStream<Uint8Array>, step: StreamStep, keep
 export class StreamCutShort extends Error {
   constructor(message = "the provider's stream ended before it was complete") {
     super(message);
-  }
-}
-
-/** Splits a byte stream into text lines, across chunk boundaries. */
-export class Lines {
-  private buffer = "";
-  private decoder = new TextDecoder();
-  push(bytes: Uint8Array): string[] {
-    this.buffer += this.decoder.decode(bytes, { stream: true });
-    const parts = this.buffer.split(/\r?\n/);
-    this.buffer = parts.pop() ?? "";
-    return parts;
-  }
-  rest(): string {
-    const r = this.buffer + this.decoder.decode();
-    this.buffer = "";
-    return r;
-  }
-}
-
-export interface SseEvent {
-  event?: string;
-  data: string;
-}
-
-/** Incremental server-sent-events parser. */
-export class SseParser {
-  private lines = new Lines();
-  private event: string | undefined;
-  private data: string[] = [];
-  push(bytes: Uint8Array): SseEvent[] {
-    return this.take(this.lines.push(bytes));
-  }
-  end(): SseEvent[] {
-    const out = this.take([this.lines.rest(), ""]);
-    return out;
-  }
-  private take(lines: string[]): SseEvent[] {
-    const out: SseEvent[] = [];
-    for (const line of lines) {
-      if (line === "") {
-        if (this.data.length) out.push({ event: this.event, data: this.data.join("\n") });
-        this.event = undefined;
-        this.data = [];
-      } else if (line.startsWith("data:")) {
-        this.data.push(line.slice(line[5] === " " ? 6 : 5));
-      } else if (line.startsWith("event:")) {
-        this.event = line.slice(6).trim();
-      }
-    }
-    return out;
   }
 }
 

@@ -1,12 +1,13 @@
 // Incremental decoders plugged into relay(): provider audio envelopes → plain audio bytes, and
 // provider token streams → Voxgate's SSE events ({"type":"delta"} … {"type":"done","usage"}).
+import { base64ToBytes } from "../encoding/base64";
 import type { AudioEnvelope, LlmAdapter, TokenUsage } from "../providers/types";
-import { base64ToBytes } from "../base64";
-import { concat, Lines, SseParser, StreamCutShort, type StreamStep } from "./stream";
+import { concat, StreamCutShort, type Decoder } from "./relay";
+import { Lines, SseParser } from "./sse";
 
 class ProviderStreamError extends Error {}
 
-export function audioStep(envelope: AudioEnvelope): StreamStep {
+export function audioDecoder(envelope: AudioEnvelope): Decoder {
   if (envelope.kind === "raw") return { chunk: (b) => b, end: () => undefined };
 
   const decode = (payload: any): Uint8Array | undefined => {
@@ -42,13 +43,13 @@ export function sseEvent(data: unknown): Uint8Array {
   return encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
 }
 
-export interface ChatStep extends StreamStep {
+export interface ChatDecoder extends Decoder {
   usage(): Partial<TokenUsage>;
   approxOutputTokens(): number;
 }
 
 /** Normalizes a provider's token stream; the client sees an error event, then an error, if it is cut short. */
-export function chatStep(llm: LlmAdapter, emit: (event: ChatEvent) => Uint8Array | undefined = voxgateEvent): ChatStep {
+export function chatDecoder(llm: LlmAdapter, emit: (event: ChatEvent) => Uint8Array | undefined = voxgateEvent): ChatDecoder {
   const sse = new SseParser();
   const usage: Partial<TokenUsage> = {};
   let done = false;
@@ -58,7 +59,7 @@ export function chatStep(llm: LlmAdapter, emit: (event: ChatEvent) => Uint8Array
     const out: Uint8Array[] = [];
     for (const e of events) {
       if (done) break;
-      const step = llm.streamStep(e.event, e.data);
+      const step = llm.readStreamEvent(e.event, e.data);
       if (step.error) throw new ProviderStreamError(step.error);
       if (step.usage) {
         if (step.usage.inputTokens !== undefined) usage.inputTokens = step.usage.inputTokens;

@@ -1,0 +1,294 @@
+// The Account Durable Object: one per user, the single writer of everything the hot path decides on.
+// One RPC call (`admit`) per request decides, synchronously and so exactly:
+//   the API key is still valid → the rate limit → which provider key serves → the idempotency claim →
+//   the credit reservation.
+// Its parts, each in its own place: the write-through copy of the catalog (catalog-copy.ts), the credit
+// ledger and idempotency records (src/metering/), the rate limiter (src/ratelimit/gcra.ts), and the
+// alarm that mirrors usage to KV and the balance to D1 (mirror.ts).
+import { DurableObject } from "cloudflare:workers";
+import * as apiKeysTable from "../db/api-keys";
+import * as providerKeysTable from "../db/provider-keys";
+import * as usersTable from "../db/users";
+import type { Env } from "../env";
+import type {
+  AdmitRefusal,
+  AdmitRequest,
+  AdmitResult,
+  ChargeReceipt,
+  KeySource,
+  Meter,
+  RateState,
+  SettleRequest,
+  UsageSnapshot,
+} from "../metering/contract";
+import { IdempotencyRecords } from "../metering/idempotency-records";
+import { CreditLedger } from "../metering/ledger";
+import { billingPeriod, effectivePlan, MC_PER_CREDIT, PLANS, RATE_LIMIT_WINDOW_MS, type UsageKind } from "../metering/plans";
+import { takeToken } from "../ratelimit/gcra";
+import { CatalogCopy, keyIsValid } from "./catalog-copy";
+import { MIRROR_DELAY_MS, mirror, RESERVATION_TTL_MS } from "./mirror";
+
+type AuditNote = { actor: string; reason?: string };
+
+export class Account extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly ledger: CreditLedger;
+  private readonly idempotency: IdempotencyRecords;
+  /** GCRA theoretical arrival times by rate bucket (API key id, or "user"). */
+  private readonly rates = new Map<string, number>();
+  private userId?: string;
+  private copy?: Promise<CatalogCopy>;
+  private d1Queries = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.ledger = new CreditLedger(this.sql);
+    this.idempotency = new IdempotencyRecords(this.sql);
+    this.sql.exec("CREATE TABLE IF NOT EXISTS rate (k TEXT PRIMARY KEY, tat INTEGER NOT NULL)");
+    for (const r of this.sql.exec<{ k: string; tat: number }>("SELECT k, tat FROM rate")) this.rates.set(r.k, r.tat);
+    this.userId = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'user_id'").toArray()[0]?.v;
+  }
+
+  // ---- the hot path -----------------------------------------------------------------------------
+
+  async admit(req: AdmitRequest): Promise<AdmitResult> {
+    this.d1Queries = 0;
+    const copy = await this.catalog(req.userId).catch((e) => (e instanceof AccountMissing ? undefined : Promise.reject(e)));
+    if (!copy) return this.refuse("invalid_credentials");
+    const now = Date.now();
+    if (req.keyId) {
+      const { key, readD1 } = await copy.key(this.env.DB, req.userId, req.keyId);
+      if (readD1) this.d1Queries++;
+      if (!keyIsValid(key, now)) return this.refuse("invalid_credentials");
+    }
+    // From here on everything is synchronous: no other request interleaves, so limits are exact.
+    const plan = PLANS[effectivePlan(copy.user.plan, copy.user.planExpiresAt, now)];
+    const rate = this.takeRateToken(req.rateKey, plan.requestsPerMinute, now);
+    const usage = () => this.snapshot(copy, now);
+    if (rate.retryAfterSeconds !== undefined) return this.refuse("rate_limited", rate, usage());
+    if (!req.meter) return { ok: true, rate, usage: usage(), d1Queries: this.d1Queries };
+
+    const keySource = this.keySource(copy, req.meter);
+    if (!keySource) return this.refuse("provider_key_missing", rate, usage());
+    if (req.idempotency) {
+      const verdict = this.idempotency.check(req.idempotency, now, RESERVATION_TTL_MS);
+      if (!verdict.ok) return { ...this.refuse(verdict.error, rate, usage()), replay: "replay" in verdict ? verdict.replay : undefined };
+    }
+    let reservationId: string | undefined;
+    let charge: ChargeReceipt | undefined;
+    if (keySource === "platform") {
+      const estimate = req.meter.estimateMc;
+      if (estimate === null) return this.refuse("model_not_priced", rate, usage());
+      if (estimate > usage().remainingMc) return this.refuse("insufficient_credits", rate, usage());
+      if (req.meter.exact && !req.idempotency) {
+        charge = this.ledger.charge(req.meter.kind, estimate, this.limitMc(copy, now), now);
+        this.scheduleAlarm(now + MIRROR_DELAY_MS);
+      } else {
+        reservationId = this.ledger.reserve(req.meter.kind, estimate, now);
+        this.scheduleAlarm(now + RESERVATION_TTL_MS);
+      }
+    }
+    if (req.idempotency) this.idempotency.start(req.idempotency, now);
+    const storedKey = keySource === "stored" ? copy.providerKeys.get(req.meter.provider) : undefined;
+    return { ok: true, rate, usage: usage(), keySource, storedKey, reservationId, charge, d1Queries: this.d1Queries };
+  }
+
+  /** Reverse a charge made at admission (the provider failed): exactly what it took, from where it took it. */
+  async refund(userId: string, receipt: ChargeReceipt): Promise<UsageSnapshot> {
+    const copy = await this.catalog(userId);
+    this.ledger.refund(receipt);
+    const now = Date.now();
+    this.scheduleAlarm(now + MIRROR_DELAY_MS);
+    return this.snapshot(copy, now);
+  }
+
+  /**
+   * Settle a reservation: `actualMc` null refunds it in full; a number charges exactly that (plan
+   * credits first, then PAYG). Idempotent per reservation id. A reservation the alarm already refunded
+   * is charged all the same, so no charge is ever lost.
+   */
+  async settle(req: SettleRequest): Promise<UsageSnapshot> {
+    const copy = await this.catalog(req.userId);
+    const now = Date.now();
+    if (req.reservationId) {
+      this.ledger.release(req.reservationId);
+      if (req.actualMc !== null && req.actualMc > 0) this.ledger.charge(req.kind, req.actualMc, this.limitMc(copy, now), now);
+      else if (req.actualMc !== null) this.ledger.countRequest(now);
+    }
+    if (req.idempotency) {
+      if (req.actualMc === null) this.idempotency.fail(req.idempotency.key);
+      else this.idempotency.complete(req.idempotency.key, req.idempotency.result);
+    }
+    this.scheduleAlarm(now + MIRROR_DELAY_MS);
+    return this.snapshot(copy, now);
+  }
+
+  // ---- reads that are not on the hot path -------------------------------------------------------
+
+  async usage(userId: string): Promise<UsageSnapshot & { daily: { day: string; kind: UsageKind; mc: number }[] }> {
+    const copy = await this.catalog(userId);
+    const now = Date.now();
+    return { ...this.snapshot(copy, now), daily: this.ledger.daily(billingPeriod(now)) };
+  }
+
+  /** Snapshot for cheap paying-user checks off the hot path (key creation). */
+  async summary(userId: string): Promise<UsageSnapshot> {
+    return this.snapshot(await this.catalog(userId), Date.now());
+  }
+
+  // ---- changes that would make the copy stale go through here -----------------------------------
+
+  async revokeKey(userId: string, keyId: string): Promise<boolean> {
+    const copy = await this.catalog(userId);
+    const now = Date.now();
+    const ok = await apiKeysTable.revokeKey(this.env.DB, userId, keyId, now);
+    if (ok) copy.revoke(keyId, now);
+    this.forgetRate(keyId);
+    return ok;
+  }
+
+  async rotateKey(userId: string, oldKeyId: string, next: apiKeysTable.NewApiKey): Promise<apiKeysTable.ApiKeyRow | null> {
+    const copy = await this.catalog(userId);
+    const now = Date.now();
+    const row = await apiKeysTable.rotateKey(this.env.DB, userId, oldKeyId, next, now);
+    if (row) {
+      copy.revoke(oldKeyId, now);
+      copy.keys.set(row.id, { expiresAt: row.expiresAt, revokedAt: null });
+    }
+    return row;
+  }
+
+  async putProviderKey(userId: string, row: providerKeysTable.ProviderKeyInput): Promise<providerKeysTable.ProviderKeyRow> {
+    const copy = await this.catalog(userId);
+    const saved = await providerKeysTable.upsertProviderKey(this.env.DB, row);
+    copy.providerKeys.set(row.provider, { ciphertext: row.ciphertext, iv: row.iv, keyVersion: row.keyVersion });
+    return saved;
+  }
+
+  async deleteProviderKey(userId: string, provider: string): Promise<boolean> {
+    const copy = await this.catalog(userId);
+    const ok = await providerKeysTable.deleteProviderKey(this.env.DB, userId, provider);
+    copy.providerKeys.delete(provider);
+    return ok;
+  }
+
+  async updateUser(
+    userId: string,
+    patch: { plan?: string; planExpiresAt?: number | null; paygMc?: number; role?: string },
+    audit: AuditNote,
+  ): Promise<UsageSnapshot> {
+    const copy = await this.catalog(userId);
+    const now = Date.now();
+    await usersTable.updateUser(this.env.DB, userId, patch, audit, now);
+    if (patch.plan !== undefined) copy.user.plan = patch.plan;
+    if (patch.planExpiresAt !== undefined) copy.user.planExpiresAt = patch.planExpiresAt;
+    if (patch.role !== undefined) copy.user.role = patch.role;
+    if (patch.paygMc !== undefined) this.ledger.setPayg(patch.paygMc);
+    this.ledger.markPaygMirrored();
+    this.scheduleAlarm(now + MIRROR_DELAY_MS);
+    return this.snapshot(copy, now);
+  }
+
+  async addCredits(userId: string, amountMc: number, audit: AuditNote): Promise<UsageSnapshot> {
+    const copy = await this.catalog(userId);
+    const now = Date.now();
+    const next = Math.max(0, this.ledger.paygMc) + amountMc;
+    await usersTable.setPaygWithAudit(this.env.DB, userId, next, amountMc, audit, now);
+    this.ledger.setPayg(next);
+    this.ledger.markPaygMirrored();
+    this.scheduleAlarm(now + MIRROR_DELAY_MS);
+    return this.snapshot(copy, now);
+  }
+
+  // ---- the alarm ----------------------------------------------------------------------------------
+
+  async alarm(): Promise<void> {
+    if (!this.userId) return;
+    const copy = await this.catalog(this.userId);
+    const now = Date.now();
+    const next = await mirror({ env: this.env, userId: this.userId, ledger: this.ledger, idempotency: this.idempotency, snapshot: () => this.snapshot(copy, now), now });
+    if (next !== null) await this.ctx.storage.setAlarm(next);
+  }
+
+  // ---- the steps --------------------------------------------------------------------------------
+
+  /** The write-through copy of the catalog, loaded from D1 once per wake. */
+  private catalog(userId: string): Promise<CatalogCopy> {
+    if (this.userId !== undefined && this.userId !== userId) throw new Error("Account object addressed with another user id");
+    if (this.userId === undefined) {
+      this.userId = userId;
+      this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('user_id', ?)", userId);
+    }
+    this.copy ??= this.loadCopy(userId).catch((e) => {
+      this.copy = undefined;
+      throw e;
+    });
+    return this.copy;
+  }
+
+  private async loadCopy(userId: string): Promise<CatalogCopy> {
+    this.d1Queries++;
+    const copy = await CatalogCopy.load(this.env.DB, userId);
+    if (!copy) throw new AccountMissing();
+    if (!this.ledger.paygSeeded) this.ledger.setPayg(copy.catalogPaygMc);
+    return copy;
+  }
+
+  /** BYOK header > stored key > platform key; undefined when none is available. */
+  private keySource(copy: CatalogCopy, meter: Meter): KeySource | undefined {
+    if (meter.byok) return "byok";
+    if (copy.providerKeys.has(meter.provider)) return "stored";
+    return meter.platformKeyAvailable ? "platform" : undefined;
+  }
+
+  private takeRateToken(rateKey: string, limit: number, now: number): RateState {
+    const { state, tat } = takeToken(this.rates.get(rateKey), limit, RATE_LIMIT_WINDOW_MS, now);
+    if (tat !== undefined) {
+      this.rates.set(rateKey, tat);
+      this.sql.exec("INSERT OR REPLACE INTO rate (k, tat) VALUES (?, ?)", rateKey, tat);
+    }
+    return state;
+  }
+
+  private forgetRate(rateKey: string) {
+    this.rates.delete(rateKey);
+    this.sql.exec("DELETE FROM rate WHERE k = ?", rateKey);
+  }
+
+  private limitMc(copy: CatalogCopy, now: number): number {
+    return PLANS[effectivePlan(copy.user.plan, copy.user.planExpiresAt, now)].monthlyCredits * MC_PER_CREDIT;
+  }
+
+  private snapshot(copy: CatalogCopy, now: number): UsageSnapshot {
+    const totals = this.ledger.totals(billingPeriod(now));
+    const limitMc = this.limitMc(copy, now);
+    const paygMc = Math.max(0, this.ledger.paygMc);
+    const reservedMc = this.ledger.reservedMc;
+    return {
+      period: totals.period,
+      plan: effectivePlan(copy.user.plan, copy.user.planExpiresAt, now),
+      planExpiresAt: copy.user.planExpiresAt,
+      role: copy.user.role,
+      usedMc: totals.planUsedMc + totals.paygUsedMc,
+      limitMc,
+      remainingMc: Math.max(0, Math.max(0, limitMc - totals.planUsedMc) + paygMc - reservedMc),
+      paygMc,
+      reservedMc,
+      breakdownMc: totals.breakdownMc,
+      requestCount: totals.requests,
+    };
+  }
+
+  private refuse(error: AdmitRefusal, rate?: RateState, usage?: UsageSnapshot): Extract<AdmitResult, { ok: false }> {
+    return { ok: false, error, rate, usage, d1Queries: this.d1Queries };
+  }
+
+  private scheduleAlarm(at: number) {
+    void this.ctx.storage.getAlarm().then((current) => {
+      if (current === null || current > at) return this.ctx.storage.setAlarm(at);
+    });
+  }
+}
+
+class AccountMissing extends Error {}

@@ -1,0 +1,95 @@
+// Voice agents' shapes (API.md §4): the stored configuration's schemas, and rows rendered as agents.
+import { z } from "@hono/zod-openapi";
+import type { AgentFields, AgentRow } from "../db/agents";
+import { findProvider, offers, PROVIDERS } from "../providers/registry";
+import { AUDIO_FORMATS, type Operation } from "../providers/types";
+import { ChatMessageSchema } from "./gateway";
+import { iso } from "./schemas";
+
+/** The metadata object, serialized, may take this much room in the agent's row. */
+const METADATA_MAX_BYTES = 16_384;
+
+const providerOffering = (op: Operation, what: string) => {
+  const ids = PROVIDERS.filter((p) => offers(p, op)).map((p) => p.id);
+  return z
+    .string()
+    .min(1)
+    .max(64)
+    .refine((name) => ids.includes(findProvider(name)?.id ?? ""), { error: `must be a provider offering ${what}: ${ids.join(", ")}` });
+};
+
+const fields = {
+  name: z.string().min(1).max(100),
+  systemPrompt: z.string().max(10_000).nullish(),
+  firstMessage: z.string().max(10_000).nullish(),
+  voiceId: z.string().min(1).max(200).nullish(),
+  ttsProvider: providerOffering("tts", "speech synthesis").nullish(),
+  ttsModel: z.string().min(1).max(200).nullish(),
+  llmProvider: providerOffering("llm", "chat").nullish(),
+  llmModel: z.string().min(1).max(200).nullish(),
+  language: z.string().min(1).max(32).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  maxTokens: z.number().int().min(1).max(16_384).nullish(),
+  metadata: z
+    .record(z.string(), z.unknown())
+    .refine((m) => new TextEncoder().encode(JSON.stringify(m)).byteLength <= METADATA_MAX_BYTES, { error: `at most ${METADATA_MAX_BYTES} bytes as JSON` })
+    .nullish(),
+};
+
+export const CreateAgentBody = z.object(fields).openapi("CreateAgent");
+/** PUT changes the fields it names (null clears one) and keeps the others. */
+export const UpdateAgentBody = z.object(fields).partial().openapi("UpdateAgent");
+export const AgentChatBody = z.object({ messages: z.array(ChatMessageSchema).min(1).max(500), stream: z.boolean().optional() }).openapi("AgentChatRequest");
+export const AgentSpeakBody = z.object({ text: z.string().min(1).max(5000), format: z.enum(AUDIO_FORMATS).optional() }).openapi("AgentSpeakRequest");
+
+const nullable = z.string().nullable();
+export const AgentSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    systemPrompt: nullable,
+    firstMessage: nullable,
+    voiceId: nullable,
+    ttsProvider: nullable,
+    ttsModel: nullable,
+    llmProvider: nullable,
+    llmModel: nullable,
+    language: nullable,
+    temperature: z.number().nullable(),
+    maxTokens: z.number().int().nullable(),
+    metadata: z.record(z.string(), z.unknown()).nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Agent");
+export const AgentEnvelope = z.object({ success: z.literal(true), agent: AgentSchema }).openapi("AgentResponse");
+export const AgentList = z.object({ success: z.literal(true), agents: z.array(AgentSchema) }).openapi("AgentList");
+
+export function agentView(row: AgentRow): z.infer<typeof AgentSchema> {
+  const { userId: _owner, metadata, createdAt, updatedAt, ...rest } = row;
+  return { ...rest, metadata: metadata === null ? null : JSON.parse(metadata), createdAt: iso(createdAt)!, updatedAt: iso(updatedAt)! };
+}
+
+/** Validated body → stored columns: provider aliases resolved to ids, metadata as JSON text. */
+export function toColumns(body: z.infer<typeof UpdateAgentBody>): Partial<AgentFields> {
+  const { ttsProvider, llmProvider, metadata, ...plain } = body;
+  const out: Partial<AgentFields> = { ...plain };
+  if (ttsProvider !== undefined) out.ttsProvider = ttsProvider && findProvider(ttsProvider)!.id;
+  if (llmProvider !== undefined) out.llmProvider = llmProvider && findProvider(llmProvider)!.id;
+  if (metadata !== undefined) out.metadata = metadata && JSON.stringify(metadata);
+  return out;
+}
+
+export const EMPTY_AGENT: Omit<AgentFields, "name"> = {
+  systemPrompt: null,
+  firstMessage: null,
+  voiceId: null,
+  ttsProvider: null,
+  ttsModel: null,
+  llmProvider: null,
+  llmModel: null,
+  language: null,
+  temperature: null,
+  maxTokens: null,
+  metadata: null,
+};

@@ -1,0 +1,85 @@
+// The gateway's request and response shapes (API.md §4): zod schemas that validate the bodies and
+// describe the OpenAPI document, and the native chat answer.
+import { z } from "@hono/zod-openapi";
+import { AUDIO_FORMATS, type ChatResult } from "../providers/types";
+
+export const GATEWAY_ERRORS = [400, 401, 402, 409, 413, 415, 422, 429, 502, 504] as const;
+
+export const SynthesizeBody = z
+  .object({
+    text: z.string().min(1).max(5000),
+    provider: z.string().min(1).max(64).optional(),
+    voiceId: z.string().min(1).max(200).optional(),
+    model: z.string().min(1).max(200).optional(),
+    format: z.enum(AUDIO_FORMATS).optional().openapi({ description: "Default mp3" }),
+    sampleRate: z.number().int().min(8000).max(48000).optional(),
+  })
+  .openapi("SynthesizeRequest");
+
+export const ChatMessageSchema = z.object({
+  role: z.enum(["system", "user", "assistant"]),
+  content: z.string().max(200_000),
+});
+
+export const ChatBody = z
+  .object({
+    provider: z.string().min(1).max(64).optional(),
+    model: z.string().min(1).max(200),
+    messages: z.array(ChatMessageSchema).min(1).max(500),
+    system: z.string().max(100_000).optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    maxTokens: z.number().int().min(1).max(128_000).optional(),
+    stream: z.boolean().optional(),
+  })
+  .openapi("ChatRequest");
+
+export const TranscribeJson = z
+  .object({
+    audioUrl: z.url({ protocol: /^https?$/ }),
+    provider: z.string().min(1).max(64).optional(),
+    model: z.string().min(1).max(200).optional(),
+    language: z.string().min(1).max(32).optional(),
+  })
+  .openapi("TranscribeUrlRequest");
+
+export const TranscribeForm = z.object({
+  file: z.any().openapi({ type: "string", format: "binary" }),
+  provider: z.string().optional(),
+  model: z.string().optional(),
+  language: z.string().optional(),
+});
+
+export const TranscriptionSchema = z
+  .object({
+    success: z.literal(true),
+    text: z.string(),
+    durationSeconds: z.number(),
+    language: z.string().optional(),
+    provider: z.string(),
+    model: z.string(),
+    words: z.array(z.object({ word: z.string(), start: z.number(), end: z.number() })).optional(),
+  })
+  .openapi("Transcription");
+
+export const ChatResponseSchema = z
+  .object({
+    success: z.literal(true),
+    provider: z.string(),
+    model: z.string(),
+    message: z.object({ role: z.literal("assistant"), content: z.string() }),
+    usage: z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() }),
+  })
+  .openapi("ChatResponse");
+
+/** The native chat answer (/v1/chat and agent chat). */
+export function chatAnswer(result: ChatResult, provider: string, model: string): z.infer<typeof ChatResponseSchema> {
+  return { success: true, provider, model, message: { role: "assistant", content: result.content }, usage: result.usage };
+}
+
+/** A stream answered as SSE; the operation settles its credits when it ends. */
+export function sseResponse(body: ReadableStream<Uint8Array>): Response {
+  return new Response(body, {
+    status: 200,
+    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" },
+  });
+}

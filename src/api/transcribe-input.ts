@@ -1,0 +1,55 @@
+// Reading a transcription request, whichever way it comes: multipart (file + fields), raw audio bytes
+// (fields in the query), or JSON with an audioUrl. Shared by /v1/transcribe and /v1/audio/transcriptions.
+import type { Ctx } from "../context";
+import type { TranscribeInput } from "../gateway/transcribe";
+import { ApiError } from "../http/errors";
+import { mediaType } from "../http/media-type";
+import { TranscribeJson } from "./gateway";
+import { validationError } from "./validation";
+
+export async function transcribeInput(c: Ctx): Promise<TranscribeInput> {
+  const type = mediaType(c.req.header("content-type"));
+  if (type === "multipart/form-data") {
+    const form = await formOf(c);
+    const file = form.get("file") as unknown;
+    const field = (name: string) => {
+      const v = form.get(name);
+      return typeof v === "string" && v.length > 0 ? v : undefined;
+    };
+    const audioUrl = field("audioUrl");
+    if (!(file instanceof File) && !audioUrl) throw validationError([{ path: ["file"], message: "Required: an audio file (or audioUrl)" }]);
+    return {
+      audio: file instanceof File ? { data: file, filename: file.name || "audio", contentType: file.type || "application/octet-stream" } : undefined,
+      audioUrl: file instanceof File ? undefined : audioUrl,
+      provider: field("provider"),
+      model: field("model"),
+      language: field("language"),
+    };
+  }
+  if (type === "application/json") {
+    let json: unknown;
+    try {
+      json = await c.req.json();
+    } catch {
+      throw new ApiError("invalid_json", "The body is not valid JSON.");
+    }
+    const parsed = TranscribeJson.safeParse(json);
+    if (!parsed.success) throw validationError(parsed.error.issues);
+    return parsed.data;
+  }
+  if (type.startsWith("audio/") || type === "application/octet-stream") {
+    const data = await c.req.blob();
+    if (data.size === 0) throw validationError([{ path: ["body"], message: "Empty audio body" }]);
+    return { audio: { data, filename: "audio", contentType: type }, provider: c.req.query("provider"), model: c.req.query("model"), language: c.req.query("language") };
+  }
+  throw new ApiError("unsupported_media_type", "Send multipart/form-data, audio bytes, or application/json with audioUrl.");
+}
+
+/** The multipart body (Hono caches it: the OpenAI route reads its fields from the same parse). */
+export async function formOf(c: Ctx): Promise<FormData> {
+  try {
+    return await c.req.formData();
+  } catch {
+    throw new ApiError("bad_request", "The multipart body could not be read.");
+  }
+}

@@ -1,0 +1,113 @@
+// The api_keys table: only SHA-256 hashes, never a plaintext key.
+import { and, desc, eq, isNull } from "drizzle-orm";
+import { apiKeys } from "../../schema";
+import { orm } from "./orm";
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+export interface NewApiKey {
+  id: string;
+  name: string | null;
+  keyPrefix: string;
+  keyHash: string;
+  expiresAt: number | null;
+}
+
+/** The most active (not revoked, not expired) keys a user may hold (API.md §2). */
+export const MAX_ACTIVE_KEYS = 10;
+
+export async function findKeyByHash(d1: D1Database, keyHash: string) {
+  return orm(d1)
+    .select({
+      id: apiKeys.id,
+      userId: apiKeys.userId,
+      expiresAt: apiKeys.expiresAt,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, keyHash))
+    .get();
+}
+
+export async function findKeyById(d1: D1Database, userId: string, keyId: string) {
+  return orm(d1)
+    .select({ expiresAt: apiKeys.expiresAt, revokedAt: apiKeys.revokedAt })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.userId, userId)))
+    .get();
+}
+
+export async function listKeys(d1: D1Database, userId: string): Promise<ApiKeyRow[]> {
+  return orm(d1)
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.userId, userId))
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+    .all();
+}
+
+/**
+ * Insert a key only while the user holds fewer than MAX_ACTIVE_KEYS active keys. One statement,
+ * so D1's single writer makes the count and the insert atomic even under concurrent creates.
+ */
+export async function createKey(d1: D1Database, userId: string, key: NewApiKey, now: number): Promise<ApiKeyRow | null> {
+  const res = await d1
+    .prepare(
+      `INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, created_at, expires_at)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+       WHERE (SELECT COUNT(*) FROM api_keys WHERE user_id = ?2 AND revoked_at IS NULL
+              AND (expires_at IS NULL OR expires_at > ?6)) < ?8`,
+    )
+    .bind(key.id, userId, key.name, key.keyPrefix, key.keyHash, now, key.expiresAt, MAX_ACTIVE_KEYS)
+    .run();
+  if (!res.meta.changes) return null;
+  return { ...key, userId, createdAt: now, lastUsedAt: null, revokedAt: null, replacedBy: null };
+}
+
+export async function revokeKey(d1: D1Database, userId: string, keyId: string, now: number): Promise<boolean> {
+  const res = await orm(d1)
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+    .run();
+  if (res.meta.changes) return true;
+  // Already revoked is still success (DELETE is idempotent); unknown or another user's is not.
+  return (await findKeyById(d1, userId, keyId)) !== undefined;
+}
+
+/**
+ * Atomic rotation (one D1 batch = one transaction): revoke the old key and insert the new one with the
+ * old key's name and lifetime length, or do neither. Returns null when the old key is not the
+ * user's, or is no longer active.
+ */
+export async function rotateKey(
+  d1: D1Database,
+  userId: string,
+  oldKeyId: string,
+  next: NewApiKey,
+  now: number,
+): Promise<ApiKeyRow | null> {
+  const [, insert] = await d1.batch([
+    d1
+      .prepare(
+        `UPDATE api_keys SET revoked_at = ?1, replaced_by = ?2
+         WHERE id = ?3 AND user_id = ?4 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?1)`,
+      )
+      .bind(now, next.id, oldKeyId, userId),
+    d1
+      .prepare(
+        `INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, created_at, expires_at)
+         SELECT ?1, ?2, name, ?3, ?4, ?5, CASE WHEN expires_at IS NULL THEN NULL ELSE ?5 + (expires_at - created_at) END
+         FROM api_keys WHERE id = ?6 AND replaced_by = ?1`,
+      )
+      .bind(next.id, userId, next.keyPrefix, next.keyHash, now, oldKeyId),
+  ]);
+  if (!insert.meta.changes) return null;
+  const row = await orm(d1).select().from(apiKeys).where(eq(apiKeys.id, next.id)).get();
+  return row ?? null;
+}
+
+export async function touchKey(d1: D1Database, keyId: string, now: number) {
+  await orm(d1).update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, keyId)).run();
+}
+

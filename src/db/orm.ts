@@ -1,0 +1,9 @@
+// The drizzle client over D1, one per binding. Each file beside this one holds the queries of one table.
+import { drizzle } from "drizzle-orm/d1";
+
+const dbs = new WeakMap<D1Database, ReturnType<typeof drizzle>>();
+export function orm(d1: D1Database) {
+  let db = dbs.get(d1);
+  if (!db) dbs.set(d1, (db = drizzle(d1)));
+  return db;
+}

@@ -1,0 +1,78 @@
+// The steps every gateway operation shares: choose the provider, admit the operation and resolve the
+// provider key it runs with (BYOK header > stored key > platform key), call the provider.
+import type { Ctx } from "../context";
+import { open } from "../crypto/provider-key-vault";
+import { ApiError } from "../http/errors";
+import type { IdempotencyClaim } from "../metering/contract";
+import type { UsageKind } from "../metering/plans";
+import { byokHeader, findProvider, platformKeyVar } from "../providers/registry";
+import type { Operation, ProviderAdapter, UpstreamContext, UpstreamRequest } from "../providers/types";
+import { admit } from "./admission";
+import { Settlement } from "./settlement";
+import { callUpstream, providerFailure } from "./upstream";
+
+const OPERATION_NAMES: Record<Operation, string> = { tts: "speech synthesis", stt: "transcription", llm: "chat" };
+
+export function chooseProvider(c: Ctx, op: Operation, requested: string | undefined): ProviderAdapter {
+  const config = c.var.config;
+  const name =
+    requested ?? (op === "tts" ? config.DEFAULT_TTS_PROVIDER : op === "stt" ? config.DEFAULT_STT_PROVIDER : config.DEFAULT_LLM_PROVIDER);
+  const adapter = findProvider(name);
+  if (!adapter) throw new ApiError("unknown_provider", `Unknown provider '${name}'.`, { provider: name });
+  if (!adapter[op]) {
+    throw new ApiError("unsupported_operation", `${adapter.name} does not offer ${OPERATION_NAMES[op]}.`, { provider: adapter.id, operation: op });
+  }
+  return adapter;
+}
+
+export interface OperationMeter {
+  adapter: ProviderAdapter;
+  kind: UsageKind;
+  /** Estimated cost with the platform key; null when the model has no price. */
+  estimateMc: number | null;
+  /** The estimate is the exact cost: charged at admission instead of reserved. */
+  exact?: boolean;
+  idempotency?: IdempotencyClaim;
+}
+
+export interface AdmittedOperation {
+  settlement: Settlement;
+  /** How the adapter addresses its provider: base URLs and the key this request runs with. */
+  upstream: UpstreamContext;
+}
+
+/** Admit the operation (one Durable Object round trip) and resolve the provider key it runs with. */
+export async function admitOperation(c: Ctx, m: OperationMeter): Promise<AdmittedOperation> {
+  const byok = c.req.header(byokHeader(m.adapter))?.trim() || undefined;
+  const platformKey = c.env[platformKeyVar(m.adapter)];
+  const platform = typeof platformKey === "string" && platformKey.length > 0 ? platformKey : undefined;
+  const admission = await admit(
+    c,
+    { provider: m.adapter.id, kind: m.kind, byok: byok !== undefined, platformKeyAvailable: platform !== undefined, estimateMc: m.estimateMc, exact: m.exact },
+    m.idempotency,
+  );
+  c.set("providerUsed", m.adapter.id);
+  c.set("usageBypassed", admission.keySource !== "platform");
+  const settlement = new Settlement(c, admission, m.kind);
+  let key = admission.keySource === "byok" ? byok : admission.keySource === "platform" ? platform : undefined;
+  if (admission.keySource === "stored" && admission.storedKey) {
+    key = (await open(c.var.config, c.var.principal.userId, m.adapter.id, admission.storedKey)) ?? undefined;
+  }
+  if (key === undefined) {
+    settlement.refund(); // nothing ran: an Idempotency-Key stays free for the retry
+    throw new ApiError("provider_key_missing", `The stored ${m.adapter.name} key cannot be decrypted; store it again.`);
+  }
+  return { settlement, upstream: { urls: c.var.config.providerUrls[m.adapter.id] ?? { api: "" }, key } };
+}
+
+/** Call the provider; a failure to connect, a timeout or an error answer becomes the ApiError to send. */
+export async function callProvider(c: Ctx, adapter: ProviderAdapter, key: string, req: UpstreamRequest): Promise<Response> {
+  const res = await callUpstream(adapter, req, c.var.config.PROVIDER_TIMEOUT_MS, key);
+  if (!res.ok) throw await providerFailure(adapter, res, key);
+  return res;
+}
+
+/** The provider answered 2xx with something that is not what it should be. */
+export function invalidAnswer(adapter: ProviderAdapter, what: string) {
+  return new ApiError("provider_error", `${adapter.name} answered with ${what}.`, { provider: adapter.id });
+}

@@ -1,0 +1,32 @@
+// The API's rate limit: GCRA (generic cell rate algorithm), a pure function over one number per
+// bucket, the "theoretical arrival time" (TAT). With burst = limit, of N simultaneous requests exactly
+// `limit` pass, then one per `window / limit`. O(1) state per bucket, unlike a sliding-window log, and
+// no double burst at a window edge, unlike a fixed window. The caller (the user's Account object)
+// keeps the TATs and calls this synchronously, so no two requests of a user interleave.
+
+export interface RateState {
+  limit: number;
+  remaining: number;
+  /** Set when the request is refused: whole seconds until the next one would pass (rounded up). */
+  retryAfterSeconds?: number;
+}
+
+export interface RateDecision {
+  state: RateState;
+  /** The bucket's new TAT when the request passes; undefined when it is refused (nothing changes). */
+  tat?: number;
+}
+
+/**
+ * Take one request from a bucket allowing `limit` requests per `windowMs`.
+ * `tat` is the bucket's current theoretical arrival time (undefined for a new bucket).
+ */
+export function takeToken(tat: number | undefined, limit: number, windowMs: number, now: number): RateDecision {
+  const interval = windowMs / limit;
+  const next = Math.max(tat ?? now, now) + interval;
+  if (next - now > windowMs) {
+    const waitMs = next - windowMs - now;
+    return { state: { limit, remaining: 0, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) } };
+  }
+  return { state: { limit, remaining: Math.floor((windowMs - (next - now)) / interval) }, tat: next };
+}
