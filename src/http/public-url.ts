@@ -107,7 +107,7 @@ export function checkPublicUrl(input: string | URL, allowHosts: AllowHosts = new
     return { allowed: true, url, viaAllowList: true };
   }
   // The host first, so the reason logged for http://10.0.0.1:8080/ says "private", not "insecure_scheme".
-  const range = host.startsWith("[") ? ipv6Range(host.slice(1, -1)) : ipv4RangeOfHost(host);
+  const range = ipLiteralRange(host);
   if (range) return refuse(range.reason, `${host} is an IP literal (${range.range})`);
   if (host === "localhost" || host.endsWith(".localhost")) return refuse("localhost", host);
   const suffix = SPECIAL_USE_SUFFIXES.find((s) => host === s || host.endsWith(`.${s}`));
@@ -130,17 +130,22 @@ function hostKey(hostname: string): string {
 
 // ---- IP literals -----------------------------------------------------------------------------------
 
-interface RangeMatch {
+export interface IpLiteralRange {
   reason: IpRangeReason;
+  /** The range matched, e.g. "10.0.0.0/8" or "64:ff9b::/96 carrying 10.0.0.1 (10.0.0.0/8)". */
   range: string;
 }
 
 /**
- * IPv4 in every spelling the WHATWG host parser accepts (decimal, 0x hex, 0-prefixed octal, 1–4
- * parts). workerd's parser already rewrites these to dotted decimal; this check does not rely on it.
+ * The range of a host that is an IP literal, or null for a name. Takes the host as written, not
+ * only as a parser normalized it: IPv4 in every WHATWG spelling (decimal, 0x hex, 0-prefixed octal,
+ * 1–4 parts, one trailing dot) and IPv6 in brackets. workerd's WHATWG parser (compat flag
+ * `url_standard`, the default since 2022-10-31) already rewrites IPv4 to dotted decimal, but the
+ * older parser a Worker gets with `url_original` does not, so this does not rely on it.
  */
-function ipv4RangeOfHost(host: string): RangeMatch | null {
-  const address = parseIPv4(host);
+export function ipLiteralRange(host: string): IpLiteralRange | null {
+  if (host.startsWith("[") && host.endsWith("]")) return ipv6Range(host.slice(1, -1));
+  const address = parseIPv4(host.endsWith(".") ? host.slice(0, -1) : host);
   return address === null ? null : ipv4Range(address);
 }
 
@@ -185,7 +190,7 @@ const IPV4_TABLE = IPV4_RANGES.map(([cidr, reason]) => {
   return { cidr, reason, base: parseIPv4(base)!, size: 2 ** (32 - Number(bits)) };
 });
 
-function ipv4Range(address: number): RangeMatch {
+function ipv4Range(address: number): IpLiteralRange {
   const hit = IPV4_TABLE.find((r) => address >= r.base && address < r.base + r.size);
   return hit ? { reason: hit.reason, range: hit.cidr } : { reason: "public_ip_literal", range: "global" };
 }
@@ -219,7 +224,7 @@ const IPV6_TABLE = IPV6_RULES.map((rule) => {
 });
 const GLOBAL_UNICAST = { base: parseIPv6("2000::")!, shift: 125n };
 
-function ipv6Range(text: string): RangeMatch {
+function ipv6Range(text: string): IpLiteralRange {
   const address = parseIPv6(text);
   if (address === null) return { reason: "reserved", range: "unparsable IPv6" };
   const rule = IPV6_TABLE.find((r) => address >> r.shift === r.base >> r.shift);

@@ -2,7 +2,7 @@
 // right reason, before anything could be fetched. Runs in workerd, so `new URL` is workerd's parser.
 // Nothing here fetches: the policy is pure.
 import { describe, expect, it } from "vitest";
-import { checkPublicUrl, parseAllowHosts, type RefusalReason } from "../../../src/http/public-url";
+import { checkPublicUrl, ipLiteralRange, parseAllowHosts, type RefusalReason } from "../../../src/http/public-url";
 
 type Expected = "allowed" | "allow-list" | RefusalReason;
 
@@ -220,6 +220,39 @@ describe("checkPublicUrl", () => {
       if (!v.allowed) expect(v.detail).not.toMatch(/hunter2|alice|s3cret/);
     }
     if (!ip.allowed) expect(ip.detail).toContain("10.0.0.0/8");
+  });
+});
+
+// The same spellings as written, not as workerd's parser normalizes them: the policy must not
+// depend on the parser (a Worker on `url_original` gets one that leaves "0x7f.1" alone).
+describe("ipLiteralRange", () => {
+  it.each([
+    ["0x7f.1", "loopback"],
+    ["2130706433", "loopback"],
+    ["0177.0.0.1", "loopback"],
+    ["127.1", "loopback"],
+    ["127.0.0.1.", "loopback"],
+    ["0X7F.0.0.01", "loopback"],
+    ["017700000001", "loopback"],
+    ["0x", "unspecified"],
+    ["0xA9FEA9FE", "link_local"],
+    ["0300.0250.1.1", "private"], // 192.168.1.1 in octal
+    ["100.0x40.1", "cgnat"], // 100.64.0.1 as three parts
+    ["[::ffff:127.0.0.1]", "loopback"],
+    ["[::FFFF:7F00:1]", "loopback"],
+    ["[0:0:0:0:0:ffff:10.0.0.1]", "private"],
+    ["[64:ff9b::192.168.0.1]", "private"],
+    ["[2002:a9fe:a9fe::]", "link_local"],
+    ["[fe80::1%eth0]", "reserved"], // zone id: not an address we accept
+    ["[1::2::3]", "reserved"],
+    ["8.8.8.8", "public_ip_literal"],
+    ["[2606:4700::1111]", "public_ip_literal"],
+  ])("%s → %s", (host, reason) => {
+    expect(ipLiteralRange(host)?.reason).toBe(reason);
+  });
+
+  it.each(["example.com", "1e1", "0xg", "127.0.0.1.5", "256.0.0.1", "08.0.0.1", "127..1", "", "4294967296"])("%j is no IP literal", (host) => {
+    expect(ipLiteralRange(host)).toBeNull();
   });
 });
 
