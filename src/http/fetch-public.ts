@@ -75,7 +75,8 @@ export async function fetchPublic(url: string | URL, options: FetchPublicOptions
     try {
       res = await fetchFn(here.href, { method: "GET", redirect: "manual", signal, headers: options.headers });
     } catch (e) {
-      throw new PublicUrlUnavailable("unreachable", `${here.host}: ${signal.aborted ? "timed out" : `fetch failed (${(e as Error)?.name})`}`);
+      const why = deadline.aborted ? "timed out" : signal.aborted ? "cancelled by the caller" : `fetch failed (${(e as Error)?.name})`;
+      throw new PublicUrlUnavailable("unreachable", `${here.host}: ${why}`);
     }
     if (REDIRECT_STATUSES.has(res.status)) {
       discard(res);

@@ -6,7 +6,8 @@
 // address `fetch()` connects to, so a public name that resolves to a private address cannot be
 // caught here (nor can DNS rebinding). In production that is acceptable because Cloudflare sends
 // Worker subrequests out to the public internet only; it does not route them into private networks
-// (reaching those takes an explicit binding such as Workers VPC / a Tunnel). Locally it is NOT so:
+// (reaching those takes an explicit binding such as Workers VPC / a Tunnel) — Cloudflare's documented
+// model, not something verifiable from this machine. Locally it is NOT so:
 // miniflare's outbound network allows "public", "private" and 240.0.0.0/4, so under `wrangler dev`
 // and in tests a URL naming a private address would really be fetched — this check is what stops it.
 //
@@ -160,9 +161,9 @@ function parseIPv4(text: string): number | null {
     if (!Number.isSafeInteger(n)) return null;
     numbers.push(n);
   }
-  const last = numbers.pop()!;
-  if (numbers.some((n) => n > 255) || last >= 256 ** (4 - numbers.length)) return null;
-  return numbers.reduce((acc, n, i) => acc + n * 256 ** (3 - i), 0) + last;
+  const last = numbers.length - 1; // the last part fills all the bytes the others leave
+  if (numbers.some((n, i) => (i < last ? n > 255 : n >= 256 ** (4 - last)))) return null;
+  return numbers.reduce((acc, n, i) => acc + (i < last ? n * 256 ** (3 - i) : n), 0);
 }
 
 // IANA IPv4 Special-Purpose Address Registry (the ranges not globally reachable), plus multicast and
@@ -187,12 +188,17 @@ const IPV4_RANGES: [string, IpRangeReason][] = [
 ];
 const IPV4_TABLE = IPV4_RANGES.map(([cidr, reason]) => {
   const [base, bits] = cidr.split("/");
-  return { cidr, reason, base: parseIPv4(base)!, size: 2 ** (32 - Number(bits)) };
+  return { cidr, reason, base: constant(parseIPv4(base)), size: 2 ** (32 - Number(bits)) };
 });
 
 function ipv4Range(address: number): IpLiteralRange {
   const hit = IPV4_TABLE.find((r) => address >= r.base && address < r.base + r.size);
   return hit ? { reason: hit.reason, range: hit.cidr } : { reason: "public_ip_literal", range: "global" };
+}
+
+function constant<T>(value: T | null): T {
+  if (value === null) throw new Error("bad address in a range table");
+  return value;
 }
 
 const formatIPv4 = (a: number) => [24, 16, 8, 0].map((s) => Math.floor(a / 2 ** s) % 256).join(".");
@@ -220,9 +226,9 @@ const IPV6_RULES: V6Rule[] = [
 ];
 const IPV6_TABLE = IPV6_RULES.map((rule) => {
   const [base, bits] = rule.cidr.split("/");
-  return { ...rule, base: parseIPv6(base)!, shift: BigInt(128 - Number(bits)) };
+  return { ...rule, base: constant(parseIPv6(base)), shift: BigInt(128 - Number(bits)) };
 });
-const GLOBAL_UNICAST = { base: parseIPv6("2000::")!, shift: 125n };
+const GLOBAL_UNICAST = { base: constant(parseIPv6("2000::")), shift: 125n };
 
 function ipv6Range(text: string): IpLiteralRange {
   const address = parseIPv6(text);
@@ -233,7 +239,7 @@ function ipv6Range(text: string): IpLiteralRange {
     const inner = ipv4Range(v4);
     return { reason: inner.reason, range: `${rule.cidr} carrying ${formatIPv4(v4)} (${inner.range})` };
   }
-  if (rule) return { reason: rule.reason!, range: rule.cidr };
+  if (rule?.reason) return { reason: rule.reason, range: rule.cidr };
   if (address >> GLOBAL_UNICAST.shift === GLOBAL_UNICAST.base >> GLOBAL_UNICAST.shift) {
     return { reason: "public_ip_literal", range: "2000::/3" };
   }

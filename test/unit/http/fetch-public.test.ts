@@ -235,7 +235,7 @@ describe("fetchPublic: one opaque message for every failure", () => {
     const caller = new AbortController();
     const pending = failure(fetchPublic(`${ORIGIN}/hang`, options(origin.fetch, { signal: caller.signal })));
     caller.abort();
-    expect(await pending).toMatchObject({ kind: "unreachable", message: PUBLIC_URL_UNAVAILABLE_MESSAGE });
+    expect(await pending).toMatchObject({ kind: "unreachable", reason: "127.0.0.1:9: cancelled by the caller", message: PUBLIC_URL_UNAVAILABLE_MESSAGE });
   });
 });
 
