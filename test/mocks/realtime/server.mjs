@@ -11,6 +11,11 @@ import { findProtocol } from "./routes.mjs";
 
 export const WS_FAULT_MODES = ["ws_refuse", "ws_drop", "ws_stall", "ws_error"];
 
+// Received text frames are kept (the first TEXT_LOG_FRAMES, each cut to TEXT_LOG_CHARS) so tests can
+// check what a gateway sent, e.g. that no client credential ever reached the provider.
+const TEXT_LOG_FRAMES = 50;
+const TEXT_LOG_CHARS = 2000;
+
 const toBuffer = (c) => (typeof c === "string" ? Buffer.from(c) : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
 
 /** Answer an upgrade request with a plain HTTP response (the handshake is refused). */
@@ -59,7 +64,7 @@ export function attachRealtime(server, deps) {
       kind: "websocket", provider: provider.id, base: base.name, method: "GET", path, query: ctx.query, headers, requestId,
       protocol: found?.protocol.name ?? null, subprotocols: offered, subprotocol: null, key: null, keySource: null, fault: null, status: null,
       received: { frames: 0, text: 0, binary: 0, audioBytes: 0, characters: 0 }, sent: { frames: 0, text: 0, binary: 0, audioBytes: 0 },
-      audioSeconds: null, reported: {}, protocolErrors: [], open: false, closeCode: null, closeReason: null, closedBy: null, endedAt: null,
+      audioSeconds: null, reported: {}, textFrames: [], protocolErrors: [], open: false, closeCode: null, closeReason: null, closedBy: null, endedAt: null,
     });
     const refuseWith = (desc) => {
       record.status = desc.status;
@@ -152,11 +157,15 @@ export function attachRealtime(server, deps) {
     ws.on("message", (data, isBinary) => {
       record.received.frames += 1;
       if (isBinary) record.received.binary += 1;
-      else record.received.text += 1;
+      else {
+        record.received.text += 1;
+        const text = data.toString("utf8");
+        if (record.textFrames.length < TEXT_LOG_FRAMES) record.textFrames.push(text.length > TEXT_LOG_CHARS ? `${text.slice(0, TEXT_LOG_CHARS)}…` : text);
+      }
       if (dead || stalled) return;
       if (!armed && !isBinary) {
         // A fault aimed by a nonce in a text frame (e.g. the text to speak) is claimed by that session.
-        armed = deps.takeFault(base, ctx.path, fullPath, data.toString("utf8"), { websocket: true, nonceOnly: true });
+        armed = deps.takeFault(base, ctx.path, fullPath, data.toString("utf8"), { websocket: true, nonceOnly: true }); // whole frame, not the cut log
         if (armed) record.fault = armed.mode;
       }
       try {

@@ -60,6 +60,7 @@ export default async function speakCases({ test, ws, ctl }) {
     c.ws.close();
     const rec = await ctl.session("elevenlabs", "/stream-input");
     assertEq([rec.key, rec.keySource, rec.headers["xi-api-key"]], ["el-first-msg", "message", undefined], "record");
+    assertEq(rec.textFrames, ['{"text":" ","xi_api_key":"el-first-msg"}', '{"text":"Hi","flush":true}'], "text frames as received");
     const bad = await connect(`${EL}/v1/text-to-speech/v/stream-input`, { headers: { "xi-api-key": "invalid-x" } });
     assertEq(await bad.closed(), { code: 1008, reason: "Invalid API key" }, "bad header key");
     const none = await connect(`${EL}/v1/text-to-speech/v/stream-input`);
