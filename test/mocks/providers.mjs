@@ -11,6 +11,8 @@
 // Per request: parse the body, check it against the provider's OpenAPI spec (problems recorded as
 // specErrors, never rejected), record it, apply a pending fault, check auth, then answer in the
 // provider's wire format. Control API under /__control/ (reset, requests, fault, faults, health).
+// WebSocket upgrades on the same server and prefixes speak the providers' realtime protocols
+// (realtime/server.mjs); their sessions are recorded in the same list with kind "websocket".
 
 import http from "node:http";
 import { existsSync } from "node:fs";
@@ -30,11 +32,13 @@ import inworld from "./providers/inworld.mjs";
 import resembleai from "./providers/resembleai.mjs";
 import groq from "./providers/groq.mjs";
 import huggingface from "./providers/huggingface.mjs";
+import { attachRealtime, WS_FAULT_MODES } from "./realtime/server.mjs";
 
 export const PROVIDERS = [elevenlabs, openai, anthropic, cartesia, deepgram, fishaudio, inworld, resembleai, groq, huggingface];
 export const PROVIDER_IDS = PROVIDERS.map((p) => p.id);
 
-const FAULT_MODES = new Set(["error", "timeout", "reset", "truncate", "slow", "invalid_json", "wrong_content_type"]);
+const FAULT_MODES = new Set(["error", "timeout", "reset", "truncate", "slow", "invalid_json", "wrong_content_type", ...WS_FAULT_MODES]);
+const WS_MODES = new Set(WS_FAULT_MODES);
 const DEFAULT_MAX_RECORDS = 5000;
 
 /** Where the OpenAPI specs are: option > $MOCK_SPECS_DIR > test/mocks/specs > /work/shared/reference/specs. */
@@ -156,7 +160,7 @@ function validateFault(f) {
   if (f.provider !== undefined && f.provider !== "*" && !BASES.some((b) => b.name === f.provider || b.provider.id === f.provider)) {
     return `unknown provider "${f.provider}" (one of ${[...new Set(BASES.map((b) => b.name))].join(", ")} or "*")`;
   }
-  for (const k of ["status", "retryAfter", "delayMs", "times"]) if (f[k] !== undefined && !(Number.isFinite(f[k]) && f[k] >= 0)) return `${k} must be a non-negative number`;
+  for (const k of ["status", "retryAfter", "delayMs", "times", "afterFrames", "afterSentFrames"]) if (f[k] !== undefined && !(Number.isFinite(f[k]) && f[k] >= 0)) return `${k} must be a non-negative number`;
   if (f.bodyIncludes !== undefined && (typeof f.bodyIncludes !== "string" || f.bodyIncludes === "")) return "bodyIncludes must be a non-empty string";
   return null;
 }
@@ -242,15 +246,19 @@ export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDi
   function addFault(f) {
     const err = validateFault(f);
     if (err) throw new Error(err);
-    const fault = { provider: f.provider ?? "*", path: f.path, bodyIncludes: f.bodyIncludes, mode: f.mode, status: f.status, retryAfter: f.retryAfter, delayMs: f.delayMs, remaining: f.times ?? 1 };
+    const fault = { provider: f.provider ?? "*", path: f.path, bodyIncludes: f.bodyIncludes, mode: f.mode, status: f.status, retryAfter: f.retryAfter, delayMs: f.delayMs, afterFrames: f.afterFrames, afterSentFrames: f.afterSentFrames, remaining: f.times ?? 1 };
     faults.push(fault);
     return fault;
   }
 
-  function takeFault(base, path, fullPath, rawBody) {
+  // HTTP requests take only HTTP modes and WebSocket upgrades only ws_* ones; `nonceOnly`: a frame of a
+  // running session may claim only a fault aimed at it by `bodyIncludes`.
+  function takeFault(base, path, fullPath, rawBody, { websocket = false, nonceOnly = false } = {}) {
     const f = faults.find(
       (x) =>
         x.remaining > 0 &&
+        WS_MODES.has(x.mode) === websocket &&
+        (!nonceOnly || x.bodyIncludes) &&
         providerMatches(x.provider, base) &&
         (!x.path || path.includes(x.path) || fullPath.includes(x.path)) &&
         (!x.bodyIncludes || rawBody.includes(x.bodyIncludes)),
@@ -261,8 +269,15 @@ export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDi
     return f;
   }
 
-  function listRequests(filter, pathFilter) {
-    return records.filter((r) => (!filter || r.provider === filter || r.base === filter) && (!pathFilter || r.path.includes(pathFilter)));
+  function listRequests(filter, pathFilter, kind) {
+    return records.filter((r) => (!filter || r.provider === filter || r.base === filter) && (!pathFilter || r.path.includes(pathFilter)) && (!kind || r.kind === kind));
+  }
+
+  function addRecord(record) {
+    const r = { seq: ++seq, time: new Date().toISOString(), ...record };
+    records.push(r);
+    if (records.length > maxRecords) records = records.slice(-maxRecords);
+    return r;
   }
 
   async function control(req, res, url) {
@@ -277,7 +292,7 @@ export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDi
       reset();
       return reply(200, { ok: true });
     }
-    if (req.method === "GET" && route === "/requests") return reply(200, listRequests(url.searchParams.get("provider"), url.searchParams.get("path")));
+    if (req.method === "GET" && route === "/requests") return reply(200, listRequests(url.searchParams.get("provider"), url.searchParams.get("path"), url.searchParams.get("kind")));
     if (req.method === "GET" && route === "/faults") return reply(200, faults);
     if (req.method === "GET" && route === "/health") return reply(200, { ok: true, specCheck: Boolean(checker?.enabled), specsDir: dir, baseUrls: api.baseUrls });
     if (req.method === "POST" && route === "/fault") {
@@ -337,9 +352,7 @@ export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDi
 
     const requestId = provider.newRequestId ? provider.newRequestId() : mockId("req_");
     const fault = takeFault(base, path, url.pathname, rawBody);
-    const record = { seq: ++seq, time: new Date().toISOString(), provider: provider.id, base: base.name, method, path, query, headers, body: parsed.recorded, specErrors, specOperation, fault: fault ? fault.mode : null, requestId };
-    records.push(record);
-    if (records.length > maxRecords) records = records.slice(-maxRecords);
+    addRecord({ kind: "http", provider: provider.id, base: base.name, method, path, query, headers, body: parsed.recorded, specErrors, specOperation, fault: fault ? fault.mode : null, requestId });
     if (log) console.log(`[mock-providers] ${provider.id} ${method} ${path}${specErrors.length ? ` specErrors=${JSON.stringify(specErrors)}` : ""}${fault ? ` fault=${fault.mode}` : ""}`);
 
     const reqAbort = new AbortController();
@@ -422,6 +435,16 @@ export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDi
         res.end(JSON.stringify({ error: `mock crashed: ${err.message}` }));
       } else res.destroy();
     });
+  });
+  attachRealtime(server, {
+    matchBase,
+    headerObject,
+    queryObject,
+    takeFault,
+    faultError,
+    record: addRecord,
+    log,
+    newRequestId: (provider) => (provider.newRequestId ? provider.newRequestId() : mockId("req_")),
   });
   server.on("connection", (s) => {
     sockets.add(s);
