@@ -1,0 +1,146 @@
+// Edge transcoding of a speech stream (API.md §4.1): what the provider sends (raw PCM/G.711 or WAV) in,
+// what the client asked for (pcm, wav, ulaw, alaw at any rate) out, chunk by chunk. Each push returns
+// what can be sent now; nothing waits for the end of the answer.
+import { alawEncode, mulawEncode } from "./g711";
+import { createResampler, type Resampler } from "./resample";
+import { createSampleDecoder, type SampleDecoder, s16leBytes } from "./samples";
+import { createWavReader, WavFormatError, wavHeader } from "./wav";
+
+export { WavFormatError } from "./wav";
+
+/** Raw sample encodings a provider may send (names as in Cartesia's output_format). */
+export type RawEncoding = "pcm_s16le" | "pcm_f32le" | "mulaw" | "alaw";
+
+/** What the provider sends: headerless samples (mono), or WAV, whose header says the rest. */
+export type TranscodeSource =
+  | { container: "raw"; encoding: RawEncoding; sampleRate: number }
+  | { container: "wav" };
+
+/** The formats Voxgate can produce from PCM at the edge. */
+export type ConvertibleFormat = "pcm" | "wav" | "ulaw" | "alaw";
+
+/** What the client gets: pcm = raw s16le mono; wav = PCM 16-bit mono WAV with a streamed header. */
+export interface TranscodeTarget {
+  format: ConvertibleFormat;
+  sampleRate: number;
+}
+
+/** One stream step, the gateway's shape: each call returns the bytes to send now, if any. */
+export interface Transcoder {
+  push(chunk: Uint8Array): Uint8Array | undefined;
+  /** The source ended: the last bytes (resampler tail; a bare header for an empty WAV answer). */
+  end(): Uint8Array | undefined;
+}
+
+/**
+ * Content-Type for a target. pcm and wav follow the gateway's existing choices (audio/pcm, audio/wav).
+ * µ-law: audio/basic is RFC 2046's 8 kHz mono µ-law, so only 8 kHz gets it; other rates get audio/x-mulaw
+ * (Twilio's and GStreamer's name). A-law has no registered non-RTP type (audio/PCMA, RFC 4856, is
+ * defined for RTP framing): audio/x-alaw-basic is the name in use, e.g. in shared-mime-info.
+ */
+export function contentTypeFor(target: { format: ConvertibleFormat; sampleRate?: number }): string {
+  switch (target.format) {
+    case "pcm":
+      return "audio/pcm";
+    case "wav":
+      return "audio/wav";
+    case "ulaw":
+      return target.sampleRate === undefined || target.sampleRate === 8000 ? "audio/basic" : "audio/x-mulaw";
+    case "alaw":
+      return "audio/x-alaw-basic";
+  }
+}
+
+const SAME_ENCODING: Record<ConvertibleFormat, RawEncoding | undefined> = {
+  pcm: "pcm_s16le",
+  ulaw: "mulaw",
+  alaw: "alaw",
+  wav: undefined,
+};
+
+function encoderFor(format: ConvertibleFormat): (samples: Int16Array) => Uint8Array {
+  if (format === "ulaw") return (s) => mulawEncode(s);
+  if (format === "alaw") return (s) => alawEncode(s);
+  return s16leBytes;
+}
+
+/**
+ * A streaming transcoder from `source` to `target`. Raw input of the target's own encoding and rate
+ * passes through untouched. Throws WavFormatError (from push or end) on a WAV stream it can't read, and
+ * RangeError for a sample rate it can't convert (one of the rates API.md names never does).
+ */
+export function createTranscoder(source: TranscodeSource, target: TranscodeTarget): Transcoder {
+  let ended = false;
+  const guard = () => {
+    if (ended) throw new Error("transcoder already ended");
+  };
+  if (
+    source.container === "raw" &&
+    source.encoding === SAME_ENCODING[target.format] &&
+    source.sampleRate === target.sampleRate
+  ) {
+    return {
+      push(chunk) {
+        guard();
+        return chunk.length > 0 ? chunk : undefined;
+      },
+      end() {
+        guard();
+        ended = true;
+        return undefined;
+      },
+    };
+  }
+
+  const wavIn = source.container === "wav" ? createWavReader() : undefined;
+  const encode = encoderFor(target.format);
+  let decoder: SampleDecoder | undefined;
+  let resampler: Resampler | undefined;
+  let sawInput = false;
+  // The WAV header goes out with the first audio, not before: until then the client has nothing, so a
+  // provider failing before its first audio byte can still be failed over (API.md §4.2).
+  let header = target.format === "wav" ? wavHeader({ encoding: "pcm_s16le", sampleRate: target.sampleRate }) : undefined;
+
+  const start = (sampleDecoder: SampleDecoder, rate: number) => {
+    decoder = sampleDecoder;
+    resampler = createResampler(rate, target.sampleRate);
+  };
+  if (source.container === "raw") start(createSampleDecoder(source.encoding), source.sampleRate);
+
+  const emit = (samples: Int16Array, last: boolean): Uint8Array | undefined => {
+    if (samples.length === 0 && !(last && header)) return undefined;
+    const bytes = encode(samples);
+    if (!header) return bytes;
+    const out = new Uint8Array(header.length + bytes.length);
+    out.set(header);
+    out.set(bytes, header.length);
+    header = undefined;
+    return out;
+  };
+
+  return {
+    push(chunk) {
+      guard();
+      if (chunk.length === 0) return undefined;
+      sawInput = true;
+      let audio: Uint8Array | undefined = chunk;
+      if (wavIn) {
+        audio = wavIn.push(chunk);
+        const format = wavIn.format;
+        if (!decoder && format) start(createSampleDecoder(format.encoding, format.channels), format.sampleRate);
+      }
+      if (!audio || !decoder || !resampler) return undefined;
+      return emit(resampler.process(decoder.decode(audio)), false);
+    },
+    end() {
+      guard();
+      ended = true;
+      if (!resampler) {
+        // A WAV answer that stopped inside its header is broken, not empty.
+        if (sawInput) throw new WavFormatError("WAV stream ended before its audio");
+        return emit(new Int16Array(0), true);
+      }
+      return emit(resampler.flush(), true);
+    },
+  };
+}
