@@ -46,7 +46,9 @@ export async function ensurePortkey(say = () => {}) {
   if (!ok()) {
     say(`installing @portkey-ai/gateway ${PORTKEY_VERSION} in bench/portkey (npm ci)…`);
     // --ignore-scripts: the only install script is the gateway's own `patch-package`, with no patches shipped.
-    await run("npm", ["ci", "--prefix", PORTKEY_DIR, "--no-audit", "--no-fund", "--ignore-scripts"], { cwd: PORTKEY_DIR });
+    await run("npm", ["ci", "--prefix", PORTKEY_DIR, "--no-audit", "--no-fund", "--ignore-scripts"], { cwd: PORTKEY_DIR }).catch((e) => {
+      throw new Error(`installing Portkey failed (run with --no-portkey to leave it out): ${e.message}`);
+    });
     if (!ok()) throw new Error(`bench/portkey: expected @portkey-ai/gateway ${PORTKEY_VERSION} with @hono/node-server ${NODE_SERVER_VERSION} after npm ci`);
   }
   return { version: PORTKEY_VERSION, nodeServer: installed("@hono/node-server"), hono: installed("hono") };
