@@ -1,17 +1,19 @@
-// `npm run bench [-- --quick]`: what the gateway costs, against the passthrough worker (the limit).
+// `npm run bench [-- --quick]`: what the gateway costs, against the passthrough worker (the limit)
+// and against another gateway, Portkey's open-source one (bench/lib/portkey.mjs).
 //
 // Starts on 127.0.0.1 the mock providers, Voxgate and the passthrough worker — under `wrangler dev`
-// and straight from workerd (Miniflare) — drives each with the same closed-loop load, and reports
-// throughput, latency, CPU per request, time to first audio byte, hot-path storage work and bundle
-// size. Prints tables; writes bench/results.json. Method and latest figures: docs/PERFORMANCE.md.
+// and straight from workerd (Miniflare) — and Portkey's Node server, drives each with the same
+// closed-loop load, and reports throughput, latency, CPU per request, time to first audio byte,
+// hot-path storage work and bundle size. Prints tables; writes bench/results.json. Method and latest
+// figures: docs/PERFORMANCE.md.
 //
 // Options: --quick (short runs, < 2 min in all) · --out FILE · --keep (keep temp dirs and logs)
 //          --only wrangler-dev|workerd-direct · --connections N · --duration S · --rounds N
 //          --state-on-disk (workers' D1/KV/Durable Object files under $TMPDIR instead of /dev/shm)
-import { cpus, loadavg, tmpdir } from "node:os";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+//          --no-portkey (leave Portkey out, e.g. with no npm registry to install it from)
+import { loadavg } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { tsImport } from "tsx/esm/api";
 import { cleanup, installCleanupHandlers, tempDir } from "./lib/procs.mjs";
@@ -23,6 +25,9 @@ import { printReport } from "./lib/report.mjs";
 import { cpuAccountingAvailable } from "./lib/cpu.mjs";
 import { compare, evaluateTargets } from "./lib/targets.mjs";
 import { storageCounts } from "./lib/storage-counts.mjs";
+import { machineInfo } from "./lib/machine.mjs";
+import { compareGateways } from "./lib/gateways.mjs";
+import * as portkey from "./lib/portkey.mjs";
 
 const { ROOT, PASSTHROUGH_DIR } = services;
 
@@ -36,6 +41,7 @@ const { values: args } = parseArgs({
     duration: { type: "string" },
     rounds: { type: "string" },
     "state-on-disk": { type: "boolean", default: false },
+    "no-portkey": { type: "boolean", default: false },
   },
 });
 
@@ -60,6 +66,7 @@ const ELEVENLABS_STREAM = "/elevenlabs/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM/st
 const CHAT_MESSAGES = [{ role: "user", content: "Say hello to the benchmark." }];
 const CHAT_MODEL = "gpt-4.1-mini";
 const BYOK_HEADER = "x-provider-key-elevenlabs";
+const withPortkey = !args["no-portkey"];
 
 const started = Date.now();
 const elapsed = () => ((Date.now() - started) / 1000).toFixed(1).padStart(5);
@@ -94,8 +101,19 @@ async function main() {
     { id: "wrangler-dev", label: "wrangler dev" },
     { id: "workerd-direct", label: "workerd direct" },
   ].filter((p) => !args.only || p.id === args.only);
-  const [bundle] = await Promise.all([services.buildBundle(join(dir, "bundle")), ...paths.map((p) => services.migrate(join(stateRoot, `${p.id}-state`)))]);
+  const [bundle, portkeyInstall] = await Promise.all([
+    services.buildBundle(join(dir, "bundle")),
+    withPortkey ? portkey.ensurePortkey(say) : null,
+    ...paths.map((p) => services.migrate(join(stateRoot, `${p.id}-state`))),
+  ]);
   say(`bundle ${bundle.rawKiB} KiB raw / ${bundle.gzipKiB} KiB gzip; migrations applied`);
+
+  // Portkey's Node server, path-independent (not a Worker): measured once, compared on both paths.
+  let pk = null;
+  if (withPortkey) {
+    pk = await portkey.startPortkey({ port: await freePort(), logPath: join(dir, "portkey.log") });
+    say(`Portkey ${portkeyInstall.version} (@hono/node-server ${portkeyInstall.nodeServer}): ${pk.url}, listening on ${portkey.listeningAddresses(pk.child.pid)?.join(", ")}`);
+  }
 
   // 2. The workers. Both paths serve the same prebuilt code (`--no-bundle` under wrangler dev, so
   // neither side gets wrangler's dev-only middleware), and both sides of a comparison share a path.
@@ -131,6 +149,14 @@ async function main() {
     { id: "mock-synthesize", label: "mock: ElevenLabs stream", url: mock.origin, path: ELEVENLABS_STREAM, body: { text: TTS_TEXT }, headers: () => ({ "xi-api-key": vars.ELEVENLABS_API_KEY }), cpu: { server: mock.pids } },
     { id: "mock-chat", label: "mock: OpenAI chat", url: mock.origin, path: "/openai/v1/chat/completions", body: { model: CHAT_MODEL, messages: CHAT_MESSAGES, max_tokens: 64 }, headers: () => ({ authorization: `Bearer ${vars.OPENAI_API_KEY}` }), cpu: { server: mock.pids } },
   ];
+  // Portkey: OpenAI speech (and the mock's own speech endpoint, its baseline) and chat, checked first.
+  const pkt = pk && portkey.portkeyTargets({ pk, mock, openaiKey: vars.OPENAI_API_KEY, ttsText: TTS_TEXT, chatBody: { model: CHAT_MODEL, messages: CHAT_MESSAGES, max_tokens: 64 } });
+  const portkeyScenarios = pkt?.scenarios ?? [];
+  if (pk) {
+    mockScenarios.push(pkt.mockSpeech);
+    pk.verification = await portkey.verifyPortkey({ mockOrigin: mock.origin, scenarios: portkeyScenarios });
+    say(`Portkey reaches the mock and returns its bytes (${Object.entries(pk.verification).map(([id, v]) => `${id}: ${v.reachedMock}/${v.sent} at the mock, ${v.bytes} B`).join("; ")})`);
+  }
   for (const p of paths) {
     const vg = (id, label, o) => ({ id, label, url: p.voxgate.url, cpu: { server: p.voxgate.pids, upstream: mock.pids }, ...o });
     const pt = (id, label, o) => ({ id, label, url: p.passthrough.url, cpu: { server: p.passthrough.pids, upstream: mock.pids }, ...o });
@@ -150,7 +176,9 @@ async function main() {
   // order alternates between rounds so that drift in the machine's background load hits all alike.
   const loaded = new Map();
   const single = new Map();
-  const all = [...mockScenarios.map((s) => ({ s, key: s.id })), ...paths.flatMap((p) => p.scenarios.map((s) => ({ s, key: `${p.id}/${s.id}` })))];
+  const upstreamSeq = () => services.mockRequestSeq(mock.origin);
+  const all = [...mockScenarios, ...portkeyScenarios].map((s) => ({ s: { ...s, upstreamSeq }, key: s.id }));
+  all.push(...paths.flatMap((p) => p.scenarios.map((s) => ({ s: { ...s, upstreamSeq }, key: `${p.id}/${s.id}` }))));
   const record = (map, key, run) => (map.has(key) ? map.get(key).push(run) : map.set(key, [run]));
   for (let r = 0; r < plan.rounds; r++) {
     const order = r % 2 === 0 ? all : [...all].reverse();
@@ -169,8 +197,10 @@ async function main() {
     ttfbTargets.push({ id: `${p.id}/passthrough`, url: `${p.passthrough.url}/v1/synthesize`, body: { text: TTS_TEXT } });
     ttfbTargets.push({ id: `${p.id}/voxgate`, url: `${p.voxgate.url}/v1/synthesize`, body: { text: TTS_TEXT }, headers: () => ({ authorization: `Bearer ${p.nextKey()}` }) });
   }
-  const ttfbById = await timeToFirstByte({ mockOrigin: mock.origin, provider: "elevenlabs", targets: ttfbTargets, samples: plan.ttfbSamples, concurrency: plan.ttfbConcurrency });
-  const ttfbRuns = { mock: ttfbById.mock };
+  if (pk) ttfbTargets.push(...pkt.ttfb);
+  // Fault on every provider ("*"): the ElevenLabs stream and OpenAI's speech both hold back after one chunk.
+  const ttfbById = await timeToFirstByte({ mockOrigin: mock.origin, provider: "*", targets: ttfbTargets, samples: plan.ttfbSamples, concurrency: plan.ttfbConcurrency });
+  const ttfbRuns = { mock: ttfbById.mock, ...(pk ? { mockSpeech: ttfbById.mockSpeech, portkey: ttfbById.portkey } : {}) };
   for (const p of paths) ttfbRuns[p.id] = { passthrough: ttfbById[`${p.id}/passthrough`], voxgate: ttfbById[`${p.id}/voxgate`] };
   say(`time to first byte done (${plan.ttfbSamples} samples per target, ${plan.ttfbConcurrency} in flight)`);
 
@@ -209,8 +239,15 @@ async function main() {
       workerStateOn: stateOnTmpfs ? "tmpfs (/dev/shm)" : "disk ($TMPDIR)",
       ttsRequest: { text: TTS_TEXT, upstream: "ElevenLabs /v1/text-to-speech/{voice}/stream (mock)" },
       chatRequest: { model: CHAT_MODEL, maxTokens: 64, upstream: "OpenAI /v1/chat/completions (mock)" },
+      portkeySpeechRequest: pk ? { ...pkt.mockSpeech.body, upstream: "OpenAI /v1/audio/speech (mock)" } : null,
     },
     mock: Object.fromEntries(mockScenarios.map((s) => [s.id, { label: s.label, loaded: summarize(loaded.get(s.id), plan.connections), single: summarize(single.get(s.id), 1) }])),
+    portkey: pk && {
+      ...portkeyInstall,
+      listening: portkey.listeningAddresses(pk.child.pid),
+      verification: pk.verification,
+      scenarios: Object.fromEntries(portkeyScenarios.map((s) => [s.id, { label: s.label, loaded: summarize(loaded.get(s.id), plan.connections), single: summarize(single.get(s.id), 1) }])),
+    },
     paths: {},
     ttfb: ttfbRuns,
     storage,
@@ -237,37 +274,14 @@ async function main() {
     results.paths[p.id] = { label: p.label, scenarios: scen };
   }
   results.targets = evaluateTargets(results, paths);
+  results.comparisons = compareGateways(results);
+  if (pk) {
+    results.portkey.refusedConnections = portkey.refusedConnections(pk.logPath);
+    if (results.portkey.refusedConnections) say(`warning: Portkey tried to leave loopback ${results.portkey.refusedConnections} time(s) (refused; see its log with --keep)`);
+  }
   writeFileSync(args.out, JSON.stringify(results, null, 2) + "\n");
   printReport(results);
   say(`wrote ${args.out}`);
-}
-
-function machineInfo() {
-  const version = (pkg) => JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version;
-  let workerd = "workerd (unknown)";
-  try {
-    workerd = execFileSync(join(ROOT, "node_modules", ".bin", "workerd"), ["--version"], { encoding: "utf8" }).trim();
-  } catch {}
-  let commit = null;
-  let dirty = null;
-  try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "schema", "wrangler.toml"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() !== "";
-  } catch {}
-  return {
-    cores: cpus().length,
-    cpuModel: cpus()[0]?.model ?? null,
-    loadAverageAtStart: loadavg().map((x) => round(x, 2)),
-    node: process.versions.node,
-    workerd,
-    workerdPackage: version("workerd"),
-    wrangler: version("wrangler"),
-    miniflare: version("miniflare"),
-    autocannon: version("autocannon"),
-    gitCommit: commit,
-    sourceDirty: dirty,
-    tmpdir: tmpdir(),
-  };
 }
 
 installCleanupHandlers({ keepDirs: args.keep });

@@ -16,8 +16,9 @@ import { cpuMs } from "./cpu.mjs";
  * @param {number} o.connections
  * @param {number} o.durationSeconds
  * @param {{server?: number[], upstream?: number[]}} [o.cpu]  process trees whose CPU time to read
+ * @param {() => Promise<number>} [o.upstreamSeq]  the mock's request counter, read before and after
  */
-export async function runLoad({ url, path, body, headers = () => ({}), connections, durationSeconds, cpu = {} }) {
+export async function runLoad({ url, path, body, headers = () => ({}), connections, durationSeconds, cpu = {}, upstreamSeq }) {
   const latencies = [];
   const statuses = {};
   const payload = JSON.stringify(body);
@@ -39,15 +40,20 @@ export async function runLoad({ url, path, body, headers = () => ({}), connectio
     statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
     if (statusCode >= 200 && statusCode < 300) latencies.push(responseTimeMs);
   });
+  const seq0 = upstreamSeq ? await upstreamSeq() : null;
   const cpu0 = { server: cpu.server ? cpuMs(cpu.server) : null, upstream: cpu.upstream ? cpuMs(cpu.upstream) : null };
   const result = await instance;
   const cpu1 = { server: cpu.server ? cpuMs(cpu.server) : null, upstream: cpu.upstream ? cpuMs(cpu.upstream) : null };
+  // Requests the mock received during the run: ≥ the 2xx answers, a few more when autocannon stops
+  // with requests in flight (those may also land just after this read).
+  const upstreamRequests = upstreamSeq ? (await upstreamSeq()) - seq0 : null;
   return {
     durationSeconds: result.duration,
     statuses,
     latencies,
     errors: result.errors,
     timeouts: result.timeouts,
+    upstreamRequests,
     cpuMs: { server: cpu0.server === null ? null : cpu1.server - cpu0.server, upstream: cpu0.upstream === null ? null : cpu1.upstream - cpu0.upstream },
   };
 }
@@ -72,6 +78,7 @@ export function summarize(runs, connections) {
     statuses,
     errors: runs.reduce((n, r) => n + r.errors, 0),
     timeouts: runs.reduce((n, r) => n + r.timeouts, 0),
+    upstreamRequests: runs.every((r) => r.upstreamRequests !== null && r.upstreamRequests !== undefined) ? runs.reduce((n, r) => n + r.upstreamRequests, 0) : null,
     throughputRps: round(ok / seconds, 1),
     latencyMs: {
       p50: round(percentile(latencies, 50), 3),

@@ -1,4 +1,5 @@
 // The printed report: one table per question, figures straight from results.json.
+import { OPERATIONS } from "./gateways.mjs";
 
 const fmt = (x, digits = 2) => (x === null || x === undefined || Number.isNaN(x) ? "–" : Number(x).toFixed(digits));
 const signed = (x, digits = 2) => (x === null || x === undefined ? "–" : `${x >= 0 ? "+" : ""}${Number(x).toFixed(digits)}`);
@@ -28,6 +29,7 @@ export function printReport(r) {
     console.log(`\n${title}`);
     const rows = [];
     for (const s of Object.values(r.mock)) rows.push(row(s.label, s[key], null, key));
+    for (const s of Object.values(r.portkey?.scenarios ?? {})) rows.push(row(`[Node] ${s.label}`, s[key], null, key));
     for (const p of Object.values(r.paths)) {
       for (const s of Object.values(p.scenarios)) rows.push(row(`[${p.label}] ${s.label}`, s[key], s.vsPassthrough, key));
     }
@@ -35,14 +37,21 @@ export function printReport(r) {
   }
 
   console.log(`\nTime to first audio byte (mock: first chunk at once, the rest ${r.method.ttfb.mockFirstChunkThenDelayMs} ms later; ${r.method.ttfb.samples} samples, ${r.method.ttfb.concurrency} at a time)`);
-  const trows = [["mock directly", ...ttfbCells(r.ttfb.mock), "–"]];
-  for (const [id, t] of Object.entries(r.ttfb)) {
-    if (id === "mock") continue;
-    const label = r.paths[id].label;
-    trows.push([`[${label}] passthrough`, ...ttfbCells(t.passthrough), "–"]);
-    trows.push([`[${label}] Voxgate (platform key)`, ...ttfbCells(t.voxgate), signed(t.voxgate.ttfbMs.p50 - t.passthrough.ttfbMs.p50, 3)]);
+  const over = (t, m) => signed(t.ttfbMs.p50 - m.ttfbMs.p50, 3);
+  const trows = [["mock directly (ElevenLabs stream)", ...ttfbCells(r.ttfb.mock), "–", "–"]];
+  if (r.ttfb.portkey) {
+    trows.push(["mock directly (OpenAI speech)", ...ttfbCells(r.ttfb.mockSpeech), "–", "–"]);
+    trows.push(["[Node] Portkey (OpenAI speech, BYOK)", ...ttfbCells(r.ttfb.portkey), over(r.ttfb.portkey, r.ttfb.mockSpeech), "–"]);
   }
-  table(["target", "p50 ms", "p90 ms", "min ms", "ok", "added p50"], trows, ["l"]);
+  for (const [id, t] of Object.entries(r.ttfb)) {
+    if (!r.paths[id]) continue;
+    const label = r.paths[id].label;
+    trows.push([`[${label}] passthrough`, ...ttfbCells(t.passthrough), over(t.passthrough, r.ttfb.mock), "–"]);
+    trows.push([`[${label}] Voxgate (platform key)`, ...ttfbCells(t.voxgate), over(t.voxgate, r.ttfb.mock), signed(t.voxgate.ttfbMs.p50 - t.passthrough.ttfbMs.p50, 3)]);
+  }
+  table(["target", "p50 ms", "p90 ms", "min ms", "ok", "over its mock", "added p50 (vs pass)"], trows, ["l"]);
+
+  printGateways(r);
 
   console.log("\nHot-path storage work per request (X-Voxgate-Storage; after a warm-up request with the same credential)");
   const srows = [];
@@ -89,4 +98,36 @@ function row(label, s, vs, key) {
 
 function ttfbCells(t) {
   return [fmt(t.ttfbMs.p50, 2), fmt(t.ttfbMs.p90, 2), fmt(t.ttfbMs.min, 2), `${t.ok}/${t.samples}`];
+}
+
+/** Voxgate next to the passthrough and Portkey: each gateway's figures over its own mock endpoint, and Voxgate's ratios. */
+function printGateways(r) {
+  const pk = r.portkey;
+  if (pk) {
+    const checks = Object.entries(pk.verification).map(([id, v]) => `${id} ${v.reachedMock}/${v.sent} at the mock, same ${v.bytes} B`).join("; ");
+    const load = Object.entries(pk.scenarios).map(([id, s]) => `${id} ${s.loaded.upstreamRequests + s.single.upstreamRequests} for ${s.loaded.ok + s.single.ok} 2xx`).join("; ");
+    console.log(`\nPortkey ${pk.version} (Node server, @hono/node-server ${pk.nodeServer}, hono ${pk.hono}) · listening on ${pk.listening?.join(", ") ?? "?"} · outbound attempts refused: ${pk.refusedConnections}`);
+    console.log(`  checked before load: ${checks}`);
+    console.log(`  mock requests during load: ${load}`);
+  }
+  console.log("\nVoxgate next to the passthrough and Portkey (added = over the mock endpoint each calls; ratio = Voxgate / other: req/s > 1, added and CPU < 1 favour Voxgate)");
+  const rows = [];
+  for (const [pathId, ops] of Object.entries(r.comparisons)) {
+    const label = r.paths[pathId].label;
+    for (const [op, c] of Object.entries(ops)) {
+      const f = c.figures;
+      const line = (metric, get, digits, rat) => {
+        const v = (x) => (x ? get(x) : null);
+        rows.push([`[${label}] ${OPERATIONS[op].label}: ${metric}`, fmt(v(f.passthrough), digits), fmt(v(f.voxgate), digits), fmt(v(f.portkey), digits), fmt(c.vsPassthrough && rat(c.vsPassthrough), 2), fmt(c.vsPortkey && rat(c.vsPortkey), 2)]);
+      };
+      for (const [k, n] of [["loaded", `${r.method.connections} conns`], ["single", "1 conn"]]) {
+        line(`req/s, ${n}`, (x) => x.throughputRps[k], 0, (x) => x.throughput[k]);
+        line(`p50 added ms, ${n}`, (x) => x.p50AddedMs[k], 2, (x) => x.p50Added[k]);
+        line(`p99 added ms, ${n}`, (x) => x.p99AddedMs[k], 2, (x) => x.p99Added[k]);
+      }
+      line(`CPU ms/req, ${r.method.connections} conns`, (x) => x.cpuMsPerRequest.loaded, 3, (x) => x.cpu.loaded);
+      if (f.voxgate?.ttfbAddedMs !== undefined) line("first byte added ms", (x) => x.ttfbAddedMs, 2, (x) => x.ttfbAdded);
+    }
+  }
+  table(["metric", "passthrough", "Voxgate", "Portkey", "Voxgate/pass", "Voxgate/Portkey"], rows, ["l"]);
 }

@@ -56,6 +56,13 @@ export async function startMock(logPath) {
   return { origin, child, pids: [child.pid] };
 }
 
+/** How many requests the mock has served so far (its record sequence number; it keeps only the last record). */
+export async function mockRequestSeq(origin) {
+  const res = await fetch(`${origin}/__control/requests`);
+  if (!res.ok) throw new Error(`mock /__control/requests: ${res.status}`);
+  return (await res.json()).at(-1)?.seq ?? 0;
+}
+
 /** A fresh local D1 with Voxgate's migrations applied, under `persistDir`. */
 export async function migrate(persistDir) {
   await run(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persistDir], { cwd: ROOT });
