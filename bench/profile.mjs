@@ -9,10 +9,10 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { tsImport } from "tsx/esm/api";
 import WebSocket from "ws";
-import { cleanup, installCleanupHandlers, tempDir } from "./lib/procs.mjs";
-import * as services from "./lib/services.mjs";
 import { createBenchAccounts, jwtSigner } from "./lib/accounts.mjs";
 import { runLoad, summarize } from "./lib/load.mjs";
+import { cleanup, installCleanupHandlers, tempDir } from "./lib/procs.mjs";
+import * as services from "./lib/services.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -86,7 +86,9 @@ async function main() {
   inspector.close();
 
   const s = summarize([run], load.connections);
-  console.log(`${args.scenario}: ${s.throughputRps} req/s, p50 ${s.latencyMs.p50} ms, ${s.cpuMsPerRequest.server} CPU ms/request (workerd, profiler on), non-2xx ${s.non2xx}`);
+  console.log(
+    `${args.scenario}: ${s.throughputRps} req/s, p50 ${s.latencyMs.p50} ms, ${s.cpuMsPerRequest.server} CPU ms/request (workerd, profiler on), non-2xx ${s.non2xx}`,
+  );
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(profile));
   printProfile(profile, readFileSync(bundle.main, "utf8"));

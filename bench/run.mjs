@@ -11,23 +11,24 @@
 //          --only wrangler-dev|workerd-direct · --connections N · --duration S · --rounds N
 //          --state-on-disk (workers' D1/KV/Durable Object files under $TMPDIR instead of /dev/shm)
 //          --no-portkey (leave Portkey out, e.g. with no npm registry to install it from)
-import { loadavg } from "node:os";
+
 import { existsSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { tsImport } from "tsx/esm/api";
-import { cleanup, installCleanupHandlers, tempDir } from "./lib/procs.mjs";
-import * as services from "./lib/services.mjs";
 import { createBenchAccounts, jwtSigner } from "./lib/accounts.mjs";
-import { runLoad, summarize, round } from "./lib/load.mjs";
-import { timeToFirstByte } from "./lib/ttfb.mjs";
-import { printReport } from "./lib/report.mjs";
 import { cpuAccountingAvailable } from "./lib/cpu.mjs";
-import { compare, evaluateTargets } from "./lib/targets.mjs";
-import { storageCounts } from "./lib/storage-counts.mjs";
-import { machineInfo } from "./lib/machine.mjs";
 import { compareGateways } from "./lib/gateways.mjs";
+import { round, runLoad, summarize } from "./lib/load.mjs";
+import { machineInfo } from "./lib/machine.mjs";
 import * as portkey from "./lib/portkey.mjs";
+import { cleanup, installCleanupHandlers, tempDir } from "./lib/procs.mjs";
+import { printReport } from "./lib/report.mjs";
+import * as services from "./lib/services.mjs";
+import { storageCounts } from "./lib/storage-counts.mjs";
+import { compare, evaluateTargets } from "./lib/targets.mjs";
+import { timeToFirstByte } from "./lib/ttfb.mjs";
 
 const { ROOT, PASSTHROUGH_DIR } = services;
 
@@ -47,8 +48,28 @@ const { values: args } = parseArgs({
 
 /** Run lengths. Full: several interleaved rounds, so slow drift on a shared machine hits both sides alike. */
 const MODES = {
-  quick: { rounds: 1, durationSeconds: 2, warmupSeconds: 1, connections: 10, singleDurationSeconds: 1, ttfbSamples: 20, ttfbConcurrency: 10, users: 16, keysPerUser: 2 },
-  full: { rounds: 4, durationSeconds: 5, warmupSeconds: 2, connections: 10, singleDurationSeconds: 2, ttfbSamples: 200, ttfbConcurrency: 10, users: 40, keysPerUser: 3 },
+  quick: {
+    rounds: 1,
+    durationSeconds: 2,
+    warmupSeconds: 1,
+    connections: 10,
+    singleDurationSeconds: 1,
+    ttfbSamples: 20,
+    ttfbConcurrency: 10,
+    users: 16,
+    keysPerUser: 2,
+  },
+  full: {
+    rounds: 4,
+    durationSeconds: 5,
+    warmupSeconds: 2,
+    connections: 10,
+    singleDurationSeconds: 2,
+    ttfbSamples: 200,
+    ttfbConcurrency: 10,
+    users: 40,
+    keysPerUser: 3,
+  },
 };
 const mode = args.quick ? "quick" : "full";
 if (args.only && !["wrangler-dev", "workerd-direct"].includes(args.only)) {
@@ -76,7 +97,9 @@ async function main() {
   const testConfig = await tsImport("../test/helpers/test-config.ts", import.meta.url);
   const { freePort, workerVars } = testConfig;
   const machine = machineInfo();
-  say(`${mode} mode · ${machine.cores} cores · load average ${machine.loadAverageAtStart.join(" ")} · Node ${process.versions.node} · ${machine.workerd}`);
+  say(
+    `${mode} mode · ${machine.cores} cores · load average ${machine.loadAverageAtStart.join(" ")} · Node ${process.versions.node} · ${machine.workerd}`,
+  );
   if (machine.loadAverageAtStart[0] > machine.cores * 0.5) {
     say(`warning: the machine is busy (load ${machine.loadAverageAtStart[0]}); wall-clock figures will be noisy — compare CPU per request`);
   }
@@ -112,7 +135,9 @@ async function main() {
   let pk = null;
   if (withPortkey) {
     pk = await portkey.startPortkey({ port: await freePort(), logPath: join(dir, "portkey.log") });
-    say(`Portkey ${portkeyInstall.version} (@hono/node-server ${portkeyInstall.nodeServer}): ${pk.url}, listening on ${portkey.listeningAddresses(pk.child.pid)?.join(", ")}`);
+    say(
+      `Portkey ${portkeyInstall.version} (@hono/node-server ${portkeyInstall.nodeServer}): ${pk.url}, listening on ${portkey.listeningAddresses(pk.child.pid)?.join(", ")}`,
+    );
   }
 
   // 2. The workers. Both paths serve the same prebuilt code (`--no-bundle` under wrangler dev, so
@@ -121,13 +146,38 @@ async function main() {
     const state = join(stateRoot, `${p.id}-state`);
     if (p.id === "wrangler-dev") {
       [p.voxgate, p.passthrough] = await Promise.all([
-        services.startWranglerDev({ script: bundle.main, port: await freePort(), inspectorPort: await freePort(), envFile: voxgateEnv, persistDir: state, logPath: join(dir, "voxgate-wrangler.log") }),
-        services.startWranglerDev({ configPath: join(PASSTHROUGH_DIR, "wrangler.toml"), script: join(PASSTHROUGH_DIR, "worker.js"), port: await freePort(), inspectorPort: await freePort(), envFile: passthroughEnv, persistDir: join(stateRoot, "passthrough-state"), logPath: join(dir, "passthrough-wrangler.log") }),
+        services.startWranglerDev({
+          script: bundle.main,
+          port: await freePort(),
+          inspectorPort: await freePort(),
+          envFile: voxgateEnv,
+          persistDir: state,
+          logPath: join(dir, "voxgate-wrangler.log"),
+        }),
+        services.startWranglerDev({
+          configPath: join(PASSTHROUGH_DIR, "wrangler.toml"),
+          script: join(PASSTHROUGH_DIR, "worker.js"),
+          port: await freePort(),
+          inspectorPort: await freePort(),
+          envFile: passthroughEnv,
+          persistDir: join(stateRoot, "passthrough-state"),
+          logPath: join(dir, "passthrough-wrangler.log"),
+        }),
       ]);
     } else {
       // One at a time: each start is told apart from the others by the workerd process it adds.
-      p.voxgate = await services.startVoxgateDirect({ bundlePath: bundle.main, vars: voxgateVars, persistDir: state, port: await freePort(), logPath: join(dir, "voxgate-workerd.log") });
-      p.passthrough = await services.startPassthroughDirect({ vars: passthroughVars, port: await freePort(), logPath: join(dir, "passthrough-workerd.log") });
+      p.voxgate = await services.startVoxgateDirect({
+        bundlePath: bundle.main,
+        vars: voxgateVars,
+        persistDir: state,
+        port: await freePort(),
+        logPath: join(dir, "voxgate-workerd.log"),
+      });
+      p.passthrough = await services.startPassthroughDirect({
+        vars: passthroughVars,
+        port: await freePort(),
+        logPath: join(dir, "passthrough-workerd.log"),
+      });
     }
     say(`${p.label}: Voxgate ${p.voxgate.url}, passthrough ${p.passthrough.url}`);
   }
@@ -146,16 +196,44 @@ async function main() {
 
   // 4. Scenarios.
   const mockScenarios = [
-    { id: "mock-synthesize", label: "mock: ElevenLabs stream", url: mock.origin, path: ELEVENLABS_STREAM, body: { text: TTS_TEXT }, headers: () => ({ "xi-api-key": vars.ELEVENLABS_API_KEY }), cpu: { server: mock.pids } },
-    { id: "mock-chat", label: "mock: OpenAI chat", url: mock.origin, path: "/openai/v1/chat/completions", body: { model: CHAT_MODEL, messages: CHAT_MESSAGES, max_tokens: 64 }, headers: () => ({ authorization: `Bearer ${vars.OPENAI_API_KEY}` }), cpu: { server: mock.pids } },
+    {
+      id: "mock-synthesize",
+      label: "mock: ElevenLabs stream",
+      url: mock.origin,
+      path: ELEVENLABS_STREAM,
+      body: { text: TTS_TEXT },
+      headers: () => ({ "xi-api-key": vars.ELEVENLABS_API_KEY }),
+      cpu: { server: mock.pids },
+    },
+    {
+      id: "mock-chat",
+      label: "mock: OpenAI chat",
+      url: mock.origin,
+      path: "/openai/v1/chat/completions",
+      body: { model: CHAT_MODEL, messages: CHAT_MESSAGES, max_tokens: 64 },
+      headers: () => ({ authorization: `Bearer ${vars.OPENAI_API_KEY}` }),
+      cpu: { server: mock.pids },
+    },
   ];
   // Portkey: OpenAI speech (and the mock's own speech endpoint, its baseline) and chat, checked first.
-  const pkt = pk && portkey.portkeyTargets({ pk, mock, openaiKey: vars.OPENAI_API_KEY, ttsText: TTS_TEXT, chatBody: { model: CHAT_MODEL, messages: CHAT_MESSAGES, max_tokens: 64 } });
+  const pkt =
+    pk &&
+    portkey.portkeyTargets({
+      pk,
+      mock,
+      openaiKey: vars.OPENAI_API_KEY,
+      ttsText: TTS_TEXT,
+      chatBody: { model: CHAT_MODEL, messages: CHAT_MESSAGES, max_tokens: 64 },
+    });
   const portkeyScenarios = pkt?.scenarios ?? [];
   if (pk) {
     mockScenarios.push(pkt.mockSpeech);
     pk.verification = await portkey.verifyPortkey({ mockOrigin: mock.origin, scenarios: portkeyScenarios });
-    say(`Portkey reaches the mock and returns its bytes (${Object.entries(pk.verification).map(([id, v]) => `${id}: ${v.reachedMock}/${v.sent} at the mock, ${v.bytes} B`).join("; ")})`);
+    say(
+      `Portkey reaches the mock and returns its bytes (${Object.entries(pk.verification)
+        .map(([id, v]) => `${id}: ${v.reachedMock}/${v.sent} at the mock, ${v.bytes} B`)
+        .join("; ")})`,
+    );
   }
   for (const p of paths) {
     const vg = (id, label, o) => ({ id, label, url: p.voxgate.url, cpu: { server: p.voxgate.pids, upstream: mock.pids }, ...o });
@@ -164,11 +242,30 @@ async function main() {
     const chat = { path: "/v1/chat", body: { model: CHAT_MODEL, messages: CHAT_MESSAGES, maxTokens: 64 } };
     p.scenarios = [
       pt("passthrough-synthesize", "passthrough /v1/synthesize", { ...tts }),
-      vg("voxgate-synthesize-platform", "Voxgate synthesize, platform key (metered)", { ...tts, baseline: "passthrough-synthesize", headers: () => ({ authorization: `Bearer ${p.nextKey()}` }) }),
-      vg("voxgate-synthesize-byok", "Voxgate synthesize, BYOK header", { ...tts, baseline: "passthrough-synthesize", headers: () => ({ authorization: `Bearer ${p.nextKey()}`, [BYOK_HEADER]: "byok-bench-key" }) }),
-      vg("voxgate-synthesize-jwt", "Voxgate synthesize, JWT (metered)", { ...tts, baseline: "passthrough-synthesize", headers: () => ({ authorization: `Bearer ${p.nextJwt()}` }) }),
-      pt("passthrough-chat", "passthrough /v1/chat", { path: "/v1/chat", body: { model: CHAT_MODEL, messages: CHAT_MESSAGES, max_tokens: 64 } }),
-      vg("voxgate-chat-platform", "Voxgate chat, platform key (metered)", { ...chat, baseline: "passthrough-chat", headers: () => ({ authorization: `Bearer ${p.nextKey()}` }) }),
+      vg("voxgate-synthesize-platform", "Voxgate synthesize, platform key (metered)", {
+        ...tts,
+        baseline: "passthrough-synthesize",
+        headers: () => ({ authorization: `Bearer ${p.nextKey()}` }),
+      }),
+      vg("voxgate-synthesize-byok", "Voxgate synthesize, BYOK header", {
+        ...tts,
+        baseline: "passthrough-synthesize",
+        headers: () => ({ authorization: `Bearer ${p.nextKey()}`, [BYOK_HEADER]: "byok-bench-key" }),
+      }),
+      vg("voxgate-synthesize-jwt", "Voxgate synthesize, JWT (metered)", {
+        ...tts,
+        baseline: "passthrough-synthesize",
+        headers: () => ({ authorization: `Bearer ${p.nextJwt()}` }),
+      }),
+      pt("passthrough-chat", "passthrough /v1/chat", {
+        path: "/v1/chat",
+        body: { model: CHAT_MODEL, messages: CHAT_MESSAGES, max_tokens: 64 },
+      }),
+      vg("voxgate-chat-platform", "Voxgate chat, platform key (metered)", {
+        ...chat,
+        baseline: "passthrough-chat",
+        headers: () => ({ authorization: `Bearer ${p.nextKey()}` }),
+      }),
     ];
   }
 
@@ -186,20 +283,41 @@ async function main() {
       if (r === 0 && plan.warmupSeconds > 0) await runLoad({ ...s, connections: plan.connections, durationSeconds: plan.warmupSeconds });
       record(loaded, key, await runLoad({ ...s, connections: plan.connections, durationSeconds: plan.durationSeconds }));
     }
-    for (const { s, key } of order) record(single, key, await runLoad({ ...s, connections: 1, durationSeconds: plan.singleDurationSeconds }));
-    say(`load round ${r + 1}/${plan.rounds} done (per scenario: ${plan.connections} connections × ${plan.durationSeconds} s, 1 connection × ${plan.singleDurationSeconds} s)`);
+    for (const { s, key } of order)
+      record(single, key, await runLoad({ ...s, connections: 1, durationSeconds: plan.singleDurationSeconds }));
+    say(
+      `load round ${r + 1}/${plan.rounds} done (per scenario: ${plan.connections} connections × ${plan.durationSeconds} s, 1 connection × ${plan.singleDurationSeconds} s)`,
+    );
   }
 
   // 6. Time to first audio byte, the mock holding back everything after its first chunk; all targets
   // interleaved in one run.
-  const ttfbTargets = [{ id: "mock", url: mock.origin + ELEVENLABS_STREAM, body: { text: TTS_TEXT }, headers: () => ({ "xi-api-key": vars.ELEVENLABS_API_KEY }) }];
+  const ttfbTargets = [
+    {
+      id: "mock",
+      url: mock.origin + ELEVENLABS_STREAM,
+      body: { text: TTS_TEXT },
+      headers: () => ({ "xi-api-key": vars.ELEVENLABS_API_KEY }),
+    },
+  ];
   for (const p of paths) {
     ttfbTargets.push({ id: `${p.id}/passthrough`, url: `${p.passthrough.url}/v1/synthesize`, body: { text: TTS_TEXT } });
-    ttfbTargets.push({ id: `${p.id}/voxgate`, url: `${p.voxgate.url}/v1/synthesize`, body: { text: TTS_TEXT }, headers: () => ({ authorization: `Bearer ${p.nextKey()}` }) });
+    ttfbTargets.push({
+      id: `${p.id}/voxgate`,
+      url: `${p.voxgate.url}/v1/synthesize`,
+      body: { text: TTS_TEXT },
+      headers: () => ({ authorization: `Bearer ${p.nextKey()}` }),
+    });
   }
   if (pk) ttfbTargets.push(...pkt.ttfb);
   // Fault on every provider ("*"): the ElevenLabs stream and OpenAI's speech both hold back after one chunk.
-  const ttfbById = await timeToFirstByte({ mockOrigin: mock.origin, provider: "*", targets: ttfbTargets, samples: plan.ttfbSamples, concurrency: plan.ttfbConcurrency });
+  const ttfbById = await timeToFirstByte({
+    mockOrigin: mock.origin,
+    provider: "*",
+    targets: ttfbTargets,
+    samples: plan.ttfbSamples,
+    concurrency: plan.ttfbConcurrency,
+  });
   const ttfbRuns = { mock: ttfbById.mock, ...(pk ? { mockSpeech: ttfbById.mockSpeech, portkey: ttfbById.portkey } : {}) };
   for (const p of paths) ttfbRuns[p.id] = { passthrough: ttfbById[`${p.id}/passthrough`], voxgate: ttfbById[`${p.id}/voxgate`] };
   say(`time to first byte done (${plan.ttfbSamples} samples per target, ${plan.ttfbConcurrency} in flight)`);
@@ -241,12 +359,22 @@ async function main() {
       chatRequest: { model: CHAT_MODEL, maxTokens: 64, upstream: "OpenAI /v1/chat/completions (mock)" },
       portkeySpeechRequest: pk ? { ...pkt.mockSpeech.body, upstream: "OpenAI /v1/audio/speech (mock)" } : null,
     },
-    mock: Object.fromEntries(mockScenarios.map((s) => [s.id, { label: s.label, loaded: summarize(loaded.get(s.id), plan.connections), single: summarize(single.get(s.id), 1) }])),
+    mock: Object.fromEntries(
+      mockScenarios.map((s) => [
+        s.id,
+        { label: s.label, loaded: summarize(loaded.get(s.id), plan.connections), single: summarize(single.get(s.id), 1) },
+      ]),
+    ),
     portkey: pk && {
       ...portkeyInstall,
       listening: portkey.listeningAddresses(pk.child.pid),
       verification: pk.verification,
-      scenarios: Object.fromEntries(portkeyScenarios.map((s) => [s.id, { label: s.label, loaded: summarize(loaded.get(s.id), plan.connections), single: summarize(single.get(s.id), 1) }])),
+      scenarios: Object.fromEntries(
+        portkeyScenarios.map((s) => [
+          s.id,
+          { label: s.label, loaded: summarize(loaded.get(s.id), plan.connections), single: summarize(single.get(s.id), 1) },
+        ]),
+      ),
     },
     paths: {},
     ttfb: ttfbRuns,
@@ -277,9 +405,10 @@ async function main() {
   results.comparisons = compareGateways(results);
   if (pk) {
     results.portkey.refusedConnections = portkey.refusedConnections(pk.logPath);
-    if (results.portkey.refusedConnections) say(`warning: Portkey tried to leave loopback ${results.portkey.refusedConnections} time(s) (refused; see its log with --keep)`);
+    if (results.portkey.refusedConnections)
+      say(`warning: Portkey tried to leave loopback ${results.portkey.refusedConnections} time(s) (refused; see its log with --keep)`);
   }
-  writeFileSync(args.out, JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
   printReport(results);
   say(`wrote ${args.out}`);
 }

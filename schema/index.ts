@@ -28,7 +28,9 @@ export const apiKeys = sqliteTable(
   "api_keys",
   {
     id: text("id").primaryKey(),
-    userId: text("user_id").notNull().references(() => users.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
     name: text("name"),
     keyPrefix: text("key_prefix").notNull(),
     /** hex SHA-256 of the whole plaintext key; the plaintext is never stored. */
@@ -49,7 +51,9 @@ export const apiKeys = sqliteTable(
 export const providerKeys = sqliteTable(
   "provider_keys",
   {
-    userId: text("user_id").notNull().references(() => users.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
     provider: text("provider").notNull(),
     /** base64 AES-256-GCM ciphertext (with tag); additional data binds user + provider. */
     ciphertext: text("ciphertext").notNull(),
@@ -68,7 +72,9 @@ export const creditAudit = sqliteTable(
   "credit_audit",
   {
     id: text("id").primaryKey(),
-    userId: text("user_id").notNull().references(() => users.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
     actor: text("actor").notNull(),
     change: text("change").notNull(),
     amountMc: integer("amount_mc"),
@@ -176,7 +182,9 @@ export const agents = sqliteTable(
   "agents",
   {
     id: text("id").primaryKey(),
-    userId: text("user_id").notNull().references(() => users.id),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
     name: text("name").notNull(),
     systemPrompt: text("system_prompt"),
     firstMessage: text("first_message"),

@@ -6,9 +6,7 @@ import { join } from "node:path";
 import { importJWK, SignJWT } from "jose";
 import { ROOT } from "./setup.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
+const args = Object.fromEntries(process.argv.slice(2).flatMap((a, i, all) => (a.startsWith("--") ? [[a.slice(2), all[i + 1]]] : [])));
 const vars = Object.fromEntries(
   readFileSync(join(ROOT, ".dev.vars"), "utf8")
     .split("\n")

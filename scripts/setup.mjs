@@ -1,8 +1,8 @@
 // Shared by `npm run dev` and `npm test`: install what is missing, offline-safe wrangler env,
 // and a local .dev.vars (created from .dev.vars.example, never overwritten).
 import { execSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 

@@ -21,7 +21,16 @@ for (const suite of suites) {
   const report = join(out, `vitest-${suite.name}.json`);
   const res = spawnSync(
     "npx",
-    ["vitest", "run", "--config", suite.config, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)],
+    [
+      "vitest",
+      "run",
+      "--config",
+      suite.config,
+      "--reporter=default",
+      "--reporter=json",
+      `--outputFile.json=${report}`,
+      ...process.argv.slice(2),
+    ],
     { cwd: ROOT, stdio: "inherit", env: { ...process.env, ...OFFLINE_ENV } },
   );
   if (existsSync(report)) {

@@ -77,7 +77,12 @@ function countingD1(db: D1Database, counts: StorageCounts): D1Database {
           return t.batch(stmts);
         };
       }
-      if (prop === "exec") return (q: string) => (counts.d1++, t.exec(q));
+      if (prop === "exec") {
+        return (q: string) => {
+          counts.d1++;
+          return t.exec(q);
+        };
+      }
       return typeof v === "function" ? v.bind(t) : v;
     },
   });

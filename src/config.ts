@@ -4,7 +4,10 @@ import type { Env } from "./env";
 import { BASE_URL_VARIABLES } from "./providers/registry";
 import type { BaseUrls } from "./providers/types";
 
-const optionalString = z.string().optional().transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 const bool = z
   .string()
   .optional()
@@ -107,8 +110,9 @@ export function getConfig(env: Env): Config {
   }
   const providerUrls: Record<string, BaseUrls> = {};
   for (const v of BASE_URL_VARIABLES) {
-    const entries = (providerUrls[v.provider] ??= { api: "" });
+    const entries = providerUrls[v.provider] ?? { api: "" };
     entries[v.entry] = urls.data[v.name] as string;
+    providerUrls[v.provider] = entries;
   }
   config = { ...parsed.data, providerUrls };
   cache.set(env, config);

@@ -7,7 +7,11 @@ import type { Env } from "./env";
 export async function runScheduled(env: Env, now = Date.now()): Promise<{ demoted: string[] }> {
   const demoted = await expiredPlanUsers(env.DB, now);
   for (const userId of demoted) {
-    await env.ACCOUNT.getByName(userId).updateUser(userId, { plan: "free", planExpiresAt: null }, { actor: "scheduled", reason: "plan expired" });
+    await env.ACCOUNT.getByName(userId).updateUser(
+      userId,
+      { plan: "free", planExpiresAt: null },
+      { actor: "scheduled", reason: "plan expired" },
+    );
   }
   return { demoted };
 }

@@ -52,7 +52,11 @@ export async function createBenchAccounts(base, sign, { users, keysPerUser, tag 
       const i = next++;
       const jwt = await sign(`bench-${tag}-user-${i}`);
       const me = await call(base, "/v1/me", { token: jwt });
-      await call(base, `/api/admin/users/${me.user.id}`, { method: "PATCH", token: admin, json: { plan: "scale", paygCredits: 1_000_000 } });
+      await call(base, `/api/admin/users/${me.user.id}`, {
+        method: "PATCH",
+        token: admin,
+        json: { plan: "scale", paygCredits: 1_000_000 },
+      });
       const keys = [];
       for (let k = 0; k < keysPerUser; k++) {
         const created = await call(base, "/v1/keys", { method: "POST", token: jwt, json: { name: `bench-${k}` } });

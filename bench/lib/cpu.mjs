@@ -1,8 +1,9 @@
 // CPU time used by the processes serving a scenario (Linux /proc), so that each run can report CPU
 // milliseconds per request. On a shared 2-core machine wall-clock figures move with whatever else runs;
 // the CPU a server spends per request barely does, so it shows the gateway's own cost most steadily.
-import { readFileSync, readdirSync } from "node:fs";
+
 import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 
 let ticksPerSecond;
 function clockTicks() {

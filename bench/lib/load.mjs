@@ -54,7 +54,10 @@ export async function runLoad({ url, path, body, headers = () => ({}), connectio
     errors: result.errors,
     timeouts: result.timeouts,
     upstreamRequests,
-    cpuMs: { server: cpu0.server === null ? null : cpu1.server - cpu0.server, upstream: cpu0.upstream === null ? null : cpu1.upstream - cpu0.upstream },
+    cpuMs: {
+      server: cpu0.server === null ? null : cpu1.server - cpu0.server,
+      upstream: cpu0.upstream === null ? null : cpu1.upstream - cpu0.upstream,
+    },
   };
 }
 
@@ -78,7 +81,9 @@ export function summarize(runs, connections) {
     statuses,
     errors: runs.reduce((n, r) => n + r.errors, 0),
     timeouts: runs.reduce((n, r) => n + r.timeouts, 0),
-    upstreamRequests: runs.every((r) => r.upstreamRequests !== null && r.upstreamRequests !== undefined) ? runs.reduce((n, r) => n + r.upstreamRequests, 0) : null,
+    upstreamRequests: runs.every((r) => r.upstreamRequests !== null && r.upstreamRequests !== undefined)
+      ? runs.reduce((n, r) => n + r.upstreamRequests, 0)
+      : null,
     throughputRps: round(ok / seconds, 1),
     latencyMs: {
       p50: round(percentile(latencies, 50), 3),

@@ -1,8 +1,9 @@
 // The machine and versions a run was measured on (results.json "machine").
-import { cpus, loadavg, tmpdir } from "node:os";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { round } from "./load.mjs";
 import { ROOT } from "./services.mjs";
 
@@ -15,8 +16,17 @@ export function machineInfo() {
   let commit = null;
   let dirty = null;
   try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "schema", "wrangler.toml"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() !== "";
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    dirty =
+      execFileSync("git", ["status", "--porcelain", "--", "src", "schema", "wrangler.toml"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim() !== "";
   } catch {}
   return {
     cores: cpus().length,

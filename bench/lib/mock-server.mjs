@@ -5,7 +5,7 @@ import { startMockProviders } from "../../test/mocks/providers.mjs";
 
 // Keep almost no request records: the benchmark never reads them, and a long list costs per request.
 const mock = await startMockProviders({ port: 0, host: "127.0.0.1", specCheck: false, maxRecords: 1 });
-process.stdout.write(JSON.stringify({ origin: mock.origin }) + "\n");
+process.stdout.write(`${JSON.stringify({ origin: mock.origin })}\n`);
 const stop = () => mock.close().then(() => process.exit(0));
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);

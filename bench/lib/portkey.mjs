@@ -13,7 +13,7 @@
 // from the environment (unset for the child); no UI (--headless).
 // As shipped, that request log runs even headless and, for speech, tries to parse the audio as JSON
 // and prints "Error processing log" with a stack for every request: part of what Portkey costs here.
-import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { run, startChild, stopChild, waitForHttp } from "./procs.mjs";
 import { mockRequestSeq } from "./services.mjs";
@@ -49,14 +49,18 @@ export async function ensurePortkey(say = () => {}) {
     await run("npm", ["ci", "--prefix", PORTKEY_DIR, "--no-audit", "--no-fund", "--ignore-scripts"], { cwd: PORTKEY_DIR }).catch((e) => {
       throw new Error(`installing Portkey failed (run with --no-portkey to leave it out): ${e.message}`);
     });
-    if (!ok()) throw new Error(`bench/portkey: expected @portkey-ai/gateway ${PORTKEY_VERSION} with @hono/node-server ${NODE_SERVER_VERSION} after npm ci`);
+    if (!ok())
+      throw new Error(
+        `bench/portkey: expected @portkey-ai/gateway ${PORTKEY_VERSION} with @hono/node-server ${NODE_SERVER_VERSION} after npm ci`,
+      );
   }
   return { version: PORTKEY_VERSION, nodeServer: installed("@hono/node-server"), hono: installed("hono") };
 }
 
 // What Portkey would read from the environment (credentials, Redis, proxies, its own port/host
 // settings): unset for the child, so it runs on the request headers alone.
-const PORTKEY_ENV = /^(AWS_|AZURE_|KMS_|SSE_|TLS_|REDIS|HTTPS?_PROXY$|ALL_PROXY$|NO_PROXY$|APM_|TRUSTED_CUSTOM_HOSTS$|ALBUS|PORTKEY|IDENTITY_|OPENAI|ANTHROPIC|PORT$|ENVIRONMENT$)/i;
+const PORTKEY_ENV =
+  /^(AWS_|AZURE_|KMS_|SSE_|TLS_|REDIS|HTTPS?_PROXY$|ALL_PROXY$|NO_PROXY$|APM_|TRUSTED_CUSTOM_HOSTS$|ALBUS|PORTKEY|IDENTITY_|OPENAI|ANTHROPIC|PORT$|ENVIRONMENT$)/i;
 
 /** Portkey's Node server (build/start-server.js) on 127.0.0.1:port. */
 export async function startPortkey({ port, logPath }) {
@@ -64,7 +68,11 @@ export async function startPortkey({ port, logPath }) {
   const env = { NODE_ENV: "production" };
   for (const k of Object.keys(process.env)) if (PORTKEY_ENV.test(k)) env[k] = undefined;
   const server = join(PORTKEY_DIR, "node_modules", "@portkey-ai", "gateway", "build", "start-server.js");
-  const child = startChild(process.execPath, ["--import", join(PORTKEY_DIR, "loopback-only.mjs"), server, `--port=${port}`, "--headless"], { cwd: PORTKEY_DIR, env, logPath });
+  const child = startChild(process.execPath, ["--import", join(PORTKEY_DIR, "loopback-only.mjs"), server, `--port=${port}`, "--headless"], {
+    cwd: PORTKEY_DIR,
+    env,
+    logPath,
+  });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/`, { timeoutMs: 30_000, child });
   return { url, child, pids: [child.pid], logPath, stop: () => stopChild(child) };
@@ -86,9 +94,27 @@ export function portkeyTargets({ pk, mock, openaiKey, ttsText, chatBody }) {
   const direct = () => ({ authorization: `Bearer ${openaiKey}` });
   const headers = () => portkeyHeaders(mock.origin, openaiKey);
   const speech = speechBody(ttsText);
-  const target = (id, label, path, body) => ({ id, label, url: pk.url, path, body, headers, mockPath: mockOpenAI(path), mockHeaders: direct, cpu: { server: pk.pids, upstream: mock.pids } });
+  const target = (id, label, path, body) => ({
+    id,
+    label,
+    url: pk.url,
+    path,
+    body,
+    headers,
+    mockPath: mockOpenAI(path),
+    mockHeaders: direct,
+    cpu: { server: pk.pids, upstream: mock.pids },
+  });
   return {
-    mockSpeech: { id: "mock-speech", label: "mock: OpenAI speech", url: mock.origin, path: mockOpenAI(SPEECH_PATH), body: speech, headers: direct, cpu: { server: mock.pids } },
+    mockSpeech: {
+      id: "mock-speech",
+      label: "mock: OpenAI speech",
+      url: mock.origin,
+      path: mockOpenAI(SPEECH_PATH),
+      body: speech,
+      headers: direct,
+      cpu: { server: mock.pids },
+    },
     scenarios: [
       target("portkey-speech", `Portkey ${SPEECH_PATH} (OpenAI, BYOK)`, SPEECH_PATH, speech),
       target("portkey-chat", `Portkey ${CHAT_PATH} (OpenAI, BYOK)`, CHAT_PATH, chatBody),
@@ -109,11 +135,19 @@ export function portkeyTargets({ pk, mock, openaiKey, ttsText, chatBody }) {
 export async function verifyPortkey({ mockOrigin, scenarios, n = 3 }) {
   const out = {};
   const post = async (url, s, headers) => {
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(s.body) });
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(s.body),
+    });
     return { status: res.status, type: res.headers.get("content-type"), bytes: Buffer.from(await res.arrayBuffer()) };
   };
   // The mock numbers its chat completions (id "chatcmpl-mock_000123") and stamps "created".
-  const normalize = (b) => b.toString("latin1").replace(/mock_\d+/g, "mock_N").replace(/"created":\d+/g, '"created":0');
+  const normalize = (b) =>
+    b
+      .toString("latin1")
+      .replace(/mock_\d+/g, "mock_N")
+      .replace(/"created":\d+/g, '"created":0');
   for (const s of scenarios) {
     const before = await mockRequestSeq(mockOrigin);
     const via = [];
@@ -132,8 +166,19 @@ export async function verifyPortkey({ mockOrigin, scenarios, n = 3 }) {
       contentType: via[0].type,
       sameBytesAsMock: via.every((r) => normalize(r.bytes) === normalize(direct.bytes)),
     };
-    const good = check.statuses.length === 1 && check.statuses[0] === 200 && check.directStatus === 200 && check.reachedMock === n && last?.provider === "openai" && mockOpenAI(check.mockPath) === s.mockPath && check.keyForwarded && check.sameBytesAsMock;
-    if (!good) throw new Error(`Portkey check failed for ${s.id}: ${JSON.stringify(check)} (first body: ${via[0].bytes.toString("utf8").slice(0, 300)})`);
+    const good =
+      check.statuses.length === 1 &&
+      check.statuses[0] === 200 &&
+      check.directStatus === 200 &&
+      check.reachedMock === n &&
+      last?.provider === "openai" &&
+      mockOpenAI(check.mockPath) === s.mockPath &&
+      check.keyForwarded &&
+      check.sameBytesAsMock;
+    if (!good)
+      throw new Error(
+        `Portkey check failed for ${s.id}: ${JSON.stringify(check)} (first body: ${via[0].bytes.toString("utf8").slice(0, 300)})`,
+      );
     out[s.id] = check;
   }
   return out;
@@ -150,7 +195,10 @@ export function listeningAddresses(pid) {
     } catch {}
   }
   const out = [];
-  for (const [file, v6] of [["/proc/net/tcp", false], ["/proc/net/tcp6", true]]) {
+  for (const [file, v6] of [
+    ["/proc/net/tcp", false],
+    ["/proc/net/tcp6", true],
+  ]) {
     if (!existsSync(file)) continue;
     for (const line of readFileSync(file, "utf8").trim().split("\n").slice(1)) {
       const f = line.trim().split(/\s+/);
@@ -161,8 +209,19 @@ export function listeningAddresses(pid) {
   }
   return out;
 }
-const ipv4 = (hex) => hex.match(/../g).reverse().map((b) => parseInt(b, 16)).join(".");
-const ipv6 = (hex) => `[${hex.match(/.{8}/g).map((w) => w.match(/../g).reverse().join("")).join("").match(/.{4}/g).join(":")}]`;
+const ipv4 = (hex) =>
+  hex
+    .match(/../g)
+    .reverse()
+    .map((b) => parseInt(b, 16))
+    .join(".");
+const ipv6 = (hex) =>
+  `[${hex
+    .match(/.{8}/g)
+    .map((w) => w.match(/../g).reverse().join(""))
+    .join("")
+    .match(/.{4}/g)
+    .join(":")}]`;
 
 /** Outbound attempts the preload refused (0 unless Portkey tried to leave loopback). */
 export function refusedConnections(logPath) {

@@ -1,6 +1,6 @@
 // Child processes and temporary directories the harness owns, and their cleanup: every process it
 // starts is spawned in its own process group and killed by that group's id on exit, error or signal.
-import { spawn, execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -1,13 +1,13 @@
 // Starting what the benchmark measures, all on 127.0.0.1: the mock providers, Voxgate and the
 // passthrough worker under `wrangler dev`, and the same two workers served straight from workerd by
 // Miniflare (no wrangler dev proxy in front).
-import { createWriteStream, readFileSync, writeFileSync, readdirSync } from "node:fs";
-import { gzipSync } from "node:zlib";
+import { createWriteStream, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
-import { onCleanup, run, startChild, stopChild, waitForHttp } from "./procs.mjs";
 import { newWorkerdPids, workerdPids } from "./cpu.mjs";
+import { onCleanup, run, startChild, stopChild, waitForHttp } from "./procs.mjs";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 export const PASSTHROUGH_DIR = join(ROOT, "bench", "passthrough");
@@ -37,7 +37,7 @@ export function writeEnvFile(path, vars) {
     if (/['\n]/.test(String(v))) throw new Error(`${k}: a value with a quote or newline cannot go in an env file`);
     return `${k}='${v}'`;
   });
-  writeFileSync(path, lines.join("\n") + "\n");
+  writeFileSync(path, `${lines.join("\n")}\n`);
 }
 
 /** The mock providers in a child process; resolves with their origin. */

@@ -19,7 +19,16 @@ export function compare(vg, pt) {
 }
 
 /** Issue 8: throughput ratio, added p50/p99 and time to first byte (ms), hot-path round trips, bundle (KiB gzip). */
-export const TARGETS = { throughputRatio: 0.7, p50AddedMs: 1, p99AddedMs: 5, ttfbAddedMs: 2, d1: 0, durableObject: 1, kv: 0, bundleGzipKiB: 400 };
+export const TARGETS = {
+  throughputRatio: 0.7,
+  p50AddedMs: 1,
+  p99AddedMs: 5,
+  ttfbAddedMs: 2,
+  d1: 0,
+  durableObject: 1,
+  kv: 0,
+  bundleGzipKiB: 400,
+};
 
 export function evaluateTargets(results, paths) {
   const out = { thresholds: TARGETS, byPath: {} };
@@ -53,7 +62,10 @@ export function evaluateTargets(results, paths) {
   }
   out.bundleGzipKiB = { value: results.bundle.gzipKiB, met: results.bundle.gzipKiB <= TARGETS.bundleGzipKiB };
   if (results.bundle.withMinify) {
-    out.bundleGzipKiBWithMinify = { value: results.bundle.withMinify.gzipKiB, met: results.bundle.withMinify.gzipKiB <= TARGETS.bundleGzipKiB };
+    out.bundleGzipKiBWithMinify = {
+      value: results.bundle.withMinify.gzipKiB,
+      met: results.bundle.withMinify.gzipKiB <= TARGETS.bundleGzipKiB,
+    };
   }
   return out;
 }

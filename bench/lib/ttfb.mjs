@@ -32,7 +32,9 @@ function sample(agent, url, payload, headers) {
         res.on("data", () => {
           ttfb ??= Number(process.hrtime.bigint() - t0) / 1e6;
         });
-        res.on("end", () => resolve({ status: res.statusCode, headersMs, ttfbMs: ttfb ?? NaN, totalMs: Number(process.hrtime.bigint() - t0) / 1e6 }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode, headersMs, ttfbMs: ttfb ?? NaN, totalMs: Number(process.hrtime.bigint() - t0) / 1e6 }),
+        );
         res.on("error", reject);
       },
     );

@@ -5,8 +5,9 @@
 // - connecting: every TCP connection (fetch/undici, https, ws, ioredis all end in net.Socket#connect)
 //   and every name lookup must go to loopback; anything else is refused before a packet leaves, and
 //   reported on stderr as "[loopback-only] refused …" (the harness counts those lines).
-import net from "node:net";
+
 import dns from "node:dns";
+import net from "node:net";
 
 const LOOPBACK_NAMES = new Set(["localhost", "ip6-localhost", "ip6-loopback"]);
 
@@ -68,4 +69,5 @@ dns.lookup = function (hostname, ...rest) {
   return {};
 };
 const lookupPromise = dns.promises.lookup;
-dns.promises.lookup = (hostname, ...rest) => (isLoopback(hostname) ? lookupPromise(hostname, ...rest) : Promise.reject(refuse(`a lookup of ${hostname}`)));
+dns.promises.lookup = (hostname, ...rest) =>
+  isLoopback(hostname) ? lookupPromise(hostname, ...rest) : Promise.reject(refuse(`a lookup of ${hostname}`));

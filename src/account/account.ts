@@ -207,7 +207,14 @@ export class Account extends DurableObject<Env> {
     if (!this.userId) return;
     const copy = await this.catalog(this.userId);
     const now = Date.now();
-    const next = await mirror({ env: this.env, userId: this.userId, ledger: this.ledger, idempotency: this.idempotency, snapshot: () => this.snapshot(copy, now), now });
+    const next = await mirror({
+      env: this.env,
+      userId: this.userId,
+      ledger: this.ledger,
+      idempotency: this.idempotency,
+      snapshot: () => this.snapshot(copy, now),
+      now,
+    });
     if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 

@@ -3,9 +3,10 @@
 // from D1. D1 stays the catalog of record: every change that could make this copy stale (revoke,
 // rotate, plan change, provider-key upsert or delete) is made through the object, which writes D1 first
 // and updates the copy only after D1 succeeded, so the two never disagree in the direction that matters.
-import type { StoredKeyCipher } from "../metering/contract";
+
 import { findKeyById } from "../db/api-keys";
 import { loadAccount } from "../db/users";
+import type { StoredKeyCipher } from "../metering/contract";
 
 export interface UserState {
   plan: string;

@@ -3,7 +3,7 @@
 // per second per key, so the object mirrors at most that often.
 import { mirrorPayg } from "../db/users";
 import type { Env } from "../env";
-import { usageKvKey, type UsageSnapshot } from "../metering/contract";
+import { type UsageSnapshot, usageKvKey } from "../metering/contract";
 import type { IdempotencyRecords } from "../metering/idempotency-records";
 import type { CreditLedger } from "../metering/ledger";
 
@@ -30,7 +30,9 @@ export async function mirror({ env, userId, ledger, idempotency, now, snapshot }
   idempotency.prune(now);
   ledger.prune(now);
   const snap = snapshot();
-  await env.USAGE.put(usageKvKey(userId, snap.period), JSON.stringify({ ...snap, updatedAt: now }), { expirationTtl: USAGE_KV_TTL_SECONDS });
+  await env.USAGE.put(usageKvKey(userId, snap.period), JSON.stringify({ ...snap, updatedAt: now }), {
+    expirationTtl: USAGE_KV_TTL_SECONDS,
+  });
   if (ledger.paygDirty) {
     await mirrorPayg(env.DB, userId, Math.max(0, ledger.paygMc));
     ledger.markPaygMirrored();

@@ -4,7 +4,7 @@ import { z } from "@hono/zod-openapi";
 import type { Principal } from "../context";
 import type { UsageSnapshot } from "../metering/contract";
 import { toCredits, type UsageKind } from "../metering/plans";
-import { iso, IsoDate } from "./schemas";
+import { IsoDate, iso } from "./schemas";
 
 export const MeSchema = z
   .object({
@@ -59,7 +59,12 @@ export function usageView(u: UsageSnapshot) {
 }
 
 export function creditsView(u: UsageSnapshot) {
-  return { credits: toCredits(Math.max(0, u.remainingMc - u.paygMc)), payg_credits: toCredits(u.paygMc), plan: u.plan, expiresAt: iso(u.planExpiresAt) };
+  return {
+    credits: toCredits(Math.max(0, u.remainingMc - u.paygMc)),
+    payg_credits: toCredits(u.paygMc),
+    plan: u.plan,
+    expiresAt: iso(u.planExpiresAt),
+  };
 }
 
 /** One entry per calendar day of `period` (YYYY-MM), credits split by kind; days without usage are 0. */

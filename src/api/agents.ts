@@ -32,15 +32,21 @@ const fields = {
   maxTokens: z.number().int().min(1).max(16_384).nullish(),
   metadata: z
     .record(z.string(), z.unknown())
-    .refine((m) => new TextEncoder().encode(JSON.stringify(m)).byteLength <= METADATA_MAX_BYTES, { error: `at most ${METADATA_MAX_BYTES} bytes as JSON` })
+    .refine((m) => new TextEncoder().encode(JSON.stringify(m)).byteLength <= METADATA_MAX_BYTES, {
+      error: `at most ${METADATA_MAX_BYTES} bytes as JSON`,
+    })
     .nullish(),
 };
 
 export const CreateAgentBody = z.object(fields).openapi("CreateAgent");
 /** PUT changes the fields it names (null clears one) and keeps the others. */
 export const UpdateAgentBody = z.object(fields).partial().openapi("UpdateAgent");
-export const AgentChatBody = z.object({ messages: z.array(ChatMessageSchema).min(1).max(500), stream: z.boolean().optional() }).openapi("AgentChatRequest");
-export const AgentSpeakBody = z.object({ text: z.string().min(1).max(5000), format: z.enum(AUDIO_FORMATS).optional() }).openapi("AgentSpeakRequest");
+export const AgentChatBody = z
+  .object({ messages: z.array(ChatMessageSchema).min(1).max(500), stream: z.boolean().optional() })
+  .openapi("AgentChatRequest");
+export const AgentSpeakBody = z
+  .object({ text: z.string().min(1).max(5000), format: z.enum(AUDIO_FORMATS).optional() })
+  .openapi("AgentSpeakRequest");
 
 const nullable = z.string().nullable();
 export const AgentSchema = z
@@ -67,15 +73,15 @@ export const AgentList = z.object({ success: z.literal(true), agents: z.array(Ag
 
 export function agentView(row: AgentRow): z.infer<typeof AgentSchema> {
   const { userId: _owner, metadata, createdAt, updatedAt, ...rest } = row;
-  return { ...rest, metadata: metadata === null ? null : JSON.parse(metadata), createdAt: iso(createdAt)!, updatedAt: iso(updatedAt)! };
+  return { ...rest, metadata: metadata === null ? null : JSON.parse(metadata), createdAt: iso(createdAt), updatedAt: iso(updatedAt) };
 }
 
 /** Validated body → stored columns: provider aliases resolved to ids, metadata as JSON text. */
 export function toColumns(body: z.infer<typeof UpdateAgentBody>): Partial<AgentFields> {
   const { ttsProvider, llmProvider, metadata, ...plain } = body;
   const out: Partial<AgentFields> = { ...plain };
-  if (ttsProvider !== undefined) out.ttsProvider = ttsProvider && findProvider(ttsProvider)!.id;
-  if (llmProvider !== undefined) out.llmProvider = llmProvider && findProvider(llmProvider)!.id;
+  if (ttsProvider !== undefined) out.ttsProvider = ttsProvider && findProvider(ttsProvider)?.id;
+  if (llmProvider !== undefined) out.llmProvider = llmProvider && findProvider(llmProvider)?.id;
   if (metadata !== undefined) out.metadata = metadata && JSON.stringify(metadata);
   return out;
 }

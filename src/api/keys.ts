@@ -1,7 +1,7 @@
 // API keys' shapes (API.md §2, §9): what a listing shows — never the hash, never the plaintext.
 import { z } from "@hono/zod-openapi";
 import type { ApiKeyRow } from "../db/api-keys";
-import { iso, IsoDate } from "./schemas";
+import { IsoDate, iso } from "./schemas";
 
 export const ApiKeySchema = z
   .object({
@@ -23,7 +23,11 @@ export const CreateKeyBody = z
   .openapi("CreateApiKey");
 
 export const CreatedKey = z
-  .object({ success: z.literal(true), key: z.string().openapi({ description: "The plaintext key, shown this once" }), apiKey: ApiKeySchema })
+  .object({
+    success: z.literal(true),
+    key: z.string().openapi({ description: "The plaintext key, shown this once" }),
+    apiKey: ApiKeySchema,
+  })
   .openapi("CreatedApiKey");
 export const RotatedKey = CreatedKey.extend({ revokedKeyId: z.string() }).openapi("RotatedApiKey");
 export const KeyList = z.object({ success: z.literal(true), apiKeys: z.array(ApiKeySchema) }).openapi("ApiKeyList");
@@ -33,7 +37,7 @@ export function apiKeyView(row: ApiKeyRow) {
     id: row.id,
     keyPrefix: row.keyPrefix,
     name: row.name,
-    createdAt: iso(row.createdAt)!,
+    createdAt: iso(row.createdAt),
     expiresAt: iso(row.expiresAt),
     lastUsedAt: iso(row.lastUsedAt),
     revokedAt: iso(row.revokedAt),

@@ -63,7 +63,10 @@ export const TranscriptionForm = z.object({
 });
 
 export const ModelList = z
-  .object({ object: z.literal("list"), data: z.array(z.object({ id: z.string(), object: z.literal("model"), created: z.number(), owned_by: z.string() })) })
+  .object({
+    object: z.literal("list"),
+    data: z.array(z.object({ id: z.string(), object: z.literal("model"), created: z.number(), owned_by: z.string() })),
+  })
   .openapi("ModelList");
 
 export function messageText(content: z.infer<typeof OpenAiMessage>["content"]): string {

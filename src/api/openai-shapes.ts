@@ -61,16 +61,20 @@ export const openAiErrorShape: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   const res = c.res;
   if (res.status < 400 || !(res.headers.get("content-type") ?? "").includes("application/json")) return;
-  let body: any;
+  let body: { success?: unknown; error?: { code?: unknown; message?: unknown; fields?: { path: string }[] } };
   try {
     body = await res.clone().json();
   } catch {
     return;
   }
-  if (body?.success !== false || typeof body.error?.code !== "string") return;
+  const error = body?.error;
+  if (body?.success !== false || typeof error?.code !== "string") return;
   const headers = new Headers(res.headers);
   headers.delete("content-length");
-  c.res = new Response(JSON.stringify(openAiError(res.status, body.error)), { status: res.status, headers });
+  c.res = new Response(
+    JSON.stringify(openAiError(res.status, { code: error.code, message: String(error.message ?? ""), fields: error.fields })),
+    { status: res.status, headers },
+  );
 };
 
 // ---- model naming ------------------------------------------------------------------------------------
@@ -113,7 +117,7 @@ export function servableModels(): ListedModel[] {
   const ids = new Map<string, string>();
   const add = (provider: string, model: string) => ids.set(`${provider}/${model || "default"}`, provider);
   for (const p of PROVIDERS) {
-    for (const op of ["llm", "tts", "stt"] as const) if (p[op]) add(p.id, p[op]!.defaultModel);
+    for (const op of ["llm", "tts", "stt"] as const) if (p[op]) add(p.id, p[op]?.defaultModel);
   }
   for (const { prefix } of LLM_MC_PER_TOKEN) {
     for (const p of PROVIDERS) if (p.llm && family(p.llm.defaultModel) === family(prefix)) add(p.id, prefix);
@@ -135,7 +139,9 @@ export function chatCompletion(model: string, result: ChatResult) {
     object: "chat.completion" as const,
     created: nowSeconds(),
     model,
-    choices: [{ index: 0, message: { role: "assistant" as const, content: result.content, refusal: null }, logprobs: null, finish_reason: "stop" }],
+    choices: [
+      { index: 0, message: { role: "assistant" as const, content: result.content, refusal: null }, logprobs: null, finish_reason: "stop" },
+    ],
     usage: {
       prompt_tokens: result.usage.inputTokens,
       completion_tokens: result.usage.outputTokens,

@@ -40,6 +40,9 @@ export const USER_ERRORS = [400, 401, 403, 404, 413, 415, 429] as const;
 
 export const IsoDate = z.string().nullable().openapi({ example: "2026-11-22T10:00:00.000Z" });
 
+/** Milliseconds since the epoch as ISO-8601 (null stays null). */
+export function iso(ms: number): string;
+export function iso(ms: number | null | undefined): string | null;
 export function iso(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(ms).toISOString();
 }
@@ -50,7 +53,12 @@ export const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKe
 export const portalSecurity: Record<string, string[]>[] = [{ portalSession: [] }];
 
 export const IdempotencyHeader = z.object({
-  "idempotency-key": z.string().min(1).max(255).optional().openapi({ description: "Retries with the same key and body are never charged twice" }),
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({ description: "Retries with the same key and body are never charged twice" }),
 });
 
 export const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });

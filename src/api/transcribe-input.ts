@@ -19,7 +19,10 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeInput> {
     const audioUrl = field("audioUrl");
     if (!(file instanceof File) && !audioUrl) throw validationError([{ path: ["file"], message: "Required: an audio file (or audioUrl)" }]);
     return {
-      audio: file instanceof File ? { data: file, filename: file.name || "audio", contentType: file.type || "application/octet-stream" } : undefined,
+      audio:
+        file instanceof File
+          ? { data: file, filename: file.name || "audio", contentType: file.type || "application/octet-stream" }
+          : undefined,
       audioUrl: file instanceof File ? undefined : audioUrl,
       provider: field("provider"),
       model: field("model"),
@@ -40,7 +43,12 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeInput> {
   if (type.startsWith("audio/") || type === "application/octet-stream") {
     const data = await c.req.blob();
     if (data.size === 0) throw validationError([{ path: ["body"], message: "Empty audio body" }]);
-    return { audio: { data, filename: "audio", contentType: type }, provider: c.req.query("provider"), model: c.req.query("model"), language: c.req.query("language") };
+    return {
+      audio: { data, filename: "audio", contentType: type },
+      provider: c.req.query("provider"),
+      model: c.req.query("model"),
+      language: c.req.query("language"),
+    };
   }
   throw new ApiError("unsupported_media_type", "Send multipart/form-data, audio bytes, or application/json with audioUrl.");
 }

@@ -14,6 +14,7 @@ export function validationError(issues: readonly { path: readonly PropertyKey[];
   return new ApiError("validation_failed", `Invalid request: ${fields.map((f) => `${f.path}: ${f.message}`).join("; ")}`, { fields });
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: one hook serves every route, whatever its input and output types
 export const validationHook: Hook<any, AppEnv, any, any> = (result, c) => {
   if (result.success) return;
   return errorResponse(c as unknown as Ctx, validationError(result.error.issues));

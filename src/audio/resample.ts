@@ -162,7 +162,7 @@ export function createResampler(inputRate: number, outputRate: number): Resample
         a3 += input[first + k + 3] * coefficients[row + k + 3];
       }
       const r = Math.round(a0 + a1 + a2 + a3);
-      out[n++] = r > 32767 ? 32767 : r < -32768 ? -32768 : r;
+      out[n++] = r > 32767 ? 32767 : Math.max(r, -32768);
       w += stepWhole;
       p += stepPhase;
       if (p >= up) {

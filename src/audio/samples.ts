@@ -47,7 +47,7 @@ function reader(encoding: SampleEncoding, bytes: Uint8Array): (o: number) => num
 
 function toS16(v: number): number {
   const r = Math.round(v);
-  return r > 32767 ? 32767 : r < -32768 ? -32768 : r;
+  return r > 32767 ? 32767 : Math.max(r, -32768);
 }
 
 export function createSampleDecoder(encoding: SampleEncoding, channels = 1): SampleDecoder {

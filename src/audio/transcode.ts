@@ -12,9 +12,7 @@ export { WavFormatError } from "./wav";
 export type RawEncoding = "pcm_s16le" | "pcm_f32le" | "mulaw" | "alaw";
 
 /** What the provider sends: headerless samples (mono), or WAV, whose header says the rest. */
-export type TranscodeSource =
-  | { container: "raw"; encoding: RawEncoding; sampleRate: number }
-  | { container: "wav" };
+export type TranscodeSource = { container: "raw"; encoding: RawEncoding; sampleRate: number } | { container: "wav" };
 
 /** The formats Voxgate can produce from PCM at the edge. */
 export type ConvertibleFormat = "pcm" | "wav" | "ulaw" | "alaw";
@@ -74,11 +72,7 @@ export function createTranscoder(source: TranscodeSource, target: TranscodeTarge
   const guard = () => {
     if (ended) throw new Error("transcoder already ended");
   };
-  if (
-    source.container === "raw" &&
-    source.encoding === SAME_ENCODING[target.format] &&
-    source.sampleRate === target.sampleRate
-  ) {
+  if (source.container === "raw" && source.encoding === SAME_ENCODING[target.format] && source.sampleRate === target.sampleRate) {
     return {
       push(chunk) {
         guard();

@@ -1,5 +1,5 @@
 // JWT verification with jose against JWT_JWKS_URL (remote, cached per isolate) or JWT_JWKS (inline).
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from "jose";
+import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
 import type { Config } from "../config";
 
 /** The algorithm allow-list (API.md §1); anything else, `none` included, is refused. */
@@ -10,11 +10,12 @@ type KeySet = ReturnType<typeof createLocalJWKSet> | ReturnType<typeof createRem
 const keySets = new Map<string, KeySet>();
 
 function keySet(config: Config): KeySet | null {
-  const id = config.JWT_JWKS_URL ?? config.JWT_JWKS;
+  const { JWT_JWKS_URL: url, JWT_JWKS: inline } = config;
+  const id = url ?? inline;
   if (!id) return null;
   let set = keySets.get(id);
   if (!set) {
-    set = config.JWT_JWKS_URL ? createRemoteJWKSet(new URL(config.JWT_JWKS_URL)) : createLocalJWKSet(JSON.parse(config.JWT_JWKS!));
+    set = url ? createRemoteJWKSet(new URL(url)) : createLocalJWKSet(JSON.parse(id));
     keySets.set(id, set);
   }
   return set;

@@ -3,8 +3,8 @@
 // readable through PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS ("1:<base64>,2:<base64>"). The owner and the
 // provider are bound in as additional data: a ciphertext copied to another row does not decrypt.
 import type { Config } from "../config";
-import { ApiError } from "../http/errors";
 import { base64ToBytes, bytesToBase64 } from "../encoding/base64";
+import { ApiError } from "../http/errors";
 
 export interface Sealed {
   ciphertext: string;

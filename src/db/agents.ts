@@ -29,7 +29,13 @@ export async function getAgent(d1: D1Database, userId: string, id: string): Prom
 }
 
 /** Change the given fields; undefined when the agent is not the user's. */
-export async function updateAgent(d1: D1Database, userId: string, id: string, patch: Partial<AgentFields>, now: number): Promise<AgentRow | undefined> {
+export async function updateAgent(
+  d1: D1Database,
+  userId: string,
+  id: string,
+  patch: Partial<AgentFields>,
+  now: number,
+): Promise<AgentRow | undefined> {
   return orm(d1)
     .update(agents)
     .set({ ...patch, updatedAt: now })

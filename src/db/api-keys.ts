@@ -38,12 +38,7 @@ export async function findKeyById(d1: D1Database, userId: string, keyId: string)
 }
 
 export async function listKeys(d1: D1Database, userId: string): Promise<ApiKeyRow[]> {
-  return orm(d1)
-    .select()
-    .from(apiKeys)
-    .where(eq(apiKeys.userId, userId))
-    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-    .all();
+  return orm(d1).select().from(apiKeys).where(eq(apiKeys.userId, userId)).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)).all();
 }
 
 /**
@@ -80,13 +75,7 @@ export async function revokeKey(d1: D1Database, userId: string, keyId: string, n
  * old key's name and lifetime length, or do neither. Returns null when the old key is not the
  * user's, or is no longer active.
  */
-export async function rotateKey(
-  d1: D1Database,
-  userId: string,
-  oldKeyId: string,
-  next: NewApiKey,
-  now: number,
-): Promise<ApiKeyRow | null> {
+export async function rotateKey(d1: D1Database, userId: string, oldKeyId: string, next: NewApiKey, now: number): Promise<ApiKeyRow | null> {
   const [, insert] = await d1.batch([
     d1
       .prepare(
@@ -110,4 +99,3 @@ export async function rotateKey(
 export async function touchKey(d1: D1Database, keyId: string, now: number) {
   await orm(d1).update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, keyId)).run();
 }
-

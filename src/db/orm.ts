@@ -4,6 +4,9 @@ import { drizzle } from "drizzle-orm/d1";
 const dbs = new WeakMap<D1Database, ReturnType<typeof drizzle>>();
 export function orm(d1: D1Database) {
   let db = dbs.get(d1);
-  if (!db) dbs.set(d1, (db = drizzle(d1)));
+  if (!db) {
+    db = drizzle(d1);
+    dbs.set(d1, db);
+  }
   return db;
 }

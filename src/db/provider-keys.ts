@@ -55,4 +55,3 @@ export async function deleteProviderKey(d1: D1Database, userId: string, provider
     .run();
   return res.meta.changes > 0;
 }
-

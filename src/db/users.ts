@@ -102,13 +102,7 @@ export async function mirrorPayg(d1: D1Database, userId: string, balanceMc: numb
 }
 
 export async function auditTrail(d1: D1Database, userId: string) {
-  return orm(d1)
-    .select()
-    .from(creditAudit)
-    .where(eq(creditAudit.userId, userId))
-    .orderBy(desc(creditAudit.createdAt))
-    .limit(100)
-    .all();
+  return orm(d1).select().from(creditAudit).where(eq(creditAudit.userId, userId)).orderBy(desc(creditAudit.createdAt)).limit(100).all();
 }
 
 /** Users whose paid plan has expired: the scheduled job moves them to free. */
@@ -121,4 +115,3 @@ export async function expiredPlanUsers(d1: D1Database, now: number): Promise<str
     .all();
   return rows.map((r) => r.id);
 }
-

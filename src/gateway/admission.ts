@@ -15,10 +15,11 @@ import { forgetKey } from "../auth/key-cache";
 import type { AppEnv, Ctx } from "../context";
 import { ApiError } from "../http/errors";
 import { errorResponse } from "../http/respond";
-import type { Admitted, IdempotencyClaim, IdempotentResult, Meter } from "../metering/contract";
+import type { Admitted, IdempotencyClaim, IdempotentResult, Meter, UsageSnapshot } from "../metering/contract";
 
 /** POST routes whose operation admits itself, once it knows the provider and the cost. */
-const OPERATION_PATHS = /^\/v1\/(synthesize|transcribe|chat|chat\/completions|audio\/speech|audio\/transcriptions|agents\/[^/]+\/(chat|speak))$/;
+const OPERATION_PATHS =
+  /^\/v1\/(synthesize|transcribe|chat|chat\/completions|audio\/speech|audio\/transcriptions|agents\/[^/]+\/(chat|speak))$/;
 const OPERATOR_PATHS = /^\/api\/admin\//;
 
 /** Requests that went through admission (admitted or refused): they are never admitted a second time. */
@@ -86,6 +87,13 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
     case "idempotency_replay":
       throw new IdempotentReplay(res.replay as IdempotentResult);
   }
+}
+
+/** The usage snapshot admission answered with (routes that run after admission). */
+export function admittedUsage(c: Ctx): UsageSnapshot {
+  const usage = c.var.usage;
+  if (!usage) throw new Error("admittedUsage() before admission");
+  return usage;
 }
 
 /** Thrown to answer a retried idempotent request with the stored result. */

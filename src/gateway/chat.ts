@@ -1,10 +1,10 @@
 // Chat: choose the provider → reserve the bound of its cost → call the provider → answer JSON, or relay
 // its token stream as it arrives → charge the tokens it reports.
 import type { Ctx } from "../context";
+import { mediaType } from "../http/media-type";
 import type { IdempotencyClaim } from "../metering/contract";
 import { chatEstimate } from "../metering/estimates";
 import { llmCostMc } from "../metering/prices";
-import { mediaType } from "../http/media-type";
 import type { ChatInput, ChatResult } from "../providers/types";
 import { type ChatEvent, chatDecoder } from "./decoders";
 import { jsonResult } from "./idempotency";
@@ -24,9 +24,14 @@ export interface ChatShapes<Body> {
 
 export type ChatOutcome<Body> = { kind: "json"; body: Body } | { kind: "stream"; body: ReadableStream<Uint8Array> };
 
-export async function chat<Body>(c: Ctx, input: ChatRequestInput, idempotency: IdempotencyClaim | undefined, shapes: ChatShapes<Body>): Promise<ChatOutcome<Body>> {
+export async function chat<Body>(
+  c: Ctx,
+  input: ChatRequestInput,
+  idempotency: IdempotencyClaim | undefined,
+  shapes: ChatShapes<Body>,
+): Promise<ChatOutcome<Body>> {
   const adapter = chooseProvider(c, "llm", input.provider);
-  const llm = adapter.llm!;
+  const llm = adapter.llm;
   const bound = chatEstimate(input.model, input.messages, input.system, input.maxTokens);
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "llm", estimateMc: bound.estimateMc, idempotency });
   try {

@@ -2,7 +2,7 @@
 // provider token streams → Voxgate's SSE events ({"type":"delta"} … {"type":"done","usage"}).
 import { base64ToBytes } from "../encoding/base64";
 import type { AudioEnvelope, LlmAdapter, TokenUsage } from "../providers/types";
-import { concat, StreamCutShort, type Decoder } from "./relay";
+import { concat, type Decoder, StreamCutShort } from "./relay";
 import { Lines, SseParser } from "./sse";
 
 class ProviderStreamError extends Error {}
@@ -16,14 +16,25 @@ export function audioDecoder(envelope: AudioEnvelope): Decoder {
     const b64 = envelope.audioOf(payload);
     return b64 ? base64ToBytes(b64) : undefined;
   };
-  const decodeAll = (texts: string[]) =>
-    concat(texts.filter((t) => t.trim() !== "").flatMap((t) => decode(JSON.parse(t)) ?? []));
+  const decodeAll = (texts: string[]) => concat(texts.filter((t) => t.trim() !== "").flatMap((t) => decode(JSON.parse(t)) ?? []));
 
   if (envelope.kind === "sse") {
     const sse = new SseParser();
     return {
-      chunk: (b) => decodeAll(sse.push(b).map((e) => e.data).filter((d) => d !== "[DONE]")),
-      end: () => decodeAll(sse.end().map((e) => e.data).filter((d) => d !== "[DONE]")),
+      chunk: (b) =>
+        decodeAll(
+          sse
+            .push(b)
+            .map((e) => e.data)
+            .filter((d) => d !== "[DONE]"),
+        ),
+      end: () =>
+        decodeAll(
+          sse
+            .end()
+            .map((e) => e.data)
+            .filter((d) => d !== "[DONE]"),
+        ),
     };
   }
   if (envelope.kind === "ndjson") {
@@ -33,7 +44,10 @@ export function audioDecoder(envelope: AudioEnvelope): Decoder {
   // One JSON document: nothing can be decoded before it is complete.
   const parts: Uint8Array[] = [];
   return {
-    chunk: (b) => (parts.push(b), undefined),
+    chunk: (b) => {
+      parts.push(b);
+      return undefined;
+    },
     end: () => decodeAll([new TextDecoder().decode(concat(parts) ?? new Uint8Array())]),
   };
 }

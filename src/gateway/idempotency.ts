@@ -36,5 +36,10 @@ export function replayResponse(result: IdempotentResult): Response {
 
 /** A JSON answer as the result an idempotent retry gets replayed. */
 export function jsonResult(body: unknown): IdempotentResult {
-  return { status: 200, contentType: "application/json", headers: {}, bodyBase64: bytesToBase64(new TextEncoder().encode(JSON.stringify(body))) };
+  return {
+    status: 200,
+    contentType: "application/json",
+    headers: {},
+    bodyBase64: bytesToBase64(new TextEncoder().encode(JSON.stringify(body))),
+  };
 }

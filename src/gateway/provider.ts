@@ -5,7 +5,7 @@ import { open } from "../crypto/provider-key-vault";
 import { ApiError } from "../http/errors";
 import type { IdempotencyClaim } from "../metering/contract";
 import type { UsageKind } from "../metering/plans";
-import { byokHeader, findProvider, platformKeyVar } from "../providers/registry";
+import { byokHeader, findProvider, offers, platformKeyVar } from "../providers/registry";
 import type { Operation, ProviderAdapter, UpstreamContext, UpstreamRequest } from "../providers/types";
 import { admit } from "./admission";
 import { Settlement } from "./settlement";
@@ -13,14 +13,20 @@ import { callUpstream, providerFailure } from "./upstream";
 
 const OPERATION_NAMES: Record<Operation, string> = { tts: "speech synthesis", stt: "transcription", llm: "chat" };
 
-export function chooseProvider(c: Ctx, op: Operation, requested: string | undefined): ProviderAdapter {
+/** A provider known to offer operation `Op`. */
+export type Offering<Op extends Operation> = ProviderAdapter & { [K in Op]-?: NonNullable<ProviderAdapter[K]> };
+
+export function chooseProvider<Op extends Operation>(c: Ctx, op: Op, requested: string | undefined): Offering<Op> {
   const config = c.var.config;
   const name =
     requested ?? (op === "tts" ? config.DEFAULT_TTS_PROVIDER : op === "stt" ? config.DEFAULT_STT_PROVIDER : config.DEFAULT_LLM_PROVIDER);
   const adapter = findProvider(name);
   if (!adapter) throw new ApiError("unknown_provider", `Unknown provider '${name}'.`, { provider: name });
-  if (!adapter[op]) {
-    throw new ApiError("unsupported_operation", `${adapter.name} does not offer ${OPERATION_NAMES[op]}.`, { provider: adapter.id, operation: op });
+  if (!offers(adapter, op)) {
+    throw new ApiError("unsupported_operation", `${adapter.name} does not offer ${OPERATION_NAMES[op]}.`, {
+      provider: adapter.id,
+      operation: op,
+    });
   }
   return adapter;
 }
@@ -48,7 +54,14 @@ export async function admitOperation(c: Ctx, m: OperationMeter): Promise<Admitte
   const platform = typeof platformKey === "string" && platformKey.length > 0 ? platformKey : undefined;
   const admission = await admit(
     c,
-    { provider: m.adapter.id, kind: m.kind, byok: byok !== undefined, platformKeyAvailable: platform !== undefined, estimateMc: m.estimateMc, exact: m.exact },
+    {
+      provider: m.adapter.id,
+      kind: m.kind,
+      byok: byok !== undefined,
+      platformKeyAvailable: platform !== undefined,
+      estimateMc: m.estimateMc,
+      exact: m.exact,
+    },
     m.idempotency,
   );
   c.set("providerUsed", m.adapter.id);

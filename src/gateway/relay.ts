@@ -29,16 +29,15 @@ export interface Relay {
 }
 
 /**
- * Read `source` as it arrives, turn it into the client's chunks with `step`, hand each on at once. The
+ * Read `source` as it arrives, turn it into the client's chunks with `decoder`, hand each on at once. The
  * stream starts reading before anyone consumes it (high-water mark 1), so `first` tells the caller
  * whether there is anything to answer with before it commits to a 200.
  */
-export function relay(source: ReadableStream<Uint8Array>, step: Decoder, keepMax = 0): Relay {
-  let resolve!: (o: StreamOutcome) => void;
-  const outcome = new Promise<StreamOutcome>((r) => (resolve = r));
-  let firstReady!: () => void;
-  let firstFailed!: (e: unknown) => void;
-  const first = new Promise<void>((ok, fail) => ((firstReady = ok), (firstFailed = fail)));
+export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, keepMax = 0): Relay {
+  const ended = deferred<StreamOutcome>();
+  const firstChunk = deferred<void>();
+  const { promise: outcome, resolve } = ended;
+  const { promise: first, resolve: firstReady, reject: firstFailed } = firstChunk;
   first.catch(() => {}); // a caller that never asks must not see an unhandled rejection
   const reader = source.getReader();
   let kept: Uint8Array[] | undefined = keepMax > 0 ? [] : undefined;
@@ -60,7 +59,7 @@ export function relay(source: ReadableStream<Uint8Array>, step: Decoder, keepMax
     firstFailed(e);
     let tail: Uint8Array | undefined;
     try {
-      tail = step.fail?.(e);
+      tail = decoder.fail?.(e);
     } catch {
       tail = undefined;
     }
@@ -84,7 +83,7 @@ export function relay(source: ReadableStream<Uint8Array>, step: Decoder, keepMax
         }
         if (r.done) {
           try {
-            const tail = step.end();
+            const tail = decoder.end();
             if (tail?.byteLength) emit(controller, tail);
             controller.close();
             completed = true;
@@ -97,7 +96,7 @@ export function relay(source: ReadableStream<Uint8Array>, step: Decoder, keepMax
         }
         let out: Uint8Array | undefined;
         try {
-          out = step.chunk(r.value);
+          out = decoder.chunk(r.value);
         } catch (e) {
           return failWith(controller, e);
         }
@@ -112,6 +111,17 @@ export function relay(source: ReadableStream<Uint8Array>, step: Decoder, keepMax
     },
   });
   return { body, outcome, first, kept: () => (completed && kept ? (concat(kept) ?? new Uint8Array()) : undefined) };
+}
+
+/** A promise with its resolve and reject (Promise.withResolvers, which the ES2023 lib does not type). */
+function deferred<T>() {
+  let resolve: (value: T) => void = () => {};
+  let reject: (reason: unknown) => void = () => {};
+  const promise = new Promise<T>((ok, fail) => {
+    resolve = ok;
+    reject = fail;
+  });
+  return { promise, resolve, reject };
 }
 
 export class StreamCutShort extends Error {

@@ -23,7 +23,7 @@ export interface SynthesizeInput {
 
 export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: IdempotencyClaim): Promise<Response> {
   const adapter = chooseProvider(c, "tts", input.provider);
-  const tts = adapter.tts!;
+  const tts = adapter.tts;
   const format = input.format ?? "mp3";
   if (!tts.supports(format, input.sampleRate)) {
     throw new ApiError(
@@ -38,7 +38,13 @@ export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: I
   const key = upstream.key;
   try {
     const { upstream: req, envelope } = tts.request(
-      { text: input.text, voiceId: input.voiceId ?? tts.defaultVoice, model: input.model ?? tts.defaultModel, format, sampleRate: input.sampleRate },
+      {
+        text: input.text,
+        voiceId: input.voiceId ?? tts.defaultVoice,
+        model: input.model ?? tts.defaultModel,
+        format,
+        sampleRate: input.sampleRate,
+      },
       upstream,
     );
     const res = await callProvider(c, adapter, key, req);
@@ -47,9 +53,16 @@ export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: I
       throw invalidAnswer(adapter, `an unexpected content type (${res.headers.get("content-type") ?? "none"})`);
     }
     const contentType = AUDIO_CONTENT_TYPES[format];
-    const audio = await firstAudio(res.body, c.var.config.PROVIDER_TIMEOUT_MS, idempotency ? IDEMPOTENT_AUDIO_MAX_BYTES : 0, audioDecoder(envelope));
+    const audio = await firstAudio(
+      res.body,
+      c.var.config.PROVIDER_TIMEOUT_MS,
+      idempotency ? IDEMPOTENT_AUDIO_MAX_BYTES : 0,
+      audioDecoder(envelope),
+    );
     if (audio.failure === "timeout") {
-      throw new ApiError("provider_timeout", `${adapter.name} sent no audio within ${c.var.config.PROVIDER_TIMEOUT_MS} ms.`, { provider: adapter.id });
+      throw new ApiError("provider_timeout", `${adapter.name} sent no audio within ${c.var.config.PROVIDER_TIMEOUT_MS} ms.`, {
+        provider: adapter.id,
+      });
     }
     if (audio.failure) throw invalidAnswer(adapter, `audio that could not be read (${redact(audio.failure.message, key)})`);
     // The provider is paid for the characters whether or not the client listened to the end; a stream

@@ -21,13 +21,13 @@ export interface Transcription extends SttResult {
 
 export async function transcribe(c: Ctx, input: TranscribeInput, idempotency?: IdempotencyClaim): Promise<Transcription> {
   const adapter = chooseProvider(c, "stt", input.provider);
-  const stt = adapter.stt!;
+  const stt = adapter.stt;
   const model = input.model ?? stt.defaultModel;
   const estimateMc = sttEstimateMc(adapter.id, input.audio?.data.size);
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "stt", estimateMc, idempotency });
   try {
     let sttInput: SttInput & { model: string } = { ...input, model };
-    if (!input.audio && !stt.acceptsUrl) sttInput = { ...sttInput, audio: await download(c, input.audioUrl!) };
+    if (!input.audio && input.audioUrl && !stt.acceptsUrl) sttInput = { ...sttInput, audio: await download(c, input.audioUrl) };
     const res = await callProvider(c, adapter, upstream.key, await stt.request(sttInput, upstream));
     let result: SttResult;
     try {
@@ -58,7 +58,11 @@ async function download(c: Ctx, url: string): Promise<NonNullable<SttInput["audi
     const res = await fetch(url, { signal: AbortSignal.timeout(c.var.config.PROVIDER_TIMEOUT_MS) });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const data = await res.blob();
-    return { data, filename: new URL(url).pathname.split("/").pop() || "audio", contentType: res.headers.get("content-type") ?? "application/octet-stream" };
+    return {
+      data,
+      filename: new URL(url).pathname.split("/").pop() || "audio",
+      contentType: res.headers.get("content-type") ?? "application/octet-stream",
+    };
   } catch (e) {
     throw new ApiError("bad_request", `Could not download audioUrl: ${(e as Error).message}`);
   }

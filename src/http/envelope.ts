@@ -23,8 +23,14 @@ export const envelope: MiddlewareHandler<AppEnv> = async (c, next) => {
   const hasBody = length !== undefined ? length !== "0" : c.req.raw.body !== null;
   const type = mediaType(c.req.header("content-type"));
   if (hasBody) {
-    const ok = type === "application/json" || (upload && (type === "multipart/form-data" || type.startsWith("audio/") || type === "application/octet-stream"));
-    if (!ok) throw new ApiError("unsupported_media_type", upload ? "Send multipart/form-data or application/json." : "Send the body as application/json.");
+    const ok =
+      type === "application/json" ||
+      (upload && (type === "multipart/form-data" || type.startsWith("audio/") || type === "application/octet-stream"));
+    if (!ok)
+      throw new ApiError(
+        "unsupported_media_type",
+        upload ? "Send multipart/form-data or application/json." : "Send the body as application/json.",
+      );
   }
   return bodyLimit({
     maxSize: upload ? UPLOAD_BODY_MAX_BYTES : JSON_BODY_MAX_BYTES,

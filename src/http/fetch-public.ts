@@ -5,7 +5,7 @@
 // Failures reach the caller as two typed errors. Whatever went wrong — refused by the policy, DNS,
 // connection, a 404, a timeout — a PublicUrlUnavailable carries the same message, so the answer
 // cannot be used to learn which hosts exist or answer; the reason is kept on the error for logs.
-import { checkPublicUrl, type AllowHosts } from "./public-url";
+import { type AllowHosts, checkPublicUrl } from "./public-url";
 
 /** The one message for every refused or unreachable URL (routes: 400 `invalid_audio_url`). */
 export const PUBLIC_URL_UNAVAILABLE_MESSAGE = "The URL is not allowed or could not be fetched.";
@@ -111,7 +111,12 @@ function discard(res: Response): void {
 }
 
 /** Read a body into one buffer, cancelling the stream as soon as it passes `maxBytes` or `signal` fires. */
-async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number, signal: AbortSignal, host: string): Promise<Uint8Array> {
+async function readCapped(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+  signal: AbortSignal,
+  host: string,
+): Promise<Uint8Array> {
   if (!body) return new Uint8Array(0);
   const reader = body.getReader();
   // A body the test (or a server) stalls must still end at the deadline: race each read against it.

@@ -13,7 +13,9 @@ export const LLM_DEFAULT_RESERVE_OUTPUT_TOKENS = 4_096;
 
 export function sttEstimateMc(provider: string, uploadBytes: number | undefined): number | null {
   const seconds =
-    uploadBytes === undefined ? STT_URL_RESERVE_SECONDS : Math.min(STT_RESERVE_SECONDS, Math.max(1, uploadBytes / STT_ESTIMATE_BYTES_PER_SECOND));
+    uploadBytes === undefined
+      ? STT_URL_RESERVE_SECONDS
+      : Math.min(STT_RESERVE_SECONDS, Math.max(1, uploadBytes / STT_ESTIMATE_BYTES_PER_SECOND));
   return sttCostMc(provider, seconds);
 }
 

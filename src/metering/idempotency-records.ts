@@ -30,14 +30,14 @@ export class IdempotencyRecords {
    * "running" after that never settled (its worker died and its reservation was refunded): it counts as failed.
    */
   check(claim: IdempotencyClaim, now: number, runningForMs: number): ClaimVerdict {
-    const prior = this.sql
-      .exec<Row>("SELECT fingerprint, state, result, created_at FROM idempotency WHERE k = ?", claim.key)
-      .toArray()[0];
+    const prior = this.sql.exec<Row>("SELECT fingerprint, state, result, created_at FROM idempotency WHERE k = ?", claim.key).toArray()[0];
     if (!prior || prior.created_at <= now - IDEMPOTENCY_TTL_MS) return { ok: true };
     if (prior.fingerprint !== claim.fingerprint) return { ok: false, error: "idempotency_key_reused" };
     if (prior.state === "running" && prior.created_at > now - runningForMs) return { ok: false, error: "idempotency_in_progress" };
     if (prior.state === "done") {
-      return prior.result ? { ok: false, error: "idempotency_replay", replay: JSON.parse(prior.result) } : { ok: false, error: "idempotency_completed" };
+      return prior.result
+        ? { ok: false, error: "idempotency_replay", replay: JSON.parse(prior.result) }
+        : { ok: false, error: "idempotency_completed" };
     }
     return { ok: true };
   }

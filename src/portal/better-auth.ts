@@ -130,8 +130,14 @@ const instances = new WeakMap<object, Map<boolean, PortalAuth>>();
  */
 export function portalAuth(env: Env, secureCookies: boolean): PortalAuth {
   let byMode = instances.get(env);
-  if (!byMode) instances.set(env, (byMode = new Map()));
+  if (!byMode) {
+    byMode = new Map();
+    instances.set(env, byMode);
+  }
   let auth = byMode.get(secureCookies);
-  if (!auth) byMode.set(secureCookies, (auth = createAuth(env, secureCookies)));
+  if (!auth) {
+    auth = createAuth(env, secureCookies);
+    byMode.set(secureCookies, auth);
+  }
   return auth;
 }

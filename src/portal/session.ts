@@ -6,7 +6,6 @@ import type { AppEnv, Ctx } from "../context";
 import { userForPhone } from "../db/users";
 import { ApiError } from "../http/errors";
 
-
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /** How many phone number → user id links an isolate remembers (oldest dropped first). */
 const LINKS_MAX = 10_000;
@@ -34,7 +33,10 @@ export const sameOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (STATE_CHANGING.has(c.req.method)) {
     const origin = c.req.header("origin");
     if (origin !== new URL(c.req.url).origin) {
-      throw new ApiError("forbidden", origin ? `Requests from ${origin} may not change anything here.` : "A state-changing portal request must carry an Origin header.");
+      throw new ApiError(
+        "forbidden",
+        origin ? `Requests from ${origin} may not change anything here.` : "A state-changing portal request must carry an Origin header.",
+      );
     }
   }
   await next();

@@ -1,11 +1,12 @@
 // Portal sign-in under /portal/auth/*: Better Auth's phone-number routes behind an allow-list, with a
 // per-phone-number limit on sends in front, and its answers turned into Voxgate's JSON shape (errors
 // keep Better Auth's status: 400 wrong or expired code, 403 too many attempts, 429 too many sends).
-import { z, type OpenAPIHono } from "@hono/zod-openapi";
+
 import { waitUntil } from "cloudflare:workers";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import { errors, SuccessSchema } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
 import { ApiError, errorBody } from "../http/errors";
-import { errors, SuccessSchema } from "../api/schemas";
 import { consume, type RateLimitRule } from "../ratelimit/otp-send-limit";
 import { AUTH_BASE_PATH as AUTH, E164_PHONE_NUMBER } from "./phone";
 import { authFor, voxgateUserFor } from "./session";
@@ -42,7 +43,12 @@ export function registerSignIn(app: OpenAPIHono<AppEnv>) {
     headers.delete("content-length");
     headers.set("content-type", "application/json");
     // Only the fields the portal uses: Better Auth's verify also takes e.g. `updatePhoneNumber`, which we don't offer.
-    const fields = route === "/sign-out" ? {} : route === "/phone-number/verify" ? { phoneNumber: body.phoneNumber, code: body.code } : { phoneNumber: body.phoneNumber };
+    const fields =
+      route === "/sign-out"
+        ? {}
+        : route === "/phone-number/verify"
+          ? { phoneNumber: body.phoneNumber, code: body.code }
+          : { phoneNumber: body.phoneNumber };
     const forwarded = new Request(c.req.raw.url, { method: "POST", headers, body: JSON.stringify(fields) });
     const res = await auth.handler(forwarded);
     if (res.status >= 400) return authError(c, res);
@@ -93,7 +99,8 @@ async function jsonBody(c: Ctx): Promise<Record<string, unknown>> {
   } catch {
     throw new ApiError("invalid_json", "The body is not valid JSON.");
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ApiError("validation_failed", "The body must be a JSON object.");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new ApiError("validation_failed", "The body must be a JSON object.");
   return parsed as Record<string, unknown>;
 }
 
@@ -110,7 +117,8 @@ async function authError(c: Ctx, res: Response): Promise<Response> {
       ? "rate_limited"
       : typeof body.code === "string" && body.code
         ? body.code.toLowerCase().replace(/[^a-z0-9]+/g, "_")
-        : ({ 400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found" } as Record<number, string>)[status] ?? "bad_request";
+        : (({ 400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found" } as Record<number, string>)[status] ??
+          "bad_request");
   const message = typeof body.message === "string" && body.message ? body.message : "The sign-in request was refused.";
   const out = c.json(errorBody(code, message, c.var.requestId), status);
   const retryAfter = res.headers.get("x-retry-after");

@@ -1,6 +1,6 @@
 // Anthropic Messages API. Auth: x-api-key + anthropic-version. Stream: named SSE events;
 // input tokens arrive in message_start, output tokens in message_delta (cumulative: the last wins).
-import { type ChatStreamEvent, type ProviderAdapter } from "./types";
+import type { ChatStreamEvent, ProviderAdapter } from "./types";
 import { errorText, get, is2xx, json } from "./wire";
 
 const ANTHROPIC_VERSION = "2023-06-01";
@@ -32,7 +32,10 @@ export const anthropic: ProviderAdapter = {
     },
     parse(body) {
       const content = Array.isArray(body?.content)
-        ? body.content.filter((b: any) => b.type === "text").map((b: any) => b.text).join("")
+        ? body.content
+            .filter((b: any) => b.type === "text")
+            .map((b: any) => b.text)
+            .join("")
         : undefined;
       if (typeof content !== "string") throw new Error("the provider's answer had no content");
       return { content, usage: { inputTokens: body.usage?.input_tokens ?? 0, outputTokens: body.usage?.output_tokens ?? 0 } };

@@ -1,6 +1,6 @@
 // Deepgram: TTS (/v1/speak, streamed raw audio) and STT (/v1/listen, raw audio body or JSON {url}).
 // Auth: Authorization: Token <key> (not Bearer). Options travel in the query string, not the body.
-import { type AudioFormat, type ProviderAdapter, type UpstreamRequest } from "./types";
+import type { AudioFormat, ProviderAdapter, UpstreamRequest } from "./types";
 import { errorText, get, is2xx, json } from "./wire";
 
 /** encoding/container per format; rates are the spec's per-encoding enums (mp3 and opus are fixed). */
@@ -54,7 +54,9 @@ export const deepgram: ProviderAdapter = {
         text: String(alt?.transcript ?? ""),
         durationSeconds: Number(body?.metadata?.duration ?? 0),
         language: channel?.detected_language,
-        words: Array.isArray(alt?.words) ? alt.words.map((w: any) => ({ word: w.punctuated_word ?? w.word, start: w.start, end: w.end })) : undefined,
+        words: Array.isArray(alt?.words)
+          ? alt.words.map((w: any) => ({ word: w.punctuated_word ?? w.word, start: w.start, end: w.end }))
+          : undefined,
       };
     },
   },

@@ -1,5 +1,5 @@
 // ElevenLabs: TTS (chunked raw audio from /stream) and STT (multipart). Auth: xi-api-key.
-import { type AudioFormat, type ProviderAdapter } from "./types";
+import type { AudioFormat, ProviderAdapter } from "./types";
 import { errorText, formOf, get, json, multipart, wordsOf } from "./wire";
 
 const RATES: Record<AudioFormat, number[]> = {
@@ -35,7 +35,7 @@ export const elevenlabs: ProviderAdapter = {
     defaultModel: "eleven_flash_v2_5",
     supports: (format, sampleRate) => sampleRate === undefined || RATES[format].includes(sampleRate),
     request(input, ctx) {
-      const url = `${ctx.urls.api}/v1/text-to-speech/${encodeURIComponent(input.voiceId!)}/stream?output_format=${outputFormat(input.format, input.sampleRate)}`;
+      const url = `${ctx.urls.api}/v1/text-to-speech/${encodeURIComponent(input.voiceId)}/stream?output_format=${outputFormat(input.format, input.sampleRate)}`;
       return { upstream: json(url, headers(ctx.key), { text: input.text, model_id: input.model }), envelope: { kind: "raw" } };
     },
   },
@@ -43,7 +43,12 @@ export const elevenlabs: ProviderAdapter = {
     defaultModel: "scribe_v1",
     acceptsUrl: true,
     request(input, ctx) {
-      const form = formOf({ model_id: input.model, file: input.audio, source_url: input.audio ? undefined : input.audioUrl, language_code: input.language });
+      const form = formOf({
+        model_id: input.model,
+        file: input.audio,
+        source_url: input.audio ? undefined : input.audioUrl,
+        language_code: input.language,
+      });
       return multipart(`${ctx.urls.api}/v1/speech-to-text`, headers(ctx.key), form);
     },
     parse(body) {

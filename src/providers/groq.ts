@@ -1,7 +1,7 @@
 // Groq: OpenAI-compatible chat and Whisper transcription. Auth: Authorization: Bearer.
 // GROQ_BASE_URL already ends in /openai/v1, so paths below are the OpenAI ones.
 import { bearer, openAiChat, openAiErrorMessage } from "./openai-compatible";
-import { type ProviderAdapter } from "./types";
+import type { ProviderAdapter } from "./types";
 import { formOf, get, is2xx, multipart, transcriptOf } from "./wire";
 
 export const groq: ProviderAdapter = {

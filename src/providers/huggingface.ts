@@ -1,7 +1,7 @@
 // Hugging Face Inference Providers: chat through the OpenAI-compatible router. Auth: Bearer hf_….
 // No TTS/STT: the router's task endpoints have neither a spec nor a price here.
 import { bearer, openAiChat } from "./openai-compatible";
-import { type ProviderAdapter } from "./types";
+import type { ProviderAdapter } from "./types";
 import { errorText, get, is2xx } from "./wire";
 
 export const huggingface: ProviderAdapter = {
@@ -21,5 +21,6 @@ export const huggingface: ProviderAdapter = {
     valid: is2xx,
   }),
   // Seen shapes: {error: "…"}, {error: {message}}, {message}, {detail}.
-  errorMessage: (_status, body) => errorText(body, (p) => typeof p?.error === "string" ? p.error : (p?.error?.message ?? p?.message ?? p?.detail)),
+  errorMessage: (_status, body) =>
+    errorText(body, (p) => (typeof p?.error === "string" ? p.error : (p?.error?.message ?? p?.message ?? p?.detail))),
 };

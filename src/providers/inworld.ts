@@ -1,8 +1,8 @@
 // Inworld: TTS (voice:stream, NDJSON of base64 chunks) and STT (JSON with base64 audio).
 // Auth: Authorization: Basic <key> — the portal key is already base64, so it is sent verbatim.
 import { bytesToBase64 } from "../encoding/base64";
-import { type AudioFormat, type ProviderAdapter } from "./types";
-import { errorText, get, is2xx, json } from "./wire";
+import type { AudioFormat, ProviderAdapter } from "./types";
+import { errorText, get, is2xx, json, uploadOf } from "./wire";
 
 /** Unconfirmed (taken from a third-party, hand-written spec): the STT model id. */
 const STT_MODEL = "inworld/inworld-stt-1";
@@ -58,7 +58,7 @@ export const inworld: ProviderAdapter = {
     async request(input, ctx) {
       const transcribeConfig: Record<string, unknown> = { modelId: input.model, audioEncoding: "AUTO_DETECT" };
       if (input.language) transcribeConfig.language = input.language;
-      const body = { transcribeConfig, audioData: { content: await blobToBase64(input.audio!.data) } };
+      const body = { transcribeConfig, audioData: { content: await blobToBase64(uploadOf(input).data) } };
       return json(`${ctx.urls.api}/stt/v1/transcribe`, auth(ctx.key), body);
     },
     parse(body) {

@@ -1,11 +1,25 @@
 // OpenAI: chat, speech (raw audio), transcription (multipart). Auth: Authorization: Bearer.
 import { bearer, openAiChat, openAiErrorMessage } from "./openai-compatible";
-import { type AudioFormat, type ProviderAdapter } from "./types";
-import { formOf, get, is2xx, json, multipart, transcriptOf } from "./wire";
+import type { AudioFormat, ProviderAdapter } from "./types";
+import { formOf, get, is2xx, json, multipart, transcriptOf, uploadOf } from "./wire";
 
 const FORMAT: Partial<Record<AudioFormat, string>> = { mp3: "mp3", wav: "wav", pcm: "pcm", opus: "opus" };
 /** The voices OpenAI speech documents (SDK code written for OpenAI names one of these). */
-export const OPENAI_VOICES = ["alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse", "marin", "cedar"] as const;
+export const OPENAI_VOICES = [
+  "alloy",
+  "ash",
+  "ballad",
+  "coral",
+  "echo",
+  "fable",
+  "nova",
+  "onyx",
+  "sage",
+  "shimmer",
+  "verse",
+  "marin",
+  "cedar",
+] as const;
 /** OpenAI speech has one output rate: 24 kHz (pcm is 24 kHz 16-bit mono). */
 const SPEECH_SAMPLE_RATE = 24_000;
 
@@ -41,7 +55,7 @@ export const openai: ProviderAdapter = {
     acceptsUrl: false,
     request(input, ctx) {
       const form = formOf({
-        file: input.audio!,
+        file: uploadOf(input),
         model: input.model,
         language: input.language,
         // verbose_json carries the audio duration (billing); newer models only answer json with usage.seconds.

@@ -38,7 +38,10 @@ export function findProvider(name: string): ProviderAdapter | undefined {
   return byName.get(name.toLowerCase());
 }
 
-export function offers(p: ProviderAdapter, op: Operation): boolean {
+export function offers<Op extends Operation>(
+  p: ProviderAdapter,
+  op: Op,
+): p is ProviderAdapter & { [K in Op]-?: NonNullable<ProviderAdapter[K]> } {
   return p[op] !== undefined;
 }
 

@@ -4,7 +4,7 @@
 // pcm and ulaw are refused on purpose: Resemble always frames PCM and μ-law in WAV (on /stream and
 // /synthesize alike), and a WAV header inside audio/pcm or audio/basic would reach players as noise.
 // opus does not exist there.
-import { type ProviderAdapter } from "./types";
+import type { ProviderAdapter } from "./types";
 import { errorText, get, is2xx, json } from "./wire";
 
 /** The spec's sample_rate enum; it travels as a string. */

@@ -37,8 +37,10 @@ export interface UpstreamRequest {
 
 export interface TtsInput {
   text: string;
-  voiceId?: string;
-  model?: string;
+  /** The caller's voice, or the adapter's default voice. */
+  voiceId: string;
+  /** The caller's model, or the adapter's default model. */
+  model: string;
   format: AudioFormat;
   sampleRate?: number;
 }

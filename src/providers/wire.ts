@@ -1,6 +1,6 @@
 // Building blocks for adapters: upstream requests (JSON, GET, multipart) and readers for shapes several
 // providers share (error texts, word timings, Whisper-style transcripts).
-import type { SttResult, UpstreamRequest } from "./types";
+import type { SttInput, SttResult, UpstreamRequest } from "./types";
 
 export function json(url: string, headers: Record<string, string>, body: unknown): UpstreamRequest {
   return {
@@ -16,6 +16,12 @@ export function get(url: string, headers: Record<string, string>): UpstreamReque
 export function multipart(url: string, headers: Record<string, string>, form: FormData): UpstreamRequest {
   // No content-type header: fetch sets it with the multipart boundary.
   return { url, init: { method: "POST", headers, body: form } };
+}
+
+/** The uploaded audio of a transcription (the gateway downloads an audioUrl for providers that only take uploads). */
+export function uploadOf(input: SttInput): { data: Blob; filename: string; contentType: string } {
+  if (!input.audio) throw new Error("this provider takes uploads only: the gateway must download the audioUrl first");
+  return input.audio;
 }
 
 /** A 2xx answer: what most key checks call valid. */

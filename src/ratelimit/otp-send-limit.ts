@@ -41,7 +41,13 @@ export async function consume(
     .bind(key, now, windowMs)
     .first<{ count: number; window_start: number }>();
   if (background && Math.random() * PRUNE_EVERY_N_CHECKS < 1) {
-    background(d1.prepare("DELETE FROM auth_rate_limit WHERE window_start < ?").bind(now - STALE_COUNTER_MS).run().catch(() => {}));
+    background(
+      d1
+        .prepare("DELETE FROM auth_rate_limit WHERE window_start < ?")
+        .bind(now - STALE_COUNTER_MS)
+        .run()
+        .catch(() => {}),
+    );
   }
   if (!row || row.count <= rule.max) return { allowed: true, retryAfter: null };
   return { allowed: false, retryAfter: Math.max(1, Math.ceil((row.window_start + windowMs - now) / 1000)) };

@@ -5,6 +5,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { CreditsSchema, creditsView, dailySeries, MeSchema, meView, PortalMe, PortalUsage, UsageSchema, usageView } from "../api/account";
 import { errors, json, portalSecurity, security } from "../api/schemas";
 import type { AppEnv } from "../context";
+import { admittedUsage } from "../gateway/admission";
 import { sessionPhone } from "../portal/session";
 
 export function registerAccount(app: OpenAPIHono<AppEnv>) {
@@ -17,7 +18,7 @@ export function registerAccount(app: OpenAPIHono<AppEnv>) {
       security,
       responses: { 200: { description: "User", content: json(MeSchema) }, ...errors(401, 429) },
     }),
-    (c) => c.json(meView(c.var.principal, c.var.usage!), 200),
+    (c) => c.json(meView(c.var.principal, admittedUsage(c)), 200),
   );
   app.openapi(
     createRoute({
@@ -28,7 +29,7 @@ export function registerAccount(app: OpenAPIHono<AppEnv>) {
       security,
       responses: { 200: { description: "Usage", content: json(UsageSchema) }, ...errors(401, 429) },
     }),
-    (c) => c.json(usageView(c.var.usage!), 200),
+    (c) => c.json(usageView(admittedUsage(c)), 200),
   );
   app.openapi(
     createRoute({
@@ -39,7 +40,7 @@ export function registerAccount(app: OpenAPIHono<AppEnv>) {
       security,
       responses: { 200: { description: "Credits", content: json(CreditsSchema) }, ...errors(401, 429) },
     }),
-    (c) => c.json(creditsView(c.var.usage!), 200),
+    (c) => c.json(creditsView(admittedUsage(c)), 200),
   );
 }
 
@@ -54,7 +55,7 @@ export function registerPortalAccount(app: OpenAPIHono<AppEnv>) {
       responses: { 200: { description: "User", content: json(PortalMe) }, ...errors(401, 429) },
     }),
     (c) => {
-      const me = meView(c.var.principal, c.var.usage!);
+      const me = meView(c.var.principal, admittedUsage(c));
       return c.json({ ...me, user: { ...me.user, phoneNumber: sessionPhone(c) } }, 200);
     },
   );

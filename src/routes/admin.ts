@@ -11,7 +11,13 @@ import type { UsageSnapshot } from "../metering/contract";
 import { MC_PER_CREDIT, PLAN_IDS, toCredits } from "../metering/plans";
 
 const adminSecurity = [{ bearerAuth: [] }];
-const UserParam = z.object({ id: z.string().min(1).max(200).openapi({ param: { name: "id", in: "path" } }) });
+const UserParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: "id", in: "path" } }),
+});
 
 const AdminUser = z
   .object({
@@ -41,14 +47,15 @@ const PatchUser = z
   .refine((v) => Object.keys(v).length > 0, "Give at least one of plan, planExpiresAt, paygCredits, role")
   .openapi("AdminUserPatch");
 
-const AddCredits = z
-  .object({ amount: z.number().positive().max(1e12), reason: z.string().min(1).max(500) })
-  .openapi("AdminAddCredits");
+const AddCredits = z.object({ amount: z.number().positive().max(1e12), reason: z.string().min(1).max(500) }).openapi("AdminAddCredits");
 
 /** Credits (possibly fractional, e.g. 16.6) → exact integer millicredits; more than 3 decimals is refused. */
 function creditsToMc(credits: number, field: string): number {
   const mc = Math.round(credits * MC_PER_CREDIT);
-  if (Math.abs(mc - credits * MC_PER_CREDIT) > 1e-6) throw new ApiError("validation_failed", `${field} has more than 3 decimals.`, { fields: [{ path: field, message: "at most 3 decimals" }] });
+  if (Math.abs(mc - credits * MC_PER_CREDIT) > 1e-6)
+    throw new ApiError("validation_failed", `${field} has more than 3 decimals.`, {
+      fields: [{ path: field, message: "at most 3 decimals" }],
+    });
   return mc;
 }
 
@@ -70,7 +77,7 @@ function adminUserView(user: UserRow, snap: UsageSnapshot) {
       planExpiresAt: iso(snap.planExpiresAt),
       paygCredits: toCredits(snap.paygMc),
       role: snap.role,
-      createdAt: iso(user.createdAt)!,
+      createdAt: iso(user.createdAt),
     },
   };
 }
@@ -101,7 +108,10 @@ export function registerAdmin(app: OpenAPIHono<AppEnv>) {
       summary: "Change plan, plan expiry, PAYG balance or role (audited)",
       security: adminSecurity,
       request: { params: UserParam, body: { content: { "application/json": { schema: PatchUser } }, required: true } },
-      responses: { 200: { description: "Updated", content: { "application/json": { schema: AdminUser } } }, ...errors(400, 401, 403, 404, 415) },
+      responses: {
+        200: { description: "Updated", content: { "application/json": { schema: AdminUser } } },
+        ...errors(400, 401, 403, 404, 415),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -111,7 +121,8 @@ export function registerAdmin(app: OpenAPIHono<AppEnv>) {
         id,
         {
           plan: patch.plan,
-          planExpiresAt: patch.planExpiresAt === undefined ? undefined : patch.planExpiresAt === null ? null : Date.parse(patch.planExpiresAt),
+          planExpiresAt:
+            patch.planExpiresAt === undefined ? undefined : patch.planExpiresAt === null ? null : Date.parse(patch.planExpiresAt),
           paygMc: patch.paygCredits === undefined ? undefined : creditsToMc(patch.paygCredits, "paygCredits"),
           role: patch.role,
         },
@@ -129,13 +140,18 @@ export function registerAdmin(app: OpenAPIHono<AppEnv>) {
       summary: "Add PAYG credits (audited)",
       security: adminSecurity,
       request: { params: UserParam, body: { content: { "application/json": { schema: AddCredits } }, required: true } },
-      responses: { 200: { description: "Updated", content: { "application/json": { schema: AdminUser } } }, ...errors(400, 401, 403, 404, 415) },
+      responses: {
+        200: { description: "Updated", content: { "application/json": { schema: AdminUser } } },
+        ...errors(400, 401, 403, 404, 415),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
       const body = c.req.valid("json");
       const user = await userOr404(c, id);
-      const snap = await c.var.bindings.account(id).addCredits(id, creditsToMc(body.amount, "amount"), { actor: c.var.principal.userId, reason: body.reason });
+      const snap = await c.var.bindings
+        .account(id)
+        .addCredits(id, creditsToMc(body.amount, "amount"), { actor: c.var.principal.userId, reason: body.reason });
       return c.json(adminUserView(user, snap), 200);
     },
   );

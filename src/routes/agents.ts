@@ -2,7 +2,17 @@
 // providers and models — under /v1/agents, and its chat and speak, which run through the same
 // gateway operations as /v1/chat and /v1/synthesize with the agent's settings applied.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { AgentChatBody, AgentEnvelope, AgentList, AgentSpeakBody, agentView, CreateAgentBody, EMPTY_AGENT, toColumns, UpdateAgentBody } from "../api/agents";
+import {
+  AgentChatBody,
+  AgentEnvelope,
+  AgentList,
+  AgentSpeakBody,
+  agentView,
+  CreateAgentBody,
+  EMPTY_AGENT,
+  toColumns,
+  UpdateAgentBody,
+} from "../api/agents";
 import { ChatResponseSchema, chatAnswer, sseResponse } from "../api/gateway";
 import { BinaryAudio, errors, IdempotencyHeader, json, SuccessSchema, security } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
@@ -13,7 +23,13 @@ import { chooseProvider } from "../gateway/provider";
 import { synthesize } from "../gateway/synthesize";
 import { ApiError } from "../http/errors";
 
-const IdParam = z.object({ id: z.string().min(1).max(200).openapi({ param: { name: "id", in: "path" } }) });
+const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: "id", in: "path" } }),
+});
 
 /** The caller's agent, or 404 (also for another user's). */
 async function ownAgent(c: Ctx, id: string): Promise<agentsTable.AgentRow> {
@@ -27,7 +43,7 @@ async function agentChat(c: Ctx, id: string, body: z.infer<typeof AgentChatBody>
   const provider = agent.llmProvider ?? undefined;
   const input = {
     provider,
-    model: agent.llmModel ?? chooseProvider(c, "llm", provider).llm!.defaultModel,
+    model: agent.llmModel ?? chooseProvider(c, "llm", provider).llm.defaultModel,
     system: agent.systemPrompt ?? undefined,
     messages: body.messages,
     temperature: agent.temperature ?? undefined,
@@ -74,7 +90,11 @@ export function registerAgents(app: OpenAPIHono<AppEnv>) {
       security,
       responses: { 200: { description: "Agents", content: json(AgentList) }, ...errors(401, 429) },
     }),
-    async (c) => c.json({ success: true as const, agents: (await agentsTable.listAgents(c.var.bindings.db, c.var.principal.userId)).map(agentView) }, 200),
+    async (c) =>
+      c.json(
+        { success: true as const, agents: (await agentsTable.listAgents(c.var.bindings.db, c.var.principal.userId)).map(agentView) },
+        200,
+      ),
   );
 
   app.openapi(
@@ -101,7 +121,13 @@ export function registerAgents(app: OpenAPIHono<AppEnv>) {
       responses: { 200: { description: "Updated", content: json(AgentEnvelope) }, ...errors(400, 401, 404, 413, 415, 429) },
     }),
     async (c) => {
-      const row = await agentsTable.updateAgent(c.var.bindings.db, c.var.principal.userId, c.req.valid("param").id, toColumns(c.req.valid("json")), Date.now());
+      const row = await agentsTable.updateAgent(
+        c.var.bindings.db,
+        c.var.principal.userId,
+        c.req.valid("param").id,
+        toColumns(c.req.valid("json")),
+        Date.now(),
+      );
       if (!row) throw new ApiError("not_found", "No agent with this id.");
       return c.json({ success: true as const, agent: agentView(row) }, 200);
     },
@@ -133,7 +159,10 @@ export function registerAgents(app: OpenAPIHono<AppEnv>) {
       summary: "Chat with an agent (its system prompt, model, temperature and maxTokens applied); answered like /v1/chat",
       security,
       request: { params: IdParam, headers: IdempotencyHeader, body: { content: json(AgentChatBody), required: true } },
-      responses: { 200: { description: "The answer, or with stream:true an SSE stream as /v1/chat", content: json(ChatResponseSchema) }, ...errors(400, 401, 402, 404, 409, 413, 415, 422, 429, 502, 504) },
+      responses: {
+        200: { description: "The answer, or with stream:true an SSE stream as /v1/chat", content: json(ChatResponseSchema) },
+        ...errors(400, 401, 402, 404, 409, 413, 415, 422, 429, 502, 504),
+      },
     }),
     async (c) => (await agentChat(c, c.req.valid("param").id, c.req.valid("json"))) as never,
   );

@@ -7,15 +7,22 @@ import { generateApiKey, newKeyId } from "../auth/api-key";
 import type { AppEnv, Ctx } from "../context";
 import { sha256Hex } from "../crypto/sha256";
 import * as apiKeysTable from "../db/api-keys";
+import { admittedUsage } from "../gateway/admission";
 import { ApiError } from "../http/errors";
 import { PLANS } from "../metering/plans";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const IdParam = z.object({ id: z.string().min(1).max(200).openapi({ param: { name: "id", in: "path" } }) });
+const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: "id", in: "path" } }),
+});
 
 /** Only paying users may create or rotate keys: an active paid plan or a PAYG balance above 0. */
 function requirePaying(c: Ctx) {
-  const usage = c.var.usage!;
+  const usage = admittedUsage(c);
   if (!PLANS[usage.plan].paid && usage.paygMc <= 0) {
     throw new ApiError("paid_plan_required", "API keys are for paying users: an active paid plan or a PAYG balance above 0.");
   }
@@ -59,7 +66,13 @@ async function revokeKey(c: Ctx, id: string) {
  * Register create/list/revoke (and rotate) under `base`: /v1/keys, Sonna's /api/v1/user/api-keys (no
  * rotate) and the portal's /portal/api/keys (with its session as `sec`).
  */
-export function registerKeyRoutes(app: OpenAPIHono<AppEnv>, base: string, tag: string, withRotate: boolean, sec: Record<string, string[]>[]) {
+export function registerKeyRoutes(
+  app: OpenAPIHono<AppEnv>,
+  base: string,
+  tag: string,
+  withRotate: boolean,
+  sec: Record<string, string[]>[],
+) {
   app.openapi(
     createRoute({
       method: "post",
@@ -68,7 +81,10 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>, base: string, tag: s
       summary: "Create an API key (the plaintext is returned once)",
       security: sec,
       request: { body: { content: { "application/json": { schema: CreateKeyBody } }, required: false } },
-      responses: { 201: { description: "Created", content: { "application/json": { schema: CreatedKey } } }, ...errors(400, 401, 403, 409, 429) },
+      responses: {
+        201: { description: "Created", content: { "application/json": { schema: CreatedKey } } },
+        ...errors(400, 401, 403, 409, 429),
+      },
     }),
     async (c) => c.json(await createKey(c, c.req.valid("json") ?? {}), 201),
   );
@@ -92,7 +108,10 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>, base: string, tag: s
         summary: "Rotate an API key: revoke it and issue a new one, atomically",
         security: sec,
         request: { params: IdParam },
-        responses: { 201: { description: "Rotated", content: { "application/json": { schema: RotatedKey } } }, ...errors(401, 403, 404, 429) },
+        responses: {
+          201: { description: "Rotated", content: { "application/json": { schema: RotatedKey } } },
+          ...errors(401, 403, 404, 429),
+        },
       }),
       async (c) => c.json(await rotateKey(c, c.req.valid("param").id), 201),
     );

@@ -4,32 +4,35 @@
 // native routes (auth, BYOK, metering, rate limits, headers); api/openai-shapes.ts renders the answers.
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import { GATEWAY_ERRORS, sseResponse } from "../api/gateway";
+import { ChatCompletionBody, ModelList, messageText, SpeechBody, TranscriptionForm, TranscriptionOptions } from "../api/openai-schemas";
 import {
-  ChatCompletionBody,
-  ModelList,
-  messageText,
-  SpeechBody,
-  TranscriptionForm,
-  TranscriptionOptions,
-} from "../api/openai-schemas";
-import { chatCompletion, completionChunks, parseModel, servableModels, type TranscriptionFormat, transcriptionBody } from "../api/openai-shapes";
+  chatCompletion,
+  completionChunks,
+  parseModel,
+  servableModels,
+  type TranscriptionFormat,
+  transcriptionBody,
+} from "../api/openai-shapes";
 import { BinaryAudio, errors, IdempotencyHeader, json, security } from "../api/schemas";
 import { formOf, transcribeInput } from "../api/transcribe-input";
 import { validationError } from "../api/validation";
 import type { AppEnv, Ctx } from "../context";
+import { base64ToBytes } from "../encoding/base64";
 import { IdempotentReplay } from "../gateway/admission";
 import { chat } from "../gateway/chat";
 import { idempotencyFor } from "../gateway/idempotency";
 import { synthesize } from "../gateway/synthesize";
 import { type TranscribeInput, transcribe } from "../gateway/transcribe";
-import { base64ToBytes } from "../encoding/base64";
 import { mediaType } from "../http/media-type";
 import { findProvider } from "../providers/registry";
 import type { ChatMessage, SttResult } from "../providers/types";
 
 async function chatCompletions(c: Ctx, body: z.infer<typeof ChatCompletionBody>): Promise<Response> {
   const { provider, model } = parseModel(body.model);
-  const messages: ChatMessage[] = body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: messageText(m.content) }));
+  const messages: ChatMessage[] = body.messages.map((m) => ({
+    role: m.role === "developer" ? "system" : m.role,
+    content: messageText(m.content),
+  }));
   const input = {
     provider,
     model,
@@ -97,7 +100,9 @@ export function registerOpenAiCompat(app: OpenAPIHono<AppEnv>) {
       security,
       request: { headers: IdempotencyHeader, body: { content: json(ChatCompletionBody), required: true } },
       responses: {
-        200: { description: "A chat.completion object, or with stream:true text/event-stream of chat.completion.chunk events and data: [DONE]" },
+        200: {
+          description: "A chat.completion object, or with stream:true text/event-stream of chat.completion.chunk events and data: [DONE]",
+        },
         ...errors(...GATEWAY_ERRORS),
       },
     }),

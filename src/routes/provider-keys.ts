@@ -17,10 +17,20 @@ const ProviderKeySchema = z
 const PutBody = z
   .object({
     provider: z.string().min(1).max(64),
-    apiKey: z.string().min(1).max(4096).regex(/^[\x21-\x7e]+$/, "visible ASCII characters only"),
+    apiKey: z
+      .string()
+      .min(1)
+      .max(4096)
+      .regex(/^[\x21-\x7e]+$/, "visible ASCII characters only"),
   })
   .openapi("StoreProviderKey");
-const ProviderParam = z.object({ provider: z.string().min(1).max(64).openapi({ param: { name: "provider", in: "path" } }) });
+const ProviderParam = z.object({
+  provider: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "provider", in: "path" } }),
+});
 const VerifyResult = z
   .object({ success: z.literal(true), provider: z.string(), valid: z.boolean(), status: z.number().int() })
   .openapi("ProviderKeyVerification");
@@ -32,7 +42,13 @@ function providerOr400(name: string): ProviderAdapter {
 }
 
 export function providerKeyView(row: providerKeysTable.ProviderKeyRow) {
-  return { provider: row.provider, last4: row.last4, createdAt: iso(row.createdAt)!, updatedAt: iso(row.updatedAt)!, verifiedAt: iso(row.verifiedAt) };
+  return {
+    provider: row.provider,
+    last4: row.last4,
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+    verifiedAt: iso(row.verifiedAt),
+  };
 }
 
 async function putProviderKey(c: Ctx, body: z.infer<typeof PutBody>) {
@@ -85,7 +101,10 @@ export function registerProviderKeyRoutes(app: OpenAPIHono<AppEnv>, base: string
       security: sec,
       request: { body: { content: { "application/json": { schema: PutBody } }, required: true } },
       responses: {
-        201: { description: "Stored", content: { "application/json": { schema: z.object({ success: z.literal(true), providerKey: ProviderKeySchema }) } } },
+        201: {
+          description: "Stored",
+          content: { "application/json": { schema: z.object({ success: z.literal(true), providerKey: ProviderKeySchema }) } },
+        },
         ...errors(400, 401, 413, 415, 429),
       },
     }),
@@ -99,7 +118,10 @@ export function registerProviderKeyRoutes(app: OpenAPIHono<AppEnv>, base: string
       summary: "List stored provider keys (never the secret)",
       security: sec,
       responses: {
-        200: { description: "Keys", content: { "application/json": { schema: z.object({ success: z.literal(true), providerKeys: z.array(ProviderKeySchema) }) } } },
+        200: {
+          description: "Keys",
+          content: { "application/json": { schema: z.object({ success: z.literal(true), providerKeys: z.array(ProviderKeySchema) }) } },
+        },
         ...errors(401, 429),
       },
     }),
@@ -113,7 +135,10 @@ export function registerProviderKeyRoutes(app: OpenAPIHono<AppEnv>, base: string
       summary: "Check a stored key with the provider's cheapest authenticated call",
       security: sec,
       request: { params: ProviderParam },
-      responses: { 200: { description: "Result", content: { "application/json": { schema: VerifyResult } } }, ...errors(400, 401, 404, 429, 502, 504) },
+      responses: {
+        200: { description: "Result", content: { "application/json": { schema: VerifyResult } } },
+        ...errors(400, 401, 404, 429, 502, 504),
+      },
     }),
     async (c) => c.json(await verifyProviderKey(c, c.req.valid("param").provider), 200),
   );
@@ -125,7 +150,10 @@ export function registerProviderKeyRoutes(app: OpenAPIHono<AppEnv>, base: string
       summary: "Delete a stored provider key",
       security: sec,
       request: { params: ProviderParam },
-      responses: { 200: { description: "Deleted", content: { "application/json": { schema: SuccessSchema } } }, ...errors(400, 401, 404, 429) },
+      responses: {
+        200: { description: "Deleted", content: { "application/json": { schema: SuccessSchema } } },
+        ...errors(400, 401, 404, 429),
+      },
     }),
     async (c) => c.json(await deleteProviderKey(c, c.req.valid("param").provider), 200),
   );

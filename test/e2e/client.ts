@@ -1,7 +1,7 @@
 // Node-side helpers for end-to-end tests against the `wrangler dev` the harness started.
 import { importJWK, SignJWT } from "jose";
 import { inject } from "vitest";
-import { withJson, type JsonInit } from "../helpers/request";
+import { type JsonInit, withJson } from "../helpers/request";
 
 export const workerUrl = () => inject("workerUrl");
 export const mockOrigin = () => inject("mockOrigin");
@@ -30,7 +30,11 @@ export async function payingUser(plan = "pro", extra: Record<string, unknown> = 
   const jwt = await jwtFor(sub);
   const me = (await (await call("/v1/me", { headers: bearer(jwt) })).json()) as any;
   const id = me.user.id as string;
-  const res = await call(`/api/admin/users/${id}`, { method: "PATCH", headers: bearer(await jwtFor("e2e-admin", "admin")), json: { plan, ...extra } });
+  const res = await call(`/api/admin/users/${id}`, {
+    method: "PATCH",
+    headers: bearer(await jwtFor("e2e-admin", "admin")),
+    json: { plan, ...extra },
+  });
   if (res.status !== 200) throw new Error(`PATCH → ${res.status} ${await res.text()}`);
   const key = (await (await call("/v1/keys", { method: "POST", headers: bearer(jwt), json: { name: "e2e" } })).json()) as any;
   return { id, jwt, key: key.key as string, keyId: key.apiKey.id as string };

@@ -1,9 +1,9 @@
 // End to end through a real `wrangler dev`: keys, every provider × operation against its mock,
 // key precedence, streaming, failures and metering — from outside, as a client sees it.
 import { beforeEach, describe, expect, it } from "vitest";
+import { CHAT_CASES, expectMockAudio, readSse, STT_CASES, TTS_CASES } from "../helpers/provider-cases";
 // @ts-expect-error plain JS module shared with the mock server
 import { mockDurationSeconds, mockTranscriptFor } from "../mocks/audio.mjs";
-import { CHAT_CASES, expectMockAudio, readSse, STT_CASES, TTS_CASES } from "../helpers/provider-cases";
 import { bearer, call, jwtFor, mock, payingUser, settled, upstream } from "./client";
 
 beforeEach(async () => {
@@ -72,7 +72,12 @@ describe("every provider and operation against its mock", () => {
       form.append("provider", c.provider);
       const res = await call("/v1/transcribe", { method: "POST", headers: bearer(u.key), body: form });
       expect(res.status, await res.clone().text()).toBe(200);
-      expect(await res.json()).toMatchObject({ success: true, text: mockTranscriptFor(8000), durationSeconds: mockDurationSeconds(8000), provider: c.provider });
+      expect(await res.json()).toMatchObject({
+        success: true,
+        text: mockTranscriptFor(8000),
+        durationSeconds: mockDurationSeconds(8000),
+        provider: c.provider,
+      });
       const [req] = await upstream(c.provider);
       expect(req.path).toMatch(c.path);
       expect(req.headers[c.auth[0]]).toBe(c.auth[1]);
@@ -84,12 +89,25 @@ describe("every provider and operation against its mock", () => {
     it(`chat: ${c.provider}, plain and streamed`, async () => {
       const u = await payingUser("scale");
       const headers = { ...bearer(u.key), "x-provider-key-huggingface": "byok-hf-key" };
-      const plain = await call("/v1/chat", { method: "POST", headers, json: { provider: c.provider, model: c.model, messages: [{ role: "user", content: "hi there" }] } });
+      const plain = await call("/v1/chat", {
+        method: "POST",
+        headers,
+        json: { provider: c.provider, model: c.model, messages: [{ role: "user", content: "hi there" }] },
+      });
       expect(plain.status, await plain.clone().text()).toBe(200);
       expect(((await plain.json()) as any).message.content).toBe("Echo: hi there");
-      const streamed = await call("/v1/chat", { method: "POST", headers, json: { provider: c.provider, model: c.model, messages: [{ role: "user", content: "hi there" }], stream: true } });
+      const streamed = await call("/v1/chat", {
+        method: "POST",
+        headers,
+        json: { provider: c.provider, model: c.model, messages: [{ role: "user", content: "hi there" }], stream: true },
+      });
       const events = await readSse(streamed);
-      expect(events.filter((e) => e.type === "delta").map((e) => e.text).join("")).toBe("Echo: hi there");
+      expect(
+        events
+          .filter((e) => e.type === "delta")
+          .map((e) => e.text)
+          .join(""),
+      ).toBe("Echo: hi there");
       expect(events.at(-1)).toMatchObject({ type: "done", usage: { outputTokens: 3 } });
       const reqs = await upstream(c.provider);
       expect(reqs).toHaveLength(2);
@@ -124,7 +142,11 @@ describe("keys, streaming and failures", () => {
     const u = await payingUser("pro");
     await mock("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "slow", delayMs: 1500 } });
     const t0 = Date.now();
-    const res = await call("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "elevenlabs", text: "first bytes" } });
+    const res = await call("/v1/synthesize", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "elevenlabs", text: "first bytes" },
+    });
     const reader = res.body!.getReader();
     const first = await reader.read();
     const firstAt = Date.now() - t0;
@@ -140,8 +162,15 @@ describe("keys, streaming and failures", () => {
     // stream carries an error event and no done event, and nothing is charged.
     const u = await payingUser("pro");
     await mock("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "truncate" } });
-    const res = await call("/v1/synthesize", { method: "POST", headers: bearer(u.jwt), json: { provider: "elevenlabs", text: "cut short" } });
-    const bytes = await res.arrayBuffer().then((b) => b.byteLength, () => -1);
+    const res = await call("/v1/synthesize", {
+      method: "POST",
+      headers: bearer(u.jwt),
+      json: { provider: "elevenlabs", text: "cut short" },
+    });
+    const bytes = await res.arrayBuffer().then(
+      (b) => b.byteLength,
+      () => -1,
+    );
     expect(bytes).toBeLessThan(4096);
     await mock("/fault", { method: "POST", json: { provider: "openai", mode: "truncate" } });
     const chat = await call("/v1/chat", {
@@ -156,20 +185,34 @@ describe("keys, streaming and failures", () => {
     if (chat.status === 200) expect(text).toContain('"type":"error"');
     else expect([502, 503]).toContain(chat.status);
     expect(text).not.toContain('"type":"done"');
-    const after = await settled(() => usage(u.jwt), (x) => x.credits.remaining === 200_000);
+    const after = await settled(
+      () => usage(u.jwt),
+      (x) => x.credits.remaining === 200_000,
+    );
     expect(after.credits).toEqual({ used: 0, limit: 200_000, remaining: 200_000 });
   });
 
   it("provider errors: 502 with its status, 504 on timeout, and nothing charged", async () => {
     const u = await payingUser("pro");
     await mock("/fault", { method: "POST", json: { provider: "groq", mode: "error", status: 429, retryAfter: 3 } });
-    const limited = await call("/v1/chat", { method: "POST", headers: bearer(u.jwt), json: { provider: "groq", model: "meta-llama/llama-4-scout", messages: [{ role: "user", content: "x" }] } });
+    const limited = await call("/v1/chat", {
+      method: "POST",
+      headers: bearer(u.jwt),
+      json: { provider: "groq", model: "meta-llama/llama-4-scout", messages: [{ role: "user", content: "x" }] },
+    });
     expect(limited.status).toBe(502);
     expect(((await limited.json()) as any).error).toMatchObject({ code: "provider_error", providerStatus: 429 });
     await mock("/fault", { method: "POST", json: { provider: "groq", mode: "timeout", delayMs: 4000 } });
-    const timeout = await call("/v1/chat", { method: "POST", headers: bearer(u.jwt), json: { provider: "groq", model: "meta-llama/llama-4-scout", messages: [{ role: "user", content: "x" }] } });
+    const timeout = await call("/v1/chat", {
+      method: "POST",
+      headers: bearer(u.jwt),
+      json: { provider: "groq", model: "meta-llama/llama-4-scout", messages: [{ role: "user", content: "x" }] },
+    });
     expect(timeout.status).toBe(504);
-    const after = await settled(() => usage(u.jwt), (x) => x.credits.remaining === 200_000);
+    const after = await settled(
+      () => usage(u.jwt),
+      (x) => x.credits.remaining === 200_000,
+    );
     expect(after.credits.used).toBe(0);
     expect(after.credits.remaining).toBe(200_000);
   });
@@ -177,10 +220,17 @@ describe("keys, streaming and failures", () => {
   it("metered usage is exact and the headers agree with /v1/usage", async () => {
     const u = await payingUser("pro");
     const all = await Promise.all(
-      Array.from({ length: 20 }, () => call("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "fishaudio", text: "x".repeat(1000) } }).then((r) => r.arrayBuffer().then(() => r))),
+      Array.from({ length: 20 }, () =>
+        call("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "fishaudio", text: "x".repeat(1000) } }).then(
+          (r) => r.arrayBuffer().then(() => r),
+        ),
+      ),
     );
     expect(all.every((r) => r.status === 200)).toBe(true);
-    const after = await settled(() => usage(u.jwt), (x) => x.requestCount === 20);
+    const after = await settled(
+      () => usage(u.jwt),
+      (x) => x.requestCount === 20,
+    );
     expect(after.credits.used).toBe(180); // 20 × 1,000 chars × 10/1000 credits × 0.9 (API key)
     const res = await call("/v1/me", { headers: bearer(u.key) });
     expect(res.headers.get("x-usage-current")).toBe("180");

@@ -1,13 +1,13 @@
 // vitest globalSetup for the end-to-end suite (Node): mock providers on 127.0.0.1, a fresh local D1
 // with the migrations applied, and a real `wrangler dev` serving Voxgate against the mocks.
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { freePort, workerVars } from "../helpers/test-config";
 // @ts-expect-error plain JS module
 import { startMockProviders } from "../mocks/providers.mjs";
-import { freePort, workerVars } from "../helpers/test-config";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const OFFLINE = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
@@ -28,7 +28,12 @@ export default async function setup(project: TestProject) {
   const { vars, privateJwk } = await workerVars(mocks.origin);
   const dir = mkdtempSync(join(tmpdir(), "voxgate-e2e-"));
   const envFile = join(dir, "e2e.vars");
-  writeFileSync(envFile, Object.entries({ ...vars, ...(extraVars()) }).map(([k, v]) => `${k}='${v}'`).join("\n"));
+  writeFileSync(
+    envFile,
+    Object.entries({ ...vars, ...extraVars() })
+      .map(([k, v]) => `${k}='${v}'`)
+      .join("\n"),
+  );
   const persist = join(dir, "state");
   execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
     cwd: ROOT,
@@ -40,7 +45,21 @@ export default async function setup(project: TestProject) {
   const log = createWriteStream(logPath);
   const child: ChildProcess = spawn(
     "npx",
-    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, "--env-file", envFile, "--show-interactive-dev-session=false", "--inspector-port", String(await freePort())],
+    [
+      "wrangler",
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      persist,
+      "--env-file",
+      envFile,
+      "--show-interactive-dev-session=false",
+      "--inspector-port",
+      String(await freePort()),
+    ],
     { cwd: ROOT, env: { ...process.env, ...OFFLINE }, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   child.stdout!.pipe(log);

@@ -3,9 +3,9 @@
 // speech, transcription, model listing, and the SDK's typed errors for 401, 400 and 429.
 import OpenAI, { toFile } from "openai";
 import { beforeEach, describe, expect, it } from "vitest";
+import { expectMockAudio } from "../helpers/provider-cases";
 // @ts-expect-error plain JS module shared with the mock server
 import { mockDurationSeconds, mockTranscriptFor } from "../mocks/audio.mjs";
-import { expectMockAudio } from "../helpers/provider-cases";
 import { bearer, call, mock, payingUser, settled, upstream, workerUrl } from "./client";
 
 beforeEach(async () => {
@@ -26,7 +26,14 @@ describe("chat.completions through the SDK", () => {
     it(`${c.model}: plain`, async () => {
       const u = await payingUser("pro");
       const { data: completion, response } = await sdk(u.key)
-        .chat.completions.create({ model: c.model, messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "hello from the sdk" }], max_tokens: 50 })
+        .chat.completions.create({
+          model: c.model,
+          messages: [
+            { role: "system", content: "Be brief." },
+            { role: "user", content: "hello from the sdk" },
+          ],
+          max_tokens: 50,
+        })
         .withResponse();
       expect(response.headers.get("x-provider-used")).toBe(c.provider);
       expect(completion.object).toBe("chat.completion");
@@ -38,7 +45,10 @@ describe("chat.completions through the SDK", () => {
       const [req] = await upstream(c.provider);
       expect(req.body.model).toBe(c.upstreamModel);
       expect(req.specErrors).toEqual([]);
-      const used = await settled(() => usage(u.jwt), (b) => b.requestCount === 1);
+      const used = await settled(
+        () => usage(u.jwt),
+        (b) => b.requestCount === 1,
+      );
       expect(used.breakdown.llm).toBeGreaterThan(0);
     });
 
@@ -64,13 +74,20 @@ describe("chat.completions through the SDK", () => {
       expect(last.usage).toMatchObject({ completion_tokens: 5 });
       expect(chunks.at(-2)!.choices[0].finish_reason).toBe("stop");
 
-      const plain = await client.chat.completions.create({ model: c.model, messages: [{ role: "user", content: "no usage please" }], stream: true });
+      const plain = await client.chat.completions.create({
+        model: c.model,
+        messages: [{ role: "user", content: "no usage please" }],
+        stream: true,
+      });
       const seen: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
       for await (const chunk of plain) seen.push(chunk);
       expect(seen.map((ch) => ch.choices[0]?.delta?.content ?? "").join("")).toBe("Echo: no usage please");
       expect(seen.some((ch) => ch.usage)).toBe(false);
       expect(seen.at(-1)!.choices[0].finish_reason).toBe("stop");
-      const used = await settled(() => usage(u.jwt), (b) => b.requestCount === 2);
+      const used = await settled(
+        () => usage(u.jwt),
+        (b) => b.requestCount === 2,
+      );
       expect(used.requestCount).toBe(2);
     });
   }
@@ -78,7 +95,11 @@ describe("chat.completions through the SDK", () => {
   it("a provider stream cut short surfaces as an APIError while iterating", async () => {
     const u = await payingUser("pro");
     await mock("/fault", { method: "POST", json: { provider: "openai", mode: "truncate" } });
-    const stream = await sdk(u.key).chat.completions.create({ model: "gpt-4.1-mini", messages: [{ role: "user", content: "a b c d e f" }], stream: true });
+    const stream = await sdk(u.key).chat.completions.create({
+      model: "gpt-4.1-mini",
+      messages: [{ role: "user", content: "a b c d e f" }],
+      stream: true,
+    });
     await expect(
       (async () => {
         for await (const _ of stream);
@@ -90,14 +111,23 @@ describe("chat.completions through the SDK", () => {
 describe("audio through the SDK", () => {
   it("audio.speech.create: the audio bytes (ElevenLabs with its default voice; OpenAI with the caller's key)", async () => {
     const u = await payingUser("pro");
-    const res = await sdk(u.key).audio.speech.create({ model: "elevenlabs/eleven_flash_v2_5", voice: "alloy", input: "Spoken through the SDK." });
+    const res = await sdk(u.key).audio.speech.create({
+      model: "elevenlabs/eleven_flash_v2_5",
+      voice: "alloy",
+      input: "Spoken through the SDK.",
+    });
     expect(res.headers.get("content-type")).toBe("audio/mpeg");
     expectMockAudio(new Uint8Array(await res.arrayBuffer()), "Spoken through the SDK.");
     const [req] = await upstream("elevenlabs");
     expect(req.path).toMatch(/^\/v1\/text-to-speech\/[^/]+\/stream$/);
     expect(req.body.model_id).toBe("eleven_flash_v2_5");
 
-    const byok = new OpenAI({ apiKey: u.key, baseURL: `${workerUrl()}/v1`, maxRetries: 0, defaultHeaders: { "X-Provider-Key-OpenAI": "byok-openai-key" } });
+    const byok = new OpenAI({
+      apiKey: u.key,
+      baseURL: `${workerUrl()}/v1`,
+      maxRetries: 0,
+      defaultHeaders: { "X-Provider-Key-OpenAI": "byok-openai-key" },
+    });
     const wav = await byok.audio.speech.create({ model: "gpt-4o-mini-tts", voice: "coral", input: "wav please", response_format: "wav" });
     expect(wav.headers.get("content-type")).toBe("audio/wav");
     expect(wav.headers.get("x-usage-bypassed")).toBe("true");
@@ -111,14 +141,26 @@ describe("audio through the SDK", () => {
     const file = () => toFile(Buffer.alloc(5000), "clip.wav", { type: "audio/wav" });
     const json = await client.audio.transcriptions.create({ file: await file(), model: "whisper-1" });
     expect(json.text).toBe(mockTranscriptFor(5000));
-    const text = await client.audio.transcriptions.create({ file: await file(), model: "groq/whisper-large-v3-turbo", response_format: "text" });
+    const text = await client.audio.transcriptions.create({
+      file: await file(),
+      model: "groq/whisper-large-v3-turbo",
+      response_format: "text",
+    });
     expect(text).toBe(mockTranscriptFor(5000));
-    const verbose = await client.audio.transcriptions.create({ file: await file(), model: "deepgram/nova-3", response_format: "verbose_json", language: "en" });
+    const verbose = await client.audio.transcriptions.create({
+      file: await file(),
+      model: "deepgram/nova-3",
+      response_format: "verbose_json",
+      language: "en",
+    });
     expect(verbose).toMatchObject({ text: mockTranscriptFor(5000), duration: mockDurationSeconds(5000) });
     expect((await upstream("openai"))[0].body.files.file.size).toBe(5000);
     expect((await upstream("groq"))[0].body.fields.model).toBe("whisper-large-v3-turbo");
     expect(await upstream("deepgram")).toHaveLength(1);
-    const used = await settled(() => usage(u.jwt), (b) => b.requestCount === 3);
+    const used = await settled(
+      () => usage(u.jwt),
+      (b) => b.requestCount === 3,
+    );
     expect(used.breakdown.stt).toBeGreaterThan(0);
   });
 });
@@ -131,7 +173,13 @@ describe("models and errors through the SDK", () => {
       expect(m.owned_by).toBe(m.id.split("/")[0]);
       ids.push(m.id);
     }
-    for (const id of ["openai/gpt-4.1-mini", "anthropic/claude-sonnet-4-20250514", "groq/meta-llama/llama-4-scout-17b-16e-instruct", "elevenlabs/eleven_flash_v2_5", "deepgram/nova-3"]) {
+    for (const id of [
+      "openai/gpt-4.1-mini",
+      "anthropic/claude-sonnet-4-20250514",
+      "groq/meta-llama/llama-4-scout-17b-16e-instruct",
+      "elevenlabs/eleven_flash_v2_5",
+      "deepgram/nova-3",
+    ]) {
       expect(ids).toContain(id);
     }
   });

@@ -18,7 +18,10 @@ export async function texts(phone: string): Promise<{ to: string; body: string }
 
 /** The code in the `n`th SMS sent to `phone` (it goes out after the response: wait for it). */
 export async function waitForCode(phone: string, n = 1): Promise<string> {
-  const msgs = await settled(() => texts(phone), (m) => m.length >= n);
+  const msgs = await settled(
+    () => texts(phone),
+    (m) => m.length >= n,
+  );
   const code = msgs[n - 1] && /\b(\d{6})\b/.exec(msgs[n - 1].body)?.[1];
   if (!code) throw new Error(`no SMS #${n} to ${phone} (got ${msgs.length})`);
   return code;
@@ -35,7 +38,8 @@ export function portalCall(path: string, init: RequestInit & { json?: unknown } 
 }
 
 export const sendOtp = (phoneNumber: string) => portalCall("/portal/auth/phone-number/send-otp", { method: "POST", json: { phoneNumber } });
-export const verifyOtp = (phoneNumber: string, code: string) => portalCall("/portal/auth/phone-number/verify", { method: "POST", json: { phoneNumber, code } });
+export const verifyOtp = (phoneNumber: string, code: string) =>
+  portalCall("/portal/auth/phone-number/verify", { method: "POST", json: { phoneNumber, code } });
 
 export function sessionCookie(res: Response): string | undefined {
   return res.headers

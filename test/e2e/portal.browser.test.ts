@@ -4,7 +4,7 @@
 // screenshot of the dashboard with its usage chart to test/artifacts/portal-dashboard.png.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, call, jwtFor, settled, workerUrl } from "./client";
 import { twilioOrigin, waitForCode } from "./portal-client";
@@ -53,7 +53,11 @@ describe("developer portal in the browser", () => {
 
     // Make the user paying (admin API, admin JWT), reload: the session survives, the plan shows.
     const me = await page.evaluate(async () => (await fetch("/portal/api/me")).json());
-    const patch = await call(`/api/admin/users/${me.user.id}`, { method: "PATCH", headers: bearer(await jwtFor("e2e-admin", "admin")), json: { plan: "pro" } });
+    const patch = await call(`/api/admin/users/${me.user.id}`, {
+      method: "PATCH",
+      headers: bearer(await jwtFor("e2e-admin", "admin")),
+      json: { plan: "pro" },
+    });
     expect(patch.status).toBe(200);
     await page.reload();
     await expect.poll(() => page.locator("#plan").textContent()).toBe("pro");
@@ -76,7 +80,11 @@ describe("developer portal in the browser", () => {
     expect(((await v1.json()) as any).user.id).toBe(me.user.id);
 
     // Some usage for the chart (metered, on the platform keys): speech, a transcription and an LLM call.
-    const tts = await call("/v1/synthesize", { method: "POST", headers: bearer(key), json: { provider: "elevenlabs", text: "Hello from the portal test. ".repeat(6) } });
+    const tts = await call("/v1/synthesize", {
+      method: "POST",
+      headers: bearer(key),
+      json: { provider: "elevenlabs", text: "Hello from the portal test. ".repeat(6) },
+    });
     expect(tts.status).toBe(200);
     await tts.arrayBuffer();
     const form = new FormData();
@@ -89,7 +97,10 @@ describe("developer portal in the browser", () => {
       json: { provider: "openai", model: "gpt-4.1", messages: [{ role: "user", content: "Say hello to the portal." }] },
     });
     expect(chat.status).toBe(200);
-    await settled(async () => (await (await call("/v1/usage", { headers: bearer(key) })).json()) as any, (u) => u.requestCount >= 3);
+    await settled(
+      async () => (await (await call("/v1/usage", { headers: bearer(key) })).json()) as any,
+      (u) => u.requestCount >= 3,
+    );
 
     // The dashboard shows the month's usage as stacked bars.
     await page.reload();

@@ -3,7 +3,7 @@
 // reaches /portal/api/* and nothing else does.
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { describe, expect, it, inject } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { bearer, call, jwtFor } from "./client";
 import { newPhone, portalCall, sendOtp, sessionCookie, texts, twilioOrigin, verifyOtp, waitForCode } from "./portal-client";
 
@@ -65,7 +65,8 @@ describe("portal sign-in through wrangler dev", () => {
     await portalCall("/portal/auth/phone-number/send-otp", { method: "POST", headers: ip, json: { phoneNumber: phone } });
     const code = await waitForCode(phone);
     const wrong = code === "000000" ? "999999" : "000000";
-    const verify = (c: string) => portalCall("/portal/auth/phone-number/verify", { method: "POST", headers: ip, json: { phoneNumber: phone, code: c } });
+    const verify = (c: string) =>
+      portalCall("/portal/auth/phone-number/verify", { method: "POST", headers: ip, json: { phoneNumber: phone, code: c } });
     for (let i = 0; i < 3; i++) {
       const r = await verify(wrong);
       expect(r.status).toBe(400);
@@ -93,18 +94,31 @@ describe("portal sign-in through wrangler dev", () => {
   it("too many sends: per phone number (3 per 10 minutes) and per address (10 per 10 minutes) → 429 with Retry-After", async () => {
     const phone = newPhone();
     for (let i = 0; i < 3; i++) {
-      expect((await portalCall("/portal/auth/phone-number/send-otp", { method: "POST", headers: fromIp(), json: { phoneNumber: phone } })).status).toBe(200);
+      expect(
+        (await portalCall("/portal/auth/phone-number/send-otp", { method: "POST", headers: fromIp(), json: { phoneNumber: phone } }))
+          .status,
+      ).toBe(200);
     }
-    const perPhone = await portalCall("/portal/auth/phone-number/send-otp", { method: "POST", headers: fromIp(), json: { phoneNumber: phone } });
+    const perPhone = await portalCall("/portal/auth/phone-number/send-otp", {
+      method: "POST",
+      headers: fromIp(),
+      json: { phoneNumber: phone },
+    });
     expect(perPhone.status).toBe(429);
     expect(await errorCode(perPhone)).toBe("rate_limited");
     expect(Number(perPhone.headers.get("retry-after"))).toBeGreaterThan(0);
 
     const ip = fromIp();
     for (let i = 0; i < 10; i++) {
-      expect((await portalCall("/portal/auth/phone-number/send-otp", { method: "POST", headers: ip, json: { phoneNumber: newPhone() } })).status).toBe(200);
+      expect(
+        (await portalCall("/portal/auth/phone-number/send-otp", { method: "POST", headers: ip, json: { phoneNumber: newPhone() } })).status,
+      ).toBe(200);
     }
-    const perIp = await portalCall("/portal/auth/phone-number/send-otp", { method: "POST", headers: ip, json: { phoneNumber: newPhone() } });
+    const perIp = await portalCall("/portal/auth/phone-number/send-otp", {
+      method: "POST",
+      headers: ip,
+      json: { phoneNumber: newPhone() },
+    });
     expect(perIp.status).toBe(429);
     expect(await errorCode(perIp)).toBe("rate_limited");
     expect(Number(perIp.headers.get("retry-after"))).toBeGreaterThan(0);

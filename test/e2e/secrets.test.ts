@@ -61,13 +61,19 @@ describe("secrets at rest and in logs", () => {
     jwt("user JWT", u.jwt);
     apiKey("API key", u.key);
     expect((await call("/v1/me", { headers: { "x-api-key": u.key } })).status).toBe(200);
-    const second = (await (await call("/v1/keys", { method: "POST", headers: bearer(u.jwt), json: { name: "second", expiresInDays: 30 } })).json()) as any;
+    const second = (await (
+      await call("/v1/keys", { method: "POST", headers: bearer(u.jwt), json: { name: "second", expiresInDays: 30 } })
+    ).json()) as any;
     apiKey("second API key", second.key);
     expect((await call("/v1/me", { headers: bearer(second.key) })).status).toBe(200);
-    const rotated = (await (await call(`/v1/keys/${second.apiKey.id}/rotate`, { method: "POST", headers: bearer(second.key) })).json()) as any;
+    const rotated = (await (
+      await call(`/v1/keys/${second.apiKey.id}/rotate`, { method: "POST", headers: bearer(second.key) })
+    ).json()) as any;
     apiKey("rotated API key", rotated.key);
     expect((await call("/v1/me", { headers: bearer(second.key) })).status).toBe(401);
-    const sonna = (await (await call("/api/v1/user/api-keys", { method: "POST", headers: { "x-api-key": rotated.key }, json: { name: "sonna" } })).json()) as any;
+    const sonna = (await (
+      await call("/api/v1/user/api-keys", { method: "POST", headers: { "x-api-key": rotated.key }, json: { name: "sonna" } })
+    ).json()) as any;
     apiKey("Sonna API key", sonna.key);
     expect((await call(`/api/v1/user/api-keys/${sonna.apiKey.id}`, { method: "DELETE", headers: bearer(u.jwt) })).status).toBe(200);
     expect((await call("/v1/me", { headers: bearer(sonna.key) })).status).toBe(401);
@@ -89,13 +95,25 @@ describe("secrets at rest and in logs", () => {
     ]) {
       expect((await call("/v1/provider-keys", { method: "POST", headers: bearer(u.key), json: { provider, apiKey } })).status).toBe(201);
     }
-    expect(((await (await call("/v1/provider-keys/elevenlabs/verify", { method: "POST", headers: bearer(u.key) })).json()) as any).valid).toBe(true);
-    expect(((await (await call("/v1/provider-keys/cartesia/verify", { method: "POST", headers: bearer(u.jwt) })).json()) as any).valid).toBe(false);
-    const viaStored = await call("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "elevenlabs", text: "stored key speaking" } });
+    expect(
+      ((await (await call("/v1/provider-keys/elevenlabs/verify", { method: "POST", headers: bearer(u.key) })).json()) as any).valid,
+    ).toBe(true);
+    expect(
+      ((await (await call("/v1/provider-keys/cartesia/verify", { method: "POST", headers: bearer(u.jwt) })).json()) as any).valid,
+    ).toBe(false);
+    const viaStored = await call("/v1/synthesize", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "elevenlabs", text: "stored key speaking" },
+    });
     expect(viaStored.headers.get("x-usage-bypassed")).toBe("true");
     await viaStored.arrayBuffer();
     // The stored (invalid) Cartesia key fails upstream: the provider's error comes back as a 502.
-    const cartesiaError = await call("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "cartesia", text: "bad stored key" } });
+    const cartesiaError = await call("/v1/synthesize", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "cartesia", text: "bad stored key" },
+    });
     expect(cartesiaError.status).toBe(502);
     expect(await cartesiaError.text()).not.toContain(r3);
 
@@ -112,20 +130,33 @@ describe("secrets at rest and in logs", () => {
     providerKey("BYOK Anthropic key", byokAnthropic, b2);
     providerKey("BYOK OpenAI key (rejected)", byokOpenAiBad, b3);
     providerKey("BYOK ElevenLabs key (rejected)", byokElevenBad, b4);
-    const dg = await call("/v1/synthesize", { method: "POST", headers: { ...bearer(u.key), "x-provider-key-deepgram": byokDeepgram }, json: { provider: "deepgram", text: "bring your own key" } });
+    const dg = await call("/v1/synthesize", {
+      method: "POST",
+      headers: { ...bearer(u.key), "x-provider-key-deepgram": byokDeepgram },
+      json: { provider: "deepgram", text: "bring your own key" },
+    });
     expect(dg.status).toBe(200);
     await dg.arrayBuffer();
     const an = await call("/v1/chat", {
       method: "POST",
       headers: { ...bearer(u.jwt), "X-Provider-Key-Anthropic": byokAnthropic },
-      json: { provider: "anthropic", model: "claude-sonnet-4-20250514", stream: true, messages: [{ role: "user", content: "byok stream" }] },
+      json: {
+        provider: "anthropic",
+        model: "claude-sonnet-4-20250514",
+        stream: true,
+        messages: [{ role: "user", content: "byok stream" }],
+      },
     });
     expect(await an.text()).toContain('"type":"done"');
     for (const [header, key, body] of [
       ["x-provider-key-openai", byokOpenAiBad, { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "x" }] }],
       ["x-provider-key-elevenlabs", byokElevenBad, { provider: "elevenlabs", text: "x" }],
     ] as const) {
-      const res = await call(header.includes("openai") ? "/v1/chat" : "/v1/synthesize", { method: "POST", headers: { ...bearer(u.key), [header]: key }, json: body });
+      const res = await call(header.includes("openai") ? "/v1/chat" : "/v1/synthesize", {
+        method: "POST",
+        headers: { ...bearer(u.key), [header]: key },
+        json: body,
+      });
       expect(res.status).toBe(502);
       const text = await res.text();
       expect(text).not.toContain(key);
@@ -135,7 +166,11 @@ describe("secrets at rest and in logs", () => {
     // Metered calls with the platform keys, by API key and by JWT, and a platform-key failure.
     const metered = [
       call("/v1/synthesize", { method: "POST", headers: bearer(u.jwt), json: { provider: "fishaudio", text: "metered by jwt" } }),
-      call("/v1/chat", { method: "POST", headers: { "x-api-key": u.key, "idempotency-key": `secrets-${rand()}` }, json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "metered" }] } }),
+      call("/v1/chat", {
+        method: "POST",
+        headers: { "x-api-key": u.key, "idempotency-key": `secrets-${rand()}` },
+        json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "metered" }] },
+      }),
       (() => {
         const form = new FormData();
         form.append("file", new File([new Uint8Array(3000)], "a.wav", { type: "audio/wav" }));
@@ -148,13 +183,25 @@ describe("secrets at rest and in logs", () => {
       await res.arrayBuffer();
     }
     await mock("/fault", { method: "POST", json: { provider: "deepgram", mode: "error", status: 401, bodyIncludes: "platform failure" } });
-    const platformFail = await call("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "deepgram", text: "platform failure" } });
+    const platformFail = await call("/v1/synthesize", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "deepgram", text: "platform failure" },
+    });
     expect(platformFail.status).toBe(502);
     expect(await platformFail.text()).not.toContain("platform-deepgram-key");
 
     // Admin and account reads.
     expect((await call(`/api/admin/users/${u.id}`, { headers: bearer(admin) })).status).toBe(200);
-    expect((await call(`/api/admin/users/${u.id}/credits`, { method: "POST", headers: bearer(admin), json: { amount: 5, reason: "secrets test" } })).status).toBe(200);
+    expect(
+      (
+        await call(`/api/admin/users/${u.id}/credits`, {
+          method: "POST",
+          headers: bearer(admin),
+          json: { amount: 5, reason: "secrets test" },
+        })
+      ).status,
+    ).toBe(200);
     expect((await call("/v1/usage", { headers: bearer(u.jwt) })).status).toBe(200);
     // Bad credentials are logged nowhere either.
     const badJwt = `${admin.split(".").slice(0, 2).join(".")}.${rand()}`;
@@ -193,7 +240,9 @@ describe("secrets at rest and in logs", () => {
         for (const where of [...find(files, needle), ...find([log], needle)]) leaks.push(`${s.label} (${needle.slice(0, 8)}…) in ${where}`);
       }
     }
-    console.info(`secrets: ${secrets.length} secrets (${secrets.reduce((n, s) => n + s.needles.length, 0)} byte patterns) searched in ${files.length} files (${files.reduce((n, f) => n + f.bytes.length, 0)} bytes) and ${log.bytes.length} bytes of log`);
+    console.info(
+      `secrets: ${secrets.length} secrets (${secrets.reduce((n, s) => n + s.needles.length, 0)} byte patterns) searched in ${files.length} files (${files.reduce((n, f) => n + f.bytes.length, 0)} bytes) and ${log.bytes.length} bytes of log`,
+    );
     expect([...new Set(leaks)]).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // Test-side helpers (run inside workerd): call the worker, mint JWTs, make paying users and keys.
 import { env, SELF } from "cloudflare:test";
-import { importJWK, SignJWT, generateKeyPair } from "jose";
-import { withJson, type JsonInit } from "./request";
+import { generateKeyPair, importJWK, SignJWT } from "jose";
+import { type JsonInit, withJson } from "./request";
 
 export const BASE = "http://voxgate.test";
 
@@ -88,7 +88,12 @@ export async function createKey(jwt: string, body: Record<string, unknown> = {})
 /** Storage round trips the request made, from X-Voxgate-Storage. */
 export function storageCounts(res: Response): Record<string, number> {
   const header = res.headers.get("x-voxgate-storage") ?? "";
-  return Object.fromEntries(header.split(",").map((p) => p.trim().split("=")).map(([k, v]) => [k, Number(v)]));
+  return Object.fromEntries(
+    header
+      .split(",")
+      .map((p) => p.trim().split("="))
+      .map(([k, v]) => [k, Number(v)]),
+  );
 }
 
 export async function mockControl(path: string, init: JsonInit = {}): Promise<Response> {

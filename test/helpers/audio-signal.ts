@@ -53,7 +53,9 @@ export const dB = (ratio: number): number => 20 * Math.log10(ratio);
 /** s16 samples → little-endian bytes (written here independently of src/audio). */
 export function toS16le(samples: Int16Array): Uint8Array {
   const view = new DataView(new ArrayBuffer(samples.length * 2));
-  samples.forEach((s, i) => view.setInt16(i * 2, s, true));
+  samples.forEach((s, i) => {
+    view.setInt16(i * 2, s, true);
+  });
   return new Uint8Array(view.buffer);
 }
 
@@ -95,7 +97,10 @@ export function oddChunks(bytes: Uint8Array, seed = 1, maxSize = 997): Uint8Arra
 }
 
 /** Runs a stream step over `chunks` and joins what it returns. */
-export function runSteps(step: { push(c: Uint8Array): Uint8Array | undefined; end(): Uint8Array | undefined }, chunks: readonly Uint8Array[]): Uint8Array {
+export function runSteps(
+  step: { push(c: Uint8Array): Uint8Array | undefined; end(): Uint8Array | undefined },
+  chunks: readonly Uint8Array[],
+): Uint8Array {
   const out: (Uint8Array | undefined)[] = chunks.map((c) => step.push(c));
   out.push(step.end());
   return concat(out);

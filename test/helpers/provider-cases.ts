@@ -15,18 +15,88 @@ export function expectMockAudio(bytes: Uint8Array, text: string) {
   return m![1];
 }
 
-export const TTS_CASES: { provider: string; format: string; sampleRate?: number; upstreamPath: RegExp; auth: [string, string]; upstreamFormat: string; byok?: boolean }[] = [
-  { provider: "elevenlabs", format: "mp3", upstreamPath: /^\/v1\/text-to-speech\/[^/]+\/stream$/, auth: ["xi-api-key", "platform-elevenlabs-key"], upstreamFormat: "mp3_44100_128" },
-  { provider: "elevenlabs", format: "pcm", sampleRate: 16000, upstreamPath: /\/stream$/, auth: ["xi-api-key", "platform-elevenlabs-key"], upstreamFormat: "pcm_16000" },
+export const TTS_CASES: {
+  provider: string;
+  format: string;
+  sampleRate?: number;
+  upstreamPath: RegExp;
+  auth: [string, string];
+  upstreamFormat: string;
+  byok?: boolean;
+}[] = [
+  {
+    provider: "elevenlabs",
+    format: "mp3",
+    upstreamPath: /^\/v1\/text-to-speech\/[^/]+\/stream$/,
+    auth: ["xi-api-key", "platform-elevenlabs-key"],
+    upstreamFormat: "mp3_44100_128",
+  },
+  {
+    provider: "elevenlabs",
+    format: "pcm",
+    sampleRate: 16000,
+    upstreamPath: /\/stream$/,
+    auth: ["xi-api-key", "platform-elevenlabs-key"],
+    upstreamFormat: "pcm_16000",
+  },
   // OpenAI speech has no platform price (API.md §6): it runs with the caller's own key.
-  { provider: "openai", format: "wav", upstreamPath: /\/audio\/speech$/, auth: ["authorization", "Bearer byok-openai-key"], upstreamFormat: "wav", byok: true },
-  { provider: "cartesia", format: "mp3", upstreamPath: /^\/tts\/bytes$/, auth: ["authorization", "Bearer platform-cartesia-key"], upstreamFormat: "mp3" },
-  { provider: "cartesia", format: "pcm", upstreamPath: /^\/tts\/sse$/, auth: ["authorization", "Bearer platform-cartesia-key"], upstreamFormat: "raw" },
-  { provider: "deepgram", format: "mp3", upstreamPath: /^\/v1\/speak$/, auth: ["authorization", "Token platform-deepgram-key"], upstreamFormat: "mp3" },
-  { provider: "fishaudio", format: "opus", upstreamPath: /^\/v1\/tts$/, auth: ["authorization", "Bearer platform-fishaudio-key"], upstreamFormat: "opus" },
-  { provider: "inworld", format: "mp3", upstreamPath: /^\/tts\/v1\/voice:stream$/, auth: ["authorization", "Basic platform-inworld-key"], upstreamFormat: "MP3" },
-  { provider: "resembleai", format: "wav", upstreamPath: /^\/stream$/, auth: ["authorization", "Bearer platform-resembleai-key"], upstreamFormat: "wav" },
-  { provider: "resembleai", format: "mp3", upstreamPath: /^\/synthesize$/, auth: ["authorization", "Bearer platform-resembleai-key"], upstreamFormat: "mp3" },
+  {
+    provider: "openai",
+    format: "wav",
+    upstreamPath: /\/audio\/speech$/,
+    auth: ["authorization", "Bearer byok-openai-key"],
+    upstreamFormat: "wav",
+    byok: true,
+  },
+  {
+    provider: "cartesia",
+    format: "mp3",
+    upstreamPath: /^\/tts\/bytes$/,
+    auth: ["authorization", "Bearer platform-cartesia-key"],
+    upstreamFormat: "mp3",
+  },
+  {
+    provider: "cartesia",
+    format: "pcm",
+    upstreamPath: /^\/tts\/sse$/,
+    auth: ["authorization", "Bearer platform-cartesia-key"],
+    upstreamFormat: "raw",
+  },
+  {
+    provider: "deepgram",
+    format: "mp3",
+    upstreamPath: /^\/v1\/speak$/,
+    auth: ["authorization", "Token platform-deepgram-key"],
+    upstreamFormat: "mp3",
+  },
+  {
+    provider: "fishaudio",
+    format: "opus",
+    upstreamPath: /^\/v1\/tts$/,
+    auth: ["authorization", "Bearer platform-fishaudio-key"],
+    upstreamFormat: "opus",
+  },
+  {
+    provider: "inworld",
+    format: "mp3",
+    upstreamPath: /^\/tts\/v1\/voice:stream$/,
+    auth: ["authorization", "Basic platform-inworld-key"],
+    upstreamFormat: "MP3",
+  },
+  {
+    provider: "resembleai",
+    format: "wav",
+    upstreamPath: /^\/stream$/,
+    auth: ["authorization", "Bearer platform-resembleai-key"],
+    upstreamFormat: "wav",
+  },
+  {
+    provider: "resembleai",
+    format: "mp3",
+    upstreamPath: /^\/synthesize$/,
+    auth: ["authorization", "Bearer platform-resembleai-key"],
+    upstreamFormat: "mp3",
+  },
 ];
 
 export const STT_CASES: { provider: string; path: RegExp; auth: [string, string] }[] = [
@@ -53,4 +123,3 @@ export async function readSse(res: Response): Promise<any[]> {
     .filter((b) => b.startsWith("data: "))
     .map((b) => JSON.parse(b.slice(6)));
 }
-

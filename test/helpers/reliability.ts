@@ -5,7 +5,7 @@ import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext
 import { expect } from "vitest";
 import worker from "../../src/index";
 import { api, BASE } from "./api";
-import { withJson, type JsonInit } from "./request";
+import { type JsonInit, withJson } from "./request";
 
 // ---- calling the worker -----------------------------------------------------------------------------
 
@@ -194,14 +194,17 @@ export async function errorShapeProblem(res: Response, path: string): Promise<st
   }
   if (OPENAI_PATHS.has(path)) {
     const e = body?.error;
-    if (typeof e?.message !== "string" || typeof e?.type !== "string" || !("code" in e)) return `not OpenAI's error shape: ${text.slice(0, 200)}`;
+    if (typeof e?.message !== "string" || typeof e?.type !== "string" || !("code" in e))
+      return `not OpenAI's error shape: ${text.slice(0, 200)}`;
     return undefined;
   }
   if (body?.success !== false) return `success is not false: ${text.slice(0, 200)}`;
-  if (typeof body.error?.code !== "string" || !/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/.test(body.error.code)) return `error.code not snake_case: ${text.slice(0, 200)}`;
+  if (typeof body.error?.code !== "string" || !/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/.test(body.error.code))
+    return `error.code not snake_case: ${text.slice(0, 200)}`;
   if (typeof body.error.message !== "string" || body.error.message.length === 0) return `no error.message: ${text.slice(0, 200)}`;
   if (typeof body.requestId !== "string" || body.requestId.length === 0) return `no requestId: ${text.slice(0, 200)}`;
-  if (body.requestId !== res.headers.get("x-request-id")) return `requestId ${body.requestId} ≠ X-Request-Id ${res.headers.get("x-request-id")}`;
+  if (body.requestId !== res.headers.get("x-request-id"))
+    return `requestId ${body.requestId} ≠ X-Request-Id ${res.headers.get("x-request-id")}`;
   return undefined;
 }
 
@@ -215,7 +218,9 @@ export interface Snapshot {
 /** Every row of every D1 table (as sorted JSON lines) and every KV key with its value. */
 export async function snapshot(opts: { skipTables?: string[] } = {}): Promise<Snapshot> {
   const tables = (
-    await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name").all<{ name: string }>()
+    await env.DB.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name",
+    ).all<{ name: string }>()
   ).results.map((r) => r.name);
   const d1: Record<string, string[]> = {};
   for (const t of tables) {
@@ -244,7 +249,9 @@ export function newPhone(): string {
 /** The one-time code sent to `phone`: from Better Auth's verification row (codes are stored as `<code>:<attempts>`). */
 async function otpFor(phone: string): Promise<string> {
   for (let i = 0; i < 50; i++) {
-    const row = await env.DB.prepare("SELECT value FROM auth_verification WHERE identifier = ?").bind(`phone-number-otp-${phone}`).first<{ value: string }>();
+    const row = await env.DB.prepare("SELECT value FROM auth_verification WHERE identifier = ?")
+      .bind(`phone-number-otp-${phone}`)
+      .first<{ value: string }>();
     const m = row && /^(\d{4,8}):\d+$/.exec(row.value);
     if (m) return m[1];
     await new Promise((r) => setTimeout(r, 20));
@@ -259,7 +266,11 @@ export async function portalSession(phone = newPhone()): Promise<{ cookie: strin
   const headers = { origin, "cf-connecting-ip": ip };
   const sent = await api("/portal/auth/phone-number/send-otp", { method: "POST", headers, json: { phoneNumber: phone } });
   if (sent.status !== 200) throw new Error(`send-otp → ${sent.status} ${await sent.text()}`);
-  const res = await api("/portal/auth/phone-number/verify", { method: "POST", headers, json: { phoneNumber: phone, code: await otpFor(phone) } });
+  const res = await api("/portal/auth/phone-number/verify", {
+    method: "POST",
+    headers,
+    json: { phoneNumber: phone, code: await otpFor(phone) },
+  });
   if (res.status !== 200) throw new Error(`verify → ${res.status} ${await res.text()}`);
   const cookie = res.headers.getAll("set-cookie").find((c) => /session_token=/.test(c));
   if (!cookie) throw new Error("verify set no session cookie");
@@ -284,7 +295,11 @@ export async function userOn(plan: string, extra: Record<string, unknown> = {}):
   if (me.status !== 200) throw new Error(`GET /v1/me → ${me.status} ${await me.text()}`);
   const id = ((await me.json()) as any).user.id as string;
   if (plan !== "free" || Object.keys(extra).length) {
-    const res = await call(`/api/admin/users/${id}`, { method: "PATCH", headers: { authorization: `Bearer ${await adminJwt()}` }, json: { plan, ...extra } });
+    const res = await call(`/api/admin/users/${id}`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${await adminJwt()}` },
+      json: { plan, ...extra },
+    });
     if (res.status !== 200) throw new Error(`PATCH user → ${res.status} ${await res.text()}`);
   }
   return { id, jwt };
@@ -316,7 +331,11 @@ export async function until<T>(fn: () => Promise<T>, check: (v: T) => boolean, t
 
 /** Register a fault with the mock providers (test/mocks/README.md). */
 export async function fault(f: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${env.TEST_MOCK_ORIGIN}/__control/fault`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(f) });
+  const res = await fetch(`${env.TEST_MOCK_ORIGIN}/__control/fault`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(f),
+  });
   if (res.status !== 200) throw new Error(`mock fault → ${res.status} ${await res.text()}`);
 }
 
@@ -342,6 +361,9 @@ export async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: num
 
 /** Run `fn` inside the user's Account object (its instance and storage), e.g. to move time forward. */
 export async function inAccount<R>(userId: string, fn: (instance: any, state: DurableObjectState) => Promise<R> | R): Promise<R> {
-  const run = runInDurableObject as unknown as (stub: unknown, fn: (instance: any, state: DurableObjectState) => Promise<R> | R) => Promise<R>;
+  const run = runInDurableObject as unknown as (
+    stub: unknown,
+    fn: (instance: any, state: DurableObjectState) => Promise<R> | R,
+  ) => Promise<R>;
   return run((env as any).ACCOUNT.getByName(userId), fn);
 }

@@ -1,10 +1,11 @@
 // Shared by the vitest configs (Node side): test JWT keys and the variables the worker runs with.
-import { exportJWK, generateKeyPair } from "jose";
+
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
+import { exportJWK, generateKeyPair } from "jose";
+import { PROVIDERS } from "../../src/providers/registry";
 // @ts-expect-error plain JS module shared with the mock server
 import { baseUrlsFor } from "../mocks/providers.mjs";
-import { PROVIDERS } from "../../src/providers/registry";
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

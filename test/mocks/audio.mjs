@@ -101,7 +101,7 @@ export function mockWordTimings(transcript, durationSeconds) {
 // LLM
 
 export function mockReply(lastUserContent) {
-  return "Echo: " + lastUserContent;
+  return `Echo: ${lastUserContent}`;
 }
 
 export function splitWords(text) {
@@ -148,7 +148,7 @@ export function promptTokensFor(messages, system) {
   const parts = [];
   const sys = contentText(system);
   if (sys !== "") parts.push(sys);
-  for (const m of Array.isArray(messages) ? messages : []) parts.push(contentText(m && m.content));
+  for (const m of Array.isArray(messages) ? messages : []) parts.push(contentText(m?.content));
   return countTokens(parts.join(" "));
 }
 
@@ -182,10 +182,10 @@ export function bytesToBase64(bytes) {
   const rest = bytes.length - i;
   if (rest === 1) {
     const n = bytes[i] << 16;
-    out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + "==";
+    out += `${B64[(n >> 18) & 63] + B64[(n >> 12) & 63]}==`;
   } else if (rest === 2) {
     const n = (bytes[i] << 16) | (bytes[i + 1] << 8);
-    out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + B64[(n >> 6) & 63] + "=";
+    out += `${B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + B64[(n >> 6) & 63]}=`;
   }
   return out;
 }

@@ -14,24 +14,23 @@
 // WebSocket upgrades on the same server and prefixes speak the providers' realtime protocols
 // (realtime/server.mjs); their sessions are recorded in the same list with kind "websocket".
 
-import http from "node:http";
 import { existsSync } from "node:fs";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import http from "node:http";
 import { setTimeout as sleepTimer } from "node:timers/promises";
-
-import { SpecChecker } from "./lib/spec-check.mjs";
-import { parseMultipart, describeMultipart } from "./lib/multipart.mjs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { describeMultipart, parseMultipart } from "./lib/multipart.mjs";
 import { json, mockId } from "./lib/respond.mjs";
-import elevenlabs from "./providers/elevenlabs.mjs";
-import openai from "./providers/openai.mjs";
+import { SpecChecker } from "./lib/spec-check.mjs";
 import anthropic from "./providers/anthropic.mjs";
 import cartesia from "./providers/cartesia.mjs";
 import deepgram from "./providers/deepgram.mjs";
+import elevenlabs from "./providers/elevenlabs.mjs";
 import fishaudio from "./providers/fishaudio.mjs";
-import inworld from "./providers/inworld.mjs";
-import resembleai from "./providers/resembleai.mjs";
 import groq from "./providers/groq.mjs";
 import huggingface from "./providers/huggingface.mjs";
+import inworld from "./providers/inworld.mjs";
+import openai from "./providers/openai.mjs";
+import resembleai from "./providers/resembleai.mjs";
 import { attachRealtime, WS_FAULT_MODES } from "./realtime/server.mjs";
 
 export const PROVIDERS = [elevenlabs, openai, anthropic, cartesia, deepgram, fishaudio, inworld, resembleai, groq, huggingface];
@@ -67,19 +66,30 @@ const BASES = PROVIDERS.flatMap((provider) => provider.bases.map((base) => ({ ..
   .sort((a, b) => b.prefix.length - a.prefix.length);
 
 const ROUTES = new Map(
-  PROVIDERS.map((p) => [p.id, p.routes.map(([method, template, handler, opts = {}]) => ({ method, template, regex: compileTemplate(template), handler, base: opts.base }))]),
+  PROVIDERS.map((p) => [
+    p.id,
+    p.routes.map(([method, template, handler, opts = {}]) => ({
+      method,
+      template,
+      regex: compileTemplate(template),
+      handler,
+      base: opts.base,
+    })),
+  ]),
 );
 
 function matchBase(pathname) {
   for (const base of BASES) {
-    if (pathname === base.prefix || pathname.startsWith(base.prefix + "/")) return { base, path: pathname.slice(base.prefix.length) || "/" };
+    if (pathname === base.prefix || pathname.startsWith(`${base.prefix}/`))
+      return { base, path: pathname.slice(base.prefix.length) || "/" };
   }
   return null;
 }
 
 export function baseUrlsFor(origin) {
   const out = {};
-  for (const p of PROVIDERS) for (const b of p.bases) for (const [name, suffix] of Object.entries(b.env)) out[name] = `${origin}${b.prefix}${suffix}`;
+  for (const p of PROVIDERS)
+    for (const b of p.bases) for (const [name, suffix] of Object.entries(b.env)) out[name] = `${origin}${b.prefix}${suffix}`;
   return out;
 }
 
@@ -160,8 +170,10 @@ function validateFault(f) {
   if (f.provider !== undefined && f.provider !== "*" && !BASES.some((b) => b.name === f.provider || b.provider.id === f.provider)) {
     return `unknown provider "${f.provider}" (one of ${[...new Set(BASES.map((b) => b.name))].join(", ")} or "*")`;
   }
-  for (const k of ["status", "retryAfter", "delayMs", "times", "afterFrames", "afterSentFrames"]) if (f[k] !== undefined && !(Number.isFinite(f[k]) && f[k] >= 0)) return `${k} must be a non-negative number`;
-  if (f.bodyIncludes !== undefined && (typeof f.bodyIncludes !== "string" || f.bodyIncludes === "")) return "bodyIncludes must be a non-empty string";
+  for (const k of ["status", "retryAfter", "delayMs", "times", "afterFrames", "afterSentFrames"])
+    if (f[k] !== undefined && !(Number.isFinite(f[k]) && f[k] >= 0)) return `${k} must be a non-negative number`;
+  if (f.bodyIncludes !== undefined && (typeof f.bodyIncludes !== "string" || f.bodyIncludes === ""))
+    return "bodyIncludes must be a non-empty string";
   return null;
 }
 
@@ -226,10 +238,17 @@ async function pause(ms, signal) {
  * @returns {Promise<{port:number, origin:string, baseUrls:Record<string,string>, close():Promise<void>,
  *   reset():void, requests(provider?:string):object[], addFault(f:object):object, specsDir:string|null}>}
  */
-export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDir, specCheck = true, maxRecords = DEFAULT_MAX_RECORDS, log = false } = {}) {
+export async function startMockProviders({
+  port = 0,
+  host = "127.0.0.1",
+  specsDir,
+  specCheck = true,
+  maxRecords = DEFAULT_MAX_RECORDS,
+  log = false,
+} = {}) {
   const dir = specsDir === undefined ? defaultSpecsDir() : specsDir;
   const checker = specCheck && dir ? new SpecChecker(dir) : null;
-  if (specCheck && (!checker || !checker.enabled)) console.warn(`[mock-providers] spec checking disabled: no specs found (${dir ?? "no directory"})`);
+  if (specCheck && !checker?.enabled) console.warn(`[mock-providers] spec checking disabled: no specs found (${dir ?? "no directory"})`);
 
   let records = [];
   let faults = [];
@@ -246,7 +265,18 @@ export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDi
   function addFault(f) {
     const err = validateFault(f);
     if (err) throw new Error(err);
-    const fault = { provider: f.provider ?? "*", path: f.path, bodyIncludes: f.bodyIncludes, mode: f.mode, status: f.status, retryAfter: f.retryAfter, delayMs: f.delayMs, afterFrames: f.afterFrames, afterSentFrames: f.afterSentFrames, remaining: f.times ?? 1 };
+    const fault = {
+      provider: f.provider ?? "*",
+      path: f.path,
+      bodyIncludes: f.bodyIncludes,
+      mode: f.mode,
+      status: f.status,
+      retryAfter: f.retryAfter,
+      delayMs: f.delayMs,
+      afterFrames: f.afterFrames,
+      afterSentFrames: f.afterSentFrames,
+      remaining: f.times ?? 1,
+    };
     faults.push(fault);
     return fault;
   }
@@ -270,7 +300,12 @@ export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDi
   }
 
   function listRequests(filter, pathFilter, kind) {
-    return records.filter((r) => (!filter || r.provider === filter || r.base === filter) && (!pathFilter || r.path.includes(pathFilter)) && (!kind || r.kind === kind));
+    return records.filter(
+      (r) =>
+        (!filter || r.provider === filter || r.base === filter) &&
+        (!pathFilter || r.path.includes(pathFilter)) &&
+        (!kind || r.kind === kind),
+    );
   }
 
   function addRecord(record) {
@@ -292,9 +327,11 @@ export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDi
       reset();
       return reply(200, { ok: true });
     }
-    if (req.method === "GET" && route === "/requests") return reply(200, listRequests(url.searchParams.get("provider"), url.searchParams.get("path"), url.searchParams.get("kind")));
+    if (req.method === "GET" && route === "/requests")
+      return reply(200, listRequests(url.searchParams.get("provider"), url.searchParams.get("path"), url.searchParams.get("kind")));
     if (req.method === "GET" && route === "/faults") return reply(200, faults);
-    if (req.method === "GET" && route === "/health") return reply(200, { ok: true, specCheck: Boolean(checker?.enabled), specsDir: dir, baseUrls: api.baseUrls });
+    if (req.method === "GET" && route === "/health")
+      return reply(200, { ok: true, specCheck: Boolean(checker?.enabled), specsDir: dir, baseUrls: api.baseUrls });
     if (req.method === "POST" && route === "/fault") {
       let f;
       try {
@@ -318,7 +355,12 @@ export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDi
     const match = matchBase(url.pathname);
     const rawBody = await readBody(req);
     if (!match) {
-      return send(res, json({ error: `no mock provider serves ${url.pathname}`, prefixes: BASES.map((b) => b.prefix) }, 404), {}, serverAbort.signal);
+      return send(
+        res,
+        json({ error: `no mock provider serves ${url.pathname}`, prefixes: BASES.map((b) => b.prefix) }, 404),
+        {},
+        serverAbort.signal,
+      );
     }
     const { base, path } = match;
     const provider = base.provider;
@@ -352,8 +394,24 @@ export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDi
 
     const requestId = provider.newRequestId ? provider.newRequestId() : mockId("req_");
     const fault = takeFault(base, path, url.pathname, rawBody);
-    addRecord({ kind: "http", provider: provider.id, base: base.name, method, path, query, headers, body: parsed.recorded, specErrors, specOperation, fault: fault ? fault.mode : null, requestId });
-    if (log) console.log(`[mock-providers] ${provider.id} ${method} ${path}${specErrors.length ? ` specErrors=${JSON.stringify(specErrors)}` : ""}${fault ? ` fault=${fault.mode}` : ""}`);
+    addRecord({
+      kind: "http",
+      provider: provider.id,
+      base: base.name,
+      method,
+      path,
+      query,
+      headers,
+      body: parsed.recorded,
+      specErrors,
+      specOperation,
+      fault: fault ? fault.mode : null,
+      requestId,
+    });
+    if (log)
+      console.log(
+        `[mock-providers] ${provider.id} ${method} ${path}${specErrors.length ? ` specErrors=${JSON.stringify(specErrors)}` : ""}${fault ? ` fault=${fault.mode}` : ""}`,
+      );
 
     const reqAbort = new AbortController();
     res.on("close", () => reqAbort.abort());
@@ -393,16 +451,24 @@ export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDi
         case "error": {
           const status = fault.status ?? 500;
           const desc = faultError(provider, status, ctx);
-          if (status === 429 || fault.retryAfter !== undefined) desc.headers = { ...desc.headers, "retry-after": String(fault.retryAfter ?? 7) };
+          if (status === 429 || fault.retryAfter !== undefined)
+            desc.headers = { ...desc.headers, "retry-after": String(fault.retryAfter ?? 7) };
           return finish(desc);
         }
         case "invalid_json":
-          return finish({ status: 200, headers: { "content-type": "application/json" }, chunks: ['{"mock": "this body is not valid JSON'], streaming: false });
+          return finish({
+            status: 200,
+            headers: { "content-type": "application/json" },
+            chunks: ['{"mock": "this body is not valid JSON'],
+            streaming: false,
+          });
         case "wrong_content_type":
           return finish({
             status: 200,
             headers: { "content-type": "text/html; charset=utf-8" },
-            chunks: ["<!DOCTYPE html><html><head><title>Mock</title></head><body><h1>Hello from a captive portal (mock fault)</h1></body></html>"],
+            chunks: [
+              "<!DOCTYPE html><html><head><title>Mock</title></head><body><h1>Hello from a captive portal (mock fault)</h1></body></html>",
+            ],
             streaming: false,
           });
         case "truncate":
@@ -420,7 +486,10 @@ export async function startMockProviders({ port = 0, host = "127.0.0.1", specsDi
     const routes = ROUTES.get(provider.id).filter((r) => !r.base || r.base === base.name);
     const byPath = routes.filter((r) => r.regex.test(path));
     const route = byPath.find((r) => r.method === method);
-    if (!route) return finish(ctx.error(byPath.length ? 405 : 404, byPath.length ? `Method ${method} not allowed` : `Invalid URL (${method} ${path})`));
+    if (!route)
+      return finish(
+        ctx.error(byPath.length ? 405 : 404, byPath.length ? `Method ${method} not allowed` : `Invalid URL (${method} ${path})`),
+      );
     const groups = route.regex.exec(path).groups || {};
     for (const [k, v] of Object.entries(groups)) ctx.params[k] = decodeURIComponent(v);
     return finish(await route.handler(ctx));

@@ -3,11 +3,11 @@
 // realtime client. Everything runs against 127.0.0.1.
 
 import { startMockProviders } from "./providers.mjs";
+import faultCases from "./realtime/selftest/faults.mjs";
 import { control } from "./realtime/selftest/lib.mjs";
 import listenCases from "./realtime/selftest/listen.mjs";
-import speakCases from "./realtime/selftest/speak.mjs";
 import openaiCases from "./realtime/selftest/openai.mjs";
-import faultCases from "./realtime/selftest/faults.mjs";
+import speakCases from "./realtime/selftest/speak.mjs";
 
 const mock = await startMockProviders({ port: 0, specCheck: false });
 let passed = 0;

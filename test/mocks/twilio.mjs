@@ -12,13 +12,17 @@
 //
 // CLI: node test/mocks/twilio.mjs --port 9998 [--sid AC…] [--token …]
 
-import http from "node:http";
 import { randomUUID } from "node:crypto";
+import http from "node:http";
 import { fileURLToPath } from "node:url";
 
 const MESSAGES_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/;
 
-export async function startMockTwilio({ port = 0, accountSid = "AC00000000000000000000000000000000", authToken = "test-twilio-auth-token" } = {}) {
+export async function startMockTwilio({
+  port = 0,
+  accountSid = "AC00000000000000000000000000000000",
+  authToken = "test-twilio-auth-token",
+} = {}) {
   const messages = [];
   let failNext = null;
 
@@ -29,7 +33,8 @@ export async function startMockTwilio({ port = 0, accountSid = "AC00000000000000
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(payload));
     };
-    const twilioError = (status, code, message) => send(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
+    const twilioError = (status, code, message) =>
+      send(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
 
     if (url.pathname === "/__twilio/messages") {
       if (req.method === "DELETE") {
@@ -118,7 +123,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? process.argv[i + 1] : fallback;
   };
-  const mock = await startMockTwilio({ port: Number(arg("port", 0)), accountSid: arg("sid", undefined), authToken: arg("token", undefined) });
+  const mock = await startMockTwilio({
+    port: Number(arg("port", 0)),
+    accountSid: arg("sid", undefined),
+    authToken: arg("token", undefined),
+  });
   console.log(JSON.stringify({ TWILIO_BASE_URL: mock.origin }));
   for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => mock.close().then(() => process.exit(0)));
 }

@@ -1,8 +1,8 @@
 // Voice agents (issue 7): CRUD owned per user, validation, and chat/speak through the gateway pipeline
 // with the agent's settings visible in the upstream request, metered like the native routes.
 import { beforeEach, describe, expect, it } from "vitest";
-import { expectMockAudio, readSse } from "../helpers/provider-cases";
 import { api, bearer, createKey, eventually, mockControl, newUser, upstreamRequests, usageOf } from "../helpers/api";
+import { expectMockAudio, readSse } from "../helpers/provider-cases";
 
 beforeEach(async () => {
   await mockControl("/reset", { method: "POST" });
@@ -50,10 +50,20 @@ describe("agent CRUD", () => {
     expect(list.success).toBe(true);
     expect(list.agents.map((a: any) => a.id)).toEqual([bare.id, ada.id]);
 
-    const put = await api(`/v1/agents/${ada.id}`, { method: "PUT", headers: auth, json: { name: "Ada II", voiceId: null, ttsProvider: "fish-audio" } });
+    const put = await api(`/v1/agents/${ada.id}`, {
+      method: "PUT",
+      headers: auth,
+      json: { name: "Ada II", voiceId: null, ttsProvider: "fish-audio" },
+    });
     expect(put.status, await put.clone().text()).toBe(200);
     const updated = ((await put.json()) as any).agent;
-    expect(updated).toMatchObject({ name: "Ada II", voiceId: null, ttsProvider: "fishaudio", systemPrompt: ADA.systemPrompt, metadata: ADA.metadata });
+    expect(updated).toMatchObject({
+      name: "Ada II",
+      voiceId: null,
+      ttsProvider: "fishaudio",
+      systemPrompt: ADA.systemPrompt,
+      metadata: ADA.metadata,
+    });
     expect(updated.createdAt).toBe(ada.createdAt);
 
     expect((await api(`/v1/agents/${ada.id}`, { method: "DELETE", headers: auth })).status).toBe(200);
@@ -69,12 +79,26 @@ describe("agent CRUD", () => {
     const res = await api("/v1/agents", {
       method: "POST",
       headers: auth,
-      json: { name: "", systemPrompt: "x".repeat(10_001), temperature: 2.5, maxTokens: 16_385, ttsProvider: "anthropic", llmProvider: "deepgram" },
+      json: {
+        name: "",
+        systemPrompt: "x".repeat(10_001),
+        temperature: 2.5,
+        maxTokens: 16_385,
+        ttsProvider: "anthropic",
+        llmProvider: "deepgram",
+      },
     });
     expect(res.status).toBe(400);
     const body = (await res.json()) as any;
     expect(body.error.code).toBe("validation_failed");
-    expect(body.error.fields.map((f: any) => f.path).sort()).toEqual(["llmProvider", "maxTokens", "name", "systemPrompt", "temperature", "ttsProvider"]);
+    expect(body.error.fields.map((f: any) => f.path).sort()).toEqual([
+      "llmProvider",
+      "maxTokens",
+      "name",
+      "systemPrompt",
+      "temperature",
+      "ttsProvider",
+    ]);
     expect(body.error.fields.find((f: any) => f.path === "ttsProvider").message).toContain("elevenlabs");
 
     const missing = await api("/v1/agents", { method: "POST", headers: auth, json: { systemPrompt: "hi" } });
@@ -134,30 +158,55 @@ describe("agent chat and speak", () => {
     expect(res.status, await res.clone().text()).toBe(200);
     expect(res.headers.get("x-provider-used")).toBe("anthropic");
     const body = (await res.json()) as any;
-    expect(body).toMatchObject({ success: true, provider: "anthropic", model: ADA.llmModel, message: { role: "assistant", content: "Echo: where is the lift" } });
+    expect(body).toMatchObject({
+      success: true,
+      provider: "anthropic",
+      model: ADA.llmModel,
+      message: { role: "assistant", content: "Echo: where is the lift" },
+    });
     const [req] = await upstreamRequests("anthropic");
     expect(req.specErrors).toEqual([]);
     expect(req.body).toMatchObject({ model: ADA.llmModel, system: ADA.systemPrompt, temperature: 0.3, max_tokens: 200 });
     expect(req.body.messages).toEqual([{ role: "user", content: "where is the lift" }]);
 
     // Metered like /v1/chat: the provider's token usage at claude-sonnet-4's price.
-    const usage = await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 1);
+    const usage = await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 1,
+    );
     expect(usage.breakdown.llm).toBe((body.usage.inputTokens * 6 + body.usage.outputTokens * 30) / 1000);
   });
 
   it("chat on an OpenAI agent streams delta events; no llmModel means the provider's default model", async () => {
     const u = await newUser({ plan: "pro" });
-    const agent = await createAgent(bearer(u.jwt), { name: "Streamer", systemPrompt: "Be brief.", llmProvider: "openai", temperature: 1.5 });
-    const res = await api(`/v1/agents/${agent.id}/chat`, { method: "POST", headers: bearer(u.jwt), json: { ...say("four words right here"), stream: true } });
+    const agent = await createAgent(bearer(u.jwt), {
+      name: "Streamer",
+      systemPrompt: "Be brief.",
+      llmProvider: "openai",
+      temperature: 1.5,
+    });
+    const res = await api(`/v1/agents/${agent.id}/chat`, {
+      method: "POST",
+      headers: bearer(u.jwt),
+      json: { ...say("four words right here"), stream: true },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     const events = await readSse(res);
-    expect(events.filter((e) => e.type === "delta").map((e) => e.text).join("")).toBe("Echo: four words right here");
+    expect(
+      events
+        .filter((e) => e.type === "delta")
+        .map((e) => e.text)
+        .join(""),
+    ).toBe("Echo: four words right here");
     expect(events.at(-1)).toMatchObject({ type: "done", usage: { outputTokens: 5 } });
     const [req] = await upstreamRequests("openai");
     expect(req.body).toMatchObject({ model: "gpt-4.1-mini", temperature: 1.5, stream: true });
     expect(req.body.messages[0]).toEqual({ role: "system", content: "Be brief." });
-    const usage = await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 1);
+    const usage = await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 1,
+    );
     expect(usage.breakdown.llm).toBeGreaterThan(0);
   });
 
@@ -175,7 +224,10 @@ describe("agent chat and speak", () => {
     expect(req.body).toEqual({ text, model_id: ADA.ttsModel });
     expect(req.specErrors).toEqual([]);
     // 100 characters on ElevenLabs with a JWT: 16.6 credits, as on /v1/synthesize.
-    const usage = await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 1);
+    const usage = await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 1,
+    );
     expect(usage.breakdown.tts).toBe(16.6);
 
     const wav = await api(`/v1/agents/${ada.id}/speak`, { method: "POST", headers: bearer(u.jwt), json: { text: "hi", format: "pcm" } });
@@ -189,11 +241,19 @@ describe("agent chat and speak", () => {
     const u = await newUser({ plan: "pro" });
     const { key } = await createKey(u.jwt);
     const ada = await createAgent(bearer(key));
-    const chat = await api(`/v1/agents/${ada.id}/chat`, { method: "POST", headers: { ...bearer(key), "x-provider-key-anthropic": "byok-anthropic-key" }, json: say("hi") });
+    const chat = await api(`/v1/agents/${ada.id}/chat`, {
+      method: "POST",
+      headers: { ...bearer(key), "x-provider-key-anthropic": "byok-anthropic-key" },
+      json: say("hi"),
+    });
     expect(chat.status).toBe(200);
     expect(chat.headers.get("x-usage-bypassed")).toBe("true");
     await chat.json();
-    const speak = await api(`/v1/agents/${ada.id}/speak`, { method: "POST", headers: { ...bearer(key), "x-provider-key-elevenlabs": "byok-eleven-key" }, json: { text: "bypass" } });
+    const speak = await api(`/v1/agents/${ada.id}/speak`, {
+      method: "POST",
+      headers: { ...bearer(key), "x-provider-key-elevenlabs": "byok-eleven-key" },
+      json: { text: "bypass" },
+    });
     expect(speak.headers.get("x-usage-bypassed")).toBe("true");
     await speak.arrayBuffer();
     expect((await upstreamRequests("anthropic"))[0].headers["x-api-key"]).toBe("byok-anthropic-key");
@@ -202,7 +262,10 @@ describe("agent chat and speak", () => {
     const metered = await api(`/v1/agents/${ada.id}/speak`, { method: "POST", headers: bearer(key), json: { text: "a".repeat(100) } });
     expect(metered.headers.get("x-usage-bypassed")).toBe("false");
     await metered.arrayBuffer();
-    const usage = await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 1);
+    const usage = await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 1,
+    );
     expect(usage.credits.used).toBe(14.94);
     expect(usage.breakdown.llm).toBe(0);
   });
@@ -211,9 +274,16 @@ describe("agent chat and speak", () => {
     const u = await newUser({ plan: "pro" });
     const ada = await createAgent(bearer(u.jwt));
     const send = () =>
-      api(`/v1/agents/${ada.id}/chat`, { method: "POST", headers: { ...bearer(u.jwt), "idempotency-key": `agent-${ada.id}` }, json: say("once only") });
+      api(`/v1/agents/${ada.id}/chat`, {
+        method: "POST",
+        headers: { ...bearer(u.jwt), "idempotency-key": `agent-${ada.id}` },
+        json: say("once only"),
+      });
     const first = (await (await send()).json()) as any;
-    await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 1);
+    await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 1,
+    );
     const retry = await send();
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
     expect(await retry.json()).toEqual(first);

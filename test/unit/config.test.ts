@@ -1,9 +1,9 @@
 // Configuration is validated once: a malformed variable is named in a clear error.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { onError } from "../../src/app";
 import { ConfigError, getConfig } from "../../src/config";
 import { BASE_URL_VARIABLES, PROVIDERS } from "../../src/providers/registry";
-import { onError } from "../../src/app";
 
 const base = () => ({ ...(env as any) });
 
@@ -46,7 +46,8 @@ describe("config", () => {
   it("a configuration error is a JSON 500 naming the variable, never an HTML page", async () => {
     const res = onError(new ConfigError("Invalid configuration: PROVIDER_TIMEOUT_MS: must be a positive integer"), {
       var: { requestId: "req_test" },
-      json: (body: unknown, status: number) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } }),
+      json: (body: unknown, status: number) =>
+        new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } }),
     } as any);
     expect(res.status).toBe(500);
     const body = (await res.json()) as any;

@@ -27,11 +27,17 @@ describe("prices", () => {
     const u = await newUser({ plan: "pro" });
     const { key } = await createKey(u.jwt);
     await drain(await synth(bearer(u.jwt), 100));
-    let usage = await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 1);
+    let usage = await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 1,
+    );
     expect(usage.credits.used).toBe(16.6);
     expect(usage.breakdown.tts).toBe(16.6);
     await drain(await synth(bearer(key), 100));
-    usage = await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 2);
+    usage = await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 2,
+    );
     expect(usage.credits.used).toBe(31.54);
     expect(usage.credits.limit).toBe(200_000);
     expect(usage.credits.remaining).toBe(199_968.46);
@@ -43,7 +49,10 @@ describe("prices", () => {
     form.append("file", new File([new Uint8Array(30_000)], "a.wav", { type: "audio/wav" })); // mock: 30 s
     form.append("provider", "deepgram");
     expect((await api("/v1/transcribe", { method: "POST", headers: bearer(u.jwt), body: form })).status).toBe(200);
-    let usage = await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 1);
+    let usage = await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 1,
+    );
     expect(usage.breakdown.stt).toBe(4.5); // 9 credits/min × 0.5 min
     const res = await api("/v1/chat", {
       method: "POST",
@@ -51,7 +60,10 @@ describe("prices", () => {
       json: { provider: "openai", model: "gpt-4.1", messages: [{ role: "user", content: "one two three" }] },
     });
     const body = (await res.json()) as any;
-    usage = await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 2);
+    usage = await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 2,
+    );
     const expected = (body.usage.inputTokens * 4 + body.usage.outputTokens * 16) / 1000;
     expect(usage.breakdown.llm).toBe(expected);
   });
@@ -61,12 +73,24 @@ describe("prices", () => {
     const res = await api("/v1/chat", {
       method: "POST",
       headers: bearer(u.jwt),
-      json: { provider: "anthropic", model: "claude-sonnet-4-20250514", messages: [{ role: "user", content: "stream me please" }], stream: true, maxTokens: 1000 },
+      json: {
+        provider: "anthropic",
+        model: "claude-sonnet-4-20250514",
+        messages: [{ role: "user", content: "stream me please" }],
+        stream: true,
+        maxTokens: 1000,
+      },
     });
-    const events = (await res.text()).split("\n\n").filter(Boolean).map((b) => JSON.parse(b.slice(6)));
+    const events = (await res.text())
+      .split("\n\n")
+      .filter(Boolean)
+      .map((b) => JSON.parse(b.slice(6)));
     const done = events.at(-1);
     expect(done.type).toBe("done");
-    const usage = await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 1);
+    const usage = await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 1,
+    );
     expect(usage.breakdown.llm).toBe((done.usage.inputTokens * 6 + done.usage.outputTokens * 30) / 1000);
     expect(done.usage.outputTokens).toBe(4);
   });
@@ -89,7 +113,11 @@ describe("the ledger under concurrency", () => {
     const { key } = await createKey(u.jwt);
     const results = await Promise.all(Array.from({ length: 200 }, () => synth(bearer(key), 100).then(drain)));
     expect(results.every((r) => r.status === 200)).toBe(true);
-    const usage = await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 200, 15_000);
+    const usage = await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 200,
+      15_000,
+    );
     expect(usage.requestCount).toBe(200);
     expect(usage.credits.used).toBe(2988); // 200 × 14.94
     expect(usage.breakdown).toEqual({ tts: 2988, stt: 0, llm: 0 });
@@ -110,8 +138,13 @@ describe("the ledger under concurrency", () => {
     const refused = results.filter((r) => r.status === 402);
     expect(ok).toBe(15);
     expect(refused).toHaveLength(5);
-    expect(((await refused[0].json().catch(() => ({ error: { code: "insufficient_credits" } }))) as any).error.code).toBe("insufficient_credits");
-    const usage = await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 15);
+    expect(((await refused[0].json().catch(() => ({ error: { code: "insufficient_credits" } }))) as any).error.code).toBe(
+      "insufficient_credits",
+    );
+    const usage = await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 15,
+    );
     expect(usage.credits.used).toBe(2490);
     expect(usage.credits.remaining).toBe(10);
     const upstream = await (await mockControl("/requests?provider=elevenlabs")).json();
@@ -121,7 +154,10 @@ describe("the ledger under concurrency", () => {
   it("PAYG credits are spent after the month's plan credits", async () => {
     const u = await newUser({ paygCredits: 200 }); // free plan 2,500 + PAYG 200
     for (let i = 0; i < 16; i++) expect((await drain(await synth(bearer(u.jwt), 1000))).status).toBe(200);
-    await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 16);
+    await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 16,
+    );
     const me = (await (await api("/v1/me", { headers: bearer(u.jwt) })).json()) as any;
     // 16 × 166 = 2,656: 2,500 from the plan, 156 from PAYG → 44 left.
     expect(me.user.paygCredits).toBe(44);
@@ -204,7 +240,9 @@ describe("plans", () => {
   it("an expired plan counts as free, and the scheduled job demotes it", async () => {
     const u = await newUser({ plan: "pro", planExpiresAt: new Date(Date.now() + 60_000).toISOString() });
     expect((await usageOf(u.jwt)).credits.limit).toBe(200_000);
-    await env.DB.prepare("UPDATE users SET plan_expires_at = ? WHERE id = ?").bind(Date.now() - 1000, u.id).run();
+    await env.DB.prepare("UPDATE users SET plan_expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1000, u.id)
+      .run();
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "*/15 * * * *" }), env as any, ctx);
     await waitOnExecutionContext(ctx);
@@ -226,7 +264,11 @@ describe("plans", () => {
   it("admin credits are audited and land in the PAYG balance", async () => {
     const u = await newUser();
     const admin = await (await import("../helpers/api")).adminJwt();
-    const res = await api(`/api/admin/users/${u.id}/credits`, { method: "POST", headers: bearer(admin), json: { amount: 12.5, reason: "goodwill" } });
+    const res = await api(`/api/admin/users/${u.id}/credits`, {
+      method: "POST",
+      headers: bearer(admin),
+      json: { amount: 12.5, reason: "goodwill" },
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as any).user.paygCredits).toBe(12.5);
     const audit = await env.DB.prepare("SELECT * FROM credit_audit WHERE user_id = ?").bind(u.id).all();
@@ -265,7 +307,10 @@ describe("rate limits", () => {
     expect(burst.filter((r) => r.status === 200)).toHaveLength(60);
     expect(burst.filter((r) => r.status === 429)).toHaveLength(10);
     expect((await api("/v1/me", { headers: bearer(b.key) })).status).toBe(200);
-    const usage = await eventually(() => usageOf(u.jwt), (x) => x.requestCount === 60);
+    const usage = await eventually(
+      () => usageOf(u.jwt),
+      (x) => x.requestCount === 60,
+    );
     expect(usage.requestCount).toBe(60);
     expect(usage.credits.used).toBe(60 * 1.494);
   });
@@ -276,7 +321,10 @@ describe("headers and the hot path", () => {
     const u = await newUser({ plan: "pro" });
     const { key } = await createKey(u.jwt);
     await drain(await synth(bearer(key), 100));
-    await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 1);
+    await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 1,
+    );
     const res = await api("/v1/usage", { headers: bearer(key) });
     const body = (await res.json()) as any;
     expect(res.headers.get("x-usage-current")).toBe(String(body.credits.used));
@@ -296,7 +344,11 @@ describe("headers and the hot path", () => {
     await api("/v1/me", { headers: bearer(key) });
     for (const res of [
       await synth(bearer(key), 100),
-      await api("/v1/chat", { method: "POST", headers: bearer(key), json: { provider: "openai", model: "gpt-4.1-nano", messages: [{ role: "user", content: "hi" }] } }),
+      await api("/v1/chat", {
+        method: "POST",
+        headers: bearer(key),
+        json: { provider: "openai", model: "gpt-4.1-nano", messages: [{ role: "user", content: "hi" }] },
+      }),
       await synth(bearer(key), 100, "elevenlabs", { "x-provider-key-elevenlabs": "mine" }),
     ]) {
       expect(res.status).toBe(200);

@@ -2,10 +2,10 @@
 // the exact upstream request, normalized responses, key precedence, failures and streaming.
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
+import { api, bearer, mockControl, newKeyUser, upstreamRequests } from "../helpers/api";
+import { CHAT_CASES, expectMockAudio, readSse, STT_CASES, TTS_CASES } from "../helpers/provider-cases";
 // @ts-expect-error plain JS module shared with the mock server
 import { mockDurationSeconds, mockTranscriptFor } from "../mocks/audio.mjs";
-import { CHAT_CASES, expectMockAudio, readSse, STT_CASES, TTS_CASES } from "../helpers/provider-cases";
-import { api, bearer, mockControl, newKeyUser, upstreamRequests } from "../helpers/api";
 
 beforeEach(async () => {
   await mockControl("/reset", { method: "POST" });
@@ -24,7 +24,9 @@ describe("POST /v1/synthesize", () => {
         json: { provider: c.provider, text, format: c.format, sampleRate: c.sampleRate },
       });
       expect(res.status, await res.clone().text()).toBe(200);
-      expect(res.headers.get("content-type")).toBe({ mp3: "audio/mpeg", wav: "audio/wav", pcm: "audio/pcm", opus: "audio/ogg", ulaw: "audio/basic" }[c.format]);
+      expect(res.headers.get("content-type")).toBe(
+        { mp3: "audio/mpeg", wav: "audio/wav", pcm: "audio/pcm", opus: "audio/ogg", ulaw: "audio/basic" }[c.format],
+      );
       expect(res.headers.get("x-provider-used")).toBe(c.provider);
       expect(res.headers.get("x-usage-bypassed")).toBe(c.byok ? "true" : "false");
       expect(expectMockAudio(new Uint8Array(await res.arrayBuffer()), text)).toBe(c.upstreamFormat);
@@ -37,7 +39,11 @@ describe("POST /v1/synthesize", () => {
 
   it("refuses a format the provider cannot produce (400)", async () => {
     const u = await keyUser();
-    for (const [provider, format] of [["openai", "ulaw"], ["cartesia", "opus"], ["resembleai", "pcm"]]) {
+    for (const [provider, format] of [
+      ["openai", "ulaw"],
+      ["cartesia", "opus"],
+      ["resembleai", "pcm"],
+    ]) {
       const res = await api("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider, text: "hi", format } });
       expect(res.status).toBe(400);
       expect(((await res.json()) as any).error.code).toBe("unsupported_format");
@@ -68,7 +74,11 @@ describe("POST /v1/synthesize", () => {
     const u = await keyUser();
     await mockControl("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "slow", delayMs: 1500 } });
     const started = Date.now();
-    const res = await api("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "elevenlabs", text: "streaming please" } });
+    const res = await api("/v1/synthesize", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "elevenlabs", text: "streaming please" },
+    });
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
     const first = await reader.read();
@@ -106,7 +116,12 @@ describe("POST /v1/transcribe", () => {
       const res = await api("/v1/transcribe", { method: "POST", headers: bearer(u.key), body: form });
       expect(res.status, await res.clone().text()).toBe(200);
       const body = (await res.json()) as any;
-      expect(body).toMatchObject({ success: true, text: mockTranscriptFor(5000), durationSeconds: mockDurationSeconds(5000), provider: c.provider });
+      expect(body).toMatchObject({
+        success: true,
+        text: mockTranscriptFor(5000),
+        durationSeconds: mockDurationSeconds(5000),
+        provider: c.provider,
+      });
       expect(typeof body.model).toBe("string");
       const [req] = await upstreamRequests(c.provider);
       expect(req.path).toMatch(c.path);
@@ -117,7 +132,11 @@ describe("POST /v1/transcribe", () => {
 
   it("JSON audioUrl: passed to a provider that fetches URLs (deepgram), downloaded for one that does not (openai)", async () => {
     const u = await keyUser();
-    const dg = await api("/v1/transcribe", { method: "POST", headers: bearer(u.key), json: { provider: "deepgram", audioUrl: "https://example.com/a.wav" } });
+    const dg = await api("/v1/transcribe", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "deepgram", audioUrl: "https://example.com/a.wav" },
+    });
     expect(dg.status).toBe(200);
     const [dreq] = await upstreamRequests("deepgram");
     expect(dreq.body).toEqual({ url: "https://example.com/a.wav" });
@@ -145,11 +164,23 @@ describe("POST /v1/chat", () => {
       const res = await api("/v1/chat", {
         method: "POST",
         headers: { ...bearer(u.key), "x-provider-key-huggingface": "byok-hf-key" },
-        json: { provider: c.provider, model: c.model, system: "Be brief.", messages: [{ role: "user", content: "hello there world" }], temperature: 0.5, maxTokens: 64 },
+        json: {
+          provider: c.provider,
+          model: c.model,
+          system: "Be brief.",
+          messages: [{ role: "user", content: "hello there world" }],
+          temperature: 0.5,
+          maxTokens: 64,
+        },
       });
       expect(res.status, await res.clone().text()).toBe(200);
       const body = (await res.json()) as any;
-      expect(body).toMatchObject({ success: true, provider: c.provider, model: c.model, message: { role: "assistant", content: "Echo: hello there world" } });
+      expect(body).toMatchObject({
+        success: true,
+        provider: c.provider,
+        model: c.model,
+        message: { role: "assistant", content: "Echo: hello there world" },
+      });
       expect(body.usage.inputTokens).toBeGreaterThan(0);
       expect(body.usage.outputTokens).toBe(4);
       const [req] = await upstreamRequests(c.provider);
@@ -176,7 +207,10 @@ describe("POST /v1/chat", () => {
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toContain("text/event-stream");
       const events = await readSse(res);
-      const deltas = events.filter((e) => e.type === "delta").map((e) => e.text).join("");
+      const deltas = events
+        .filter((e) => e.type === "delta")
+        .map((e) => e.text)
+        .join("");
       expect(deltas).toBe("Echo: stream these four words");
       const done = events.at(-1);
       expect(done.type).toBe("done");
@@ -207,13 +241,21 @@ describe("provider keys and precedence", () => {
   it("BYOK header > stored key > platform key; X-Usage-Bypassed says which", async () => {
     const u = await keyUser();
     const call = (headers: Record<string, string> = {}) =>
-      api("/v1/synthesize", { method: "POST", headers: { ...bearer(u.key), ...headers }, json: { provider: "elevenlabs", text: "key test" } });
+      api("/v1/synthesize", {
+        method: "POST",
+        headers: { ...bearer(u.key), ...headers },
+        json: { provider: "elevenlabs", text: "key test" },
+      });
 
     const platform = await call();
     expect(platform.headers.get("x-usage-bypassed")).toBe("false");
     await platform.arrayBuffer();
 
-    const put = await api("/v1/provider-keys", { method: "POST", headers: bearer(u.key), json: { provider: "elevenlabs", apiKey: "stored-eleven-key-1234" } });
+    const put = await api("/v1/provider-keys", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "elevenlabs", apiKey: "stored-eleven-key-1234" },
+    });
     expect(put.status).toBe(201);
     expect(((await put.json()) as any).providerKey).toMatchObject({ provider: "elevenlabs", last4: "1234", verifiedAt: null });
     const stored = await call();
@@ -243,7 +285,11 @@ describe("provider keys and precedence", () => {
 
   it("stored keys: list without the secret, verify valid and invalid, delete, aliases", async () => {
     const u = await keyUser();
-    await api("/v1/provider-keys", { method: "POST", headers: bearer(u.key), json: { provider: "resemble-ai", apiKey: "good-resemble-key" } });
+    await api("/v1/provider-keys", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "resemble-ai", apiKey: "good-resemble-key" },
+    });
     await api("/v1/provider-keys", { method: "POST", headers: bearer(u.key), json: { provider: "openai", apiKey: "invalid-openai-key" } });
     const list = (await (await api("/v1/provider-keys", { headers: bearer(u.key) })).json()) as any;
     expect(list.providerKeys.map((k: any) => k.provider)).toEqual(["openai", "resembleai"]);
@@ -265,8 +311,22 @@ describe("provider keys and precedence", () => {
 
   it("verify works for every provider's key check (valid and invalid)", async () => {
     const u = await keyUser();
-    for (const provider of ["elevenlabs", "openai", "anthropic", "cartesia", "deepgram", "fishaudio", "inworld", "resembleai", "groq", "huggingface"]) {
-      for (const [apiKey, valid] of [[`good-${provider}`, true], [`invalid-${provider}`, false]] as const) {
+    for (const provider of [
+      "elevenlabs",
+      "openai",
+      "anthropic",
+      "cartesia",
+      "deepgram",
+      "fishaudio",
+      "inworld",
+      "resembleai",
+      "groq",
+      "huggingface",
+    ]) {
+      for (const [apiKey, valid] of [
+        [`good-${provider}`, true],
+        [`invalid-${provider}`, false],
+      ] as const) {
         await api("/v1/provider-keys", { method: "POST", headers: bearer(u.key), json: { provider, apiKey } });
         const res = await api(`/v1/provider-keys/${provider}/verify`, { method: "POST", headers: bearer(u.key) });
         const body = (await res.json()) as any;
@@ -278,8 +338,16 @@ describe("provider keys and precedence", () => {
   it("the D1 row holds no plaintext; a ciphertext moved to another user's row does not decrypt", async () => {
     const a = await keyUser();
     const b = await keyUser();
-    await api("/v1/provider-keys", { method: "POST", headers: bearer(a.key), json: { provider: "cartesia", apiKey: "secret-of-a-cartesia" } });
-    await api("/v1/provider-keys", { method: "POST", headers: bearer(b.key), json: { provider: "cartesia", apiKey: "secret-of-b-cartesia" } });
+    await api("/v1/provider-keys", {
+      method: "POST",
+      headers: bearer(a.key),
+      json: { provider: "cartesia", apiKey: "secret-of-a-cartesia" },
+    });
+    await api("/v1/provider-keys", {
+      method: "POST",
+      headers: bearer(b.key),
+      json: { provider: "cartesia", apiKey: "secret-of-b-cartesia" },
+    });
     const dump = JSON.stringify(await env.DB.prepare("SELECT * FROM provider_keys").all());
     expect(dump).not.toContain("secret-of-a");
     const rowA = (await env.DB.prepare("SELECT * FROM provider_keys WHERE user_id = ?").bind(a.id).first()) as any;
@@ -293,7 +361,11 @@ describe("provider keys and precedence", () => {
     // Seal with master key v1 (the test config lists it in PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS).
     const { seal } = await import("../../src/crypto/provider-key-vault");
     const { getConfig } = await import("../../src/config");
-    const config = { ...getConfig(env as any), PROVIDER_KEY_ENCRYPTION_KEY: env.TEST_MASTER_KEY_V1, PROVIDER_KEY_ENCRYPTION_KEY_VERSION: 1 };
+    const config = {
+      ...getConfig(env as any),
+      PROVIDER_KEY_ENCRYPTION_KEY: env.TEST_MASTER_KEY_V1,
+      PROVIDER_KEY_ENCRYPTION_KEY_VERSION: 1,
+    };
     const sealed = await seal(config, u.id, "groq", "old-version-groq-key");
     const now = Date.now();
     await env.DB.prepare(
@@ -325,18 +397,30 @@ describe("provider failures", () => {
   it("time-to-first-byte limit → 504; connection reset → 502", async () => {
     const u = await keyUser();
     await mockControl("/fault", { method: "POST", json: { provider: "openai", mode: "timeout", delayMs: 5000 } });
-    const t = await api("/v1/chat", { method: "POST", headers: bearer(u.key), json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "x" }] } });
+    const t = await api("/v1/chat", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "x" }] },
+    });
     expect(t.status).toBe(504);
     expect(((await t.json()) as any).error.code).toBe("provider_timeout");
     await mockControl("/fault", { method: "POST", json: { provider: "openai", mode: "reset" } });
-    const r = await api("/v1/chat", { method: "POST", headers: bearer(u.key), json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "x" }] } });
+    const r = await api("/v1/chat", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "x" }] },
+    });
     expect(r.status).toBe(502);
   });
 
   it("invalid JSON or a wrong content type from the provider → 502", async () => {
     const u = await keyUser();
     await mockControl("/fault", { method: "POST", json: { provider: "anthropic", mode: "invalid_json" } });
-    const a = await api("/v1/chat", { method: "POST", headers: bearer(u.key), json: { provider: "anthropic", model: "claude-3-5-haiku-latest", messages: [{ role: "user", content: "x" }] } });
+    const a = await api("/v1/chat", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "anthropic", model: "claude-3-5-haiku-latest", messages: [{ role: "user", content: "x" }] },
+    });
     expect(a.status).toBe(502);
     await mockControl("/fault", { method: "POST", json: { provider: "deepgram", mode: "wrong_content_type" } });
     const b = await api("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "deepgram", text: "x" } });

@@ -1,7 +1,7 @@
 // API-key lifecycle and credentials (issue: foundation).
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, bearer, createKey, hs256Jwt, jwtFor, newUser, otherSigningKey, storageCounts, unsignedJwt, uniqueSub } from "../helpers/api";
+import { api, bearer, createKey, hs256Jwt, jwtFor, newUser, otherSigningKey, storageCounts, uniqueSub, unsignedJwt } from "../helpers/api";
 
 describe("credentials", () => {
   it("accepts an API key as Bearer and as X-API-Key", async () => {
@@ -30,7 +30,13 @@ describe("credentials", () => {
   });
 
   it("401 for missing, malformed and unknown credentials", async () => {
-    for (const headers of [{}, { authorization: "Basic abc" }, bearer("plabs_" + "A".repeat(43)), bearer("nonsense"), { "x-api-key": "plabs_short" }]) {
+    for (const headers of [
+      {},
+      { authorization: "Basic abc" },
+      bearer(`plabs_${"A".repeat(43)}`),
+      bearer("nonsense"),
+      { "x-api-key": "plabs_short" },
+    ]) {
       const res = await api("/v1/me", { headers });
       expect(res.status, JSON.stringify(headers)).toBe(401);
       const body = (await res.json()) as any;
@@ -111,7 +117,11 @@ describe("key lifecycle", () => {
     const body = (await res.json()) as any;
     expect(body.error.code).toBe("validation_failed");
     expect(body.error.fields.map((f: any) => f.path).sort()).toEqual(["expiresInDays", "name"]);
-    const malformed = await api("/v1/keys", { method: "POST", headers: { ...bearer(u.jwt), "content-type": "application/json" }, body: "{oops" });
+    const malformed = await api("/v1/keys", {
+      method: "POST",
+      headers: { ...bearer(u.jwt), "content-type": "application/json" },
+      body: "{oops",
+    });
     expect(malformed.status).toBe(400);
     const wrongType = await api("/v1/keys", { method: "POST", headers: { ...bearer(u.jwt), "content-type": "text/plain" }, body: "hi" });
     expect(wrongType.status).toBe(415);
@@ -179,7 +189,9 @@ describe("key lifecycle", () => {
     const { key, id } = await createKey(u.jwt, { expiresInDays: 1 });
     expect((await api("/v1/me", { headers: bearer(key) })).status).toBe(200);
     // Move the expiry into the past (as time passing would).
-    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, id).run();
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1, id)
+      .run();
     const stub = env.ACCOUNT.getByName(u.id);
     const { runInDurableObject } = await import("cloudflare:test");
     await runInDurableObject(stub, async (instance: any) => {

@@ -1,11 +1,11 @@
 // The OpenAI-compatible surface (issue 7): OpenAI request/response shapes on top of the gateway
 // pipeline, streaming chunks with and without include_usage, OpenAI's error shape, model naming.
 import { beforeEach, describe, expect, it } from "vitest";
+import { parseModel } from "../../src/api/openai-shapes";
+import { api, bearer, eventually, mockControl, newKeyUser, newUser, upstreamRequests, usageOf } from "../helpers/api";
+import { expectMockAudio } from "../helpers/provider-cases";
 // @ts-expect-error plain JS module shared with the mock server
 import { mockDurationSeconds, mockTranscriptFor } from "../mocks/audio.mjs";
-import { parseModel } from "../../src/api/openai-shapes";
-import { expectMockAudio } from "../helpers/provider-cases";
-import { api, bearer, eventually, mockControl, newKeyUser, newUser, upstreamRequests, usageOf } from "../helpers/api";
 
 beforeEach(async () => {
   await mockControl("/reset", { method: "POST" });
@@ -44,7 +44,8 @@ describe("POST /v1/chat/completions", () => {
       max_tokens: 64,
     });
     expect(res.status, await res.clone().text()).toBe(200);
-    for (const h of ["x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "x-usage-current", "x-usage-remaining"]) expect(res.headers.get(h), h).toBeTruthy();
+    for (const h of ["x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "x-usage-current", "x-usage-remaining"])
+      expect(res.headers.get(h), h).toBeTruthy();
     expect(res.headers.get("x-provider-used")).toBe("openai");
     const body = (await res.json()) as any;
     expect(body).toMatchObject({
@@ -68,7 +69,10 @@ describe("POST /v1/chat/completions", () => {
       max_completion_tokens: 64,
     });
     // Metered like /v1/chat: the provider's tokens at gpt-4.1-mini's price.
-    const usage = await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 1);
+    const usage = await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 1,
+    );
     expect(usage.breakdown.llm).toBe((body.usage.prompt_tokens * 1 + body.usage.completion_tokens * 3) / 1000);
   });
 
@@ -85,17 +89,28 @@ describe("POST /v1/chat/completions", () => {
     expect(body.choices[0].message.content).toBe("Echo: hi claude");
     const [req] = await upstreamRequests("anthropic");
     expect(req.specErrors).toEqual([]);
-    expect(req.body).toMatchObject({ model: "claude-sonnet-4-20250514", system: "Be kind.", max_tokens: 99, messages: [{ role: "user", content: "hi claude" }] });
+    expect(req.body).toMatchObject({
+      model: "claude-sonnet-4-20250514",
+      system: "Be kind.",
+      max_tokens: 99,
+      messages: [{ role: "user", content: "hi claude" }],
+    });
   });
 
   it("model naming: split at the first slash only when it names a provider (huggingface/org/model, groq/org/model, aliases)", async () => {
     expect(parseModel("gpt-4.1-mini")).toEqual({ provider: "openai", model: "gpt-4.1-mini" });
-    expect(parseModel("huggingface/meta-llama/Llama-4-Maverick-17B-128E-Instruct")).toEqual({ provider: "huggingface", model: "meta-llama/Llama-4-Maverick-17B-128E-Instruct" });
+    expect(parseModel("huggingface/meta-llama/Llama-4-Maverick-17B-128E-Instruct")).toEqual({
+      provider: "huggingface",
+      model: "meta-llama/Llama-4-Maverick-17B-128E-Instruct",
+    });
     expect(parseModel("meta-llama/llama-4-scout")).toEqual({ provider: "openai", model: "meta-llama/llama-4-scout" });
     expect(parseModel("Fish-Audio/s1")).toEqual({ provider: "fishaudio", model: "s1" });
 
     const u = await keyUser();
-    const hf = await completions({ ...bearer(u.key), "x-provider-key-huggingface": "byok-hf-key" }, { model: "huggingface/meta-llama/Llama-4-Maverick-17B-128E-Instruct", messages: user("hf") });
+    const hf = await completions(
+      { ...bearer(u.key), "x-provider-key-huggingface": "byok-hf-key" },
+      { model: "huggingface/meta-llama/Llama-4-Maverick-17B-128E-Instruct", messages: user("hf") },
+    );
     expect(hf.status, await hf.clone().text()).toBe(200);
     expect(hf.headers.get("x-usage-bypassed")).toBe("true");
     const [hreq] = await upstreamRequests("huggingface");
@@ -107,7 +122,10 @@ describe("POST /v1/chat/completions", () => {
     expect((await upstreamRequests("groq"))[0].body.model).toBe("meta-llama/llama-4-scout-17b-16e-instruct");
 
     // "meta-llama" is no provider: the whole name is an OpenAI model.
-    const bare = await completions({ ...bearer(u.key), "x-provider-key-openai": "byok-openai" }, { model: "meta-llama/llama-4-scout", messages: user("x") });
+    const bare = await completions(
+      { ...bearer(u.key), "x-provider-key-openai": "byok-openai" },
+      { model: "meta-llama/llama-4-scout", messages: user("x") },
+    );
     expect(bare.headers.get("x-provider-used")).toBe("openai");
     expect((await upstreamRequests("openai"))[0].body.model).toBe("meta-llama/llama-4-scout");
 
@@ -141,7 +159,12 @@ describe("POST /v1/chat/completions", () => {
 
   it("stream with include_usage: usage null on every chunk, then a usage chunk with no choices; metered from it", async () => {
     const u = await keyUser();
-    const res = await completions(bearer(u.key), { model: "anthropic/claude-sonnet-4-20250514", messages: user("count my tokens"), stream: true, stream_options: { include_usage: true } });
+    const res = await completions(bearer(u.key), {
+      model: "anthropic/claude-sonnet-4-20250514",
+      messages: user("count my tokens"),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const events = await sseData(res);
     expect(events.at(-1)).toBe("[DONE]");
     const usageChunk = events.at(-2);
@@ -151,7 +174,10 @@ describe("POST /v1/chat/completions", () => {
     expect(usageChunk.usage.total_tokens).toBe(usageChunk.usage.prompt_tokens + 4);
     for (const c of events.slice(0, -2)) expect(c.usage).toBeNull();
     expect(events.at(-3).choices[0].finish_reason).toBe("stop");
-    const usage = await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 1);
+    const usage = await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 1,
+    );
     expect(usage.breakdown.llm).toBe((usageChunk.usage.prompt_tokens * 6 + 4 * 30) / 1000);
   });
 
@@ -167,9 +193,13 @@ describe("POST /v1/chat/completions", () => {
 
   it("Idempotency-Key: a retry replays the same completion and is charged once", async () => {
     const u = await keyUser();
-    const send = () => completions({ ...bearer(u.key), "idempotency-key": `oa-${u.id}` }, { model: "gpt-4.1-mini", messages: user("once") });
+    const send = () =>
+      completions({ ...bearer(u.key), "idempotency-key": `oa-${u.id}` }, { model: "gpt-4.1-mini", messages: user("once") });
     const first = (await (await send()).json()) as any;
-    await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 1);
+    await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 1,
+    );
     const retry = await send();
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
     expect(await retry.json()).toEqual(first);
@@ -199,12 +229,19 @@ describe("errors in OpenAI's shape", () => {
     const res = await completions(bearer(u.key), { model: "gpt-4.1-mini" });
     expect(res.status).toBe(400);
     expectOpenAiError(await res.json(), "invalid_request_error", "validation_failed", "messages");
-    const image = await completions(bearer(u.key), { model: "gpt-4.1-mini", messages: user([{ type: "image_url", image_url: { url: "x" } }]) });
+    const image = await completions(bearer(u.key), {
+      model: "gpt-4.1-mini",
+      messages: user([{ type: "image_url", image_url: { url: "x" } }]),
+    });
     expect(image.status).toBe(400);
     expect(((await image.json()) as any).error.message).toContain("only text content parts");
     const tools = await completions(bearer(u.key), { model: "gpt-4.1-mini", messages: user("x"), tools: [{ type: "function" }] });
     expectOpenAiError(await tools.json(), "invalid_request_error", "validation_failed", "tools");
-    const text = await api("/v1/chat/completions", { method: "POST", headers: { ...bearer(u.key), "content-type": "text/plain" }, body: "hi" });
+    const text = await api("/v1/chat/completions", {
+      method: "POST",
+      headers: { ...bearer(u.key), "content-type": "text/plain" },
+      body: "hi",
+    });
     expect(text.status).toBe(415);
     expectOpenAiError(await text.json(), "invalid_request_error", "unsupported_media_type");
     expect(await upstreamRequests("openai")).toHaveLength(0);
@@ -225,7 +262,11 @@ describe("errors in OpenAI's shape", () => {
     expectOpenAiError(await res!.json(), "rate_limit_error", "rate_limit_exceeded");
 
     const poor = await newUser(); // 2,500 credits cannot cover 128k output tokens at claude-sonnet-4's price
-    const big = await completions(bearer(poor.jwt), { model: "anthropic/claude-sonnet-4-20250514", messages: user("x"), max_tokens: 128_000 });
+    const big = await completions(bearer(poor.jwt), {
+      model: "anthropic/claude-sonnet-4-20250514",
+      messages: user("x"),
+      max_tokens: 128_000,
+    });
     expect(big.status).toBe(402);
     expectOpenAiError(await big.json(), "insufficient_quota", "insufficient_quota");
     expect(await upstreamRequests("anthropic")).toHaveLength(0);
@@ -233,7 +274,10 @@ describe("errors in OpenAI's shape", () => {
 
   it("provider failure: 502 api_error", async () => {
     const u = await keyUser();
-    const res = await completions({ ...bearer(u.key), "x-provider-key-openai": "invalid-key" }, { model: "gpt-4.1-mini", messages: user("x") });
+    const res = await completions(
+      { ...bearer(u.key), "x-provider-key-openai": "invalid-key" },
+      { model: "gpt-4.1-mini", messages: user("x") },
+    );
     expect(res.status).toBe(502);
     expectOpenAiError(await res.json(), "api_error", "provider_error");
   });
@@ -242,7 +286,11 @@ describe("errors in OpenAI's shape", () => {
 describe("POST /v1/audio/speech", () => {
   it("<provider>/<model>: audio bytes; an OpenAI voice name means the provider's default voice", async () => {
     const u = await keyUser();
-    const res = await api("/v1/audio/speech", { method: "POST", headers: bearer(u.key), json: { model: "elevenlabs/eleven_flash_v2_5", voice: "alloy", input: "Hello there." } });
+    const res = await api("/v1/audio/speech", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { model: "elevenlabs/eleven_flash_v2_5", voice: "alloy", input: "Hello there." },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("audio/mpeg");
     expect(res.headers.get("x-provider-used")).toBe("elevenlabs");
@@ -251,7 +299,11 @@ describe("POST /v1/audio/speech", () => {
     expect(req.path).toBe("/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM/stream");
     expect(req.body.model_id).toBe("eleven_flash_v2_5");
 
-    const own = await api("/v1/audio/speech", { method: "POST", headers: bearer(u.key), json: { model: "cartesia/sonic-3", voice: { id: "my-voice" }, input: "hi", response_format: "wav" } });
+    const own = await api("/v1/audio/speech", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { model: "cartesia/sonic-3", voice: { id: "my-voice" }, input: "hi", response_format: "wav" },
+    });
     expect(own.headers.get("content-type")).toBe("audio/wav");
     await own.arrayBuffer();
     expect((await upstreamRequests("cartesia"))[0].body.voice).toMatchObject({ id: "my-voice" });
@@ -259,16 +311,28 @@ describe("POST /v1/audio/speech", () => {
 
   it("a bare OpenAI model goes to OpenAI (no platform price: with the caller's key); unsupported formats are 400", async () => {
     const u = await keyUser();
-    const res = await api("/v1/audio/speech", { method: "POST", headers: { ...bearer(u.key), "x-provider-key-openai": "byok-openai" }, json: { model: "tts-1", voice: "nova", input: "hi", response_format: "opus" } });
+    const res = await api("/v1/audio/speech", {
+      method: "POST",
+      headers: { ...bearer(u.key), "x-provider-key-openai": "byok-openai" },
+      json: { model: "tts-1", voice: "nova", input: "hi", response_format: "opus" },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("audio/ogg");
     await res.arrayBuffer();
     expect((await upstreamRequests("openai"))[0].body).toEqual({ model: "tts-1", input: "hi", voice: "nova", response_format: "opus" });
 
-    const unpriced = await api("/v1/audio/speech", { method: "POST", headers: bearer(u.key), json: { model: "tts-1", voice: "nova", input: "hi" } });
+    const unpriced = await api("/v1/audio/speech", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { model: "tts-1", voice: "nova", input: "hi" },
+    });
     expect(unpriced.status).toBe(400);
     expectOpenAiError(await unpriced.json(), "invalid_request_error", "model_not_priced", "model");
-    const aac = await api("/v1/audio/speech", { method: "POST", headers: bearer(u.key), json: { model: "elevenlabs/x", voice: "v", input: "hi", response_format: "aac" } });
+    const aac = await api("/v1/audio/speech", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { model: "elevenlabs/x", voice: "v", input: "hi", response_format: "aac" },
+    });
     expectOpenAiError(await aac.json(), "invalid_request_error", "validation_failed", "response_format");
   });
 });
@@ -289,16 +353,27 @@ describe("POST /v1/audio/transcriptions", () => {
     expect(await res.json()).toEqual({ text: mockTranscriptFor(6000), usage: { type: "duration", seconds: mockDurationSeconds(6000) } });
     const [req] = await upstreamRequests("openai");
     expect(req.body.fields.model).toBe("whisper-1");
-    const usage = await eventually(() => usageOf(u.jwt), (b) => b.requestCount === 1);
+    const usage = await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 1,
+    );
     expect(usage.breakdown.stt).toBe((12 * mockDurationSeconds(6000)) / 60);
 
-    const text = await api("/v1/audio/transcriptions", { method: "POST", headers: bearer(u.key), body: upload("groq/whisper-large-v3-turbo", { response_format: "text", language: "en" }) });
+    const text = await api("/v1/audio/transcriptions", {
+      method: "POST",
+      headers: bearer(u.key),
+      body: upload("groq/whisper-large-v3-turbo", { response_format: "text", language: "en" }),
+    });
     expect(text.headers.get("content-type")).toContain("text/plain");
     expect(await text.text()).toBe(mockTranscriptFor(6000));
     const [greq] = await upstreamRequests("groq");
     expect(greq.body.fields).toMatchObject({ model: "whisper-large-v3-turbo", language: "en" });
 
-    const verbose = await api("/v1/audio/transcriptions", { method: "POST", headers: bearer(u.key), body: upload("deepgram/nova-3", { response_format: "verbose_json" }) });
+    const verbose = await api("/v1/audio/transcriptions", {
+      method: "POST",
+      headers: bearer(u.key),
+      body: upload("deepgram/nova-3", { response_format: "verbose_json" }),
+    });
     expect(await verbose.json()).toMatchObject({ task: "transcribe", duration: mockDurationSeconds(6000), text: mockTranscriptFor(6000) });
   });
 
@@ -309,7 +384,11 @@ describe("POST /v1/audio/transcriptions", () => {
     const noModel = await api("/v1/audio/transcriptions", { method: "POST", headers: bearer(u.key), body: form });
     expect(noModel.status).toBe(400);
     expectOpenAiError(await noModel.json(), "invalid_request_error", "validation_failed", "model");
-    const srt = await api("/v1/audio/transcriptions", { method: "POST", headers: bearer(u.key), body: upload("whisper-1", { response_format: "srt" }) });
+    const srt = await api("/v1/audio/transcriptions", {
+      method: "POST",
+      headers: bearer(u.key),
+      body: upload("whisper-1", { response_format: "srt" }),
+    });
     expectOpenAiError(await srt.json(), "invalid_request_error", "validation_failed", "response_format");
     const noFile = new FormData();
     noFile.append("model", "whisper-1");
@@ -361,7 +440,16 @@ describe("OpenAPI document", () => {
     const res = await api("/openapi.json");
     expect(res.status, await res.clone().text()).toBe(200);
     const doc = (await res.json()) as any;
-    for (const path of ["/v1/chat/completions", "/v1/audio/speech", "/v1/audio/transcriptions", "/v1/models", "/v1/agents", "/v1/agents/{id}", "/v1/agents/{id}/chat", "/v1/agents/{id}/speak"]) {
+    for (const path of [
+      "/v1/chat/completions",
+      "/v1/audio/speech",
+      "/v1/audio/transcriptions",
+      "/v1/models",
+      "/v1/agents",
+      "/v1/agents/{id}",
+      "/v1/agents/{id}/chat",
+      "/v1/agents/{id}/speak",
+    ]) {
       expect(doc.paths[path], path).toBeDefined();
     }
   });

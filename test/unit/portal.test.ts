@@ -2,8 +2,8 @@
 // mock Twilio; the session-only JSON API under /portal/api/*; the origin check; the page.
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ConfigError } from "../../src/config";
 import { dailySeries } from "../../src/api/account";
+import { ConfigError } from "../../src/config";
 import { smsSender } from "../../src/portal/sms";
 import { adminJwt, api, BASE, bearer, createKey, eventually, jwtFor, newUser, uniqueSub } from "../helpers/api";
 
@@ -41,7 +41,10 @@ async function texts(phone: string): Promise<{ to: string; from: string; body: s
 }
 /** The code of the `n`th SMS sent to `phone` (the send runs after the response, so wait for it). */
 async function codeSent(phone: string, n = 1): Promise<string> {
-  const msgs = await eventually(() => texts(phone), (m) => m.length >= n);
+  const msgs = await eventually(
+    () => texts(phone),
+    (m) => m.length >= n,
+  );
   expect(msgs.length).toBeGreaterThanOrEqual(n);
   const code = /\b(\d{6})\b/.exec(msgs[n - 1].body)?.[1];
   if (!code) throw new Error(`no code in ${msgs[n - 1].body}`);
@@ -184,7 +187,9 @@ describe("phone-OTP sign-in", () => {
     const res = await sendOtp(blocked, ip);
     await expectError(res, 429, "rate_limited");
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
-    const counter = await env.DB.prepare("SELECT count FROM auth_rate_limit WHERE key = ?").bind(`ip:${ip}|/phone-number/send-otp`).first<{ count: number }>();
+    const counter = await env.DB.prepare("SELECT count FROM auth_rate_limit WHERE key = ?")
+      .bind(`ip:${ip}|/phone-number/send-otp`)
+      .first<{ count: number }>();
     expect(counter?.count).toBe(11);
     expect((await sendOtp(blocked, newIp())).status).toBe(200);
   });
@@ -193,12 +198,20 @@ describe("phone-OTP sign-in", () => {
     const ip = newIp();
     await expectError(await sendOtp("5551234", ip), 400, "invalid_phone_number");
     await expectError(
-      await portal("/portal/auth/phone-number/send-otp", { method: "POST", body: "phoneNumber=%2B15551234567", headers: { "content-type": "application/x-www-form-urlencoded" } }, ip),
+      await portal(
+        "/portal/auth/phone-number/send-otp",
+        { method: "POST", body: "phoneNumber=%2B15551234567", headers: { "content-type": "application/x-www-form-urlencoded" } },
+        ip,
+      ),
       415,
       "unsupported_media_type",
     );
     await expectError(
-      await portal("/portal/auth/phone-number/send-otp", { method: "POST", body: "{nope", headers: { "content-type": "application/json" } }, ip),
+      await portal(
+        "/portal/auth/phone-number/send-otp",
+        { method: "POST", body: "{nope", headers: { "content-type": "application/json" } },
+        ip,
+      ),
       400,
       "invalid_json",
     );
@@ -210,8 +223,17 @@ describe("phone-OTP sign-in", () => {
 
   it("exposes only the portal's sign-in routes of Better Auth", async () => {
     const ip = newIp();
-    for (const path of ["/portal/auth/sign-up/email", "/portal/auth/sign-in/phone-number", "/portal/auth/update-user", "/portal/auth/phone-number/request-password-reset"]) {
-      await expectError(await portal(path, { method: "POST", json: { phoneNumber: "+15551234567", password: "x".repeat(12) } }, ip), 404, "not_found");
+    for (const path of [
+      "/portal/auth/sign-up/email",
+      "/portal/auth/sign-in/phone-number",
+      "/portal/auth/update-user",
+      "/portal/auth/phone-number/request-password-reset",
+    ]) {
+      await expectError(
+        await portal(path, { method: "POST", json: { phoneNumber: "+15551234567", password: "x".repeat(12) } }, ip),
+        404,
+        "not_found",
+      );
     }
     await expectError(await portal("/portal/auth/get-session"), 404, "not_found");
   });
@@ -231,7 +253,10 @@ describe("phone-OTP sign-in", () => {
       const phone = newPhone();
       const res = await sendOtp(phone, newIp());
       expect(res.status).toBe(200);
-      await eventually(async () => errors.mock.calls.length, (n) => n > 0);
+      await eventually(
+        async () => errors.mock.calls.length,
+        (n) => n > 0,
+      );
       const logged = errors.mock.calls.flat().join(" ");
       expect(logged).toMatch(/Twilio answered 500/);
       expect(logged).not.toContain(env.TWILIO_AUTH_TOKEN as string);
@@ -279,7 +304,10 @@ async function fixture(): Promise<Fixture> {
   const b = await create();
   const c = await create();
   for (const provider of ["elevenlabs", "deepgram"]) {
-    const res = await portal("/portal/api/provider-keys", withSession(session, { method: "POST", json: { provider, apiKey: `sk-portal-${provider}-1234` } }));
+    const res = await portal(
+      "/portal/api/provider-keys",
+      withSession(session, { method: "POST", json: { provider, apiKey: `sk-portal-${provider}-1234` } }),
+    );
     expect(res.status).toBe(201);
   }
   return { session, apiKey: a.key, keyToRotate: b.apiKey.id, keyToRevoke: c.apiKey.id };
@@ -368,11 +396,26 @@ describe("origin check on state changes", () => {
     const keysBefore = ((await (await portal("/portal/api/keys", withSession(f.session))).json()) as any).apiKeys.length;
     for (const origin of ["", "https://evil.example", "http://voxgate.test.evil.example", "null"]) {
       const headers = { origin };
-      await expectError(await portal("/portal/api/keys", withSession(f.session, { method: "POST", headers, json: { name: "csrf" } })), 403, "forbidden");
-      await expectError(await portal(`/portal/api/keys/${f.keyToRevoke}`, withSession(f.session, { method: "DELETE", headers })), 403, "forbidden");
-      await expectError(await portal(`/portal/api/keys/${f.keyToRotate}/rotate`, withSession(f.session, { method: "POST", headers })), 403, "forbidden");
       await expectError(
-        await portal("/portal/api/provider-keys", withSession(f.session, { method: "POST", headers, json: { provider: "openai", apiKey: "sk-x-1234" } })),
+        await portal("/portal/api/keys", withSession(f.session, { method: "POST", headers, json: { name: "csrf" } })),
+        403,
+        "forbidden",
+      );
+      await expectError(
+        await portal(`/portal/api/keys/${f.keyToRevoke}`, withSession(f.session, { method: "DELETE", headers })),
+        403,
+        "forbidden",
+      );
+      await expectError(
+        await portal(`/portal/api/keys/${f.keyToRotate}/rotate`, withSession(f.session, { method: "POST", headers })),
+        403,
+        "forbidden",
+      );
+      await expectError(
+        await portal(
+          "/portal/api/provider-keys",
+          withSession(f.session, { method: "POST", headers, json: { provider: "openai", apiKey: "sk-x-1234" } }),
+        ),
         403,
         "forbidden",
       );
@@ -419,14 +462,20 @@ describe("portal API", () => {
   it("provider keys: store, list (never the secret), verify with the provider, delete", async () => {
     const s = await signIn();
     const secret = "sk-portal-eleven-9876";
-    const put = await portal("/portal/api/provider-keys", withSession(s, { method: "POST", json: { provider: "elevenlabs", apiKey: secret } }));
+    const put = await portal(
+      "/portal/api/provider-keys",
+      withSession(s, { method: "POST", json: { provider: "elevenlabs", apiKey: secret } }),
+    );
     expect(put.status).toBe(201);
     const list = await (await portal("/portal/api/provider-keys", withSession(s))).text();
     expect(list).not.toContain(secret);
     expect(JSON.parse(list).providerKeys).toMatchObject([{ provider: "elevenlabs", last4: "9876", verifiedAt: null }]);
     const ok = (await (await portal("/portal/api/provider-keys/elevenlabs/verify", withSession(s, { method: "POST" }))).json()) as any;
     expect(ok).toMatchObject({ success: true, provider: "elevenlabs", valid: true });
-    await portal("/portal/api/provider-keys", withSession(s, { method: "POST", json: { provider: "elevenlabs", apiKey: "invalid-key-0000" } }));
+    await portal(
+      "/portal/api/provider-keys",
+      withSession(s, { method: "POST", json: { provider: "elevenlabs", apiKey: "invalid-key-0000" } }),
+    );
     const bad = (await (await portal("/portal/api/provider-keys/elevenlabs/verify", withSession(s, { method: "POST" }))).json()) as any;
     expect(bad.valid).toBe(false);
     expect((await portal("/portal/api/provider-keys/elevenlabs", withSession(s, { method: "DELETE" }))).status).toBe(200);
@@ -437,7 +486,11 @@ describe("portal API", () => {
     const s = await signIn();
     await makePaying(s.userId);
     const { key } = (await (await portal("/portal/api/keys", withSession(s, { method: "POST", json: {} }))).json()) as any;
-    const synth = await api("/v1/synthesize", { method: "POST", headers: bearer(key), json: { provider: "elevenlabs", text: "a".repeat(100) } });
+    const synth = await api("/v1/synthesize", {
+      method: "POST",
+      headers: bearer(key),
+      json: { provider: "elevenlabs", text: "a".repeat(100) },
+    });
     expect(synth.status).toBe(200);
     await synth.arrayBuffer();
     const usage = await eventually(
@@ -491,7 +544,18 @@ describe("GET /portal", () => {
     expect(html).toContain(`<script nonce="${nonce}">`);
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=["']?https?:/i);
     expect(html).not.toMatch(/@import|url\(\s*["']?https?:/i);
-    for (const id of ["phone", "send-code", "code", "verify", "key-name", "create-key", "new-key-value", "copy-key", "chart", "pk-provider"]) {
+    for (const id of [
+      "phone",
+      "send-code",
+      "code",
+      "verify",
+      "key-name",
+      "create-key",
+      "new-key-value",
+      "copy-key",
+      "chart",
+      "pk-provider",
+    ]) {
       expect(html).toContain(`id="${id}"`);
     }
     expect(html).toContain('value="elevenlabs"');
@@ -502,7 +566,15 @@ describe("GET /portal", () => {
     const res = await api("/openapi.json");
     const doc = (await res.json()) as any;
     expect(res.status, JSON.stringify(doc).slice(0, 500)).toBe(200);
-    for (const path of ["/portal/auth/phone-number/send-otp", "/portal/auth/phone-number/verify", "/portal/api/me", "/portal/api/usage", "/portal/api/keys", "/portal/api/keys/{id}/rotate", "/portal/api/provider-keys"]) {
+    for (const path of [
+      "/portal/auth/phone-number/send-otp",
+      "/portal/auth/phone-number/verify",
+      "/portal/api/me",
+      "/portal/api/usage",
+      "/portal/api/keys",
+      "/portal/api/keys/{id}/rotate",
+      "/portal/api/provider-keys",
+    ]) {
       expect(doc.paths[path], path).toBeDefined();
     }
     expect(doc.paths["/portal/api/keys"].post.security).toEqual([{ portalSession: [] }]);

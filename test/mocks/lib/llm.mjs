@@ -10,13 +10,16 @@
 //   huggingface  always a final usage chunk (choices: [], usage).
 
 import { mockChat, splitWords } from "../audio.mjs";
-import { json, sse, mockId, nowSeconds } from "./respond.mjs";
+import { json, mockId, nowSeconds, sse } from "./respond.mjs";
 
 export function openaiCompatibleChat(ctx, flavor) {
   const b = ctx.json;
-  if (!b || typeof b !== "object" || Array.isArray(b)) return ctx.error(400, "We could not parse the JSON body of your request.", { param: null });
-  if (typeof b.model !== "string" && flavor !== "huggingface") return ctx.error(400, "you must provide a model parameter", { param: "model" });
-  if (!Array.isArray(b.messages) || b.messages.length === 0) return ctx.error(400, "'messages' must be a non-empty array", { param: "messages" });
+  if (!b || typeof b !== "object" || Array.isArray(b))
+    return ctx.error(400, "We could not parse the JSON body of your request.", { param: null });
+  if (typeof b.model !== "string" && flavor !== "huggingface")
+    return ctx.error(400, "you must provide a model parameter", { param: "model" });
+  if (!Array.isArray(b.messages) || b.messages.length === 0)
+    return ctx.error(400, "'messages' must be a non-empty array", { param: "messages" });
 
   const { reply, promptTokens, completionTokens, totalTokens } = mockChat(b.messages);
   const id = mockId("chatcmpl-");
@@ -53,7 +56,7 @@ export function openaiCompatibleChat(ctx, flavor) {
   const choice = (delta, finish_reason = null) => ({ index: 0, delta, logprobs: null, finish_reason });
   const events = [];
   events.push(chunk([choice({ role: "assistant", content: "" })], flavor === "groq" ? { x_groq: { id: groqId } } : {}));
-  splitWords(reply).forEach((w, i) => events.push(chunk([choice({ content: (i ? " " : "") + w })])));
+  for (const [i, w] of splitWords(reply).entries()) events.push(chunk([choice({ content: (i ? " " : "") + w })]));
   events.push(chunk([choice({}, "stop")], flavor === "groq" ? { x_groq: { id: groqId, usage } } : {}));
   if (includeUsage) events.push(chunk([], { usage }));
   events.push({ data: "[DONE]" });

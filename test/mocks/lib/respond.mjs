@@ -5,7 +5,7 @@
 // bodies are sent in one piece with Content-Length; streaming ones with chunked transfer encoding,
 // one write per chunk.
 
-import { splitBytes, bytesToBase64 } from "../audio.mjs";
+import { bytesToBase64, splitBytes } from "../audio.mjs";
 
 export function json(body, status = 200, headers = {}) {
   return { status, headers: { "content-type": "application/json", ...headers }, chunks: [JSON.stringify(body)], streaming: false };
@@ -25,13 +25,25 @@ export function rawAudio(bytes, contentType, headers = {}, status = 200) {
  * string (sent as is, e.g. "[DONE]"). One chunk per event.
  */
 export function sse(events, headers = {}, status = 200) {
-  const chunks = events.map(({ event, data }) => `${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
-  return { status, headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...headers }, chunks, streaming: true };
+  const chunks = events.map(
+    ({ event, data }) => `${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`,
+  );
+  return {
+    status,
+    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...headers },
+    chunks,
+    streaming: true,
+  };
 }
 
 /** Newline-delimited JSON, one chunk per line. */
 export function ndjson(objects, headers = {}, contentType = "application/x-ndjson", status = 200) {
-  return { status, headers: { "content-type": contentType, ...headers }, chunks: objects.map((o) => JSON.stringify(o) + "\n"), streaming: true };
+  return {
+    status,
+    headers: { "content-type": contentType, ...headers },
+    chunks: objects.map((o) => `${JSON.stringify(o)}\n`),
+    streaming: true,
+  };
 }
 
 /** Audio split into ≥ 2 base64 pieces (each piece a multiple of 3 bytes, so they also concatenate). */

@@ -27,7 +27,7 @@
 //   - Resemble: `sample_rate` is a string enum in the spec, the API takes numbers → both accepted;
 //     the management API's `Authorization: Token token=<key>` is accepted as well as Bearer.
 
-import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv2020Module from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
@@ -36,7 +36,18 @@ const Ajv2020 = Ajv2020Module.default ?? Ajv2020Module;
 const addFormats = addFormatsModule.default ?? addFormatsModule;
 
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-const MAP_KEYS = new Set(["properties", "patternProperties", "$defs", "definitions", "schemas", "mapping", "responses", "content", "paths", "securitySchemes"]);
+const MAP_KEYS = new Set([
+  "properties",
+  "patternProperties",
+  "$defs",
+  "definitions",
+  "schemas",
+  "mapping",
+  "responses",
+  "content",
+  "paths",
+  "securitySchemes",
+]);
 const MAX_ERRORS = 12;
 
 const escapePointer = (s) => String(s).replace(/~/g, "~0").replace(/\//g, "~1");
@@ -61,7 +72,10 @@ function toJsonSchema(node, oas30, inMap = false) {
     delete out.oneOf;
   }
   if (oas30) {
-    for (const [flag, bound] of [["exclusiveMinimum", "minimum"], ["exclusiveMaximum", "maximum"]]) {
+    for (const [flag, bound] of [
+      ["exclusiveMinimum", "minimum"],
+      ["exclusiveMaximum", "maximum"],
+    ]) {
       if (out[flag] === true && typeof out[bound] === "number") {
         out[flag] = out[bound];
         delete out[bound];
@@ -106,7 +120,7 @@ function follow(doc, node, pointer) {
 }
 
 function collectFormats(node, acc = new Set()) {
-  if (Array.isArray(node)) node.forEach((n) => collectFormats(n, acc));
+  if (Array.isArray(node)) for (const n of node) collectFormats(n, acc);
   else if (node && typeof node === "object") {
     if (typeof node.format === "string") acc.add(node.format);
     for (const v of Object.values(node)) collectFormats(v, acc);
@@ -195,7 +209,7 @@ function unknownFields(doc, schemas, value, where, out, depth = 0) {
       else if (!acc.open && !acc.closed && acc.props.size > 0) out.push(`${where}.${k}: unknown field (not in the spec)`);
     }
   } else if (acc.items.length) {
-    value.slice(0, 50).forEach((v, i) => unknownFields(doc, acc.items, v, `${where}[${i}]`, out, depth + 1));
+    for (const [i, v] of value.slice(0, 50).entries()) unknownFields(doc, acc.items, v, `${where}[${i}]`, out, depth + 1);
   }
 }
 
@@ -203,7 +217,14 @@ function unknownFields(doc, schemas, value, where, out, depth = 0) {
 
 function instanceWhere(prefix, instancePath) {
   if (!instancePath) return prefix;
-  return prefix + instancePath.split("/").slice(1).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p.replace(/~1/g, "/").replace(/~0/g, "~")}`)).join("");
+  return (
+    prefix +
+    instancePath
+      .split("/")
+      .slice(1)
+      .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p.replace(/~1/g, "/").replace(/~0/g, "~")}`))
+      .join("")
+  );
 }
 
 function formatAjvErrors(errors, prefix) {
@@ -213,7 +234,7 @@ function formatAjvErrors(errors, prefix) {
     if (e.params?.additionalProperty) msg += ` ("${e.params.additionalProperty}")`;
     if (e.params?.allowedValues) {
       const list = JSON.stringify(e.params.allowedValues);
-      msg += ` ${list.length > 160 ? list.slice(0, 160) + "…]" : list}`;
+      msg += ` ${list.length > 160 ? `${list.slice(0, 160)}…]` : list}`;
     }
     if (!out.includes(msg)) out.push(msg);
   }
@@ -222,7 +243,11 @@ function formatAjvErrors(errors, prefix) {
   return (specific.length ? specific : out).slice(0, MAX_ERRORS);
 }
 
-const mediaBase = (ct) => String(ct || "").split(";")[0].trim().toLowerCase();
+const mediaBase = (ct) =>
+  String(ct || "")
+    .split(";")[0]
+    .trim()
+    .toLowerCase();
 
 function mediaMatches(declared, actual) {
   if (declared === actual || declared === "*/*") return true;
@@ -282,7 +307,14 @@ export class SpecChecker {
           const op = item[method];
           if (!op) continue;
           const template = serverPath(op.servers || item.servers || doc.servers) + path;
-          ops.push({ method: method.toUpperCase(), template, regex: templateRegex(template), op, item, pointer: `#/paths/${escapePointer(path)}/${method}` });
+          ops.push({
+            method: method.toUpperCase(),
+            template,
+            regex: templateRegex(template),
+            op,
+            item,
+            pointer: `#/paths/${escapePointer(path)}/${method}`,
+          });
         }
       }
       this.ops.set(provider, ops);
@@ -314,7 +346,10 @@ export class SpecChecker {
       const v = this.validator(true, `${specUri(provider)}${schemaPointer}`);
       const data = { v: value };
       if (v(data)) return [];
-      return formatAjvErrors(v.errors.map((e) => ({ ...e, instancePath: e.instancePath.replace(/^\/v/, "") })), where);
+      return formatAjvErrors(
+        v.errors.map((e) => ({ ...e, instancePath: e.instancePath.replace(/^\/v/, "") })),
+        where,
+      );
     } catch (err) {
       return [`${where}: spec check failed to compile (${err.message})`];
     }
@@ -357,7 +392,8 @@ export class SpecChecker {
       if (p.schema) errors.push(...this.validateValue(provider, p.schemaPointer, value, `query.${name}`));
     }
     for (const p of queryParams) {
-      if (p.required && !(p.name in (req.query || {})) && !(`${p.name}[]` in (req.query || {}))) errors.push(`query.${p.name}: required parameter missing`);
+      if (p.required && !(p.name in (req.query || {})) && !(`${p.name}[]` in (req.query || {})))
+        errors.push(`query.${p.name}: required parameter missing`);
     }
 
     for (const p of [...params.values()].filter((p) => p.in === "header")) {
@@ -387,12 +423,14 @@ export class SpecChecker {
         const media = declared.find((d) => mediaMatches(d.toLowerCase(), actual));
         const rawAudio = /^audio\/|^application\/octet-stream$|^video\//.test(actual);
         if (!media) {
-          if (!(provider === "deepgram" && rawAudio)) errors.push(`body: content type "${actual || "(none)"}" not declared by the spec (${declared.join(", ")})`);
+          if (!(provider === "deepgram" && rawAudio))
+            errors.push(`body: content type "${actual || "(none)"}" not declared by the spec (${declared.join(", ")})`);
         } else {
           const schemaPointer = `${rb.pointer}/content/${escapePointer(media)}/schema`;
           const schema = getPointer(doc, schemaPointer);
           if (schema && req.jsonInvalid) errors.push("body: not valid JSON");
-          else if (schema && media.toLowerCase() === "multipart/form-data" && req.multipart) errors.push(...this.checkMultipart(provider, doc, schemaPointer, req.multipart));
+          else if (schema && media.toLowerCase() === "multipart/form-data" && req.multipart)
+            errors.push(...this.checkMultipart(provider, doc, schemaPointer, req.multipart));
           else if (schema && req.json !== undefined) {
             try {
               const v = this.validator(false, `${specUri(provider)}${schemaPointer}`);
@@ -440,7 +478,13 @@ export class SpecChecker {
     try {
       const v = this.validator(true, `${specUri(provider)}${schemaPointer}`);
       const wrapped = { v: data };
-      if (!v(wrapped)) errors.push(...formatAjvErrors(v.errors.map((e) => ({ ...e, instancePath: e.instancePath.replace(/^\/v/, "") })), "multipart"));
+      if (!v(wrapped))
+        errors.push(
+          ...formatAjvErrors(
+            v.errors.map((e) => ({ ...e, instancePath: e.instancePath.replace(/^\/v/, "") })),
+            "multipart",
+          ),
+        );
     } catch (err) {
       errors.push(`multipart: spec check failed to compile (${err.message})`);
     }
@@ -477,11 +521,14 @@ export class SpecChecker {
     if (reqs.some((r) => Object.keys(r).every(satisfied))) return [];
     const describe = (name) => {
       const s = schemes[name] || {};
-      if (s.type === "http") return `Authorization: ${s.scheme === "basic" ? "Basic" : provider === "inworld" ? "Basic" : "Bearer"} <key> (${name})`;
+      if (s.type === "http")
+        return `Authorization: ${s.scheme === "basic" ? "Basic" : provider === "inworld" ? "Basic" : "Bearer"} <key> (${name})`;
       if (s.type === "apiKey") return `${s.name}${provider === "deepgram" ? ": Token <key>" : ""} (${name})`;
       return name;
     };
-    return [`auth: no security scheme of the spec is satisfied; expected ${reqs.map((r) => Object.keys(r).map(describe).join(" + ")).join(" or ")}`];
+    return [
+      `auth: no security scheme of the spec is satisfied; expected ${reqs.map((r) => Object.keys(r).map(describe).join(" + ")).join(" or ")}`,
+    ];
   }
 
   /** Validate a JSON response body against the spec (used by the self-test to keep the mock honest). */

@@ -8,7 +8,7 @@
 // output_tokens is cumulative: the last message_delta is the total, never sum them.
 
 import { mockChat, splitWords } from "../audio.mjs";
-import { json, sse, mockId } from "../lib/respond.mjs";
+import { json, mockId, sse } from "../lib/respond.mjs";
 
 const ERROR_TYPES = {
   400: "invalid_request_error",
@@ -45,7 +45,14 @@ function messages(ctx) {
 
   const { reply, promptTokens, completionTokens } = mockChat(b.messages, b.system);
   const id = mockId("msg_");
-  const baseUsage = { input_tokens: promptTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cache_creation: null, inference_geo: null, server_tool_use: null };
+  const baseUsage = {
+    input_tokens: promptTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+    cache_creation: null,
+    inference_geo: null,
+    server_tool_use: null,
+  };
 
   if (b.stream !== true) {
     return json({
@@ -66,13 +73,25 @@ function messages(ctx) {
   const words = splitWords(reply);
   const events = [
     ev("message_start", {
-      message: { id, type: "message", role: "assistant", content: [], model: b.model, stop_reason: null, stop_sequence: null, usage: { ...baseUsage, output_tokens: 1 } },
+      message: {
+        id,
+        type: "message",
+        role: "assistant",
+        content: [],
+        model: b.model,
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { ...baseUsage, output_tokens: 1 },
+      },
     }),
     ev("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
     ev("ping", {}),
     ...words.map((w, i) => ev("content_block_delta", { index: 0, delta: { type: "text_delta", text: (i ? " " : "") + w } })),
     ev("content_block_stop", { index: 0 }),
-    ev("message_delta", { delta: { stop_reason: null, stop_sequence: null }, usage: { output_tokens: Math.max(1, Math.floor(completionTokens / 2)) } }),
+    ev("message_delta", {
+      delta: { stop_reason: null, stop_sequence: null },
+      usage: { output_tokens: Math.max(1, Math.floor(completionTokens / 2)) },
+    }),
     ev("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: completionTokens } }),
     ev("message_stop", {}),
   ];
@@ -98,7 +117,15 @@ export default {
       "/v1/models",
       () =>
         json({
-          data: MODELS.map(([id, display_name]) => ({ type: "model", id, display_name, created_at: "2025-09-29T00:00:00Z", capabilities: null, max_input_tokens: 200000, max_tokens: 64000 })),
+          data: MODELS.map(([id, display_name]) => ({
+            type: "model",
+            id,
+            display_name,
+            created_at: "2025-09-29T00:00:00Z",
+            capabilities: null,
+            max_input_tokens: 200000,
+            max_tokens: 64000,
+          })),
           has_more: false,
           first_id: MODELS[0][0],
           last_id: MODELS[MODELS.length - 1][0],

@@ -4,8 +4,8 @@
 // plain text for older versions (providers.md: "older versions may answer plain text").
 // Audio format string for mockAudio(): output_format.container ("raw" | "wav" | "mp3"), default "raw".
 
-import { mockAudio, mockTranscriptFor, mockDurationSeconds, mockWordTimings, splitWords } from "../audio.mjs";
-import { json, text, rawAudio, sse, base64Pieces, mimeFor, mockId, authToken, isInvalidKey } from "../lib/respond.mjs";
+import { mockAudio, mockDurationSeconds, mockTranscriptFor, mockWordTimings, splitWords } from "../audio.mjs";
+import { authToken, base64Pieces, isInvalidKey, json, mimeFor, mockId, rawAudio, sse, text } from "../lib/respond.mjs";
 
 const JSON_ERRORS_SINCE = "2026-03-01";
 
@@ -48,7 +48,10 @@ function ttsBody(ctx) {
 function ttsBytes(ctx) {
   const { b, container, fail } = ttsBody(ctx);
   if (fail) return fail;
-  return rawAudio(mockAudio(b.transcript, container), container === "raw" ? mimeFor(b.output_format.encoding || "pcm") : mimeFor(container));
+  return rawAudio(
+    mockAudio(b.transcript, container),
+    container === "raw" ? mimeFor(b.output_format.encoding || "pcm") : mimeFor(container),
+  );
 }
 
 function ttsSse(ctx) {
@@ -118,7 +121,15 @@ export default {
       "/voices",
       () =>
         json({
-          data: VOICES.map((v) => ({ ...v, description: "", is_owner: false, is_public: true, created_at: "2025-01-01T00:00:00Z", gender: "feminine", locales: [{ locale: "en-US", is_native: true }] })),
+          data: VOICES.map((v) => ({
+            ...v,
+            description: "",
+            is_owner: false,
+            is_public: true,
+            created_at: "2025-01-01T00:00:00Z",
+            gender: "feminine",
+            locales: [{ locale: "en-US", is_native: true }],
+          })),
           has_more: false,
           next_page: null,
         }),

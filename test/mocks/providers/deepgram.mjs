@@ -3,8 +3,8 @@
 // JSON {url} input counts as 5000 bytes of audio. Audio format string for mockAudio(): the
 // `encoding` query parameter, default "mp3" (the spec's default).
 
-import { mockAudio, mockTranscriptFor, mockDurationSeconds, mockWordTimings, MOCK_URL_AUDIO_BYTES } from "../audio.mjs";
-import { json, rawAudio, mimeFor, authToken, isInvalidKey } from "../lib/respond.mjs";
+import { MOCK_URL_AUDIO_BYTES, mockAudio, mockDurationSeconds, mockTranscriptFor, mockWordTimings } from "../audio.mjs";
+import { authToken, isInvalidKey, json, mimeFor, rawAudio } from "../lib/respond.mjs";
 
 const ERROR_CODES = {
   400: "Bad Request",
@@ -20,7 +20,14 @@ const ERROR_CODES = {
 };
 
 function error(status, message, opts = {}, ctx) {
-  return json({ err_code: opts.code ?? ERROR_CODES[status] ?? "ERROR", err_msg: message, request_id: ctx?.requestId ?? globalThis.crypto.randomUUID() }, status);
+  return json(
+    {
+      err_code: opts.code ?? ERROR_CODES[status] ?? "ERROR",
+      err_msg: message,
+      request_id: ctx?.requestId ?? globalThis.crypto.randomUUID(),
+    },
+    status,
+  );
 }
 
 function auth(ctx) {
@@ -33,7 +40,7 @@ function listen(ctx) {
   const ct = (ctx.contentType || "").toLowerCase();
   let bytes;
   if (ct.includes("json")) {
-    if (!ctx.json || typeof ctx.json.url !== "string") return error(400, "Invalid JSON body: expected {\"url\": \"...\"}", {}, ctx);
+    if (!ctx.json || typeof ctx.json.url !== "string") return error(400, 'Invalid JSON body: expected {"url": "..."}', {}, ctx);
     bytes = MOCK_URL_AUDIO_BYTES;
   } else if (/^(audio\/|video\/|application\/octet-stream)/.test(ct) || ct === "") {
     bytes = ctx.rawBody.length;
@@ -62,7 +69,7 @@ function listen(ctx) {
 
 function speak(ctx) {
   const b = ctx.json;
-  if (!b || typeof b.text !== "string") return error(400, "Invalid JSON body: expected {\"text\": \"...\"}", {}, ctx);
+  if (!b || typeof b.text !== "string") return error(400, 'Invalid JSON body: expected {"text": "..."}', {}, ctx);
   const encoding = ctx.query.encoding || "mp3";
   const container = ctx.query.container;
   const type = container === "wav" ? "audio/wav" : container === "ogg" ? "audio/ogg" : mimeFor(encoding);

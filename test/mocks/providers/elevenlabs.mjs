@@ -2,8 +2,8 @@
 // Auth `xi-api-key`. Key convention extra: a key starting with `noperm` is valid but lacks
 // `user_read`: GET /v1/user answers 401 `missing_permissions` (every other endpoint works).
 
-import { mockAudio, mockTranscriptFor, mockDurationSeconds, splitWords, MOCK_URL_AUDIO_BYTES } from "../audio.mjs";
-import { json, rawAudio, ndjson, base64Pieces, mimeFor, mockId, isInvalidKey } from "../lib/respond.mjs";
+import { MOCK_URL_AUDIO_BYTES, mockAudio, mockDurationSeconds, mockTranscriptFor, splitWords } from "../audio.mjs";
+import { base64Pieces, isInvalidKey, json, mimeFor, mockId, ndjson, rawAudio } from "../lib/respond.mjs";
 
 const DEFAULT_FORMAT = "mp3_44100_128";
 const CHAR_SECONDS = 0.05;
@@ -31,13 +31,18 @@ function error(status, message, opts = {}) {
 
 function auth(ctx) {
   const key = ctx.headers["xi-api-key"];
-  if (!key) return error(401, "Neither authorization header nor xi-api-key received, please provide one.", { bare: true, status: "needs_authorization" });
+  if (!key)
+    return error(401, "Neither authorization header nor xi-api-key received, please provide one.", {
+      bare: true,
+      status: "needs_authorization",
+    });
   if (isInvalidKey(key)) return error(401, "Invalid API key", { bare: true, status: "invalid_api_key" });
   return null;
 }
 
 /** FastAPI-style 422 for a missing field. */
-const missingField = (where, field) => json({ detail: [{ type: "missing", loc: [where, field], msg: "Field required", input: null }] }, 422);
+const missingField = (where, field) =>
+  json({ detail: [{ type: "missing", loc: [where, field], msg: "Field required", input: null }] }, 422);
 
 function alignmentFor(text, offsetChars) {
   const characters = [...text];
@@ -111,7 +116,10 @@ function stt(ctx) {
 
 function user(ctx) {
   if (ctx.key.startsWith("noperm")) {
-    return error(401, "The API key you used is missing the permission user_read to execute this operation.", { bare: true, status: "missing_permissions" });
+    return error(401, "The API key you used is missing the permission user_read to execute this operation.", {
+      bare: true,
+      status: "missing_permissions",
+    });
   }
   return json({
     user_id: "mock-user",
@@ -165,6 +173,19 @@ export default {
     ["POST", "/v1/text-to-speech/{voice_id}/stream/with-timestamps", (ctx) => tts(ctx, "ndjson")],
     ["POST", "/v1/speech-to-text", stt],
     ["GET", "/v1/user", user],
-    ["GET", "/v1/voices", () => json({ voices: VOICES.map((v) => ({ ...v, labels: {}, available_for_tiers: [], high_quality_base_model_ids: ["eleven_multilingual_v2"], settings: null })) })],
+    [
+      "GET",
+      "/v1/voices",
+      () =>
+        json({
+          voices: VOICES.map((v) => ({
+            ...v,
+            labels: {},
+            available_for_tiers: [],
+            high_quality_base_model_ids: ["eleven_multilingual_v2"],
+            settings: null,
+          })),
+        }),
+    ],
   ],
 };

@@ -3,8 +3,8 @@
 // Other errors: JSON {status, message}. Audio format string for mockAudio(): body `format`, default "mp3".
 // ASR duration is in seconds (the docs/SDK conflict is noted in providers.md).
 
-import { mockAudio, mockTranscriptFor, mockDurationSeconds } from "../audio.mjs";
-import { json, text, rawAudio, mimeFor, authToken, isInvalidKey } from "../lib/respond.mjs";
+import { mockAudio, mockDurationSeconds, mockTranscriptFor } from "../audio.mjs";
+import { authToken, isInvalidKey, json, mimeFor, rawAudio, text } from "../lib/respond.mjs";
 
 function error(status, message) {
   if (status === 401) return text(message || "Unauthorized", 401);

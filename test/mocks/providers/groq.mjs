@@ -4,8 +4,8 @@
 // `url` instead of a file counts as 5000 bytes of audio.
 
 import { MOCK_URL_AUDIO_BYTES } from "../audio.mjs";
-import { authToken, isInvalidKey, mockId } from "../lib/respond.mjs";
 import { openaiCompatibleChat, openaiModelList } from "../lib/llm.mjs";
+import { authToken, isInvalidKey, mockId } from "../lib/respond.mjs";
 import { openaiError, transcriptionResponse } from "./openai.mjs";
 
 function auth(ctx) {
@@ -34,6 +34,10 @@ export default {
   routes: [
     ["POST", "/openai/v1/chat/completions", (ctx) => openaiCompatibleChat(ctx, "groq")],
     ["POST", "/openai/v1/audio/transcriptions", transcription],
-    ["GET", "/openai/v1/models", () => openaiModelList(["llama-3.1-8b-instant", "llama-3.3-70b-versatile", "whisper-large-v3", "whisper-large-v3-turbo"], "Meta")],
+    [
+      "GET",
+      "/openai/v1/models",
+      () => openaiModelList(["llama-3.1-8b-instant", "llama-3.3-70b-versatile", "whisper-large-v3", "whisper-large-v3-turbo"], "Meta"),
+    ],
   ],
 };

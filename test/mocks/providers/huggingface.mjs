@@ -5,8 +5,8 @@
 //               any other body → ASR of the raw bytes → {text}.
 
 import { mockAudio, mockTranscriptFor } from "../audio.mjs";
-import { json, rawAudio, authToken, isInvalidKey } from "../lib/respond.mjs";
 import { openaiCompatibleChat } from "../lib/llm.mjs";
+import { authToken, isInvalidKey, json, rawAudio } from "../lib/respond.mjs";
 
 function error(status, message) {
   return json({ error: message }, status);

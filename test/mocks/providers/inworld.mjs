@@ -4,8 +4,8 @@
 // {code, message, details: []} (shape unconfirmed in providers.md).
 // Audio format string for mockAudio(): audioConfig.audioEncoding, default "MP3" (default unconfirmed).
 
-import { mockAudio, mockTranscriptFor, mockDurationSeconds, base64ToBytes } from "../audio.mjs";
-import { json, ndjson, base64Pieces, authToken, isInvalidKey } from "../lib/respond.mjs";
+import { base64ToBytes, mockAudio, mockDurationSeconds, mockTranscriptFor } from "../audio.mjs";
+import { authToken, base64Pieces, isInvalidKey, json, ndjson } from "../lib/respond.mjs";
 
 // HTTP status → gRPC code
 const GRPC = { 400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 429: 8, 499: 1, 500: 13, 501: 12, 503: 14, 504: 4 };
@@ -76,6 +76,10 @@ export default {
     ["POST", "/tts/v1/voice", voice],
     ["POST", "/tts/v1/voice:stream", voiceStream],
     ["POST", "/stt/v1/transcribe", transcribe],
-    ["GET", "/voices/v1/voices", () => json({ voices: [{ voiceId: "Ashley", displayName: "Ashley", langCode: "EN_US", description: "", tags: [] }] })],
+    [
+      "GET",
+      "/voices/v1/voices",
+      () => json({ voices: [{ voiceId: "Ashley", displayName: "Ashley", langCode: "EN_US", description: "", tags: [] }] }),
+    ],
   ],
 };

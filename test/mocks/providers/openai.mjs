@@ -1,9 +1,9 @@
 // OpenAI: speech (raw or SSE), transcriptions, chat completions, models. Auth `Authorization: Bearer`.
 // Paths are the real ones under https://api.openai.com, i.e. with the /v1 the base URL ends in.
 
-import { mockAudio, mockTranscriptFor, mockDurationSeconds, mockWordTimings, countTokens } from "../audio.mjs";
-import { json, text, rawAudio, sse, base64Pieces, mimeFor, authToken, isInvalidKey } from "../lib/respond.mjs";
+import { countTokens, mockAudio, mockDurationSeconds, mockTranscriptFor, mockWordTimings } from "../audio.mjs";
 import { openaiCompatibleChat, openaiModelList } from "../lib/llm.mjs";
+import { authToken, base64Pieces, isInvalidKey, json, mimeFor, rawAudio, sse, text } from "../lib/respond.mjs";
 
 const ERROR_TYPES = {
   400: ["invalid_request_error", null],
@@ -18,16 +18,27 @@ const ERROR_TYPES = {
 /** OpenAI-style error, also used by Groq. */
 export function openaiError(status, message, opts = {}) {
   const [type, code] = ERROR_TYPES[status] || [status >= 500 ? "server_error" : "invalid_request_error", null];
-  return json({ error: { message, type: opts.type ?? type, param: opts.param ?? null, code: opts.code !== undefined ? opts.code : code } }, status);
+  return json(
+    { error: { message, type: opts.type ?? type, param: opts.param ?? null, code: opts.code !== undefined ? opts.code : code } },
+    status,
+  );
 }
 
 function auth(ctx) {
   const key = authToken(ctx.headers, "Bearer");
   if (!key) {
-    return openaiError(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).", { code: null });
+    return openaiError(
+      401,
+      "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+      { code: null },
+    );
   }
   if (isInvalidKey(key)) {
-    return openaiError(401, `Incorrect API key provided: ${key.slice(0, 7)}****. You can find your API key at https://platform.openai.com/account/api-keys.`, { code: "invalid_api_key" });
+    return openaiError(
+      401,
+      `Incorrect API key provided: ${key.slice(0, 7)}****. You can find your API key at https://platform.openai.com/account/api-keys.`,
+      { code: "invalid_api_key" },
+    );
   }
   return null;
 }
@@ -35,7 +46,8 @@ function auth(ctx) {
 function speech(ctx) {
   const b = ctx.json;
   for (const field of ["model", "input", "voice"]) {
-    if (!b || b[field] === undefined) return openaiError(400, `Missing required parameter: '${field}'.`, { param: field, code: "missing_required_parameter" });
+    if (!b || b[field] === undefined)
+      return openaiError(400, `Missing required parameter: '${field}'.`, { param: field, code: "missing_required_parameter" });
   }
   const format = b.response_format || "mp3";
   const audio = mockAudio(b.input, format);
@@ -43,7 +55,9 @@ function speech(ctx) {
     const events = base64Pieces(audio, 4).map((audio) => ({ data: { type: "speech.audio.delta", audio } }));
     const input_tokens = countTokens(b.input);
     const output_tokens = Math.ceil(audio.length / 64);
-    events.push({ data: { type: "speech.audio.done", usage: { input_tokens, output_tokens, total_tokens: input_tokens + output_tokens } } });
+    events.push({
+      data: { type: "speech.audio.done", usage: { input_tokens, output_tokens, total_tokens: input_tokens + output_tokens } },
+    });
     return sse(events);
   }
   return rawAudio(audio, mimeFor(format));
@@ -80,7 +94,18 @@ export function transcriptionResponse(mp, bytes, flavor, groqId) {
       duration,
       text: transcript,
       segments: [
-        { id: 0, seek: 0, start: 0, end: duration, text: transcript, tokens: [], temperature: 0, avg_logprob: -0.1, compression_ratio: 1, no_speech_prob: 0 },
+        {
+          id: 0,
+          seek: 0,
+          start: 0,
+          end: duration,
+          text: transcript,
+          tokens: [],
+          temperature: 0,
+          avg_logprob: -0.1,
+          compression_ratio: 1,
+          no_speech_prob: 0,
+        },
       ],
     };
     if (granularities.includes("word")) body.words = words;

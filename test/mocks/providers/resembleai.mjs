@@ -5,7 +5,7 @@
 // `duration` of a synthesis = mockDurationSeconds(audio bytes) (bytes / 1000).
 
 import { mockAudio, mockDurationSeconds } from "../audio.mjs";
-import { json, rawAudio, base64Pieces, mimeFor, authToken, isInvalidKey } from "../lib/respond.mjs";
+import { authToken, base64Pieces, isInvalidKey, json, mimeFor, rawAudio } from "../lib/respond.mjs";
 
 function error(status, message) {
   return json({ success: false, message }, status);
@@ -62,7 +62,17 @@ function voices(ctx) {
     page_size: pageSize,
     items:
       page === 1
-        ? [{ uuid: "55592656", name: "Mock Voice", status: "finished", default_language: "en-US", voice_type: "professional", supported_languages: ["en-US"], source: "Resemble" }]
+        ? [
+            {
+              uuid: "55592656",
+              name: "Mock Voice",
+              status: "finished",
+              default_language: "en-US",
+              voice_type: "professional",
+              supported_languages: ["en-US"],
+              source: "Resemble",
+            },
+          ]
         : [],
   });
 }

@@ -16,13 +16,20 @@
 // schedule (listen.mjs: an interim per half second, a final per second) so every listen mock bills
 // alike. `duration` here is the seconds the transcript covers. Close codes after errors (1008/1011).
 
-import { ListenMeter, bytesPerSecondFor } from "./listen.mjs";
 import { cartesiaAccept, cartesiaError } from "./cartesia-tts.mjs";
+import { bytesPerSecondFor, ListenMeter } from "./listen.mjs";
 
 function transcript(session, seg) {
   const { ctx, state, record } = session;
   const text = seg.start > 0 ? ` ${seg.text}` : seg.text; // deltas concatenate as they are
-  const msg = { type: "transcript", request_id: ctx.requestId, is_final: seg.isFinal, text, duration: seg.duration, language: ctx.query.language || "en" };
+  const msg = {
+    type: "transcript",
+    request_id: ctx.requestId,
+    is_final: seg.isFinal,
+    text,
+    duration: seg.duration,
+    language: ctx.query.language || "en",
+  };
   if (seg.isFinal) {
     msg.words = seg.words;
     state.finalSeconds += seg.duration;
@@ -44,7 +51,8 @@ export default {
   open(session) {
     const { ctx, state, record } = session;
     const { model, encoding, sample_rate: rate } = ctx.query;
-    for (const [name, value] of Object.entries({ model, encoding, sample_rate: rate })) if (!value) return fail(session, 400, `${name} is required`);
+    for (const [name, value] of Object.entries({ model, encoding, sample_rate: rate }))
+      if (!value) return fail(session, 400, `${name} is required`);
     const bps = bytesPerSecondFor(encoding, rate);
     if (!bps || !String(encoding).startsWith("pcm_")) return fail(session, 400, `Unsupported encoding ${JSON.stringify(encoding)}`);
     state.meter = new ListenMeter(bps);
@@ -62,7 +70,8 @@ export default {
     }
     let command = data.toString("utf8").trim();
     if (/^"\w+"$/.test(command)) command = command.slice(1, -1); // tolerate a JSON-quoted command
-    if (command !== "finalize" && command !== "close" && command !== "done") return session.protocolError(`unknown command ${JSON.stringify(command)}`);
+    if (command !== "finalize" && command !== "close" && command !== "done")
+      return session.protocolError(`unknown command ${JSON.stringify(command)}`);
     const seg = state.meter.flush();
     if (seg) transcript(session, seg);
     if (command === "finalize") return session.sendJson({ type: "flush_done", request_id: ctx.requestId });

@@ -19,21 +19,32 @@
 // (chunks, then flush_done) and when a request has no `continue: true` (chunks, then done):
 // mockAudio(buffer, output_format.container or "raw") in 4 chunks. Characters = transcript lengths.
 
-import { mockAudio, splitBytes, bytesToBase64, mockWordTimings, splitWords } from "../audio.mjs";
+import { bytesToBase64, mockAudio, mockWordTimings, splitBytes, splitWords } from "../audio.mjs";
 import { isInvalidKey, mockId } from "../lib/respond.mjs";
 
-const ERRORS = { 400: ["invalid_request", "Invalid request"], 401: ["unauthorized", "Unauthorized"], 402: ["payment_required", "Payment required"], 429: ["rate_limited", "Too many requests"], 500: ["internal_error", "Internal server error"], 503: ["service_unavailable", "Service unavailable"] };
+const ERRORS = {
+  400: ["invalid_request", "Invalid request"],
+  401: ["unauthorized", "Unauthorized"],
+  402: ["payment_required", "Payment required"],
+  429: ["rate_limited", "Too many requests"],
+  500: ["internal_error", "Internal server error"],
+  503: ["service_unavailable", "Service unavailable"],
+};
 
 /** Version from the header or the query; the key from X-API-Key, Bearer, `api_key` or `access_token`. */
 export function cartesiaAccept(ctx) {
   const version = ctx.headers["cartesia-version"] ?? ctx.query.cartesia_version;
   const bearer = /^Bearer\s+(.+)$/i.exec((ctx.headers.authorization || "").trim())?.[1];
   const [key, keySource] =
-    ctx.headers["x-api-key"] !== undefined ? [ctx.headers["x-api-key"], "header"]
-    : bearer !== undefined ? [bearer, "header"]
-    : ctx.query.api_key !== undefined ? [ctx.query.api_key, "query"]
-    : ctx.query.access_token !== undefined ? [ctx.query.access_token, "query"]
-    : [null, null];
+    ctx.headers["x-api-key"] !== undefined
+      ? [ctx.headers["x-api-key"], "header"]
+      : bearer !== undefined
+        ? [bearer, "header"]
+        : ctx.query.api_key !== undefined
+          ? [ctx.query.api_key, "query"]
+          : ctx.query.access_token !== undefined
+            ? [ctx.query.access_token, "query"]
+            : [null, null];
   // provider.error picks JSON or plain text from the version header, which may have come in the query
   const err = (status, message) => ctx.error(status, message, {}, { ...ctx, headers: { ...ctx.headers, "cartesia-version": version } });
   if (!key) return { key, keySource, refuse: err(401, "Missing API key (X-API-Key / Authorization: Bearer / api_key)") };
@@ -45,7 +56,16 @@ export function cartesiaAccept(ctx) {
 /** Cartesia's in-band error message. */
 export function cartesiaError(session, status, message, extra = {}) {
   const [error_code, title] = ERRORS[status] || ["error", "Error"];
-  session.sendJson({ type: "error", status_code: status, title, message, error_code, request_id: session.ctx.requestId, done: true, ...extra });
+  session.sendJson({
+    type: "error",
+    status_code: status,
+    title,
+    message,
+    error_code,
+    request_id: session.ctx.requestId,
+    done: true,
+    ...extra,
+  });
 }
 
 function speak(session, contextId, c, flushId) {
@@ -57,7 +77,13 @@ function speak(session, contextId, c, flushId) {
   }
   if (c.timestamps) {
     const words = mockWordTimings(c.text, splitWords(c.text).length * 0.3);
-    session.sendJson({ type: "timestamps", done: false, status_code: 206, context_id: contextId, word_timestamps: { words: words.map((w) => w.word), start: words.map((w) => w.start), end: words.map((w) => w.end) } });
+    session.sendJson({
+      type: "timestamps",
+      done: false,
+      status_code: 206,
+      context_id: contextId,
+      word_timestamps: { words: words.map((w) => w.word), start: words.map((w) => w.start), end: words.map((w) => w.end) },
+    });
   }
   c.text = "";
 }

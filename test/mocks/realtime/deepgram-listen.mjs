@@ -16,7 +16,7 @@
 // (older docs say 1002), and that an empty binary frame ends the stream like CloseStream.
 
 import { isInvalidKey } from "../lib/respond.mjs";
-import { ListenMeter, bytesPerSecondFor, FALLBACK_BYTES_PER_SECOND } from "./listen.mjs";
+import { bytesPerSecondFor, FALLBACK_BYTES_PER_SECOND, ListenMeter } from "./listen.mjs";
 
 const MODEL_UUID = "00000000-0000-4000-8000-000000000000";
 
@@ -55,8 +55,16 @@ function results(session, seg, fromFinalize) {
     is_final: seg.isFinal,
     speech_final: seg.isFinal,
     from_finalize: fromFinalize,
-    channel: { alternatives: [{ transcript: seg.text, confidence: 0.99, words: seg.words.map((w) => ({ ...w, confidence: 0.99, punctuated_word: w.word })) }] },
-    metadata: { request_id: ctx.requestId, model_info: { name: model, version: "mock", arch: model.split("-")[0] }, model_uuid: MODEL_UUID },
+    channel: {
+      alternatives: [
+        { transcript: seg.text, confidence: 0.99, words: seg.words.map((w) => ({ ...w, confidence: 0.99, punctuated_word: w.word })) },
+      ],
+    },
+    metadata: {
+      request_id: ctx.requestId,
+      model_info: { name: model, version: "mock", arch: model.split("-")[0] },
+      model_uuid: MODEL_UUID,
+    },
   });
 }
 

@@ -12,7 +12,7 @@
 // in 4 binary frames.
 
 import { mockAudio, splitBytes } from "../audio.mjs";
-import { deepgramAccept, deepgramSubprotocol, deepgramFail, refusal } from "./deepgram-listen.mjs";
+import { deepgramAccept, deepgramFail, deepgramSubprotocol, refusal } from "./deepgram-listen.mjs";
 
 export default {
   name: "deepgram-speak",
@@ -25,7 +25,13 @@ export default {
     const { ctx, state } = session;
     state.text = "";
     state.sequence = 0;
-    session.sendJson({ type: "Metadata", request_id: ctx.requestId, model_name: ctx.query.model || "aura-2-thalia-en", model_version: "mock", model_uuid: "00000000-0000-4000-8000-000000000000" });
+    session.sendJson({
+      type: "Metadata",
+      request_id: ctx.requestId,
+      model_name: ctx.query.model || "aura-2-thalia-en",
+      model_version: "mock",
+      model_uuid: "00000000-0000-4000-8000-000000000000",
+    });
   },
   message(session, data, isBinary) {
     const { state, ctx } = session;
@@ -43,7 +49,8 @@ export default {
         session.characters(msg.text.length);
         return;
       case "Flush": {
-        if (state.text) for (const piece of splitBytes(mockAudio(state.text, ctx.query.encoding || "linear16"), 4)) session.sendBinary(piece);
+        if (state.text)
+          for (const piece of splitBytes(mockAudio(state.text, ctx.query.encoding || "linear16"), 4)) session.sendBinary(piece);
         state.text = "";
         session.sendJson({ type: "Flushed", sequence_id: state.sequence++ });
         return;

@@ -22,9 +22,16 @@
 
 import { base64ToBytes } from "../audio.mjs";
 import { isInvalidKey } from "../lib/respond.mjs";
-import { ListenMeter, elevenlabsBytesPerSecond } from "./listen.mjs";
+import { elevenlabsBytesPerSecond, ListenMeter } from "./listen.mjs";
 
-const ERROR_TYPES = { 400: "input_error", 401: "auth_error", 402: "quota_exceeded", 403: "unaccepted_terms_error", 422: "input_error", 429: "rate_limited" };
+const ERROR_TYPES = {
+  400: "input_error",
+  401: "auth_error",
+  402: "quota_exceeded",
+  403: "unaccepted_terms_error",
+  422: "input_error",
+  429: "rate_limited",
+};
 
 function fail(session, status, message) {
   session.sendJson({ message_type: ERROR_TYPES[status] ?? (status >= 500 ? "transcriber_error" : "error"), error: message });
@@ -36,7 +43,12 @@ function committed(session, seg) {
   session.sendJson({ message_type: "committed_transcript", text: seg.text });
   if (query.include_timestamps === "true") {
     const words = seg.words.map((w) => ({ text: w.word, start: w.start, end: w.end, type: "word", logprob: 0 }));
-    session.sendJson({ message_type: "committed_transcript_with_timestamps", text: seg.text, language_code: query.language_code || "en", words });
+    session.sendJson({
+      message_type: "committed_transcript_with_timestamps",
+      text: seg.text,
+      language_code: query.language_code || "en",
+      words,
+    });
   }
 }
 
@@ -45,7 +57,12 @@ export default {
   provider: "elevenlabs",
   path: "/v1/speech-to-text/realtime",
   accept(ctx) {
-    const [key, keySource] = ctx.headers["xi-api-key"] !== undefined ? [ctx.headers["xi-api-key"], "header"] : ctx.query.token !== undefined ? [ctx.query.token, "query"] : [null, null];
+    const [key, keySource] =
+      ctx.headers["xi-api-key"] !== undefined
+        ? [ctx.headers["xi-api-key"], "header"]
+        : ctx.query.token !== undefined
+          ? [ctx.query.token, "query"]
+          : [null, null];
     if (!key) return { key, keySource, reject: (s) => fail(s, 401, "Missing authentication: provide the xi-api-key header or a token.") };
     if (isInvalidKey(key)) return { key, keySource, reject: (s) => fail(s, 401, "Invalid API key") };
     return { key, keySource };

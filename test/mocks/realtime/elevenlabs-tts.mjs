@@ -23,7 +23,7 @@
 // (single) or close_context (multi): mockAudio(buffer, output_format or "mp3_44100_128") in 4 messages.
 // Characters billed = the length (UTF-16 units) of every text after the initial " ".
 
-import { mockAudio, splitBytes, bytesToBase64 } from "../audio.mjs";
+import { bytesToBase64, mockAudio, splitBytes } from "../audio.mjs";
 import { isInvalidKey } from "../lib/respond.mjs";
 
 const CHAR_MS = 50;
@@ -45,7 +45,13 @@ function speak(session, contextId) {
     const slice = chars.slice(i * per, (i + 1) * per);
     const align = slice.length ? alignment(slice) : null;
     session.audioOut(piece.length);
-    session.sendJson({ audio: bytesToBase64(piece), isFinal: null, normalizedAlignment: align, alignment: align, ...(state.multi ? { contextId } : {}) });
+    session.sendJson({
+      audio: bytesToBase64(piece),
+      isFinal: null,
+      normalizedAlignment: align,
+      alignment: align,
+      ...(state.multi ? { contextId } : {}),
+    });
   });
   c.text = "";
 }
@@ -65,7 +71,8 @@ function firstMessage(session, msg, contextId) {
     const key = msg["xi-api-key"] ?? msg.xi_api_key ?? bearer(msg.authorization);
     if (key !== undefined) session.setKey(key, "message");
   }
-  if (!record.key) return session.close(1008, "You must be authenticated to use this endpoint. Provide xi-api-key in the header or the first message.");
+  if (!record.key)
+    return session.close(1008, "You must be authenticated to use this endpoint. Provide xi-api-key in the header or the first message.");
   if (isInvalidKey(record.key)) return session.close(1008, "Invalid API key");
   if (msg.text !== " ") session.protocolError(`first message text must be " ", got ${JSON.stringify(msg.text)}`);
   return true;

@@ -22,7 +22,7 @@
 // Reply = mockReply(text of the last user item; an audio item counts as mockTranscriptFor(bytes)).
 // Output audio = mockAudio(reply, session.audio.output.format.type), in 4 deltas. Usage: mockRealtimeUsage.
 
-import { mockAudio, mockReply, mockTranscriptFor, countTokens, splitWords, splitBytes, bytesToBase64, base64ToBytes } from "../audio.mjs";
+import { base64ToBytes, bytesToBase64, countTokens, mockAudio, mockReply, mockTranscriptFor, splitBytes, splitWords } from "../audio.mjs";
 import { isInvalidKey, mockId, nowSeconds } from "../lib/respond.mjs";
 
 /**
@@ -41,13 +41,20 @@ export function mockRealtimeUsage({ instructions = "", items = [], reply = "", o
     total_tokens: inText + inAudio + outText + outAudio,
     input_tokens: inText + inAudio,
     output_tokens: outText + outAudio,
-    input_token_details: { text_tokens: inText, audio_tokens: inAudio, image_tokens: 0, cached_tokens: 0, cached_tokens_details: { text_tokens: 0, audio_tokens: 0, image_tokens: 0 } },
+    input_token_details: {
+      text_tokens: inText,
+      audio_tokens: inAudio,
+      image_tokens: 0,
+      cached_tokens: 0,
+      cached_tokens_details: { text_tokens: 0, audio_tokens: 0, image_tokens: 0 },
+    },
     output_token_details: { text_tokens: outText, audio_tokens: outAudio },
   };
 }
 
 /** bytes/s of a GA audio format object ({type:"audio/pcm", rate:24000} → 48000; pcmu/pcma → 8000). */
-export const bytesPerSecondOf = (format) => (format?.type === "audio/pcmu" || format?.type === "audio/pcma" ? 8000 : 2 * (format?.rate || 24000));
+export const bytesPerSecondOf = (format) =>
+  format?.type === "audio/pcmu" || format?.type === "audio/pcma" ? 8000 : 2 * (format?.rate || 24000);
 
 const ev = (type, fields = {}) => ({ type, event_id: mockId("event_"), ...fields });
 const isObject = (v) => v && typeof v === "object" && !Array.isArray(v);
@@ -59,9 +66,24 @@ function merge(target, patch) {
 function defaultSession(model) {
   const pcm = { type: "audio/pcm", rate: 24000 };
   return {
-    type: "realtime", object: "realtime.session", id: mockId("sess_"), model, output_modalities: ["audio"], instructions: "", tools: [], tool_choice: "auto",
-    max_output_tokens: "inf", tracing: null, truncation: "auto", prompt: null, include: null, expires_at: nowSeconds() + 3600,
-    audio: { input: { format: pcm, transcription: null, noise_reduction: null, turn_detection: null }, output: { format: pcm, voice: "alloy", speed: 1 } },
+    type: "realtime",
+    object: "realtime.session",
+    id: mockId("sess_"),
+    model,
+    output_modalities: ["audio"],
+    instructions: "",
+    tools: [],
+    tool_choice: "auto",
+    max_output_tokens: "inf",
+    tracing: null,
+    truncation: "auto",
+    prompt: null,
+    include: null,
+    expires_at: nowSeconds() + 3600,
+    audio: {
+      input: { format: pcm, transcription: null, noise_reduction: null, turn_detection: null },
+      output: { format: pcm, voice: "alloy", speed: 1 },
+    },
   };
 }
 
@@ -97,16 +119,36 @@ function respond(session, opts) {
   const reply = mockReply(!lastUser ? "" : lastUser.text || (lastUser.audioBytes ? mockTranscriptFor(lastUser.audioBytes) : ""));
   const format = s.audio.output.format;
   const audio = withAudio ? mockAudio(reply, format.type || "audio/pcm") : null;
-  const usage = mockRealtimeUsage({ instructions: opts.instructions ?? s.instructions, items: state.items, reply, outputAudioBytes: audio?.length ?? 0, outputBytesPerSecond: bytesPerSecondOf(format) });
+  const usage = mockRealtimeUsage({
+    instructions: opts.instructions ?? s.instructions,
+    items: state.items,
+    reply,
+    outputAudioBytes: audio?.length ?? 0,
+    outputBytesPerSecond: bytesPerSecondOf(format),
+  });
 
-  const response = { object: "realtime.response", id: mockId("resp_"), status: "in_progress", status_details: null, output: [], conversation_id: state.conversationId, output_modalities: modalities, max_output_tokens: opts.max_output_tokens ?? s.max_output_tokens, audio: { output: { format, voice: s.audio.output.voice } }, usage: null, metadata: opts.metadata ?? null };
+  const response = {
+    object: "realtime.response",
+    id: mockId("resp_"),
+    status: "in_progress",
+    status_details: null,
+    output: [],
+    conversation_id: state.conversationId,
+    output_modalities: modalities,
+    max_output_tokens: opts.max_output_tokens ?? s.max_output_tokens,
+    audio: { output: { format, voice: s.audio.output.voice } },
+    usage: null,
+    metadata: opts.metadata ?? null,
+  };
   const ids = { response_id: response.id, item_id: mockId("item_"), output_index: 0, content_index: 0 };
   const item = { id: ids.item_id, type: "message", object: "realtime.item", status: "in_progress", role: "assistant", content: [] };
   session.sendJson(ev("response.created", { response }));
   session.sendJson(ev("response.output_item.added", { response_id: response.id, output_index: 0, item }));
   session.sendJson(ev("conversation.item.added", { previous_item_id: state.lastItemId, item }));
   const kind = withAudio ? "audio" : "text";
-  session.sendJson(ev("response.content_part.added", { ...ids, part: withAudio ? { type: "audio", transcript: "" } : { type: "text", text: "" } }));
+  session.sendJson(
+    ev("response.content_part.added", { ...ids, part: withAudio ? { type: "audio", transcript: "" } : { type: "text", text: "" } }),
+  );
   const words = splitWords(reply).map((w, i) => (i ? ` ${w}` : w));
   const textEvent = withAudio ? "response.output_audio_transcript" : "response.output_text";
   for (const delta of words) session.sendJson(ev(`${textEvent}.delta`, { ...ids, delta }));
@@ -120,7 +162,11 @@ function respond(session, opts) {
   session.sendJson(ev(`${textEvent}.done`, { ...ids, ...(withAudio ? { transcript: reply } : { text: reply }) }));
   const part = withAudio ? { type: "audio", transcript: reply } : { type: "text", text: reply };
   session.sendJson(ev("response.content_part.done", { ...ids, part }));
-  const done = { ...item, status: "completed", content: [withAudio ? { type: "output_audio", transcript: reply } : { type: "output_text", text: reply }] };
+  const done = {
+    ...item,
+    status: "completed",
+    content: [withAudio ? { type: "output_audio", transcript: reply } : { type: "output_text", text: reply }],
+  };
   session.sendJson(ev("response.output_item.done", { response_id: response.id, output_index: 0, item: done }));
   if (opts.conversation !== "none") {
     state.items.push({ id: done.id, role: "assistant", text: reply, audioBytes: 0 });
@@ -135,7 +181,10 @@ function respond(session, opts) {
 const HANDLERS = {
   "session.update"(session, msg) {
     if (!isObject(msg.session) || msg.session.type !== "realtime") {
-      return sendError(session, "invalid_request_error", "missing_required_parameter", "Missing required parameter: 'session.type'.", { param: "session.type", eventId: msg.event_id });
+      return sendError(session, "invalid_request_error", "missing_required_parameter", "Missing required parameter: 'session.type'.", {
+        param: "session.type",
+        eventId: msg.event_id,
+      });
     }
     merge(session.state.session, msg.session);
     session.sendJson(ev("session.updated", { session: session.state.session }));
@@ -154,7 +203,13 @@ const HANDLERS = {
     const bps = bytesPerSecondOf(state.session.audio.input.format);
     if (state.buffer < bps / 10) {
       const msText = ((state.buffer / bps) * 1000).toFixed(2);
-      return sendError(session, "invalid_request_error", "input_audio_buffer_commit_empty", `Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has ${msText}ms of audio.`, { eventId: msg.event_id });
+      return sendError(
+        session,
+        "invalid_request_error",
+        "input_audio_buffer_commit_empty",
+        `Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has ${msText}ms of audio.`,
+        { eventId: msg.event_id },
+      );
     }
     const previous_item_id = state.lastItemId;
     const itemId = mockId("item_");
@@ -164,20 +219,42 @@ const HANDLERS = {
   },
   "conversation.item.create"(session, msg) {
     const item = msg.item;
-    if (!isObject(item) || item.type !== "message" || !["user", "system", "assistant"].includes(item.role) || !Array.isArray(item.content)) {
-      return sendError(session, "invalid_request_error", "invalid_value", "The mock accepts message items with role user, system or assistant and a content array.", { param: "item", eventId: msg.event_id });
+    if (
+      !isObject(item) ||
+      item.type !== "message" ||
+      !["user", "system", "assistant"].includes(item.role) ||
+      !Array.isArray(item.content)
+    ) {
+      return sendError(
+        session,
+        "invalid_request_error",
+        "invalid_value",
+        "The mock accepts message items with role user, system or assistant and a content array.",
+        { param: "item", eventId: msg.event_id },
+      );
     }
-    const text = item.content.map((p) => p?.text ?? p?.transcript ?? "").filter(Boolean).join(" ");
+    const text = item.content
+      .map((p) => p?.text ?? p?.transcript ?? "")
+      .filter(Boolean)
+      .join(" ");
     const audioBytes = item.content.reduce((n, p) => n + (typeof p?.audio === "string" ? base64ToBytes(p.audio).length : 0), 0);
     session.characters(text.length);
     session.audioIn(audioBytes);
-    addItem(session, { role: item.role, text, audioBytes, bytesPerSecond: bytesPerSecondOf(session.state.session.audio.input.format), content: item.content });
+    addItem(session, {
+      role: item.role,
+      text,
+      audioBytes,
+      bytesPerSecond: bytesPerSecondOf(session.state.session.audio.input.format),
+      content: item.content,
+    });
   },
   "response.create"(session, msg) {
     respond(session, isObject(msg.response) ? msg.response : {});
   },
   "response.cancel"(session, msg) {
-    sendError(session, "invalid_request_error", "response_cancel_not_active", "Cancellation failed: no active response found.", { eventId: msg.event_id });
+    sendError(session, "invalid_request_error", "response_cancel_not_active", "Cancellation failed: no active response found.", {
+      eventId: msg.event_id,
+    });
   },
 };
 
@@ -189,7 +266,11 @@ export default {
   accept(ctx) {
     const bearer = /^Bearer\s+(.+)$/i.exec((ctx.headers.authorization || "").trim())?.[1];
     const insecure = ctx.subprotocols.find((p) => p.startsWith("openai-insecure-api-key."));
-    const [key, keySource] = bearer ? [bearer, "header"] : insecure ? [insecure.slice("openai-insecure-api-key.".length), "subprotocol"] : [null, null];
+    const [key, keySource] = bearer
+      ? [bearer, "header"]
+      : insecure
+        ? [insecure.slice("openai-insecure-api-key.".length), "subprotocol"]
+        : [null, null];
     if (!key) return { key, keySource, reject: (s) => fail(s, 400, "You must provide an API key (Authorization: Bearer).") };
     if (isInvalidKey(key)) return { key, keySource, reject: (s) => fail(s, 401, `Incorrect API key provided: ${key.slice(0, 7)}****.`) };
     return { key, keySource };
@@ -197,7 +278,13 @@ export default {
   open(session) {
     const { ctx, state, record } = session;
     if (!ctx.query.model) session.protocolError("model query parameter missing");
-    Object.assign(state, { session: defaultSession(ctx.query.model || "gpt-realtime"), buffer: 0, items: [], lastItemId: null, conversationId: mockId("conv_") });
+    Object.assign(state, {
+      session: defaultSession(ctx.query.model || "gpt-realtime"),
+      buffer: 0,
+      items: [],
+      lastItemId: null,
+      conversationId: mockId("conv_"),
+    });
     record.reported = { responses: [], usage: { input_tokens: 0, output_tokens: 0, total_tokens: 0 } };
     session.sendJson(ev("session.created", { session: state.session }));
   },
@@ -213,7 +300,13 @@ export default {
     const handler = HANDLERS[msg?.type];
     if (handler) return handler(session, msg);
     session.protocolError(`unsupported client event ${JSON.stringify(msg?.type)}`);
-    sendError(session, "invalid_request_error", "invalid_value", `Invalid value: '${msg?.type}'. The mock supports ${Object.keys(HANDLERS).join(", ")}.`, { param: "type", eventId: msg?.event_id });
+    sendError(
+      session,
+      "invalid_request_error",
+      "invalid_value",
+      `Invalid value: '${msg?.type}'. The mock supports ${Object.keys(HANDLERS).join(", ")}.`,
+      { param: "type", eventId: msg?.event_id },
+    );
   },
   fail,
 };

@@ -1,15 +1,24 @@
 // Which WebSocket protocol serves which provider path. Paths are the providers' real ones, after the
 // mock's per-provider prefix (the same prefixes as the HTTP mocks, so ws: URLs derive from *_BASE_URL).
 
+import cartesiaStt from "./cartesia-stt.mjs";
+import cartesiaTts from "./cartesia-tts.mjs";
 import deepgramListen from "./deepgram-listen.mjs";
 import deepgramSpeak from "./deepgram-speak.mjs";
-import { streamInput, multiStreamInput } from "./elevenlabs-tts.mjs";
 import elevenlabsStt from "./elevenlabs-stt.mjs";
-import cartesiaTts from "./cartesia-tts.mjs";
-import cartesiaStt from "./cartesia-stt.mjs";
+import { multiStreamInput, streamInput } from "./elevenlabs-tts.mjs";
 import openaiRealtime from "./openai.mjs";
 
-export const REALTIME_PROTOCOLS = [deepgramListen, deepgramSpeak, streamInput, multiStreamInput, elevenlabsStt, cartesiaTts, cartesiaStt, openaiRealtime];
+export const REALTIME_PROTOCOLS = [
+  deepgramListen,
+  deepgramSpeak,
+  streamInput,
+  multiStreamInput,
+  elevenlabsStt,
+  cartesiaTts,
+  cartesiaStt,
+  openaiRealtime,
+];
 
 function compile(template) {
   const src = template

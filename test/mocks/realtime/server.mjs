@@ -34,7 +34,11 @@ function refuse(socket, desc) {
  *   faultError:Function, record:(r:object)=>object, log:boolean, newRequestId:Function}} deps
  */
 export function attachRealtime(server, deps) {
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (_offered, req) => req.mockSubprotocol ?? false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    handleProtocols: (_offered, req) => req.mockSubprotocol ?? false,
+  });
 
   server.on("upgrade", (req, socket, head) => {
     socket.on("error", () => {}); // a client vanishing mid-handshake must not crash the mock
@@ -42,29 +46,72 @@ export function attachRealtime(server, deps) {
       upgrade(req, socket, head);
     } catch (err) {
       console.error("[mock-providers] websocket upgrade error:", err);
-      refuse(socket, { status: 500, headers: { "content-type": "application/json" }, chunks: [JSON.stringify({ error: `mock crashed: ${err.message}` })] });
+      refuse(socket, {
+        status: 500,
+        headers: { "content-type": "application/json" },
+        chunks: [JSON.stringify({ error: `mock crashed: ${err.message}` })],
+      });
     }
   });
 
   function upgrade(req, socket, head) {
     const url = new URL(req.url, "http://mock.invalid");
     const match = url.pathname.startsWith("/__control/") ? null : deps.matchBase(url.pathname);
-    if (!match) return refuse(socket, { status: 404, headers: { "content-type": "application/json" }, chunks: [JSON.stringify({ error: `no mock provider serves ${url.pathname}` })] });
+    if (!match)
+      return refuse(socket, {
+        status: 404,
+        headers: { "content-type": "application/json" },
+        chunks: [JSON.stringify({ error: `no mock provider serves ${url.pathname}` })],
+      });
     const { base, path } = match;
     const provider = base.provider;
     const headers = deps.headerObject(req);
-    const offered = (headers["sec-websocket-protocol"] || "").split(",").map((s) => s.trim()).filter(Boolean);
+    const offered = (headers["sec-websocket-protocol"] || "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     const requestId = deps.newRequestId(provider);
     const found = findProtocol(provider.id, path);
-    const ctx = { provider: provider.id, base: base.name, path, query: deps.queryObject(url.searchParams), headers, params: found?.params ?? {}, subprotocols: offered, requestId };
+    const ctx = {
+      provider: provider.id,
+      base: base.name,
+      path,
+      query: deps.queryObject(url.searchParams),
+      headers,
+      params: found?.params ?? {},
+      subprotocols: offered,
+      requestId,
+    };
     ctx.error = (status, message, opts, over) => provider.error(status, message, opts, over ?? ctx);
     const common = { "x-mock-provider": base.name, [provider.requestIdHeader]: requestId };
 
     const record = deps.record({
-      kind: "websocket", provider: provider.id, base: base.name, method: "GET", path, query: ctx.query, headers, requestId,
-      protocol: found?.protocol.name ?? null, subprotocols: offered, subprotocol: null, key: null, keySource: null, fault: null, status: null,
-      received: { frames: 0, text: 0, binary: 0, audioBytes: 0, characters: 0 }, sent: { frames: 0, text: 0, binary: 0, audioBytes: 0 },
-      audioSeconds: null, reported: {}, textFrames: [], protocolErrors: [], open: false, closeCode: null, closeReason: null, closedBy: null, endedAt: null,
+      kind: "websocket",
+      provider: provider.id,
+      base: base.name,
+      method: "GET",
+      path,
+      query: ctx.query,
+      headers,
+      requestId,
+      protocol: found?.protocol.name ?? null,
+      subprotocols: offered,
+      subprotocol: null,
+      key: null,
+      keySource: null,
+      fault: null,
+      status: null,
+      received: { frames: 0, text: 0, binary: 0, audioBytes: 0, characters: 0 },
+      sent: { frames: 0, text: 0, binary: 0, audioBytes: 0 },
+      audioSeconds: null,
+      reported: {},
+      textFrames: [],
+      protocolErrors: [],
+      open: false,
+      closeCode: null,
+      closeReason: null,
+      closedBy: null,
+      endedAt: null,
     });
     const refuseWith = (desc) => {
       record.status = desc.status;
@@ -78,8 +125,11 @@ export function attachRealtime(server, deps) {
     if (fault) record.fault = fault.mode;
     if (fault?.mode === "ws_refuse") {
       const status = fault.status ?? 503;
-      const desc = protocol.refusal ? protocol.refusal(deps.faultError(provider, status, ctx), ctx) : deps.faultError(provider, status, ctx);
-      if (status === 429 || fault.retryAfter !== undefined) desc.headers = { ...desc.headers, "retry-after": String(fault.retryAfter ?? 7) };
+      const desc = protocol.refusal
+        ? protocol.refusal(deps.faultError(provider, status, ctx), ctx)
+        : deps.faultError(provider, status, ctx);
+      if (status === 429 || fault.retryAfter !== undefined)
+        desc.headers = { ...desc.headers, "retry-after": String(fault.retryAfter ?? 7) };
       return refuseWith(desc);
     }
 
@@ -160,7 +210,8 @@ export function attachRealtime(server, deps) {
       else {
         record.received.text += 1;
         const text = data.toString("utf8");
-        if (record.textFrames.length < TEXT_LOG_FRAMES) record.textFrames.push(text.length > TEXT_LOG_CHARS ? `${text.slice(0, TEXT_LOG_CHARS)}…` : text);
+        if (record.textFrames.length < TEXT_LOG_FRAMES)
+          record.textFrames.push(text.length > TEXT_LOG_CHARS ? `${text.slice(0, TEXT_LOG_CHARS)}…` : text);
       }
       if (dead || stalled) return;
       if (!armed && !isBinary) {

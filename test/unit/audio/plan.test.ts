@@ -23,7 +23,11 @@ const resemble: NativeOutput[] = [
 
 describe("planSpeechOutput", () => {
   it("uses the provider's own format when it has it at that rate (or no rate was named)", () => {
-    expect(planSpeechOutput(elevenlabs, { format: "ulaw", sampleRate: 8000 })).toEqual({ kind: "native", format: "ulaw", sampleRate: 8000 });
+    expect(planSpeechOutput(elevenlabs, { format: "ulaw", sampleRate: 8000 })).toEqual({
+      kind: "native",
+      format: "ulaw",
+      sampleRate: 8000,
+    });
     expect(planSpeechOutput(openai, { format: "mp3" })).toEqual({ kind: "native", format: "mp3", sampleRate: undefined });
   });
 
@@ -37,8 +41,14 @@ describe("planSpeechOutput", () => {
   });
 
   it("resamples from the nearest rate above, else the nearest below", () => {
-    expect(planSpeechOutput(openai, { format: "ulaw" })).toMatchObject({ ask: { format: "pcm", sampleRate: 24000 }, target: { format: "ulaw", sampleRate: 8000 } });
-    expect(planSpeechOutput(openai, { format: "pcm", sampleRate: 48000 })).toMatchObject({ ask: { format: "pcm", sampleRate: 24000 }, target: { sampleRate: 48000 } });
+    expect(planSpeechOutput(openai, { format: "ulaw" })).toMatchObject({
+      ask: { format: "pcm", sampleRate: 24000 },
+      target: { format: "ulaw", sampleRate: 8000 },
+    });
+    expect(planSpeechOutput(openai, { format: "pcm", sampleRate: 48000 })).toMatchObject({
+      ask: { format: "pcm", sampleRate: 24000 },
+      target: { sampleRate: 48000 },
+    });
     expect(planSpeechOutput(resemble, { format: "alaw", sampleRate: 24000 })).toMatchObject({
       ask: { format: "wav", sampleRate: 32000 },
       source: { container: "wav" },

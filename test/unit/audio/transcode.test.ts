@@ -4,7 +4,17 @@ import { describe, expect, it } from "vitest";
 import { alawDecode, alawEncode, mulawDecode, mulawEncode } from "../../../src/audio/g711";
 import { contentTypeFor, createTranscoder, type TranscodeSource, WavFormatError } from "../../../src/audio/transcode";
 import { createWavReader, wavHeader } from "../../../src/audio/wav";
-import { concat, dB, fromS16le, oddChunks, runSteps, sine, toneAmplitude, toS16le, zeroCrossingFrequency } from "../../helpers/audio-signal";
+import {
+  concat,
+  dB,
+  fromS16le,
+  oddChunks,
+  runSteps,
+  sine,
+  toneAmplitude,
+  toS16le,
+  zeroCrossingFrequency,
+} from "../../helpers/audio-signal";
 
 const raw = (encoding: "pcm_s16le" | "mulaw" | "alaw", sampleRate: number): TranscodeSource => ({ container: "raw", encoding, sampleRate });
 const middleSecond = (s: Int16Array, rate: number) => s.subarray(rate / 2, rate / 2 + rate);
@@ -51,7 +61,10 @@ describe("transcoding", () => {
     hv.setUint32(28, 44100 * 6, true);
     hv.setUint16(32, 6, true);
     hv.setUint16(34, 24, true);
-    const out = runSteps(createTranscoder({ container: "wav" }, { format: "alaw", sampleRate: 8000 }), oddChunks(concat([head, body]), 11, 41));
+    const out = runSteps(
+      createTranscoder({ container: "wav" }, { format: "alaw", sampleRate: 8000 }),
+      oddChunks(concat([head, body]), 11, 41),
+    );
     expect(out).toHaveLength(2 * 8000);
     expectTone(alawDecode(out), 8000, 600, 15000, 0.15); // the mean of both channels
   });

@@ -61,11 +61,20 @@ describe("WAV header writer", () => {
   });
 
   it("writes A-law (6) and µ-law (7) with an 18-byte fmt and a fact chunk, and known sizes", () => {
-    for (const [encoding, tag] of [["alaw", 6], ["mulaw", 7]] as const) {
+    for (const [encoding, tag] of [
+      ["alaw", 6],
+      ["mulaw", 7],
+    ] as const) {
       const h = wavHeader({ encoding, sampleRate: 8000, dataBytes: 801 });
       const v = new DataView(h.buffer);
       expect(h.length).toBe(58);
-      expect([v.getUint32(16, true), v.getUint16(20, true), v.getUint32(28, true), v.getUint16(32, true), v.getUint16(34, true)]).toEqual([18, tag, 8000, 1, 8]);
+      expect([v.getUint32(16, true), v.getUint16(20, true), v.getUint32(28, true), v.getUint16(32, true), v.getUint16(34, true)]).toEqual([
+        18,
+        tag,
+        8000,
+        1,
+        8,
+      ]);
       expect(new TextDecoder().decode(h.subarray(38, 42))).toBe("fact");
       expect(v.getUint32(46, true)).toBe(801);
       expect(v.getUint32(54, true)).toBe(801);
@@ -83,9 +92,21 @@ describe("WAV reader", () => {
     for (let cut = 0; cut <= streamed.length + 1; cut++) {
       const { data, format } = readAll(bytes, [cut]);
       expect(data).toEqual(audio);
-      expect(format).toEqual({ formatTag: 1, encoding: "pcm_s16le", sampleRate: 22050, channels: 1, bitsPerSample: 16, dataBytes: undefined });
+      expect(format).toEqual({
+        formatTag: 1,
+        encoding: "pcm_s16le",
+        sampleRate: 22050,
+        channels: 1,
+        bitsPerSample: 16,
+        dataBytes: undefined,
+      });
     }
-    expect(readAll(bytes, Array.from({ length: bytes.length }, (_, i) => i)).data).toEqual(audio); // byte by byte
+    expect(
+      readAll(
+        bytes,
+        Array.from({ length: bytes.length }, (_, i) => i),
+      ).data,
+    ).toEqual(audio); // byte by byte
   });
 
   it("reads its own writer's headers", () => {
@@ -113,7 +134,12 @@ describe("WAV reader", () => {
   });
 
   it("stops at the end of a data chunk of known size and drops what follows", () => {
-    const bytes = riff(500, chunk("fmt ", fmtBody(1, 2, 44100, 16)), chunk("data", audio.subarray(0, 200)), chunk("LIST", text("INFOjunk")));
+    const bytes = riff(
+      500,
+      chunk("fmt ", fmtBody(1, 2, 44100, 16)),
+      chunk("data", audio.subarray(0, 200)),
+      chunk("LIST", text("INFOjunk")),
+    );
     const { data, format } = readAll(bytes, [50, 250]);
     expect(data).toEqual(audio.subarray(0, 200));
     expect(format).toMatchObject({ channels: 2, dataBytes: 200 });

@@ -9,12 +9,12 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import {
+  type FetchFn,
+  type FetchPublicOptions,
   fetchPublic,
   PUBLIC_URL_UNAVAILABLE_MESSAGE,
   PublicUrlTooLarge,
   PublicUrlUnavailable,
-  type FetchFn,
-  type FetchPublicOptions,
 } from "../../../src/http/fetch-public";
 import { parseAllowHosts } from "../../../src/http/public-url";
 
@@ -235,7 +235,11 @@ describe("fetchPublic: one opaque message for every failure", () => {
     const caller = new AbortController();
     const pending = failure(fetchPublic(`${ORIGIN}/hang`, options(origin.fetch, { signal: caller.signal })));
     caller.abort();
-    expect(await pending).toMatchObject({ kind: "unreachable", reason: "127.0.0.1:9: cancelled by the caller", message: PUBLIC_URL_UNAVAILABLE_MESSAGE });
+    expect(await pending).toMatchObject({
+      kind: "unreachable",
+      reason: "127.0.0.1:9: cancelled by the caller",
+      message: PUBLIC_URL_UNAVAILABLE_MESSAGE,
+    });
   });
 });
 
@@ -253,7 +257,10 @@ describe("fetchPublic with workerd's real fetch (no network: this worker, and lo
 
   it("gets the 3xx itself from redirect: manual and re-checks the next hop (this worker's /portal/ → /portal)", async () => {
     const self = guarded((input, init) => SELF.fetch(input, init), ["voxgate.test"]);
-    const got = await fetchPublic("http://voxgate.test/portal/", options(self.fetch, { allowHosts: parseAllowHosts("voxgate.test"), maxBytes: 1024 * KiB }));
+    const got = await fetchPublic(
+      "http://voxgate.test/portal/",
+      options(self.fetch, { allowHosts: parseAllowHosts("voxgate.test"), maxBytes: 1024 * KiB }),
+    );
     expect(self.calls).toEqual(["http://voxgate.test/portal/", "http://voxgate.test/portal"]);
     expect(got.contentType).toMatch(/^text\/html/);
     expect(got.bytes.byteLength).toBeGreaterThan(0);

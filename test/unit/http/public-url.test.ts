@@ -251,9 +251,12 @@ describe("ipLiteralRange", () => {
     expect(ipLiteralRange(host)?.reason).toBe(reason);
   });
 
-  it.each(["example.com", "1e1", "0xg", "127.0.0.1.5", "256.0.0.1", "08.0.0.1", "127..1", "", "4294967296"])("%j is no IP literal", (host) => {
-    expect(ipLiteralRange(host)).toBeNull();
-  });
+  it.each(["example.com", "1e1", "0xg", "127.0.0.1.5", "256.0.0.1", "08.0.0.1", "127..1", "", "4294967296"])(
+    "%j is no IP literal",
+    (host) => {
+      expect(ipLiteralRange(host)).toBeNull();
+    },
+  );
 });
 
 describe("parseAllowHosts", () => {

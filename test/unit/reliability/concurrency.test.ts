@@ -9,7 +9,7 @@ import { open } from "../../../src/crypto/provider-key-vault";
 import { usageKvKey } from "../../../src/metering/contract";
 import { llmCostMc, sttCostMc, ttsCostMc } from "../../../src/metering/prices";
 import { bearer } from "../../helpers/api";
-import { call, inAccount, keyOf, ledgerOf, sleep, until, userOn, type TestAccount } from "../../helpers/reliability";
+import { call, inAccount, keyOf, ledgerOf, sleep, type TestAccount, until, userOn } from "../../helpers/reliability";
 
 const clients = { total: 0, largestBurst: 0 };
 /** Fire all at once; counts the concurrent clients for docs/RELIABILITY.md. */
@@ -21,7 +21,9 @@ async function burst<T>(fns: (() => Promise<T>)[]): Promise<T[]> {
 afterAll(() => console.info(`concurrency: ${clients.total} concurrent requests in bursts of up to ${clients.largestBurst}`));
 
 const activeKeys = async (userId: string) =>
-  (await env.DB.prepare("SELECT id FROM api_keys WHERE user_id = ? AND revoked_at IS NULL").bind(userId).all<{ id: string }>()).results.map((r) => r.id);
+  (await env.DB.prepare("SELECT id FROM api_keys WHERE user_id = ? AND revoked_at IS NULL").bind(userId).all<{ id: string }>()).results.map(
+    (r) => r.id,
+  );
 const keyRow = (id: string) => env.DB.prepare("SELECT * FROM api_keys WHERE id = ?").bind(id).first<any>();
 const works = async (key: string) => (await call("/v1/me", { headers: bearer(key) })).status;
 
@@ -85,12 +87,17 @@ describe("API keys", () => {
         const rotate = (auth: string) => () => call(`/v1/keys/${old.id}/rotate`, { method: "POST", headers: bearer(auth) });
         const revoke = () => call(`/v1/keys/${old.id}`, { method: "DELETE", headers: bearer(user.jwt) });
         const [a, b] = await burst(
-          race === "rotate ‖ revoke" ? [rotate(user.jwt), revoke] : race === "rotate ‖ rotate" ? [rotate(user.jwt), rotate(user.jwt)] : [rotate(old.key), revoke],
+          race === "rotate ‖ revoke"
+            ? [rotate(user.jwt), revoke]
+            : race === "rotate ‖ rotate"
+              ? [rotate(user.jwt), rotate(user.jwt)]
+              : [rotate(old.key), revoke],
         );
         const label = `${race} #${round}: ${a.status}/${b.status}`;
         const rotations = [a, b].filter((r, i) => (i === 0 || race === "rotate ‖ rotate") && r.status === 201);
         const rotationRefused = [a, b].filter((r, i) => (i === 0 || race === "rotate ‖ rotate") && r.status !== 201);
-        for (const r of rotationRefused) if (![404, 401].includes(r.status)) problems.push(`${label}: a refused rotation answered ${r.status}`);
+        for (const r of rotationRefused)
+          if (![404, 401].includes(r.status)) problems.push(`${label}: a refused rotation answered ${r.status}`);
         if (race !== "rotate ‖ rotate" && b.status !== 200) problems.push(`${label}: revoke answered ${b.status}`);
         if (rotations.length > 1) problems.push(`${label}: two rotations of one key succeeded`);
         // The old key: dead, in D1 and for the Account object (its next request is a 401).
@@ -100,7 +107,8 @@ describe("API keys", () => {
         const after = await activeKeys(user.id);
         if (rotations.length === 1) {
           const body = (await rotations[0].json()) as any;
-          if (oldRow.replaced_by !== body.apiKey.id) problems.push(`${label}: replaced_by ${oldRow.replaced_by} ≠ the successor ${body.apiKey.id}`);
+          if (oldRow.replaced_by !== body.apiKey.id)
+            problems.push(`${label}: replaced_by ${oldRow.replaced_by} ≠ the successor ${body.apiKey.id}`);
           if (body.apiKey.name !== `race ${round}`) problems.push(`${label}: the successor lost the name`);
           const life = Date.parse(body.apiKey.expiresAt) - Date.parse(body.apiKey.createdAt);
           if (Math.abs(life - 30 * 86_400_000) > 1) problems.push(`${label}: the successor's lifetime is ${life} ms`);
@@ -127,7 +135,9 @@ describe("API keys", () => {
     const user = await userOn("pro");
     const k = await keyOf(user);
     expect(await works(k.key)).toBe(200);
-    const results = await burst(Array.from({ length: 20 }, () => () => call(`/v1/keys/${k.id}`, { method: "DELETE", headers: bearer(user.jwt) })));
+    const results = await burst(
+      Array.from({ length: 20 }, () => () => call(`/v1/keys/${k.id}`, { method: "DELETE", headers: bearer(user.jwt) })),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
     const row = await keyRow(k.id);
     expect(row.revoked_at).not.toBeNull();
@@ -151,31 +161,48 @@ describe("credits near the limit", () => {
     const text = "a".repeat(1000);
     const chatMsg = "one two three four";
     const reqs: Req[] = [
-      ...Array.from({ length: 20 }, (): Req => ({
-        kind: "tts-key",
-        estimate: ttsCostMc("elevenlabs", 1000, true)!,
-        send: () => call("/v1/synthesize", { method: "POST", headers: bearer(keyA.key), json: { provider: "elevenlabs", text } }),
-      })),
-      ...Array.from({ length: 20 }, (): Req => ({
-        kind: "tts-jwt",
-        estimate: ttsCostMc("elevenlabs", 1000, false)!,
-        send: () => call("/v1/synthesize", { method: "POST", headers: bearer(user.jwt), json: { provider: "elevenlabs", text } }),
-      })),
-      ...Array.from({ length: 10 }, (): Req => ({
-        kind: "chat",
-        estimate: llmCostMc("gpt-4.1", chatMsg.length, 2000)!,
-        send: () => call("/v1/chat", { method: "POST", headers: bearer(keyB.key), json: { provider: "openai", model: "gpt-4.1", maxTokens: 2000, messages: [{ role: "user", content: chatMsg }] } }),
-      })),
-      ...Array.from({ length: 10 }, (): Req => ({
-        kind: "stt",
-        estimate: sttCostMc("deepgram", 15)!, // 30,000 bytes at the assumed 2,000 bytes/s
-        send: () => {
-          const form = new FormData();
-          form.append("file", new File([new Uint8Array(30_000)], "a.wav", { type: "audio/wav" }));
-          form.append("provider", "deepgram");
-          return call("/v1/transcribe", { method: "POST", headers: bearer(keyB.key), body: form });
-        },
-      })),
+      ...Array.from(
+        { length: 20 },
+        (): Req => ({
+          kind: "tts-key",
+          estimate: ttsCostMc("elevenlabs", 1000, true)!,
+          send: () => call("/v1/synthesize", { method: "POST", headers: bearer(keyA.key), json: { provider: "elevenlabs", text } }),
+        }),
+      ),
+      ...Array.from(
+        { length: 20 },
+        (): Req => ({
+          kind: "tts-jwt",
+          estimate: ttsCostMc("elevenlabs", 1000, false)!,
+          send: () => call("/v1/synthesize", { method: "POST", headers: bearer(user.jwt), json: { provider: "elevenlabs", text } }),
+        }),
+      ),
+      ...Array.from(
+        { length: 10 },
+        (): Req => ({
+          kind: "chat",
+          estimate: llmCostMc("gpt-4.1", chatMsg.length, 2000)!,
+          send: () =>
+            call("/v1/chat", {
+              method: "POST",
+              headers: bearer(keyB.key),
+              json: { provider: "openai", model: "gpt-4.1", maxTokens: 2000, messages: [{ role: "user", content: chatMsg }] },
+            }),
+        }),
+      ),
+      ...Array.from(
+        { length: 10 },
+        (): Req => ({
+          kind: "stt",
+          estimate: sttCostMc("deepgram", 15)!, // 30,000 bytes at the assumed 2,000 bytes/s
+          send: () => {
+            const form = new FormData();
+            form.append("file", new File([new Uint8Array(30_000)], "a.wav", { type: "audio/wav" }));
+            form.append("provider", "deepgram");
+            return call("/v1/transcribe", { method: "POST", headers: bearer(keyB.key), body: form });
+          },
+        }),
+      ),
     ].sort(() => Math.random() - 0.5);
 
     const results = await burst(reqs.map((r) => r.send));
@@ -193,7 +220,13 @@ describe("credits near the limit", () => {
         await res.arrayBuffer();
         continue;
       }
-      expect(res.status, `${r.kind}: ${await res.clone().text().catch(() => "")}`).toBe(200);
+      expect(
+        res.status,
+        `${r.kind}: ${await res
+          .clone()
+          .text()
+          .catch(() => "")}`,
+      ).toBe(200);
       served++;
       let actual: number;
       if (r.kind === "tts-key" || r.kind === "tts-jwt") {
@@ -243,7 +276,11 @@ describe("credits near the limit", () => {
       const { key } = await keyOf(user); // a key per wave: each wave stays within the key's 30 requests a minute
       const fit = Math.min(n, Math.floor(left / each));
       const results = await burst(
-        Array.from({ length: n }, () => () => call("/v1/synthesize", { method: "POST", headers: bearer(key), json: { provider: "elevenlabs", text: "b".repeat(chars) } })),
+        Array.from(
+          { length: n },
+          () => () =>
+            call("/v1/synthesize", { method: "POST", headers: bearer(key), json: { provider: "elevenlabs", text: "b".repeat(chars) } }),
+        ),
       );
       await Promise.all(results.map((r) => r.arrayBuffer()));
       expect(results.filter((r) => r.status === 200).length, `${n} × ${chars} characters with ${left} mc left`).toBe(fit);
@@ -265,19 +302,31 @@ describe("credits near the limit", () => {
 describe("stored provider keys", () => {
   async function stateOf(user: TestAccount, provider: string) {
     const row = await env.DB.prepare("SELECT * FROM provider_keys WHERE user_id = ? AND provider = ?").bind(user.id, provider).first<any>();
-    const rows = (await env.DB.prepare("SELECT COUNT(*) AS n FROM provider_keys WHERE user_id = ? AND provider = ?").bind(user.id, provider).first<{ n: number }>())!.n;
-    const memory = (await inAccount(user.id, async (instance) => (await instance.copy).providerKeys.get(provider) ?? null)) as { ciphertext: string } | null;
+    const rows = (await env.DB.prepare("SELECT COUNT(*) AS n FROM provider_keys WHERE user_id = ? AND provider = ?")
+      .bind(user.id, provider)
+      .first<{ n: number }>())!.n;
+    const memory = (await inAccount(user.id, async (instance) => (await instance.copy).providerKeys.get(provider) ?? null)) as {
+      ciphertext: string;
+    } | null;
     return { row, rows, memory };
   }
 
   it("20 concurrent upserts of one provider: one row, it decrypts to one of the secrets sent, and the Account object holds that same one", async () => {
     const user = await userOn("pro");
     const secrets = Array.from({ length: 20 }, (_, i) => `secret-${i}-${crypto.randomUUID()}`);
-    const results = await burst(secrets.map((apiKey) => () => call("/v1/provider-keys", { method: "POST", headers: bearer(user.jwt), json: { provider: "cartesia", apiKey } })));
+    const results = await burst(
+      secrets.map(
+        (apiKey) => () => call("/v1/provider-keys", { method: "POST", headers: bearer(user.jwt), json: { provider: "cartesia", apiKey } }),
+      ),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(201));
     const { row, rows, memory } = await stateOf(user, "cartesia");
     expect(rows).toBe(1);
-    const plaintext = await open(getConfig(env as any), user.id, "cartesia", { ciphertext: row.ciphertext, iv: row.iv, keyVersion: row.key_version });
+    const plaintext = await open(getConfig(env as any), user.id, "cartesia", {
+      ciphertext: row.ciphertext,
+      iv: row.iv,
+      keyVersion: row.key_version,
+    });
     expect(secrets).toContain(plaintext);
     expect(row.last4).toBe(plaintext!.slice(-4));
     // The hot path uses the Account object's copy: it must be the row D1 kept (the last write).
@@ -292,13 +341,22 @@ describe("stored provider keys", () => {
     const problems: string[] = [];
     for (let round = 0; round < 10; round++) {
       const results = await burst([
-        ...Array.from({ length: 6 }, (_, i) => () => call("/v1/provider-keys", { method: "POST", headers: bearer(user.jwt), json: { provider: "deepgram", apiKey: `r${round}-k${i}-secret` } })),
+        ...Array.from(
+          { length: 6 },
+          (_, i) => () =>
+            call("/v1/provider-keys", {
+              method: "POST",
+              headers: bearer(user.jwt),
+              json: { provider: "deepgram", apiKey: `r${round}-k${i}-secret` },
+            }),
+        ),
         ...Array.from({ length: 3 }, () => () => call("/v1/provider-keys/deepgram", { method: "DELETE", headers: bearer(user.jwt) })),
       ]);
       for (const r of results) if (![200, 201, 404].includes(r.status)) problems.push(`round ${round}: ${r.status}`);
       const { row, rows, memory } = await stateOf(user, "deepgram");
       if (rows > 1) problems.push(`round ${round}: ${rows} rows`);
-      if ((row === null) !== (memory === null)) problems.push(`round ${round}: D1 ${row ? "has" : "has no"} key, the Account object ${memory ? "has" : "has none"}`);
+      if ((row === null) !== (memory === null))
+        problems.push(`round ${round}: D1 ${row ? "has" : "has no"} key, the Account object ${memory ? "has" : "has none"}`);
       else if (row && row.ciphertext !== memory?.ciphertext) problems.push(`round ${round}: D1 and the Account object hold different keys`);
     }
     expect(problems).toEqual([]);

@@ -3,8 +3,30 @@
 // explicitly; a route in the document that the table does not list fails the first test below.
 import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminJwt, api, BASE, bearer, hs256Jwt, jwtFor, newUser, otherSigningKey, unsignedJwt, uniqueSub, type TestUser } from "../../helpers/api";
-import { call, documentedRoutes, errorShapeProblem, inAccount, portalSession, routeKey, ROUTES, type RouteClass, type RouteSpec } from "../../helpers/reliability";
+import {
+  adminJwt,
+  api,
+  BASE,
+  bearer,
+  hs256Jwt,
+  jwtFor,
+  newUser,
+  otherSigningKey,
+  type TestUser,
+  uniqueSub,
+  unsignedJwt,
+} from "../../helpers/api";
+import {
+  call,
+  documentedRoutes,
+  errorShapeProblem,
+  inAccount,
+  portalSession,
+  ROUTES,
+  type RouteClass,
+  type RouteSpec,
+  routeKey,
+} from "../../helpers/reliability";
 
 type Kind =
   | "none"
@@ -114,7 +136,11 @@ beforeAll(async () => {
 
   // Fresh for every request (see Credential.variants), each kind from a user of its own (scale plan:
   // the hundreds of creates and revokes stay within its rate limit), who never holds more than 2 active keys.
-  const [revoker, rotator, expirer] = await Promise.all([newUser({ plan: "scale" }), newUser({ plan: "scale" }), newUser({ plan: "scale" })]);
+  const [revoker, rotator, expirer] = await Promise.all([
+    newUser({ plan: "scale" }),
+    newUser({ plan: "scale" }),
+    newUser({ plan: "scale" }),
+  ]);
   const revoked = async () => {
     const k = await usedKey(revoker.jwt);
     await ok(await call(`/v1/keys/${k.id}`, { method: "DELETE", headers: bearer(revoker.jwt) }), "revoke");
@@ -129,7 +155,9 @@ beforeAll(async () => {
   // Expiry is a point in time: move it into the past in D1 and in the Account object's copy, as time would.
   const expired = async () => {
     const k = await usedKey(expirer.jwt, { expiresInDays: 1 });
-    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, k.id).run();
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1, k.id)
+      .run();
     await inAccount(expirer.id, async (instance) => {
       (await instance.copy).keys.get(k.id).expiresAt = Date.now() - 1;
     });
@@ -142,14 +170,31 @@ beforeAll(async () => {
   await ok(await api(`/api/admin/users/${adminId}`, { method: "PATCH", headers: bearer(adminToken), json: { plan: "pro" } }), "admin plan");
 
   // The owner's resources that another user's key must not reach.
-  await ok(await call("/v1/provider-keys", { method: "POST", headers: bearer(owner.jwt), json: { provider: "cartesia", apiKey: "owner-cartesia-secret" } }), "store key", 201);
-  agentId = (await ok(await call("/v1/agents", { method: "POST", headers: bearer(owner.jwt), json: { name: "owner's agent", systemPrompt: "Be kind." } }), "agent", 201)).agent.id;
+  await ok(
+    await call("/v1/provider-keys", {
+      method: "POST",
+      headers: bearer(owner.jwt),
+      json: { provider: "cartesia", apiKey: "owner-cartesia-secret" },
+    }),
+    "store key",
+    201,
+  );
+  agentId = (
+    await ok(
+      await call("/v1/agents", { method: "POST", headers: bearer(owner.jwt), json: { name: "owner's agent", systemPrompt: "Be kind." } }),
+      "agent",
+      201,
+    )
+  ).agent.id;
 
   // The portal session, where there is a portal (its routes are in the document).
   documented = await documentedRoutes();
   if (documented.includes("GET /portal/api/me")) {
     const s = await portalSession();
-    await ok(await api(`/api/admin/users/${s.userId}`, { method: "PATCH", headers: bearer(adminToken), json: { plan: "pro" } }), "portal user plan");
+    await ok(
+      await api(`/api/admin/users/${s.userId}`, { method: "PATCH", headers: bearer(adminToken), json: { plan: "pro" } }),
+      "portal user plan",
+    );
     session = s;
   }
 
@@ -189,24 +234,21 @@ beforeAll(async () => {
   ];
 }, 60_000);
 
-
 /** The path with its parameters filled: the owner's real resources for another user's key, unknown ones otherwise. */
 function pathFor(route: RouteSpec, kind: Kind): string {
   const theirs = kind === "another user's key";
-  return route.path
-    .replace("{provider}", theirs ? "cartesia" : "deepgram")
-    .replace("{id}", () => {
-      switch (route.param) {
-        case "apiKey":
-          return theirs ? ownerKey.id : "key_00000000000000000000000000000000";
-        case "agent":
-          return theirs ? agentId : "agt_00000000000000000000000000000000";
-        case "user":
-          return owner.id;
-        default:
-          return "x";
-      }
-    });
+  return route.path.replace("{provider}", theirs ? "cartesia" : "deepgram").replace("{id}", () => {
+    switch (route.param) {
+      case "apiKey":
+        return theirs ? ownerKey.id : "key_00000000000000000000000000000000";
+      case "agent":
+        return theirs ? agentId : "agt_00000000000000000000000000000000";
+      case "user":
+        return owner.id;
+      default:
+        return "x";
+    }
+  });
 }
 
 /** A body that validates, for another user's key on a route with a body and an id (so only ownership can refuse it). */
@@ -219,7 +261,12 @@ function validBody(route: RouteSpec): unknown {
 
 type BodyVariant = "none" | "malformed JSON" | "valid";
 
-async function cell(route: RouteSpec, cred: Credential, headers: Record<string, string>, variant: BodyVariant): Promise<string | undefined> {
+async function cell(
+  route: RouteSpec,
+  cred: Credential,
+  headers: Record<string, string>,
+  variant: BodyVariant,
+): Promise<string | undefined> {
   const h = new Headers(headers);
   if (route.cls.startsWith("portal")) {
     h.set("origin", ORIGIN); // state changes need the portal's Origin; its absence would answer 403 first

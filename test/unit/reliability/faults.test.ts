@@ -22,7 +22,8 @@ const tts = (kind: Kind, provider: string, format: string): Operation => ({
   kind,
   provider,
   label: `${provider} ${format} (${kind})`,
-  send: (auth, nonce) => call("/v1/synthesize", { method: "POST", headers: auth, json: { provider, format, text: `Fault ${nonce}, please speak this.` } }),
+  send: (auth, nonce) =>
+    call("/v1/synthesize", { method: "POST", headers: auth, json: { provider, format, text: `Fault ${nonce}, please speak this.` } }),
 });
 
 const stt = (provider: string): Operation => ({
@@ -43,7 +44,11 @@ const chat = (provider: string, model: string, stream: boolean): Operation => ({
   provider,
   label: `${provider} ${stream ? "streamed chat" : "chat"}`,
   send: (auth, nonce) =>
-    call("/v1/chat", { method: "POST", headers: auth, json: { provider, model, stream, maxTokens: 256, messages: [{ role: "user", content: `fault ${nonce} one two three` }] } }),
+    call("/v1/chat", {
+      method: "POST",
+      headers: auth,
+      json: { provider, model, stream, maxTokens: 256, messages: [{ role: "user", content: `fault ${nonce} one two three` }] },
+    }),
 });
 
 const OPERATIONS: Operation[] = [
@@ -94,7 +99,9 @@ function expected(op: Operation, f: Fault): Outcome {
 
 const counts = { faults: 0, byMode: new Map<string, number>() };
 afterAll(() => {
-  console.info(`faults: ${counts.faults} injected (${[...counts.byMode].map(([m, n]) => `${m}×${n}`).join(", ")}) over ${OPERATIONS.length} operations`);
+  console.info(
+    `faults: ${counts.faults} injected (${[...counts.byMode].map(([m, n]) => `${m}×${n}`).join(", ")}) over ${OPERATIONS.length} operations`,
+  );
 });
 
 async function scenario(op: Operation, f: Fault): Promise<string[]> {
@@ -113,15 +120,20 @@ async function scenario(op: Operation, f: Fault): Promise<string[]> {
   // The mock cuts a truncated answer 25 ms after its first chunk: on a loaded machine the gateway may see the
   // cut before the first chunk, and then nothing was sent yet — a 502 is the right answer for that too.
   const cutEarly = f.spec.mode === "truncate" && exp.status === 200 && res.status === 502;
-  if (res.status !== exp.status && !cutEarly) problems.push(`status ${res.status}, expected ${exp.status}: ${(await res.text().catch((e) => `(the body failed: ${e.message})`)).slice(0, 300)}`);
+  if (res.status !== exp.status && !cutEarly)
+    problems.push(
+      `status ${res.status}, expected ${exp.status}: ${(await res.text().catch((e) => `(the body failed: ${e.message})`)).slice(0, 300)}`,
+    );
   else if (res.status !== 200) {
     const body = (await res.json()) as any;
     const code = res.status === 504 ? "provider_timeout" : ["provider_error", "provider_unreachable"];
-    if (!(Array.isArray(code) ? code.includes(body.error?.code) : body.error?.code === code)) problems.push(`error.code ${body.error?.code}`);
+    if (!(Array.isArray(code) ? code.includes(body.error?.code) : body.error?.code === code))
+      problems.push(`error.code ${body.error?.code}`);
     if (body.error?.provider !== op.provider) problems.push(`error.provider ${body.error?.provider}`);
     if (f.spec.mode === "error") {
       if (body.error.providerStatus !== f.spec.status) problems.push(`providerStatus ${body.error.providerStatus}`);
-      if (f.spec.retryAfter !== undefined && body.error.providerRetryAfter !== String(f.spec.retryAfter)) problems.push(`providerRetryAfter ${body.error.providerRetryAfter}`);
+      if (f.spec.retryAfter !== undefined && body.error.providerRetryAfter !== String(f.spec.retryAfter))
+        problems.push(`providerRetryAfter ${body.error.providerRetryAfter}`);
     }
     if (JSON.stringify(body).includes(`platform-${op.provider}-key`)) problems.push("the platform key is in the error");
     if (typeof body.requestId !== "string") problems.push("no requestId");
@@ -153,7 +165,13 @@ describe("provider faults", () => {
   const timeout = FAULTS.find((f) => f.spec.mode === "timeout")!;
   for (const op of OPERATIONS) {
     it(`${op.label}: every fault → 502 or the stream's own failure, refunded in full, nothing reserved`, { timeout: 60_000 }, async () => {
-      const problems = (await pool(FAULTS.filter((f) => f !== timeout), 4, (f) => scenario(op, f))).flat();
+      const problems = (
+        await pool(
+          FAULTS.filter((f) => f !== timeout),
+          4,
+          (f) => scenario(op, f),
+        )
+      ).flat();
       expect(problems).toEqual([]);
     });
   }
@@ -168,7 +186,11 @@ describe("provider faults", () => {
     const user = await userOn("pro");
     const nonce = `n${crypto.randomUUID().replaceAll("-", "")}`;
     await fault({ provider: "elevenlabs", bodyIncludes: nonce, mode: "error", status: 429, retryAfter: 12 });
-    const res = await call("/v1/synthesize", { method: "POST", headers: bearer(user.jwt), json: { provider: "elevenlabs", text: `429 ${nonce}` } });
+    const res = await call("/v1/synthesize", {
+      method: "POST",
+      headers: bearer(user.jwt),
+      json: { provider: "elevenlabs", text: `429 ${nonce}` },
+    });
     expect(res.status).toBe(502);
     const body = (await res.json()) as any;
     expect(body.error).toMatchObject({ code: "provider_error", provider: "elevenlabs", providerStatus: 429, providerRetryAfter: "12" });

@@ -11,7 +11,7 @@ import { env, runDurableObjectAlarm } from "cloudflare:test";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminJwt, api, bearer, jwtFor, newUser, uniqueSub } from "../../helpers/api";
-import { backgroundDone, call, errorShapeProblem, OPENAI_PATHS, sleep, snapshot, type Snapshot } from "../../helpers/reliability";
+import { backgroundDone, call, errorShapeProblem, OPENAI_PATHS, type Snapshot, sleep, snapshot } from "../../helpers/reliability";
 
 const TOTAL_REQUESTS = Number((env as any).VOXGATE_FUZZ_RUNS) || 10_000;
 /** Requests sent at once per property run (the shrinker then narrows a failure down within a batch). */
@@ -37,7 +37,11 @@ interface DocRoute {
 let routes: DocRoute[] = [];
 
 function resolve(doc: any, s: any): any {
-  while (s?.$ref) s = s.$ref.split("/").slice(1).reduce((o: any, k: string) => o?.[k], doc);
+  while (s?.$ref)
+    s = s.$ref
+      .split("/")
+      .slice(1)
+      .reduce((o: any, k: string) => o?.[k], doc);
   return s;
 }
 
@@ -46,9 +50,10 @@ function allowedTypes(doc: any, s: any): Set<string> {
   s = resolve(doc, s);
   const out = new Set<string>();
   if (!s || typeof s !== "object") return new Set(["any"]);
-  for (const key of ["anyOf", "oneOf", "allOf"]) if (Array.isArray(s[key])) for (const x of s[key]) allowedTypes(doc, x).forEach((t) => out.add(t));
+  for (const key of ["anyOf", "oneOf", "allOf"])
+    if (Array.isArray(s[key])) for (const x of s[key]) for (const t of allowedTypes(doc, x)) out.add(t);
   if (typeof s.type === "string") out.add(s.type);
-  if (Array.isArray(s.type)) s.type.forEach((t: string) => out.add(t));
+  if (Array.isArray(s.type)) for (const t of s.type as string[]) out.add(t);
   if (Array.isArray(s.enum)) for (const v of s.enum) out.add(v === null ? "null" : typeof v);
   if ("const" in s) out.add(s.const === null ? "null" : typeof s.const);
   if (s.nullable) out.add("null");
@@ -80,13 +85,26 @@ async function loadRoutes() {
     }
   }
   // Served outside the document.
-  out.push({ method: "GET", path: "/docs", multipart: false, optionalBody: false }, { method: "GET", path: "/portal", multipart: false, optionalBody: false });
+  out.push(
+    { method: "GET", path: "/docs", multipart: false, optionalBody: false },
+    { method: "GET", path: "/portal", multipart: false, optionalBody: false },
+  );
   return out;
 }
 
 // ---- generators -------------------------------------------------------------------------------------
 
-const SQL = ["' OR '1'='1", "'; DROP TABLE users; --", '" OR ""="', "1; DELETE FROM api_keys", "%' UNION SELECT key_hash FROM api_keys --", "\\'; --", "`id`", "NULL", "0x27"];
+const SQL = [
+  "' OR '1'='1",
+  "'; DROP TABLE users; --",
+  '" OR ""="',
+  "1; DELETE FROM api_keys",
+  "%' UNION SELECT key_hash FROM api_keys --",
+  "\\'; --",
+  "`id`",
+  "NULL",
+  "0x27",
+];
 const UNICODE = [
   "\ud800", // lone high surrogate
   "\udfff", // lone low surrogate
@@ -173,14 +191,33 @@ type Body =
   | { kind: "multipart"; fields: [string, string][] }
   | { kind: "multipart-garbled"; text: string };
 
-const extraFields = fc.dictionary(fc.oneof(fc.constantFrom("__proto__", "constructor", "prototype", ...SQL), fc.string({ maxLength: 12 })), hostileString, { maxKeys: 3 });
+const extraFields = fc.dictionary(
+  fc.oneof(fc.constantFrom("__proto__", "constructor", "prototype", ...SQL), fc.string({ maxLength: 12 })),
+  hostileString,
+  { maxKeys: 3 },
+);
 
 /** JSON that can never validate against the route's body schema. */
 function invalidJson(route: DocRoute | undefined): fc.Arbitrary<Body> {
   const text = (why: string) => (t: string) => ({ kind: "text" as const, text: t, why });
   const malformed = fc
     .oneof(
-      fc.constantFrom('{"text":', "{", "[", '{"a":1,}', "{'a':1}", "NaN", "undefined", '{"text":"x"}garbage', '{"text":"x"', "\ufeff{\"a\":", '{"a":"\\ud800', '{"a":"\\u00"}', "{\"a\":01}", '{"a":1}{"b":2}'),
+      fc.constantFrom(
+        '{"text":',
+        "{",
+        "[",
+        '{"a":1,}',
+        "{'a':1}",
+        "NaN",
+        "undefined",
+        '{"text":"x"}garbage',
+        '{"text":"x"',
+        '\ufeff{"a":',
+        '{"a":"\\ud800',
+        '{"a":"\\u00"}',
+        '{"a":01}',
+        '{"a":1}{"b":2}',
+      ),
       fc.string({ maxLength: 60 }),
     )
     .filter((t) => {
@@ -213,21 +250,43 @@ function invalidJson(route: DocRoute | undefined): fc.Arbitrary<Body> {
     );
   }
   if (route?.required?.length) {
-    options.push(extraFields.filter((o) => !route.required!.some((r) => r in o)).map((o) => ({ kind: "text" as const, text: JSON.stringify(o), why: "required fields missing" })));
+    options.push(
+      extraFields
+        .filter((o) => !route.required!.some((r) => r in o))
+        .map((o) => ({ kind: "text" as const, text: JSON.stringify(o), why: "required fields missing" })),
+    );
   }
   // Not UTF-8: overlong encodings, lone continuation bytes, CESU-8 surrogates, 0xFF. (Decoded leniently,
   // {"a":"\xC0\xAF"} is the valid object {"a":"\uFFFD\uFFFD"}: invalid bytes alone do not make a body invalid.)
   options.push(
     fc
-      .constantFrom([0x5b, 0x22, 0xc0, 0xaf, 0x22, 0x5d], [0x7b, 0xff, 0xfe, 0x7d], [0x7b, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d], [0x80, 0x80], [0xef, 0xbb, 0xbf, 0x5b], [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc0, 0xaf])
+      .constantFrom(
+        [0x5b, 0x22, 0xc0, 0xaf, 0x22, 0x5d],
+        [0x7b, 0xff, 0xfe, 0x7d],
+        [0x7b, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d],
+        [0x80, 0x80],
+        [0xef, 0xbb, 0xbf, 0x5b],
+        [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc0, 0xaf],
+      )
       .map((bytes) => ({ kind: "bytes" as const, bytes, why: "invalid UTF-8" })),
   );
   return fc.oneof(...options);
 }
 
 const contentTypes = {
-  json: fc.constantFrom("application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "application/json;charset=\"utf-16\""),
-  wrong: fc.constantFrom("text/plain", "application/xml", "application/x-www-form-urlencoded", "text/html", "application/jsonx", "application/vnd.api+json", "image/png", "json", "*/*", "application/json-patch+json"),
+  json: fc.constantFrom("application/json", "application/json; charset=utf-8", "APPLICATION/JSON", 'application/json;charset="utf-16"'),
+  wrong: fc.constantFrom(
+    "text/plain",
+    "application/xml",
+    "application/x-www-form-urlencoded",
+    "text/html",
+    "application/jsonx",
+    "application/vnd.api+json",
+    "image/png",
+    "json",
+    "*/*",
+    "application/json-patch+json",
+  ),
 };
 
 type Cred = "none" | "key" | "key-header" | "free-jwt" | "admin-jwt" | "garbage" | "duplicate" | "conflicting";
@@ -244,7 +303,7 @@ interface FuzzRequest {
   headers: [string, string][];
 }
 
-let payingKeys: string[] = [];
+const payingKeys: string[] = [];
 let freeJwts: string[] = [];
 let adminToken = "";
 
@@ -253,11 +312,20 @@ const extraHeaders = fc.array(
     fc.tuple(fc.constant("x-request-id"), fc.oneof(hostileString, fc.constant("r".repeat(200)))),
     fc.tuple(fc.constant("idempotency-key"), hostileString),
     fc.tuple(fc.constantFrom("x-provider-key-elevenlabs", "x-provider-key-openai", "X-Provider-Key-HuggingFace"), hostileString),
-    fc.tuple(fc.constant("cookie"), fc.constantFrom("better-auth.session_token=forged.sig", "__Secure-better-auth.session_token=x", "a=b; a=c", "=")),
+    fc.tuple(
+      fc.constant("cookie"),
+      fc.constantFrom("better-auth.session_token=forged.sig", "__Secure-better-auth.session_token=x", "a=b; a=c", "="),
+    ),
     fc.tuple(fc.constant("origin"), fc.constantFrom(ORIGIN, "https://evil.example", "null", "http://voxgate.test.evil.example")),
     fc.tuple(fc.constant("cf-connecting-ip"), fc.constantFrom("198.51.100.9", "::1", "not-an-ip", "1.1.1.1, 2.2.2.2")),
-    fc.tuple(fc.constantFrom("x-padding", "accept", "user-agent"), fc.integer({ min: 8_000, max: 65_000 }).map((n) => "p".repeat(n))),
-    fc.tuple(fc.constantFrom("accept-encoding", "x-forwarded-for", "x-original-url", "x-http-method-override"), fc.constantFrom("DELETE", "/api/admin/users/x", "gzip, br", "../../")),
+    fc.tuple(
+      fc.constantFrom("x-padding", "accept", "user-agent"),
+      fc.integer({ min: 8_000, max: 65_000 }).map((n) => "p".repeat(n)),
+    ),
+    fc.tuple(
+      fc.constantFrom("accept-encoding", "x-forwarded-for", "x-original-url", "x-http-method-override"),
+      fc.constantFrom("DELETE", "/api/admin/users/x", "gzip, br", "../../"),
+    ),
   ),
   { maxLength: 3 },
 );
@@ -268,18 +336,39 @@ function requestArb(): fc.Arbitrary<FuzzRequest> {
     fc.record({
       route: fc.constant(route),
       ids: fc.array(hostileId, { minLength: 2, maxLength: 2 }),
-      method: fc.oneof({ weight: 6, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD") }),
-      query: fc.oneof({ weight: 4, arbitrary: fc.constant("") }, { weight: 1, arbitrary: fc.constantFrom("?provider=%27%20OR%201%3D1", "?__proto__[admin]=1", "?model=" + "m".repeat(3000), "?a=%zz", "?provider=deepgram&provider=openai") }),
+      method: fc.oneof(
+        { weight: 6, arbitrary: fc.constant(route.method) },
+        { weight: 1, arbitrary: fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD") },
+      ),
+      query: fc.oneof(
+        { weight: 4, arbitrary: fc.constant("") },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(
+            "?provider=%27%20OR%201%3D1",
+            "?__proto__[admin]=1",
+            `?model=${"m".repeat(3000)}`,
+            "?a=%zz",
+            "?provider=deepgram&provider=openai",
+          ),
+        },
+      ),
       trailingSlash: fc.boolean().map((b) => b && Math.random() < 0.1),
     }),
   );
   const madeUp = fc
-    .tuple(fc.constantFrom("/v1/", "/api/v1/", "/api/admin/", "/portal/api/", "/portal/auth/", "/", "//v1//", "/V1/", "/v1/./", "/v2/"), hostileId)
+    .tuple(
+      fc.constantFrom("/v1/", "/api/v1/", "/api/admin/", "/portal/api/", "/portal/auth/", "/", "//v1//", "/V1/", "/v1/./", "/v2/"),
+      hostileId,
+    )
     .map(([prefix, id]) => prefix + id);
 
   return fc
     .record({
-      target: fc.oneof({ weight: 9, arbitrary: fromRoute.map((x) => ({ kind: "route" as const, ...x })) }, { weight: 1, arbitrary: madeUp.map((p) => ({ kind: "path" as const, p })) }),
+      target: fc.oneof(
+        { weight: 9, arbitrary: fromRoute.map((x) => ({ kind: "route" as const, ...x })) },
+        { weight: 1, arbitrary: madeUp.map((p) => ({ kind: "path" as const, p })) },
+      ),
       cred: fc.constantFrom<Cred>("none", "key", "key", "key-header", "free-jwt", "admin-jwt", "garbage", "duplicate", "conflicting"),
       credIndex: fc.nat(),
       headers: extraHeaders,
@@ -296,7 +385,10 @@ function requestArb(): fc.Arbitrary<FuzzRequest> {
         route = r.target.route;
         method = r.target.method;
         let i = 0;
-        path = route.path.replace(/\{[^}]+\}/g, () => r.target.kind === "route" ? r.target.ids[i++] : "x") + (r.target.trailingSlash ? "/" : "") + r.target.query;
+        path =
+          route.path.replace(/\{[^}]+\}/g, () => (r.target.kind === "route" ? r.target.ids[i++] : "x")) +
+          (r.target.trailingSlash ? "/" : "") +
+          r.target.query;
         template = route.path;
         // A switched method names another route of the same path when there is one: its body must fail too.
         route = routes.find((x) => x.path === route!.path && x.method === method) ?? route;
@@ -317,17 +409,32 @@ function requestArb(): fc.Arbitrary<FuzzRequest> {
       } else if (upload && r.bodyPick < 40) {
         bodyArb = fc.oneof(
           fc
-            .array(fc.tuple(fc.constantFrom("provider", "model", "language", "response_format", "prompt", "notfile"), hostileString), { maxLength: 4 })
+            .array(fc.tuple(fc.constantFrom("provider", "model", "language", "response_format", "prompt", "notfile"), hostileString), {
+              maxLength: 4,
+            })
             .map((fields) => ({ contentType: "multipart/form-data", body: { kind: "multipart", fields } as Body })),
-          fc.string({ maxLength: 80 }).map((text) => ({ contentType: "multipart/form-data; boundary=XyZ", body: { kind: "multipart-garbled", text } as Body })),
-          fc.constantFrom("audio/wav", "audio/mpeg", "application/octet-stream").map((contentType) => ({ contentType, body: { kind: "none" } as Body })),
+          fc
+            .string({ maxLength: 80 })
+            .map((text) => ({ contentType: "multipart/form-data; boundary=XyZ", body: { kind: "multipart-garbled", text } as Body })),
+          fc
+            .constantFrom("audio/wav", "audio/mpeg", "application/octet-stream")
+            .map((contentType) => ({ contentType, body: { kind: "none" } as Body })),
         );
       } else if (r.bodyPick < 45 && !route?.optionalBody) {
         bodyArb = fc.constant({ contentType: r.ct % 2 ? "application/json" : undefined, body: { kind: "none" } as Body });
       } else {
         bodyArb = fc.record({ contentType: contentTypes.json, body: invalidJson(route) });
       }
-      return bodyArb.map(({ contentType, body }) => ({ method, path, template, cred: r.cred, credIndex: r.credIndex, contentType, body, headers: r.headers }));
+      return bodyArb.map(({ contentType, body }) => ({
+        method,
+        path,
+        template,
+        cred: r.cred,
+        credIndex: r.credIndex,
+        contentType,
+        body,
+        headers: r.headers,
+      }));
     });
 }
 
@@ -337,6 +444,7 @@ function materialize(req: FuzzRequest): { headers: Headers; body?: BodyInit } {
   const headers = new Headers();
   for (const [k, v] of req.headers) {
     // A browser's fetch refuses values above U+00FF; workerd sends non-ASCII as UTF-8 with a warning each.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is "anything but ASCII", NUL included on purpose
     if (/[^\u0000-\u007f]/.test(v)) continue;
     try {
       headers.append(k, v);
@@ -359,7 +467,12 @@ function materialize(req: FuzzRequest): { headers: Headers; body?: BodyInit } {
       headers.set("authorization", `Bearer ${adminToken}`);
       break;
     case "garbage":
-      headers.set("authorization", ["Bearer plabs_" + "Q".repeat(43), "Bearer eyJhbGciOiJub25lIn0.e30.", "Bearer " + "a.".repeat(3000), "Digest x", "Bearer\tplabs_x"][req.credIndex % 5]);
+      headers.set(
+        "authorization",
+        [`Bearer plabs_${"Q".repeat(43)}`, "Bearer eyJhbGciOiJub25lIn0.e30.", `Bearer ${"a.".repeat(3000)}`, "Digest x", "Bearer\tplabs_x"][
+          req.credIndex % 5
+        ],
+      );
       break;
     case "duplicate":
       headers.append("authorization", `Bearer ${key}`);
@@ -408,28 +521,50 @@ async function judge(req: FuzzRequest): Promise<string | undefined> {
   if (res.status >= 500) problems.push(`status ${res.status}`);
   if (res.status >= 400 && req.method === "HEAD") {
     // No body on a HEAD answer, but the same headers as the GET.
-    if (!(res.headers.get("content-type") ?? "").startsWith("application/json")) problems.push(`HEAD error with content-type ${res.headers.get("content-type")}`);
+    if (!(res.headers.get("content-type") ?? "").startsWith("application/json"))
+      problems.push(`HEAD error with content-type ${res.headers.get("content-type")}`);
   } else if (res.status >= 400) {
     // OpenAI's shape exactly on its paths; where only the decoded path is one of them, either shape.
-    const shapePath = OPENAI_PATHS.has(pathname) ? pathname : safeDecode(pathname) !== pathname && OPENAI_PATHS.has(safeDecode(pathname)) ? "" : pathname;
-    const problem = shapePath === "" ? (await errorShapeProblem(res.clone(), "/v1/models")) && (await errorShapeProblem(res.clone(), "/")) : await errorShapeProblem(res.clone(), shapePath);
+    const shapePath = OPENAI_PATHS.has(pathname)
+      ? pathname
+      : safeDecode(pathname) !== pathname && OPENAI_PATHS.has(safeDecode(pathname))
+        ? ""
+        : pathname;
+    const problem =
+      shapePath === ""
+        ? (await errorShapeProblem(res.clone(), "/v1/models")) && (await errorShapeProblem(res.clone(), "/"))
+        : await errorShapeProblem(res.clone(), shapePath);
     if (problem) problems.push(problem);
     const envelopeApplies = !pathname.startsWith("/portal/auth/") && ["POST", "PUT", "PATCH"].includes(req.method);
     const upload = UPLOAD_PATHS.has(pathname);
-    if (envelopeApplies && !upload && req.body.kind === "oversized" && res.status !== 413) problems.push(`oversized body answered ${res.status}, not 413`);
-    if (envelopeApplies && !upload && req.contentType && !/^application\/json\s*(;|$)/i.test(req.contentType) && req.body.kind !== "none" && req.body.kind !== "multipart" && res.status !== 415) {
+    if (envelopeApplies && !upload && req.body.kind === "oversized" && res.status !== 413)
+      problems.push(`oversized body answered ${res.status}, not 413`);
+    if (
+      envelopeApplies &&
+      !upload &&
+      req.contentType &&
+      !/^application\/json\s*(;|$)/i.test(req.contentType) &&
+      req.body.kind !== "none" &&
+      req.body.kind !== "multipart" &&
+      res.status !== 415
+    ) {
       problems.push(`content type ${req.contentType} answered ${res.status}, not 415`);
     }
   } else if (res.status >= 200 && res.status < 300) {
     // Every request is invalid: the only 2xx are reads, and only where the credential may read.
     if (!["GET", "HEAD"].includes(req.method) && !pathname.endsWith("/sign-out")) problems.push(`${req.method} answered ${res.status}`);
-    if (["none", "garbage", "duplicate", "conflicting"].includes(req.cred) && !PUBLIC_2XX(pathname)) problems.push(`no valid credential, yet ${res.status}`);
-    if (req.cred !== "none" && pathname.startsWith("/portal") && !pathname.startsWith("/portal/auth/")) problems.push(`API credential on the portal answered ${res.status}`);
-    if (["key", "key-header", "free-jwt", "duplicate"].includes(req.cred) && pathname.startsWith("/api/admin/")) problems.push(`non-admin credential on an admin route answered ${res.status}`);
+    if (["none", "garbage", "duplicate", "conflicting"].includes(req.cred) && !PUBLIC_2XX(pathname))
+      problems.push(`no valid credential, yet ${res.status}`);
+    if (req.cred !== "none" && pathname.startsWith("/portal") && !pathname.startsWith("/portal/auth/"))
+      problems.push(`API credential on the portal answered ${res.status}`);
+    if (["key", "key-header", "free-jwt", "duplicate"].includes(req.cred) && pathname.startsWith("/api/admin/"))
+      problems.push(`non-admin credential on an admin route answered ${res.status}`);
   }
   if (res.status === 401 && res.headers.get("set-cookie")) problems.push("a 401 sets a cookie");
   await res.arrayBuffer().catch(() => undefined);
-  return problems.length ? `${req.method} ${req.path.slice(0, 200)} [${req.cred}, ${req.contentType ?? "no content-type"}, ${bodyKind}] → ${res.status}: ${problems.join("; ")}` : undefined;
+  return problems.length
+    ? `${req.method} ${req.path.slice(0, 200)} [${req.cred}, ${req.contentType ?? "no content-type"}, ${bodyKind}] → ${res.status}: ${problems.join("; ")}`
+    : undefined;
 }
 
 function safeDecode(p: string): string {
@@ -470,13 +605,21 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => {
-  const statuses = [...stats.byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(" ");
-  const bodies = [...stats.byBody].sort(([, a], [, b]) => b - a).map(([k, n]) => `${k}×${n}`).join(", ");
+  const statuses = [...stats.byStatus]
+    .sort(([a], [b]) => a - b)
+    .map(([s, n]) => `${s}×${n}`)
+    .join(" ");
+  const bodies = [...stats.byBody]
+    .sort(([, a], [, b]) => b - a)
+    .map(([k, n]) => `${k}×${n}`)
+    .join(", ");
   console.info(`fuzz: ${stats.requests} requests over ${routes.length} routes; statuses ${statuses}; bodies ${bodies}`);
 });
 
 describe("hostile input", () => {
-  it(`${TOTAL_REQUESTS} generated invalid requests: never a 5xx, always the error shape, no 2xx past a credential`, { timeout: 15 * 60_000 }, async () => {
+  it(`${TOTAL_REQUESTS} generated invalid requests: never a 5xx, always the error shape, no 2xx past a credential`, {
+    timeout: 15 * 60_000,
+  }, async () => {
     const started = Date.now();
     await fc.assert(
       fc.asyncProperty(fc.array(requestArb(), { minLength: BATCH, maxLength: BATCH }), async (batch) => {
@@ -497,20 +640,36 @@ describe("hostile input", () => {
     // Using a key is a use, valid body or not: lastUsedAt may move forward (at most once a minute per
     // isolate, so only in runs longer than a minute), and nothing else in the row may change.
     const [keysBefore, keysAfter] = [before, after].map((snap) => snap.d1.api_keys.map((r) => JSON.parse(r)));
-    expect(keysAfter.map(({ last_used_at: _, ...r }) => r), "D1 table api_keys").toEqual(keysBefore.map(({ last_used_at: _, ...r }) => r));
+    expect(
+      keysAfter.map(({ last_used_at: _, ...r }) => r),
+      "D1 table api_keys",
+    ).toEqual(keysBefore.map(({ last_used_at: _, ...r }) => r));
     for (const [i, k] of keysAfter.entries()) expect(k.last_used_at ?? 0).toBeGreaterThanOrEqual(keysBefore[i].last_used_at ?? 0);
-    for (const table of Object.keys(before.d1).filter((t) => t !== "api_keys")) expect(after.d1[table], `D1 table ${table}`).toEqual(before.d1[table]);
+    for (const table of Object.keys(before.d1).filter((t) => t !== "api_keys"))
+      expect(after.d1[table], `D1 table ${table}`).toEqual(before.d1[table]);
     expect(after.kv).toEqual(before.kv);
   });
 
   it("a 25 MiB upload and a 1 MiB JSON body are refused with 413 before anything reads them", async () => {
     const key = payingKeys[0];
-    const big = await call("/v1/transcribe", { method: "POST", headers: { ...bearer(key), "content-type": "audio/wav" }, body: new Uint8Array(25 * 1024 * 1024 + 1) });
+    const big = await call("/v1/transcribe", {
+      method: "POST",
+      headers: { ...bearer(key), "content-type": "audio/wav" },
+      body: new Uint8Array(25 * 1024 * 1024 + 1),
+    });
     expect(big.status).toBe(413);
     expect(await errorShapeProblem(big, "/v1/transcribe")).toBeUndefined();
-    const json = await call("/v1/chat", { method: "POST", headers: { ...bearer(key), "content-type": "application/json" }, body: `{"model":"${"m".repeat(JSON_MAX)}"}` });
+    const json = await call("/v1/chat", {
+      method: "POST",
+      headers: { ...bearer(key), "content-type": "application/json" },
+      body: `{"model":"${"m".repeat(JSON_MAX)}"}`,
+    });
     expect(json.status).toBe(413);
-    const oa = await call("/v1/chat/completions", { method: "POST", headers: { ...bearer(key), "content-type": "application/json" }, body: `{"model":"${"m".repeat(JSON_MAX)}"}` });
+    const oa = await call("/v1/chat/completions", {
+      method: "POST",
+      headers: { ...bearer(key), "content-type": "application/json" },
+      body: `{"model":"${"m".repeat(JSON_MAX)}"}`,
+    });
     expect(oa.status).toBe(413);
     expect(await errorShapeProblem(oa, "/v1/chat/completions")).toBeUndefined();
   });

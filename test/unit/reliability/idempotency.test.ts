@@ -4,17 +4,23 @@
 // gets 409; the same key with another body gets 422; a first attempt that failed (refunded) may be retried.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { bearer } from "../../helpers/api";
-import { call, fault, inAccount, keyOf, ledgerOf, pendingFaults, sleep, until, userOn, type TestAccount } from "../../helpers/reliability";
-import { IDEMPOTENT_AUDIO_MAX_BYTES, firstAudio } from "../../../src/gateway/first-audio";
+import { firstAudio, IDEMPOTENT_AUDIO_MAX_BYTES } from "../../../src/gateway/first-audio";
 import { ttsCostMc } from "../../../src/metering/prices";
+import { bearer } from "../../helpers/api";
+import { call, fault, inAccount, keyOf, ledgerOf, pendingFaults, sleep, type TestAccount, until, userOn } from "../../helpers/reliability";
 
 const nonce = () => `n${crypto.randomUUID().replaceAll("-", "")}`;
 
 /** The fingerprint the gateway records for a JSON POST (src/metering/idempotency.ts): method, path, sorted fields. */
 async function fingerprintOf(path: string, body: Record<string, unknown>): Promise<string> {
   const { sha256Hex } = await import("../../../src/crypto/sha256");
-  const parts = ["POST", path, ...Object.entries(body).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${JSON.stringify(v)}`)];
+  const parts = [
+    "POST",
+    path,
+    ...Object.entries(body)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`),
+  ];
   return sha256Hex(parts.join("\n"));
 }
 const idem = (key: string, auth: Record<string, string>) => ({ ...auth, "idempotency-key": key });
@@ -38,7 +44,10 @@ async function recordState(user: TestAccount, key: string): Promise<string | und
 }
 
 async function doneOrFailed(user: TestAccount, key: string) {
-  const s = await until(() => recordState(user, key), (v) => v === "done" || v === "failed");
+  const s = await until(
+    () => recordState(user, key),
+    (v) => v === "done" || v === "failed",
+  );
   expect(["done", "failed"]).toContain(s);
   return s;
 }
@@ -168,7 +177,11 @@ describe("Idempotency-Key: a retry is never charged twice", () => {
     const other = await call("/v1/chat", { method: "POST", headers: idem(k, bearer(user.jwt)), json: chatBody("second") });
     expect(other.status).toBe(422);
     expect(((await other.json()) as any).error.code).toBe("idempotency_key_reused");
-    const elsewhere = await call("/v1/synthesize", { method: "POST", headers: idem(k, bearer(user.jwt)), json: { provider: "elevenlabs", text: "first" } });
+    const elsewhere = await call("/v1/synthesize", {
+      method: "POST",
+      headers: idem(k, bearer(user.jwt)),
+      json: { provider: "elevenlabs", text: "first" },
+    });
     expect(elsewhere.status).toBe(422);
     await sleep(100);
     const after = await ledgerOf(user.id);
@@ -202,7 +215,9 @@ describe("Idempotency-Key: a retry is never charged twice", () => {
     const { key } = await keyOf(user);
     const k = nonce();
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => call("/v1/synthesize", { method: "POST", headers: idem(k, bearer(key)), json: { provider: "elevenlabs", text: `Once ${k}` } })),
+      Array.from({ length: 20 }, () =>
+        call("/v1/synthesize", { method: "POST", headers: idem(k, bearer(key)), json: { provider: "elevenlabs", text: `Once ${k}` } }),
+      ),
     );
     const ok = results.filter((r) => r.status === 200);
     expect(ok).toHaveLength(1);
@@ -275,7 +290,11 @@ describe("Idempotency-Key: a retry is never charged twice", () => {
   it("the agent and OpenAI-compatible routes: one charge per key, the retry replayed", async () => {
     const user = await userOn("pro");
     const agent = (await (
-      await call("/v1/agents", { method: "POST", headers: bearer(user.jwt), json: { name: "idem", llmProvider: "openai", llmModel: "gpt-4.1-mini", ttsProvider: "elevenlabs" } })
+      await call("/v1/agents", {
+        method: "POST",
+        headers: bearer(user.jwt),
+        json: { name: "idem", llmProvider: "openai", llmModel: "gpt-4.1-mini", ttsProvider: "elevenlabs" },
+      })
     ).json()) as any;
     const transcription = () => {
       const form = new FormData();
@@ -298,7 +317,13 @@ describe("Idempotency-Key: a retry is never charged twice", () => {
           ? call(path, { method: "POST", headers: idem(k, bearer(user.jwt)), body: body() })
           : call(path, { method: "POST", headers: idem(k, bearer(user.jwt)), json: body });
       const first = await send();
-      expect(first.status, `${path}: ${await first.clone().text().catch(() => "")}`).toBe(200);
+      expect(
+        first.status,
+        `${path}: ${await first
+          .clone()
+          .text()
+          .catch(() => "")}`,
+      ).toBe(200);
       const bytes = Buffer.from(await first.arrayBuffer());
       const charged = await settled(user, ++n);
       await doneOrFailed(user, k);
@@ -337,10 +362,21 @@ describe("Idempotency-Key: a retry is never charged twice", () => {
 
   it("a stored provider key that no longer decrypts: the refused attempt leaves the key free for a retry", async () => {
     const user = await userOn("pro");
-    expect((await call("/v1/provider-keys", { method: "POST", headers: bearer(user.jwt), json: { provider: "cartesia", apiKey: "stored-cartesia-1" } })).status).toBe(201);
+    expect(
+      (
+        await call("/v1/provider-keys", {
+          method: "POST",
+          headers: bearer(user.jwt),
+          json: { provider: "cartesia", apiKey: "stored-cartesia-1" },
+        })
+      ).status,
+    ).toBe(201);
     await inAccount(user.id, async (instance) => {
       const state = await instance.copy;
-      state.providerKeys.set("cartesia", { ...state.providerKeys.get("cartesia"), ciphertext: "AAAA" + state.providerKeys.get("cartesia").ciphertext.slice(4) });
+      state.providerKeys.set("cartesia", {
+        ...state.providerKeys.get("cartesia"),
+        ciphertext: `AAAA${state.providerKeys.get("cartesia").ciphertext.slice(4)}`,
+      });
     });
     const k = nonce();
     const body = { provider: "cartesia", text: `stored ${k}` };
@@ -348,7 +384,15 @@ describe("Idempotency-Key: a retry is never charged twice", () => {
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as any).error.code).toBe("provider_key_missing");
     // Stored again: the same request under the same key now runs.
-    expect((await call("/v1/provider-keys", { method: "POST", headers: bearer(user.jwt), json: { provider: "cartesia", apiKey: "stored-cartesia-2" } })).status).toBe(201);
+    expect(
+      (
+        await call("/v1/provider-keys", {
+          method: "POST",
+          headers: bearer(user.jwt),
+          json: { provider: "cartesia", apiKey: "stored-cartesia-2" },
+        })
+      ).status,
+    ).toBe(201);
     await doneOrFailed(user, k);
     const retry = await call("/v1/synthesize", { method: "POST", headers: idem(k, bearer(user.jwt)), json: body });
     expect(retry.status, await retry.clone().text()).toBe(200);
@@ -398,7 +442,13 @@ describe("how much audio is kept", () => {
     expect(admitted.ok).toBe(true);
     const audio = new Uint8Array(IDEMPOTENT_AUDIO_MAX_BYTES).map((_, i) => (i * 31) & 0xff);
     const { bytesToBase64 } = await import("../../../src/encoding/base64");
-    await stub.settle({ userId: user.id, reservationId: undefined, kind: "tts", actualMc: 0, idempotency: { key: k, result: { status: 200, contentType: "audio/mpeg", headers: {}, bodyBase64: bytesToBase64(audio) } } });
+    await stub.settle({
+      userId: user.id,
+      reservationId: undefined,
+      kind: "tts",
+      actualMc: 0,
+      idempotency: { key: k, result: { status: 200, contentType: "audio/mpeg", headers: {}, bodyBase64: bytesToBase64(audio) } },
+    });
     const again = await stub.admit({ userId: user.id, rateKey: "user", meter, idempotency: { key: k, fingerprint: "f" } });
     expect(again.ok).toBe(false);
     const replay = (again as any).replay;

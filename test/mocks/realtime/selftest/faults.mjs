@@ -1,7 +1,7 @@
 // Self-test cases: ws_* faults (refuse, drop, stall, error per provider), nonce targeting, and that
 // HTTP and WebSocket faults never take each other's requests.
 
-import { connect, refused, assert, assertEq } from "./lib.mjs";
+import { assert, assertEq, connect, refused } from "./lib.mjs";
 
 export default async function faultCases({ test, ws, ctl, mock, U }) {
   const DG = ws("DEEPGRAM_BASE_URL");
@@ -35,7 +35,11 @@ export default async function faultCases({ test, ws, ctl, mock, U }) {
     for (let i = 0; i < 3; i++) c.send(Buffer.alloc(16000));
     assertEq((await c.closed()).code, 1006, "abnormal closure");
     const rec = await ctl.session("deepgram", "/v1/listen");
-    assertEq([rec.fault, rec.closedBy, rec.closeCode, rec.received.audioBytes, rec.audioSeconds], ["ws_drop", "drop", 1006, 32000, 1], "record");
+    assertEq(
+      [rec.fault, rec.closedBy, rec.closeCode, rec.received.audioBytes, rec.audioSeconds],
+      ["ws_drop", "drop", 1006, 32000, 1],
+      "record",
+    );
   });
 
   await test("ws_drop afterSentFrames: dropped mid-audio", async () => {
@@ -64,13 +68,69 @@ export default async function faultCases({ test, ws, ctl, mock, U }) {
   });
 
   const errorCases = [
-    ["deepgram listen", { provider: "deepgram", path: "/v1/listen", status: 500, afterFrames: 1 }, `${DG}/v1/listen?encoding=mulaw&sample_rate=8000`, dg, (c) => c.send(Buffer.alloc(800)), null, { code: 1011, reason: "NET-0000" }],
-    ["deepgram speak", { provider: "deepgram", path: "/v1/speak", status: 400 }, `${DG}/v1/speak`, dg, null, null, { code: 1008, reason: "DATA-0000" }],
-    ["elevenlabs tts", { provider: "elevenlabs", path: "/stream-input", status: 500, afterFrames: 1 }, `${EL}/v1/text-to-speech/v/stream-input`, { headers: { "xi-api-key": "k" } }, (c) => c.send({ text: " " }), null, { code: 1008, reason: "We are sorry, something went wrong. You are not charged for this request." }],
-    ["elevenlabs stt", { provider: "elevenlabs", path: "/realtime", status: 429 }, `${EL}/v1/speech-to-text/realtime?model_id=m`, { headers: { "xi-api-key": "k" } }, null, (f) => f.message_type === "rate_limited" && typeof f.error === "string", { code: 1008 }],
-    ["cartesia tts", { provider: "cartesia", path: "/tts/", status: 503 }, `${CA}/tts/websocket`, ca, null, (f) => f.type === "error" && f.status_code === 503 && f.title && f.message, { code: 1011 }],
-    ["cartesia stt", { provider: "cartesia", path: "/stt/", status: 500 }, `${CA}/stt/websocket?model=ink-whisper&encoding=pcm_s16le&sample_rate=16000`, ca, null, (f) => f.type === "error" && f.status_code === 500, { code: 1011 }],
-    ["openai", { provider: "openai", status: 500 }, `${OA}/realtime?model=gpt-realtime`, { headers: { authorization: "Bearer sk" } }, null, (f) => f.type === "error" && f.error.type === "server_error", { code: 1011, reason: "server_error" }],
+    [
+      "deepgram listen",
+      { provider: "deepgram", path: "/v1/listen", status: 500, afterFrames: 1 },
+      `${DG}/v1/listen?encoding=mulaw&sample_rate=8000`,
+      dg,
+      (c) => c.send(Buffer.alloc(800)),
+      null,
+      { code: 1011, reason: "NET-0000" },
+    ],
+    [
+      "deepgram speak",
+      { provider: "deepgram", path: "/v1/speak", status: 400 },
+      `${DG}/v1/speak`,
+      dg,
+      null,
+      null,
+      { code: 1008, reason: "DATA-0000" },
+    ],
+    [
+      "elevenlabs tts",
+      { provider: "elevenlabs", path: "/stream-input", status: 500, afterFrames: 1 },
+      `${EL}/v1/text-to-speech/v/stream-input`,
+      { headers: { "xi-api-key": "k" } },
+      (c) => c.send({ text: " " }),
+      null,
+      { code: 1008, reason: "We are sorry, something went wrong. You are not charged for this request." },
+    ],
+    [
+      "elevenlabs stt",
+      { provider: "elevenlabs", path: "/realtime", status: 429 },
+      `${EL}/v1/speech-to-text/realtime?model_id=m`,
+      { headers: { "xi-api-key": "k" } },
+      null,
+      (f) => f.message_type === "rate_limited" && typeof f.error === "string",
+      { code: 1008 },
+    ],
+    [
+      "cartesia tts",
+      { provider: "cartesia", path: "/tts/", status: 503 },
+      `${CA}/tts/websocket`,
+      ca,
+      null,
+      (f) => f.type === "error" && f.status_code === 503 && f.title && f.message,
+      { code: 1011 },
+    ],
+    [
+      "cartesia stt",
+      { provider: "cartesia", path: "/stt/", status: 500 },
+      `${CA}/stt/websocket?model=ink-whisper&encoding=pcm_s16le&sample_rate=16000`,
+      ca,
+      null,
+      (f) => f.type === "error" && f.status_code === 500,
+      { code: 1011 },
+    ],
+    [
+      "openai",
+      { provider: "openai", status: 500 },
+      `${OA}/realtime?model=gpt-realtime`,
+      { headers: { authorization: "Bearer sk" } },
+      null,
+      (f) => f.type === "error" && f.error.type === "server_error",
+      { code: 1011, reason: "server_error" },
+    ],
   ];
   for (const [name, f, url, opts, act, frameOk, close] of errorCases) {
     await test(`ws_error ${name}: the provider's error shape, then its close`, async () => {
@@ -100,7 +160,11 @@ export default async function faultCases({ test, ws, ctl, mock, U }) {
     a.send({ text: "" });
     assertEq((await a.closed()).code, 1000, "the other session is untouched");
     const recs = (await ctl.get("/requests?kind=websocket&provider=elevenlabs&path=/stream-input")).slice(-2);
-    assertEq(recs.map((r) => r.fault), [null, "ws_error"], "fault recorded on the nonce session only");
+    assertEq(
+      recs.map((r) => r.fault),
+      [null, "ws_error"],
+      "fault recorded on the nonce session only",
+    );
     await ctl.fault({ provider: "deepgram", mode: "ws_refuse", status: 503, bodyIncludes: "dgkey-nonce-9" });
     const ok = await connect(`${DG}/v1/listen`, dg);
     ok.ws.close();
@@ -122,7 +186,10 @@ export default async function faultCases({ test, ws, ctl, mock, U }) {
     assertEq(h.status, 503, "the HTTP fault waited for an HTTP request");
     const kinds = new Set((await ctl.get("/requests?kind=http")).map((r) => r.kind));
     assertEq([...kinds], ["http"], "kind=http");
-    const bad = await fetch(`${mock.origin}/__control/fault`, { method: "POST", body: JSON.stringify({ mode: "ws_drop", afterFrames: -1 }) });
+    const bad = await fetch(`${mock.origin}/__control/fault`, {
+      method: "POST",
+      body: JSON.stringify({ mode: "ws_drop", afterFrames: -1 }),
+    });
     assertEq(bad.status, 400, "negative afterFrames rejected");
     const nf = await refused(`${OA}/no-such-socket`, { headers: { authorization: "Bearer k" } });
     assertEq([nf.status, typeof JSON.parse(nf.body).error.message], [404, "string"], "unknown path: provider 404");

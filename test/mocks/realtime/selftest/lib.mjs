@@ -11,7 +11,8 @@ export function assert(cond, message) {
   if (!cond) throw new Error(message);
 }
 export function assertEq(actual, expected, what) {
-  if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  if (JSON.stringify(actual) !== JSON.stringify(expected))
+    throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }
 
 const isLoopback = (host) => /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/.test(host);
@@ -92,7 +93,8 @@ export function connect(url, { headers = {}, protocols } = {}) {
         what,
       );
     },
-    json: (type, key = "type") => client.next((f) => f.json && (type === undefined || f.json[key] === type), `${key}=${type}`).then((f) => f.json),
+    json: (type, key = "type") =>
+      client.next((f) => f.json && (type === undefined || f.json[key] === type), `${key}=${type}`).then((f) => f.json),
   };
   return guarded(
     new Promise((resolve, reject) => {
@@ -126,7 +128,11 @@ export function control(origin) {
   return {
     get,
     async fault(f) {
-      const res = await fetch(`${origin}/__control/fault`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(f) });
+      const res = await fetch(`${origin}/__control/fault`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(f),
+      });
       const body = await res.json();
       assert(res.ok, `fault rejected: ${JSON.stringify(body)}`);
       return body.fault;

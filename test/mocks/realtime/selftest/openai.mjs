@@ -3,7 +3,7 @@
 import OpenAI from "openai";
 import { OpenAIRealtimeWS } from "openai/realtime/ws";
 import { mockAudio } from "../../audio.mjs";
-import { connect, assert, assertEq, joinBase64, loopbackConnection } from "./lib.mjs";
+import { assert, assertEq, connect, joinBase64, loopbackConnection } from "./lib.mjs";
 
 const ceil = Math.ceil;
 
@@ -13,7 +13,11 @@ export default async function openaiCases({ test, ws, ctl, U }) {
   await test("openai realtime: audio turn then text turn; usage per the documented formula", async () => {
     const c = await connect(`${OA}/realtime?model=gpt-realtime`, { headers: { authorization: "Bearer sk-raw" } });
     const created = await c.json("session.created");
-    assertEq([created.session.type, created.session.model, created.session.audio.output.format], ["realtime", "gpt-realtime", { type: "audio/pcm", rate: 24000 }], "session.created");
+    assertEq(
+      [created.session.type, created.session.model, created.session.audio.output.format],
+      ["realtime", "gpt-realtime", { type: "audio/pcm", rate: 24000 }],
+      "session.created",
+    );
     c.send({ type: "session.update", session: { type: "realtime", instructions: "Be brief" } });
     assertEq((await c.json("session.updated")).session.instructions, "Be brief", "session.updated");
     const chunk = Buffer.alloc(4800, 7).toString("base64"); // 100 ms at 24 kHz pcm16
@@ -36,21 +40,67 @@ export default async function openaiCases({ test, ws, ctl, U }) {
     assertEq(words.join(""), reply, "transcript deltas");
     // instructions 2 words; 9600 input bytes = 200 ms → 2 audio tokens; reply 6 words; output audio 20 tokens/s
     const u1 = done.response.usage;
-    assertEq([u1.input_token_details.text_tokens, u1.input_token_details.audio_tokens, u1.output_token_details.text_tokens, u1.output_token_details.audio_tokens], [2, 2, 6, ceil(audio.length / 2400)], "usage 1 details");
-    assertEq([u1.input_tokens, u1.output_tokens, u1.total_tokens], [4, 6 + ceil(audio.length / 2400), 10 + ceil(audio.length / 2400)], "usage 1 totals");
+    assertEq(
+      [
+        u1.input_token_details.text_tokens,
+        u1.input_token_details.audio_tokens,
+        u1.output_token_details.text_tokens,
+        u1.output_token_details.audio_tokens,
+      ],
+      [2, 2, 6, ceil(audio.length / 2400)],
+      "usage 1 details",
+    );
+    assertEq(
+      [u1.input_tokens, u1.output_tokens, u1.total_tokens],
+      [4, 6 + ceil(audio.length / 2400), 10 + ceil(audio.length / 2400)],
+      "usage 1 totals",
+    );
     assertEq([done.response.status, done.response.output[0].content[0].transcript], ["completed", reply], "response.done");
 
-    c.send({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text: "hello there" }] } });
+    c.send({
+      type: "conversation.item.create",
+      item: { type: "message", role: "user", content: [{ type: "input_text", text: "hello there" }] },
+    });
     await c.json("conversation.item.done");
     c.send({ type: "response.create", response: { output_modalities: ["text"] } });
     const done2 = await c.json("response.done");
-    const text2 = c.frames.filter((f) => f.json?.type === "response.output_text.delta").map((f) => f.json.delta).join("");
+    const text2 = c.frames
+      .filter((f) => f.json?.type === "response.output_text.delta")
+      .map((f) => f.json.delta)
+      .join("");
     assertEq(text2, "Echo: hello there", "text reply");
     // input text: 2 (instructions) + 6 (previous reply) + 2 ("hello there"); audio stays 2
-    assertEq(done2.response.usage, { total_tokens: 15, input_tokens: 12, output_tokens: 3, input_token_details: { text_tokens: 10, audio_tokens: 2, image_tokens: 0, cached_tokens: 0, cached_tokens_details: { text_tokens: 0, audio_tokens: 0, image_tokens: 0 } }, output_token_details: { text_tokens: 3, audio_tokens: 0 } }, "usage 2");
+    assertEq(
+      done2.response.usage,
+      {
+        total_tokens: 15,
+        input_tokens: 12,
+        output_tokens: 3,
+        input_token_details: {
+          text_tokens: 10,
+          audio_tokens: 2,
+          image_tokens: 0,
+          cached_tokens: 0,
+          cached_tokens_details: { text_tokens: 0, audio_tokens: 0, image_tokens: 0 },
+        },
+        output_token_details: { text_tokens: 3, audio_tokens: 0 },
+      },
+      "usage 2",
+    );
     c.ws.close(1000);
     const rec = await ctl.session("openai", "/v1/realtime");
-    assertEq([rec.key, rec.received.audioBytes, rec.received.characters, rec.reported.responses.length, rec.reported.usage.total_tokens, rec.protocolErrors], ["sk-raw", 9600, 11, 2, u1.total_tokens + 15, []], "record");
+    assertEq(
+      [
+        rec.key,
+        rec.received.audioBytes,
+        rec.received.characters,
+        rec.reported.responses.length,
+        rec.reported.usage.total_tokens,
+        rec.protocolErrors,
+      ],
+      ["sk-raw", 9600, 11, 2, u1.total_tokens + 15, []],
+      "record",
+    );
   });
 
   await test("openai realtime: protocol errors are error events (session.type, empty commit, unknown event)", async () => {
@@ -96,7 +146,10 @@ export default async function openaiCases({ test, ws, ctl, U }) {
     });
     rt.socket.on("open", () => {
       rt.send({ type: "session.update", session: { type: "realtime", output_modalities: ["audio"] } });
-      rt.send({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text: "Say hi" }] } });
+      rt.send({
+        type: "conversation.item.create",
+        item: { type: "message", role: "user", content: [{ type: "input_text", text: "Say hi" }] },
+      });
       rt.send({ type: "response.create" });
     });
     const done = await finished;
@@ -106,9 +159,16 @@ export default async function openaiCases({ test, ws, ctl, U }) {
     assert(audio.length >= 2 && Buffer.compare(joinBase64(audio), Buffer.from(mockAudio(reply, "audio/pcm"))) === 0, "audio deltas");
     assertEq([done.response.usage.input_tokens, done.response.usage.output_token_details.text_tokens], [2, 3], "usage via SDK");
     const rec = await ctl.session("openai", "/v1/realtime");
-    assertEq([rec.path, rec.query, rec.headers.authorization, rec.subprotocols, rec.closeCode], ["/v1/realtime", { model: "gpt-realtime" }, "Bearer sk-sdk-test", [], 1000], "what the SDK sent");
+    assertEq(
+      [rec.path, rec.query, rec.headers.authorization, rec.subprotocols, rec.closeCode],
+      ["/v1/realtime", { model: "gpt-realtime" }, "Bearer sk-sdk-test", [], 1000],
+      "what the SDK sent",
+    );
 
-    const badRt = new OpenAIRealtimeWS({ model: "gpt-realtime", options: { createConnection: loopbackConnection } }, new OpenAI({ apiKey: "invalid-sdk", baseURL: U.OPENAI_BASE_URL }));
+    const badRt = new OpenAIRealtimeWS(
+      { model: "gpt-realtime", options: { createConnection: loopbackConnection } },
+      new OpenAI({ apiKey: "invalid-sdk", baseURL: U.OPENAI_BASE_URL }),
+    );
     const err = await new Promise((resolve) => badRt.on("error", resolve));
     assertEq([err.error?.code, err.error?.type], ["invalid_api_key", "invalid_request_error"], "SDK surfaces the bad key");
     badRt.close();

@@ -1,9 +1,10 @@
 // Self-test cases: the streaming speech protocols (Deepgram, ElevenLabs single and multi context, Cartesia).
 
 import { mockAudio } from "../../audio.mjs";
-import { connect, refused, assert, assertEq, joinBinary, joinBase64 } from "./lib.mjs";
+import { assert, assertEq, connect, joinBase64, joinBinary, refused } from "./lib.mjs";
 
-const same = (buf, bytes, what) => assert(Buffer.compare(buf, Buffer.from(bytes)) === 0, `${what}: audio differs (${buf.length} vs ${bytes.length} bytes)`);
+const same = (buf, bytes, what) =>
+  assert(Buffer.compare(buf, Buffer.from(bytes)) === 0, `${what}: audio differs (${buf.length} vs ${bytes.length} bytes)`);
 
 export default async function speakCases({ test, ws, ctl }) {
   const DG = ws("DEEPGRAM_BASE_URL");
@@ -11,7 +12,9 @@ export default async function speakCases({ test, ws, ctl }) {
   const CA = ws("CARTESIA_BASE_URL");
 
   await test("deepgram speak: Metadata, Speak/Flush → audio + Flushed, Clear → Cleared, Close", async () => {
-    const c = await connect(`${DG}/v1/speak?model=aura-2-thalia-en&encoding=linear16&sample_rate=24000`, { headers: { authorization: "Token dg-speak" } });
+    const c = await connect(`${DG}/v1/speak?model=aura-2-thalia-en&encoding=linear16&sample_rate=24000`, {
+      headers: { authorization: "Token dg-speak" },
+    });
     const meta = await c.json("Metadata");
     assertEq([meta.model_name, typeof meta.request_id], ["aura-2-thalia-en", "string"], "Metadata on connect");
     c.send({ type: "Speak", text: "Hello world" });
@@ -30,11 +33,17 @@ export default async function speakCases({ test, ws, ctl }) {
     c.send({ type: "Close" });
     assertEq((await c.closed()).code, 1000, "closed");
     const rec = await ctl.session("deepgram", "/v1/speak");
-    assertEq([rec.received.characters, rec.sent.binary, rec.sent.audioBytes, rec.closedBy], [24, 4, mockAudio("Hello world again", "linear16").length, "server"], "record");
+    assertEq(
+      [rec.received.characters, rec.sent.binary, rec.sent.audioBytes, rec.closedBy],
+      [24, 4, mockAudio("Hello world again", "linear16").length, "server"],
+      "record",
+    );
   });
 
   await test("elevenlabs stream-input: first {text:' '}, flush → ≥2 audio messages, {text:''} → isFinal + close", async () => {
-    const c = await connect(`${EL}/v1/text-to-speech/voice123/stream-input?model_id=eleven_flash_v2_5&output_format=pcm_16000`, { headers: { "xi-api-key": "el-tts" } });
+    const c = await connect(`${EL}/v1/text-to-speech/voice123/stream-input?model_id=eleven_flash_v2_5&output_format=pcm_16000`, {
+      headers: { "xi-api-key": "el-tts" },
+    });
     c.send({ text: " ", voice_settings: { stability: 0.5, similarity_boost: 0.8 } });
     c.send({ text: "Hello " });
     c.send({ text: "world", flush: true });
@@ -42,7 +51,15 @@ export default async function speakCases({ test, ws, ctl }) {
     for (let i = 0; i < 4; i++) first.push(await c.next((f) => typeof f.json?.audio === "string", "audio"));
     same(joinBase64(first.map((f) => f.json.audio)), mockAudio("Hello world", "pcm_16000"), "flush audio");
     assertEq(first.map((f) => f.json.normalizedAlignment.chars.join("")).join(""), "Hello world", "alignment chars");
-    assertEq([first[0].json.isFinal, first[0].json.normalizedAlignment.charStartTimesMs.length, first[0].json.normalizedAlignment.charDurationsMs[0]], [null, 3, 50], "alignment shape");
+    assertEq(
+      [
+        first[0].json.isFinal,
+        first[0].json.normalizedAlignment.charStartTimesMs.length,
+        first[0].json.normalizedAlignment.charDurationsMs[0],
+      ],
+      [null, 3, 50],
+      "alignment shape",
+    );
     c.send({ text: "Bye" });
     c.send({ text: "" });
     assertEq((await c.next((f) => f.json?.isFinal === true, "isFinal")).json, { isFinal: true }, "final message");
@@ -69,7 +86,9 @@ export default async function speakCases({ test, ws, ctl }) {
   });
 
   await test("elevenlabs multi-stream-input: contexts, flush, close_context, close_socket", async () => {
-    const c = await connect(`${EL}/v1/text-to-speech/v/multi-stream-input?output_format=mp3_44100_128`, { headers: { "xi-api-key": "el-multi" } });
+    const c = await connect(`${EL}/v1/text-to-speech/v/multi-stream-input?output_format=mp3_44100_128`, {
+      headers: { "xi-api-key": "el-multi" },
+    });
     c.send({ text: " ", context_id: "a" });
     c.send({ text: "Alpha ", context_id: "a" });
     c.send({ text: " ", context_id: "b" });
@@ -78,7 +97,11 @@ export default async function speakCases({ test, ws, ctl }) {
     const finalA = await c.next((f) => f.json?.isFinal === true, "isFinal a");
     assertEq(finalA.json, { isFinal: true, contextId: "a" }, "final for a");
     const audio = c.frames.filter((f) => f.json?.audio);
-    assertEq(audio.map((f) => f.json.contextId), ["b", "b", "b", "b", "a", "a", "a", "a"], "contexts in order");
+    assertEq(
+      audio.map((f) => f.json.contextId),
+      ["b", "b", "b", "b", "a", "a", "a", "a"],
+      "contexts in order",
+    );
     same(joinBase64(audio.slice(0, 4).map((f) => f.json.audio)), mockAudio("Beta", "mp3_44100_128"), "b audio");
     same(joinBase64(audio.slice(4).map((f) => f.json.audio)), mockAudio("Alpha ", "mp3_44100_128"), "a audio");
     c.send({ close_socket: true });
@@ -88,7 +111,12 @@ export default async function speakCases({ test, ws, ctl }) {
 
   await test("cartesia tts: continue/flush → chunks + flush_done, end → done, cancel, missing field → error", async () => {
     const c = await connect(`${CA}/tts/websocket`, { headers: { authorization: "Bearer ca-tts", "cartesia-version": "2025-11-04" } });
-    const base = { model_id: "sonic-2", voice: { mode: "id", id: "v1" }, output_format: { container: "raw", encoding: "pcm_s16le", sample_rate: 16000 }, context_id: "c1" };
+    const base = {
+      model_id: "sonic-2",
+      voice: { mode: "id", id: "v1" },
+      output_format: { container: "raw", encoding: "pcm_s16le", sample_rate: 16000 },
+      context_id: "c1",
+    };
     c.send({ ...base, transcript: "Hello ", continue: true });
     c.send({ ...base, transcript: "world", continue: true, flush: true });
     const fd = await c.json("flush_done");
@@ -110,7 +138,11 @@ export default async function speakCases({ test, ws, ctl }) {
     assertEq([err.status_code, err.message, err.context_id], [400, "voice is required", "c1"], "missing voice");
     c.ws.close();
     const rec = await ctl.session("cartesia", "/tts/websocket");
-    assertEq([rec.key, rec.received.characters, rec.sent.audioBytes], ["ca-tts", 6 + 5 + 5 + 6, mockAudio("Hello world", "raw").length + mockAudio("Second", "raw").length], "record");
+    assertEq(
+      [rec.key, rec.received.characters, rec.sent.audioBytes],
+      ["ca-tts", 6 + 5 + 5 + 6, mockAudio("Hello world", "raw").length + mockAudio("Second", "raw").length],
+      "record",
+    );
   });
 
   await test("cartesia tts: query auth; bad key → 401 (text or JSON by version); no version → 400", async () => {
