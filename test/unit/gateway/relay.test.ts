@@ -1,0 +1,120 @@
+// relay(): reads upstream as it arrives, hands each decoded chunk on at once, and says how it ended.
+import { describe, expect, it } from "vitest";
+import { type Decoder, relay, StreamCutShort } from "../../../src/gateway/relay";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+const identity: Decoder = { chunk: (b) => b, end: () => undefined };
+
+/** A source we drive by hand: push chunks, then close or fail it. */
+function source() {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let cancelled: unknown = "not cancelled";
+  const stream = new ReadableStream<Uint8Array>({
+    start: (c) => {
+      controller = c;
+    },
+    cancel: (reason) => {
+      cancelled = reason;
+    },
+  });
+  return { stream, push: (s: string) => controller.enqueue(enc(s)), close: () => controller.close(), fail: (e: unknown) => controller.error(e), cancelled: () => cancelled };
+}
+
+async function readAll(body: ReadableStream<Uint8Array>): Promise<string> {
+  return dec(new Uint8Array(await new Response(body).arrayBuffer()));
+}
+
+describe("relay", () => {
+  it("hands the first chunk on before the source has ended, and reports a complete stream", async () => {
+    const src = source();
+    const r = relay(src.stream, identity, 1024);
+    src.push("first");
+    await r.first; // resolved while the source is still open
+    const reader = r.body.getReader();
+    expect(dec((await reader.read()).value as Uint8Array)).toBe("first");
+    src.push("second");
+    src.close();
+    expect(dec((await reader.read()).value as Uint8Array)).toBe("second");
+    expect((await reader.read()).done).toBe(true);
+    expect(await r.outcome).toBe("complete");
+    expect(dec(r.kept() as Uint8Array)).toBe("firstsecond");
+  });
+
+  it("keeps nothing for a replay when the stream is over the limit", async () => {
+    const src = source();
+    const r = relay(src.stream, identity, 8);
+    src.push("0123456789");
+    src.close();
+    expect(await readAll(r.body)).toBe("0123456789");
+    expect(r.kept()).toBeUndefined();
+  });
+
+  it("an upstream failure before any chunk rejects `first`; raw audio is aborted, never made to look complete", async () => {
+    const src = source();
+    const r = relay(src.stream, identity);
+    src.fail(new Error("connection reset"));
+    await expect(r.first).rejects.toThrow("connection reset");
+    await expect(readAll(r.body)).rejects.toThrow("connection reset");
+    expect(await r.outcome).toBe("upstream_error");
+  });
+
+  it("a stream with an in-band error channel ends with its error event and closes cleanly", async () => {
+    const src = source();
+    const sse: Decoder = { chunk: (b) => b, end: () => undefined, fail: () => enc("data: error\n\n") };
+    const r = relay(src.stream, sse);
+    src.push("data: a\n\n");
+    await r.first;
+    src.fail(new Error("cut"));
+    expect(await readAll(r.body)).toBe("data: a\n\ndata: error\n\n");
+    expect(await r.outcome).toBe("upstream_error");
+    expect(r.kept()).toBeUndefined();
+  });
+
+  it("a decoder that finds the stream cut short at its end turns a clean close into an upstream error", async () => {
+    const src = source();
+    const strict: Decoder = {
+      chunk: (b) => b,
+      end: () => {
+        throw new StreamCutShort();
+      },
+    };
+    const r = relay(src.stream, strict);
+    src.push("partial");
+    src.close();
+    await expect(readAll(r.body)).rejects.toThrow(StreamCutShort);
+    expect(await r.outcome).toBe("upstream_error");
+  });
+
+  it("a client that stops reading cancels the upstream and is told apart from a provider failure", async () => {
+    const src = source();
+    const r = relay(src.stream, identity);
+    src.push("a");
+    await r.first;
+    await r.body.cancel(new Error("client went away"));
+    expect(await r.outcome).toBe("client_abort");
+    expect(src.cancelled()).toBeInstanceOf(Error);
+  });
+
+  it("partial events produce nothing until a whole one is there: the relay keeps reading", async () => {
+    const src = source();
+    let buffer = "";
+    const lines: Decoder = {
+      chunk: (b) => {
+        buffer += dec(b);
+        const i = buffer.lastIndexOf("\n");
+        if (i < 0) return undefined;
+        const out = buffer.slice(0, i + 1);
+        buffer = buffer.slice(i + 1);
+        return enc(out);
+      },
+      end: () => (buffer ? enc(buffer) : undefined),
+    };
+    const r = relay(src.stream, lines);
+    src.push("ab");
+    src.push("c\nd");
+    src.close();
+    expect(await readAll(r.body)).toBe("abc\nd");
+    expect(await r.outcome).toBe("complete");
+  });
+});
