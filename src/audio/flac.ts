@@ -2,7 +2,7 @@
 // so the duration is counted from the frames instead: each frame header states its block size and
 // is guarded by a CRC-8, and decoders play every frame they find. The scan starts right after
 // STREAMINFO, so a metadata block with a forged length can't hide frames from it.
-import { fourcc, type Reading } from "./reading";
+import { fourcc, nextByte, type Reading } from "./reading";
 
 const STREAMINFO_BYTES = 34;
 // Sample rates by the frame header's code; 0 defers to STREAMINFO, 12–14 read extra bytes, 15 is invalid.
@@ -72,8 +72,8 @@ export function readFlac(b: Uint8Array, at: number): Reading | null {
   const streamRate = (b[info + 10] << 12) | (b[info + 11] << 4) | (b[info + 12] >> 4);
   let seconds = 0;
   let frames = 0;
-  for (let i = info + STREAMINFO_BYTES; i + 6 <= b.length; i++) {
-    if (b[i] !== 0xff || (b[i + 1] & 0xfe) !== 0xf8) continue;
+  for (let i = nextByte(b, 0xff, info + STREAMINFO_BYTES); i >= 0 && i + 6 <= b.length; i = nextByte(b, 0xff, i + 1)) {
+    if ((b[i + 1] & 0xfe) !== 0xf8 || b[i + 2] < 0x10 || (b[i + 2] & 0xf) === 0xf) continue;
     const header = frameHeaderAt(b, i, streamRate);
     if (!header) continue;
     // A chance match inside audio data (one in ~10⁷ bytes past the CRC) only adds a block: over-reserves.

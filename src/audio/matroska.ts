@@ -4,7 +4,7 @@
 // frame of every block, from the TOC byte. Other codecs: Segment Info's Duration under the
 // plausibility rule (it is only a claim; decoders play every block).
 import { OPUS_SAMPLE_RATE, opusPacketSamples } from "./opus";
-import { LOSSLESS_MAX_BITS_PER_SECOND, LOSSY_MAX_BITS_PER_SECOND, plausible, type Reading, view } from "./reading";
+import { LOSSLESS_MAX_BITS_PER_SECOND, LOSSY_MAX_BITS_PER_SECOND, MAX_TRACKS, nextByte, plausible, type Reading, view } from "./reading";
 
 const EBML_HEADER = 0x1a45dfa3;
 const CLUSTER = 0x1f43b675;
@@ -28,25 +28,26 @@ interface Track {
   codec: string;
 }
 
-interface Vint {
-  value: number;
-  length: number;
-  unknown: boolean;
+/** What a track's blocks hold: Opus samples (if it is Opus) and bytes. */
+interface BlockTotals {
+  samples: number;
+  bytes: number;
 }
 
-/** An EBML variable-length integer; `keepMarker` for element ids, which keep their length bits. */
-function vint(b: Uint8Array, i: number, keepMarker: boolean): Vint | null {
-  const first = b[i];
-  if (first === undefined || first === 0) return null;
-  const length = Math.clz32(first) - 23;
-  if (i + length > b.length || (keepMarker && length > 4)) return null;
-  let value = keepMarker ? first : first & (0xff >> length);
+/** Bytes in the EBML variable-length integer that starts with `first` (1–8), or 0 if invalid. */
+function vintLength(first: number | undefined): number {
+  return first ? Math.clz32(first) - 23 : 0;
+}
+
+/** The vint's value; element ids keep their length marker. A size of all ones (unknown) → -1. */
+function vintValue(b: Uint8Array, i: number, length: number, isId: boolean): number {
+  let value = isId ? b[i] : b[i] & (0xff >> length);
   let allOnes = value === 0xff >> length;
   for (let k = 1; k < length; k++) {
     value = value * 256 + b[i + k];
     allOnes &&= b[i + k] === 0xff;
   }
-  return { value, length, unknown: !keepMarker && allOnes };
+  return !isId && allOnes ? -1 : value;
 }
 
 function uint(b: Uint8Array, from: number, to: number): number {
@@ -55,15 +56,20 @@ function uint(b: Uint8Array, from: number, to: number): number {
   return n;
 }
 
-/** Calls `frame` with the offset and length of each frame in a (Simple)Block's laced payload. */
-function blockFrames(b: Uint8Array, start: number, end: number, frame: (track: number, at: number, length: number) => void): void {
-  const track = vint(b, start, false);
-  if (!track) return;
-  let p = start + track.length + 2;
-  if (p >= end) return;
+function addFrame(b: Uint8Array, totals: BlockTotals, at: number, length: number): void {
+  totals.samples += opusPacketSamples(length > 0 ? b[at] : undefined, length > 1 ? b[at + 1] : undefined);
+  totals.bytes += length;
+}
+
+/** Adds each frame of a (Simple)Block's laced payload to its track's totals. */
+function addBlock(b: Uint8Array, start: number, end: number, totalsOf: (track: number) => BlockTotals): void {
+  const trackLength = vintLength(b[start]);
+  if (trackLength === 0 || start + trackLength + 3 > end) return;
+  const totals = totalsOf(vintValue(b, start, trackLength, false));
+  let p = start + trackLength + 2;
   const lacing = (b[p++] >> 1) & 3;
   if (lacing === 0) {
-    frame(track.value, p, end - p);
+    addFrame(b, totals, p, end - p);
     return;
   }
   const count = b[p++] + 1;
@@ -78,21 +84,23 @@ function blockFrames(b: Uint8Array, start: number, end: number, frame: (track: n
   } else {
     let size = 0;
     for (let k = 1; k < count && p < end; k++) {
-      const n = vint(b, p, false);
-      if (!n) return;
+      const length = vintLength(b[p]);
+      if (length === 0 || p + length > end) return;
+      const n = vintValue(b, p, length, false);
+      if (n < 0) return;
       // After the first, sizes are differences, signed by subtracting half the range.
-      size = k === 1 ? n.value : size + n.value - (2 ** (7 * n.length - 1) - 1);
+      size = k === 1 ? n : size + n - (2 ** (7 * length - 1) - 1);
       if (size < 0) return;
       sizes.push(size);
-      p += n.length;
+      p += length;
     }
   }
   for (const size of sizes) {
     if (p >= end) return;
-    frame(track.value, p, size);
+    addFrame(b, totals, p, size);
     p += size;
   }
-  if (p < end) frame(track.value, p, end - p);
+  if (p < end) addFrame(b, totals, p, end - p);
 }
 
 export function isMatroska(b: Uint8Array): boolean {
@@ -101,46 +109,53 @@ export function isMatroska(b: Uint8Array): boolean {
 
 export function readMatroska(b: Uint8Array): Reading | null {
   const tracks = new Map<number, Track>();
-  const opusSamples = new Map<number, number>();
-  const blockBytes = new Map<number, number>();
+  const blocks = new Map<number, BlockTotals>();
+  const totalsOf = (track: number) => {
+    let totals = blocks.get(track);
+    if (!totals) {
+      totals = { samples: 0, bytes: 0 };
+      blocks.set(track, totals);
+    }
+    return totals;
+  };
   let entry: { number: number; type: number; codec: string } | null = null;
   let scale = 1_000_000;
   let duration: number | null = null;
   let i = 0;
   while (i < b.length) {
-    const id = vint(b, i, true);
-    const size = id && vint(b, i + id.length, false);
-    if (!id || !size || (size.unknown && !MASTERS.has(id.value))) {
+    const idLength = vintLength(b[i]);
+    const sizeLength = vintLength(b[i + idLength]);
+    const data = i + idLength + sizeLength;
+    const id = idLength > 0 && idLength <= 4 && sizeLength > 0 && data <= b.length ? vintValue(b, i, idLength, true) : 0;
+    const size = id ? vintValue(b, i + idLength, sizeLength, false) : 0;
+    if (!id || (size < 0 && !MASTERS.has(id))) {
       // Damaged: resume at the next Cluster, as ffmpeg does.
       i = nextCluster(b, i + 1);
       continue;
     }
-    const data = i + id.length + size.length;
-    if (MASTERS.has(id.value)) {
-      if (id.value === TRACK_ENTRY) entry = { number: 0, type: 0, codec: "" };
+    if (MASTERS.has(id)) {
+      if (id === TRACK_ENTRY) entry = { number: 0, type: 0, codec: "" };
       i = data;
       continue;
     }
-    const end = Math.min(b.length, data + size.value);
-    if (id.value === TIMESTAMP_SCALE) scale = uint(b, data, end);
-    else if (id.value === DURATION && end === data + size.value) duration = size.value === 4 ? view(b).getFloat32(data) : size.value === 8 ? view(b).getFloat64(data) : null;
-    else if (entry && (id.value === TRACK_NUMBER || id.value === TRACK_TYPE || id.value === CODEC_ID)) {
-      if (id.value === TRACK_NUMBER) entry.number = uint(b, data, end);
-      else if (id.value === TRACK_TYPE) entry.type = uint(b, data, end);
+    const end = Math.min(b.length, data + size);
+    if (id === TIMESTAMP_SCALE) scale = uint(b, data, end);
+    else if (id === DURATION && end === data + size) duration = size === 4 ? view(b).getFloat32(data) : size === 8 ? view(b).getFloat64(data) : null;
+    else if (entry && (id === TRACK_NUMBER || id === TRACK_TYPE || id === CODEC_ID)) {
+      if (id === TRACK_NUMBER) entry.number = uint(b, data, end);
+      else if (id === TRACK_TYPE) entry.type = uint(b, data, end);
       else entry.codec = String.fromCharCode(...b.subarray(data, Math.min(end, data + CODEC_ID_MAX_BYTES))).replace(/\0+$/, "");
       if (entry.number > 0) tracks.set(entry.number, entry);
-    } else if (id.value === SIMPLE_BLOCK || id.value === BLOCK) {
-      blockFrames(b, data, end, (track, at, length) => {
-        opusSamples.set(track, (opusSamples.get(track) ?? 0) + opusPacketSamples(length > 0 ? b[at] : undefined, length > 1 ? b[at + 1] : undefined));
-        blockBytes.set(track, (blockBytes.get(track) ?? 0) + length);
-      });
+    } else if (id === SIMPLE_BLOCK || id === BLOCK) {
+      addBlock(b, data, end, totalsOf);
     }
-    i = data + size.value;
+    if (tracks.size > MAX_TRACKS || blocks.size > MAX_TRACKS) return null;
+    i = data + size;
   }
-  return measureTracks(tracks, opusSamples, blockBytes, duration === null ? null : (duration * scale) / 1e9);
+  return measureTracks(tracks, blocks, duration === null ? null : (duration * scale) / 1e9);
 }
 
-function measureTracks(tracks: Map<number, Track>, opusSamples: Map<number, number>, blockBytes: Map<number, number>, stated: number | null): Reading | null {
+function measureTracks(tracks: Map<number, Track>, blocks: Map<number, BlockTotals>, stated: number | null): Reading | null {
   const audio = [...tracks.entries()].filter(([, t]) => t.type === AUDIO_TRACK || t.codec.startsWith("A_"));
   if (audio.length === 0) return null;
   let counted = 0;
@@ -148,10 +163,10 @@ function measureTracks(tracks: Map<number, Track>, opusSamples: Map<number, numb
   let lossless = false;
   let other = false;
   for (const [number, track] of audio) {
-    if (track.codec === "A_OPUS") counted += (opusSamples.get(number) ?? 0) / OPUS_SAMPLE_RATE;
+    if (track.codec === "A_OPUS") counted += (blocks.get(number)?.samples ?? 0) / OPUS_SAMPLE_RATE;
     else {
       other = true;
-      otherBytes += blockBytes.get(number) ?? 0;
+      otherBytes += blocks.get(number)?.bytes ?? 0;
       lossless ||= LOSSLESS_CODECS.some((c) => track.codec.startsWith(c));
     }
   }
@@ -161,6 +176,8 @@ function measureTracks(tracks: Map<number, Track>, opusSamples: Map<number, numb
 }
 
 function nextCluster(b: Uint8Array, from: number): number {
-  for (let i = from; i + 4 <= b.length; i++) if (b[i] === 0x1f && b[i + 1] === 0x43 && b[i + 2] === 0xb6 && b[i + 3] === 0x75) return i;
+  for (let i = nextByte(b, 0x1f, from); i >= 0 && i + 4 <= b.length; i = nextByte(b, 0x1f, i + 1)) {
+    if (b[i + 1] === 0x43 && b[i + 2] === 0xb6 && b[i + 3] === 0x75) return i;
+  }
   return b.length;
 }

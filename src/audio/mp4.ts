@@ -3,8 +3,10 @@
 // lists beyond them), plus every fragment's trun (MediaRecorder in Safari writes fragmented MP4).
 // Those durations are still only claims about the samples, so the total is held to the plausibility
 // rule against the bytes of the track's samples. A file cut before its moov box → null.
-import { fourcc, LOSSLESS_MAX_BITS_PER_SECOND, LOSSY_MAX_BITS_PER_SECOND, plausible, type Reading, view } from "./reading";
+import { fourcc, LOSSLESS_MAX_BITS_PER_SECOND, LOSSY_MAX_BITS_PER_SECOND, MAX_TRACKS, plausible, type Reading, view } from "./reading";
 
+/** moov/trak/mdia/minf/stbl is the deepest real nesting; forged boxes nest no deeper than this. */
+const MAX_DEPTH = 8;
 const CONTAINERS = new Set(["moov", "trak", "mdia", "minf", "stbl", "mvex", "moof", "traf"]);
 /** Sample entries whose codecs are lossless or PCM (the rest, e.g. mp4a, Opus, samr, are lossy). */
 const LOSSLESS_ENTRIES = new Set(["alac", "fLaC", "lpcm", "sowt", "twos", "ipcm", "fpcm", "raw ", "in24", "in32", "fl32", "fl64", "ulaw", "alaw"]);
@@ -96,9 +98,10 @@ export function readMp4(b: Uint8Array): Reading | null {
   };
 
   // Box by box, depth-first; sizes bound each box (decoders obey them too), clamped to the data.
-  const walk = (start: number, end: number): void => {
+  const walk = (start: number, end: number, depth: number): void => {
+    if (depth > MAX_DEPTH) return;
     let p = start;
-    while (p + 8 <= end) {
+    while (p + 8 <= end && tracks.length <= MAX_TRACKS && fragments.size <= MAX_TRACKS) {
       let size = v.getUint32(p);
       const type = fourcc(b, p + 4);
       let body = p + 8;
@@ -112,14 +115,15 @@ export function readMp4(b: Uint8Array): Reading | null {
       if (type === "trak") {
         trak = { id: 0, audio: false, entry: "", timescale: 0, ticks: 0, tableSamples: 0, lastDelta: 0, sizedSamples: 0, bytes: 0 };
         tracks.push(trak);
-        walk(body, boxEnd);
+        walk(body, boxEnd, depth + 1);
         trak = null;
-      } else if (CONTAINERS.has(type)) walk(body, boxEnd);
+      } else if (CONTAINERS.has(type)) walk(body, boxEnd, depth + 1);
       else leaf(type, body, boxEnd);
       p += size;
     }
   };
-  walk(0, b.length);
+  walk(0, b.length, 0);
+  if (tracks.length > MAX_TRACKS || fragments.size > MAX_TRACKS) return null;
   return measure(tracks.filter((t) => t.audio), fragments, b.length);
 }
 

@@ -2,7 +2,7 @@
 // is counted frame by frame, since every frame header gives its own length and sample count; Xing,
 // Info, VBRI and ID3 length fields are ignored (they are free text a caller can forge). A 25 MiB
 // stream is ~10⁵ frames: a walk of header jumps, plus a byte scan only across junk.
-import type { AudioFormat, Reading } from "./reading";
+import { type AudioFormat, nextByte, type Reading } from "./reading";
 
 interface Frame {
   kind: "mp3" | "aac";
@@ -71,7 +71,9 @@ function confirmedFrameAt(b: Uint8Array, i: number, count: number): Frame | null
 }
 
 function nextConfirmed(b: Uint8Array, from: number, until: number, count: number): number {
-  for (let i = from; i < until; i++) if (b[i] === 0xff && confirmedFrameAt(b, i, count)) return i;
+  for (let i = nextByte(b, 0xff, from); i >= 0 && i < until; i = nextByte(b, 0xff, i + 1)) {
+    if (confirmedFrameAt(b, i, count)) return i;
+  }
   return -1;
 }
 

@@ -4,7 +4,7 @@
 // Vorbis: a packet's length in samples depends on the setup header's modes, so the highest granule
 // position is used, under the plausibility rule. Other codecs (Speex, FLAC, video) → null.
 import { OPUS_SAMPLE_RATE, opusPacketSamples } from "./opus";
-import { fourcc, LOSSY_MAX_BITS_PER_SECOND, plausible, type Reading, view } from "./reading";
+import { fourcc, LOSSY_MAX_BITS_PER_SECOND, MAX_TRACKS, nextByte, plausible, type Reading, view } from "./reading";
 
 const PAGE_HEADER_BYTES = 27;
 const CONTINUED_PACKET = 1;
@@ -40,8 +40,15 @@ function finishPacket(s: Stream, first: number[]): void {
 }
 
 function nextPage(b: Uint8Array, from: number): number {
-  for (let i = from; i + 4 <= b.length; i++) if (b[i] === 0x4f && fourcc(b, i) === "OggS") return i;
+  for (let i = nextByte(b, 0x4f, from); i >= 0 && i + 4 <= b.length; i = nextByte(b, 0x4f, i + 1)) {
+    if (isPageAt(b, i)) return i;
+  }
   return -1;
+}
+
+/** "OggS" then stream structure version 0. */
+function isPageAt(b: Uint8Array, i: number): boolean {
+  return b[i] === 0x4f && b[i + 1] === 0x67 && b[i + 2] === 0x67 && b[i + 3] === 0x53 && b[i + 4] === 0;
 }
 
 export function isOgg(b: Uint8Array): boolean {
@@ -53,7 +60,7 @@ export function readOgg(b: Uint8Array): Reading | null {
   const streams = new Map<number, Stream>();
   let pos = 0;
   while (pos >= 0 && pos + PAGE_HEADER_BYTES <= b.length) {
-    if (fourcc(b, pos) !== "OggS" || b[pos + 4] !== 0) {
+    if (!isPageAt(b, pos)) {
       // Decoders resync on the next capture pattern; so do we.
       pos = nextPage(b, pos + 1);
       continue;
@@ -66,6 +73,7 @@ export function readOgg(b: Uint8Array): Reading | null {
     if (lacing + segments > b.length) break;
     let s = streams.get(serial);
     if (!s) {
+      if (streams.size >= MAX_TRACKS) return null;
       s = { codec: null, rate: 0, packets: 0, samples: 0, granule: 0, bytes: 0, open: null };
       streams.set(serial, s);
     }

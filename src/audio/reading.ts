@@ -32,6 +32,23 @@ export function plausible(seconds: number, audioBytes: number, maxBitsPerSecond:
   return seconds;
 }
 
+/**
+ * Streams or tracks a parser keeps state for. Real audio has one to a few (a chained Ogg file one per
+ * link); forged bytes could declare millions and exhaust the isolate's memory, so past this → null.
+ */
+export const MAX_TRACKS = 64;
+
+/**
+ * The next index ≥ from holding `value`, or -1. Scans are linear in the input either way; this keeps
+ * them fast on both shapes: a few steps by hand where the value is dense (forged junk of 0xFF…), the
+ * native indexOf where it is sparse (real audio data).
+ */
+export function nextByte(b: Uint8Array, value: number, from: number): number {
+  const end = Math.min(b.length, from + 8);
+  for (let i = from; i < end; i++) if (b[i] === value) return i;
+  return end < b.length ? b.indexOf(value, end) : -1;
+}
+
 /** The four ASCII characters at `at` (box types, chunk ids, magic numbers). */
 export function fourcc(b: Uint8Array, at: number): string {
   if (at + 4 > b.length) return "";
