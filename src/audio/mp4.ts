@@ -1,8 +1,10 @@
 // MP4 / M4A / 3GP / QuickTime. mvhd's and mdhd's durations are summaries a decoder doesn't need;
-// what it plays is the audio track's sample table: the stts sample durations (with samples that stsz
-// lists beyond them), plus every fragment's trun (MediaRecorder in Safari writes fragmented MP4).
-// Those durations are still only claims about the samples, so the total is held to the plausibility
-// rule against the bytes of the track's samples. A file cut before its moov box → null.
+// what it plays is the audio track's samples, listed by stsz and by every fragment's trun
+// (MediaRecorder in Safari writes fragmented MP4). AAC: samples × 1024 at the rate in the esds
+// AudioSpecificConfig, which is what the decoder outputs. Other codecs: the stts/trun durations (with
+// samples that stsz lists beyond them), which are claims, so held to the plausibility rule against
+// the bytes of the track's samples. A file cut before its moov box → null.
+import { AAC_FRAME_SAMPLES, aacRateOf } from "./aac-config";
 import { fourcc, LOSSLESS_MAX_BITS_PER_SECOND, LOSSY_MAX_BITS_PER_SECOND, MAX_TRACKS, plausible, type Reading, view } from "./reading";
 
 /** moov/trak/mdia/minf/stbl is the deepest real nesting; forged boxes nest no deeper than this. */
@@ -21,10 +23,13 @@ interface Track {
   lastDelta: number;
   sizedSamples: number;
   bytes: number;
+  /** The AAC decoder's sample rate, when the entry is AAC and its config is readable; else 0. */
+  aacRate: number;
 }
 
 /** Durations and sizes that fragments add to a track id, and that id's trex defaults. */
 interface Fragments {
+  samples: number;
   ticks: number;
   bytes: number;
   defaultDuration: number;
@@ -40,7 +45,7 @@ export function readMp4(b: Uint8Array): Reading | null {
   const tracks: Track[] = [];
   const fragments = new Map<number, Fragments>();
   const fragmentsOf = (id: number): Fragments => {
-    const f = fragments.get(id) ?? { ticks: 0, bytes: 0, defaultDuration: 0, defaultSize: 0 };
+    const f = fragments.get(id) ?? { samples: 0, ticks: 0, bytes: 0, defaultDuration: 0, defaultSize: 0 };
     fragments.set(id, f);
     return f;
   };
@@ -54,7 +59,10 @@ export function readMp4(b: Uint8Array): Reading | null {
     if (trak && type === "tkhd") trak.id = u32(at + (version === 1 ? 20 : 12), end);
     else if (trak && type === "mdhd") trak.timescale = u32(at + (version === 1 ? 20 : 12), end);
     else if (trak && type === "hdlr") trak.audio = fourcc(b, at + 8) === "soun";
-    else if (trak && type === "stsd") trak.entry = fourcc(b, at + 12);
+    else if (trak && type === "stsd") {
+      trak.entry = fourcc(b, at + 12);
+      if (trak.entry === "mp4a") trak.aacRate = aacRateOf(b, at + 8, Math.min(end, at + 8 + u32(at + 8, end)));
+    }
     else if (trak && type === "stts") {
       for (let e = 0, o = at + 8; e < u32(at + 4, end) && o + 8 <= end; e++, o += 8) {
         trak.ticks += u32(o, end) * u32(o + 4, end);
@@ -83,6 +91,7 @@ export function readMp4(b: Uint8Array): Reading | null {
     } else if (type === "trun" && run) {
       const flags = u32(at, end) & 0xffffff;
       const count = u32(at + 4, end);
+      run.into.samples += count;
       const fields = [0x100, 0x200, 0x400, 0x800].filter((f) => flags & f).length;
       if (fields === 0) {
         run.into.ticks += count * run.duration;
@@ -113,7 +122,7 @@ export function readMp4(b: Uint8Array): Reading | null {
       if (size < body - p) return;
       const boxEnd = Math.min(end, p + size);
       if (type === "trak") {
-        trak = { id: 0, audio: false, entry: "", timescale: 0, ticks: 0, tableSamples: 0, lastDelta: 0, sizedSamples: 0, bytes: 0 };
+        trak = { id: 0, audio: false, entry: "", timescale: 0, ticks: 0, tableSamples: 0, lastDelta: 0, sizedSamples: 0, bytes: 0, aacRate: 0 };
         tracks.push(trak);
         walk(body, boxEnd, depth + 1);
         trak = null;
@@ -129,19 +138,25 @@ export function readMp4(b: Uint8Array): Reading | null {
 
 function measure(audio: Track[], fragments: Map<number, Fragments>, fileBytes: number): Reading | null {
   if (audio.length === 0) return null;
-  let seconds = 0;
-  let bytes = 0;
+  let counted = 0;
+  let stated = 0;
+  let statedBytes = 0;
   let lossless = false;
   for (const t of audio) {
-    if (t.timescale === 0) return null;
     const f = fragments.get(t.id);
+    const units = t.sizedSamples + (f?.samples ?? 0);
+    if (t.aacRate > 0 && units > 0) {
+      counted += (units * AAC_FRAME_SAMPLES) / t.aacRate;
+      continue;
+    }
+    if (t.timescale === 0) return null;
     // Samples that stsz lists past the end of stts still decode: count them at the last duration.
     const untimed = Math.max(0, t.sizedSamples - t.tableSamples) * t.lastDelta;
-    seconds += (t.ticks + untimed + (f?.ticks ?? 0)) / t.timescale;
-    bytes += t.bytes + (f?.bytes ?? 0);
+    stated += (t.ticks + untimed + (f?.ticks ?? 0)) / t.timescale;
+    // Samples of unknown size (no stsz, sizeless fragments) are held against the whole file instead.
+    statedBytes += t.bytes + (f?.bytes ?? 0) || fileBytes;
     lossless ||= LOSSLESS_ENTRIES.has(t.entry);
   }
-  // Samples of unknown size (no stsz, sizeless fragments) are held against the whole file instead.
-  const checked = plausible(seconds, bytes > 0 ? bytes : fileBytes, lossless ? LOSSLESS_MAX_BITS_PER_SECOND : LOSSY_MAX_BITS_PER_SECOND);
-  return checked === null ? null : { format: "mp4", seconds: checked };
+  const checked = plausible(stated, statedBytes, lossless ? LOSSLESS_MAX_BITS_PER_SECOND : LOSSY_MAX_BITS_PER_SECOND);
+  return checked === null ? null : { format: "mp4", seconds: counted + checked };
 }

@@ -4,6 +4,7 @@
 import flac from "../../fixtures/audio/speech.flac?inline";
 import m4aFragmented from "../../fixtures/audio/speech-fragmented.m4a?inline";
 import m4a from "../../fixtures/audio/speech.m4a?inline";
+import opusMp4 from "../../fixtures/audio/speech-opus.mp4?inline";
 import mp3Vbr16k from "../../fixtures/audio/speech-16k-vbr.mp3?inline";
 import mp3Cbr44k from "../../fixtures/audio/speech-44k-cbr.mp3?inline";
 import mp3Plain44k from "../../fixtures/audio/speech-44k-plain.mp3?inline";
@@ -37,6 +38,7 @@ export const FIXTURES = {
   "speech-live.webm": { bytes: bytesOf(webmLive), format: "webm", type: "audio/webm;codecs=opus" },
   "speech.m4a": { bytes: bytesOf(m4a), format: "mp4", type: "audio/mp4" },
   "speech-fragmented.m4a": { bytes: bytesOf(m4aFragmented), format: "mp4", type: "audio/mp4" },
+  "speech-opus.mp4": { bytes: bytesOf(opusMp4), format: "mp4", type: "audio/mp4" },
 } as const;
 
 export type FixtureName = keyof typeof FIXTURES;

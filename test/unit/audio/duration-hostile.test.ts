@@ -116,12 +116,17 @@ describe("Ogg, WebM and MP4 claims", () => {
     realLength((await measureAudio(m4a)).seconds);
   });
 
-  it("M4A: sample durations forged to 1 tick each are implausible for the bytes → size bound", async () => {
+  it("AAC in M4A: sample durations and timescale forged change nothing (access units × 1024 at the esds rate)", async () => {
     const m4a = fixture("speech.m4a");
-    const v = new DataView(m4a.buffer);
-    const stts = find(m4a, "stts") + 4;
-    for (let e = 0; e < v.getUint32(stts + 4); e++) v.setUint32(stts + 8 + e * 8 + 4, 1);
-    expect(await measureAudio(m4a)).toEqual({ seconds: sizeBound(m4a), source: "size_bound", format: "mp4" });
+    forgeSampleDurations(m4a);
+    new DataView(m4a.buffer).setUint32(find(m4a, "mdhd") + 4 + 12, 1_000_000);
+    realLength((await measureAudio(m4a)).seconds);
+  });
+
+  it("Opus in MP4: sample durations forged to 1 tick each are implausible for the bytes → size bound", async () => {
+    const mp4 = fixture("speech-opus.mp4");
+    forgeSampleDurations(mp4);
+    expect(await measureAudio(mp4)).toEqual({ seconds: sizeBound(mp4), source: "size_bound", format: "mp4" });
   });
 
   it("M4A cut before its moov box (the index is at the end) → size bound", async () => {
@@ -151,6 +156,13 @@ describe("not audio", () => {
     expect((await measureAudio(wav, "audio/x-wav; codecs=1")).source).toBe("container");
   });
 });
+
+/** Every stts entry's sample duration set to 1 tick. */
+function forgeSampleDurations(mp4: Uint8Array): void {
+  const v = new DataView(mp4.buffer);
+  const stts = find(mp4, "stts") + 4;
+  for (let e = 0; e < v.getUint32(stts + 4); e++) v.setUint32(stts + 8 + e * 8 + 4, 1);
+}
 
 function indexFrom(b: Uint8Array, marker: string, from: number): number {
   try {
