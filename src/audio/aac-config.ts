@@ -44,10 +44,16 @@ export function aacRateOf(b: Uint8Array, start: number, end: number): number {
   if (!AAC_OBJECT_TYPES.has(b[p])) return 0;
   p += 13; // objectType, streamType, bufferSize, maxBitrate, avgBitrate
   if (b[p++] !== DECODER_SPECIFIC_INFO) return 0;
-  p = skipSize(b, p);
+  return ascCoreRate(b, skipSize(b, p), end);
+}
+
+/**
+ * The core sample rate from an AudioSpecificConfig at p (also Matroska's A_AAC CodecPrivate), or 0:
+ * 5-bit object type (31 escapes to a longer form: not read), 4-bit rate index (15: an explicit 24-bit
+ * rate). For SBR/PS (HE-AAC) this is the core rate, which is what a frame's 1024 samples are at.
+ */
+export function ascCoreRate(b: Uint8Array, p: number, end: number): number {
   if (p + 5 > end) return 0;
-  // AudioSpecificConfig: 5-bit object type (31 escapes to a longer form: not read), 4-bit rate index
-  // (15: an explicit 24-bit rate). For SBR/PS (HE-AAC) this is the core rate, which is what counts.
   if (b[p] >> 3 === 31) return 0;
   const index = ((b[p] & 7) << 1) | (b[p + 1] >> 7);
   if (index < RATES.length) return RATES[index];

@@ -1,21 +1,24 @@
 // WebM / Matroska. Browsers' MediaRecorder writes Opus in WebM with no Duration and unknown-size
 // Segment and Clusters, so the element tree is walked flat: master elements are entered rather than
-// skipped, which makes their (unknown or forged) sizes irrelevant. Opus tracks: the samples of every
-// frame of every block, from the TOC byte. Other codecs: Segment Info's Duration under the
-// plausibility rule (it is only a claim; decoders play every block).
-import { OPUS_SAMPLE_RATE, opusPacketSamples } from "./opus";
+// skipped, which makes their (unknown or forged) sizes irrelevant. Each audio track's blocks are
+// counted frame by frame by its codec (frame-counter.ts: Opus, Vorbis, AAC, MPEG, PCM); only other
+// codecs fall back to Segment Info's Duration, under the plausibility rule (decoders play every block).
+import { type FrameCounter, frameCounterFor } from "./frame-counter";
 import { LOSSLESS_MAX_BITS_PER_SECOND, LOSSY_MAX_BITS_PER_SECOND, MAX_TRACKS, nextByte, plausible, type Reading, view } from "./reading";
 
 const EBML_HEADER = 0x1a45dfa3;
-const CLUSTER = 0x1f43b675;
 const TRACK_ENTRY = 0xae;
-/** Elements whose children we read: Segment, Info, Tracks, TrackEntry, Cluster, BlockGroup. */
-const MASTERS = new Set([0x18538067, 0x1549a966, 0x1654ae6b, TRACK_ENTRY, CLUSTER, 0xa0]);
+/** Elements whose children we read: Segment, Info, Tracks, TrackEntry, Audio, Cluster, BlockGroup. */
+const MASTERS = new Set([0x18538067, 0x1549a966, 0x1654ae6b, TRACK_ENTRY, 0xe1, 0x1f43b675, 0xa0]);
 const TIMESTAMP_SCALE = 0x2ad7b1;
 const DURATION = 0x4489;
 const TRACK_NUMBER = 0xd7;
 const TRACK_TYPE = 0x83;
 const CODEC_ID = 0x86;
+const CODEC_PRIVATE = 0x63a2;
+const SAMPLING_FREQUENCY = 0xb5;
+const CHANNELS = 0x9f;
+const BIT_DEPTH = 0x6264;
 const SIMPLE_BLOCK = 0xa3;
 const BLOCK = 0xa1;
 const AUDIO_TRACK = 2;
@@ -26,11 +29,12 @@ const LOSSLESS_CODECS = ["A_PCM", "A_FLAC", "A_ALAC", "A_WAVPACK4", "A_TTA1"];
 interface Track {
   type: number;
   codec: string;
-}
-
-/** What a track's blocks hold: Opus samples (if it is Opus) and bytes. */
-interface BlockTotals {
-  samples: number;
+  codecPrivate: Uint8Array | null;
+  rate: number;
+  channels: number;
+  bitDepth: number;
+  /** Made at the track's first block (its entry is complete by then); null: a codec we can't count. */
+  counter?: FrameCounter | null;
   bytes: number;
 }
 
@@ -56,20 +60,16 @@ function uint(b: Uint8Array, from: number, to: number): number {
   return n;
 }
 
-function addFrame(b: Uint8Array, totals: BlockTotals, at: number, length: number): void {
-  totals.samples += opusPacketSamples(length > 0 ? b[at] : undefined, length > 1 ? b[at + 1] : undefined);
-  totals.bytes += length;
+function float(b: Uint8Array, at: number, size: number): number | null {
+  return size === 4 ? view(b).getFloat32(at) : size === 8 ? view(b).getFloat64(at) : null;
 }
 
-/** Adds each frame of a (Simple)Block's laced payload to its track's totals. */
-function addBlock(b: Uint8Array, start: number, end: number, totalsOf: (track: number) => BlockTotals): void {
-  const trackLength = vintLength(b[start]);
-  if (trackLength === 0 || start + trackLength + 3 > end) return;
-  const totals = totalsOf(vintValue(b, start, trackLength, false));
-  let p = start + trackLength + 2;
+/** Calls `frame` for each frame of a (Simple)Block's laced payload (after its track number). */
+function blockFrames(b: Uint8Array, p: number, end: number, frame: (at: number, length: number) => void): void {
+  p += 2; // timestamp
   const lacing = (b[p++] >> 1) & 3;
   if (lacing === 0) {
-    addFrame(b, totals, p, end - p);
+    frame(p, end - p);
     return;
   }
   const count = b[p++] + 1;
@@ -85,8 +85,7 @@ function addBlock(b: Uint8Array, start: number, end: number, totalsOf: (track: n
     let size = 0;
     for (let k = 1; k < count && p < end; k++) {
       const length = vintLength(b[p]);
-      if (length === 0 || p + length > end) return;
-      const n = vintValue(b, p, length, false);
+      const n = length > 0 && p + length <= end ? vintValue(b, p, length, false) : -1;
       if (n < 0) return;
       // After the first, sizes are differences, signed by subtracting half the range.
       size = k === 1 ? n : size + n - (2 ** (7 * length - 1) - 1);
@@ -97,10 +96,10 @@ function addBlock(b: Uint8Array, start: number, end: number, totalsOf: (track: n
   }
   for (const size of sizes) {
     if (p >= end) return;
-    addFrame(b, totals, p, size);
+    frame(p, size);
     p += size;
   }
-  if (p < end) addFrame(b, totals, p, end - p);
+  if (p < end) frame(p, end - p);
 }
 
 export function isMatroska(b: Uint8Array): boolean {
@@ -109,16 +108,8 @@ export function isMatroska(b: Uint8Array): boolean {
 
 export function readMatroska(b: Uint8Array): Reading | null {
   const tracks = new Map<number, Track>();
-  const blocks = new Map<number, BlockTotals>();
-  const totalsOf = (track: number) => {
-    let totals = blocks.get(track);
-    if (!totals) {
-      totals = { samples: 0, bytes: 0 };
-      blocks.set(track, totals);
-    }
-    return totals;
-  };
-  let entry: { number: number; type: number; codec: string } | null = null;
+  let entry: (Track & { number: number }) | null = null;
+  let orphanBlocks = false;
   let scale = 1_000_000;
   let duration: number | null = null;
   let i = 0;
@@ -134,39 +125,56 @@ export function readMatroska(b: Uint8Array): Reading | null {
       continue;
     }
     if (MASTERS.has(id)) {
-      if (id === TRACK_ENTRY) entry = { number: 0, type: 0, codec: "" };
+      if (id === TRACK_ENTRY) entry = { number: 0, type: 0, codec: "", codecPrivate: null, rate: 8000, channels: 1, bitDepth: 0, bytes: 0 };
       i = data;
       continue;
     }
     const end = Math.min(b.length, data + size);
     if (id === TIMESTAMP_SCALE) scale = uint(b, data, end);
-    else if (id === DURATION && end === data + size) duration = size === 4 ? view(b).getFloat32(data) : size === 8 ? view(b).getFloat64(data) : null;
-    else if (entry && (id === TRACK_NUMBER || id === TRACK_TYPE || id === CODEC_ID)) {
+    else if (id === DURATION && end === data + size) duration = float(b, data, size);
+    else if (id === SIMPLE_BLOCK || id === BLOCK) {
+      const trackLength = vintLength(b[data]);
+      const track = trackLength > 0 && data + trackLength + 3 <= end ? tracks.get(vintValue(b, data, trackLength, false)) : undefined;
+      // A block before its track is described can't be counted; such a file is not measured.
+      if (!track) orphanBlocks ||= trackLength > 0;
+      else {
+        if (track.counter === undefined) track.counter = frameCounterFor(track);
+        const counter = track.counter;
+        blockFrames(b, data + trackLength, end, (at, length) => {
+          counter?.add(b, at, length);
+          track.bytes += length;
+        });
+      }
+    } else if (entry) {
       if (id === TRACK_NUMBER) entry.number = uint(b, data, end);
       else if (id === TRACK_TYPE) entry.type = uint(b, data, end);
-      else entry.codec = String.fromCharCode(...b.subarray(data, Math.min(end, data + CODEC_ID_MAX_BYTES))).replace(/\0+$/, "");
-      if (entry.number > 0) tracks.set(entry.number, entry);
-    } else if (id === SIMPLE_BLOCK || id === BLOCK) {
-      addBlock(b, data, end, totalsOf);
+      else if (id === CODEC_ID) entry.codec = String.fromCharCode(...b.subarray(data, Math.min(end, data + CODEC_ID_MAX_BYTES))).replace(/\0+$/, "");
+      else if (id === CODEC_PRIVATE) entry.codecPrivate = b.subarray(data, end);
+      else if (id === SAMPLING_FREQUENCY && end === data + size) entry.rate = float(b, data, size) ?? 0;
+      else if (id === CHANNELS) entry.channels = uint(b, data, end);
+      else if (id === BIT_DEPTH) entry.bitDepth = uint(b, data, end);
+      if (entry.number > 0 && !tracks.has(entry.number)) tracks.set(entry.number, entry);
     }
-    if (tracks.size > MAX_TRACKS || blocks.size > MAX_TRACKS) return null;
+    if (tracks.size > MAX_TRACKS) return null;
     i = data + size;
   }
-  return measureTracks(tracks, blocks, duration === null ? null : (duration * scale) / 1e9);
+  return measureTracks([...tracks.values()], orphanBlocks, duration === null ? null : (duration * scale) / 1e9);
 }
 
-function measureTracks(tracks: Map<number, Track>, blocks: Map<number, BlockTotals>, stated: number | null): Reading | null {
-  const audio = [...tracks.entries()].filter(([, t]) => t.type === AUDIO_TRACK || t.codec.startsWith("A_"));
-  if (audio.length === 0) return null;
+function measureTracks(tracks: Track[], orphanBlocks: boolean, stated: number | null): Reading | null {
+  const audio = tracks.filter((t) => t.type === AUDIO_TRACK || t.codec.startsWith("A_"));
+  if (audio.length === 0 || orphanBlocks) return null;
   let counted = 0;
   let otherBytes = 0;
   let lossless = false;
   let other = false;
-  for (const [number, track] of audio) {
-    if (track.codec === "A_OPUS") counted += (blocks.get(number)?.samples ?? 0) / OPUS_SAMPLE_RATE;
+  for (const track of audio) {
+    // A track with no blocks gets its counter here, to know whether its (zero) length is a count.
+    const counter = track.counter === undefined ? frameCounterFor(track) : track.counter;
+    if (counter) counted += counter.seconds;
     else {
       other = true;
-      otherBytes += blocks.get(number)?.bytes ?? 0;
+      otherBytes += track.bytes;
       lossless ||= LOSSLESS_CODECS.some((c) => track.codec.startsWith(c));
     }
   }

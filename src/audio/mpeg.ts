@@ -57,6 +57,16 @@ function adtsFrameAt(b: Uint8Array, i: number): Frame | null {
   return { kind: "aac", length, seconds: (((b[i + 6] & 3) + 1) * 1024) / ADTS_RATES[rateIndex] };
 }
 
+/** Seconds of the MPEG audio frames that follow one another from `at` (a Matroska or MP4 sample). */
+export function mpegFramesSeconds(b: Uint8Array, at: number, end: number): number {
+  let seconds = 0;
+  for (let frame = frameAt(b, at); frame && frame.kind === "mp3" && at < end; frame = frameAt(b, at)) {
+    seconds += frame.seconds;
+    at += frame.length;
+  }
+  return seconds;
+}
+
 /** A frame at i that the next `count` frames follow (or that runs to the end of the data). */
 function confirmedFrameAt(b: Uint8Array, i: number, count: number): Frame | null {
   const first = frameAt(b, i);

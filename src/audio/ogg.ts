@@ -1,42 +1,49 @@
-// Ogg with Opus or Vorbis. Every page is walked (a decoder reads them all, chained streams included).
-// Opus: the samples of every packet, from its TOC byte, so a forged granule position changes
-// nothing; pre-skip is not subtracted (≤ a few ms on real files; counting it only over-reserves).
-// Vorbis: a packet's length in samples depends on the setup header's modes, so the highest granule
-// position is used, under the plausibility rule. Other codecs (Speex, FLAC, video) → null.
+// Ogg with Opus or Vorbis. Every page is walked (a decoder reads them all, chained streams included)
+// and every packet counted from its own first bytes, so forged granule positions change nothing.
+// Opus: samples from each packet's TOC byte; pre-skip is not subtracted (a few ms on real files;
+// counting it only over-reserves). Vorbis: each packet's block size from its mode (vorbis.ts).
+// Other codecs (Speex, FLAC, video) → null.
 import { OPUS_SAMPLE_RATE, opusPacketSamples } from "./opus";
-import { fourcc, LOSSY_MAX_BITS_PER_SECOND, MAX_TRACKS, nextByte, plausible, type Reading, view } from "./reading";
+import { fourcc, MAX_TRACKS, nextByte, type Reading } from "./reading";
+import { VORBIS_SETUP_MAX_BYTES, VorbisCounter, vorbisStream } from "./vorbis";
 
 const PAGE_HEADER_BYTES = 27;
 const CONTINUED_PACKET = 1;
-/** Bytes kept from a stream's first packet to identify its codec; later packets need only the TOC. */
-const ID_HEADER_BYTES = 16;
+/** Bytes kept from a stream's first packet: enough for OpusHead and the Vorbis identification header. */
+const ID_HEADER_BYTES = 30;
+const VORBIS_SETUP_PACKET = 2;
 
 interface Stream {
   codec: "opus" | "vorbis" | "other" | null;
-  rate: number;
   packets: number;
-  samples: number;
-  granule: number;
-  bytes: number;
+  opusSamples: number;
+  idHeader: number[];
+  vorbis: VorbisCounter | null;
   /** First bytes of a packet that continues on the stream's next page. */
   open: number[] | null;
+}
+
+/** How many of a packet's bytes the stream needs: all of Vorbis's setup header, else the first few. */
+function bytesToKeep(s: Stream): number {
+  if (s.packets === 0) return ID_HEADER_BYTES;
+  return s.codec === "vorbis" && s.packets === VORBIS_SETUP_PACKET ? VORBIS_SETUP_MAX_BYTES : 2;
 }
 
 function finishPacket(s: Stream, first: number[]): void {
   const index = s.packets++;
   if (index === 0) {
     const magic = String.fromCharCode(...first.slice(0, 8));
-    if (magic === "OpusHead") {
-      s.codec = "opus";
-      s.rate = OPUS_SAMPLE_RATE;
-    } else if (magic.startsWith("\x01vorbis") && first.length >= 16) {
-      s.codec = "vorbis";
-      s.rate = (first[12] | (first[13] << 8) | (first[14] << 16) | (first[15] << 24)) >>> 0;
-    } else s.codec = "other";
-    return;
-  }
-  // Opus has two header packets (OpusHead, OpusTags); everything after is audio.
-  if (s.codec === "opus" && index >= 2) s.samples += opusPacketSamples(first[0], first[1]);
+    s.codec = magic === "OpusHead" ? "opus" : magic.startsWith("\x01vorbis") ? "vorbis" : "other";
+    s.idHeader = first;
+  } else if (s.codec === "opus" && index >= 2) {
+    // Two header packets (OpusHead, OpusTags); everything after is audio.
+    s.opusSamples += opusPacketSamples(first[0], first[1]);
+  } else if (s.codec === "vorbis" && index === VORBIS_SETUP_PACKET) {
+    // A setup header we can't read is one a decoder can't either: not measured.
+    const stream = vorbisStream(s.idHeader, first);
+    if (stream) s.vorbis = new VorbisCounter(stream);
+    else s.codec = "other";
+  } else if (s.vorbis) s.vorbis.add(first[0]);
 }
 
 function nextPage(b: Uint8Array, from: number): number {
@@ -56,7 +63,6 @@ export function isOgg(b: Uint8Array): boolean {
 }
 
 export function readOgg(b: Uint8Array): Reading | null {
-  const v = view(b);
   const streams = new Map<number, Stream>();
   let pos = 0;
   while (pos >= 0 && pos + PAGE_HEADER_BYTES <= b.length) {
@@ -66,15 +72,14 @@ export function readOgg(b: Uint8Array): Reading | null {
       continue;
     }
     const continued = (b[pos + 5] & CONTINUED_PACKET) !== 0;
-    const granule = Number(v.getBigInt64(pos + 6, true));
-    const serial = v.getUint32(pos + 14, true);
+    const serial = (b[pos + 14] | (b[pos + 15] << 8) | (b[pos + 16] << 16) | (b[pos + 17] << 24)) >>> 0;
     const segments = b[pos + 26];
     const lacing = pos + PAGE_HEADER_BYTES;
     if (lacing + segments > b.length) break;
     let s = streams.get(serial);
     if (!s) {
       if (streams.size >= MAX_TRACKS) return null;
-      s = { codec: null, rate: 0, packets: 0, samples: 0, granule: 0, bytes: 0, open: null };
+      s = { codec: null, packets: 0, opusSamples: 0, idHeader: [], vorbis: null, open: null };
       streams.set(serial, s);
     }
     // A packet left open by a page that this one doesn't continue is still a packet to a decoder.
@@ -89,7 +94,7 @@ export function readOgg(b: Uint8Array): Reading | null {
       if (skipping) skipping = length === 255;
       else {
         packet ??= [];
-        const keep = s.packets === 0 ? ID_HEADER_BYTES : 2;
+        const keep = bytesToKeep(s);
         for (let q = at; q < at + length && q < b.length && packet.length < keep; q++) packet.push(b[q]);
         if (length < 255) {
           finishPacket(s, packet);
@@ -99,8 +104,6 @@ export function readOgg(b: Uint8Array): Reading | null {
       at += length;
     }
     s.open = packet;
-    s.bytes += Math.min(at, b.length) - (lacing + segments);
-    if (granule > s.granule) s.granule = granule;
     if (s.codec === "other") return null;
     pos = at;
   }
@@ -109,12 +112,10 @@ export function readOgg(b: Uint8Array): Reading | null {
   for (const s of streams.values()) {
     if (s.open) finishPacket(s, s.open);
     if (s.codec === "other") return null;
-    if (s.codec === "opus") seconds += s.samples / OPUS_SAMPLE_RATE;
-    else if (s.codec === "vorbis") {
-      const stated = s.rate > 0 ? plausible(s.granule / s.rate, s.bytes, LOSSY_MAX_BITS_PER_SECOND) : null;
-      if (stated === null) return null;
-      seconds += stated;
-    } else continue;
+    if (s.codec === "opus") seconds += s.opusSamples / OPUS_SAMPLE_RATE;
+    else if (s.vorbis) seconds += s.vorbis.seconds;
+    else if (s.codec === "vorbis") return null; // cut before its setup header
+    else continue;
     audio = true;
   }
   return audio ? { format: "ogg", seconds } : null;

@@ -1,6 +1,11 @@
 // Audio for the duration tests: the encoded fixtures (test/fixtures/audio/README.md says how they were
 // made and how long they are), WAVs built here, and small byte-patching tools for forged headers.
 // Vite's ?inline turns each file into a data: URL, so the bytes reach workerd without a file system.
+import aacMka from "../../fixtures/audio/speech-aac.mkv.webm?inline";
+import flacMka from "../../fixtures/audio/speech-flac.mkv.webm?inline";
+import mp3Mka from "../../fixtures/audio/speech-mp3.mkv.webm?inline";
+import pcmMka from "../../fixtures/audio/speech-pcm.mkv.webm?inline";
+import vorbisWebm from "../../fixtures/audio/speech-vorbis.webm?inline";
 import flac from "../../fixtures/audio/speech.flac?inline";
 import m4aFragmented from "../../fixtures/audio/speech-fragmented.m4a?inline";
 import m4a from "../../fixtures/audio/speech.m4a?inline";
@@ -36,6 +41,11 @@ export const FIXTURES = {
   "speech-vorbis.ogg": { bytes: bytesOf(vorbis), format: "ogg", type: "audio/ogg" },
   "speech.webm": { bytes: bytesOf(webm), format: "webm", type: "audio/webm" },
   "speech-live.webm": { bytes: bytesOf(webmLive), format: "webm", type: "audio/webm;codecs=opus" },
+  "speech-vorbis.webm": { bytes: bytesOf(vorbisWebm), format: "webm", type: "audio/webm" },
+  "speech-aac.mkv.webm": { bytes: bytesOf(aacMka), format: "webm", type: "audio/x-matroska" },
+  "speech-mp3.mkv.webm": { bytes: bytesOf(mp3Mka), format: "webm", type: "audio/x-matroska" },
+  "speech-pcm.mkv.webm": { bytes: bytesOf(pcmMka), format: "webm", type: "audio/x-matroska" },
+  "speech-flac.mkv.webm": { bytes: bytesOf(flacMka), format: "webm", type: "audio/x-matroska" },
   "speech.m4a": { bytes: bytesOf(m4a), format: "mp4", type: "audio/mp4" },
   "speech-fragmented.m4a": { bytes: bytesOf(m4aFragmented), format: "mp4", type: "audio/mp4" },
   "speech-opus.mp4": { bytes: bytesOf(opusMp4), format: "mp4", type: "audio/mp4" },

@@ -95,19 +95,26 @@ describe("Ogg, WebM and MP4 claims", () => {
     realLength((await measureAudio(ogg, "audio/ogg")).seconds);
   });
 
-  it("Ogg Vorbis: a granule position claiming 1 ms of 10 KB is implausible → size bound", async () => {
+  it("Ogg Vorbis: every granule position forged to 1 ms changes nothing (packets are counted by mode)", async () => {
     const ogg = fixture("speech-vorbis.ogg");
     for (let at = indexFrom(ogg, "OggS", 0); at >= 0; at = indexFrom(ogg, "OggS", at + 4)) {
       new DataView(ogg.buffer).setBigInt64(at + 6, 16n, true);
     }
-    expect(await measureAudio(ogg)).toEqual({ seconds: sizeBound(ogg), source: "size_bound", format: "ogg" });
+    realLength((await measureAudio(ogg)).seconds);
   });
 
-  it("WebM: a Segment Duration forged to 1 ms changes nothing (Opus blocks are counted)", async () => {
-    const webm = fixture("speech.webm");
-    const at = findBytes(webm, [0x44, 0x89, 0x88]);
-    new DataView(webm.buffer).setFloat64(at + 3, 1);
-    realLength((await measureAudio(webm, "video/webm")).seconds);
+  for (const name of ["speech.webm", "speech-vorbis.webm", "speech-aac.mkv.webm", "speech-mp3.mkv.webm", "speech-pcm.mkv.webm"] as const) {
+    it(`${name}: a Segment Duration forged to 1 ms changes nothing (its blocks are counted)`, async () => {
+      const webm = fixture(name);
+      forgeMatroskaDuration(webm, 1);
+      realLength((await measureAudio(webm)).seconds);
+    });
+  }
+
+  it("FLAC in Matroska (not counted): a Duration forged to 1 ms is implausible for 8 KB → size bound", async () => {
+    const mka = fixture("speech-flac.mkv.webm");
+    forgeMatroskaDuration(mka, 1);
+    expect(await measureAudio(mka)).toEqual({ seconds: sizeBound(mka), source: "size_bound", format: "webm" });
   });
 
   it("M4A: an mvhd duration forged to 1 tick changes nothing (the sample table is read)", async () => {
@@ -156,6 +163,11 @@ describe("not audio", () => {
     expect((await measureAudio(wav, "audio/x-wav; codecs=1")).source).toBe("container");
   });
 });
+
+/** Segment Info's Duration (an 8-byte float in TimestampScale units, ms by default) set to `value`. */
+function forgeMatroskaDuration(mkv: Uint8Array, value: number): void {
+  new DataView(mkv.buffer).setFloat64(findBytes(mkv, [0x44, 0x89, 0x88]) + 3, value);
+}
 
 /** Every stts entry's sample duration set to 1 tick. */
 function forgeSampleDurations(mp4: Uint8Array): void {
