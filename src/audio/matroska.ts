@@ -64,12 +64,17 @@ function float(b: Uint8Array, at: number, size: number): number | null {
   return size === 4 ? view(b).getFloat32(at) : size === 8 ? view(b).getFloat64(at) : null;
 }
 
-/** Calls `frame` for each frame of a (Simple)Block's laced payload (after its track number). */
-function blockFrames(b: Uint8Array, p: number, end: number, frame: (at: number, length: number) => void): void {
+function addFrame(b: Uint8Array, track: Track, at: number, length: number): void {
+  track.counter?.add(b, at, length);
+  track.bytes += length;
+}
+
+/** Adds each frame of a (Simple)Block's laced payload (after its track number) to the track. */
+function addBlock(b: Uint8Array, p: number, end: number, track: Track): void {
   p += 2; // timestamp
   const lacing = (b[p++] >> 1) & 3;
   if (lacing === 0) {
-    frame(p, end - p);
+    addFrame(b, track, p, end - p);
     return;
   }
   const count = b[p++] + 1;
@@ -96,10 +101,10 @@ function blockFrames(b: Uint8Array, p: number, end: number, frame: (at: number, 
   }
   for (const size of sizes) {
     if (p >= end) return;
-    frame(p, size);
+    addFrame(b, track, p, size);
     p += size;
   }
-  if (p < end) frame(p, end - p);
+  if (p < end) addFrame(b, track, p, end - p);
 }
 
 export function isMatroska(b: Uint8Array): boolean {
@@ -134,16 +139,13 @@ export function readMatroska(b: Uint8Array): Reading | null {
     else if (id === DURATION && end === data + size) duration = float(b, data, size);
     else if (id === SIMPLE_BLOCK || id === BLOCK) {
       const trackLength = vintLength(b[data]);
-      const track = trackLength > 0 && data + trackLength + 3 <= end ? tracks.get(vintValue(b, data, trackLength, false)) : undefined;
+      // A block cut before its frames holds no audio.
+      const track = trackLength > 0 && data + trackLength + 3 <= end ? tracks.get(vintValue(b, data, trackLength, false)) : null;
       // A block before its track is described can't be counted; such a file is not measured.
-      if (!track) orphanBlocks ||= trackLength > 0;
-      else {
+      if (track === undefined) orphanBlocks = true;
+      else if (track) {
         if (track.counter === undefined) track.counter = frameCounterFor(track);
-        const counter = track.counter;
-        blockFrames(b, data + trackLength, end, (at, length) => {
-          counter?.add(b, at, length);
-          track.bytes += length;
-        });
+        addBlock(b, data + trackLength, end, track);
       }
     } else if (entry) {
       if (id === TRACK_NUMBER) entry.number = uint(b, data, end);

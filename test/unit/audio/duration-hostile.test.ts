@@ -111,6 +111,16 @@ describe("Ogg, WebM and MP4 claims", () => {
     });
   }
 
+  it("a WebM or Ogg upload cut short: the packets present, still measured", async () => {
+    for (const name of ["speech-live.webm", "speech.opus", "speech-vorbis.webm"] as const) {
+      const whole = fixture(name);
+      const cut = await measureAudio(whole.subarray(0, Math.floor(whole.length * 0.6)));
+      expect(cut).toMatchObject({ source: "container" });
+      expect(cut.seconds).toBeGreaterThan(0.5);
+      expect(cut.seconds).toBeLessThan(FIXTURE_SECONDS);
+    }
+  });
+
   it("FLAC in Matroska (not counted): a Duration forged to 1 ms is implausible for 8 KB → size bound", async () => {
     const mka = fixture("speech-flac.mkv.webm");
     forgeMatroskaDuration(mka, 1);
