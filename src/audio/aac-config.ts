@@ -26,23 +26,43 @@ function findBox(b: Uint8Array, type: string, from: number, to: number): number 
   return -1;
 }
 
-/** The AAC core sample rate of the mp4a sample entry in [start, end), or 0 if it can't be read. */
-export function aacRateOf(b: Uint8Array, start: number, end: number): number {
+/** objectTypeIndication values for MPEG-1/2 audio (MP3 in an mp4a entry). */
+const MPEG_AUDIO_OBJECT_TYPES = new Set([0x69, 0x6b]);
+
+/** What an mp4a sample entry in [start, end) holds: AAC at a core rate, MPEG audio, or neither. */
+export function mp4aCodec(b: Uint8Array, start: number, end: number): { aacRate: number } | "mpeg" | null {
+  const rate = aacRateOf(b, start, end);
+  if (rate > 0) return { aacRate: rate };
+  return MPEG_AUDIO_OBJECT_TYPES.has(objectTypeOf(b, start, end)) ? "mpeg" : null;
+}
+
+/** Where the esds DecoderConfigDescriptor's body (its objectTypeIndication) starts, or null. */
+function decoderConfig(b: Uint8Array, start: number, end: number): number | null {
   // The esds box sits after the audio fields, whose length varies by QuickTime sound version (and may
   // be wrapped in a 'wave' box), so it is looked for rather than stepped to.
   const esds = findBox(b, "esds", start + 8, end);
-  if (esds < 0) return 0;
+  if (esds < 0) return null;
   let p = esds + 8; // type, then version and flags
-  if (b[p++] !== ES_DESCRIPTOR) return 0;
+  if (b[p++] !== ES_DESCRIPTOR) return null;
   p = skipSize(b, p) + 2; // ES_ID
   const flags = b[p++];
   if (flags & 0x80) p += 2; // dependsOn_ES_ID
   if (flags & 0x40) p += 1 + b[p]; // URL
   if (flags & 0x20) p += 2; // OCR_ES_ID
-  if (b[p++] !== DECODER_CONFIG) return 0;
-  p = skipSize(b, p);
-  if (!AAC_OBJECT_TYPES.has(b[p])) return 0;
-  p += 13; // objectType, streamType, bufferSize, maxBitrate, avgBitrate
+  if (b[p++] !== DECODER_CONFIG) return null;
+  return p >= end ? null : skipSize(b, p);
+}
+
+function objectTypeOf(b: Uint8Array, start: number, end: number): number {
+  const config = decoderConfig(b, start, end);
+  return config === null ? 0 : b[config];
+}
+
+/** The AAC core sample rate of the mp4a sample entry in [start, end), or 0 if it can't be read. */
+function aacRateOf(b: Uint8Array, start: number, end: number): number {
+  const config = decoderConfig(b, start, end);
+  if (config === null || !AAC_OBJECT_TYPES.has(b[config])) return 0;
+  let p = config + 13; // objectType, streamType, bufferSize, maxBitrate, avgBitrate
   if (b[p++] !== DECODER_SPECIFIC_INFO) return 0;
   return ascCoreRate(b, skipSize(b, p), end);
 }

@@ -9,6 +9,9 @@ import vorbisWebm from "../../fixtures/audio/speech-vorbis.webm?inline";
 import flac from "../../fixtures/audio/speech.flac?inline";
 import m4aFragmented from "../../fixtures/audio/speech-fragmented.m4a?inline";
 import m4a from "../../fixtures/audio/speech.m4a?inline";
+import flacMp4 from "../../fixtures/audio/speech-flac.mp4?inline";
+import mp3Mp4 from "../../fixtures/audio/speech-mp3.mp4?inline";
+import opusMp4Fragmented from "../../fixtures/audio/speech-opus-fragmented.mp4?inline";
 import opusMp4 from "../../fixtures/audio/speech-opus.mp4?inline";
 import mp3Vbr16k from "../../fixtures/audio/speech-16k-vbr.mp3?inline";
 import mp3Cbr44k from "../../fixtures/audio/speech-44k-cbr.mp3?inline";
@@ -49,6 +52,9 @@ export const FIXTURES = {
   "speech.m4a": { bytes: bytesOf(m4a), format: "mp4", type: "audio/mp4" },
   "speech-fragmented.m4a": { bytes: bytesOf(m4aFragmented), format: "mp4", type: "audio/mp4" },
   "speech-opus.mp4": { bytes: bytesOf(opusMp4), format: "mp4", type: "audio/mp4" },
+  "speech-opus-fragmented.mp4": { bytes: bytesOf(opusMp4Fragmented), format: "mp4", type: "audio/mp4;codecs=opus" },
+  "speech-mp3.mp4": { bytes: bytesOf(mp3Mp4), format: "mp4", type: "audio/mp4" },
+  "speech-flac.mp4": { bytes: bytesOf(flacMp4), format: "mp4", type: "audio/mp4" },
 } as const;
 
 export type FixtureName = keyof typeof FIXTURES;

@@ -140,8 +140,32 @@ describe("Ogg, WebM and MP4 claims", () => {
     realLength((await measureAudio(m4a)).seconds);
   });
 
-  it("Opus in MP4: sample durations forged to 1 tick each are implausible for the bytes → size bound", async () => {
-    const mp4 = fixture("speech-opus.mp4");
+  for (const name of ["speech-opus.mp4", "speech-mp3.mp4"] as const) {
+    it(`${name}: sample durations and timescale forged change nothing (each sample's own header is read)`, async () => {
+      const mp4 = fixture(name);
+      forgeSampleDurations(mp4);
+      new DataView(mp4.buffer).setUint32(find(mp4, "mdhd") + 4 + 12, 1_000_000);
+      realLength((await measureAudio(mp4)).seconds);
+    });
+  }
+
+  it("fragmented Opus MP4: every trun sample duration forged to 1 tick changes nothing", async () => {
+    const mp4 = fixture("speech-opus-fragmented.mp4");
+    const v = new DataView(mp4.buffer);
+    let forged = 0;
+    for (let at = indexFrom(mp4, "trun", 0) + 4; at >= 4; at = indexFrom(mp4, "trun", at) + 4) {
+      const flags = v.getUint32(at) & 0xffffff;
+      const fields = [0x100, 0x200, 0x400, 0x800].filter((f) => flags & f).length;
+      let o = at + 8 + (flags & 0x1 ? 4 : 0) + (flags & 0x4 ? 4 : 0);
+      expect(flags & 0x100).toBe(0x100); // ffmpeg writes each sample's duration
+      for (let s = 0; s < v.getUint32(at + 4); s++, o += fields * 4, forged++) v.setUint32(o, 1);
+    }
+    expect(forged).toBe(126);
+    realLength((await measureAudio(mp4)).seconds);
+  });
+
+  it("FLAC in MP4 (not counted): sample durations forged to 1 tick are implausible for the bytes → size bound", async () => {
+    const mp4 = fixture("speech-flac.mp4");
     forgeSampleDurations(mp4);
     expect(await measureAudio(mp4)).toEqual({ seconds: sizeBound(mp4), source: "size_bound", format: "mp4" });
   });
