@@ -27,7 +27,7 @@ export interface AudioDuration {
  * provider decodes — Speex's narrowband 2.15 kbit/s mode (the lowest; ~2.6 kbit/s once in Ogg),
  * AMR-NB 4.75, Opus 6, G.729 and MPEG-2.5 layer III 8 — so bytes × 8 / 2,000 is never below the true
  * duration of real audio. No ceiling: 25 MiB reserves ~29 hours, and settlement refunds the rest.
- * (Opus with DTX can average less in silence, but Opus is only found in Ogg and WebM, which are counted.)
+ * (Opus with DTX can average less in silence, but Opus comes in Ogg, WebM or MP4, whose packets are counted.)
  */
 export const SIZE_BOUND_BITS_PER_SECOND = 2_000;
 

@@ -19,6 +19,8 @@ const CODEC_PRIVATE = 0x63a2;
 const SAMPLING_FREQUENCY = 0xb5;
 const CHANNELS = 0x9f;
 const BIT_DEPTH = 0x6264;
+/** Compression or encryption of a track's frames (e.g. mkvmerge's header stripping of MP3). */
+const CONTENT_ENCODINGS = 0x6d80;
 const SIMPLE_BLOCK = 0xa3;
 const BLOCK = 0xa1;
 const AUDIO_TRACK = 2;
@@ -33,6 +35,8 @@ interface Track {
   rate: number;
   channels: number;
   bitDepth: number;
+  /** Its frames are stored transformed: their bytes can't be read as the codec's own. */
+  encoded: boolean;
   /** Made at the track's first block (its entry is complete by then); null: a codec we can't count. */
   counter?: FrameCounter | null;
   bytes: number;
@@ -130,7 +134,7 @@ export function readMatroska(b: Uint8Array): Reading | null {
       continue;
     }
     if (MASTERS.has(id)) {
-      if (id === TRACK_ENTRY) entry = { number: 0, type: 0, codec: "", codecPrivate: null, rate: 8000, channels: 1, bitDepth: 0, bytes: 0 };
+      if (id === TRACK_ENTRY) entry = { number: 0, type: 0, codec: "", codecPrivate: null, rate: 8000, channels: 1, bitDepth: 0, encoded: false, bytes: 0 };
       i = data;
       continue;
     }
@@ -144,7 +148,7 @@ export function readMatroska(b: Uint8Array): Reading | null {
       // A block before its track is described can't be counted; such a file is not measured.
       if (track === undefined) orphanBlocks = true;
       else if (track) {
-        if (track.counter === undefined) track.counter = frameCounterFor(track);
+        if (track.counter === undefined) track.counter = counterFor(track);
         addBlock(b, data + trackLength, end, track);
       }
     } else if (entry) {
@@ -155,6 +159,7 @@ export function readMatroska(b: Uint8Array): Reading | null {
       else if (id === SAMPLING_FREQUENCY && end === data + size) entry.rate = float(b, data, size) ?? 0;
       else if (id === CHANNELS) entry.channels = uint(b, data, end);
       else if (id === BIT_DEPTH) entry.bitDepth = uint(b, data, end);
+      else if (id === CONTENT_ENCODINGS) entry.encoded = true;
       if (entry.number > 0 && !tracks.has(entry.number)) tracks.set(entry.number, entry);
     }
     if (tracks.size > MAX_TRACKS) return null;
@@ -172,17 +177,28 @@ function measureTracks(tracks: Track[], orphanBlocks: boolean, stated: number | 
   let other = false;
   for (const track of audio) {
     // A track with no blocks gets its counter here, to know whether its (zero) length is a count.
-    const counter = track.counter === undefined ? frameCounterFor(track) : track.counter;
-    if (counter) counted += counter.seconds;
-    else {
+    const counter = track.counter === undefined ? counterFor(track) : track.counter;
+    const ceiling = LOSSLESS_CODECS.some((c) => track.codec.startsWith(c)) ? LOSSLESS_MAX_BITS_PER_SECOND : LOSSY_MAX_BITS_PER_SECOND;
+    if (counter) {
+      // A count is held to the rule too: frames that aren't what their codec id says (a bug of ours,
+      // or of the file) would count too little for their bytes.
+      const seconds = plausible(counter.seconds, track.bytes, ceiling);
+      if (seconds === null) return null;
+      counted += seconds;
+    } else {
       other = true;
       otherBytes += track.bytes;
-      lossless ||= LOSSLESS_CODECS.some((c) => track.codec.startsWith(c));
+      lossless ||= ceiling === LOSSLESS_MAX_BITS_PER_SECOND;
     }
   }
   if (!other) return { format: "webm", seconds: counted };
   const checked = stated === null ? null : plausible(stated, otherBytes, lossless ? LOSSLESS_MAX_BITS_PER_SECOND : LOSSY_MAX_BITS_PER_SECOND);
   return checked === null ? null : { format: "webm", seconds: Math.max(counted, checked) };
+}
+
+/** Frames stored transformed (stripped headers, compression) can't be counted: their Duration is all there is. */
+function counterFor(track: Track): FrameCounter | null {
+  return track.encoded ? null : frameCounterFor(track);
 }
 
 function nextCluster(b: Uint8Array, from: number): number {

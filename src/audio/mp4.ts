@@ -193,17 +193,19 @@ function measure(b: Uint8Array, v: DataView, audio: Track[]): Reading | null {
   let lossless = false;
   for (const t of audio) {
     const units = t.sizedSamples + t.fragmentSamples;
-    if (t.aacRate > 0 && units > 0) {
-      counted += (units * AAC_FRAME_SAMPLES) / t.aacRate;
-      continue;
-    }
-    if (t.counter) {
+    let count: number | null = null;
+    if (t.aacRate > 0 && units > 0) count = (units * AAC_FRAME_SAMPLES) / t.aacRate;
+    else if (t.counter) {
       const counter = t.counter;
       const tabled = t.sizedSamples === 0 || eachSample(b, v, t.table, (at, size) => counter.add(b, at, size));
-      if (tabled && !t.uncounted) {
-        counted += counter.seconds;
-        continue;
-      }
+      if (tabled && !t.uncounted) count = counter.seconds;
+    }
+    if (count !== null) {
+      // A count is held to the rule too: samples that aren't what the entry says count too little.
+      const checked = plausible(count, t.bytes, LOSSY_MAX_BITS_PER_SECOND);
+      if (checked === null) return null;
+      counted += checked;
+      continue;
     }
     if (t.timescale === 0) return null;
     // Samples that stsz lists past the end of stts still decode: count them at the last duration.

@@ -4,7 +4,7 @@
 // counting it only over-reserves). Vorbis: each packet's block size from its mode (vorbis.ts).
 // Other codecs (Speex, FLAC, video) → null.
 import { OPUS_SAMPLE_RATE, opusPacketSamples } from "./opus";
-import { fourcc, MAX_TRACKS, nextByte, type Reading } from "./reading";
+import { fourcc, LOSSY_MAX_BITS_PER_SECOND, MAX_TRACKS, nextByte, plausible, type Reading } from "./reading";
 import { VORBIS_SETUP_MAX_BYTES, VorbisCounter, vorbisStream } from "./vorbis";
 
 const PAGE_HEADER_BYTES = 27;
@@ -19,6 +19,8 @@ interface Stream {
   opusSamples: number;
   idHeader: number[];
   vorbis: VorbisCounter | null;
+  /** Page body bytes, for the plausibility rule. */
+  bytes: number;
   /** First bytes of a packet that continues on the stream's next page. */
   open: number[] | null;
 }
@@ -79,7 +81,7 @@ export function readOgg(b: Uint8Array): Reading | null {
     let s = streams.get(serial);
     if (!s) {
       if (streams.size >= MAX_TRACKS) return null;
-      s = { codec: null, packets: 0, opusSamples: 0, idHeader: [], vorbis: null, open: null };
+      s = { codec: null, packets: 0, opusSamples: 0, idHeader: [], vorbis: null, bytes: 0, open: null };
       streams.set(serial, s);
     }
     // A packet left open by a page that this one doesn't continue is still a packet to a decoder.
@@ -104,6 +106,7 @@ export function readOgg(b: Uint8Array): Reading | null {
       at += length;
     }
     s.open = packet;
+    s.bytes += Math.min(at, b.length) - (lacing + segments);
     if (s.codec === "other") return null;
     pos = at;
   }
@@ -112,10 +115,15 @@ export function readOgg(b: Uint8Array): Reading | null {
   for (const s of streams.values()) {
     if (s.open) finishPacket(s, s.open);
     if (s.codec === "other") return null;
-    if (s.codec === "opus") seconds += s.opusSamples / OPUS_SAMPLE_RATE;
-    else if (s.vorbis) seconds += s.vorbis.seconds;
+    let count: number;
+    if (s.codec === "opus") count = s.opusSamples / OPUS_SAMPLE_RATE;
+    else if (s.vorbis) count = s.vorbis.seconds;
     else if (s.codec === "vorbis") return null; // cut before its setup header
     else continue;
+    // A count is held to the plausibility rule too (against a bug of ours, or packets that aren't Opus).
+    const checked = plausible(count, s.bytes, LOSSY_MAX_BITS_PER_SECOND);
+    if (checked === null) return null;
+    seconds += checked;
     audio = true;
   }
   return audio ? { format: "ogg", seconds } : null;

@@ -4,6 +4,7 @@
 import aacMka from "../../fixtures/audio/speech-aac.mkv.webm?inline";
 import flacMka from "../../fixtures/audio/speech-flac.mkv.webm?inline";
 import mp3Mka from "../../fixtures/audio/speech-mp3.mkv.webm?inline";
+import mp3ZlibMka from "../../fixtures/audio/speech-mp3-zlib.mkv.webm?inline";
 import pcmMka from "../../fixtures/audio/speech-pcm.mkv.webm?inline";
 import vorbisWebm from "../../fixtures/audio/speech-vorbis.webm?inline";
 import flac from "../../fixtures/audio/speech.flac?inline";
@@ -49,6 +50,7 @@ export const FIXTURES = {
   "speech-mp3.mkv.webm": { bytes: bytesOf(mp3Mka), format: "webm", type: "audio/x-matroska" },
   "speech-pcm.mkv.webm": { bytes: bytesOf(pcmMka), format: "webm", type: "audio/x-matroska" },
   "speech-flac.mkv.webm": { bytes: bytesOf(flacMka), format: "webm", type: "audio/x-matroska" },
+  "speech-mp3-zlib.mkv.webm": { bytes: bytesOf(mp3ZlibMka), format: "webm", type: "audio/x-matroska" },
   "speech.m4a": { bytes: bytesOf(m4a), format: "mp4", type: "audio/mp4" },
   "speech-fragmented.m4a": { bytes: bytesOf(m4aFragmented), format: "mp4", type: "audio/mp4" },
   "speech-opus.mp4": { bytes: bytesOf(opusMp4), format: "mp4", type: "audio/mp4" },
