@@ -2,7 +2,7 @@
 // so the duration is counted from the frames instead: each frame header states its block size and
 // is guarded by a CRC-8, and decoders play every frame they find. The scan starts right after
 // STREAMINFO, so a metadata block with a forged length can't hide frames from it.
-import { fourcc, nextByte, type Reading } from "./reading";
+import { fourcc, LOSSLESS_MAX_BITS_PER_SECOND, nextByte, plausible, type Reading } from "./reading";
 
 const STREAMINFO_BYTES = 34;
 // Sample rates by the frame header's code; 0 defers to STREAMINFO, 12–14 read extra bytes, 15 is invalid.
@@ -81,5 +81,7 @@ export function readFlac(b: Uint8Array, at: number): Reading | null {
     frames++;
     i += header.length - 1;
   }
-  return frames === 0 ? null : { format: "flac", seconds };
+  // Held to the plausibility rule against frames we'd fail to recognise (which would count too little).
+  const checked = frames === 0 ? null : plausible(seconds, b.length - at, LOSSLESS_MAX_BITS_PER_SECOND);
+  return checked === null ? null : { format: "flac", seconds: checked };
 }

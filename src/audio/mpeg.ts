@@ -2,7 +2,7 @@
 // is counted frame by frame, since every frame header gives its own length and sample count; Xing,
 // Info, VBRI and ID3 length fields are ignored (they are free text a caller can forge). A 25 MiB
 // stream is ~10⁵ frames: a walk of header jumps, plus a byte scan only across junk.
-import { type AudioFormat, nextByte, type Reading } from "./reading";
+import { type AudioFormat, LOSSY_MAX_BITS_PER_SECOND, nextByte, plausible, type Reading } from "./reading";
 
 interface Frame {
   kind: "mp3" | "aac";
@@ -93,6 +93,7 @@ export function readMpeg(b: Uint8Array, start: number): Reading | null {
   const first = i < 0 ? null : frameAt(b, i);
   if (!first) return null;
   const format: AudioFormat = first.kind;
+  const from = i;
   let seconds = 0;
   while (i >= 0 && i < b.length) {
     const frame = frameAt(b, i);
@@ -106,5 +107,7 @@ export function readMpeg(b: Uint8Array, start: number): Reading | null {
       i = nextConfirmed(b, i + 1, b.length, 2);
     }
   }
-  return { format, seconds };
+  // Held to the plausibility rule against frames we'd fail to recognise (which would count too little).
+  const checked = plausible(seconds, b.length - from, LOSSY_MAX_BITS_PER_SECOND);
+  return checked === null ? null : { format, seconds: checked };
 }
