@@ -7,6 +7,7 @@ import mp3Mka from "../../fixtures/audio/speech-mp3.mkv.webm?inline";
 import mp3ZlibMka from "../../fixtures/audio/speech-mp3-zlib.mkv.webm?inline";
 import pcmMka from "../../fixtures/audio/speech-pcm.mkv.webm?inline";
 import vorbisWebm from "../../fixtures/audio/speech-vorbis.webm?inline";
+import adts from "../../fixtures/audio/speech.aac?inline";
 import flac from "../../fixtures/audio/speech.flac?inline";
 import m4aFragmented from "../../fixtures/audio/speech-fragmented.m4a?inline";
 import m4a from "../../fixtures/audio/speech.m4a?inline";
@@ -40,6 +41,7 @@ export const FIXTURES = {
   "speech-44k-cbr.mp3": { bytes: bytesOf(mp3Cbr44k), format: "mp3", type: "audio/mpeg" },
   "speech-44k-plain.mp3": { bytes: bytesOf(mp3Plain44k), format: "mp3", type: "audio/mpeg" },
   "speech-8k-cbr.mp3": { bytes: bytesOf(mp3Cbr8k), format: "mp3", type: "audio/mpeg" },
+  "speech.aac": { bytes: bytesOf(adts), format: "aac", type: "audio/aac" },
   "speech.flac": { bytes: bytesOf(flac), format: "flac", type: "audio/flac" },
   "speech.opus": { bytes: bytesOf(opus), format: "ogg", type: "audio/ogg" },
   "speech-vorbis.ogg": { bytes: bytesOf(vorbis), format: "ogg", type: "audio/ogg" },

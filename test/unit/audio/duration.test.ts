@@ -1,7 +1,8 @@
 // measureAudio on real audio, in workerd: every fixture's expected length is the 2.500 s SoX cut
 // before encoding (test/fixtures/audio/README.md), and every WAV's is the samples written here.
 import { describe, expect, it } from "vitest";
-import { measureAudio, SIZE_BOUND_BITS_PER_SECOND, sizeBoundSeconds } from "../../../src/audio/duration";
+import { LOSSY_MAX_BITS_PER_SECOND, measureAudio, SIZE_BOUND_BITS_PER_SECOND, sizeBoundSeconds } from "../../../src/audio/duration";
+import { plausible } from "../../../src/audio/reading";
 import { ENCODER_EXTRA_SECONDS, FIXTURE_SECONDS, FIXTURES, type FixtureName, fixture, makeWav, PLAIN_MP3_SECONDS } from "./audio-files";
 
 describe("measureAudio reads each container's real duration", () => {
@@ -81,6 +82,14 @@ describe("the size bound", () => {
     expect(SIZE_BOUND_BITS_PER_SECOND).toBeLessThanOrEqual(2_150); // Speex's lowest mode, the lowest codec named
     expect(sizeBoundSeconds(2_000_000)).toBe(8_000);
     expect(sizeBoundSeconds(25 * 1024 * 1024)).toBeGreaterThan(600);
+  });
+
+  it("the plausibility rule: 10 MiB claiming 1 s is not believed, claiming 160 s (at 512 kbit/s) is", () => {
+    const tenMiB = 10 * 1024 * 1024;
+    expect(plausible(1, tenMiB, 512_000)).toBeNull();
+    expect(plausible(164, tenMiB, 512_000)).toBe(164);
+    expect(plausible(Number.NaN, 1000, LOSSY_MAX_BITS_PER_SECOND)).toBeNull();
+    expect(plausible(0, 0, LOSSY_MAX_BITS_PER_SECOND)).toBe(0); // no audio bytes, no audio
   });
 
   it("is never below any fixture's real length (the bound over-reserves every real file)", () => {
