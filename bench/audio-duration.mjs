@@ -52,9 +52,9 @@ function forged(name, pattern) {
   return out;
 }
 
-/** The fragmented M4A's header and moov once, then its moof/mdat fragments repeated to 25 MiB: a valid stream. */
-function m4aFragments() {
-  const one = fixture("speech-fragmented.m4a");
+/** A fragmented MP4's header and moov once, then its moof/mdat fragments repeated to 25 MiB: a valid stream. */
+function mp4Fragments(name) {
+  const one = fixture(name);
   const moof = Buffer.from(one).indexOf("moof") - 4;
   const out = new Uint8Array(MIB_25);
   out.set(one.subarray(0, moof));
@@ -74,7 +74,8 @@ const inputs = {
   "forged: ogg + 'O' bytes": [forged("speech.opus", [0x4f]), "audio/ogg"],
   "webm opus (file repeated)": [repeated("speech-live.webm"), "audio/webm"],
   "forged: webm + empty blocks": [forged("speech-live.webm", [0xa3, 0x84, 0x81, 0, 0, 0x80]), "audio/webm"],
-  "m4a fragmented (moofs repeated)": [m4aFragments(), "audio/mp4"],
+  "m4a aac fragmented (moofs repeated)": [mp4Fragments("speech-fragmented.m4a"), "audio/mp4"],
+  "mp4 opus fragmented (moofs repeated)": [mp4Fragments("speech-opus-fragmented.mp4"), "audio/mp4"],
   "wav 16 kHz": [wav(), "audio/wav"],
   "random bytes": [noise(), "audio/mpeg"],
   zeros: [new Uint8Array(MIB_25), undefined],

@@ -5,7 +5,7 @@
 // only if its bitrate is plausible, and anything else gets the size bound, which no real audio exceeds.
 import { isFlac, readFlac } from "./flac";
 import { isMatroska, readMatroska } from "./matroska";
-import { readMpeg } from "./mpeg";
+import { mpegFormat, readMpeg } from "./mpeg";
 import { isMp4, readMp4 } from "./mp4";
 import { isOgg, readOgg } from "./ogg";
 import type { AudioFormat, Reading } from "./reading";
@@ -77,9 +77,9 @@ function readContainer(b: Uint8Array): { format?: AudioFormat; reading: Reading 
   if (isMp4(b)) return { format: "mp4", reading: readMp4(b) };
   const start = afterId3(b);
   if (isFlac(b, start)) return { format: "flac", reading: readFlac(b, start) };
-  // MPEG audio and ADTS have no magic number: readMpeg looks for a run of frames and names which.
-  const reading = readMpeg(b, start);
-  return { format: reading?.format, reading };
+  // MPEG audio and ADTS have no magic number: a run of frames near the start says which it is.
+  const format = mpegFormat(b, start);
+  return { format, reading: format ? readMpeg(b, start) : null };
 }
 
 /** Media types by the container family they name; labels not listed here are not checked. */

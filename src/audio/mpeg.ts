@@ -87,9 +87,20 @@ function nextConfirmed(b: Uint8Array, from: number, until: number, count: number
   return -1;
 }
 
+/** Where an MPEG audio or ADTS stream starts within the search window at `start`, or -1. */
+function streamStart(b: Uint8Array, start: number): number {
+  return nextConfirmed(b, start, Math.min(b.length, start + FIRST_FRAME_SEARCH_BYTES), FRAMES_TO_CONFIRM);
+}
+
+/** "mp3" or "aac" when a run of frames starts within the search window at `start`. */
+export function mpegFormat(b: Uint8Array, start: number): AudioFormat | undefined {
+  const i = streamStart(b, start);
+  return i < 0 ? undefined : frameAt(b, i)?.kind;
+}
+
 /** Counts the frames of an MPEG audio or ADTS stream that starts within the search window at `start`. */
 export function readMpeg(b: Uint8Array, start: number): Reading | null {
-  let i = nextConfirmed(b, start, Math.min(b.length, start + FIRST_FRAME_SEARCH_BYTES), FRAMES_TO_CONFIRM);
+  let i = streamStart(b, start);
   const first = i < 0 ? null : frameAt(b, i);
   if (!first) return null;
   const format: AudioFormat = first.kind;
