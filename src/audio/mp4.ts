@@ -102,7 +102,8 @@ export function readMp4(b: Uint8Array): Reading | null {
       if (track.counter && run.at >= 0 && run.at < b.length) track.counter.add(b, run.at, Math.min(size, b.length - run.at));
       run.at += size;
     }
-    if (track.counter && run.at < 0) track.uncounted = true;
+    // Samples whose bytes we couldn't place, or a run cut before its last entries: the count is short.
+    if (track.counter && (run.at < 0 || steps < count)) track.uncounted = true;
   };
 
   const leaf = (type: string, at: number, end: number): void => {
