@@ -3,16 +3,16 @@
 // bytes and every header in them. So each container is read for what its decoder actually plays
 // (frames counted, bytes present) rather than for what it claims, a claimed duration is believed
 // only if its bitrate is plausible, and anything else gets the size bound, which no real audio exceeds.
-import { isFlac, readFlac } from "./flac";
-import { isMatroska, readMatroska } from "./matroska";
-import { mpegFormat, readMpeg } from "./mpeg";
-import { isMp4, readMp4 } from "./mp4";
-import { isOgg, readOgg } from "./ogg";
-import type { AudioFormat, Reading } from "./reading";
-import { isWav, readWav } from "./wav";
+import { isFlac, readFlac } from "./containers/flac";
+import { isMatroska, readMatroska } from "./containers/matroska";
+import { mpegFormat, readMpeg } from "./containers/mpeg";
+import { isMp4, readMp4 } from "./containers/mp4";
+import { isOgg, readOgg } from "./containers/ogg";
+import type { AudioFormat, Reading } from "./containers/reading";
+import { isWav, readWav } from "./containers/wav";
 
-export type { AudioFormat } from "./reading";
-export { LOSSLESS_MAX_BITS_PER_SECOND, LOSSY_MAX_BITS_PER_SECOND } from "./reading";
+export type { AudioFormat } from "./containers/reading";
+export { LOSSLESS_MAX_BITS_PER_SECOND, LOSSY_MAX_BITS_PER_SECOND } from "./containers/reading";
 
 export interface AudioDuration {
   seconds: number;

@@ -2,7 +2,7 @@
 // before encoding (test/fixtures/audio/README.md), and every WAV's is the samples written here.
 import { describe, expect, it } from "vitest";
 import { LOSSY_MAX_BITS_PER_SECOND, measureAudio, SIZE_BOUND_BITS_PER_SECOND, sizeBoundSeconds } from "../../../src/audio/duration";
-import { plausible } from "../../../src/audio/reading";
+import { plausible } from "../../../src/audio/containers/reading";
 import { ENCODER_EXTRA_SECONDS, FIXTURE_SECONDS, FIXTURES, type FixtureName, fixture, makeWav, PLAIN_MP3_SECONDS } from "./audio-files";
 
 describe("measureAudio reads each container's real duration", () => {
