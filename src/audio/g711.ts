@@ -4,6 +4,7 @@
 // is its one's complement, so the code for -1-x is the code for x with the sign bit flipped.
 // Everything is a table lookup: the code depends only on x >> 2 (µ-law) or x >> 4 (A-law), so the
 // encode tables hold 16 K and 4 K entries (20 KB in all, built once per isolate in well under 1 ms).
+// `!` on table reads: every index is in range by construction, and a `?? 0` per sample would cost time.
 
 const MULAW_BIAS = 33; // G.711's µ-law bias in 14-bit units (0x84 >> 2)
 const MULAW_MAX_BIASED = 0x1fff; // 8159 + bias: the top of segment 7
@@ -63,35 +64,35 @@ for (let i = 0; i < ALAW_ENCODE.length; i++) ALAW_ENCODE[i] = alawEncodeCompute(
 /** µ-law code of one signed 16-bit sample (values outside the 16-bit range are clamped). */
 export function mulawEncodeSample(sample: number): number {
   const s = sample > 32767 ? 32767 : sample < -32768 ? -32768 : sample | 0;
-  return MULAW_ENCODE[(s >> 2) + 8192];
+  return MULAW_ENCODE[(s >> 2) + 8192]!;
 }
 
 /** A-law code of one signed 16-bit sample (values outside the 16-bit range are clamped). */
 export function alawEncodeSample(sample: number): number {
   const s = sample > 32767 ? 32767 : sample < -32768 ? -32768 : sample | 0;
-  return ALAW_ENCODE[(s >> 4) + 2048];
+  return ALAW_ENCODE[(s >> 4) + 2048]!;
 }
 
 /** Encodes s16 samples to µ-law, one byte per sample. */
 export function mulawEncode(samples: Int16Array, out: Uint8Array = new Uint8Array(samples.length)): Uint8Array {
-  for (let i = 0; i < samples.length; i++) out[i] = MULAW_ENCODE[(samples[i] >> 2) + 8192];
+  for (let i = 0; i < samples.length; i++) out[i] = MULAW_ENCODE[(samples[i]! >> 2) + 8192]!;
   return out;
 }
 
 /** Encodes s16 samples to A-law, one byte per sample. */
 export function alawEncode(samples: Int16Array, out: Uint8Array = new Uint8Array(samples.length)): Uint8Array {
-  for (let i = 0; i < samples.length; i++) out[i] = ALAW_ENCODE[(samples[i] >> 4) + 2048];
+  for (let i = 0; i < samples.length; i++) out[i] = ALAW_ENCODE[(samples[i]! >> 4) + 2048]!;
   return out;
 }
 
 /** Decodes µ-law bytes to s16 samples. */
 export function mulawDecode(codes: Uint8Array, out: Int16Array = new Int16Array(codes.length)): Int16Array {
-  for (let i = 0; i < codes.length; i++) out[i] = MULAW_DECODE[codes[i]];
+  for (let i = 0; i < codes.length; i++) out[i] = MULAW_DECODE[codes[i]!]!;
   return out;
 }
 
 /** Decodes A-law bytes to s16 samples. */
 export function alawDecode(codes: Uint8Array, out: Int16Array = new Int16Array(codes.length)): Int16Array {
-  for (let i = 0; i < codes.length; i++) out[i] = ALAW_DECODE[codes[i]];
+  for (let i = 0; i < codes.length; i++) out[i] = ALAW_DECODE[codes[i]!]!;
   return out;
 }

@@ -1,5 +1,6 @@
 // WAV (RIFF WAVE) framing for streams: a header writer, and an incremental reader that strips the header
 // from a stream whose header may arrive split across chunks.
+// `!` on byte reads: a header field is read only once `pending` holds all of its bytes.
 import type { SampleEncoding } from "./samples";
 
 /** The size written in the RIFF and data headers of a stream whose length isn't known yet. */
@@ -128,7 +129,7 @@ export function createWavReader(): WavReader {
 
   const onHeader = (bytes: Uint8Array) => {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const tag = (at: number) => String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
+    const tag = (at: number) => String.fromCharCode(bytes[at]!, bytes[at + 1]!, bytes[at + 2]!, bytes[at + 3]!);
     if (state === "riff") {
       if ((tag(0) !== "RIFF" && tag(0) !== "RF64") || tag(8) !== "WAVE") throw new WavFormatError("not a WAV stream");
       state = "chunk";

@@ -19,7 +19,7 @@ function masterKeys(config: Config): Map<number, string> {
   const keys = new Map<number, string>();
   for (const entry of (config.PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS ?? "").split(",")) {
     const m = /^\s*(\d+)\s*:\s*(\S+)\s*$/.exec(entry);
-    if (m) keys.set(Number(m[1]), m[2]);
+    if (m?.[1] !== undefined && m[2] !== undefined) keys.set(Number(m[1]), m[2]);
   }
   if (config.PROVIDER_KEY_ENCRYPTION_KEY) keys.set(config.PROVIDER_KEY_ENCRYPTION_KEY_VERSION, config.PROVIDER_KEY_ENCRYPTION_KEY);
   return keys;

@@ -91,6 +91,7 @@ export async function rotateKey(d1: D1Database, userId: string, oldKeyId: string
       )
       .bind(next.id, userId, next.keyPrefix, next.keyHash, now, oldKeyId),
   ]);
+  if (insert === undefined) throw new Error("D1 batch returned no result for the insert"); // one result per statement
   if (!insert.meta.changes) return null;
   const row = await orm(d1).select().from(apiKeys).where(eq(apiKeys.id, next.id)).get();
   return row ?? null;

@@ -71,13 +71,14 @@ export function parseAllowHosts(list: string | undefined): AllowHosts {
     const entry = raw.trim();
     if (entry === "") continue;
     const m = /^(\[[^\]]*\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(entry);
+    const hostText = m?.[1]; // group 1 is not optional: defined exactly when the entry matched
     const port = m?.[2] === undefined ? undefined : Number(m[2]);
-    if (!m || /[/?#@\\*\s%]/.test(m[1]) || (port !== undefined && (port < 1 || port > 65535))) {
+    if (hostText === undefined || /[/?#@\\*\s%]/.test(hostText) || (port !== undefined && (port < 1 || port > 65535))) {
       throw new Error(`not a host or host:port: "${entry}"`);
     }
     let host: string;
     try {
-      host = hostKey(new URL(`http://${m[1]}/`).hostname);
+      host = hostKey(new URL(`http://${hostText}/`).hostname);
     } catch {
       throw new Error(`not a host or host:port: "${entry}"`);
     }
@@ -187,8 +188,8 @@ const IPV4_RANGES: [string, IpRangeReason][] = [
   ["240.0.0.0/4", "reserved"],
 ];
 const IPV4_TABLE = IPV4_RANGES.map(([cidr, reason]) => {
-  const [base, bits] = cidr.split("/");
-  return { cidr, reason, base: constant(parseIPv4(base)), size: 2 ** (32 - Number(bits)) };
+  const { base, bits } = cidrParts(cidr);
+  return { cidr, reason, base: constant(parseIPv4(base)), size: 2 ** (32 - bits) };
 });
 
 function ipv4Range(address: number): IpLiteralRange {
@@ -199,6 +200,12 @@ function ipv4Range(address: number): IpLiteralRange {
 function constant<T>(value: T | null): T {
   if (value === null) throw new Error("bad address in a range table");
   return value;
+}
+
+function cidrParts(cidr: string): { base: string; bits: number } {
+  const [base, bits] = cidr.split("/");
+  if (base === undefined || bits === undefined) throw new Error("bad address in a range table");
+  return { base, bits: Number(bits) };
 }
 
 const formatIPv4 = (a: number) => [24, 16, 8, 0].map((s) => Math.floor(a / 2 ** s) % 256).join(".");
@@ -225,8 +232,8 @@ const IPV6_RULES: V6Rule[] = [
   { cidr: "ff00::/8", reason: "multicast" },
 ];
 const IPV6_TABLE = IPV6_RULES.map((rule) => {
-  const [base, bits] = rule.cidr.split("/");
-  return { ...rule, base: constant(parseIPv6(base)), shift: BigInt(128 - Number(bits)) };
+  const { base, bits } = cidrParts(rule.cidr);
+  return { ...rule, base: constant(parseIPv6(base)), shift: BigInt(128 - bits) };
 });
 const GLOBAL_UNICAST = { base: constant(parseIPv6("2000::")), shift: 125n };
 
@@ -253,14 +260,15 @@ function parseIPv6(text: string): bigint | null {
   const tail = s.slice(lastColon + 1);
   if (tail.includes(".")) {
     if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(tail)) return null;
-    const v4 = tail.split(".").map(Number);
-    if (v4.some((n) => n > 255)) return null;
-    s = `${s.slice(0, lastColon + 1)}${((v4[0] << 8) | v4[1]).toString(16)}:${((v4[2] << 8) | v4[3]).toString(16)}`;
+    const [a = 0, b = 0, c = 0, d = 0] = tail.split(".").map(Number); // the test above guarantees four parts
+    if ([a, b, c, d].some((n) => n > 255)) return null;
+    s = `${s.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const halves = s.split("::");
   if (halves.length > 2) return null;
-  const head = halves[0] === "" ? [] : halves[0].split(":");
-  const rest = halves.length === 2 ? (halves[1] === "" ? [] : halves[1].split(":")) : [];
+  const [before = "", after] = halves; // split always yields a first element
+  const head = before === "" ? [] : before.split(":");
+  const rest = after === undefined || after === "" ? [] : after.split(":");
   const missing = 8 - head.length - rest.length;
   if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
   const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill("0"), ...rest];

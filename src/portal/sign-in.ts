@@ -85,7 +85,8 @@ export function registerSignIn(app: OpenAPIHono<AppEnv>) {
 
 /** The sign-in body, as JSON of at most AUTH_BODY_MAX_BYTES (Better Auth itself would take any size or type). */
 async function jsonBody(c: Ctx): Promise<Record<string, unknown>> {
-  const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  const [mediaType = ""] = (c.req.header("content-type") ?? "").split(";");
+  const type = mediaType.trim().toLowerCase();
   const length = c.req.header("content-length");
   if (c.req.raw.body === null || length === "0") return {};
   if (type !== "application/json") throw new ApiError("unsupported_media_type", "Send the body as application/json.");

@@ -3,6 +3,7 @@
 // speech, transcription, model listing, and the SDK's typed errors for 401, 400 and 429.
 import OpenAI, { toFile } from "openai";
 import { beforeEach, describe, expect, it } from "vitest";
+import { first } from "../helpers/items";
 import { expectMockAudio } from "../helpers/provider-cases";
 // @ts-expect-error plain JS module shared with the mock server
 import { mockDurationSeconds, mockTranscriptFor } from "../mocks/audio.mjs";
@@ -38,8 +39,9 @@ describe("chat.completions through the SDK", () => {
       expect(response.headers.get("x-provider-used")).toBe(c.provider);
       expect(completion.object).toBe("chat.completion");
       expect(completion.model).toBe(c.model);
-      expect(completion.choices[0].message).toMatchObject({ role: "assistant", content: "Echo: hello from the sdk" });
-      expect(completion.choices[0].finish_reason).toBe("stop");
+      const choice = first(completion.choices, "choice");
+      expect(choice.message).toMatchObject({ role: "assistant", content: "Echo: hello from the sdk" });
+      expect(choice.finish_reason).toBe("stop");
       expect(completion.usage!.completion_tokens).toBe(5);
       expect(completion.usage!.total_tokens).toBe(completion.usage!.prompt_tokens + 5);
       const [req] = await upstream(c.provider);
@@ -72,7 +74,7 @@ describe("chat.completions through the SDK", () => {
       const last = chunks.at(-1)!;
       expect(last.choices).toEqual([]);
       expect(last.usage).toMatchObject({ completion_tokens: 5 });
-      expect(chunks.at(-2)!.choices[0].finish_reason).toBe("stop");
+      expect(first(chunks.at(-2)!.choices, "choice").finish_reason).toBe("stop");
 
       const plain = await client.chat.completions.create({
         model: c.model,
@@ -83,7 +85,7 @@ describe("chat.completions through the SDK", () => {
       for await (const chunk of plain) seen.push(chunk);
       expect(seen.map((ch) => ch.choices[0]?.delta?.content ?? "").join("")).toBe("Echo: no usage please");
       expect(seen.some((ch) => ch.usage)).toBe(false);
-      expect(seen.at(-1)!.choices[0].finish_reason).toBe("stop");
+      expect(first(seen.at(-1)!.choices, "choice").finish_reason).toBe("stop");
       const used = await settled(
         () => usage(u.jwt),
         (b) => b.requestCount === 2,

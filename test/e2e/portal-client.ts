@@ -22,7 +22,8 @@ export async function waitForCode(phone: string, n = 1): Promise<string> {
     () => texts(phone),
     (m) => m.length >= n,
   );
-  const code = msgs[n - 1] && /\b(\d{6})\b/.exec(msgs[n - 1].body)?.[1];
+  const sms = msgs[n - 1];
+  const code = sms && /\b(\d{6})\b/.exec(sms.body)?.[1];
   if (!code) throw new Error(`no SMS #${n} to ${phone} (got ${msgs.length})`);
   return code;
 }
@@ -42,8 +43,12 @@ export const verifyOtp = (phoneNumber: string, code: string) =>
   portalCall("/portal/auth/phone-number/verify", { method: "POST", json: { phoneNumber, code } });
 
 export function sessionCookie(res: Response): string | undefined {
-  return res.headers
-    .getSetCookie()
+  return setCookies(res)
     .find((c) => c.includes("better-auth.session_token="))
     ?.split(";")[0];
+}
+
+/** Each Set-Cookie header. These tests run in Node, whose Headers has getSetCookie(); the repo's types are workerd's, which lack it. */
+export function setCookies(res: Response): string[] {
+  return (res.headers as Headers & { getSetCookie(): string[] }).getSetCookie();
 }

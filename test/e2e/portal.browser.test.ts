@@ -52,7 +52,7 @@ describe("developer portal in the browser", () => {
     await expect.poll(() => page.locator("#keys-msg").textContent()).toMatch(/paying users/);
 
     // Make the user paying (admin API, admin JWT), reload: the session survives, the plan shows.
-    const me = await page.evaluate(async () => (await fetch("/portal/api/me")).json());
+    const me = (await page.evaluate(async () => (await fetch("/portal/api/me")).json())) as { user: { id: string } };
     const patch = await call(`/api/admin/users/${me.user.id}`, {
       method: "PATCH",
       headers: bearer(await jwtFor("e2e-admin", "admin")),
@@ -128,7 +128,7 @@ describe("developer portal in the browser", () => {
     await expect.poll(() => page.locator('#pkeys tr[data-provider="elevenlabs"] .pill').textContent()).toMatch(/^verified/);
 
     mkdirSync(ARTIFACTS, { recursive: true });
-    await page.locator("#new-key").evaluate((el) => ((el as HTMLElement).hidden = true)); // no secret in the artifact
+    await page.locator("#new-key").evaluate((el) => ((el as { hidden: boolean }).hidden = true)); // no secret in the artifact
     await page.screenshot({ path: join(ARTIFACTS, "portal-dashboard.png"), fullPage: true });
 
     // Sign out: back to the sign-in form, and the API refuses the old cookie.

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { bearer, call, jwtFor } from "./client";
-import { newPhone, portalCall, sendOtp, sessionCookie, texts, twilioOrigin, verifyOtp, waitForCode } from "./portal-client";
+import { newPhone, portalCall, sendOtp, sessionCookie, setCookies, texts, twilioOrigin, verifyOtp, waitForCode } from "./portal-client";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -36,10 +36,10 @@ describe("portal sign-in through wrangler dev", () => {
     expect(sent.status).toBe(200);
     const code = await waitForCode(phone);
     const [sms] = await texts(phone);
-    expect(sms.body).toContain(code);
+    expect(sms!.body).toContain(code); // waitForCode saw it
     const res = await portalCall("/portal/auth/phone-number/verify", { method: "POST", headers: ip, json: { phoneNumber: phone, code } });
     expect(res.status).toBe(200);
-    const setCookie = res.headers.getSetCookie().join("\n");
+    const setCookie = setCookies(res).join("\n");
     expect(setCookie).toMatch(/HttpOnly/i);
     expect(setCookie).toMatch(/SameSite=Lax/i);
     // http://127.0.0.1 is local development: not Secure, or the browser would drop it.

@@ -28,8 +28,9 @@ function apiKey(label: string, key: string) {
   secrets.push({ label, needles: [key, secret, secret.slice(5), ...windows] });
 }
 function jwt(label: string, token: string) {
-  const parts = token.split(".");
-  secrets.push({ label, needles: [token, parts[2], `${parts[1]}.${parts[2]}`] });
+  const [, payload, signature] = token.split(".");
+  if (payload === undefined || signature === undefined) throw new Error(`${label} is not a JWT`);
+  secrets.push({ label, needles: [token, signature, `${payload}.${signature}`] });
 }
 function providerKey(label: string, key: string, random: string) {
   secrets.push({ label, needles: [key, random] });

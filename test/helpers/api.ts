@@ -1,6 +1,7 @@
 // Test-side helpers (run inside workerd): call the worker, mint JWTs, make paying users and keys.
-import { env, SELF } from "cloudflare:test";
+import { SELF } from "cloudflare:test";
 import { generateKeyPair, importJWK, SignJWT } from "jose";
+import { env } from "./env";
 import { type JsonInit, withJson } from "./request";
 
 export const BASE = "http://voxgate.test";

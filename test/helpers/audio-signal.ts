@@ -18,7 +18,7 @@ export function toneAmplitude(samples: ArrayLike<number>, sampleRate: number, fr
   let s1 = 0;
   let s2 = 0;
   for (let i = 0; i < samples.length; i++) {
-    const s0 = samples[i] + coeff * s1 - s2;
+    const s0 = samples[i]! + coeff * s1 - s2;
     s2 = s1;
     s1 = s0;
   }
@@ -32,7 +32,9 @@ export function zeroCrossingFrequency(samples: ArrayLike<number>, sampleRate: nu
   let first = -1;
   let last = -1;
   for (let i = 1; i < samples.length; i++) {
-    if ((samples[i - 1] < 0 && samples[i] >= 0) || (samples[i - 1] >= 0 && samples[i] < 0)) {
+    const before = samples[i - 1]!;
+    const now = samples[i]!;
+    if ((before < 0 && now >= 0) || (before >= 0 && now < 0)) {
       if (first < 0) first = i;
       last = i;
       crossings++;
@@ -44,7 +46,7 @@ export function zeroCrossingFrequency(samples: ArrayLike<number>, sampleRate: nu
 
 export function rms(samples: ArrayLike<number>): number {
   let sum = 0;
-  for (let i = 0; i < samples.length; i++) sum += samples[i] * samples[i];
+  for (let i = 0; i < samples.length; i++) sum += samples[i]! * samples[i]!;
   return Math.sqrt(sum / samples.length);
 }
 

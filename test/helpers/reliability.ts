@@ -1,10 +1,11 @@
 // Shared by the reliability suite (test/unit/reliability/): the route table every route of the OpenAPI
 // document must appear in, a direct caller for high request counts, the error-shape checks, D1 + KV
 // snapshots, and a portal sign-in that works with or without the mock Twilio.
-import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { expect } from "vitest";
 import worker from "../../src/index";
 import { api, BASE } from "./api";
+import { env } from "./env";
 import { type JsonInit, withJson } from "./request";
 
 // ---- calling the worker -----------------------------------------------------------------------------
@@ -152,6 +153,7 @@ function paramKind(path: string): ParamKind | undefined {
 
 export const ROUTES: RouteSpec[] = ROUTE_LIST.map((entry) => {
   const [method, path] = entry.split(" ");
+  if (method === undefined || path === undefined) throw new Error(`not "METHOD /path": ${entry}`);
   return {
     method,
     path,
@@ -252,8 +254,8 @@ async function otpFor(phone: string): Promise<string> {
     const row = await env.DB.prepare("SELECT value FROM auth_verification WHERE identifier = ?")
       .bind(`phone-number-otp-${phone}`)
       .first<{ value: string }>();
-    const m = row && /^(\d{4,8}):\d+$/.exec(row.value);
-    if (m) return m[1];
+    const code = row && /^(\d{4,8}):\d+$/.exec(row.value)?.[1];
+    if (code) return code;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`no sign-in code stored for ${phone}`);
@@ -274,7 +276,8 @@ export async function portalSession(phone = newPhone()): Promise<{ cookie: strin
   if (res.status !== 200) throw new Error(`verify → ${res.status} ${await res.text()}`);
   const cookie = res.headers.getAll("set-cookie").find((c) => /session_token=/.test(c));
   if (!cookie) throw new Error("verify set no session cookie");
-  return { cookie: cookie.split(";")[0], userId: ((await res.json()) as any).user.id, phone };
+  const [nameValue = cookie] = cookie.split(";"); // split always yields a first part
+  return { cookie: nameValue, userId: ((await res.json()) as any).user.id, phone };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -347,13 +350,10 @@ export async function pendingFaults(): Promise<any[]> {
 /** Run `fn` over `items` with at most `limit` at a time. */
 export async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
-  let next = 0;
+  const queue = items.entries(); // one iterator shared by the workers: each takes the next item
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i], i);
-      }
+      for (const [i, item] of queue) out[i] = await fn(item, i);
     }),
   );
   return out;

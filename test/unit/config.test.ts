@@ -1,9 +1,10 @@
 // Configuration is validated once: a malformed variable is named in a clear error.
-import { env } from "cloudflare:test";
+
 import { describe, expect, it } from "vitest";
 import { onError } from "../../src/app";
 import { ConfigError, getConfig } from "../../src/config";
 import { BASE_URL_VARIABLES, PROVIDERS } from "../../src/providers/registry";
+import { env } from "../helpers/env";
 
 const base = () => ({ ...(env as any) });
 
@@ -37,7 +38,7 @@ describe("config", () => {
       ["API_KEY_PREFIX", "bad prefix!"],
       ["SMS_PROVIDER", "pigeon"],
       ["DEBUG_STORAGE_COUNTS", "maybe"],
-    ]) {
+    ] as const) {
       expect(() => getConfig({ ...base(), [name]: value }), name).toThrowError(new RegExp(name));
       expect(() => getConfig({ ...base(), [name]: value })).toThrowError(ConfigError);
     }

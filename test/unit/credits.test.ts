@@ -1,9 +1,10 @@
 // Credits and rate limits (issue: credits): exact under concurrency, cheap on the hot path.
-import { createExecutionContext, createScheduledController, env, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { usageKvKey } from "../../src/metering/contract";
 import { api, bearer, createKey, eventually, jwtFor, mockControl, newUser, storageCounts, uniqueSub, usageOf } from "../helpers/api";
+import { env } from "../helpers/env";
 
 beforeEach(async () => {
   await mockControl("/reset", { method: "POST" });
@@ -138,7 +139,7 @@ describe("the ledger under concurrency", () => {
     const refused = results.filter((r) => r.status === 402);
     expect(ok).toBe(15);
     expect(refused).toHaveLength(5);
-    expect(((await refused[0].json().catch(() => ({ error: { code: "insufficient_credits" } }))) as any).error.code).toBe(
+    expect(((await refused[0]!.json().catch(() => ({ error: { code: "insufficient_credits" } }))) as any).error.code).toBe(
       "insufficient_credits",
     );
     const usage = await eventually(
@@ -293,7 +294,7 @@ describe("rate limits", () => {
       expect(r.headers.get("x-ratelimit-limit")).toBe("30");
       expect(r.headers.get("x-ratelimit-remaining")).toBe("0");
     }
-    const body = (await limited[0].json()) as any;
+    const body = (await limited[0]!.json()) as any;
     expect(body.error.code).toBe("rate_limited");
     const remaining = ok.map((r) => Number(r.headers.get("x-ratelimit-remaining"))).sort((a, b) => a - b);
     expect(remaining).toEqual(Array.from({ length: 30 }, (_, i) => i));

@@ -1,8 +1,9 @@
 // The provider gateway (issue: gateway): every provider × operation through the mock providers,
 // the exact upstream request, normalized responses, key precedence, failures and streaming.
-import { env } from "cloudflare:test";
+
 import { beforeEach, describe, expect, it } from "vitest";
 import { api, bearer, mockControl, newKeyUser, upstreamRequests } from "../helpers/api";
+import { env } from "../helpers/env";
 import { CHAT_CASES, expectMockAudio, readSse, STT_CASES, TTS_CASES } from "../helpers/provider-cases";
 // @ts-expect-error plain JS module shared with the mock server
 import { mockDurationSeconds, mockTranscriptFor } from "../mocks/audio.mjs";

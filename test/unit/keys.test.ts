@@ -1,7 +1,9 @@
 // API-key lifecycle and credentials (issue: foundation).
-import { env } from "cloudflare:test";
+
 import { describe, expect, it } from "vitest";
 import { api, bearer, createKey, hs256Jwt, jwtFor, newUser, otherSigningKey, storageCounts, uniqueSub, unsignedJwt } from "../helpers/api";
+import { env } from "../helpers/env";
+import { inAccount } from "../helpers/reliability";
 
 describe("credentials", () => {
   it("accepts an API key as Bearer and as X-API-Key", async () => {
@@ -30,13 +32,14 @@ describe("credentials", () => {
   });
 
   it("401 for missing, malformed and unknown credentials", async () => {
-    for (const headers of [
+    const credentials: Record<string, string>[] = [
       {},
       { authorization: "Basic abc" },
       bearer(`plabs_${"A".repeat(43)}`),
       bearer("nonsense"),
       { "x-api-key": "plabs_short" },
-    ]) {
+    ];
+    for (const headers of credentials) {
       const res = await api("/v1/me", { headers });
       expect(res.status, JSON.stringify(headers)).toBe(401);
       const body = (await res.json()) as any;
@@ -192,9 +195,7 @@ describe("key lifecycle", () => {
     await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
       .bind(Date.now() - 1, id)
       .run();
-    const stub = env.ACCOUNT.getByName(u.id);
-    const { runInDurableObject } = await import("cloudflare:test");
-    await runInDurableObject(stub, async (instance: any) => {
+    await inAccount(u.id, async (instance) => {
       const state = await instance.copy;
       state.keys.get(id).expiresAt = Date.now() - 1;
     });
@@ -211,7 +212,7 @@ describe("key lifecycle", () => {
       ["POST", `/v1/keys/${id}/rotate`],
       ["DELETE", `/v1/keys/key_unknown`],
       ["DELETE", `/api/v1/user/api-keys/${id}`],
-    ]) {
+    ] as const) {
       const res = await api(path, { method, headers: bearer(b.jwt) });
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(((await res.json()) as any).error.code).toBe("not_found");

@@ -1,11 +1,13 @@
 // The developer portal (issue 6): phone-OTP sign-in through Better Auth on D1, with the codes read from a
 // mock Twilio; the session-only JSON API under /portal/api/*; the origin check; the page.
-import { env } from "cloudflare:test";
+
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { dailySeries } from "../../src/api/account";
 import { ConfigError } from "../../src/config";
 import { smsSender } from "../../src/portal/sms";
 import { adminJwt, api, BASE, bearer, createKey, eventually, jwtFor, newUser, uniqueSub } from "../helpers/api";
+import { env } from "../helpers/env";
+import { nth } from "../helpers/items";
 
 const ORIGIN = new URL(BASE).origin;
 const TWILIO = env.TWILIO_BASE_URL as string;
@@ -46,15 +48,17 @@ async function codeSent(phone: string, n = 1): Promise<string> {
     (m) => m.length >= n,
   );
   expect(msgs.length).toBeGreaterThanOrEqual(n);
-  const code = /\b(\d{6})\b/.exec(msgs[n - 1].body)?.[1];
-  if (!code) throw new Error(`no code in ${msgs[n - 1].body}`);
+  const { body } = nth(msgs, n - 1, "SMS");
+  const code = /\b(\d{6})\b/.exec(body)?.[1];
+  if (!code) throw new Error(`no code in ${body}`);
   return code;
 }
 
 function sessionCookie(res: Response): string {
   const cookie = res.headers.getAll("set-cookie").find((c) => /better-auth\.session_token=/.test(c));
   if (!cookie) throw new Error(`no session cookie in ${res.status} ${JSON.stringify(res.headers.getAll("set-cookie"))}`);
-  return cookie.split(";")[0];
+  const [nameValue = cookie] = cookie.split(";"); // split always yields a first part
+  return nameValue;
 }
 
 interface Session {
@@ -100,7 +104,7 @@ describe("phone-OTP sign-in", () => {
     const code = await codeSent(phone);
     const [sms] = await texts(phone);
     expect(sms).toMatchObject({ to: phone, from: env.TWILIO_FROM });
-    expect(sms.body).toContain(code);
+    expect(sms!.body).toContain(code);
 
     const res = await verifyOtp(phone, code, ip);
     expect(res.status).toBe(200);
@@ -374,7 +378,7 @@ describe("credential matrix: every /portal/api route takes the portal session an
 
   it("a session whose cookie was tampered with, or that expired, gets 401", async () => {
     const s = await signIn();
-    const [name, value] = s.cookie.split("=");
+    const [name, value = ""] = s.cookie.split("=");
     const tampered = `${name}=${value.slice(0, -3)}abc`;
     await expectError(await portal("/portal/api/me", { headers: { cookie: tampered } }), 401, "unauthorized");
     await env.DB.prepare("UPDATE auth_session SET expires_at = ? WHERE user_id = (SELECT id FROM auth_user WHERE phone_number = ?)")
@@ -498,7 +502,7 @@ describe("portal API", () => {
       (u) => u.requestCount === 1,
     );
     const today = new Date().toISOString().slice(0, 10);
-    const [y, m] = today.split("-").map(Number);
+    const [y = 0, m = 0] = today.split("-").map(Number); // "YYYY-MM-DD": both are there
     expect(usage.period).toBe(today.slice(0, 7));
     expect(usage.daily).toHaveLength(new Date(Date.UTC(y, m, 0)).getUTCDate());
     expect(usage.daily[0].day).toBe(`${today.slice(0, 7)}-01`);

@@ -40,9 +40,9 @@ describe("G.711 decoding", () => {
   it("matches the reference tables for all 256 codes", () => {
     for (let c = 0; c < 128; c++) {
       expect(MULAW_DECODE[0x80 + c]).toBe(MULAW_POSITIVE[c]);
-      expect(MULAW_DECODE[c]).toBe(-MULAW_POSITIVE[c] || 0);
+      expect(MULAW_DECODE[c]).toBe(-MULAW_POSITIVE[c]! || 0);
       expect(ALAW_DECODE[c]).toBe(ALAW_NEGATIVE[c]);
-      expect(ALAW_DECODE[0x80 + c]).toBe(-ALAW_NEGATIVE[c]);
+      expect(ALAW_DECODE[0x80 + c]).toBe(-ALAW_NEGATIVE[c]!);
     }
     expect(mulawDecode(Uint8Array.of(0xff, 0x7f, 0x80, 0x00))).toEqual(Int16Array.of(0, 0, 32124, -32124));
     expect(alawDecode(Uint8Array.of(0xd5, 0x55, 0xaa, 0x2a))).toEqual(Int16Array.of(8, -8, 32256, -32256));
@@ -71,8 +71,8 @@ describe("G.711 encoding", () => {
 
   it("round-trips every code: encode(decode(c)) === c (µ-law's negative zero 0x7F becomes 0xFF)", () => {
     for (let c = 0; c < 256; c++) {
-      expect(alawEncodeSample(ALAW_DECODE[c])).toBe(c);
-      expect(mulawEncodeSample(MULAW_DECODE[c])).toBe(c === 0x7f ? 0xff : c);
+      expect(alawEncodeSample(ALAW_DECODE[c]!)).toBe(c);
+      expect(mulawEncodeSample(MULAW_DECODE[c]!)).toBe(c === 0x7f ? 0xff : c);
     }
   });
 
@@ -84,17 +84,20 @@ describe("G.711 encoding", () => {
     let previousA = -Infinity;
     const failures: string[] = []; // one expect per sample would dominate the run time
     for (let i = 0; i < x.length; i++) {
-      const s = x[i];
-      const yMu = MULAW_DECODE[mu[i]];
-      const yA = ALAW_DECODE[a[i]];
+      // Indices within the 65,536 samples and 256 codes: the `!` reads are in range.
+      const s = x[i]!;
+      const muCode = mu[i]!;
+      const aCode = a[i]!;
+      const yMu = MULAW_DECODE[muCode]!;
+      const yA = ALAW_DECODE[aCode]!;
       if (yMu < previousMu || yA < previousA) failures.push(`not monotonic at ${s}`);
       previousMu = yMu;
       previousA = yA;
       // The STL codes -1-x like x with the sign flipped (one's complement magnitude).
-      if (mu[i] !== (mu[65535 - i] ^ 0x80) || a[i] !== (a[65535 - i] ^ 0x80)) failures.push(`not antisymmetric at ${s}`);
+      if (muCode !== (mu[65535 - i]! ^ 0x80) || aCode !== (a[65535 - i]! ^ 0x80)) failures.push(`not antisymmetric at ${s}`);
       // Step sizes in 16-bit units: µ-law 8·2^segment; A-law 16 in segments 0–1, then doubling.
-      const muStep = 8 << muSegment(mu[i]);
-      const aSeg = aSegment(a[i]);
+      const muStep = 8 << muSegment(muCode);
+      const aSeg = aSegment(aCode);
       const aStep = aSeg < 2 ? 16 : 16 << (aSeg - 1);
       // µ-law clips above 8159 in 14-bit units
       if (Math.abs(s) <= 32635 && Math.abs(yMu - s) > muStep / 2 + 4) failures.push(`µ-law error at ${s}: ${yMu}`);

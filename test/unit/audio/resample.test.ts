@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createResampler } from "../../../src/audio/resample";
 import { createTranscoder } from "../../../src/audio/transcode";
 import { dB, fromS16le, oddChunks, rms, runSteps, sine, toneAmplitude, toS16le, zeroCrossingFrequency } from "../../helpers/audio-signal";
+import { cycle } from "../../helpers/items";
 
 const RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
 const PAIRS = RATES.flatMap((from) => RATES.filter((to) => to !== from).map((to) => [from, to] as const));
@@ -15,7 +16,7 @@ function resampleAll(from: number, to: number, input: Int16Array, chunkSizes?: n
   else {
     let at = 0;
     for (let i = 0; at < input.length; i++) {
-      const size = chunkSizes[i % chunkSizes.length];
+      const size = cycle(chunkSizes, i);
       parts.push(r.process(input.subarray(at, at + size)));
       at += size;
     }

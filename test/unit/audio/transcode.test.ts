@@ -15,6 +15,7 @@ import {
   toS16le,
   zeroCrossingFrequency,
 } from "../../helpers/audio-signal";
+import { nth } from "../../helpers/items";
 
 const raw = (encoding: "pcm_s16le" | "mulaw" | "alaw", sampleRate: number): TranscodeSource => ({ container: "raw", encoding, sampleRate });
 const middleSecond = (s: Int16Array, rate: number) => s.subarray(rate / 2, rate / 2 + rate);
@@ -53,8 +54,8 @@ describe("transcoding", () => {
     const body = new Uint8Array(left.length * 6);
     const view = new DataView(body.buffer);
     for (let i = 0; i < left.length; i++) {
-      view.setInt16(i * 6 + 1, left[i], true); // 24-bit = the 16-bit value shifted up a byte
-      view.setInt16(i * 6 + 4, right[i], true);
+      view.setInt16(i * 6 + 1, left[i]!, true); // 24-bit = the 16-bit value shifted up a byte
+      view.setInt16(i * 6 + 4, right[i]!, true);
     }
     const head = wavHeader({ encoding: "pcm_s16le", sampleRate: 44100, channels: 2 });
     const hv = new DataView(head.buffer);
@@ -122,7 +123,7 @@ describe("transcoding", () => {
     const elapsed = Date.now() - t0;
     await tick();
     const t1 = Date.now();
-    const first = createTranscoder(raw("pcm_s16le", 24000), { format: "ulaw", sampleRate: 8000 }).push(chunks[0]);
+    const first = createTranscoder(raw("pcm_s16le", 24000), { format: "ulaw", sampleRate: 8000 }).push(nth(chunks, 0, "chunk"));
     await tick();
     console.log(
       `transcode 10 s of 24 kHz s16 → 8 kHz µ-law in 4 KiB chunks: ${elapsed} ms (${out.length} bytes out); ` +

@@ -6,7 +6,7 @@
 // the answers are canned) and throws for anything else. Refused addresses only ever reach the
 // policy. The last block uses workerd's real fetch, but only to this worker itself (SELF, no
 // network) and to the mock-provider server on 127.0.0.1, behind the same kind of guard.
-import { env, SELF } from "cloudflare:test";
+import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import {
   type FetchFn,
@@ -17,6 +17,7 @@ import {
   PublicUrlUnavailable,
 } from "../../../src/http/fetch-public";
 import { parseAllowHosts } from "../../../src/http/public-url";
+import { env } from "../../helpers/env";
 
 const ORIGIN = "http://127.0.0.1:9";
 const KiB = 1024;

@@ -2,22 +2,26 @@
 // racing revocation (and rotation), concurrent metered requests near the credit limit, concurrent
 // provider-key upserts and deletes. No lost update, no duplicate, no limit crossed — checked against D1,
 // the Account object's own copy, and what each response said.
-import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import { getConfig } from "../../../src/config";
 import { open } from "../../../src/crypto/provider-key-vault";
 import { usageKvKey } from "../../../src/metering/contract";
 import { llmCostMc, sttCostMc, ttsCostMc } from "../../../src/metering/prices";
 import { bearer } from "../../helpers/api";
+import { env } from "../../helpers/env";
+import { nth } from "../../helpers/items";
 import { call, inAccount, keyOf, ledgerOf, sleep, type TestAccount, until, userOn } from "../../helpers/reliability";
 
 const clients = { total: 0, largestBurst: 0 };
-/** Fire all at once; counts the concurrent clients for docs/RELIABILITY.md. */
-async function burst<T>(fns: (() => Promise<T>)[]): Promise<T[]> {
+/** Fire all at once; counts the concurrent clients for docs/RELIABILITY.md. One answer per function, in order. */
+async function burst<const F extends readonly (() => Promise<unknown>)[]>(fns: F): Promise<Answers<F>> {
   clients.total += fns.length;
   clients.largestBurst = Math.max(clients.largestBurst, fns.length);
-  return Promise.all(fns.map((f) => f()));
+  // Promise.all keeps a tuple's shape, but fns.map() does not: the mapped type restores it.
+  return (await Promise.all(fns.map((f) => f()))) as Answers<F>;
 }
+type Answers<F extends readonly (() => Promise<unknown>)[]> = { -readonly [K in keyof F]: Awaited<ReturnType<F[K]>> };
 afterAll(() => console.info(`concurrency: ${clients.total} concurrent requests in bursts of up to ${clients.largestBurst}`));
 
 const activeKeys = async (userId: string) =>
@@ -106,7 +110,7 @@ describe("API keys", () => {
         if ((await works(old.key)) !== 401) problems.push(`${label}: the old key still works`);
         const after = await activeKeys(user.id);
         if (rotations.length === 1) {
-          const body = (await rotations[0].json()) as any;
+          const body = (await rotations[0]!.json()) as any;
           if (oldRow.replaced_by !== body.apiKey.id)
             problems.push(`${label}: replaced_by ${oldRow.replaced_by} ≠ the successor ${body.apiKey.id}`);
           if (body.apiKey.name !== `race ${round}`) problems.push(`${label}: the successor lost the name`);
@@ -210,7 +214,7 @@ describe("credits near the limit", () => {
     let charged = 0;
     let overEstimate = 0;
     for (const [i, res] of results.entries()) {
-      const r = reqs[i];
+      const r = nth(reqs, i, "request"); // burst answers one per request, in order
       if (res.status === 402) {
         expect(((await res.json()) as any).error.code).toBe("insufficient_credits");
         continue;

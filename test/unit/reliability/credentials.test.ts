@@ -1,7 +1,7 @@
 // The credential matrix (issue 5 §1): every route of the OpenAPI document × every kind of credential,
 // with the status API.md §1/§8 expects. The route table (test/helpers/reliability.ts) lists every route
 // explicitly; a route in the document that the table does not list fails the first test below.
-import { env } from "cloudflare:test";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   adminJwt,
@@ -16,6 +16,7 @@ import {
   uniqueSub,
   unsignedJwt,
 } from "../../helpers/api";
+import { env } from "../../helpers/env";
 import {
   call,
   documentedRoutes,

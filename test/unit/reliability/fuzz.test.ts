@@ -7,13 +7,15 @@
 // a snapshot of every D1 row and every KV entry is the same before and after.
 //
 // Default: 10,000 requests. Heavier: VOXGATE_FUZZ_RUNS=100000 npm run test:unit -- test/unit/reliability/fuzz.test.ts
-import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminJwt, api, bearer, jwtFor, newUser, uniqueSub } from "../../helpers/api";
+import { env } from "../../helpers/env";
+import { cycle, first, nth } from "../../helpers/items";
 import { backgroundDone, call, errorShapeProblem, OPENAI_PATHS, type Snapshot, sleep, snapshot } from "../../helpers/reliability";
 
-const TOTAL_REQUESTS = Number((env as any).VOXGATE_FUZZ_RUNS) || 10_000;
+const TOTAL_REQUESTS = Number(env.VOXGATE_FUZZ_RUNS) || 10_000;
 /** Requests sent at once per property run (the shrinker then narrows a failure down within a batch). */
 const BATCH = 10;
 const ORIGIN = "http://voxgate.test";
@@ -386,7 +388,7 @@ function requestArb(): fc.Arbitrary<FuzzRequest> {
         method = r.target.method;
         let i = 0;
         path =
-          route.path.replace(/\{[^}]+\}/g, () => (r.target.kind === "route" ? r.target.ids[i++] : "x")) +
+          route.path.replace(/\{[^}]+\}/g, () => (r.target.kind === "route" ? nth(r.target.ids, i++, "id") : "x")) +
           (r.target.trailingSlash ? "/" : "") +
           r.target.query;
         template = route.path;
@@ -394,7 +396,7 @@ function requestArb(): fc.Arbitrary<FuzzRequest> {
         route = routes.find((x) => x.path === route!.path && x.method === method) ?? route;
       } else {
         path = r.target.p;
-        method = ["GET", "POST", "DELETE"][r.seed % 3];
+        method = cycle(["GET", "POST", "DELETE"], r.seed);
       }
       const canHaveBody = method !== "GET" && method !== "HEAD";
       const upload = route && UPLOAD_PATHS.has(route.path) && template === route.path;
@@ -452,7 +454,7 @@ function materialize(req: FuzzRequest): { headers: Headers; body?: BodyInit } {
       // Not a valid header value (fetch refuses CR, LF, NUL and anything above U+00FF): nothing to send.
     }
   }
-  const key = payingKeys[req.credIndex % payingKeys.length];
+  const key = cycle(payingKeys, req.credIndex);
   switch (req.cred) {
     case "key":
       headers.set("authorization", `Bearer ${key}`);
@@ -461,7 +463,7 @@ function materialize(req: FuzzRequest): { headers: Headers; body?: BodyInit } {
       headers.set("x-api-key", key);
       break;
     case "free-jwt":
-      headers.set("authorization", `Bearer ${freeJwts[req.credIndex % freeJwts.length]}`);
+      headers.set("authorization", `Bearer ${cycle(freeJwts, req.credIndex)}`);
       break;
     case "admin-jwt":
       headers.set("authorization", `Bearer ${adminToken}`);
@@ -469,9 +471,16 @@ function materialize(req: FuzzRequest): { headers: Headers; body?: BodyInit } {
     case "garbage":
       headers.set(
         "authorization",
-        [`Bearer plabs_${"Q".repeat(43)}`, "Bearer eyJhbGciOiJub25lIn0.e30.", `Bearer ${"a.".repeat(3000)}`, "Digest x", "Bearer\tplabs_x"][
-          req.credIndex % 5
-        ],
+        cycle(
+          [
+            `Bearer plabs_${"Q".repeat(43)}`,
+            "Bearer eyJhbGciOiJub25lIn0.e30.",
+            `Bearer ${"a.".repeat(3000)}`,
+            "Digest x",
+            "Bearer\tplabs_x",
+          ],
+          req.credIndex,
+        ),
       );
       break;
     case "duplicate":
@@ -482,7 +491,7 @@ function materialize(req: FuzzRequest): { headers: Headers; body?: BodyInit } {
       break;
     case "conflicting":
       headers.set("authorization", `Bearer ${key}`);
-      headers.set("x-api-key", payingKeys[(req.credIndex + 1) % payingKeys.length]);
+      headers.set("x-api-key", cycle(payingKeys, req.credIndex + 1));
       break;
   }
   if (req.contentType !== undefined) headers.set("content-type", req.contentType);
@@ -639,7 +648,12 @@ describe("hostile input", () => {
     expect(Object.keys(after.d1)).toEqual(Object.keys(before.d1));
     // Using a key is a use, valid body or not: lastUsedAt may move forward (at most once a minute per
     // isolate, so only in runs longer than a minute), and nothing else in the row may change.
-    const [keysBefore, keysAfter] = [before, after].map((snap) => snap.d1.api_keys.map((r) => JSON.parse(r)));
+    const keysOf = (snap: Snapshot) => {
+      const rows = snap.d1.api_keys;
+      if (!rows) throw new Error("the snapshot has no api_keys table");
+      return rows.map((r) => JSON.parse(r));
+    };
+    const [keysBefore, keysAfter] = [keysOf(before), keysOf(after)];
     expect(
       keysAfter.map(({ last_used_at: _, ...r }) => r),
       "D1 table api_keys",
@@ -651,7 +665,7 @@ describe("hostile input", () => {
   });
 
   it("a 25 MiB upload and a 1 MiB JSON body are refused with 413 before anything reads them", async () => {
-    const key = payingKeys[0];
+    const key = first(payingKeys, "paying key");
     const big = await call("/v1/transcribe", {
       method: "POST",
       headers: { ...bearer(key), "content-type": "audio/wav" },

@@ -2,11 +2,12 @@
 // same body within 24 hours is never charged twice. JSON answers (chat, transcription) and audio up to
 // 1 MiB are replayed byte for byte (Idempotent-Replayed: true); a retry while the first is still running
 // gets 409; the same key with another body gets 422; a first attempt that failed (refunded) may be retried.
-import { env } from "cloudflare:test";
+
 import { describe, expect, it } from "vitest";
 import { firstAudio, IDEMPOTENT_AUDIO_MAX_BYTES } from "../../../src/gateway/first-audio";
 import { ttsCostMc } from "../../../src/metering/prices";
 import { bearer } from "../../helpers/api";
+import { env } from "../../helpers/env";
 import { call, fault, inAccount, keyOf, ledgerOf, pendingFaults, sleep, type TestAccount, until, userOn } from "../../helpers/reliability";
 
 const nonce = () => `n${crypto.randomUUID().replaceAll("-", "")}`;
@@ -222,7 +223,7 @@ describe("Idempotency-Key: a retry is never charged twice", () => {
     const ok = results.filter((r) => r.status === 200);
     expect(ok).toHaveLength(1);
     expect(results.filter((r) => r.status === 409)).toHaveLength(19);
-    await ok[0].arrayBuffer();
+    await ok[0]!.arrayBuffer();
     await Promise.all(results.filter((r) => r.status !== 200).map((r) => r.arrayBuffer()));
     const s = await settled(user, 1);
     expect(s.usedMc).toBe(ttsCostMc("elevenlabs", `Once ${k}`.length, true));
