@@ -3,6 +3,7 @@
 // bytes and every header in them. So each container is read for what its decoder actually plays
 // (frames counted, bytes present) rather than for what it claims, a claimed duration is believed
 // only if its bitrate is plausible, and anything else gets the size bound, which no real audio exceeds.
+// `!` on byte reads: an ID3 header is read only once all of its 10 bytes are present.
 import { isFlac, readFlac } from "./containers/flac";
 import { isMatroska, readMatroska } from "./containers/matroska";
 import { mpegFormat, readMpeg } from "./containers/mpeg";
@@ -63,8 +64,8 @@ function afterId3(b: Uint8Array): number {
   let at = 0;
   while (at + 10 <= b.length && b[at] === 0x49 && b[at + 1] === 0x44 && b[at + 2] === 0x33) {
     // Four 7-bit bytes of size, plus a 10-byte footer when flagged.
-    const size = (b[at + 6] << 21) | (b[at + 7] << 14) | (b[at + 8] << 7) | b[at + 9];
-    at += 10 + size + (b[at + 5] & 0x10 ? 10 : 0);
+    const size = (b[at + 6]! << 21) | (b[at + 7]! << 14) | (b[at + 8]! << 7) | b[at + 9]!;
+    at += 10 + size + (b[at + 5]! & 0x10 ? 10 : 0);
   }
   return at;
 }
@@ -96,7 +97,7 @@ const LABELS: Record<string, AudioFormat[]> = {
 };
 
 function labelContradicts(contentType: string | undefined, format: AudioFormat): boolean {
-  const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
+  const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
   const families = LABELS[type];
   return families !== undefined && !families.includes(format);
 }

@@ -2,6 +2,7 @@
 // so the duration is counted from the frames instead: each frame header states its block size and
 // is guarded by a CRC-8, and decoders play every frame they find. The scan starts right after
 // STREAMINFO, so a metadata block with a forged length can't hide frames from it.
+// `!` on byte reads: a frame header is read only once all of its bytes (at most 16) are present.
 import { fourcc, LOSSLESS_MAX_BITS_PER_SECOND, nextByte, plausible, type Reading } from "./reading";
 
 const STREAMINFO_BYTES = 34;
@@ -24,38 +25,38 @@ interface FrameHeader {
 }
 
 function frameHeaderAt(b: Uint8Array, i: number, streamRate: number): FrameHeader | null {
-  const sizeCode = b[i + 2] >> 4;
-  const rateCode = b[i + 2] & 0xf;
-  const channels = b[i + 3] >> 4;
-  const depthCode = (b[i + 3] >> 1) & 7;
-  if (sizeCode === 0 || rateCode === 15 || channels > 10 || depthCode === 3 || (b[i + 3] & 1) !== 0) return null;
+  const sizeCode = b[i + 2]! >> 4;
+  const rateCode = b[i + 2]! & 0xf;
+  const channels = b[i + 3]! >> 4;
+  const depthCode = (b[i + 3]! >> 1) & 7;
+  if (sizeCode === 0 || rateCode === 15 || channels > 10 || depthCode === 3 || (b[i + 3]! & 1) !== 0) return null;
   // The frame or sample number, UTF-8 style: the first byte's leading ones give the byte count.
   let p = i + 4;
-  const lead = b[p];
+  const lead = b[p]!;
   const extra = lead < 0x80 ? 0 : lead >= 0xc0 && lead < 0xe0 ? 1 : lead >= 0xe0 && lead < 0xf0 ? 2
     : lead >= 0xf0 && lead < 0xf8 ? 3 : lead >= 0xf8 && lead < 0xfc ? 4 : lead >= 0xfc && lead < 0xfe ? 5
     : lead === 0xfe ? 6 : -1;
   if (extra < 0 || p + 1 + extra + 5 > b.length) return null;
   p++;
-  for (let k = 0; k < extra; k++, p++) if ((b[p] & 0xc0) !== 0x80) return null;
+  for (let k = 0; k < extra; k++, p++) if ((b[p]! & 0xc0) !== 0x80) return null;
   let blockSize: number;
   if (sizeCode === 1) blockSize = 192;
   else if (sizeCode <= 5) blockSize = 576 << (sizeCode - 2);
-  else if (sizeCode === 6) blockSize = b[p++] + 1;
+  else if (sizeCode === 6) blockSize = b[p++]! + 1;
   else if (sizeCode === 7) {
-    blockSize = ((b[p] << 8) | b[p + 1]) + 1;
+    blockSize = ((b[p]! << 8) | b[p + 1]!) + 1;
     p += 2;
   } else blockSize = 256 << (sizeCode - 8);
   let rate: number;
-  if (rateCode < 12) rate = rateCode === 0 ? streamRate : FRAME_RATES[rateCode];
-  else if (rateCode === 12) rate = b[p++] * 1000;
+  if (rateCode < 12) rate = rateCode === 0 ? streamRate : FRAME_RATES[rateCode]!;
+  else if (rateCode === 12) rate = b[p++]! * 1000;
   else {
-    rate = ((b[p] << 8) | b[p + 1]) * (rateCode === 14 ? 10 : 1);
+    rate = ((b[p]! << 8) | b[p + 1]!) * (rateCode === 14 ? 10 : 1);
     p += 2;
   }
   if (rate === 0) return null;
   let crc = 0;
-  for (let k = i; k < p; k++) crc = CRC8[crc ^ b[k]];
+  for (let k = i; k < p; k++) crc = CRC8[crc ^ b[k]!]!;
   if (crc !== b[p]) return null;
   return { length: p + 1 - i, seconds: blockSize / rate };
 }
@@ -68,12 +69,12 @@ export function isFlac(b: Uint8Array, at: number): boolean {
 export function readFlac(b: Uint8Array, at: number): Reading | null {
   const info = at + 8;
   // STREAMINFO must be the first metadata block (type 0).
-  if (info + STREAMINFO_BYTES > b.length || (b[at + 4] & 0x7f) !== 0) return null;
-  const streamRate = (b[info + 10] << 12) | (b[info + 11] << 4) | (b[info + 12] >> 4);
+  if (info + STREAMINFO_BYTES > b.length || (b[at + 4]! & 0x7f) !== 0) return null;
+  const streamRate = (b[info + 10]! << 12) | (b[info + 11]! << 4) | (b[info + 12]! >> 4);
   let seconds = 0;
   let frames = 0;
   for (let i = nextByte(b, 0xff, info + STREAMINFO_BYTES); i >= 0 && i + 6 <= b.length; i = nextByte(b, 0xff, i + 1)) {
-    if ((b[i + 1] & 0xfe) !== 0xf8 || b[i + 2] < 0x10 || (b[i + 2] & 0xf) === 0xf) continue;
+    if ((b[i + 1]! & 0xfe) !== 0xf8 || b[i + 2]! < 0x10 || (b[i + 2]! & 0xf) === 0xf) continue;
     const header = frameHeaderAt(b, i, streamRate);
     if (!header) continue;
     // A chance match inside audio data (one in ~10⁷ bytes past the CRC) only adds a block: over-reserves.

@@ -1,6 +1,7 @@
 // Seconds of a track's frames, counted codec by codec from the frames themselves (as a decoder would
 // produce them), for containers that hand us each frame: Matroska/WebM blocks. A codec not listed
 // here has no counter; its container's stated duration is then all there is.
+// `!` on reads checked just before: Xiph lacing's size bytes, and the three Vorbis headers.
 import { AAC_FRAME_SAMPLES, ascCoreRate } from "./aac-config";
 import { mpegFramesSeconds } from "./mpeg";
 import { OPUS_SAMPLE_RATE, opusPacketSamples } from "./opus";
@@ -42,7 +43,7 @@ export function frameCounterFor(track: TrackInfo): FrameCounter | null {
   }
   if (codec === "A_VORBIS") {
     const headers = track.codecPrivate && xiphPackets(track.codecPrivate);
-    const stream = headers && headers.length === 3 ? vorbisStream(headers[0], headers[2]) : null;
+    const stream = headers && headers.length === 3 ? vorbisStream(headers[0]!, headers[2]!) : null;
     if (!stream) return null;
     const vorbis = new VorbisCounter(stream);
     return counter((b, at, length) => vorbis.add(length > 0 ? b[at] : undefined), () => vorbis.seconds);
@@ -83,14 +84,15 @@ export function frameCounterFor(track: TrackInfo): FrameCounter | null {
 
 /** Packets in Xiph lacing (Matroska's CodecPrivate for Vorbis): count − 1, then all sizes but the last. */
 function xiphPackets(data: Uint8Array): Uint8Array[] | null {
-  const count = data[0] + 1;
+  if (data.length === 0) return null;
+  const count = data[0]! + 1;
   let p = 1;
   const sizes: number[] = [];
   for (let k = 1; k < count; k++) {
     let size = 0;
-    while (p < data.length && data[p] === 255) size += data[p++];
+    while (p < data.length && data[p] === 255) size += data[p++]!;
     if (p >= data.length) return null;
-    sizes.push(size + data[p++]);
+    sizes.push(size + data[p++]!);
   }
   const packets: Uint8Array[] = [];
   for (const size of sizes) {

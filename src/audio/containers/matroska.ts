@@ -3,6 +3,7 @@
 // skipped, which makes their (unknown or forged) sizes irrelevant. Each audio track's blocks are
 // counted frame by frame by its codec (frame-counter.ts: Opus, Vorbis, AAC, MPEG, PCM); only other
 // codecs fall back to Segment Info's Duration, under the plausibility rule (decoders play every block).
+// `!` on byte reads: vints and uints are read only within an element's bytes present in the data.
 import { type FrameCounter, frameCounterFor } from "./frame-counter";
 import { LOSSLESS_MAX_BITS_PER_SECOND, LOSSY_MAX_BITS_PER_SECOND, MAX_TRACKS, nextByte, plausible, type Reading, view } from "./reading";
 
@@ -49,10 +50,10 @@ function vintLength(first: number | undefined): number {
 
 /** The vint's value; element ids keep their length marker. A size of all ones (unknown) → -1. */
 function vintValue(b: Uint8Array, i: number, length: number, isId: boolean): number {
-  let value = isId ? b[i] : b[i] & (0xff >> length);
+  let value = isId ? b[i]! : b[i]! & (0xff >> length);
   let allOnes = value === 0xff >> length;
   for (let k = 1; k < length; k++) {
-    value = value * 256 + b[i + k];
+    value = value * 256 + b[i + k]!;
     allOnes &&= b[i + k] === 0xff;
   }
   return !isId && allOnes ? -1 : value;
@@ -60,7 +61,7 @@ function vintValue(b: Uint8Array, i: number, length: number, isId: boolean): num
 
 function uint(b: Uint8Array, from: number, to: number): number {
   let n = 0;
-  for (let i = from; i < to; i++) n = n * 256 + b[i];
+  for (let i = from; i < to; i++) n = n * 256 + b[i]!;
   return n;
 }
 
@@ -76,18 +77,20 @@ function addFrame(b: Uint8Array, track: Track, at: number, length: number): void
 /** Adds each frame of a (Simple)Block's laced payload (after its track number) to the track. */
 function addBlock(b: Uint8Array, p: number, end: number, track: Track): void {
   p += 2; // timestamp
-  const lacing = (b[p++] >> 1) & 3;
+  const lacing = (b[p++]! >> 1) & 3;
   if (lacing === 0) {
     addFrame(b, track, p, end - p);
     return;
   }
-  const count = b[p++] + 1;
+  // A laced block cut before its frame count holds no frames.
+  if (p >= end) return;
+  const count = b[p++]! + 1;
   const sizes: number[] = [];
   if (lacing === 2) for (let k = 1; k < count; k++) sizes.push(Math.floor((end - p) / count));
   else if (lacing === 1) {
     for (let k = 1; k < count && p < end; k++) {
       let size = 0;
-      while (p < end && b[p] === 255) size += b[p++];
+      while (p < end && b[p] === 255) size += b[p++]!;
       sizes.push(size + (b[p++] ?? 0));
     }
   } else {

@@ -2,6 +2,8 @@
 // is counted frame by frame, since every frame header gives its own length and sample count; Xing,
 // Info, VBRI and ID3 length fields are ignored (they are free text a caller can forge). A 25 MiB
 // stream is ~10⁵ frames: a walk of header jumps, plus a byte scan only across junk.
+// `!` on byte and table reads: a header is read only once all its bytes are present, and the
+// tables are indexed only by header fields already checked against them.
 import { type AudioFormat, LOSSY_MAX_BITS_PER_SECOND, nextByte, plausible, type Reading } from "./reading";
 
 interface Frame {
@@ -28,20 +30,20 @@ const FIRST_FRAME_SEARCH_BYTES = 64 * 1024;
 const FRAMES_TO_CONFIRM = 3;
 
 function frameAt(b: Uint8Array, i: number): Frame | null {
-  if (i + 4 > b.length || b[i] !== 0xff || (b[i + 1] & 0xe0) !== 0xe0) return null;
-  const version = (b[i + 1] >> 3) & 3;
-  const layerBits = (b[i + 1] >> 1) & 3;
+  if (i + 4 > b.length || b[i] !== 0xff || (b[i + 1]! & 0xe0) !== 0xe0) return null;
+  const version = (b[i + 1]! >> 3) & 3;
+  const layerBits = (b[i + 1]! >> 1) & 3;
   if (layerBits === 0) return version >= 2 ? adtsFrameAt(b, i) : null;
-  const bitrateIndex = b[i + 2] >> 4;
-  const rateIndex = (b[i + 2] >> 2) & 3;
+  const bitrateIndex = b[i + 2]! >> 4;
+  const rateIndex = (b[i + 2]! >> 2) & 3;
   // Free-format (bitrate 0) frames state no length: not counted, so such a stream gets the size bound.
-  if (version === 1 || bitrateIndex === 0 || bitrateIndex === 15 || rateIndex === 3 || (b[i + 3] & 3) === 2) return null;
+  if (version === 1 || bitrateIndex === 0 || bitrateIndex === 15 || rateIndex === 3 || (b[i + 3]! & 3) === 2) return null;
   const layer = 4 - layerBits;
   const mpeg1 = version === 3;
   const table = mpeg1 ? layer - 1 : layer === 1 ? 3 : 4;
-  const bitrate = BITRATES[table][bitrateIndex] * 1000;
-  const sampleRate = MPEG_RATES[version][rateIndex];
-  const padding = (b[i + 2] >> 1) & 1;
+  const bitrate = BITRATES[table]![bitrateIndex]! * 1000;
+  const sampleRate = MPEG_RATES[version]![rateIndex]!;
+  const padding = (b[i + 2]! >> 1) & 1;
   if (layer === 1) return { kind: "mp3", length: (Math.floor((12 * bitrate) / sampleRate) + padding) * 4, seconds: 384 / sampleRate };
   const samples = layer === 3 && !mpeg1 ? 576 : 1152;
   return { kind: "mp3", length: Math.floor(((samples / 8) * bitrate) / sampleRate) + padding, seconds: samples / sampleRate };
@@ -50,11 +52,11 @@ function frameAt(b: Uint8Array, i: number): Frame | null {
 /** ADTS: 12-bit sync, layer 0, then a 13-bit frame length and 1–4 AAC blocks of 1024 samples each. */
 function adtsFrameAt(b: Uint8Array, i: number): Frame | null {
   if (i + ADTS_HEADER_BYTES > b.length) return null;
-  const rateIndex = (b[i + 2] >> 2) & 0xf;
-  const length = ((b[i + 3] & 3) << 11) | (b[i + 4] << 3) | (b[i + 5] >> 5);
+  const rateIndex = (b[i + 2]! >> 2) & 0xf;
+  const length = ((b[i + 3]! & 3) << 11) | (b[i + 4]! << 3) | (b[i + 5]! >> 5);
   if (rateIndex >= ADTS_RATES.length || length < ADTS_HEADER_BYTES) return null;
   // With SBR (HE-AAC) a block decodes to twice the samples at twice the rate: the same seconds.
-  return { kind: "aac", length, seconds: (((b[i + 6] & 3) + 1) * 1024) / ADTS_RATES[rateIndex] };
+  return { kind: "aac", length, seconds: (((b[i + 6]! & 3) + 1) * 1024) / ADTS_RATES[rateIndex]! };
 }
 
 /** Seconds of the MPEG audio frames that follow one another from `at` (a Matroska or MP4 sample). */

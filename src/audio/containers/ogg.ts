@@ -3,6 +3,7 @@
 // Opus: samples from each packet's TOC byte; pre-skip is not subtracted (a few ms on real files;
 // counting it only over-reserves). Vorbis: each packet's block size from its mode (vorbis.ts).
 // Other codecs (Speex, FLAC, video) → null.
+// `!` on byte reads: a page header and its lacing values are read only once all their bytes are present.
 import { OPUS_SAMPLE_RATE, opusPacketSamples } from "./opus";
 import { fourcc, LOSSY_MAX_BITS_PER_SECOND, MAX_TRACKS, nextByte, plausible, type Reading } from "./reading";
 import { VORBIS_SETUP_MAX_BYTES, VorbisCounter, vorbisStream } from "./vorbis";
@@ -73,9 +74,9 @@ export function readOgg(b: Uint8Array): Reading | null {
       pos = nextPage(b, pos + 1);
       continue;
     }
-    const continued = (b[pos + 5] & CONTINUED_PACKET) !== 0;
-    const serial = (b[pos + 14] | (b[pos + 15] << 8) | (b[pos + 16] << 16) | (b[pos + 17] << 24)) >>> 0;
-    const segments = b[pos + 26];
+    const continued = (b[pos + 5]! & CONTINUED_PACKET) !== 0;
+    const serial = (b[pos + 14]! | (b[pos + 15]! << 8) | (b[pos + 16]! << 16) | (b[pos + 17]! << 24)) >>> 0;
+    const segments = b[pos + 26]!;
     const lacing = pos + PAGE_HEADER_BYTES;
     if (lacing + segments > b.length) break;
     let s = streams.get(serial);
@@ -91,13 +92,13 @@ export function readOgg(b: Uint8Array): Reading | null {
     let packet = continued ? s.open : null;
     let at = lacing + segments;
     for (let k = 0; k < segments; k++) {
-      const length = b[lacing + k];
+      const length = b[lacing + k]!;
       if (length > 0 && at >= b.length) break;
       if (skipping) skipping = length === 255;
       else {
         packet ??= [];
         const keep = bytesToKeep(s);
-        for (let q = at; q < at + length && q < b.length && packet.length < keep; q++) packet.push(b[q]);
+        for (let q = at; q < at + length && q < b.length && packet.length < keep; q++) packet.push(b[q]!);
         if (length < 255) {
           finishPacket(s, packet);
           packet = null;

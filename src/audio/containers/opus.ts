@@ -1,11 +1,12 @@
 // Opus packet durations from the packet's own TOC byte (RFC 6716 §3.1): what every Opus decoder
 // plays, whatever the container's timestamps or granule positions claim.
+// `!` on table reads: each index is masked to the table's length.
 
 /** Samples at 48 kHz per frame, by TOC config (0–11 SILK, 12–15 hybrid, 16–31 CELT). */
 function frameSamples(config: number): number {
-  if (config < 12) return [480, 960, 1920, 2880][config & 3];
-  if (config < 16) return [480, 960][config & 1];
-  return [120, 240, 480, 960][config & 3];
+  if (config < 12) return [480, 960, 1920, 2880][config & 3]!;
+  if (config < 16) return [480, 960][config & 1]!;
+  return [120, 240, 480, 960][config & 3]!;
 }
 
 /** A packet never holds more than 120 ms (RFC 6716 §3.2.5). */

@@ -1,5 +1,6 @@
 // What a container parser reports, and the one rule for durations that a file states rather than
 // one we count from the data a decoder itself uses.
+// `!` on byte reads: fourcc reads only once all four bytes are present (callers pass at ≥ 0).
 
 export type AudioFormat = "wav" | "mp3" | "aac" | "flac" | "ogg" | "webm" | "mp4";
 
@@ -52,7 +53,7 @@ export function nextByte(b: Uint8Array, value: number, from: number): number {
 /** The four ASCII characters at `at` (box types, chunk ids, magic numbers). */
 export function fourcc(b: Uint8Array, at: number): string {
   if (at + 4 > b.length) return "";
-  return String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]);
+  return String.fromCharCode(b[at]!, b[at + 1]!, b[at + 2]!, b[at + 3]!);
 }
 
 export function view(b: Uint8Array): DataView {

@@ -3,6 +3,8 @@
 // a mode's long/short flag sits at the end of the setup header. The modes are read backwards from
 // the setup header's framing bit, as ffmpeg's vorbis_parser does, since everything before them
 // (codebooks, floors, residues) would need a full decoder to step over.
+// `!` on byte reads: the identification header is read only when 30 bytes long, and the setup header's
+// bit reader stops before its first bit.
 
 /** Real setup headers are a few KB to a few tens of KB; a larger one is not read. */
 export const VORBIS_SETUP_MAX_BYTES = 256 * 1024;
@@ -20,9 +22,9 @@ export interface VorbisStream {
 /** Rate and block sizes from the identification header ("\x01vorbis"…), or null. */
 export function vorbisIdentification(id: ArrayLike<number>): Pick<VorbisStream, "rate" | "shortBlock" | "longBlock"> | null {
   if (id.length < 30 || id[0] !== 1) return null;
-  const rate = (id[12] | (id[13] << 8) | (id[14] << 16) | (id[15] << 24)) >>> 0;
-  const shortBlock = 1 << (id[28] & 0xf);
-  const longBlock = 1 << (id[28] >> 4);
+  const rate = (id[12]! | (id[13]! << 8) | (id[14]! << 16) | (id[15]! << 24)) >>> 0;
+  const shortBlock = 1 << (id[28]! & 0xf);
+  const longBlock = 1 << (id[28]! >> 4);
   // The spec allows 64–8192, with short ≤ long.
   if (rate === 0 || shortBlock < 64 || longBlock > 8192 || shortBlock > longBlock) return null;
   return { rate, shortBlock, longBlock };
@@ -38,7 +40,7 @@ export function vorbisModes(setup: ArrayLike<number>): boolean[] | null {
     let value = 0;
     for (let k = 0; k < n; k++) {
       bit--;
-      value = (value << 1) | ((setup[bit >> 3] >> (bit & 7)) & 1);
+      value = (value << 1) | ((setup[bit >> 3]! >> (bit & 7)) & 1);
     }
     return value;
   };

@@ -74,7 +74,7 @@ describe("FLAC: frames are counted, STREAMINFO's total is a claim", () => {
     it(`STREAMINFO total samples forged to ${total}`, async () => {
       const flac = fixture("speech.flac");
       const at = find(flac, "fLaC") + 8 + 13; // STREAMINFO: the 36-bit total starts in the low nibble of byte 13
-      flac.set([flac[at] & 0xf0, 0, 0, 0, total], at);
+      flac.set([flac[at]! & 0xf0, 0, 0, 0, total], at);
       realLength((await measureAudio(flac, "audio/flac")).seconds);
     });
   }
