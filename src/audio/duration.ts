@@ -6,8 +6,8 @@
 // `!` on byte reads: an ID3 header is read only once all of its 10 bytes are present.
 import { isFlac, readFlac } from "./containers/flac";
 import { isMatroska, readMatroska } from "./containers/matroska";
-import { mpegFormat, readMpeg } from "./containers/mpeg";
 import { isMp4, readMp4 } from "./containers/mp4";
+import { mpegFormat, readMpeg } from "./containers/mpeg";
 import { isOgg, readOgg } from "./containers/ogg";
 import type { AudioFormat, Reading } from "./containers/reading";
 import { isWav, readWav } from "./containers/wav";
@@ -85,15 +85,35 @@ function readContainer(b: Uint8Array): { format?: AudioFormat; reading: Reading 
 
 /** Media types by the container family they name; labels not listed here are not checked. */
 const LABELS: Record<string, AudioFormat[]> = {
-  "audio/wav": ["wav"], "audio/x-wav": ["wav"], "audio/wave": ["wav"], "audio/vnd.wave": ["wav"],
-  "audio/mpeg": ["mp3"], "audio/mp3": ["mp3"], "audio/mpeg3": ["mp3"], "audio/x-mpeg": ["mp3"], "audio/mpga": ["mp3"],
-  "audio/flac": ["flac"], "audio/x-flac": ["flac"],
-  "audio/ogg": ["ogg"], "audio/opus": ["ogg"], "application/ogg": ["ogg"], "audio/vorbis": ["ogg"],
-  "audio/webm": ["webm"], "video/webm": ["webm"], "audio/x-matroska": ["webm"], "video/x-matroska": ["webm"],
+  "audio/wav": ["wav"],
+  "audio/x-wav": ["wav"],
+  "audio/wave": ["wav"],
+  "audio/vnd.wave": ["wav"],
+  "audio/mpeg": ["mp3"],
+  "audio/mp3": ["mp3"],
+  "audio/mpeg3": ["mp3"],
+  "audio/x-mpeg": ["mp3"],
+  "audio/mpga": ["mp3"],
+  "audio/flac": ["flac"],
+  "audio/x-flac": ["flac"],
+  "audio/ogg": ["ogg"],
+  "audio/opus": ["ogg"],
+  "application/ogg": ["ogg"],
+  "audio/vorbis": ["ogg"],
+  "audio/webm": ["webm"],
+  "video/webm": ["webm"],
+  "audio/x-matroska": ["webm"],
+  "video/x-matroska": ["webm"],
   // AAC is labelled audio/aac whether raw ADTS or in an M4A.
-  "audio/aac": ["aac", "mp4"], "audio/x-aac": ["aac", "mp4"],
-  "audio/mp4": ["mp4"], "audio/m4a": ["mp4"], "audio/x-m4a": ["mp4"], "video/mp4": ["mp4"],
-  "video/quicktime": ["mp4"], "audio/3gpp": ["mp4"], "video/3gpp": ["mp4"],
+  "audio/aac": ["aac", "mp4"],
+  "audio/x-aac": ["aac", "mp4"],
+  "audio/mp4": ["mp4"],
+  "audio/m4a": ["mp4"],
+  "audio/x-m4a": ["mp4"],
+  "video/mp4": ["mp4"],
+  "video/quicktime": ["mp4"],
+  "audio/3gpp": ["mp4"],
+  "video/3gpp": ["mp4"],
 };
 
 function labelContradicts(contentType: string | undefined, format: AudioFormat): boolean {

@@ -24,6 +24,18 @@ interface FrameHeader {
   seconds: number;
 }
 
+/** Bytes after the first of a frame/sample number coded UTF-8 style (by its leading ones), or -1 if invalid. */
+function codedNumberExtraBytes(lead: number): number {
+  if (lead < 0x80) return 0;
+  if (lead < 0xc0) return -1;
+  if (lead < 0xe0) return 1;
+  if (lead < 0xf0) return 2;
+  if (lead < 0xf8) return 3;
+  if (lead < 0xfc) return 4;
+  if (lead < 0xfe) return 5;
+  return lead === 0xfe ? 6 : -1;
+}
+
 function frameHeaderAt(b: Uint8Array, i: number, streamRate: number): FrameHeader | null {
   const sizeCode = b[i + 2]! >> 4;
   const rateCode = b[i + 2]! & 0xf;
@@ -32,10 +44,7 @@ function frameHeaderAt(b: Uint8Array, i: number, streamRate: number): FrameHeade
   if (sizeCode === 0 || rateCode === 15 || channels > 10 || depthCode === 3 || (b[i + 3]! & 1) !== 0) return null;
   // The frame or sample number, UTF-8 style: the first byte's leading ones give the byte count.
   let p = i + 4;
-  const lead = b[p]!;
-  const extra = lead < 0x80 ? 0 : lead >= 0xc0 && lead < 0xe0 ? 1 : lead >= 0xe0 && lead < 0xf0 ? 2
-    : lead >= 0xf0 && lead < 0xf8 ? 3 : lead >= 0xf8 && lead < 0xfc ? 4 : lead >= 0xfc && lead < 0xfe ? 5
-    : lead === 0xfe ? 6 : -1;
+  const extra = codedNumberExtraBytes(b[p]!);
   if (extra < 0 || p + 1 + extra + 5 > b.length) return null;
   p++;
   for (let k = 0; k < extra; k++, p++) if ((b[p]! & 0xc0) !== 0x80) return null;

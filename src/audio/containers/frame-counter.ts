@@ -46,7 +46,10 @@ export function frameCounterFor(track: TrackInfo): FrameCounter | null {
     const stream = headers && headers.length === 3 ? vorbisStream(headers[0]!, headers[2]!) : null;
     if (!stream) return null;
     const vorbis = new VorbisCounter(stream);
-    return counter((b, at, length) => vorbis.add(length > 0 ? b[at] : undefined), () => vorbis.seconds);
+    return counter(
+      (b, at, length) => vorbis.add(length > 0 ? b[at] : undefined),
+      () => vorbis.seconds,
+    );
   }
   if (codec === "A_AAC" && track.codecPrivate) {
     // Old-style ids (A_AAC/MPEG4/LC/SBR…) carry no AudioSpecificConfig; their rate may be SBR's doubled one.

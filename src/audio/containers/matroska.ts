@@ -137,7 +137,8 @@ export function readMatroska(b: Uint8Array): Reading | null {
       continue;
     }
     if (MASTERS.has(id)) {
-      if (id === TRACK_ENTRY) entry = { number: 0, type: 0, codec: "", codecPrivate: null, rate: 8000, channels: 1, bitDepth: 0, encoded: false, bytes: 0 };
+      if (id === TRACK_ENTRY)
+        entry = { number: 0, type: 0, codec: "", codecPrivate: null, rate: 8000, channels: 1, bitDepth: 0, encoded: false, bytes: 0 };
       i = data;
       continue;
     }
@@ -157,7 +158,8 @@ export function readMatroska(b: Uint8Array): Reading | null {
     } else if (entry) {
       if (id === TRACK_NUMBER) entry.number = uint(b, data, end);
       else if (id === TRACK_TYPE) entry.type = uint(b, data, end);
-      else if (id === CODEC_ID) entry.codec = String.fromCharCode(...b.subarray(data, Math.min(end, data + CODEC_ID_MAX_BYTES))).replace(/\0+$/, "");
+      else if (id === CODEC_ID)
+        entry.codec = String.fromCharCode(...b.subarray(data, Math.min(end, data + CODEC_ID_MAX_BYTES))).replace(/\0+$/, "");
       else if (id === CODEC_PRIVATE) entry.codecPrivate = b.subarray(data, end);
       else if (id === SAMPLING_FREQUENCY && end === data + size) entry.rate = float(b, data, size) ?? 0;
       else if (id === CHANNELS) entry.channels = uint(b, data, end);
@@ -195,7 +197,8 @@ function measureTracks(tracks: Track[], orphanBlocks: boolean, stated: number | 
     }
   }
   if (!other) return { format: "webm", seconds: counted };
-  const checked = stated === null ? null : plausible(stated, otherBytes, lossless ? LOSSLESS_MAX_BITS_PER_SECOND : LOSSY_MAX_BITS_PER_SECOND);
+  const checked =
+    stated === null ? null : plausible(stated, otherBytes, lossless ? LOSSLESS_MAX_BITS_PER_SECOND : LOSSY_MAX_BITS_PER_SECOND);
   return checked === null ? null : { format: "webm", seconds: Math.max(counted, checked) };
 }
 

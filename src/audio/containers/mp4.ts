@@ -14,7 +14,22 @@ import { fourcc, LOSSLESS_MAX_BITS_PER_SECOND, LOSSY_MAX_BITS_PER_SECOND, MAX_TR
 const MAX_DEPTH = 8;
 const CONTAINERS = new Set(["moov", "trak", "mdia", "minf", "stbl", "mvex", "moof", "traf"]);
 /** Sample entries whose codecs are lossless or PCM (the rest, e.g. Opus, samr, ac-3, are lossy). */
-const LOSSLESS_ENTRIES = new Set(["alac", "fLaC", "lpcm", "sowt", "twos", "ipcm", "fpcm", "raw ", "in24", "in32", "fl32", "fl64", "ulaw", "alaw"]);
+const LOSSLESS_ENTRIES = new Set([
+  "alac",
+  "fLaC",
+  "lpcm",
+  "sowt",
+  "twos",
+  "ipcm",
+  "fpcm",
+  "raw ",
+  "in24",
+  "in32",
+  "fl32",
+  "fl64",
+  "ulaw",
+  "alaw",
+]);
 const BASE_IS_MOOF = 0x020000;
 
 interface Track {
@@ -40,8 +55,20 @@ interface Track {
 
 function newTrack(): Track {
   return {
-    id: 0, audio: false, entry: "", timescale: 0, ticks: 0, timedSamples: 0, lastDelta: 0, sizedSamples: 0,
-    fragmentSamples: 0, bytes: 0, aacRate: 0, counter: null, table: emptySampleTable(), uncounted: false,
+    id: 0,
+    audio: false,
+    entry: "",
+    timescale: 0,
+    ticks: 0,
+    timedSamples: 0,
+    lastDelta: 0,
+    sizedSamples: 0,
+    fragmentSamples: 0,
+    bytes: 0,
+    aacRate: 0,
+    counter: null,
+    table: emptySampleTable(),
+    uncounted: false,
   };
 }
 
@@ -125,7 +152,8 @@ export function readMp4(b: Uint8Array): Reading | null {
       if (fixed > 0) trak.bytes += fixed * trak.sizedSamples;
       else for (let e = 0, o = at + 12; e < trak.sizedSamples && o + 4 <= end; e++, o += 4) trak.bytes += u32(o, end);
     } else if (trak && type === "stsc") Object.assign(trak.table, { stsc: at, stscEnd: end });
-    else if (trak && (type === "stco" || type === "co64")) Object.assign(trak.table, { chunks: at, chunksEnd: end, wideChunks: type === "co64" });
+    else if (trak && (type === "stco" || type === "co64"))
+      Object.assign(trak.table, { chunks: at, chunksEnd: end, wideChunks: type === "co64" });
     else if (type === "trex") trex.set(u32(at + 4, end), { duration: u32(at + 12, end), size: u32(at + 16, end) });
     else if (type === "tfhd") {
       const flags = u32(at, end) & 0xffffff;
@@ -183,7 +211,8 @@ export function readMp4(b: Uint8Array): Reading | null {
   };
   walk(0, b.length, 0);
   if (tracks.length > MAX_TRACKS) return null;
-  return measure(b, v, tracks.filter((t) => t.audio));
+  const audio = tracks.filter((t) => t.audio);
+  return measure(b, v, audio);
 }
 
 function measure(b: Uint8Array, v: DataView, audio: Track[]): Reading | null {

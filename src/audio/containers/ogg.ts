@@ -119,8 +119,9 @@ export function readOgg(b: Uint8Array): Reading | null {
     let count: number;
     if (s.codec === "opus") count = s.opusSamples / OPUS_SAMPLE_RATE;
     else if (s.vorbis) count = s.vorbis.seconds;
-    else if (s.codec === "vorbis") return null; // cut before its setup header
-    else continue;
+    else if (s.codec === "vorbis") {
+      return null; // cut before its setup header
+    } else continue;
     // A count is held to the plausibility rule too (against a bug of ours, or packets that aren't Opus).
     const checked = plausible(count, s.bytes, LOSSY_MAX_BITS_PER_SECOND);
     if (checked === null) return null;

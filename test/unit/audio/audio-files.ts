@@ -1,28 +1,29 @@
 // Audio for the duration tests: the encoded fixtures (test/fixtures/audio/README.md says how they were
 // made and how long they are), WAVs built here, and small byte-patching tools for forged headers.
 // Vite's ?inline turns each file into a data: URL, so the bytes reach workerd without a file system.
-import aacMka from "../../fixtures/audio/speech-aac.mkv.webm?inline";
-import flacMka from "../../fixtures/audio/speech-flac.mkv.webm?inline";
-import mp3Mka from "../../fixtures/audio/speech-mp3.mkv.webm?inline";
-import mp3ZlibMka from "../../fixtures/audio/speech-mp3-zlib.mkv.webm?inline";
-import pcmMka from "../../fixtures/audio/speech-pcm.mkv.webm?inline";
-import vorbisWebm from "../../fixtures/audio/speech-vorbis.webm?inline";
+
 import adts from "../../fixtures/audio/speech.aac?inline";
 import flac from "../../fixtures/audio/speech.flac?inline";
-import m4aFragmented from "../../fixtures/audio/speech-fragmented.m4a?inline";
 import m4a from "../../fixtures/audio/speech.m4a?inline";
-import flacMp4 from "../../fixtures/audio/speech-flac.mp4?inline";
-import mp3Mp4 from "../../fixtures/audio/speech-mp3.mp4?inline";
-import opusMp4Fragmented from "../../fixtures/audio/speech-opus-fragmented.mp4?inline";
-import opusMp4 from "../../fixtures/audio/speech-opus.mp4?inline";
+import opus from "../../fixtures/audio/speech.opus?inline";
+import webm from "../../fixtures/audio/speech.webm?inline";
+import mp3Cbr8k from "../../fixtures/audio/speech-8k-cbr.mp3?inline";
 import mp3Vbr16k from "../../fixtures/audio/speech-16k-vbr.mp3?inline";
 import mp3Cbr44k from "../../fixtures/audio/speech-44k-cbr.mp3?inline";
 import mp3Plain44k from "../../fixtures/audio/speech-44k-plain.mp3?inline";
-import mp3Cbr8k from "../../fixtures/audio/speech-8k-cbr.mp3?inline";
-import opus from "../../fixtures/audio/speech.opus?inline";
-import vorbis from "../../fixtures/audio/speech-vorbis.ogg?inline";
+import aacMka from "../../fixtures/audio/speech-aac.mkv.webm?inline";
+import flacMka from "../../fixtures/audio/speech-flac.mkv.webm?inline";
+import flacMp4 from "../../fixtures/audio/speech-flac.mp4?inline";
+import m4aFragmented from "../../fixtures/audio/speech-fragmented.m4a?inline";
 import webmLive from "../../fixtures/audio/speech-live.webm?inline";
-import webm from "../../fixtures/audio/speech.webm?inline";
+import mp3Mka from "../../fixtures/audio/speech-mp3.mkv.webm?inline";
+import mp3Mp4 from "../../fixtures/audio/speech-mp3.mp4?inline";
+import mp3ZlibMka from "../../fixtures/audio/speech-mp3-zlib.mkv.webm?inline";
+import opusMp4 from "../../fixtures/audio/speech-opus.mp4?inline";
+import opusMp4Fragmented from "../../fixtures/audio/speech-opus-fragmented.mp4?inline";
+import pcmMka from "../../fixtures/audio/speech-pcm.mkv.webm?inline";
+import vorbis from "../../fixtures/audio/speech-vorbis.ogg?inline";
+import vorbisWebm from "../../fixtures/audio/speech-vorbis.webm?inline";
 
 /** Every fixture is 2.500 s of audio (SoX cut it so) before encoding. */
 export const FIXTURE_SECONDS = 2.5;
@@ -92,7 +93,11 @@ export function makeWav(spec: WavSpec): Uint8Array {
   const extra = (spec.chunksBefore ?? []).reduce((n, [, body]) => n + 8 + body.length + (body.length & 1), 0);
   const out = new Uint8Array(12 + 8 + fmtBytes + extra + 8 + dataBytes);
   const v = new DataView(out.buffer);
-  const ascii = (at: number, s: string) => out.set([...s].map((c) => c.charCodeAt(0)), at);
+  const ascii = (at: number, s: string) =>
+    out.set(
+      [...s].map((c) => c.charCodeAt(0)),
+      at,
+    );
   ascii(0, "RIFF");
   v.setUint32(4, out.length - 8, true);
   ascii(8, "WAVE");

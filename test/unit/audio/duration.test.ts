@@ -1,8 +1,8 @@
 // measureAudio on real audio, in workerd: every fixture's expected length is the 2.500 s SoX cut
 // before encoding (test/fixtures/audio/README.md), and every WAV's is the samples written here.
 import { describe, expect, it } from "vitest";
-import { LOSSY_MAX_BITS_PER_SECOND, measureAudio, SIZE_BOUND_BITS_PER_SECOND, sizeBoundSeconds } from "../../../src/audio/duration";
 import { plausible } from "../../../src/audio/containers/reading";
+import { LOSSY_MAX_BITS_PER_SECOND, measureAudio, SIZE_BOUND_BITS_PER_SECOND, sizeBoundSeconds } from "../../../src/audio/duration";
 import { ENCODER_EXTRA_SECONDS, FIXTURE_SECONDS, FIXTURES, type FixtureName, fixture, makeWav, PLAIN_MP3_SECONDS } from "./audio-files";
 
 describe("measureAudio reads each container's real duration", () => {
@@ -60,8 +60,15 @@ describe("WAV: the bytes present at the format's rate", () => {
   it("skips chunks before the data (LIST, fact, odd-sized and padded)", async () => {
     const list = new TextEncoder().encode("INFOISFT\x0d\x00\x00\x00Lavf59.27.100\x00");
     const wav = makeWav({
-      sampleRate: 16000, channels: 1, bitsPerSample: 16, frames: 16000,
-      chunksBefore: [["LIST", list], ["fact", new Uint8Array(4)], ["junk", new Uint8Array(3)]],
+      sampleRate: 16000,
+      channels: 1,
+      bitsPerSample: 16,
+      frames: 16000,
+      chunksBefore: [
+        ["LIST", list],
+        ["fact", new Uint8Array(4)],
+        ["junk", new Uint8Array(3)],
+      ],
     });
     expect((await measureAudio(wav)).seconds).toBe(1);
   });
