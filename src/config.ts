@@ -1,6 +1,7 @@
 // Environment → typed, validated config (zod), parsed once per isolate and per env object.
 import { z } from "zod";
 import type { Env } from "./env";
+import { parseAllowHosts } from "./http/public-url";
 import { BASE_URL_VARIABLES } from "./providers/registry";
 import type { BaseUrls } from "./providers/types";
 
@@ -47,6 +48,19 @@ const url = (fallback: string) =>
       return value.replace(/\/+$/, "");
     });
 
+/** A comma-separated list of hosts (or host:port) let past the public-URL policy (src/http/public-url.ts). */
+const allowHosts = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    try {
+      return parseAllowHosts(v);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: e instanceof Error ? e.message : "not a list of hosts" });
+      return z.NEVER;
+    }
+  });
+
 function isJwks(text: string): boolean {
   try {
     const doc = JSON.parse(text);
@@ -83,6 +97,8 @@ const ConfigSchema = z.object({
   PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS: optionalString,
   DEBUG_STORAGE_COUNTS: bool,
   SMS_PROVIDER: z.enum(["console", "twilio"]).default("console"),
+  AUDIO_URL_ALLOW_HOSTS: allowHosts,
+  AUDIO_URL_MAX_BYTES: positiveInt(25 * 1024 * 1024),
 });
 
 /** Every provider's <ID>_BASE_URL (and second hosts), with the adapter's default when unset. */

@@ -30,6 +30,8 @@ export interface AppVariables {
   /** The provider that served a proxied request and whether it bypassed metering. */
   providerUsed?: string;
   usageBypassed?: boolean;
+  /** What this request was charged, once known before the answer (X-Usage-Cost; 0 when bypassed). */
+  usageCostMc?: number;
   /** The Idempotency-Key of a gateway request, once read. */
   idempotencyKey?: string;
 }

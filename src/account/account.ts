@@ -24,7 +24,7 @@ import type {
 import { IdempotencyRecords } from "../metering/idempotency-records";
 import { CreditLedger } from "../metering/ledger";
 import { billingPeriod, effectivePlan, MC_PER_CREDIT, PLANS, RATE_LIMIT_WINDOW_MS, type UsageKind } from "../metering/plans";
-import { takeToken } from "../ratelimit/gcra";
+import { peekToken, takeToken } from "../ratelimit/gcra";
 import { CatalogCopy, keyIsValid } from "./catalog-copy";
 import { MIRROR_DELAY_MS, mirror, RESERVATION_TTL_MS } from "./mirror";
 
@@ -64,7 +64,9 @@ export class Account extends DurableObject<Env> {
     }
     // From here on everything is synchronous: no other request interleaves, so limits are exact.
     const plan = PLANS[effectivePlan(copy.user.plan, copy.user.planExpiresAt, now)];
-    const rate = this.takeRateToken(req.rateKey, plan.requestsPerMinute, now);
+    const rate = req.rateCounted
+      ? peekToken(this.rates.get(req.rateKey), plan.requestsPerMinute, RATE_LIMIT_WINDOW_MS, now)
+      : this.takeRateToken(req.rateKey, plan.requestsPerMinute, now);
     const usage = () => this.snapshot(copy, now);
     if (rate.retryAfterSeconds !== undefined) return this.refuse("rate_limited", rate, usage());
     if (!req.meter) return { ok: true, rate, usage: usage(), d1Queries: this.d1Queries };
@@ -80,12 +82,13 @@ export class Account extends DurableObject<Env> {
     if (keySource === "platform") {
       const estimate = req.meter.estimateMc;
       if (estimate === null) return this.refuse("model_not_priced", rate, usage());
-      if (estimate > usage().remainingMc) return this.refuse("insufficient_credits", rate, usage());
+      // A user in debt (a provider reported more than was reserved) pays it off before spending again.
+      if (this.ledger.inDebt || estimate > usage().remainingMc) return this.refuse("insufficient_credits", rate, usage());
       if (req.meter.exact && !req.idempotency) {
-        charge = this.ledger.charge(req.meter.kind, estimate, this.limitMc(copy, now), now);
+        charge = this.ledger.charge(req.meter.kind, estimate, this.limitMc(copy, now), now, crypto.randomUUID());
         this.scheduleAlarm(now + MIRROR_DELAY_MS);
       } else {
-        reservationId = this.ledger.reserve(req.meter.kind, estimate, now);
+        reservationId = this.ledger.reserve(req.meter.kind, estimate, now, req.idempotency?.key);
         this.scheduleAlarm(now + RESERVATION_TTL_MS);
       }
     }
@@ -94,10 +97,13 @@ export class Account extends DurableObject<Env> {
     return { ok: true, rate, usage: usage(), keySource, storedKey, reservationId, charge, d1Queries: this.d1Queries };
   }
 
-  /** Reverse a charge made at admission (the provider failed): exactly what it took, from where it took it. */
-  async refund(userId: string, receipt: ChargeReceipt): Promise<UsageSnapshot> {
+  /**
+   * Reverse a charge made at admission (the provider failed): exactly what it took, from where it took
+   * it, in its period. Once: a retried refund finds nothing left to reverse.
+   */
+  async refund(userId: string, chargeId: string): Promise<UsageSnapshot> {
     const copy = await this.catalog(userId);
-    this.ledger.refund(receipt);
+    this.ledger.reverse(chargeId);
     const now = Date.now();
     this.scheduleAlarm(now + MIRROR_DELAY_MS);
     return this.snapshot(copy, now);
@@ -105,16 +111,21 @@ export class Account extends DurableObject<Env> {
 
   /**
    * Settle a reservation: `actualMc` null refunds it in full; a number charges exactly that (plan
-   * credits first, then PAYG). Idempotent per reservation id. A reservation the alarm already refunded
-   * is charged all the same, so no charge is ever lost.
+   * credits first, then PAYG), in the period the reservation was made in. Idempotent per reservation:
+   * a retried settle charges nothing more. A reservation the alarm already closed (charged at its bound)
+   * is corrected to what the late settle says.
    */
   async settle(req: SettleRequest): Promise<UsageSnapshot> {
     const copy = await this.catalog(req.userId);
     const now = Date.now();
     if (req.reservationId) {
-      this.ledger.release(req.reservationId);
-      if (req.actualMc !== null && req.actualMc > 0) this.ledger.charge(req.kind, req.actualMc, this.limitMc(copy, now), now);
-      else if (req.actualMc !== null) this.ledger.countRequest(now);
+      const open = this.ledger.release(req.reservationId);
+      const closedByAlarm = open ? undefined : this.ledger.reverse(req.reservationId);
+      const at = open?.createdAt ?? closedByAlarm?.at;
+      if (at !== undefined && req.actualMc !== null) {
+        if (req.actualMc > 0) this.ledger.charge(req.kind, req.actualMc, this.limitMc(copy, at), at);
+        else this.ledger.countRequest(at);
+      }
     }
     if (req.idempotency) {
       if (req.actualMc === null) this.idempotency.fail(req.idempotency.key);
@@ -179,24 +190,23 @@ export class Account extends DurableObject<Env> {
     audit: AuditNote,
   ): Promise<UsageSnapshot> {
     const copy = await this.catalog(userId);
-    const now = Date.now();
-    await usersTable.updateUser(this.env.DB, userId, patch, audit, now);
+    await usersTable.updateUser(this.env.DB, userId, patch, audit, Date.now());
+    // Applied after D1 succeeded, with no await in between: charges that landed meanwhile stay counted.
     if (patch.plan !== undefined) copy.user.plan = patch.plan;
     if (patch.planExpiresAt !== undefined) copy.user.planExpiresAt = patch.planExpiresAt;
     if (patch.role !== undefined) copy.user.role = patch.role;
     if (patch.paygMc !== undefined) this.ledger.setPayg(patch.paygMc);
-    this.ledger.markPaygMirrored();
+    const now = Date.now();
     this.scheduleAlarm(now + MIRROR_DELAY_MS);
     return this.snapshot(copy, now);
   }
 
+  /** Add PAYG credits: the audit row goes to D1 first, then the amount is added here (a delta, never a stale total). */
   async addCredits(userId: string, amountMc: number, audit: AuditNote): Promise<UsageSnapshot> {
     const copy = await this.catalog(userId);
+    await usersTable.auditTopUp(this.env.DB, userId, amountMc, audit, Date.now());
+    this.ledger.addPayg(amountMc);
     const now = Date.now();
-    const next = Math.max(0, this.ledger.paygMc) + amountMc;
-    await usersTable.setPaygWithAudit(this.env.DB, userId, next, amountMc, audit, now);
-    this.ledger.setPayg(next);
-    this.ledger.markPaygMirrored();
     this.scheduleAlarm(now + MIRROR_DELAY_MS);
     return this.snapshot(copy, now);
   }
@@ -207,6 +217,7 @@ export class Account extends DurableObject<Env> {
     if (!this.userId) return;
     const copy = await this.catalog(this.userId);
     const now = Date.now();
+    this.closeStaleReservations(copy, now);
     const next = await mirror({
       env: this.env,
       userId: this.userId,
@@ -242,6 +253,20 @@ export class Account extends DurableObject<Env> {
     return copy;
   }
 
+  /**
+   * A reservation whose request never settled (its worker died, every settle retry failed): what the
+   * provider did is unknown, so it is charged its bound — the rule for a provider that reports no usage —
+   * never refunded blindly. The charge stays reversible: a settle arriving later corrects it.
+   */
+  private closeStaleReservations(copy: CatalogCopy, now: number) {
+    for (const id of this.ledger.stale(now - RESERVATION_TTL_MS)) {
+      const r = this.ledger.release(id);
+      if (!r) continue;
+      this.ledger.charge(r.kind, r.amountMc, this.limitMc(copy, r.createdAt), r.createdAt, r.id);
+      if (r.idempotencyKey) this.idempotency.complete(r.idempotencyKey, undefined);
+    }
+  }
+
   /** BYOK header > stored key > platform key; undefined when none is available. */
   private keySource(copy: CatalogCopy, meter: Meter): KeySource | undefined {
     if (meter.byok) return "byok";
@@ -270,7 +295,7 @@ export class Account extends DurableObject<Env> {
   private snapshot(copy: CatalogCopy, now: number): UsageSnapshot {
     const totals = this.ledger.totals(billingPeriod(now));
     const limitMc = this.limitMc(copy, now);
-    const paygMc = Math.max(0, this.ledger.paygMc);
+    const paygMc = this.ledger.paygMc;
     const reservedMc = this.ledger.reservedMc;
     return {
       period: totals.period,
@@ -279,7 +304,8 @@ export class Account extends DurableObject<Env> {
       role: copy.user.role,
       usedMc: totals.planUsedMc + totals.paygUsedMc,
       limitMc,
-      remainingMc: Math.max(0, Math.max(0, limitMc - totals.planUsedMc) + paygMc - reservedMc),
+      // Negative while the user is in debt.
+      remainingMc: Math.max(0, limitMc - totals.planUsedMc) + paygMc - reservedMc,
       paygMc,
       reservedMc,
       breakdownMc: totals.breakdownMc,

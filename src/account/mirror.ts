@@ -1,4 +1,4 @@
-// The Account object's alarm: refund reservations whose request died unsettled, prune old records, and
+// The Account object's alarm (after the object closed stale reservations): prune old records, and
 // mirror the usage snapshot to KV (readable at the edge) and the PAYG balance to D1. KV takes one write
 // per second per key, so the object mirrors at most that often.
 import { mirrorPayg } from "../db/users";
@@ -26,7 +26,6 @@ export interface MirrorInput {
 
 /** Returns when the alarm should run next (the oldest open reservation's expiry), or null. */
 export async function mirror({ env, userId, ledger, idempotency, now, snapshot }: MirrorInput): Promise<number | null> {
-  ledger.expireReservations(now - RESERVATION_TTL_MS);
   idempotency.prune(now);
   ledger.prune(now);
   const snap = snapshot();
@@ -34,8 +33,9 @@ export async function mirror({ env, userId, ledger, idempotency, now, snapshot }
     expirationTtl: USAGE_KV_TTL_SECONDS,
   });
   if (ledger.paygDirty) {
-    await mirrorPayg(env.DB, userId, Math.max(0, ledger.paygMc));
-    ledger.markPaygMirrored();
+    const balance = ledger.paygMc;
+    await mirrorPayg(env.DB, userId, balance);
+    ledger.markPaygMirrored(balance);
   }
   const oldest = ledger.oldestReservationAt();
   return oldest === null ? null : oldest + RESERVATION_TTL_MS;

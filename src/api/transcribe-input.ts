@@ -1,13 +1,13 @@
 // Reading a transcription request, whichever way it comes: multipart (file + fields), raw audio bytes
 // (fields in the query), or JSON with an audioUrl. Shared by /v1/transcribe and /v1/audio/transcriptions.
 import type { Ctx } from "../context";
-import type { TranscribeInput } from "../gateway/transcribe";
+import type { TranscribeRequest } from "../gateway/transcribe";
 import { ApiError } from "../http/errors";
 import { mediaType } from "../http/media-type";
 import { TranscribeJson } from "./gateway";
 import { validationError } from "./validation";
 
-export async function transcribeInput(c: Ctx): Promise<TranscribeInput> {
+export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
   const type = mediaType(c.req.header("content-type"));
   if (type === "multipart/form-data") {
     const form = await formOf(c);

@@ -74,18 +74,14 @@ export async function updateUser(
   ]);
 }
 
-export async function setPaygWithAudit(
-  d1: D1Database,
-  userId: string,
-  balanceMc: number,
-  amountMc: number,
-  audit: { actor: string; reason?: string },
-  now: number,
-) {
-  const db = orm(d1);
-  await db.batch([
-    db.update(users).set({ paygBalanceMc: balanceMc }).where(eq(users.id, userId)),
-    db.insert(creditAudit).values({
+/**
+ * Record a PAYG top-up in the audit trail. The balance itself is the user's Account object's: it adds
+ * the amount after this succeeded and mirrors the balance to the users row (mirrorPayg).
+ */
+export async function auditTopUp(d1: D1Database, userId: string, amountMc: number, audit: { actor: string; reason?: string }, now: number) {
+  await orm(d1)
+    .insert(creditAudit)
+    .values({
       id: crypto.randomUUID(),
       userId,
       actor: audit.actor,
@@ -93,8 +89,8 @@ export async function setPaygWithAudit(
       amountMc,
       reason: audit.reason ?? null,
       createdAt: now,
-    }),
-  ]);
+    })
+    .run();
 }
 
 export async function mirrorPayg(d1: D1Database, userId: string, balanceMc: number) {

@@ -44,10 +44,14 @@ export const admission: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 /** Admit the request (with a meter for a gateway operation); throws the refusal as an ApiError. */
 export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClaim): Promise<Admitted> {
+  // A request admitted a second time (after its audio was fetched, or for another provider) counts once.
+  const rateCounted = attempted.has(c) || undefined;
   attempted.add(c);
   const p = c.var.principal;
   const bindings = c.var.bindings;
-  const res = await bindings.account(p.userId).admit({ userId: p.userId, keyId: p.keyId, rateKey: p.rateKey, meter, idempotency });
+  const res = await bindings
+    .account(p.userId)
+    .admit({ userId: p.userId, keyId: p.keyId, rateKey: p.rateKey, rateCounted, meter, idempotency });
   if (bindings.counts) bindings.counts.d1 += res.d1Queries;
   if (res.rate) c.set("rate", res.rate);
   if (res.usage) c.set("usage", res.usage);

@@ -1,15 +1,16 @@
-// Chat: choose the provider → reserve the bound of its cost → call the provider → answer JSON, or relay
-// its token stream as it arrives → charge the tokens it reports.
+// Chat: choose the provider → reserve the bound of its cost (the prompt's bytes, and an output cap the
+// provider is told) → call the provider → answer JSON, or relay its token stream as it arrives → charge
+// the tokens it reports (a stream cut short: what was delivered).
 import type { Ctx } from "../context";
 import { mediaType } from "../http/media-type";
 import type { IdempotencyClaim } from "../metering/contract";
-import { chatEstimate } from "../metering/estimates";
-import { llmCostMc } from "../metering/prices";
+import { chatBound, chatCostMc } from "../metering/estimates";
 import type { ChatInput, ChatResult } from "../providers/types";
 import { type ChatEvent, chatDecoder } from "./decoders";
 import { jsonResult } from "./idempotency";
 import { admitOperation, callProvider, chooseProvider, invalidAnswer } from "./provider";
 import { relay } from "./relay";
+import { providerMessage } from "./upstream";
 
 export interface ChatRequestInput extends Omit<ChatInput, "stream"> {
   provider?: string;
@@ -32,11 +33,13 @@ export async function chat<Body>(
 ): Promise<ChatOutcome<Body>> {
   const adapter = chooseProvider(c, "llm", input.provider);
   const llm = adapter.llm;
-  const bound = chatEstimate(input.model, input.messages, input.system, input.maxTokens);
+  const bound = chatBound(input.model, input.messages, input.system, input.maxTokens);
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "llm", estimateMc: bound.estimateMc, idempotency });
   try {
     const stream = input.stream === true;
-    const res = await callProvider(c, adapter, upstream.key, llm.request({ ...input, stream }, upstream));
+    // The provider is held to the output tokens reserved, whether or not the caller named a cap.
+    const request = llm.request({ ...input, maxTokens: bound.outputTokens, stream }, upstream);
+    const res = await callProvider(c, adapter, upstream.key, request);
     if (!stream) {
       let result: ChatResult;
       try {
@@ -45,7 +48,9 @@ export async function chat<Body>(
         throw invalidAnswer(adapter, "an answer that is not valid JSON");
       }
       const body = shapes.render(result, adapter.id, input.model);
-      settlement.charge(llmCostMc(input.model, result.usage.inputTokens, result.usage.outputTokens) ?? 0, () => jsonResult(body));
+      const costMc = chatCostMc(input.model, bound, result.usage, true, 0);
+      settlement.charge(costMc, () => jsonResult(body));
+      c.set("usageCostMc", settlement.metered ? costMc : 0);
       return { kind: "json", body };
     }
     const type = mediaType(res.headers.get("content-type"));
@@ -53,14 +58,22 @@ export async function chat<Body>(
       res.body?.cancel().catch(() => {});
       throw invalidAnswer(adapter, `an unexpected content type for a stream (${type || "none"})`);
     }
-    const decoder = chatDecoder(llm, shapes.emit);
+    const decoder = chatDecoder(llm, {
+      emit: shapes.emit,
+      // The done event says what the stream costs: what the settlement below charges for a complete stream.
+      charge: (reported) => ({
+        usage: { inputTokens: reported.inputTokens ?? bound.inputTokens, outputTokens: reported.outputTokens ?? bound.outputTokens },
+        costMc: settlement.metered ? chatCostMc(input.model, bound, reported, true, 0) : 0,
+      }),
+      sanitize: (message) => providerMessage(message, upstream.key),
+    });
     const { body, outcome } = relay(res.body, decoder);
     settlement.charge(
       outcome.then((end) => {
-        if (end === "upstream_error") return null;
-        // Complete: the provider's own final usage. Abandoned: what was used until then.
-        const u = decoder.usage();
-        return llmCostMc(input.model, u.inputTokens ?? bound.inputTokens, u.outputTokens ?? decoder.approxOutputTokens()) ?? 0;
+        const seen = decoder.outputTokensSeen();
+        // Nothing delivered before the provider failed: nothing is owed.
+        if (end === "upstream_error" && seen === 0) return null;
+        return chatCostMc(input.model, bound, decoder.usage(), end === "complete", seen);
       }),
     );
     return { kind: "stream", body };

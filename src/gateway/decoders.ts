@@ -58,35 +58,53 @@ export function sseEvent(data: unknown): Uint8Array {
 }
 
 export interface ChatDecoder extends Decoder {
+  /** The usage the provider reported so far (Anthropic's input arrives first, output with the end). */
   usage(): Partial<TokenUsage>;
-  approxOutputTokens(): number;
+  /** Output tokens seen so far: one per delta event, at least one per 4 bytes of text. */
+  outputTokensSeen(): number;
+}
+
+export interface ChatDecoderOptions {
+  /** Renders each event (Voxgate's SSE by default; OpenAI chunks on /v1/chat/completions). */
+  emit?: (event: ChatEvent) => Uint8Array | undefined;
+  /** What the complete stream is charged, from the usage reported: the done event carries it. */
+  charge?: (reported: Partial<TokenUsage>) => { usage: TokenUsage; costMc: number };
+  /** Makes a provider's error text fit for the client (its key redacted, its length bounded). */
+  sanitize?: (message: string) => string;
 }
 
 /** Normalizes a provider's token stream; the client sees an error event, then an error, if it is cut short. */
-export function chatDecoder(llm: LlmAdapter, emit: (event: ChatEvent) => Uint8Array | undefined = voxgateEvent): ChatDecoder {
+export function chatDecoder(llm: LlmAdapter, options: ChatDecoderOptions = {}): ChatDecoder {
+  const emit = options.emit ?? voxgateEvent;
   const sse = new SseParser();
   const usage: Partial<TokenUsage> = {};
   let done = false;
-  let outputChars = 0;
+  let deltas = 0;
+  let outputBytes = 0;
 
   const take = (events: { event?: string; data: string }[]) => {
     const out: Uint8Array[] = [];
     for (const e of events) {
       if (done) break;
-      const step = llm.readStreamEvent(e.event, e.data);
-      if (step.error) throw new ProviderStreamError(step.error);
-      if (step.usage) {
-        if (step.usage.inputTokens !== undefined) usage.inputTokens = step.usage.inputTokens;
-        if (step.usage.outputTokens !== undefined) usage.outputTokens = step.usage.outputTokens;
+      const event = llm.readStreamEvent(e.event, e.data);
+      if (event.error) throw new ProviderStreamError(event.error);
+      if (event.usage) {
+        if (event.usage.inputTokens !== undefined) usage.inputTokens = event.usage.inputTokens;
+        if (event.usage.outputTokens !== undefined) usage.outputTokens = event.usage.outputTokens;
       }
-      if (step.delta) {
-        outputChars += step.delta.length;
-        const bytes = emit({ type: "delta", text: step.delta });
+      if (event.delta) {
+        deltas++;
+        outputBytes += encoder.encode(event.delta).byteLength;
+        const bytes = emit({ type: "delta", text: event.delta });
         if (bytes) out.push(bytes);
       }
-      if (step.done) {
+      if (event.done) {
         done = true;
-        const bytes = emit({ type: "done", usage: { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 } });
+        const charged = options.charge?.(usage);
+        const reported = { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 };
+        const bytes = emit(
+          charged ? { type: "done", usage: charged.usage, cost: charged.costMc / 1000 } : { type: "done", usage: reported },
+        );
         if (bytes) out.push(bytes);
       }
     }
@@ -100,22 +118,19 @@ export function chatDecoder(llm: LlmAdapter, emit: (event: ChatEvent) => Uint8Ar
       if (!done) throw new StreamCutShort();
       return tail;
     },
-    fail: (e) =>
-      emit({
-        type: "error",
-        error: {
-          code: "provider_error",
-          message: e instanceof ProviderStreamError || e instanceof StreamCutShort ? e.message : "the provider's stream failed",
-        },
-      }),
+    fail: (e) => {
+      const message = e instanceof ProviderStreamError || e instanceof StreamCutShort ? e.message : "the provider's stream failed";
+      return emit({ type: "error", error: { code: "provider_error", message: options.sanitize ? options.sanitize(message) : message } });
+    },
     usage: () => usage,
-    approxOutputTokens: () => Math.ceil(outputChars / 4),
+    outputTokensSeen: () => Math.max(deltas, Math.ceil(outputBytes / 4)),
   };
 }
 
 export type ChatEvent =
   | { type: "delta"; text: string }
-  | { type: "done"; usage: TokenUsage }
+  /** `cost`: the credits the stream is charged (Voxgate's own events; OpenAI's chunks keep OpenAI's shape). */
+  | { type: "done"; usage: TokenUsage; cost?: number }
   | { type: "error"; error: { code: string; message: string } };
 
 const voxgateEvent = (event: ChatEvent) => sseEvent(event);

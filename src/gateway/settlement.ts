@@ -1,14 +1,19 @@
 // How an admitted gateway operation's credits end: exactly one of charge (the real cost, possibly known
 // only when a stream ends) or refund. An operation reads
-//   const settlement = new Settlement(c, admission, kind);
+//   const { settlement } = await admitOperation(…);
 //   try { …call the provider…; settlement.charge(cost); return answer } catch (e) { settlement.refund(); throw e }
 // so no error branch can forget a refund, and a second call is ignored. The Account object is told
-// after the response (waitUntil): never a blocking round trip.
+// after the response (waitUntil), never as a blocking round trip, and the call is retried: settling is
+// idempotent per reservation and a refund per charge id, so a retry never charges or refunds twice.
+// Should every try fail, the object's alarm closes the reservation at its bound (src/account/account.ts).
 import type { Ctx } from "../context";
 import type { Admitted, IdempotentResult } from "../metering/contract";
 import type { UsageKind } from "../metering/plans";
 
 export type Cost = number | null | Promise<number | null>;
+
+/** Waits between tries of the settle call (the Account object unreachable for a moment). */
+const SETTLE_RETRY_DELAYS_MS = [100, 500, 2_000, 5_000];
 
 export class Settlement {
   private done = false;
@@ -21,6 +26,11 @@ export class Settlement {
 
   get settled(): boolean {
     return this.done;
+  }
+
+  /** The request was metered (its credits come from the user's balance): false for BYOK and stored keys. */
+  get metered(): boolean {
+    return this.admission.keySource === "platform";
   }
 
   /**
@@ -48,16 +58,32 @@ export class Settlement {
     // After the response: not a blocking round trip, so not counted as one.
     const account = c.env.ACCOUNT.getByName(userId);
     const kind = this.kind;
+    const requestId = c.var.requestId;
     c.executionCtx.waitUntil(
       Promise.resolve(cost)
         .catch(() => null)
         .then((actualMc) => {
           // Charged at admission (its cost was exact): only a failure needs a call, to refund it.
-          if (receipt) return actualMc === null ? account.refund(userId, receipt) : undefined;
+          if (receipt) return actualMc === null ? withRetries(() => account.refund(userId, receipt.id), requestId) : undefined;
           const idempotency = idempotencyKey ? { key: idempotencyKey, result: actualMc === null ? undefined : result?.() } : undefined;
-          return account.settle({ userId, reservationId, kind, actualMc, idempotency });
-        })
-        .catch((e) => console.error(`[${c.var.requestId}] settle failed: ${String(e)}`)),
+          return withRetries(() => account.settle({ userId, reservationId, kind, actualMc, idempotency }), requestId);
+        }),
     );
+  }
+}
+
+async function withRetries(call: () => Promise<unknown>, requestId: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await call();
+      return;
+    } catch (e) {
+      const wait = SETTLE_RETRY_DELAYS_MS[attempt];
+      if (wait === undefined) {
+        console.error(`[${requestId}] settle failed after ${attempt + 1} tries (the Account object's alarm will close it): ${String(e)}`);
+        return;
+      }
+      await new Promise((ok) => setTimeout(ok, wait));
+    }
   }
 }

@@ -1,6 +1,6 @@
 // Speech: choose the provider → admit (speech is priced exactly, so it is charged at admission) →
 // call the provider → wait for the first audio → stream the rest as it arrives. A provider that fails
-// before any audio is refunded.
+// before any audio is refunded; once audio was sent the charge stands.
 import type { Ctx } from "../context";
 import { bytesToBase64 } from "../encoding/base64";
 import { ApiError } from "../http/errors";
@@ -65,10 +65,13 @@ export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: I
       });
     }
     if (audio.failure) throw invalidAnswer(adapter, `audio that could not be read (${redact(audio.failure.message, key)})`);
-    // The provider is paid for the characters whether or not the client listened to the end; a stream
-    // the provider broke is refunded.
+    // From its first audio on, the request is charged in full: providers bill the whole text once they
+    // accept it (ElevenLabs' character-cost comes before any audio), whether the client listens to the
+    // end or the provider breaks off — only a provider that fails before any audio is refunded.
+    const charged = costMc ?? 0;
+    c.set("usageCostMc", settlement.metered ? charged : 0);
     settlement.charge(
-      audio.ended.then((end) => (end === "upstream_error" ? null : (costMc ?? 0))),
+      audio.ended.then(() => charged),
       () => {
         const bytes = audio.kept();
         return bytes && { status: 200, contentType, headers: { "x-provider-used": adapter.id }, bodyBase64: bytesToBase64(bytes) };

@@ -1,50 +1,65 @@
-// Transcription: choose the provider → reserve the audio's duration at its price → (fetch an audioUrl
-// the provider cannot fetch itself) → call the provider → charge the seconds it reports.
+// Transcription: choose the provider → get the audio's bytes (an audioUrl is fetched under the
+// public-URL policy, after the request was admitted) → measure its duration → reserve that at the
+// provider's price → call the provider with the bytes → charge what it reports.
+import { measureAudio } from "../audio/duration";
 import type { Ctx } from "../context";
 import { ApiError } from "../http/errors";
+import { fetchPublic, PUBLIC_URL_UNAVAILABLE_MESSAGE, PublicUrlTooLarge, PublicUrlUnavailable } from "../http/fetch-public";
 import type { IdempotencyClaim } from "../metering/contract";
-import { sttEstimateMc } from "../metering/estimates";
-import { sttCostMc } from "../metering/prices";
+import { sttBoundMc, sttChargeMc } from "../metering/estimates";
 import type { SttInput, SttResult } from "../providers/types";
+import { admit } from "./admission";
 import { jsonResult } from "./idempotency";
 import { admitOperation, callProvider, chooseProvider, invalidAnswer } from "./provider";
 
-export interface TranscribeInput extends SttInput {
+export type Recording = SttInput["audio"];
+
+export interface TranscribeRequest {
+  /** The uploaded audio, or undefined when `audioUrl` is given. */
+  audio?: Recording;
+  audioUrl?: string;
   provider?: string;
+  model?: string;
+  language?: string;
 }
 
-export interface Transcription extends SttResult {
+export interface Transcription extends Omit<SttResult, "usage"> {
   success: true;
+  durationSeconds: number;
   provider: string;
   model: string;
 }
 
-export async function transcribe(c: Ctx, input: TranscribeInput, idempotency?: IdempotencyClaim): Promise<Transcription> {
-  const adapter = chooseProvider(c, "stt", input.provider);
+export async function transcribe(c: Ctx, req: TranscribeRequest, idempotency?: IdempotencyClaim): Promise<Transcription> {
+  const adapter = chooseProvider(c, "stt", req.provider);
   const stt = adapter.stt;
-  const model = input.model ?? stt.defaultModel;
-  const estimateMc = sttEstimateMc(adapter.id, input.audio?.data.size);
+  const model = req.model ?? stt.defaultModel;
+  const audio = req.audio ?? (await download(c, req.audioUrl));
+  const measured = await measureAudio(audio.data, audio.contentType);
+  const tokenBilled = stt.tokenBilled?.(model) ?? false;
+  const estimateMc = sttBoundMc(adapter.id, model, measured.seconds, tokenBilled);
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "stt", estimateMc, idempotency });
   try {
-    let sttInput: SttInput & { model: string } = { ...input, model };
-    if (!input.audio && input.audioUrl && !stt.acceptsUrl) sttInput = { ...sttInput, audio: await download(c, input.audioUrl) };
-    const res = await callProvider(c, adapter, upstream.key, await stt.request(sttInput, upstream));
+    const input: SttInput = { audio, model, language: req.language };
+    const res = await callProvider(c, adapter, upstream.key, await stt.request(input, upstream));
     let result: SttResult;
     try {
-      result = stt.parse(await res.json(), sttInput);
+      result = stt.parse(await res.json(), input);
     } catch {
       throw invalidAnswer(adapter, "a transcription that is not valid JSON");
     }
     const body: Transcription = {
       success: true,
       text: result.text,
-      durationSeconds: result.durationSeconds,
+      durationSeconds: result.durationSeconds ?? measured.seconds,
       language: result.language,
       provider: adapter.id,
       model,
       words: result.words,
     };
-    settlement.charge(sttCostMc(adapter.id, result.durationSeconds), () => jsonResult(body));
+    const costMc = sttChargeMc(adapter.id, model, tokenBilled, measured.seconds, { seconds: result.durationSeconds, usage: result.usage });
+    settlement.charge(costMc, () => jsonResult(body));
+    c.set("usageCostMc", settlement.metered ? costMc : 0);
     return body;
   } catch (e) {
     settlement.refund();
@@ -52,18 +67,32 @@ export async function transcribe(c: Ctx, input: TranscribeInput, idempotency?: I
   }
 }
 
-/** Fetch an audioUrl for a provider that only takes uploads. */
-async function download(c: Ctx, url: string): Promise<NonNullable<SttInput["audio"]>> {
+/**
+ * Fetch an audioUrl: only after the request was admitted (a revoked key or a rate-limited caller makes
+ * Voxgate fetch nothing), only from a public host (API.md §4.1), at most AUDIO_URL_MAX_BYTES.
+ */
+async function download(c: Ctx, url: string | undefined): Promise<Recording> {
+  if (!url)
+    throw new ApiError("validation_failed", "Send an audio file or an audioUrl.", { fields: [{ path: "file", message: "Required" }] });
+  await admit(c);
+  const config = c.var.config;
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(c.var.config.PROVIDER_TIMEOUT_MS) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const data = await res.blob();
-    return {
-      data,
-      filename: new URL(url).pathname.split("/").pop() || "audio",
-      contentType: res.headers.get("content-type") ?? "application/octet-stream",
-    };
+    const got = await fetchPublic(url, {
+      allowHosts: config.AUDIO_URL_ALLOW_HOSTS,
+      maxBytes: config.AUDIO_URL_MAX_BYTES,
+      timeoutMs: config.PROVIDER_TIMEOUT_MS,
+    });
+    const filename = new URL(got.url).pathname.split("/").pop() || "audio";
+    // A remote server's word for what its bytes are counts only when it says audio.
+    const contentType = /^(audio|video)\//.test(got.contentType) ? got.contentType : "application/octet-stream";
+    return { data: new Blob([got.bytes], { type: contentType }), filename, contentType };
   } catch (e) {
-    throw new ApiError("bad_request", `Could not download audioUrl: ${(e as Error).message}`);
+    if (e instanceof PublicUrlTooLarge)
+      throw new ApiError("payload_too_large", `The audio at audioUrl is larger than ${e.maxBytes} bytes.`);
+    if (e instanceof PublicUrlUnavailable) {
+      console.warn(`[${c.var.requestId}] audioUrl refused or unreachable: ${e.reason}`);
+      throw new ApiError("invalid_audio_url", `audioUrl: ${PUBLIC_URL_UNAVAILABLE_MESSAGE}`);
+    }
+    throw e;
   }
 }

@@ -28,12 +28,16 @@ class UpstreamTimeout extends Error {}
 /** A non-2xx provider answer as a 502 carrying the provider's status and message. */
 export async function providerFailure(adapter: ProviderAdapter, res: Response, key: string): Promise<ApiError> {
   const body = await res.text().catch(() => "");
-  let message = adapter.errorMessage(res.status, body);
-  message = redact(message ?? "", key).slice(0, PROVIDER_MESSAGE_MAX_CHARS) || `HTTP ${res.status}`;
+  const message = providerMessage(adapter.errorMessage(res.status, body) ?? "", key) || `HTTP ${res.status}`;
   const details: Record<string, unknown> = { provider: adapter.id, providerStatus: res.status, providerMessage: message };
   const retryAfter = res.headers.get("retry-after");
   if (retryAfter) details.providerRetryAfter = retryAfter;
   return new ApiError("provider_error", `${adapter.name} answered ${res.status}: ${message}`, details);
+}
+
+/** A provider's message as a client may see it: its key redacted, at most PROVIDER_MESSAGE_MAX_CHARS long. */
+export function providerMessage(message: string, key: string): string {
+  return redact(message, key).slice(0, PROVIDER_MESSAGE_MAX_CHARS);
 }
 
 /** Remove a provider key (and any long fragment of it) from a text. */

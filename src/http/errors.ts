@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   unsupported_operation: 400,
   unsupported_format: 400,
   model_not_priced: 400,
+  invalid_audio_url: 400,
   unauthorized: 401,
   invalid_credentials: 401,
   insufficient_credits: 402,

@@ -9,6 +9,8 @@ export type KeySource = "byok" | "stored" | "platform";
 
 /** What one charge took from where: enough to reverse it exactly (refund). */
 export interface ChargeReceipt {
+  /** The charge's id: a reversible charge is refunded by it, at most once. */
+  id: string;
   kind: UsageKind;
   period: string;
   day: string;
@@ -49,6 +51,8 @@ export interface AdmitRequest {
   keyId?: string;
   /** Rate-limit bucket: the API key id, or "user" for JWT / portal requests. */
   rateKey: string;
+  /** This request already took its rate-limit token (a second admission: after a download, another provider). */
+  rateCounted?: boolean;
   meter?: Meter;
   idempotency?: IdempotencyClaim;
 }
@@ -92,7 +96,7 @@ export interface Admitted {
   keySource?: KeySource;
   storedKey?: StoredKeyCipher;
   reservationId?: string;
-  /** Set when an exact-cost request was charged at admission (refund it if the provider fails). */
+  /** Set when an exact-cost request was charged at admission (refunded by its id if the provider fails). */
   charge?: ChargeReceipt;
   /** D1 queries the object made for this call (DEBUG_STORAGE_COUNTS). */
   d1Queries: number;
@@ -109,7 +113,10 @@ export interface Refused {
 
 export type AdmitResult = Admitted | Refused;
 
-/** How a request's credits end: a real cost to charge, or null to refund everything reserved. */
+/**
+ * How a request's credits end: a real cost to charge, or null to refund everything reserved. Settling
+ * is idempotent per reservation, so a retried settle never charges twice.
+ */
 export interface SettleRequest {
   userId: string;
   reservationId?: string;

@@ -1,33 +1,88 @@
-// What a metered request reserves before the provider is called (API.md §6): an upper bound on what it
-// can cost, settled to the real usage afterwards.
-import type { ChatMessage } from "../providers/types";
+// What a metered request reserves, and what it is charged (API.md §6, "A reservation bounds the work").
+// A reservation is an upper bound on what the request can cost, and the gateway makes the provider stay
+// inside it: chat sends the provider an output cap equal to the output tokens reserved; transcription
+// reserves the audio's measured duration. Where a provider reports no usage, the bound is charged.
+import type { ChatMessage, TokenUsage } from "../providers/types";
 import { llmCostMc, sttCostMc } from "./prices";
 
-/** Reserved for an STT request before its duration is known: billed minutes are settled after. */
-export const STT_RESERVE_SECONDS = 600;
-/** Assumed lowest audio bitrate when estimating an upload's duration for the STT reservation. */
-const STT_ESTIMATE_BYTES_PER_SECOND = 2_000;
-const STT_URL_RESERVE_SECONDS = 60;
-/** Output tokens reserved for a chat request that names no maxTokens. */
+/** Output tokens reserved (and sent to the provider as its cap) for a chat that names no maxTokens. */
 export const LLM_DEFAULT_RESERVE_OUTPUT_TOKENS = 4_096;
-
-export function sttEstimateMc(provider: string, uploadBytes: number | undefined): number | null {
-  const seconds =
-    uploadBytes === undefined
-      ? STT_URL_RESERVE_SECONDS
-      : Math.min(STT_RESERVE_SECONDS, Math.max(1, uploadBytes / STT_ESTIMATE_BYTES_PER_SECOND));
-  return sttCostMc(provider, seconds);
-}
+/**
+ * Input tokens are bounded by the prompt's UTF-8 bytes (a byte-level BPE token covers at least one byte),
+ * plus what chat formats add around the text: role markers per message and the reply's priming.
+ */
+const CHAT_TOKENS_PER_MESSAGE = 8;
+const CHAT_TOKENS_PER_REQUEST = 16;
+/**
+ * Token-billed transcription (OpenAI's gpt-4o-transcribe family): audio tokens per second of input
+ * (OpenAI's published rate is ~17/s: $0.006 a minute at $6 per million) and text tokens per second of
+ * speech (a fast talker says ~4 words, ~5 tokens, a second), each rounded up generously.
+ */
+const STT_AUDIO_TOKENS_PER_SECOND = 20;
+const STT_TEXT_TOKENS_PER_SECOND = 10;
+const STT_TOKENS_PER_REQUEST = 64;
 
 export interface ChatBound {
+  /** null when the model has no price. */
   estimateMc: number | null;
-  /** Input tokens the estimate assumed: a bound for a stream that ends without reporting usage. */
   inputTokens: number;
+  /** The output cap sent to the provider. */
+  outputTokens: number;
 }
 
-export function chatEstimate(model: string, messages: ChatMessage[], system: string | undefined, maxTokens: number | undefined): ChatBound {
-  // A token is practically never shorter than one character: characters bound the input tokens.
-  const inputTokens = messages.reduce((n, m) => n + m.content.length, system?.length ?? 0);
+const utf8 = new TextEncoder();
+
+export function chatBound(model: string, messages: ChatMessage[], system: string | undefined, maxTokens: number | undefined): ChatBound {
+  let bytes = system ? utf8.encode(system).byteLength : 0;
+  for (const m of messages) bytes += utf8.encode(m.content).byteLength;
+  const inputTokens = bytes + CHAT_TOKENS_PER_MESSAGE * (messages.length + (system ? 1 : 0)) + CHAT_TOKENS_PER_REQUEST;
   const outputTokens = maxTokens ?? LLM_DEFAULT_RESERVE_OUTPUT_TOKENS;
-  return { estimateMc: llmCostMc(model, inputTokens, outputTokens), inputTokens };
+  return { estimateMc: llmCostMc(model, inputTokens, outputTokens), inputTokens, outputTokens };
+}
+
+/**
+ * What a chat is charged. A complete answer: the usage the provider reported, each missing figure at its
+ * bound. An answer cut short (the provider failed, or the client left) after some output: the input as
+ * reported (else its bound — the provider read all of it) and the output tokens seen so far.
+ */
+export function chatCostMc(
+  model: string,
+  bound: ChatBound,
+  reported: Partial<TokenUsage>,
+  complete: boolean,
+  outputTokensSeen: number,
+): number {
+  const input = reported.inputTokens ?? bound.inputTokens;
+  const output = reported.outputTokens ?? (complete ? bound.outputTokens : outputTokensSeen);
+  return llmCostMc(model, input, output) ?? 0;
+}
+
+/** The bound of a transcription of `seconds` of audio: by the minute, or in tokens for a token-billed model. */
+export function sttBoundMc(provider: string, model: string, seconds: number, tokenBilled: boolean): number | null {
+  if (!tokenBilled) return sttCostMc(provider, seconds);
+  const { input, output } = sttTokenBound(seconds);
+  return llmCostMc(model, input, output);
+}
+
+function sttTokenBound(seconds: number) {
+  return {
+    input: Math.ceil(seconds * STT_AUDIO_TOKENS_PER_SECOND) + STT_TOKENS_PER_REQUEST,
+    output: Math.ceil(seconds * STT_TEXT_TOKENS_PER_SECOND) + STT_TOKENS_PER_REQUEST,
+  };
+}
+
+/**
+ * What a transcription is charged: the tokens a token-billed model reported, else the seconds the
+ * provider reported, else (no usage at all) the bound from the measured duration.
+ */
+export function sttChargeMc(
+  provider: string,
+  model: string,
+  tokenBilled: boolean,
+  measuredSeconds: number,
+  reported: { seconds?: number; usage?: TokenUsage },
+): number {
+  if (tokenBilled && reported.usage) return llmCostMc(model, reported.usage.inputTokens, reported.usage.outputTokens) ?? 0;
+  if (!tokenBilled && reported.seconds !== undefined && reported.seconds > 0) return sttCostMc(provider, reported.seconds) ?? 0;
+  return sttBoundMc(provider, model, measuredSeconds, tokenBilled) ?? 0;
 }

@@ -8,9 +8,10 @@ export interface MeteredVars {
   usage?: UsageSnapshot;
   providerUsed?: string;
   usageBypassed?: boolean;
+  usageCostMc?: number;
 }
 
-export function setUsageHeaders(h: Headers, { rate, usage, providerUsed, usageBypassed }: MeteredVars): void {
+export function setUsageHeaders(h: Headers, { rate, usage, providerUsed, usageBypassed, usageCostMc }: MeteredVars): void {
   if (rate) {
     h.set("x-ratelimit-limit", String(rate.limit));
     h.set("x-ratelimit-remaining", String(rate.remaining));
@@ -22,4 +23,5 @@ export function setUsageHeaders(h: Headers, { rate, usage, providerUsed, usageBy
     h.set("x-usage-bypassed", usageBypassed ? "true" : "false");
   }
   if (providerUsed) h.set("x-provider-used", providerUsed);
+  if (usageCostMc !== undefined) h.set("x-usage-cost", String(toCredits(usageCostMc)));
 }

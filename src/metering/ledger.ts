@@ -1,12 +1,14 @@
 // The credit ledger of one user, over the Account object's SQLite storage: plan credits used and PAYG
-// spent per billing period, the per-day series, open reservations, and the PAYG balance. Every method
-// is synchronous — the object calls them with no await in between, so nothing interleaves and the
-// limits are exact.
+// spent per billing period, the per-day series, the PAYG balance (negative when the user is in debt),
+// open reservations, and the charges that can still be reversed. Every method is synchronous — the
+// object calls them with no await in between, so nothing interleaves and the limits are exact.
 import type { ChargeReceipt } from "./contract";
 import { billingDay, billingPeriod, type UsageKind } from "./plans";
 
 /** Ledger periods older than this many months are dropped. */
 const LEDGER_MONTHS_KEPT = 13;
+/** A charge can be reversed (a failed request's refund, a late settlement) for this long. */
+const REVERSIBLE_FOR_MS = 24 * 60 * 60_000;
 
 export interface PeriodTotals {
   period: string;
@@ -14,6 +16,15 @@ export interface PeriodTotals {
   paygUsedMc: number;
   breakdownMc: Record<UsageKind, number>;
   requests: number;
+}
+
+export interface Reservation {
+  id: string;
+  kind: UsageKind;
+  amountMc: number;
+  createdAt: number;
+  /** The Idempotency-Key of the request that holds it, if any. */
+  idempotencyKey: string | null;
 }
 
 interface LedgerRow extends Record<string, SqlStorageValue> {
@@ -26,10 +37,21 @@ interface LedgerRow extends Record<string, SqlStorageValue> {
   requests: number;
 }
 
+interface ChargeRow extends Record<string, SqlStorageValue> {
+  id: string;
+  kind: string;
+  period: string;
+  day: string;
+  amount_mc: number;
+  from_plan_mc: number;
+  from_payg_mc: number;
+  created_at: number;
+}
+
 export class CreditLedger {
   /** Credits held by open reservations: they count as spent until settled. */
   reservedMc = 0;
-  /** The PAYG balance; NaN until seeded from the catalog on the object's first load. */
+  /** The PAYG balance (negative: debt); NaN until seeded from the catalog on the object's first load. */
   paygMc: number;
 
   constructor(private readonly sql: SqlStorage) {
@@ -41,7 +63,12 @@ export class CreditLedger {
       CREATE TABLE IF NOT EXISTS daily (day TEXT NOT NULL, kind TEXT NOT NULL, mc INTEGER NOT NULL, PRIMARY KEY (day, kind));
       CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, kind TEXT NOT NULL, amount_mc INTEGER NOT NULL,
         created_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS charges (id TEXT PRIMARY KEY, kind TEXT NOT NULL, period TEXT NOT NULL, day TEXT NOT NULL,
+        amount_mc INTEGER NOT NULL, from_plan_mc INTEGER NOT NULL, from_payg_mc INTEGER NOT NULL, created_at INTEGER NOT NULL);
     `);
+    // Objects created before reservations remembered their request's Idempotency-Key.
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(reservations)").toArray();
+    if (!columns.some((c) => c.name === "idempotency_key")) sql.exec("ALTER TABLE reservations ADD COLUMN idempotency_key TEXT");
     this.reservedMc = Number(sql.exec("SELECT COALESCE(SUM(amount_mc),0) AS s FROM reservations").one().s);
     const payg = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'payg_mc'").toArray()[0];
     this.paygMc = payg ? Number(payg.v) : Number.NaN;
@@ -53,10 +80,20 @@ export class CreditLedger {
     return !Number.isNaN(this.paygMc);
   }
 
+  /** A usage charge exceeded every credit left: the user pays it off before spending again. */
+  get inDebt(): boolean {
+    return this.paygMc < 0;
+  }
+
   setPayg(mc: number) {
     this.paygMc = mc;
     this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('payg_mc', ?)", String(mc));
     this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('payg_dirty', '1')");
+  }
+
+  /** Add to the balance (a top-up pays off debt first). */
+  addPayg(deltaMc: number) {
+    this.setPayg(this.paygMc + deltaMc);
   }
 
   /** The balance changed here and the catalog (D1) has not been told yet. */
@@ -64,33 +101,46 @@ export class CreditLedger {
     return this.sql.exec("SELECT v FROM meta WHERE k = 'payg_dirty'").toArray().length > 0;
   }
 
-  markPaygMirrored() {
-    this.sql.exec("DELETE FROM meta WHERE k = 'payg_dirty'");
+  markPaygMirrored(mirroredMc: number) {
+    // A change that landed while the mirror was being written keeps the flag for the next one.
+    if (mirroredMc === this.paygMc) this.sql.exec("DELETE FROM meta WHERE k = 'payg_dirty'");
   }
 
   // ---- reservations -----------------------------------------------------------------------------
 
-  reserve(kind: UsageKind, amountMc: number, now: number): string {
+  reserve(kind: UsageKind, amountMc: number, now: number, idempotencyKey?: string): string {
     const id = crypto.randomUUID();
-    this.sql.exec("INSERT INTO reservations (id, kind, amount_mc, created_at) VALUES (?, ?, ?, ?)", id, kind, amountMc, now);
+    this.sql.exec(
+      "INSERT INTO reservations (id, kind, amount_mc, created_at, idempotency_key) VALUES (?, ?, ?, ?, ?)",
+      id,
+      kind,
+      amountMc,
+      now,
+      idempotencyKey ?? null,
+    );
     this.reservedMc += amountMc;
     return id;
   }
 
   /** Close a reservation (settled or expired); undefined when it was already closed. */
-  release(id: string): number | undefined {
-    const row = this.sql.exec<{ amount_mc: number }>("DELETE FROM reservations WHERE id = ? RETURNING amount_mc", id).toArray()[0];
-    if (row) this.reservedMc -= row.amount_mc;
-    return row?.amount_mc;
+  release(id: string): Reservation | undefined {
+    const row = this.sql
+      .exec<{ kind: UsageKind; amount_mc: number; created_at: number; idempotency_key: string | null }>(
+        "DELETE FROM reservations WHERE id = ? RETURNING kind, amount_mc, created_at, idempotency_key",
+        id,
+      )
+      .toArray()[0];
+    if (!row) return undefined;
+    this.reservedMc -= row.amount_mc;
+    return { id, kind: row.kind, amountMc: row.amount_mc, createdAt: row.created_at, idempotencyKey: row.idempotency_key };
   }
 
-  /** Close every reservation opened at or before `createdBefore` (their requests died unsettled). */
-  expireReservations(createdBefore: number): number {
-    const rows = this.sql
-      .exec<{ amount_mc: number }>("DELETE FROM reservations WHERE created_at <= ? RETURNING amount_mc", createdBefore)
-      .toArray();
-    for (const r of rows) this.reservedMc -= r.amount_mc;
-    return rows.length;
+  /** Reservations opened at or before `createdBefore` (their requests never settled them). */
+  stale(createdBefore: number): string[] {
+    return this.sql
+      .exec<{ id: string }>("SELECT id FROM reservations WHERE created_at <= ?", createdBefore)
+      .toArray()
+      .map((r) => r.id);
   }
 
   oldestReservationAt(): number | null {
@@ -99,21 +149,18 @@ export class CreditLedger {
 
   // ---- charges ----------------------------------------------------------------------------------
 
-  /** Charge plan credits first (up to `limitMc` for the period), then PAYG. */
-  charge(kind: UsageKind, amountMc: number, limitMc: number, now: number): ChargeReceipt {
-    const period = billingPeriod(now);
-    const day = billingDay(now);
-    const totals = this.totals(period);
-    const planLeft = Math.max(0, limitMc - totals.planUsedMc);
-    let fromPlan = Math.min(amountMc, planLeft);
-    let fromPayg = amountMc - fromPlan;
-    if (fromPayg > this.paygMc) {
-      // Only an underestimated reservation can get here; the excess is recorded, never dropped.
-      const excess = fromPayg - Math.max(0, this.paygMc);
-      fromPayg -= excess;
-      fromPlan += excess;
-    }
-    if (fromPayg > 0) this.setPayg(this.paygMc - fromPayg);
+  /**
+   * Charge in the period of `at` (a request is billed in the month it was made in): plan credits first
+   * (up to `limitMc` for the period), then PAYG — past zero, as debt, should a provider have reported
+   * more than was reserved. With `id`, the charge stays reversible for a day (`reverse(id)`).
+   */
+  charge(kind: UsageKind, amountMc: number, limitMc: number, at: number, id?: string): ChargeReceipt {
+    const period = billingPeriod(at);
+    const day = billingDay(at);
+    const planLeft = Math.max(0, limitMc - this.totals(period).planUsedMc);
+    const fromPlan = Math.min(amountMc, planLeft);
+    const fromPayg = amountMc - fromPlan;
+    if (fromPayg > 0) this.addPayg(-fromPayg);
     this.sql.exec(
       `INSERT INTO ledger (period, plan_used_mc, payg_used_mc, ${kind}_mc, requests) VALUES (?, ?, ?, ?, 1)
        ON CONFLICT(period) DO UPDATE SET plan_used_mc = plan_used_mc + excluded.plan_used_mc,
@@ -130,29 +177,66 @@ export class CreditLedger {
       kind,
       amountMc,
     );
-    return { kind, period, day, amountMc, fromPlanMc: fromPlan, fromPaygMc: fromPayg };
+    const receipt: ChargeReceipt = {
+      id: id ?? crypto.randomUUID(),
+      kind,
+      period,
+      day,
+      amountMc,
+      fromPlanMc: fromPlan,
+      fromPaygMc: fromPayg,
+    };
+    if (id) {
+      this.sql.exec(
+        "INSERT OR REPLACE INTO charges (id, kind, period, day, amount_mc, from_plan_mc, from_payg_mc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        id,
+        kind,
+        period,
+        day,
+        amountMc,
+        fromPlan,
+        fromPayg,
+        at,
+      );
+    }
+    return receipt;
   }
 
-  /** Reverse a charge exactly: what it took, from where it took it, in the period it was made in. */
-  refund(receipt: ChargeReceipt) {
-    const k = receipt.kind;
+  /**
+   * Reverse a reversible charge exactly — what it took, from where, in its period — once: a second
+   * reversal (a retried refund) finds nothing and returns undefined.
+   */
+  reverse(id: string): (ChargeReceipt & { at: number }) | undefined {
+    const row = this.sql.exec<ChargeRow>("DELETE FROM charges WHERE id = ? RETURNING *", id).toArray()[0];
+    if (!row) return undefined;
+    const k = row.kind as UsageKind;
     this.sql.exec(
       `UPDATE ledger SET plan_used_mc = plan_used_mc - ?, payg_used_mc = payg_used_mc - ?, ${k}_mc = ${k}_mc - ?,
          requests = requests - 1 WHERE period = ?`,
-      receipt.fromPlanMc,
-      receipt.fromPaygMc,
-      receipt.amountMc,
-      receipt.period,
+      row.from_plan_mc,
+      row.from_payg_mc,
+      row.amount_mc,
+      row.period,
     );
-    this.sql.exec("UPDATE daily SET mc = mc - ? WHERE day = ? AND kind = ?", receipt.amountMc, receipt.day, k);
-    if (receipt.fromPaygMc > 0) this.setPayg(this.paygMc + receipt.fromPaygMc);
+    this.sql.exec("UPDATE daily SET mc = mc - ? WHERE day = ? AND kind = ?", row.amount_mc, row.day, k);
+    if (row.from_payg_mc > 0) this.addPayg(row.from_payg_mc);
+    return {
+      id,
+      kind: k,
+      period: row.period,
+      day: row.day,
+      amountMc: row.amount_mc,
+      fromPlanMc: row.from_plan_mc,
+      fromPaygMc: row.from_payg_mc,
+      at: row.created_at,
+    };
   }
 
   /** A request that ran but cost nothing still counts as a request. */
-  countRequest(now: number) {
+  countRequest(at: number) {
     this.sql.exec(
       "INSERT INTO ledger (period, requests) VALUES (?, 1) ON CONFLICT(period) DO UPDATE SET requests = requests + 1",
-      billingPeriod(now),
+      billingPeriod(at),
     );
   }
 
@@ -175,11 +259,12 @@ export class CreditLedger {
       .toArray();
   }
 
-  /** Drop periods and days older than LEDGER_MONTHS_KEPT months. */
+  /** Drop periods and days older than LEDGER_MONTHS_KEPT months, and charges no longer reversible. */
   prune(now: number) {
     const oldest = new Date(now);
     oldest.setUTCMonth(oldest.getUTCMonth() - LEDGER_MONTHS_KEPT);
     this.sql.exec("DELETE FROM ledger WHERE period < ?", billingPeriod(oldest.getTime()));
     this.sql.exec("DELETE FROM daily WHERE day < ?", billingDay(oldest.getTime()));
+    this.sql.exec("DELETE FROM charges WHERE created_at <= ?", now - REVERSIBLE_FOR_MS);
   }
 }

@@ -9,6 +9,8 @@ export const TTS_MC_PER_CHAR: Record<string, number> = {
   fishaudio: 10,
   resembleai: 120,
   inworld: 80,
+  openai: 15,
+  huggingface: 4,
 };
 
 /** STT: credits per minute of audio. */
@@ -19,6 +21,8 @@ export const STT_CREDITS_PER_MINUTE: Record<string, number> = {
   fishaudio: 8,
   cartesia: 10,
   groq: 2,
+  inworld: 8,
+  huggingface: 3,
 };
 
 /** LLM: credits per 1,000 tokens (= mc per token), by model id prefix; the longest prefix wins. */
@@ -30,6 +34,13 @@ export const LLM_MC_PER_TOKEN: { prefix: string; input: number; output: number }
   { prefix: "claude-3-5-haiku", input: 2, output: 8 },
   { prefix: "meta-llama/llama-4-maverick", input: 1, output: 2 },
   { prefix: "meta-llama/llama-4-scout", input: 1, output: 1 },
+  { prefix: "gpt-4o", input: 5, output: 20 },
+  { prefix: "gpt-4o-mini", input: 1, output: 1 },
+  { prefix: "llama-3.3-70b", input: 1, output: 1 },
+  { prefix: "llama-3.1-8b", input: 1, output: 1 },
+  { prefix: "claude-haiku-4-5", input: 2, output: 10 },
+  // OpenAI Realtime: text and audio tokens alike.
+  { prefix: "gpt-realtime", input: 32, output: 64 },
 ].sort((a, b) => b.prefix.length - a.prefix.length);
 
 /** API-key ("developer") requests pay 90% of the TTS price. */

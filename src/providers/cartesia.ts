@@ -1,7 +1,7 @@
 // Cartesia: TTS (SSE for raw encodings, bytes for containers) and batch STT (multipart).
 // Auth: Bearer, plus a Cartesia-Version header on every request (the spec's only allowed value).
 import type { AudioFormat, ProviderAdapter } from "./types";
-import { errorText, formOf, get, is2xx, json, multipart, transcriptOf, uploadOf } from "./wire";
+import { errorText, formOf, get, is2xx, json, multipart, transcriptOf } from "./wire";
 
 const CARTESIA_VERSION = "2025-11-04";
 /** The spec's sample_rate enum (no 32000). */
@@ -58,9 +58,8 @@ export const cartesia: ProviderAdapter = {
   },
   stt: {
     defaultModel: "ink-whisper",
-    acceptsUrl: false,
     request(input, ctx) {
-      const form = formOf({ file: uploadOf(input), model: input.model, language: input.language, "timestamp_granularities[]": "word" });
+      const form = formOf({ file: input.audio, model: input.model, language: input.language, "timestamp_granularities[]": "word" });
       return multipart(`${ctx.urls.api}/stt`, headers(ctx.key), form);
     },
     parse: transcriptOf,

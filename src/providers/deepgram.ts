@@ -1,7 +1,7 @@
 // Deepgram: TTS (/v1/speak, streamed raw audio) and STT (/v1/listen, raw audio body or JSON {url}).
 // Auth: Authorization: Token <key> (not Bearer). Options travel in the query string, not the body.
 import type { AudioFormat, ProviderAdapter, UpstreamRequest } from "./types";
-import { errorText, get, is2xx, json } from "./wire";
+import { errorText, get, is2xx, json, secondsOf } from "./wire";
 
 /** encoding/container per format; rates are the spec's per-encoding enums (mp3 and opus are fixed). */
 const SPEAK: Record<AudioFormat, { encoding: string; container?: string; rates: number[]; settable: boolean }> = {
@@ -37,12 +37,10 @@ export const deepgram: ProviderAdapter = {
   },
   stt: {
     defaultModel: "nova-3",
-    acceptsUrl: true,
     request(input, ctx): UpstreamRequest {
       const q = new URLSearchParams({ model: input.model, smart_format: "true" });
       if (input.language) q.set("language", input.language);
       const url = `${ctx.urls.api}/v1/listen?${q}`;
-      if (!input.audio) return json(url, auth(ctx.key), { url: input.audioUrl });
       // Not multipart: Deepgram takes the audio bytes as the whole body.
       const contentType = input.audio.contentType || "application/octet-stream";
       return { url, init: { method: "POST", headers: { ...auth(ctx.key), "content-type": contentType }, body: input.audio.data } };
@@ -52,7 +50,7 @@ export const deepgram: ProviderAdapter = {
       const alt = channel?.alternatives?.[0];
       return {
         text: String(alt?.transcript ?? ""),
-        durationSeconds: Number(body?.metadata?.duration ?? 0),
+        durationSeconds: secondsOf(body?.metadata?.duration),
         language: channel?.detected_language,
         words: Array.isArray(alt?.words)
           ? alt.words.map((w: any) => ({ word: w.punctuated_word ?? w.word, start: w.start, end: w.end }))

@@ -1,6 +1,6 @@
 // ElevenLabs: TTS (chunked raw audio from /stream) and STT (multipart). Auth: xi-api-key.
 import type { AudioFormat, ProviderAdapter } from "./types";
-import { errorText, formOf, get, json, multipart, wordsOf } from "./wire";
+import { errorText, formOf, get, json, multipart, secondsOf, wordsOf } from "./wire";
 
 const RATES: Record<AudioFormat, number[]> = {
   mp3: [22050, 24000, 44100],
@@ -41,12 +41,10 @@ export const elevenlabs: ProviderAdapter = {
   },
   stt: {
     defaultModel: "scribe_v1",
-    acceptsUrl: true,
     request(input, ctx) {
       const form = formOf({
         model_id: input.model,
         file: input.audio,
-        source_url: input.audio ? undefined : input.audioUrl,
         language_code: input.language,
       });
       return multipart(`${ctx.urls.api}/v1/speech-to-text`, headers(ctx.key), form);
@@ -56,7 +54,7 @@ export const elevenlabs: ProviderAdapter = {
       const lastEnd = words.length ? Number(words[words.length - 1].end) : 0;
       return {
         text: String(body.text ?? ""),
-        durationSeconds: Number(body.audio_duration_secs ?? lastEnd),
+        durationSeconds: secondsOf(body.audio_duration_secs ?? lastEnd),
         language: body.language_code,
         words: wordsOf(words, "text"),
       };

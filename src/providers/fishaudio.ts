@@ -1,7 +1,7 @@
 // Fish Audio: TTS (/v1/tts, JSON in, streamed raw audio out) and ASR (/v1/asr, multipart).
 // Auth: Bearer; the TTS model is chosen by a `model` header, not a body field.
 import type { ProviderAdapter } from "./types";
-import { errorText, formOf, get, is2xx, json, multipart, uploadOf } from "./wire";
+import { errorText, formOf, get, is2xx, json, multipart, secondsOf } from "./wire";
 
 /** Fish's docs say seconds, its Python SDK says milliseconds; the spec says seconds. Set to 1000 if ms. */
 const ASR_DURATION_UNITS_PER_SECOND = 1;
@@ -40,16 +40,15 @@ export const fishaudio: ProviderAdapter = {
   stt: {
     // Fish ASR has a single model and no model field.
     defaultModel: "",
-    acceptsUrl: false,
     request(input, ctx) {
       // ignore_timestamps false: Fish's SDK default (timestamps on).
-      const form = formOf({ audio: uploadOf(input), language: input.language, ignore_timestamps: "false" });
+      const form = formOf({ audio: input.audio, language: input.language, ignore_timestamps: "false" });
       return multipart(`${ctx.urls.api}/v1/asr`, bearer(ctx.key), form);
     },
     parse(body) {
       return {
         text: String(body.text ?? ""),
-        durationSeconds: Number(body.duration ?? 0) / ASR_DURATION_UNITS_PER_SECOND,
+        durationSeconds: secondsOf(body.duration, ASR_DURATION_UNITS_PER_SECOND),
         language: body.language_code ?? undefined,
       };
     },

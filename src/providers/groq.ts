@@ -17,12 +17,9 @@ export const groq: ProviderAdapter = {
   }),
   stt: {
     defaultModel: "whisper-large-v3-turbo",
-    // Groq fetches a `url` field itself, so the gateway need not download the audio.
-    acceptsUrl: true,
     request(input, ctx) {
       const form = formOf({
         file: input.audio,
-        url: input.audio ? undefined : input.audioUrl,
         model: input.model,
         language: input.language,
         // Plain json has no duration, which billing needs.

@@ -2,7 +2,7 @@
 // Auth: Authorization: Basic <key> — the portal key is already base64, so it is sent verbatim.
 import { bytesToBase64 } from "../encoding/base64";
 import type { AudioFormat, ProviderAdapter } from "./types";
-import { errorText, get, is2xx, json, uploadOf } from "./wire";
+import { errorText, get, is2xx, json, secondsOf } from "./wire";
 
 /** Unconfirmed (taken from a third-party, hand-written spec): the STT model id. */
 const STT_MODEL = "inworld/inworld-stt-1";
@@ -54,18 +54,17 @@ export const inworld: ProviderAdapter = {
   },
   stt: {
     defaultModel: STT_MODEL,
-    acceptsUrl: false,
     async request(input, ctx) {
       const transcribeConfig: Record<string, unknown> = { modelId: input.model, audioEncoding: "AUTO_DETECT" };
       if (input.language) transcribeConfig.language = input.language;
-      const body = { transcribeConfig, audioData: { content: await blobToBase64(uploadOf(input).data) } };
+      const body = { transcribeConfig, audioData: { content: await blobToBase64(input.audio.data) } };
       return json(`${ctx.urls.api}/stt/v1/transcribe`, auth(ctx.key), body);
     },
     parse(body) {
       const t = body?.transcription;
       return {
         text: String(t?.transcript ?? ""),
-        durationSeconds: Number(body?.usage?.transcribedAudioMs ?? 0) / 1000,
+        durationSeconds: secondsOf(body?.usage?.transcribedAudioMs, 1000),
         // Only present when Inworld chooses to send them (shape from a third-party spec: ms integers).
         words: Array.isArray(t?.wordTimestamps)
           ? t.wordTimestamps.map((w: any) => ({ word: w.word, start: Number(w.startTimeMs) / 1000, end: Number(w.endTimeMs) / 1000 }))

@@ -1,7 +1,7 @@
 // OpenAI: chat, speech (raw audio), transcription (multipart). Auth: Authorization: Bearer.
 import { bearer, openAiChat, openAiErrorMessage } from "./openai-compatible";
 import type { AudioFormat, ProviderAdapter } from "./types";
-import { formOf, get, is2xx, json, multipart, transcriptOf, uploadOf } from "./wire";
+import { formOf, get, is2xx, json, multipart, transcriptOf } from "./wire";
 
 const FORMAT: Partial<Record<AudioFormat, string>> = { mp3: "mp3", wav: "wav", pcm: "pcm", opus: "opus" };
 /** The voices OpenAI speech documents (SDK code written for OpenAI names one of these). */
@@ -52,10 +52,10 @@ export const openai: ProviderAdapter = {
   },
   stt: {
     defaultModel: "whisper-1",
-    acceptsUrl: false,
+    tokenBilled: (model) => model.startsWith("gpt-4o"),
     request(input, ctx) {
       const form = formOf({
-        file: uploadOf(input),
+        file: input.audio,
         model: input.model,
         language: input.language,
         // verbose_json carries the audio duration (billing); newer models only answer json with usage.seconds.

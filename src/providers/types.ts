@@ -66,27 +66,29 @@ export interface TtsAdapter {
   request(input: TtsInput, ctx: UpstreamContext): { upstream: UpstreamRequest; envelope: AudioEnvelope };
 }
 
+/** A recording to transcribe: always bytes (an audioUrl is fetched and measured by the gateway first). */
 export interface SttInput {
-  /** The uploaded audio, or undefined when `audioUrl` is given. */
-  audio?: { data: Blob; filename: string; contentType: string };
-  audioUrl?: string;
-  model?: string;
+  audio: { data: Blob; filename: string; contentType: string };
+  model: string;
   language?: string;
 }
 
 export interface SttResult {
   text: string;
-  durationSeconds: number;
+  /** The audio's length as the provider reports it (it bills by it); undefined when it says nothing. */
+  durationSeconds?: number;
+  /** Tokens, for a token-billed model. */
+  usage?: TokenUsage;
   language?: string;
   words?: { word: string; start: number; end: number }[];
 }
 
 export interface SttAdapter {
   defaultModel: string;
-  /** true when the provider can fetch an `audioUrl` itself; otherwise the gateway downloads it first. */
-  acceptsUrl: boolean;
-  request(input: SttInput & { model: string }, ctx: UpstreamContext): Promise<UpstreamRequest> | UpstreamRequest;
-  parse(body: any, input: SttInput & { model: string }): SttResult;
+  /** Models billed in tokens rather than by the minute (OpenAI's gpt-4o-transcribe family). */
+  tokenBilled?(model: string): boolean;
+  request(input: SttInput, ctx: UpstreamContext): Promise<UpstreamRequest> | UpstreamRequest;
+  parse(body: any, input: SttInput): SttResult;
 }
 
 export interface ChatMessage {

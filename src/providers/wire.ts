@@ -1,6 +1,6 @@
 // Building blocks for adapters: upstream requests (JSON, GET, multipart) and readers for shapes several
 // providers share (error texts, word timings, Whisper-style transcripts).
-import type { SttInput, SttResult, UpstreamRequest } from "./types";
+import type { SttResult, UpstreamRequest } from "./types";
 
 export function json(url: string, headers: Record<string, string>, body: unknown): UpstreamRequest {
   return {
@@ -18,10 +18,10 @@ export function multipart(url: string, headers: Record<string, string>, form: Fo
   return { url, init: { method: "POST", headers, body: form } };
 }
 
-/** The uploaded audio of a transcription (the gateway downloads an audioUrl for providers that only take uploads). */
-export function uploadOf(input: SttInput): { data: Blob; filename: string; contentType: string } {
-  if (!input.audio) throw new Error("this provider takes uploads only: the gateway must download the audioUrl first");
-  return input.audio;
+/** A duration in seconds from a provider's field: a positive finite number, else undefined (not reported). */
+export function secondsOf(value: unknown, unitsPerSecond = 1): number | undefined {
+  const n = Number(value) / unitsPerSecond;
+  return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 /** A 2xx answer: what most key checks call valid. */
@@ -59,11 +59,19 @@ export function errorText(body: string, pick: (payload: any) => unknown, plainTe
   return typeof message === "string" ? message : undefined;
 }
 
-/** The common transcript shape {text, duration (s), language, words[{word,start,end}]} (Whisper, Cartesia). */
+/**
+ * The common transcript shape {text, duration (s), language, words[{word,start,end}], usage} (Whisper,
+ * Cartesia, gpt-4o-transcribe): usage is {type:"duration", seconds} or {type:"tokens", input_tokens, output_tokens}.
+ */
 export function transcriptOf(body: any): SttResult {
+  const usage =
+    body.usage?.type === "tokens"
+      ? { inputTokens: Number(body.usage.input_tokens ?? 0), outputTokens: Number(body.usage.output_tokens ?? 0) }
+      : undefined;
   return {
     text: String(body.text ?? ""),
-    durationSeconds: Number(body.duration ?? body.usage?.seconds ?? 0),
+    durationSeconds: secondsOf(body.duration ?? body.usage?.seconds),
+    usage,
     language: body.language,
     words: wordsOf(body.words),
   };

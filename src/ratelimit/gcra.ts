@@ -30,3 +30,10 @@ export function takeToken(tat: number | undefined, limit: number, windowMs: numb
   }
   return { state: { limit, remaining: Math.floor((windowMs - (next - now)) / interval) }, tat: next };
 }
+
+/** The bucket's state without taking a request (a request already counted, admitted a second time). */
+export function peekToken(tat: number | undefined, limit: number, windowMs: number, now: number): RateState {
+  const interval = windowMs / limit;
+  const used = Math.max(tat ?? now, now) - now;
+  return { limit, remaining: Math.max(0, Math.floor((windowMs - used) / interval)) };
+}

@@ -22,7 +22,7 @@ import { IdempotentReplay } from "../gateway/admission";
 import { chat } from "../gateway/chat";
 import { idempotencyFor } from "../gateway/idempotency";
 import { synthesize } from "../gateway/synthesize";
-import { type TranscribeInput, transcribe } from "../gateway/transcribe";
+import { type TranscribeRequest, transcribe } from "../gateway/transcribe";
 import { mediaType } from "../http/media-type";
 import { findProvider } from "../providers/registry";
 import type { ChatMessage, SttResult } from "../providers/types";
@@ -75,7 +75,7 @@ async function transcriptions(c: Ctx): Promise<Response> {
   const audio = await transcribeInput(c);
   const options = await transcriptionOptions(c);
   const { provider, model } = parseModel(options.model);
-  const input: TranscribeInput = { ...audio, provider, model, language: options.language };
+  const input: TranscribeRequest = { ...audio, provider, model, language: options.language };
   const format: TranscriptionFormat = options.response_format ?? "json";
   let result: SttResult;
   try {

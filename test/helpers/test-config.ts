@@ -72,6 +72,8 @@ export async function workerVars(mockOrigin: string) {
       PROVIDER_KEY_ENCRYPTION_KEY_VERSION: "2",
       PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS: `1:${TEST_MASTER_KEY_V1}`,
       DEBUG_STORAGE_COUNTS: "true",
+      // The tests' audioUrl files are served by the mock server on loopback: allowed by name (API.md §4.1).
+      AUDIO_URL_ALLOW_HOSTS: new URL(mockOrigin).host,
       PROVIDER_TIMEOUT_MS: "2000",
       ...mockBaseUrls(mockOrigin),
       ...platformKeys(),

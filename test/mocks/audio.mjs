@@ -81,9 +81,35 @@ export function mockTranscriptFor(byteLength) {
   return `mock transcript of ${byteLength} bytes`;
 }
 
-/** Seconds of audio for an upload of `byteLength` bytes (byteLength / 1000). */
-export function mockDurationSeconds(byteLength) {
-  return byteLength / MOCK_BYTES_PER_SECOND;
+/**
+ * Seconds of audio in an upload, as a provider would bill it: a real WAV file's length from its header
+ * (data bytes ÷ byte rate, never more bytes than are there), anything else byteLength / 1000.
+ */
+export function mockDurationSeconds(byteLength, data) {
+  const wav = data ? wavSeconds(data) : undefined;
+  return wav ?? byteLength / MOCK_BYTES_PER_SECOND;
+}
+
+/** A RIFF/WAVE file's duration, or undefined when `data` is not one. */
+function wavSeconds(data) {
+  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+  const ascii = (at) => String.fromCharCode(...bytes.subarray(at, at + 4));
+  if (bytes.length < 12 || ascii(0) !== "RIFF" || ascii(8) !== "WAVE") return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let byteRate;
+  for (let at = 12; at + 8 <= bytes.length; ) {
+    const id = ascii(at);
+    const size = view.getUint32(at + 4, true);
+    if (id === "fmt " && at + 16 <= bytes.length) byteRate = view.getUint32(at + 12, true);
+    if (id === "data") {
+      if (!byteRate) return undefined;
+      const present = bytes.length - (at + 8);
+      const declared = size === 0 || size === 0xffffffff ? present : size;
+      return Math.min(declared, present) / byteRate;
+    }
+    at += 8 + size + (size % 2);
+  }
+  return undefined;
 }
 
 /**

@@ -170,7 +170,7 @@ function validateFault(f) {
   if (f.provider !== undefined && f.provider !== "*" && !BASES.some((b) => b.name === f.provider || b.provider.id === f.provider)) {
     return `unknown provider "${f.provider}" (one of ${[...new Set(BASES.map((b) => b.name))].join(", ")} or "*")`;
   }
-  for (const k of ["status", "retryAfter", "delayMs", "times", "afterFrames", "afterSentFrames"])
+  for (const k of ["status", "retryAfter", "delayMs", "times", "afterFrames", "afterSentFrames", "afterChunks"])
     if (f[k] !== undefined && !(Number.isFinite(f[k]) && f[k] >= 0)) return `${k} must be a non-negative number`;
   if (f.bodyIncludes !== undefined && (typeof f.bodyIncludes !== "string" || f.bodyIncludes === ""))
     return "bodyIncludes must be a non-empty string";
@@ -208,7 +208,7 @@ async function send(res, desc, plan, signal) {
   for (let i = 0; i < chunks.length; i++) {
     if (res.destroyed) return;
     await writeChunk(res, chunks[i]);
-    if (i === 0 && plan.mode === "truncate") {
+    if (i === (plan.afterChunks ?? 1) - 1 && plan.mode === "truncate") {
       await new Promise((r) => setTimeout(r, 25)); // let the first chunk leave before the cut
       res.socket?.destroy();
       return;
@@ -275,6 +275,7 @@ export async function startMockProviders({
       delayMs: f.delayMs,
       afterFrames: f.afterFrames,
       afterSentFrames: f.afterSentFrames,
+      afterChunks: f.afterChunks,
       remaining: f.times ?? 1,
     };
     faults.push(fault);
@@ -472,7 +473,7 @@ export async function startMockProviders({
             streaming: false,
           });
         case "truncate":
-          plan = { mode: "truncate" };
+          plan = { mode: "truncate", afterChunks: fault.afterChunks ?? 1 };
           break;
         case "slow":
           plan = { mode: "slow", delayMs: fault.delayMs ?? 500 };

@@ -168,22 +168,31 @@ describe("the ledger under concurrency", () => {
     expect(refused.status).toBe(402);
   });
 
-  it("a provider failure refunds in full and leaves nothing reserved", async () => {
+  it("a provider failure before any audio refunds in full; audio that had started is charged in full", async () => {
     const u = await newUser({ plan: "pro" });
     await mockControl("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "error", status: 500 } });
     const res = await synth(bearer(u.jwt), 500);
     expect(res.status).toBe(502);
-    await mockControl("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "truncate" } });
-    await drain(await synth(bearer(u.jwt), 500));
     // Refunds run after the response: wait for them, then nothing is charged and nothing reserved.
-    const snap = await eventually(
+    const refunded = await eventually(
       () => env.ACCOUNT.getByName(u.id).summary(u.id),
       (s) => s.reservedMc === 0 && s.usedMc === 0,
     );
-    expect(snap.reservedMc).toBe(0);
-    expect(snap.usedMc).toBe(0);
-    expect(snap.requestCount).toBe(0);
+    expect(refunded.usedMc).toBe(0);
+    expect(refunded.requestCount).toBe(0);
     expect((await usageOf(u.jwt)).credits.used).toBe(0);
+    // Cut after its first chunk: the client got audio, and the provider billed the text (issue 12).
+    await mockControl("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "truncate" } });
+    const cut = await synth(bearer(u.jwt), 500);
+    expect(cut.status).toBe(200);
+    await drain(cut);
+    const snap = await eventually(
+      () => env.ACCOUNT.getByName(u.id).summary(u.id),
+      (s) => s.reservedMc === 0 && s.usedMc > 0,
+    );
+    expect(snap.reservedMc).toBe(0);
+    expect(snap.usedMc).toBe(500 * 166);
+    expect(snap.requestCount).toBe(1);
   });
 
   it("speech (exact cost) is charged at admission: visible at once, no settle call needed", async () => {

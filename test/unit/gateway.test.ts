@@ -131,21 +131,20 @@ describe("POST /v1/transcribe", () => {
     });
   }
 
-  it("JSON audioUrl: passed to a provider that fetches URLs (deepgram), downloaded for one that does not (openai)", async () => {
+  it("JSON audioUrl: Voxgate fetches it (an allow-listed loopback host here), measures it, and sends every provider the bytes", async () => {
     const u = await keyUser();
-    const dg = await api("/v1/transcribe", {
-      method: "POST",
-      headers: bearer(u.key),
-      json: { provider: "deepgram", audioUrl: "https://example.com/a.wav" },
-    });
-    expect(dg.status).toBe(200);
-    const [dreq] = await upstreamRequests("deepgram");
-    expect(dreq.body).toEqual({ url: "https://example.com/a.wav" });
+    // The mock's health document stands in for an audio file; AUDIO_URL_ALLOW_HOSTS lists the mock's host:port.
     const audioUrl = `${env.TEST_MOCK_ORIGIN}/__control/health`;
-    const oa = await api("/v1/transcribe", { method: "POST", headers: bearer(u.key), json: { provider: "openai", audioUrl } });
-    expect(oa.status, await oa.clone().text()).toBe(200);
+    const size = (await (await fetch(audioUrl)).arrayBuffer()).byteLength;
+    for (const provider of ["deepgram", "openai"]) {
+      const res = await api("/v1/transcribe", { method: "POST", headers: bearer(u.key), json: { provider, audioUrl } });
+      expect(res.status, await res.clone().text()).toBe(200);
+    }
+    const [dreq] = await upstreamRequests("deepgram");
+    expect(dreq.body).not.toHaveProperty("url");
+    expect(dreq.headers["content-type"]).toBe("application/octet-stream"); // not the file's claimed JSON type
     const [oreq] = await upstreamRequests("openai");
-    expect(oreq.body.files.file.size).toBeGreaterThan(0);
+    expect(oreq.body.files.file.size).toBe(size);
   });
 
   it("requires a file or audioUrl", async () => {

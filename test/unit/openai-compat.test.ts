@@ -309,7 +309,7 @@ describe("POST /v1/audio/speech", () => {
     expect((await upstreamRequests("cartesia"))[0].body.voice).toMatchObject({ id: "my-voice" });
   });
 
-  it("a bare OpenAI model goes to OpenAI (no platform price: with the caller's key); unsupported formats are 400", async () => {
+  it("a bare OpenAI model goes to OpenAI (with the caller's key, or metered on the platform key); unsupported formats are 400", async () => {
     const u = await keyUser();
     const res = await api("/v1/audio/speech", {
       method: "POST",
@@ -321,13 +321,16 @@ describe("POST /v1/audio/speech", () => {
     await res.arrayBuffer();
     expect((await upstreamRequests("openai"))[0].body).toEqual({ model: "tts-1", input: "hi", voice: "nova", response_format: "opus" });
 
-    const unpriced = await api("/v1/audio/speech", {
+    // OpenAI speech has a platform price now (API.md §6): the platform key serves it, metered.
+    const priced = await api("/v1/audio/speech", {
       method: "POST",
       headers: bearer(u.key),
       json: { model: "tts-1", voice: "nova", input: "hi" },
     });
-    expect(unpriced.status).toBe(400);
-    expectOpenAiError(await unpriced.json(), "invalid_request_error", "model_not_priced", "model");
+    expect(priced.status).toBe(200);
+    expect(priced.headers.get("x-usage-bypassed")).toBe("false");
+    expect(Number(priced.headers.get("x-usage-cost"))).toBe((2 * 15 * 0.9) / 1000);
+    await priced.arrayBuffer();
     const aac = await api("/v1/audio/speech", {
       method: "POST",
       headers: bearer(u.key),

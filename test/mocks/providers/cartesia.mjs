@@ -88,7 +88,7 @@ function stt(ctx) {
   if (!mp.fields.model) return error(400, "model is required", {}, ctx);
   const bytes = mp.files.file.size;
   const transcript = mockTranscriptFor(bytes);
-  const duration = mockDurationSeconds(bytes);
+  const duration = mockDurationSeconds(bytes, mp.files.file.data);
   return json({
     type: "transcript",
     text: transcript,

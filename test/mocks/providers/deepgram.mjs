@@ -49,7 +49,7 @@ function listen(ctx) {
     return error(415, `Unsupported content type: ${ct}`, {}, ctx);
   }
   const transcript = mockTranscriptFor(bytes);
-  const duration = mockDurationSeconds(bytes);
+  const duration = mockDurationSeconds(bytes, ct.includes("json") ? undefined : ctx.rawBody);
   const words = mockWordTimings(transcript, duration).map((w) => ({ ...w, confidence: 0.99, punctuated_word: w.word }));
   const model = ctx.query.model || "base-general";
   return json({

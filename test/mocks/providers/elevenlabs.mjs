@@ -95,7 +95,7 @@ function stt(ctx) {
   if (!file && !url) return error(400, "Either file or source_url must be provided.", { code: "invalid_parameters", param: "file" });
   const bytes = file ? file.size : MOCK_URL_AUDIO_BYTES;
   const text = mockTranscriptFor(bytes);
-  const duration = mockDurationSeconds(bytes);
+  const duration = mockDurationSeconds(bytes, file?.data);
   const list = splitWords(text);
   const step = duration / list.length;
   const r = (x) => Math.round(x * 1000) / 1000;

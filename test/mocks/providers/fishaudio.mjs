@@ -33,7 +33,7 @@ function asr(ctx) {
   const audio = mp.files.audio;
   if (!audio) return json({ status: 422, message: "audio: Field required" }, 422);
   const transcript = mockTranscriptFor(audio.size);
-  const duration = mockDurationSeconds(audio.size);
+  const duration = mockDurationSeconds(audio.size, audio.data);
   return json({ text: transcript, duration, segments: [{ text: transcript, start: 0, end: duration }] });
 }
 

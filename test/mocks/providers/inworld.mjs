@@ -53,15 +53,16 @@ function transcribe(ctx) {
   const b = ctx.json;
   const content = b?.audioData?.content;
   if (typeof content !== "string") return error(400, "audioData.content is required");
-  let bytes;
+  let audio;
   try {
-    bytes = base64ToBytes(content).length;
+    audio = base64ToBytes(content);
   } catch {
     return error(400, "audioData.content is not valid base64");
   }
+  const bytes = audio.length;
   return json({
     transcription: { transcript: mockTranscriptFor(bytes), isFinal: true, wordTimestamps: [] },
-    usage: { transcribedAudioMs: Math.round(mockDurationSeconds(bytes) * 1000), modelId: b.transcribeConfig?.modelId ?? "mock-stt" },
+    usage: { transcribedAudioMs: Math.round(mockDurationSeconds(bytes, audio) * 1000), modelId: b.transcribeConfig?.modelId ?? "mock-stt" },
   });
 }
 

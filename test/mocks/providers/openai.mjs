@@ -75,11 +75,14 @@ function transcription(ctx) {
 /** Shared with Groq (flavor "groq"). */
 export function transcriptionResponse(mp, bytes, flavor, groqId) {
   const transcript = mockTranscriptFor(bytes);
-  const duration = mockDurationSeconds(bytes);
+  const duration = mockDurationSeconds(bytes, mp.files.file?.data);
   const format = mp.fields.response_format || "json";
   const granularities = [].concat(mp.fields["timestamp_granularities[]"] ?? mp.fields.timestamp_granularities ?? []);
   const words = mockWordTimings(transcript, duration);
-  const usage = { type: "duration", seconds: duration };
+  // gpt-4o-transcribe and gpt-4o-mini-transcribe bill in tokens: ~10 audio tokens a second, the text's tokens out.
+  const usage = String(mp.fields.model).startsWith("gpt-4o")
+    ? tokenUsage(Math.ceil(duration * 10), countTokens(transcript))
+    : { type: "duration", seconds: duration };
   if (format === "text") return text(transcript);
   if (format === "srt" || format === "vtt") {
     const ts = (s, sep) => new Date(s * 1000).toISOString().slice(11, 23).replace(".", sep);
@@ -115,6 +118,16 @@ export function transcriptionResponse(mp, bytes, flavor, groqId) {
   }
   if (flavor === "groq") return json({ text: transcript, x_groq: { id: groqId } });
   return json({ text: transcript, usage });
+}
+
+function tokenUsage(audioTokens, outputTokens) {
+  return {
+    type: "tokens",
+    input_tokens: audioTokens,
+    input_token_details: { text_tokens: 0, audio_tokens: audioTokens },
+    output_tokens: outputTokens,
+    total_tokens: audioTokens + outputTokens,
+  };
 }
 
 export default {

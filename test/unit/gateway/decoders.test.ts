@@ -103,9 +103,12 @@ describe("chatDecoder", () => {
     const decoder = chatDecoder(openai.llm!);
     decoder.chunk(enc(`data: {"choices":[{"delta":{"content":"partial"}}]}\n\n`));
     expect(() => decoder.end()).toThrow(StreamCutShort);
-    expect(decoder.approxOutputTokens()).toBe(2);
+    expect(decoder.outputTokensSeen()).toBe(2);
     const event = JSON.parse(dec(decoder.fail?.(new StreamCutShort())).slice("data: ".length));
-    expect(event).toEqual({ type: "error", error: { code: "provider_error", message: "the provider's stream ended before it was complete" } });
+    expect(event).toEqual({
+      type: "error",
+      error: { code: "provider_error", message: "the provider's stream ended before it was complete" },
+    });
   });
 
   it("an error inside the provider's stream throws with its message", () => {

@@ -18,7 +18,13 @@ function source() {
       cancelled = reason;
     },
   });
-  return { stream, push: (s: string) => controller.enqueue(enc(s)), close: () => controller.close(), fail: (e: unknown) => controller.error(e), cancelled: () => cancelled };
+  return {
+    stream,
+    push: (s: string) => controller.enqueue(enc(s)),
+    close: () => controller.close(),
+    fail: (e: unknown) => controller.error(e),
+    cancelled: () => cancelled,
+  };
 }
 
 async function readAll(body: ReadableStream<Uint8Array>): Promise<string> {

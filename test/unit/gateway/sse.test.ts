@@ -26,7 +26,7 @@ describe("Lines", () => {
 
 describe("SseParser", () => {
   it("reads events with names and multi-line data, skipping comments and fields it does not use", () => {
-    const stream = ": keep-alive\n\nevent: message_start\ndata: {\"a\":1}\n\ndata: line one\ndata: line two\nid: 7\n\ndata:no-space\n\n";
+    const stream = ': keep-alive\n\nevent: message_start\ndata: {"a":1}\n\ndata: line one\ndata: line two\nid: 7\n\ndata:no-space\n\n';
     for (const size of [1, 4, 7, 1000]) {
       const sse = new SseParser();
       const events = [...inPieces(stream, size, (b) => sse.push(b)), ...sse.end()];

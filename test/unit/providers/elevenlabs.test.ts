@@ -6,7 +6,10 @@ const ctx = { urls: { api: "https://eleven.test" }, key: "xi-secret" };
 
 describe("ElevenLabs adapter", () => {
   it("speech: the voice in the path, the format in the query, the key in xi-api-key, text and model in the body", () => {
-    const { upstream, envelope } = elevenlabs.tts!.request({ text: "Hello", voiceId: "v1", model: "eleven_flash_v2_5", format: "pcm", sampleRate: 16000 }, ctx);
+    const { upstream, envelope } = elevenlabs.tts!.request(
+      { text: "Hello", voiceId: "v1", model: "eleven_flash_v2_5", format: "pcm", sampleRate: 16000 },
+      ctx,
+    );
     expect(upstream.url).toBe("https://eleven.test/v1/text-to-speech/v1/stream?output_format=pcm_16000");
     expect(upstream.init.method).toBe("POST");
     expect(upstream.init.headers["xi-api-key"]).toBe("xi-secret");
@@ -16,7 +19,8 @@ describe("ElevenLabs adapter", () => {
 
   it("speech formats: mp3 by rate, μ-law only at 8 kHz", () => {
     const tts = elevenlabs.tts!;
-    const url = (format: "mp3" | "ulaw", sampleRate?: number) => tts.request({ text: "x", voiceId: "v", model: "m", format, sampleRate }, ctx).upstream.url;
+    const url = (format: "mp3" | "ulaw", sampleRate?: number) =>
+      tts.request({ text: "x", voiceId: "v", model: "m", format, sampleRate }, ctx).upstream.url;
     expect(url("mp3")).toMatch(/output_format=mp3_44100_128$/);
     expect(url("mp3", 22050)).toMatch(/output_format=mp3_22050_32$/);
     expect(url("ulaw")).toMatch(/output_format=ulaw_8000$/);
@@ -35,8 +39,12 @@ describe("ElevenLabs adapter", () => {
         { text: "there", start: 0.5, end: 1.2, type: "word" },
       ],
     };
-    const input = { model: "scribe_v1" };
-    expect(stt.parse({ ...body, audio_duration_secs: 3.5 }, input)).toMatchObject({ text: "hi there", durationSeconds: 3.5, language: "en" });
+    const input = { model: "scribe_v1", audio: { data: new Blob(["x"]), filename: "a.wav", contentType: "audio/wav" } };
+    expect(stt.parse({ ...body, audio_duration_secs: 3.5 }, input)).toMatchObject({
+      text: "hi there",
+      durationSeconds: 3.5,
+      language: "en",
+    });
     expect(stt.parse(body, input)).toEqual({
       text: "hi there",
       durationSeconds: 1.2,
@@ -49,7 +57,9 @@ describe("ElevenLabs adapter", () => {
   });
 
   it("errors: the message in detail, whether detail is a string or an object", () => {
-    expect(elevenlabs.errorMessage(401, JSON.stringify({ detail: { status: "invalid_api_key", message: "Invalid API key" } }))).toBe("Invalid API key");
+    expect(elevenlabs.errorMessage(401, JSON.stringify({ detail: { status: "invalid_api_key", message: "Invalid API key" } }))).toBe(
+      "Invalid API key",
+    );
     expect(elevenlabs.errorMessage(400, JSON.stringify({ detail: "voice not found" }))).toBe("voice not found");
     expect(elevenlabs.errorMessage(500, "<html>oops</html>")).toBeUndefined();
   });

@@ -337,7 +337,7 @@ describe("Idempotency-Key: a retry is never charged twice", () => {
     }
   });
 
-  it("a first attempt whose worker died before settling: once its reservation is refunded (30 min), the retry runs", async () => {
+  it("a first attempt whose worker died before settling: the alarm closes it at its bound (30 min), and the retry is not charged again", async () => {
     const user = await userOn("pro");
     const k = nonce();
     const stub = env.ACCOUNT.getByName(user.id);
@@ -347,7 +347,8 @@ describe("Idempotency-Key: a retry is never charged twice", () => {
     expect((await stub.admit({ userId: user.id, rateKey: "user", meter, idempotency: { key: k, fingerprint } })).ok).toBe(true);
     const during = await call("/v1/chat", { method: "POST", headers: idem(k, bearer(user.jwt)), json: chatBody(`died ${k}`) });
     expect(during.status).toBe(409);
-    // 31 minutes later the alarm refunds the reservation; the request is gone for good.
+    // 31 minutes later the alarm closes the reservation: what the provider did is unknown, so it is charged
+    // its bound (issue 12: never a blind refund), and the idempotency record follows it.
     await inAccount(user.id, async (_i, state) => {
       const t = Date.now() - 31 * 60_000;
       state.storage.sql.exec("UPDATE reservations SET created_at = ?", t);
@@ -355,10 +356,14 @@ describe("Idempotency-Key: a retry is never charged twice", () => {
     });
     const { runDurableObjectAlarm } = await import("cloudflare:test");
     await runDurableObjectAlarm(stub);
-    expect((await ledgerOf(user.id)).reservedMc).toBe(0);
+    const closed = await ledgerOf(user.id);
+    expect(closed.reservedMc).toBe(0);
+    expect(closed.usedMc).toBe(5_000);
     const retry = await call("/v1/chat", { method: "POST", headers: idem(k, bearer(user.jwt)), json: chatBody(`died ${k}`) });
-    expect(retry.status, await retry.clone().text()).toBe(200);
-    await settled(user, 1);
+    expect(retry.status, await retry.clone().text()).toBe(409);
+    expect(((await retry.json()) as any).error.code).toBe("conflict");
+    await sleep(50);
+    expect((await ledgerOf(user.id)).usedMc).toBe(5_000);
   });
 
   it("a stored provider key that no longer decrypts: the refused attempt leaves the key free for a retry", async () => {
