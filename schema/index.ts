@@ -199,6 +199,8 @@ export const agents = sqliteTable(
     maxTokens: integer("max_tokens"),
     /** The caller's own JSON object, stored as text. */
     metadata: text("metadata"),
+    /** Providers to fail over to (API.md §4.2), a JSON array as text; speak uses the speech ones, chat the LLM ones. */
+    fallback: text("fallback"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },

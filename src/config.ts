@@ -98,6 +98,9 @@ const ConfigSchema = z.object({
   DEBUG_STORAGE_COUNTS: bool,
   SMS_PROVIDER: z.enum(["console", "twilio"]).default("console"),
   AUDIO_URL_ALLOW_HOSTS: allowHosts,
+  /** Failover's circuit breaker: failures within a minute that open it, and how long it stays open. */
+  BREAKER_FAILURES: positiveInt(5),
+  BREAKER_COOLDOWN_MS: positiveInt(30_000),
   AUDIO_URL_MAX_BYTES: positiveInt(25 * 1024 * 1024),
 });
 

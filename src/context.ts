@@ -32,6 +32,10 @@ export interface AppVariables {
   usageBypassed?: boolean;
   /** What this request was charged, once known before the answer (X-Usage-Cost; 0 when bypassed). */
   usageCostMc?: number;
+  /** The settlement of the operation's latest provider attempt (a failover waits for it to close). */
+  settlement?: { readonly closed: Promise<void> };
+  /** Each provider tried, in order, with how it answered (X-Provider-Attempts). */
+  providerAttempts?: string[];
   /** The Idempotency-Key of a gateway request, once read. */
   idempotencyKey?: string;
 }

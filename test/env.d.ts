@@ -15,5 +15,7 @@ declare global {
     TWILIO_FROM: string;
     /** Total requests of the hostile-input fuzzer; "" for its default. */
     VOXGATE_FUZZ_RUNS: string;
+    BREAKER_FAILURES: string;
+    BREAKER_COOLDOWN_MS: string;
   }
 }

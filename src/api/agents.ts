@@ -1,6 +1,7 @@
 // Voice agents' shapes (API.md §4): the stored configuration's schemas, and rows rendered as agents.
 import { z } from "@hono/zod-openapi";
 import type { AgentFields, AgentRow } from "../db/agents";
+import { Fallback } from "../gateway/failover";
 import { findProvider, offers, PROVIDERS } from "../providers/registry";
 import { AUDIO_FORMATS, type Operation } from "../providers/types";
 import { ChatMessageSchema } from "./gateway";
@@ -36,6 +37,9 @@ const fields = {
       error: `at most ${METADATA_MAX_BYTES} bytes as JSON`,
     })
     .nullish(),
+  fallback: Fallback.refine((list) => list.every((e) => findProvider(typeof e === "string" ? e : e.provider)), {
+    error: "every fallback entry must name a known provider",
+  }).nullish(),
 };
 
 export const CreateAgentBody = z.object(fields).openapi("CreateAgent");
@@ -64,6 +68,7 @@ export const AgentSchema = z
     temperature: z.number().nullable(),
     maxTokens: z.number().int().nullable(),
     metadata: z.record(z.string(), z.unknown()).nullable(),
+    fallback: z.array(z.object({ provider: z.string(), model: z.string().optional(), voiceId: z.string().optional() })).nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -72,17 +77,33 @@ export const AgentEnvelope = z.object({ success: z.literal(true), agent: AgentSc
 export const AgentList = z.object({ success: z.literal(true), agents: z.array(AgentSchema) }).openapi("AgentList");
 
 export function agentView(row: AgentRow): z.infer<typeof AgentSchema> {
-  const { userId: _owner, metadata, createdAt, updatedAt, ...rest } = row;
-  return { ...rest, metadata: metadata === null ? null : JSON.parse(metadata), createdAt: iso(createdAt), updatedAt: iso(updatedAt) };
+  const { userId: _owner, metadata, fallback, createdAt, updatedAt, ...rest } = row;
+  return {
+    ...rest,
+    metadata: metadata === null ? null : JSON.parse(metadata),
+    fallback: fallback === null ? null : JSON.parse(fallback),
+    createdAt: iso(createdAt),
+    updatedAt: iso(updatedAt),
+  };
 }
 
 /** Validated body → stored columns: provider aliases resolved to ids, metadata as JSON text. */
 export function toColumns(body: z.infer<typeof UpdateAgentBody>): Partial<AgentFields> {
-  const { ttsProvider, llmProvider, metadata, ...plain } = body;
+  const { ttsProvider, llmProvider, metadata, fallback, ...plain } = body;
   const out: Partial<AgentFields> = { ...plain };
   if (ttsProvider !== undefined) out.ttsProvider = ttsProvider && findProvider(ttsProvider)?.id;
   if (llmProvider !== undefined) out.llmProvider = llmProvider && findProvider(llmProvider)?.id;
   if (metadata !== undefined) out.metadata = metadata && JSON.stringify(metadata);
+  // Stored as objects with provider ids (aliases resolved).
+  if (fallback !== undefined) {
+    out.fallback =
+      fallback &&
+      JSON.stringify(
+        fallback
+          .map((e) => (typeof e === "string" ? { provider: e } : e))
+          .map((e) => ({ ...e, provider: findProvider(e.provider)?.id ?? e.provider })),
+      );
+  }
   return out;
 }
 
@@ -98,4 +119,5 @@ export const EMPTY_AGENT: Omit<AgentFields, "name"> = {
   temperature: null,
   maxTokens: null,
   metadata: null,
+  fallback: null,
 };

@@ -1,9 +1,16 @@
 // The gateway's request and response shapes (API.md §4): zod schemas that validate the bodies and
 // describe the OpenAPI document, and the native chat answer.
 import { z } from "@hono/zod-openapi";
+import { Fallback } from "../gateway/failover";
 import { AUDIO_FORMATS, type ChatResult } from "../providers/types";
 
 export const GATEWAY_ERRORS = [400, 401, 402, 409, 413, 415, 422, 429, 502, 504] as const;
+
+/** Providers to try in order when the one before fails before its first byte (API.md §4.2). */
+export const FallbackSchema = Fallback.optional().openapi({
+  description:
+    'Providers to try in order when the one before fails before its first byte: ids ("cartesia") or {"provider","model"?,"voiceId"?}',
+});
 
 export const SynthesizeBody = z
   .object({
@@ -13,6 +20,7 @@ export const SynthesizeBody = z
     model: z.string().min(1).max(200).optional(),
     format: z.enum(AUDIO_FORMATS).optional().openapi({ description: "Default mp3" }),
     sampleRate: z.number().int().min(8000).max(48000).optional(),
+    fallback: FallbackSchema,
   })
   .openapi("SynthesizeRequest");
 
@@ -30,6 +38,7 @@ export const ChatBody = z
     temperature: z.number().min(0).max(2).optional(),
     maxTokens: z.number().int().min(1).max(128_000).optional(),
     stream: z.boolean().optional(),
+    fallback: FallbackSchema,
   })
   .openapi("ChatRequest");
 
@@ -39,6 +48,7 @@ export const TranscribeJson = z
     provider: z.string().min(1).max(64).optional(),
     model: z.string().min(1).max(200).optional(),
     language: z.string().min(1).max(32).optional(),
+    fallback: FallbackSchema,
   })
   .openapi("TranscribeUrlRequest");
 
@@ -47,6 +57,9 @@ export const TranscribeForm = z.object({
   provider: z.string().optional(),
   model: z.string().optional(),
   language: z.string().optional(),
+  fallback: z.string().optional().openapi({
+    description: 'JSON array of fallback providers, e.g. ["groq", {"provider":"deepgram"}], or a comma-separated list of provider ids',
+  }),
 });
 
 export const TranscriptionSchema = z

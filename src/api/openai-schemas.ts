@@ -31,6 +31,11 @@ export const ChatCompletionBody = z
     stream: z.boolean().nullish(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
     n: z.literal(1, { error: "only n=1 is supported" }).nullish(),
+    models: z
+      .array(z.string().min(1).max(300))
+      .max(4)
+      .optional()
+      .openapi({ description: "Models ('<provider>/<model>') to fail over to, in order, when the one before fails before its first byte" }),
     user: z.string().max(256).optional(),
     tools: unsupported("tools"),
     functions: unsupported("functions"),

@@ -1,6 +1,7 @@
 // Reading a transcription request, whichever way it comes: multipart (file + fields), raw audio bytes
 // (fields in the query), or JSON with an audioUrl. Shared by /v1/transcribe and /v1/audio/transcriptions.
 import type { Ctx } from "../context";
+import { Fallback, type FallbackEntry } from "../gateway/failover";
 import type { TranscribeRequest } from "../gateway/transcribe";
 import { ApiError } from "../http/errors";
 import { mediaType } from "../http/media-type";
@@ -27,6 +28,7 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
       provider: field("provider"),
       model: field("model"),
       language: field("language"),
+      fallback: fallbackField(field("fallback")),
     };
   }
   if (type === "application/json") {
@@ -51,6 +53,22 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
     };
   }
   throw new ApiError("unsupported_media_type", "Send multipart/form-data, audio bytes, or application/json with audioUrl.");
+}
+
+/** A multipart `fallback` field: a JSON array, or a comma-separated list of provider ids. */
+function fallbackField(value: string | undefined): FallbackEntry[] | undefined {
+  if (value === undefined) return undefined;
+  let list: unknown = value.split(",").map((p) => p.trim());
+  if (value.trim().startsWith("[")) {
+    try {
+      list = JSON.parse(value);
+    } catch {
+      throw validationError([{ path: ["fallback"], message: "not a JSON array" }]);
+    }
+  }
+  const parsed = Fallback.safeParse(list);
+  if (!parsed.success) throw validationError(parsed.error.issues.map((i) => ({ ...i, path: ["fallback", ...i.path] })));
+  return parsed.data;
 }
 
 /** The multipart body (Hono caches it: the OpenAI route reads its fields from the same parse). */

@@ -1,20 +1,23 @@
-// Chat: choose the provider → reserve the bound of its cost (the prompt's bytes, and an output cap the
-// provider is told) → call the provider → answer JSON, or relay its token stream as it arrives → charge
-// the tokens it reports (a stream cut short: what was delivered).
+// Chat: choose the provider (and its fallbacks) → reserve the bound of its cost (the prompt's bytes, and
+// an output cap the provider is told) → call the provider → answer JSON, or relay its token stream as it
+// arrives → charge the tokens it reports (a stream cut short: what was delivered).
 import type { Ctx } from "../context";
 import { mediaType } from "../http/media-type";
 import type { IdempotencyClaim } from "../metering/contract";
 import { chatBound, chatCostMc } from "../metering/estimates";
 import type { ChatInput, ChatResult } from "../providers/types";
 import { type ChatEvent, chatDecoder } from "./decoders";
+import { type Candidate, candidates, type FallbackEntry, withFailover } from "./failover";
 import { jsonResult } from "./idempotency";
-import { admitOperation, callProvider, chooseProvider, invalidAnswer } from "./provider";
+import { admitOperation, callProvider, invalidAnswer } from "./provider";
 import { relay } from "./relay";
 import { providerMessage } from "./upstream";
 
 export interface ChatRequestInput extends Omit<ChatInput, "stream"> {
   provider?: string;
   stream?: boolean;
+  /** Providers to try, in order, when the one before fails before its first byte. */
+  fallback?: readonly FallbackEntry[];
 }
 
 /** How a route answers: `render` shapes a complete answer, `emit` each stream event (Voxgate's SSE by default). */
@@ -31,14 +34,26 @@ export async function chat<Body>(
   idempotency: IdempotencyClaim | undefined,
   shapes: ChatShapes<Body>,
 ): Promise<ChatOutcome<Body>> {
-  const adapter = chooseProvider(c, "llm", input.provider);
+  const chain = candidates(c, "llm", { provider: input.provider, model: input.model }, input.fallback);
+  return withFailover(c, chain, (candidate) => chatWith(c, candidate, input, idempotency, shapes));
+}
+
+/** One provider's attempt. */
+async function chatWith<Body>(
+  c: Ctx,
+  { adapter, model: chosen }: Candidate<"llm">,
+  input: ChatRequestInput,
+  idempotency: IdempotencyClaim | undefined,
+  shapes: ChatShapes<Body>,
+): Promise<ChatOutcome<Body>> {
   const llm = adapter.llm;
-  const bound = chatBound(input.model, input.messages, input.system, input.maxTokens);
+  const model = chosen ?? llm.defaultModel;
+  const bound = chatBound(model, input.messages, input.system, input.maxTokens);
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "llm", estimateMc: bound.estimateMc, idempotency });
   try {
     const stream = input.stream === true;
     // The provider is held to the output tokens reserved, whether or not the caller named a cap.
-    const request = llm.request({ ...input, maxTokens: bound.outputTokens, stream }, upstream);
+    const request = llm.request({ ...input, model, maxTokens: bound.outputTokens, stream }, upstream);
     const res = await callProvider(c, adapter, upstream.key, request);
     if (!stream) {
       let result: ChatResult;
@@ -47,8 +62,8 @@ export async function chat<Body>(
       } catch {
         throw invalidAnswer(adapter, "an answer that is not valid JSON");
       }
-      const body = shapes.render(result, adapter.id, input.model);
-      const costMc = chatCostMc(input.model, bound, result.usage, true, 0);
+      const body = shapes.render(result, adapter.id, model);
+      const costMc = chatCostMc(model, bound, result.usage, true, 0);
       settlement.charge(costMc, () => jsonResult(body));
       c.set("usageCostMc", settlement.metered ? costMc : 0);
       return { kind: "json", body };
@@ -63,7 +78,7 @@ export async function chat<Body>(
       // The done event says what the stream costs: what the settlement below charges for a complete stream.
       charge: (reported) => ({
         usage: { inputTokens: reported.inputTokens ?? bound.inputTokens, outputTokens: reported.outputTokens ?? bound.outputTokens },
-        costMc: settlement.metered ? chatCostMc(input.model, bound, reported, true, 0) : 0,
+        costMc: settlement.metered ? chatCostMc(model, bound, reported, true, 0) : 0,
       }),
       sanitize: (message) => providerMessage(message, upstream.key),
     });
@@ -73,7 +88,7 @@ export async function chat<Body>(
         const seen = decoder.outputTokensSeen();
         // Nothing delivered before the provider failed: nothing is owed.
         if (end === "upstream_error" && seen === 0) return null;
-        return chatCostMc(input.model, bound, decoder.usage(), end === "complete", seen);
+        return chatCostMc(model, bound, decoder.usage(), end === "complete", seen);
       }),
     );
     return { kind: "stream", body };

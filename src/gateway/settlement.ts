@@ -17,6 +17,7 @@ const SETTLE_RETRY_DELAYS_MS = [100, 500, 2_000, 5_000];
 
 export class Settlement {
   private done = false;
+  private told: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly c: Ctx,
@@ -26,6 +27,11 @@ export class Settlement {
 
   get settled(): boolean {
     return this.done;
+  }
+
+  /** Resolves once the Account object was told (or every retry failed): a failover waits for it. */
+  get closed(): Promise<void> {
+    return this.told;
   }
 
   /** The request was metered (its credits come from the user's balance): false for BYOK and stored keys. */
@@ -59,16 +65,15 @@ export class Settlement {
     const account = c.env.ACCOUNT.getByName(userId);
     const kind = this.kind;
     const requestId = c.var.requestId;
-    c.executionCtx.waitUntil(
-      Promise.resolve(cost)
-        .catch(() => null)
-        .then((actualMc) => {
-          // Charged at admission (its cost was exact): only a failure needs a call, to refund it.
-          if (receipt) return actualMc === null ? withRetries(() => account.refund(userId, receipt.id), requestId) : undefined;
-          const idempotency = idempotencyKey ? { key: idempotencyKey, result: actualMc === null ? undefined : result?.() } : undefined;
-          return withRetries(() => account.settle({ userId, reservationId, kind, actualMc, idempotency }), requestId);
-        }),
-    );
+    this.told = Promise.resolve(cost)
+      .catch(() => null)
+      .then((actualMc) => {
+        // Charged at admission (its cost was exact): only a failure needs a call, to refund it.
+        if (receipt) return actualMc === null ? withRetries(() => account.refund(userId, receipt.id), requestId) : undefined;
+        const idempotency = idempotencyKey ? { key: idempotencyKey, result: actualMc === null ? undefined : result?.() } : undefined;
+        return withRetries(() => account.settle({ userId, reservationId, kind, actualMc, idempotency }), requestId);
+      });
+    c.executionCtx.waitUntil(this.told);
   }
 }
 

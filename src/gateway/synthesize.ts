@@ -8,8 +8,9 @@ import type { IdempotencyClaim } from "../metering/contract";
 import { ttsCostMc } from "../metering/prices";
 import { AUDIO_CONTENT_TYPES, type AudioFormat } from "../providers/types";
 import { audioDecoder } from "./decoders";
+import { type Candidate, candidates, type FallbackEntry, withFailover } from "./failover";
 import { audioTypeFits, firstAudio, IDEMPOTENT_AUDIO_MAX_BYTES } from "./first-audio";
-import { admitOperation, callProvider, chooseProvider, invalidAnswer } from "./provider";
+import { admitOperation, callProvider, invalidAnswer } from "./provider";
 import { redact } from "./upstream";
 
 export interface SynthesizeInput {
@@ -19,19 +20,35 @@ export interface SynthesizeInput {
   model?: string;
   format?: AudioFormat;
   sampleRate?: number;
+  /** Providers to try, in order, when the one before fails before its first audio. */
+  fallback?: readonly FallbackEntry[];
 }
 
 export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: IdempotencyClaim): Promise<Response> {
-  const adapter = chooseProvider(c, "tts", input.provider);
-  const tts = adapter.tts;
+  const chain = candidates(c, "tts", { provider: input.provider, model: input.model, voiceId: input.voiceId }, input.fallback);
   const format = input.format ?? "mp3";
-  if (!tts.supports(format, input.sampleRate)) {
-    throw new ApiError(
-      "unsupported_format",
-      `${adapter.name} cannot produce ${format}${input.sampleRate ? ` at ${input.sampleRate} Hz` : ""}.`,
-      { provider: adapter.id, format },
-    );
+  // Every provider in the chain must be able to answer in the format asked for: checked before any is tried.
+  for (const { adapter } of chain) {
+    if (!adapter.tts.supports(format, input.sampleRate)) {
+      throw new ApiError(
+        "unsupported_format",
+        `${adapter.name} cannot produce ${format}${input.sampleRate ? ` at ${input.sampleRate} Hz` : ""}.`,
+        { provider: adapter.id, format },
+      );
+    }
   }
+  return withFailover(c, chain, (candidate) => synthesizeWith(c, candidate, { ...input, format }, idempotency));
+}
+
+/** One provider's attempt: speech is priced exactly, so it is charged at admission. */
+async function synthesizeWith(
+  c: Ctx,
+  { adapter, model, voiceId }: Candidate<"tts">,
+  input: SynthesizeInput & { format: AudioFormat },
+  idempotency: IdempotencyClaim | undefined,
+): Promise<Response> {
+  const tts = adapter.tts;
+  const format = input.format;
   const characters = [...input.text].length;
   const costMc = ttsCostMc(adapter.id, characters, c.var.principal.kind === "api_key");
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "tts", estimateMc: costMc, exact: true, idempotency });
@@ -40,8 +57,8 @@ export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: I
     const { upstream: req, envelope } = tts.request(
       {
         text: input.text,
-        voiceId: input.voiceId ?? tts.defaultVoice,
-        model: input.model ?? tts.defaultModel,
+        voiceId: voiceId ?? tts.defaultVoice,
+        model: model ?? tts.defaultModel,
         format,
         sampleRate: input.sampleRate,
       },
@@ -64,7 +81,11 @@ export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: I
         provider: adapter.id,
       });
     }
-    if (audio.failure) throw invalidAnswer(adapter, `audio that could not be read (${redact(audio.failure.message, key)})`);
+    if (audio.failure) {
+      const e = invalidAnswer(adapter, `audio that could not be read (${redact(audio.failure.message, key)})`);
+      e.beforeFirstByte = true; // another provider may still answer (failover)
+      throw e;
+    }
     // From its first audio on, the request is charged in full: providers bill the whole text once they
     // accept it (ElevenLabs' character-cost comes before any audio), whether the client listens to the
     // end or the provider breaks off — only a provider that fails before any audio is refunded.

@@ -9,8 +9,9 @@ import type { IdempotencyClaim } from "../metering/contract";
 import { sttBoundMc, sttChargeMc } from "../metering/estimates";
 import type { SttInput, SttResult } from "../providers/types";
 import { admit } from "./admission";
+import { type Candidate, candidates, type FallbackEntry, withFailover } from "./failover";
 import { jsonResult } from "./idempotency";
-import { admitOperation, callProvider, chooseProvider, invalidAnswer } from "./provider";
+import { admitOperation, callProvider, invalidAnswer } from "./provider";
 
 export type Recording = SttInput["audio"];
 
@@ -21,6 +22,8 @@ export interface TranscribeRequest {
   provider?: string;
   model?: string;
   language?: string;
+  /** Providers to try, in order, when the one before fails before its first byte. */
+  fallback?: readonly FallbackEntry[];
 }
 
 export interface Transcription extends Omit<SttResult, "usage"> {
@@ -31,11 +34,24 @@ export interface Transcription extends Omit<SttResult, "usage"> {
 }
 
 export async function transcribe(c: Ctx, req: TranscribeRequest, idempotency?: IdempotencyClaim): Promise<Transcription> {
-  const adapter = chooseProvider(c, "stt", req.provider);
-  const stt = adapter.stt;
-  const model = req.model ?? stt.defaultModel;
+  const chain = candidates(c, "stt", { provider: req.provider, model: req.model }, req.fallback);
   const audio = req.audio ?? (await download(c, req.audioUrl));
   const measured = await measureAudio(audio.data, audio.contentType);
+  return withFailover(c, chain, (candidate) => transcribeWith(c, candidate, req, audio, measured.seconds, idempotency));
+}
+
+/** One provider's attempt, with the audio fetched and measured once for all of them. */
+async function transcribeWith(
+  c: Ctx,
+  { adapter, model: chosen }: Candidate<"stt">,
+  req: TranscribeRequest,
+  audio: Recording,
+  measuredSeconds: number,
+  idempotency: IdempotencyClaim | undefined,
+): Promise<Transcription> {
+  const stt = adapter.stt;
+  const model = chosen ?? stt.defaultModel;
+  const measured = { seconds: measuredSeconds };
   const tokenBilled = stt.tokenBilled?.(model) ?? false;
   const estimateMc = sttBoundMc(adapter.id, model, measured.seconds, tokenBilled);
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "stt", estimateMc, idempotency });

@@ -43,6 +43,8 @@ export interface ErrorDetails {
 /** A failure with a product error code; thrown anywhere, rendered once by the app's onError. */
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode;
+  /** A provider answered 2xx and then failed before its first byte of audio: another provider may answer. */
+  beforeFirstByte = false;
   constructor(
     readonly code: ErrorCode,
     message: string,

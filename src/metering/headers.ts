@@ -9,9 +9,13 @@ export interface MeteredVars {
   providerUsed?: string;
   usageBypassed?: boolean;
   usageCostMc?: number;
+  providerAttempts?: string[];
 }
 
-export function setUsageHeaders(h: Headers, { rate, usage, providerUsed, usageBypassed, usageCostMc }: MeteredVars): void {
+export function setUsageHeaders(
+  h: Headers,
+  { rate, usage, providerUsed, usageBypassed, usageCostMc, providerAttempts }: MeteredVars,
+): void {
   if (rate) {
     h.set("x-ratelimit-limit", String(rate.limit));
     h.set("x-ratelimit-remaining", String(rate.remaining));
@@ -24,4 +28,6 @@ export function setUsageHeaders(h: Headers, { rate, usage, providerUsed, usageBy
   }
   if (providerUsed) h.set("x-provider-used", providerUsed);
   if (usageCostMc !== undefined) h.set("x-usage-cost", String(toCredits(usageCostMc)));
+  // e.g. "elevenlabs=503, cartesia=200" (API.md §4.2)
+  if (providerAttempts?.length) h.set("x-provider-attempts", providerAttempts.join(", "));
 }

@@ -18,10 +18,12 @@ import { BinaryAudio, errors, IdempotencyHeader, json, SuccessSchema, security }
 import type { AppEnv, Ctx } from "../context";
 import * as agentsTable from "../db/agents";
 import { chat } from "../gateway/chat";
+import type { FallbackEntry } from "../gateway/failover";
 import { idempotencyFor } from "../gateway/idempotency";
 import { chooseProvider } from "../gateway/provider";
 import { synthesize } from "../gateway/synthesize";
 import { ApiError } from "../http/errors";
+import { findProvider, offers } from "../providers/registry";
 
 const IdParam = z.object({
   id: z
@@ -49,6 +51,7 @@ async function agentChat(c: Ctx, id: string, body: z.infer<typeof AgentChatBody>
     temperature: agent.temperature ?? undefined,
     maxTokens: agent.maxTokens ?? undefined,
     stream: body.stream,
+    fallback: fallbackFor(agent, "llm"),
   };
   const out = await chat(c, input, await idempotencyFor(c, body), { render: chatAnswer });
   return out.kind === "stream" ? sseResponse(out.body) : c.json(out.body, 200);
@@ -57,7 +60,18 @@ async function agentChat(c: Ctx, id: string, body: z.infer<typeof AgentChatBody>
 async function agentSpeak(c: Ctx, id: string, body: z.infer<typeof AgentSpeakBody>) {
   const agent = await ownAgent(c, id);
   const input = { provider: agent.ttsProvider ?? undefined, voiceId: agent.voiceId ?? undefined, model: agent.ttsModel ?? undefined };
-  return synthesize(c, { ...input, text: body.text, format: body.format }, await idempotencyFor(c, body));
+  const fallback = fallbackFor(agent, "tts");
+  return synthesize(c, { ...input, text: body.text, format: body.format, fallback }, await idempotencyFor(c, body));
+}
+
+/** The agent's stored fallback entries whose provider offers the operation (one list serves speak and chat). */
+function fallbackFor(agent: agentsTable.AgentRow, op: "tts" | "llm"): FallbackEntry[] | undefined {
+  if (!agent.fallback) return undefined;
+  const entries = JSON.parse(agent.fallback) as { provider: string; model?: string; voiceId?: string }[];
+  return entries.filter((e) => {
+    const p = findProvider(e.provider);
+    return p !== undefined && offers(p, op);
+  });
 }
 
 export function registerAgents(app: OpenAPIHono<AppEnv>) {

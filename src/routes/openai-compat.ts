@@ -40,10 +40,12 @@ async function chatCompletions(c: Ctx, body: z.infer<typeof ChatCompletionBody>)
     temperature: body.temperature ?? undefined,
     maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
     stream: body.stream === true,
+    fallback: (body.models ?? []).filter((m) => m !== body.model).map((m) => parseModel(m)),
   };
   const out = await chat(c, input, await idempotencyFor(c, body), {
-    // The caller's own model name (with its provider prefix) goes back in the answer.
-    render: (result) => chatCompletion(body.model, result),
+    // The caller's own model name goes back in the answer, or, after a failover, the one that served.
+    render: (result, served, servedModel) =>
+      chatCompletion(served === provider && servedModel === model ? body.model : `${served}/${servedModel}`, result),
     emit: completionChunks(body.model, body.stream_options?.include_usage === true),
   });
   return out.kind === "stream" ? sseResponse(out.body) : c.json(out.body, 200);

@@ -74,6 +74,9 @@ export async function workerVars(mockOrigin: string) {
       DEBUG_STORAGE_COUNTS: "true",
       // The tests' audioUrl files are served by the mock server on loopback: allowed by name (API.md §4.1).
       AUDIO_URL_ALLOW_HOSTS: new URL(mockOrigin).host,
+      // Failover's breaker: opens sooner and cools down faster than in production, so tests can watch it.
+      BREAKER_FAILURES: "3",
+      BREAKER_COOLDOWN_MS: "1500",
       PROVIDER_TIMEOUT_MS: "2000",
       ...mockBaseUrls(mockOrigin),
       ...platformKeys(),

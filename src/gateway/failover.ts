@@ -1,0 +1,100 @@
+// Failover (API.md §4.2): a request may name providers to try in order when the one before fails before
+// its first byte — a connection error, a timeout, a 5xx or a 429. Anything else (a 4xx, a stream that
+// broke after it started) is the answer. Each attempt is its own admission and settlement: the failed
+// one is refunded (and its refund has landed before the next is admitted), the one that served is
+// charged at its own price, and the rate limit counts the request once. A provider whose breaker is
+// open is skipped, unless it is the last one left.
+import type { Context } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../context";
+import { ApiError } from "../http/errors";
+import type { Operation } from "../providers/types";
+import { allows, type BreakerSettings, recordFailure, recordSuccess } from "./breaker";
+import { chooseProvider, type Offering } from "./provider";
+
+/** A fallback entry: a provider id, or the provider with the model/voice to use there. */
+export const FallbackEntry = z.union([
+  z.string().min(1).max(64),
+  z.object({
+    provider: z.string().min(1).max(64),
+    model: z.string().min(1).max(200).optional(),
+    voiceId: z.string().min(1).max(200).optional(),
+  }),
+]);
+/** At most this many providers after the first. */
+export const FALLBACK_MAX = 4;
+export const Fallback = z.array(FallbackEntry).max(FALLBACK_MAX);
+export type FallbackEntry = z.infer<typeof FallbackEntry>;
+
+export interface Candidate<Op extends Operation> {
+  adapter: Offering<Op>;
+  model?: string;
+  voiceId?: string;
+}
+
+/** The chain to try: the request's own provider first, then its fallback entries (each checked now). */
+export function candidates<Op extends Operation>(
+  c: Context<AppEnv>,
+  op: Op,
+  first: { provider?: string; model?: string; voiceId?: string },
+  fallback: readonly FallbackEntry[] | undefined,
+): Candidate<Op>[] {
+  const chain = [{ adapter: chooseProvider(c, op, first.provider), model: first.model, voiceId: first.voiceId }];
+  for (const entry of fallback ?? []) {
+    const e = typeof entry === "string" ? { provider: entry } : entry;
+    chain.push({ adapter: chooseProvider(c, op, e.provider), model: e.model, voiceId: e.voiceId });
+  }
+  return chain;
+}
+
+/** Did the provider fail before its first byte in a way another provider may not? */
+export function failedBeforeFirstByte(e: unknown): e is ApiError {
+  if (!(e instanceof ApiError)) return false;
+  if (e.code === "provider_timeout" || e.code === "provider_unreachable") return true;
+  if (e.code !== "provider_error") return false;
+  const status = e.details?.providerStatus;
+  // No provider status: it answered 200 and then nothing usable before its first byte (speech).
+  return status === undefined ? e.beforeFirstByte : typeof status === "number" && (status >= 500 || status === 429);
+}
+
+/** What X-Provider-Attempts says of an attempt that failed. */
+function outcomeOf(e: unknown): string {
+  if (!(e instanceof ApiError)) return "error";
+  if (e.code === "provider_timeout") return "timeout";
+  if (e.code === "provider_unreachable") return "unreachable";
+  const status = e.details?.providerStatus;
+  return typeof status === "number" ? String(status) : String(e.status);
+}
+
+/** Run `attempt` over the chain until one answers; its answer (or the last failure) is the request's. */
+export async function withFailover<Op extends Operation, T>(
+  c: Context<AppEnv>,
+  chain: Candidate<Op>[],
+  attempt: (candidate: Candidate<Op>) => Promise<T>,
+): Promise<T> {
+  const settings: BreakerSettings = { failuresToOpen: c.var.config.BREAKER_FAILURES, coolDownMs: c.var.config.BREAKER_COOLDOWN_MS };
+  const tried: string[] = [];
+  c.set("providerAttempts", tried);
+  for (const [i, candidate] of chain.entries()) {
+    const id = candidate.adapter.id;
+    const last = i === chain.length - 1;
+    if (!last && !allows(c, id)) {
+      tried.push(`${id}=skipped`);
+      continue;
+    }
+    try {
+      const answer = await attempt(candidate);
+      tried.push(`${id}=200`);
+      recordSuccess(c, id);
+      return answer;
+    } catch (e) {
+      tried.push(`${id}=${outcomeOf(e)}`);
+      if (!failedBeforeFirstByte(e)) throw e;
+      recordFailure(c, id, settings);
+      if (last) throw e;
+      // The failed attempt's refund lands before the next attempt is admitted (its Idempotency-Key is free again).
+      await c.var.settlement?.closed;
+    }
+  }
+  throw new Error("withFailover: an empty chain");
+}
