@@ -11,7 +11,7 @@ import { validationHook } from "./api/validation";
 import { authenticate, requireAdmin } from "./auth/authenticate";
 import { bindingsFor, formatCounts } from "./bindings";
 import { ConfigError, getConfig } from "./config";
-import type { AppEnv, Ctx } from "./context";
+import type { AppEnv, AppVariables, Ctx } from "./context";
 import { admission, IdempotentReplay } from "./gateway/admission";
 import { replayResponse } from "./gateway/idempotency";
 import { envelope } from "./http/envelope";
@@ -34,6 +34,7 @@ export function newApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use("*", async (c, next) => {
+    c.set("timing", { start: performance.now() });
     c.set("requestId", requestIdFrom(c.req.header("x-request-id")));
     c.set("config", getConfig(c.env));
     c.set("bindings", bindingsFor(c.env, c.var.config.DEBUG_STORAGE_COUNTS));
@@ -96,8 +97,22 @@ function finalizeHeaders(c: Ctx): void {
     res.headers.set("x-request-id", c.var.requestId);
   }
   setUsageHeaders(res.headers, c.var);
+  const serverTiming = serverTimingOf(c.var.timing);
+  if (serverTiming) res.headers.set("server-timing", serverTiming);
   const counts = c.var.bindings?.counts;
   if (counts) res.headers.set("x-voxgate-storage", formatCounts(counts));
+}
+
+/**
+ * Server-Timing (API.md §5) on proxied responses: `upstream` is the provider's time to its first byte,
+ * `gateway` the rest — Voxgate's own time before the call and after the first byte (until the answer
+ * started). Milliseconds; Workers' clocks move across I/O, which is where the time goes.
+ */
+function serverTimingOf(timing: AppVariables["timing"]): string | undefined {
+  if (!timing?.upstreamStart || timing.upstreamFirstByte === undefined) return undefined;
+  const upstream = timing.upstreamFirstByte - timing.upstreamStart;
+  const gateway = performance.now() - timing.start - upstream;
+  return `gateway;dur=${Math.max(0, gateway).toFixed(1)}, upstream;dur=${Math.max(0, upstream).toFixed(1)}`;
 }
 
 export function onError(err: unknown, c: Ctx): Response {

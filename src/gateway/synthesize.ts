@@ -76,6 +76,8 @@ async function synthesizeWith(
       idempotency ? IDEMPOTENT_AUDIO_MAX_BYTES : 0,
       audioDecoder(envelope),
     );
+    // For speech the provider's first byte that counts is its first audio.
+    if (c.var.timing) c.var.timing.upstreamFirstByte = performance.now();
     if (audio.failure === "timeout") {
       throw new ApiError("provider_timeout", `${adapter.name} sent no audio within ${c.var.config.PROVIDER_TIMEOUT_MS} ms.`, {
         provider: adapter.id,
