@@ -34,6 +34,10 @@ export interface AppVariables {
   usageCostMc?: number;
   /** The Idempotency-Key of a gateway request, once read. */
   idempotencyKey?: string;
+  /** A metered operation's cost once it settled (a stream: when it ended); null when it was refunded. */
+  settledCostMc?: Promise<number | null>;
+  /** How many provider calls the request made (the request log's `attempts`). */
+  providerAttempts?: number;
 }
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables };

@@ -80,6 +80,7 @@ export async function admitOperation(c: Ctx, m: OperationMeter): Promise<Admitte
 
 /** Call the provider; a failure to connect, a timeout or an error answer becomes the ApiError to send. */
 export async function callProvider(c: Ctx, adapter: ProviderAdapter, key: string, req: UpstreamRequest): Promise<Response> {
+  c.set("providerAttempts", (c.var.providerAttempts ?? 0) + 1);
   const res = await callUpstream(adapter, req, c.var.config.PROVIDER_TIMEOUT_MS, key);
   if (!res.ok) throw await providerFailure(adapter, res, key);
   return res;

@@ -74,6 +74,8 @@ export async function workerVars(mockOrigin: string) {
       DEBUG_STORAGE_COUNTS: "true",
       // The tests' audioUrl files are served by the mock server on loopback: allowed by name (API.md §4.1).
       AUDIO_URL_ALLOW_HOSTS: new URL(mockOrigin).host,
+      // Webhook receivers in the tests listen on loopback (any port): allowed by name (API.md §7.1).
+      WEBHOOK_ALLOW_HOSTS: "127.0.0.1",
       PROVIDER_TIMEOUT_MS: "2000",
       ...mockBaseUrls(mockOrigin),
       ...platformKeys(),
