@@ -42,7 +42,10 @@ export async function handleWebhookMessages(messages: readonly Message<WebhookMe
 }
 
 async function fanOut(env: Env, message: EventMessage): Promise<undefined> {
-  const hooks = (await listWebhooks(env.DB, message.userId)).filter((w) => subscribed(w, message.event.type));
+  // Only webhooks that existed when the event happened: one created since (the Queue is a second or so
+  // behind) was not there to be told.
+  const happenedAt = Date.parse(message.event.createdAt);
+  const hooks = (await listWebhooks(env.DB, message.userId)).filter((w) => subscribed(w, message.event.type) && w.createdAt <= happenedAt);
   if (hooks.length === 0) return undefined;
   const deliveries: MessageSendRequest<DeliveryMessage>[] = hooks.map((w) => ({
     body: { kind: "delivery", userId: message.userId, webhookId: w.id, event: message.event },

@@ -160,6 +160,25 @@ describe("delivery through the Queue", () => {
     expect(JSON.stringify([atA, atB])).not.toContain(key.key); // never a plaintext key
   });
 
+  it("an event is told only to webhooks that existed when it happened", async () => {
+    const u = await userOn("starter");
+    const { url, path } = hookUrl("existed");
+    const hook = await createHook(u.jwt, url, ["key.created"]);
+    const before = newEvent("key.created", { note: "before the webhook" }, Date.now() - 60_000);
+    const after = newEvent("key.created", { note: "after" });
+    for (const event of [before, after]) {
+      const { message, calls } = queueMessage({ kind: "event" as const, userId: u.id, event });
+      await handleWebhookMessages([message], env);
+      expect(calls).toEqual({ ack: 1, retries: [] });
+    }
+    await until(
+      () => received(path),
+      (r) => r.length >= 1,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(verified(hook.secret, await received(path)).map((e) => e.id)).toEqual([after.id]);
+  });
+
   it("usage.threshold: 50 concurrent charges cross 50 % and 80 % of the plan's credits, each event exactly once", async () => {
     const u = await userOn("starter"); // 50,000 credits, 60 requests a minute
     const { url, path } = hookUrl("thresholds");
