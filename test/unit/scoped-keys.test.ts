@@ -234,3 +234,21 @@ describe("changing and rotating", () => {
     await now.arrayBuffer();
   });
 });
+
+describe("the OpenAPI document", () => {
+  it("documents scoped keys, webhooks and the request log, and which scope each route needs", async () => {
+    const doc = (await (await call("/openapi.json")).json()) as any;
+    expect(doc.paths["/v1/chat"].post.responses["403"]).toBeDefined();
+    expect(doc.paths["/v1/chat"].post.description).toContain("'llm' scope");
+    expect(doc.paths["/v1/agents/{id}/speak"].post.description).toContain("'agents' scope");
+    expect(doc.paths["/v1/me"].get.description ?? "").not.toContain("scope");
+    expect(doc.paths["/v1/keys/{id}"].patch.requestBody).toBeDefined();
+    expect(Object.keys(doc.components.schemas.ApiKey.properties)).toEqual(
+      expect.arrayContaining(["scopes", "providers", "monthlyCreditLimit", "requestsPerMinute"]),
+    );
+    for (const p of ["/v1/webhooks", "/v1/webhooks/{id}", "/v1/webhooks/{id}/test", "/v1/webhooks/{id}/deliveries", "/v1/requests"]) {
+      expect(doc.paths[p], p).toBeDefined();
+    }
+    expect(doc.info.description).toContain("webhook-signature");
+  });
+});
