@@ -36,7 +36,11 @@ export class Outbox {
 
   private async send(): Promise<boolean> {
     const queue = this.queue();
-    if (!queue) return !this.pending;
+    if (!queue) {
+      // No webhook Queue bound (a deployment without webhooks): nothing could ever send these.
+      this.sql.exec("DELETE FROM outbox");
+      return true;
+    }
     for (;;) {
       const rows = this.sql
         .exec<{ id: string; body: string }>("SELECT id, body FROM outbox ORDER BY created_at LIMIT ?", SEND_BATCH_MAX)
