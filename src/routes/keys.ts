@@ -46,7 +46,7 @@ async function createKey(c: Ctx, body: z.infer<typeof CreateKeyBody>) {
   const row = await apiKeysTable.createKey(
     c.var.bindings.db,
     userId,
-    { ...key, rules: { ...NO_RULES, ...apiKeysTable.storedRules(rules) } },
+    { ...key, rules: { ...apiKeysTable.NO_KEY_RULES, ...apiKeysTable.storedRules(rules) } },
     now,
   );
   if (!row) throw new ApiError("key_limit_reached", `At most ${apiKeysTable.MAX_ACTIVE_KEYS} active API keys; revoke one first.`);
@@ -54,8 +54,6 @@ async function createKey(c: Ctx, body: z.infer<typeof CreateKeyBody>) {
   emitEvent(c, userId, "key.created", { apiKey });
   return { success: true as const, key: plaintext, apiKey };
 }
-
-const NO_RULES = apiKeysTable.NO_KEY_RULES;
 
 async function updateKey(c: Ctx, id: string, body: z.infer<typeof UpdateKeyBody>) {
   const userId = c.var.principal.userId;
