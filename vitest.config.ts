@@ -8,6 +8,8 @@ export default defineConfig(async () => {
   const mockPort = Number(process.env.VOXGATE_MOCK_PORT ?? (await freePort()));
   process.env.VOXGATE_MOCK_PORT = String(mockPort);
   const mockOrigin = `http://127.0.0.1:${mockPort}`;
+  const webhookPort = Number(process.env.VOXGATE_WEBHOOK_PORT ?? (await freePort()));
+  process.env.VOXGATE_WEBHOOK_PORT = String(webhookPort);
   const { vars, privateJwk } = await workerVars(mockOrigin);
   const migrations = await readD1Migrations("./schema/migrations");
   return {
@@ -20,6 +22,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             TEST_JWT_PRIVATE_JWK: privateJwk,
             TEST_MOCK_ORIGIN: mockOrigin,
+            TEST_WEBHOOK_ORIGIN: `http://127.0.0.1:${webhookPort}`,
             TEST_MASTER_KEY_V1,
             // Heavier runs of the hostile-input fuzzer (test/unit/reliability/fuzz.test.ts): total requests.
             VOXGATE_FUZZ_RUNS: process.env.VOXGATE_FUZZ_RUNS ?? "",
@@ -30,7 +33,9 @@ export default defineConfig(async () => {
     test: {
       include: ["test/unit/**/*.test.ts"],
       setupFiles: ["./test/helpers/apply-migrations.ts"],
-      globalSetup: ["./test/helpers/mock-providers-setup.ts", "./test/helpers/twilio-setup.ts"],
+      globalSetup: ["./test/helpers/mock-providers-setup.ts", "./test/helpers/twilio-setup.ts", "./test/helpers/webhook-receiver-setup.ts"],
+      // The worker prints one JSON line per request (Workers Logs): kept out of the test output.
+      onConsoleLog: (log: string) => !log.startsWith('{"type":"request"'),
       testTimeout: 30_000,
       hookTimeout: 30_000,
     },

@@ -40,6 +40,13 @@ export const apiKeys = sqliteTable(
     lastUsedAt: integer("last_used_at"),
     revokedAt: integer("revoked_at"),
     replacedBy: text("replaced_by"),
+    /** Scoped keys (API.md §7.1): JSON arrays; null = every scope / every provider. */
+    scopes: text("scopes"),
+    providers: text("providers"),
+    /** Credits (as mc) this key may spend per billing period; null = only the user's own limits. */
+    monthlyCreditLimitMc: integer("monthly_credit_limit_mc"),
+    /** The key's own rate limit (at most the plan's); null = the plan's. */
+    requestsPerMinute: integer("requests_per_minute"),
   },
   (t) => [
     uniqueIndex("api_keys_hash_uq").on(t.keyHash),
@@ -205,4 +212,72 @@ export const agents = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [index("agents_user_idx").on(t.userId, t.createdAt)],
+);
+
+// ---- integrations: webhooks and the request log (API.md §7.1) --------------------------------------
+
+/** A user's webhook endpoint; its signing secret is sealed like a stored provider key (AES-256-GCM). */
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    url: text("url").notNull(),
+    /** JSON array of event types. */
+    events: text("events").notNull(),
+    description: text("description"),
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    secretIv: text("secret_iv").notNull(),
+    secretKeyVersion: integer("secret_key_version").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("webhooks_user_idx").on(t.userId, t.createdAt)],
+);
+
+/** One row per delivery attempt (deleted with its webhook, pruned after 30 days by the cron). */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    webhookId: text("webhook_id").notNull(),
+    userId: text("user_id").notNull(),
+    eventId: text("event_id").notNull(),
+    type: text("type").notNull(),
+    attempt: integer("attempt").notNull(),
+    /** The receiver's HTTP status; null when it gave none (timeout, connection refused, URL refused). */
+    status: integer("status"),
+    /** delivered | retrying | failed */
+    outcome: text("outcome").notNull(),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("webhook_deliveries_webhook_idx").on(t.webhookId, t.createdAt), index("webhook_deliveries_created_idx").on(t.createdAt)],
+);
+
+/**
+ * What a user's requests did, kept 30 days: written after the response through a Queue, in batches.
+ * Never a body, a key or a header value; the path without its query string.
+ */
+export const requestLog = sqliteTable(
+  "request_log",
+  {
+    /** Made when the request ended: a redelivered queue batch inserts nothing twice. */
+    rowId: text("row_id").primaryKey(),
+    /** The X-Request-Id (a client may send its own, so not unique). */
+    requestId: text("request_id").notNull(),
+    userId: text("user_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+    method: text("method").notNull(),
+    path: text("path").notNull(),
+    keyId: text("key_id"),
+    provider: text("provider"),
+    status: integer("status").notNull(),
+    costMc: integer("cost_mc").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    attempts: integer("attempts").notNull(),
+  },
+  (t) => [index("request_log_user_idx").on(t.userId, t.createdAt, t.rowId), index("request_log_created_idx").on(t.createdAt)],
 );

@@ -1,7 +1,8 @@
 // Builds the app: middleware order, route mounting, the OpenAPI document, errors.
 // A request's path: request id → config → envelope (content type, size) → authenticate → admission
 // (key still valid, rate limit — or, for a gateway operation, inside it with the credits it reserves)
-// → route (validate → choose provider and key → reserve → proxy, streaming → settle) → headers.
+// → route (validate → choose provider and key → reserve → proxy, streaming → settle) → headers → after the
+// response: the request log and one JSON log line (src/requestlog/record.ts).
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -21,6 +22,7 @@ import { errorResponse } from "./http/respond";
 import { setUsageHeaders } from "./metering/headers";
 import { registerPortal } from "./portal/routes";
 import { rejectApiCredentials, requireSession, sameOrigin } from "./portal/session";
+import { recordRequest } from "./requestlog/record";
 import { registerAccount, registerPortalAccount } from "./routes/account";
 import { registerAdmin } from "./routes/admin";
 import { registerAgents } from "./routes/agents";
@@ -29,17 +31,21 @@ import { registerGateway } from "./routes/gateway";
 import { registerKeyRoutes } from "./routes/keys";
 import { registerOpenAiCompat } from "./routes/openai-compat";
 import { registerProviderKeyRoutes } from "./routes/provider-keys";
+import { registerRequestLogRoutes } from "./routes/requests";
+import { registerWebhookRoutes } from "./routes/webhooks";
 
 export function newApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use("*", async (c, next) => {
     c.set("timing", { start: performance.now() });
+    const startedAt = Date.now();
     c.set("requestId", requestIdFrom(c.req.header("x-request-id")));
     c.set("config", getConfig(c.env));
     c.set("bindings", bindingsFor(c.env, c.var.config.DEBUG_STORAGE_COUNTS));
     await next();
     finalizeHeaders(c);
+    recordRequest(c, startedAt);
   });
   // OpenAI-compatible routes answer errors in OpenAI's shape: outermost, so it also sees the envelope and auth failures.
   app.use("/v1/*", openAiErrorShape);
@@ -68,6 +74,10 @@ export function newApp() {
   registerPortalAccount(app);
   registerKeyRoutes(app, "/portal/api/keys", "Portal", true, portalSecurity);
   registerProviderKeyRoutes(app, "/portal/api/provider-keys", portalSecurity);
+  registerWebhookRoutes(app, "/v1/webhooks", "Webhooks", security);
+  registerWebhookRoutes(app, "/portal/api/webhooks", "Portal", portalSecurity);
+  registerRequestLogRoutes(app, "/v1/requests", "Request log", security);
+  registerRequestLogRoutes(app, "/portal/api/requests", "Portal", portalSecurity);
   registerDocs(app);
 
   app.notFound((c) => errorResponse(c as Ctx, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`)));

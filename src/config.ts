@@ -102,6 +102,8 @@ const ConfigSchema = z.object({
   BREAKER_FAILURES: positiveInt(5),
   BREAKER_COOLDOWN_MS: positiveInt(30_000),
   AUDIO_URL_MAX_BYTES: positiveInt(25 * 1024 * 1024),
+  /** Webhook URLs follow the audioUrl rules; these hosts (or host:port) are let past them, http too. */
+  WEBHOOK_ALLOW_HOSTS: allowHosts,
 });
 
 /** Every provider's <ID>_BASE_URL (and second hosts), with the adapter's default when unset. */

@@ -40,6 +40,8 @@ export interface AppVariables {
   timing?: { start: number; upstreamStart?: number; upstreamFirstByte?: number };
   /** The Idempotency-Key of a gateway request, once read. */
   idempotencyKey?: string;
+  /** A metered operation's cost once it settled (a stream: when it ended); null when it was refunded. */
+  settledCostMc?: Promise<number | null>;
 }
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables };

@@ -1,6 +1,7 @@
-// Worker entry: the fetch handler (the app), the scheduled handler, and the Durable Object class.
+// Worker entry: the fetch handler (the app), the scheduled handler, the Queue consumer, and the Durable Object class.
 import { newApp } from "./app";
 import type { Env } from "./env";
+import { runQueue } from "./queue";
 import { runScheduled } from "./scheduled";
 
 export { Account } from "./account/account";
@@ -12,4 +13,5 @@ export default {
   async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
     ctx.waitUntil(runScheduled(env));
   },
+  queue: runQueue,
 } satisfies ExportedHandler<Env>;

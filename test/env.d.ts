@@ -10,6 +10,8 @@ declare global {
     TEST_MIGRATIONS: D1Migration[];
     TEST_JWT_PRIVATE_JWK: string;
     TEST_MOCK_ORIGIN: string;
+    /** The webhook receiver (test/mocks/webhook-receiver.mjs) on 127.0.0.1. */
+    TEST_WEBHOOK_ORIGIN: string;
     TEST_MASTER_KEY_V1: string;
     TWILIO_AUTH_TOKEN: string;
     TWILIO_FROM: string;

@@ -4,7 +4,8 @@
 //   the credit reservation.
 // Its parts, each in its own place: the write-through copy of the catalog (catalog-copy.ts), the credit
 // ledger and idempotency records (src/metering/), the rate limiter (src/ratelimit/gcra.ts), and the
-// alarm that mirrors usage to KV and the balance to D1 (mirror.ts).
+// alarm that mirrors usage to KV and the balance to D1 (mirror.ts), a scoped key's rules (key-rules.ts),
+// and the usage notices it decides and sends to the webhook Queue through its outbox (notices.ts, outbox.ts).
 import { DurableObject } from "cloudflare:workers";
 import * as apiKeysTable from "../db/api-keys";
 import * as providerKeysTable from "../db/provider-keys";
@@ -15,6 +16,7 @@ import type {
   AdmitRequest,
   AdmitResult,
   ChargeReceipt,
+  KeyRulesPatch,
   KeySource,
   Meter,
   RateState,
@@ -25,8 +27,11 @@ import { IdempotencyRecords } from "../metering/idempotency-records";
 import { CreditLedger } from "../metering/ledger";
 import { billingPeriod, effectivePlan, MC_PER_CREDIT, PLANS, RATE_LIMIT_WINDOW_MS, type UsageKind } from "../metering/plans";
 import { peekToken, takeToken } from "../ratelimit/gcra";
-import { CatalogCopy, keyIsValid } from "./catalog-copy";
+import { CatalogCopy, keyIsValid, keyStateOf } from "./catalog-copy";
+import { keyRequestsPerMinute, outsideKeyScope, overKeyLimit } from "./key-rules";
 import { MIRROR_DELAY_MS, mirror, RESERVATION_TTL_MS } from "./mirror";
+import { Notices } from "./notices";
+import { Outbox } from "./outbox";
 
 type AuditNote = { actor: string; reason?: string };
 
@@ -34,6 +39,8 @@ export class Account extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly ledger: CreditLedger;
   private readonly idempotency: IdempotencyRecords;
+  private readonly outbox: Outbox;
+  private readonly notices: Notices;
   /** GCRA theoretical arrival times by rate bucket (API key id, or "user"). */
   private readonly rates = new Map<string, number>();
   private userId?: string;
@@ -43,7 +50,13 @@ export class Account extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.ledger = new CreditLedger(this.sql);
+    this.outbox = new Outbox(this.sql, () => env.WEBHOOK_QUEUE);
+    this.notices = new Notices(this.sql, this.outbox);
+    this.ledger = new CreditLedger(this.sql, (charge, limitMc) => {
+      const planUsedMc = this.ledger.totals(charge.period).planUsedMc;
+      this.notices.afterCharge(this.userId, charge, planUsedMc, limitMc, this.ledger.paygMc, Date.now());
+      if (this.outbox.pending) this.flushOutbox(); // in the background: the caller does not wait for it
+    });
     this.idempotency = new IdempotencyRecords(this.sql);
     this.sql.exec("CREATE TABLE IF NOT EXISTS rate (k TEXT PRIMARY KEY, tat INTEGER NOT NULL)");
     for (const r of this.sql.exec<{ k: string; tat: number }>("SELECT k, tat FROM rate")) this.rates.set(r.k, r.tat);
@@ -57,16 +70,16 @@ export class Account extends DurableObject<Env> {
     const copy = await this.catalog(req.userId).catch((e) => (e instanceof AccountMissing ? undefined : Promise.reject(e)));
     if (!copy) return this.refuse("invalid_credentials");
     const now = Date.now();
-    if (req.keyId) {
-      const { key, readD1 } = await copy.key(this.env.DB, req.userId, req.keyId);
-      if (readD1) this.d1Queries++;
-      if (!keyIsValid(key, now)) return this.refuse("invalid_credentials");
-    }
+    const key = req.keyId ? await copy.key(this.env.DB, req.userId, req.keyId) : undefined;
+    if (key?.readD1) this.d1Queries++;
+    if (key && !keyIsValid(key.key, now)) return this.refuse("invalid_credentials");
     // From here on everything is synchronous: no other request interleaves, so limits are exact.
+    if (outsideKeyScope(key?.key, req)) return this.refuse("scope_denied");
     const plan = PLANS[effectivePlan(copy.user.plan, copy.user.planExpiresAt, now)];
+    const perMinute = keyRequestsPerMinute(key?.key, plan.requestsPerMinute);
     const rate = req.rateCounted
-      ? peekToken(this.rates.get(req.rateKey), plan.requestsPerMinute, RATE_LIMIT_WINDOW_MS, now)
-      : this.takeRateToken(req.rateKey, plan.requestsPerMinute, now);
+      ? peekToken(this.rates.get(req.rateKey), perMinute, RATE_LIMIT_WINDOW_MS, now)
+      : this.takeRateToken(req.rateKey, perMinute, now);
     const usage = () => this.snapshot(copy, now);
     if (rate.retryAfterSeconds !== undefined) return this.refuse("rate_limited", rate, usage());
     if (!req.meter) return { ok: true, rate, usage: usage(), d1Queries: this.d1Queries };
@@ -84,11 +97,12 @@ export class Account extends DurableObject<Env> {
       if (estimate === null) return this.refuse("model_not_priced", rate, usage());
       // A user in debt (a provider reported more than was reserved) pays it off before spending again.
       if (this.ledger.inDebt || estimate > usage().remainingMc) return this.refuse("insufficient_credits", rate, usage());
+      if (overKeyLimit(key?.key, req.keyId, this.ledger, estimate, now)) return this.refuse("key_credit_limit_reached", rate, usage());
       if (req.meter.exact && !req.idempotency) {
-        charge = this.ledger.charge(req.meter.kind, estimate, this.limitMc(copy, now), now, crypto.randomUUID());
+        charge = this.ledger.charge(req.meter.kind, estimate, this.limitMc(copy, now), now, crypto.randomUUID(), req.keyId);
         this.scheduleAlarm(now + MIRROR_DELAY_MS);
       } else {
-        reservationId = this.ledger.reserve(req.meter.kind, estimate, now, req.idempotency?.key);
+        reservationId = this.ledger.reserve(req.meter.kind, estimate, now, req.idempotency?.key, req.keyId);
         this.scheduleAlarm(now + RESERVATION_TTL_MS);
       }
     }
@@ -122,8 +136,9 @@ export class Account extends DurableObject<Env> {
       const open = this.ledger.release(req.reservationId);
       const closedByAlarm = open ? undefined : this.ledger.reverse(req.reservationId);
       const at = open?.createdAt ?? closedByAlarm?.at;
+      const keyId = open?.keyId ?? closedByAlarm?.keyId;
       if (at !== undefined && req.actualMc !== null) {
-        if (req.actualMc > 0) this.ledger.charge(req.kind, req.actualMc, this.limitMc(copy, at), at);
+        if (req.actualMc > 0) this.ledger.charge(req.kind, req.actualMc, this.limitMc(copy, at), at, undefined, keyId);
         else this.ledger.countRequest(at);
       }
     }
@@ -150,13 +165,13 @@ export class Account extends DurableObject<Env> {
 
   // ---- changes that would make the copy stale go through here -----------------------------------
 
-  async revokeKey(userId: string, keyId: string): Promise<boolean> {
+  async revokeKey(userId: string, keyId: string): Promise<apiKeysTable.RevokeOutcome> {
     const copy = await this.catalog(userId);
     const now = Date.now();
-    const ok = await apiKeysTable.revokeKey(this.env.DB, userId, keyId, now);
-    if (ok) copy.revoke(keyId, now);
+    const outcome = await apiKeysTable.revokeKey(this.env.DB, userId, keyId, now);
+    if (outcome) copy.revoke(keyId, now);
     this.forgetRate(keyId);
-    return ok;
+    return outcome;
   }
 
   async rotateKey(userId: string, oldKeyId: string, next: apiKeysTable.NewApiKey): Promise<apiKeysTable.ApiKeyRow | null> {
@@ -165,8 +180,16 @@ export class Account extends DurableObject<Env> {
     const row = await apiKeysTable.rotateKey(this.env.DB, userId, oldKeyId, next, now);
     if (row) {
       copy.revoke(oldKeyId, now);
-      copy.keys.set(row.id, { expiresAt: row.expiresAt, revokedAt: null });
+      copy.keys.set(row.id, keyStateOf(row));
     }
+    return row;
+  }
+
+  /** Change an active key's name or rules (scopes, providers, limits): D1 first, then the copy. */
+  async updateKey(userId: string, keyId: string, patch: KeyRulesPatch): Promise<apiKeysTable.ApiKeyRow | null> {
+    const copy = await this.catalog(userId);
+    const row = await apiKeysTable.updateKeyRules(this.env.DB, userId, keyId, apiKeysTable.storedRules(patch));
+    if (row) copy.keys.set(row.id, keyStateOf(row));
     return row;
   }
 
@@ -195,7 +218,10 @@ export class Account extends DurableObject<Env> {
     if (patch.plan !== undefined) copy.user.plan = patch.plan;
     if (patch.planExpiresAt !== undefined) copy.user.planExpiresAt = patch.planExpiresAt;
     if (patch.role !== undefined) copy.user.role = patch.role;
-    if (patch.paygMc !== undefined) this.ledger.setPayg(patch.paygMc);
+    if (patch.paygMc !== undefined) {
+      this.ledger.setPayg(patch.paygMc);
+      this.notices.toppedUp(patch.paygMc);
+    }
     const now = Date.now();
     this.scheduleAlarm(now + MIRROR_DELAY_MS);
     return this.snapshot(copy, now);
@@ -206,6 +232,7 @@ export class Account extends DurableObject<Env> {
     const copy = await this.catalog(userId);
     await usersTable.auditTopUp(this.env.DB, userId, amountMc, audit, Date.now());
     this.ledger.addPayg(amountMc);
+    this.notices.toppedUp(amountMc);
     const now = Date.now();
     this.scheduleAlarm(now + MIRROR_DELAY_MS);
     return this.snapshot(copy, now);
@@ -226,7 +253,18 @@ export class Account extends DurableObject<Env> {
       snapshot: () => this.snapshot(copy, now),
       now,
     });
-    if (next !== null) await this.ctx.storage.setAlarm(next);
+    // Events the outbox could not send yet are retried by the alarm.
+    const sent = await this.outbox.flush();
+    const retry = sent ? null : now + OUTBOX_RETRY_MS;
+    const at = next === null ? retry : retry === null ? next : Math.min(next, retry);
+    if (at !== null) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Send the outbox in the background; a failed send is retried by the alarm. */
+  private flushOutbox() {
+    void this.outbox.flush().then((sent) => {
+      if (!sent) this.scheduleAlarm(Date.now() + OUTBOX_RETRY_MS);
+    });
   }
 
   // ---- the steps --------------------------------------------------------------------------------
@@ -262,7 +300,7 @@ export class Account extends DurableObject<Env> {
     for (const id of this.ledger.stale(now - RESERVATION_TTL_MS)) {
       const r = this.ledger.release(id);
       if (!r) continue;
-      this.ledger.charge(r.kind, r.amountMc, this.limitMc(copy, r.createdAt), r.createdAt, r.id);
+      this.ledger.charge(r.kind, r.amountMc, this.limitMc(copy, r.createdAt), r.createdAt, r.id, r.keyId);
       if (r.idempotencyKey) this.idempotency.complete(r.idempotencyKey, undefined);
     }
   }
@@ -325,3 +363,6 @@ export class Account extends DurableObject<Env> {
 }
 
 class AccountMissing extends Error {}
+
+/** An outbox send that failed is tried again this much later (by the alarm). */
+const OUTBOX_RETRY_MS = 5_000;

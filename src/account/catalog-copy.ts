@@ -3,8 +3,11 @@
 // from D1. D1 stays the catalog of record: every change that could make this copy stale (revoke,
 // rotate, plan change, provider-key upsert or delete) is made through the object, which writes D1 first
 // and updates the copy only after D1 succeeded, so the two never disagree in the direction that matters.
+// Each key's rules (scopes, provider allow-list, monthly credit limit, rate limit — API.md §7.1) are held
+// with its validity, so the admission call enforces them with no extra round trip.
 
-import { findKeyById } from "../db/api-keys";
+import type { Scope } from "../auth/scopes";
+import { findKeyById, type KeyRules, NO_KEY_RULES } from "../db/api-keys";
 import { loadAccount } from "../db/users";
 import type { StoredKeyCipher } from "../metering/contract";
 
@@ -17,6 +20,31 @@ export interface UserState {
 export interface KeyState {
   expiresAt: number | null;
   revokedAt: number | null;
+  /** null: every scope, every provider, no limit of its own. */
+  scopes: readonly Scope[] | null;
+  providers: readonly string[] | null;
+  monthlyCreditLimitMc: number | null;
+  requestsPerMinute: number | null;
+}
+
+type KeyRow = { expiresAt: number | null; revokedAt: number | null } & KeyRules;
+
+/** A key's state from its D1 row (the rule lists are stored as JSON arrays). */
+export function keyStateOf(row: KeyRow): KeyState {
+  return {
+    expiresAt: row.expiresAt,
+    revokedAt: row.revokedAt,
+    scopes: parseList(row.scopes) as Scope[] | null,
+    providers: parseList(row.providers),
+    monthlyCreditLimitMc: row.monthlyCreditLimitMc,
+    requestsPerMinute: row.requestsPerMinute,
+  };
+}
+
+function parseList(json: string | null): string[] | null {
+  if (json === null) return null;
+  const list: unknown = JSON.parse(json);
+  return Array.isArray(list) ? list.filter((v): v is string => typeof v === "string") : [];
 }
 
 export class CatalogCopy {
@@ -34,7 +62,7 @@ export class CatalogCopy {
     if (!snap.user) return undefined;
     return new CatalogCopy(
       { plan: snap.user.plan, planExpiresAt: snap.user.planExpiresAt, role: snap.user.role },
-      new Map(snap.keys.map((k) => [k.id, { expiresAt: k.expiresAt, revokedAt: k.revokedAt }])),
+      new Map(snap.keys.map((k) => [k.id, keyStateOf(k)])),
       new Map(snap.providerKeys.map((p) => [p.provider, { ciphertext: p.ciphertext, iv: p.iv, keyVersion: p.keyVersion }])),
       snap.user.paygBalanceMc,
     );
@@ -50,13 +78,15 @@ export class CatalogCopy {
     if (known) return { key: known, readD1: false };
     const row = await findKeyById(db, userId, keyId);
     if (!row) return { readD1: true };
-    const key = this.keys.get(keyId) ?? { expiresAt: row.expiresAt, revokedAt: row.revokedAt };
+    const key = this.keys.get(keyId) ?? keyStateOf(row);
     this.keys.set(keyId, key);
     return { key, readD1: true };
   }
 
   revoke(keyId: string, at: number) {
-    this.keys.set(keyId, { ...(this.keys.get(keyId) ?? { expiresAt: null }), revokedAt: at });
+    // Remembered even for a key this copy has not seen: a D1 read racing with the revoke must not win.
+    const known = this.keys.get(keyId) ?? keyStateOf({ expiresAt: null, revokedAt: at, ...NO_KEY_RULES });
+    this.keys.set(keyId, { ...known, revokedAt: at });
   }
 }
 

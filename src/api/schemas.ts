@@ -22,8 +22,8 @@ export function errors(...statuses: number[]) {
   const descriptions: Record<number, string> = {
     400: "Bad request (malformed JSON, failed validation, unknown provider, conflicting credentials)",
     401: "Missing, malformed, unknown, revoked or expired credentials",
-    402: "insufficient_credits",
-    403: "Credential may not use this route / paid_plan_required",
+    402: "insufficient_credits, or key_credit_limit_reached (the API key's own monthly limit)",
+    403: "Credential may not use this route / paid_plan_required / scope_denied (outside the API key's scopes or providers)",
     404: "Not found",
     409: "Conflict",
     413: "Body too large",

@@ -5,13 +5,34 @@ import { orm } from "./orm";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
+/** A scoped key's limits (API.md §7.1), as stored: JSON arrays for the lists; null = no limit of that kind. */
+export interface KeyRules {
+  scopes: string | null;
+  providers: string | null;
+  monthlyCreditLimitMc: number | null;
+  requestsPerMinute: number | null;
+}
+
+export const NO_KEY_RULES: KeyRules = { scopes: null, providers: null, monthlyCreditLimitMc: null, requestsPerMinute: null };
+
 export interface NewApiKey {
   id: string;
   name: string | null;
   keyPrefix: string;
   keyHash: string;
   expiresAt: number | null;
+  rules?: KeyRules;
 }
+
+/** What the Account object's copy holds of each key: its validity and its rules. */
+export const keyStateColumns = {
+  expiresAt: apiKeys.expiresAt,
+  revokedAt: apiKeys.revokedAt,
+  scopes: apiKeys.scopes,
+  providers: apiKeys.providers,
+  monthlyCreditLimitMc: apiKeys.monthlyCreditLimitMc,
+  requestsPerMinute: apiKeys.requestsPerMinute,
+};
 
 /** The most active (not revoked, not expired) keys a user may hold (API.md §2). */
 export const MAX_ACTIVE_KEYS = 10;
@@ -31,7 +52,7 @@ export async function findKeyByHash(d1: D1Database, keyHash: string) {
 
 export async function findKeyById(d1: D1Database, userId: string, keyId: string) {
   return orm(d1)
-    .select({ expiresAt: apiKeys.expiresAt, revokedAt: apiKeys.revokedAt })
+    .select(keyStateColumns)
     .from(apiKeys)
     .where(and(eq(apiKeys.id, keyId), eq(apiKeys.userId, userId)))
     .get();
@@ -46,28 +67,46 @@ export async function listKeys(d1: D1Database, userId: string): Promise<ApiKeyRo
  * so D1's single writer makes the count and the insert atomic even under concurrent creates.
  */
 export async function createKey(d1: D1Database, userId: string, key: NewApiKey, now: number): Promise<ApiKeyRow | null> {
+  const rules = key.rules ?? NO_KEY_RULES;
   const res = await d1
     .prepare(
-      `INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, created_at, expires_at)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+      `INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, created_at, expires_at,
+         scopes, providers, monthly_credit_limit_mc, requests_per_minute)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?10, ?11, ?12
        WHERE (SELECT COUNT(*) FROM api_keys WHERE user_id = ?2 AND revoked_at IS NULL
               AND (expires_at IS NULL OR expires_at > ?6)) < ?8`,
     )
-    .bind(key.id, userId, key.name, key.keyPrefix, key.keyHash, now, key.expiresAt, MAX_ACTIVE_KEYS)
+    .bind(
+      key.id,
+      userId,
+      key.name,
+      key.keyPrefix,
+      key.keyHash,
+      now,
+      key.expiresAt,
+      MAX_ACTIVE_KEYS,
+      rules.scopes,
+      rules.providers,
+      rules.monthlyCreditLimitMc,
+      rules.requestsPerMinute,
+    )
     .run();
   if (!res.meta.changes) return null;
-  return { ...key, userId, createdAt: now, lastUsedAt: null, revokedAt: null, replacedBy: null };
+  const { rules: _, ...row } = key;
+  return { ...row, ...rules, userId, createdAt: now, lastUsedAt: null, revokedAt: null, replacedBy: null };
 }
 
-export async function revokeKey(d1: D1Database, userId: string, keyId: string, now: number): Promise<boolean> {
+/** "revoked" now, "already_revoked" before (DELETE is idempotent), or null: unknown or another user's. */
+export type RevokeOutcome = "revoked" | "already_revoked" | null;
+
+export async function revokeKey(d1: D1Database, userId: string, keyId: string, now: number): Promise<RevokeOutcome> {
   const res = await orm(d1)
     .update(apiKeys)
     .set({ revokedAt: now })
     .where(and(eq(apiKeys.id, keyId), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
     .run();
-  if (res.meta.changes) return true;
-  // Already revoked is still success (DELETE is idempotent); unknown or another user's is not.
-  return (await findKeyById(d1, userId, keyId)) !== undefined;
+  if (res.meta.changes) return "revoked";
+  return (await findKeyById(d1, userId, keyId)) !== undefined ? "already_revoked" : null;
 }
 
 /**
@@ -85,8 +124,10 @@ export async function rotateKey(d1: D1Database, userId: string, oldKeyId: string
       .bind(now, next.id, oldKeyId, userId),
     d1
       .prepare(
-        `INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, created_at, expires_at)
-         SELECT ?1, ?2, name, ?3, ?4, ?5, CASE WHEN expires_at IS NULL THEN NULL ELSE ?5 + (expires_at - created_at) END
+        `INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, created_at, expires_at,
+           scopes, providers, monthly_credit_limit_mc, requests_per_minute)
+         SELECT ?1, ?2, name, ?3, ?4, ?5, CASE WHEN expires_at IS NULL THEN NULL ELSE ?5 + (expires_at - created_at) END,
+           scopes, providers, monthly_credit_limit_mc, requests_per_minute
          FROM api_keys WHERE id = ?6 AND replaced_by = ?1`,
       )
       .bind(next.id, userId, next.keyPrefix, next.keyHash, now, oldKeyId),
@@ -95,6 +136,50 @@ export async function rotateKey(d1: D1Database, userId: string, oldKeyId: string
   if (!insert.meta.changes) return null;
   const row = await orm(d1).select().from(apiKeys).where(eq(apiKeys.id, next.id)).get();
   return row ?? null;
+}
+
+/** A key's rules as the API states them (lists as arrays) → as stored; fields left out stay as they are. */
+export function storedRules(patch: {
+  name?: string | null;
+  scopes?: readonly string[] | null;
+  providers?: readonly string[] | null;
+  monthlyCreditLimitMc?: number | null;
+  requestsPerMinute?: number | null;
+}): Partial<KeyRules> & { name?: string | null } {
+  const out: Partial<KeyRules> & { name?: string | null } = {};
+  if (patch.name !== undefined) out.name = patch.name;
+  if (patch.scopes !== undefined) out.scopes = patch.scopes === null ? null : JSON.stringify(patch.scopes);
+  if (patch.providers !== undefined) out.providers = patch.providers === null ? null : JSON.stringify(patch.providers);
+  if (patch.monthlyCreditLimitMc !== undefined) out.monthlyCreditLimitMc = patch.monthlyCreditLimitMc;
+  if (patch.requestsPerMinute !== undefined) out.requestsPerMinute = patch.requestsPerMinute;
+  return out;
+}
+
+/**
+ * Change an active key's name or rules (PATCH /v1/keys/:id, through the user's Account object, which
+ * updates its copy after this succeeded). Returns the row, or null when no active key of the user has this id.
+ */
+export async function updateKeyRules(
+  d1: D1Database,
+  userId: string,
+  keyId: string,
+  patch: Partial<KeyRules> & { name?: string | null },
+): Promise<ApiKeyRow | null> {
+  if (Object.keys(patch).length === 0) {
+    const row = await orm(d1)
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.id, keyId), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+      .get();
+    return row ?? null;
+  }
+  const rows = await orm(d1)
+    .update(apiKeys)
+    .set(patch)
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+    .returning()
+    .all();
+  return rows[0] ?? null;
 }
 
 export async function touchKey(d1: D1Database, keyId: string, now: number) {

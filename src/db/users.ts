@@ -2,6 +2,7 @@
 // balance). Plan and balance changes go through the user's Account object, which calls these.
 import { and, desc, eq, lte, ne } from "drizzle-orm";
 import { apiKeys, creditAudit, providerKeys, users } from "../../schema";
+import { keyStateColumns } from "./api-keys";
 import { orm } from "./orm";
 
 export type UserRow = typeof users.$inferSelect;
@@ -39,7 +40,7 @@ export async function loadAccount(d1: D1Database, userId: string) {
   const [user, keys, pkeys] = await db.batch([
     db.select().from(users).where(eq(users.id, userId)),
     db
-      .select({ id: apiKeys.id, expiresAt: apiKeys.expiresAt, revokedAt: apiKeys.revokedAt })
+      .select({ id: apiKeys.id, ...keyStateColumns })
       .from(apiKeys)
       .where(eq(apiKeys.userId, userId)),
     db.select().from(providerKeys).where(eq(providerKeys.userId, userId)),

@@ -1,6 +1,8 @@
 // Admission: the one blocking Durable Object round trip of a request. The user's Account object checks
 // the API key is still valid, takes a rate-limit token, and — for a gateway operation — picks the
-// provider key source, claims the Idempotency-Key and reserves (or charges) credits.
+// provider key source, claims the Idempotency-Key and reserves (or charges) credits. A scoped API key's
+// rules are checked in the same call: the route's scope (src/auth/scopes.ts), its provider allow-list,
+// its own rate limit and its monthly credit limit.
 //
 // The rule, in one place: every authenticated request is admitted exactly once.
 // - A gateway operation (synthesize, transcribe, chat and their agent and OpenAI-compatible twins)
@@ -12,6 +14,7 @@
 // - Operators (an admin JWT on /api/admin/*) are not admitted: they are neither metered nor limited.
 import type { MiddlewareHandler } from "hono";
 import { forgetKey } from "../auth/key-cache";
+import { scopeFor } from "../auth/scopes";
 import type { AppEnv, Ctx } from "../context";
 import { ApiError } from "../http/errors";
 import { errorResponse } from "../http/respond";
@@ -49,9 +52,10 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
   attempted.add(c);
   const p = c.var.principal;
   const bindings = c.var.bindings;
+  const scope = p.keyId ? scopeFor(c.req.path) : undefined;
   const res = await bindings
     .account(p.userId)
-    .admit({ userId: p.userId, keyId: p.keyId, rateKey: p.rateKey, rateCounted, meter, idempotency });
+    .admit({ userId: p.userId, keyId: p.keyId, rateKey: p.rateKey, scope, rateCounted, meter, idempotency });
   if (bindings.counts) bindings.counts.d1 += res.d1Queries;
   if (res.rate) c.set("rate", res.rate);
   if (res.usage) c.set("usage", res.usage);
@@ -63,6 +67,16 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
     case "invalid_credentials":
       if (p.keyId) forgetKey(p.keyId);
       throw new ApiError("unauthorized", "This credential is revoked, expired or unknown.");
+    case "scope_denied":
+      throw new ApiError(
+        "scope_denied",
+        `This API key may not do this: it needs the '${scope}' scope${meter ? ` and '${meter.provider}' among its providers` : ""}.`,
+        { scope: scope ?? null, provider: meter?.provider ?? null },
+      );
+    case "key_credit_limit_reached":
+      throw new ApiError("key_credit_limit_reached", "This API key reached its monthly credit limit; nothing was charged.", {
+        requiredCredits: (meter?.estimateMc ?? 0) / 1000,
+      });
     case "rate_limited":
       throw new ApiError("rate_limited", `Rate limit of ${res.rate?.limit} requests per minute reached.`, undefined, {
         "retry-after": String(res.rate?.retryAfterSeconds),

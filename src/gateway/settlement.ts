@@ -46,6 +46,14 @@ export class Settlement {
   charge(cost: Cost, result?: () => IdempotentResult | undefined): void {
     if (this.done) return;
     this.done = true;
+    // What the request log and the log line report: the credits taken (0 when bypassed), once known.
+    const metered = this.metered;
+    this.c.set(
+      "settledCostMc",
+      Promise.resolve(cost)
+        .catch(() => null)
+        .then((mc) => (mc === null ? null : metered ? mc : 0)),
+    );
     this.tell(cost, result);
   }
 

@@ -1,5 +1,6 @@
 // The Account object's RPC contract: what the worker sends it and what it answers. Shared by the
 // object (src/account/) and its callers (admission, routes), so neither imports the other's code.
+import type { Scope } from "../auth/scopes";
 import type { RateState } from "../ratelimit/gcra";
 import type { PlanId, UsageKind } from "./plans";
 
@@ -51,6 +52,8 @@ export interface AdmitRequest {
   keyId?: string;
   /** Rate-limit bucket: the API key id, or "user" for JWT / portal requests. */
   rateKey: string;
+  /** The scope the route needs from an API key (src/auth/scopes.ts); undefined: any key may call it. */
+  scope?: Scope;
   /** This request already took its rate-limit token (a second admission: after a download, another provider). */
   rateCounted?: boolean;
   meter?: Meter;
@@ -80,6 +83,8 @@ export interface IdempotentResult {
 
 export type AdmitRefusal =
   | "invalid_credentials"
+  | "scope_denied"
+  | "key_credit_limit_reached"
   | "rate_limited"
   | "insufficient_credits"
   | "provider_key_missing"
@@ -128,4 +133,13 @@ export interface SettleRequest {
 /** KV key of a user's usage snapshot for a period (readable at the edge). */
 export function usageKvKey(userId: string, period: string): string {
   return `usage:${userId}:${period}`;
+}
+
+/** A scoped key's limits (API.md §7.1), as PATCH /v1/keys/:id changes them; null lifts one. */
+export interface KeyRulesPatch {
+  name?: string | null;
+  scopes?: Scope[] | null;
+  providers?: string[] | null;
+  monthlyCreditLimitMc?: number | null;
+  requestsPerMinute?: number | null;
 }

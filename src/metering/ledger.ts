@@ -3,6 +3,7 @@
 // open reservations, and the charges that can still be reversed. Every method is synchronous — the
 // object calls them with no await in between, so nothing interleaves and the limits are exact.
 import type { ChargeReceipt } from "./contract";
+import { KeySpend } from "./key-spend";
 import { billingDay, billingPeriod, type UsageKind } from "./plans";
 
 /** Ledger periods older than this many months are dropped. */
@@ -25,7 +26,12 @@ export interface Reservation {
   createdAt: number;
   /** The Idempotency-Key of the request that holds it, if any. */
   idempotencyKey: string | null;
+  /** The API key that made the request, if any (its own monthly limit counts it). */
+  keyId: string | null;
 }
+
+/** Told of every charge once it landed (the Account object's usage notices). */
+export type OnCharge = (receipt: ChargeReceipt, limitMc: number) => void;
 
 interface LedgerRow extends Record<string, SqlStorageValue> {
   period: string;
@@ -38,6 +44,7 @@ interface LedgerRow extends Record<string, SqlStorageValue> {
 }
 
 interface ChargeRow extends Record<string, SqlStorageValue> {
+  key_id: string | null;
   id: string;
   kind: string;
   period: string;
@@ -53,8 +60,13 @@ export class CreditLedger {
   reservedMc = 0;
   /** The PAYG balance (negative: debt); NaN until seeded from the catalog on the object's first load. */
   paygMc: number;
+  /** Per API key spend, for keys with a monthly credit limit. */
+  readonly keys: KeySpend;
 
-  constructor(private readonly sql: SqlStorage) {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly onCharge?: OnCharge,
+  ) {
     sql.exec(`
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS ledger (period TEXT PRIMARY KEY, plan_used_mc INTEGER NOT NULL DEFAULT 0,
@@ -69,6 +81,11 @@ export class CreditLedger {
     // Objects created before reservations remembered their request's Idempotency-Key.
     const columns = sql.exec<{ name: string }>("PRAGMA table_info(reservations)").toArray();
     if (!columns.some((c) => c.name === "idempotency_key")) sql.exec("ALTER TABLE reservations ADD COLUMN idempotency_key TEXT");
+    // …and before they remembered the API key (scoped keys' monthly limits).
+    if (!columns.some((c) => c.name === "key_id")) sql.exec("ALTER TABLE reservations ADD COLUMN key_id TEXT");
+    const chargeColumns = sql.exec<{ name: string }>("PRAGMA table_info(charges)").toArray();
+    if (!chargeColumns.some((c) => c.name === "key_id")) sql.exec("ALTER TABLE charges ADD COLUMN key_id TEXT");
+    this.keys = new KeySpend(sql);
     this.reservedMc = Number(sql.exec("SELECT COALESCE(SUM(amount_mc),0) AS s FROM reservations").one().s);
     const payg = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'payg_mc'").toArray()[0];
     this.paygMc = payg ? Number(payg.v) : Number.NaN;
@@ -108,31 +125,41 @@ export class CreditLedger {
 
   // ---- reservations -----------------------------------------------------------------------------
 
-  reserve(kind: UsageKind, amountMc: number, now: number, idempotencyKey?: string): string {
+  reserve(kind: UsageKind, amountMc: number, now: number, idempotencyKey?: string, keyId?: string): string {
     const id = crypto.randomUUID();
     this.sql.exec(
-      "INSERT INTO reservations (id, kind, amount_mc, created_at, idempotency_key) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO reservations (id, kind, amount_mc, created_at, idempotency_key, key_id) VALUES (?, ?, ?, ?, ?, ?)",
       id,
       kind,
       amountMc,
       now,
       idempotencyKey ?? null,
+      keyId ?? null,
     );
     this.reservedMc += amountMc;
+    this.keys.hold(keyId, amountMc);
     return id;
   }
 
   /** Close a reservation (settled or expired); undefined when it was already closed. */
   release(id: string): Reservation | undefined {
     const row = this.sql
-      .exec<{ kind: UsageKind; amount_mc: number; created_at: number; idempotency_key: string | null }>(
-        "DELETE FROM reservations WHERE id = ? RETURNING kind, amount_mc, created_at, idempotency_key",
+      .exec<{ kind: UsageKind; amount_mc: number; created_at: number; idempotency_key: string | null; key_id: string | null }>(
+        "DELETE FROM reservations WHERE id = ? RETURNING kind, amount_mc, created_at, idempotency_key, key_id",
         id,
       )
       .toArray()[0];
     if (!row) return undefined;
     this.reservedMc -= row.amount_mc;
-    return { id, kind: row.kind, amountMc: row.amount_mc, createdAt: row.created_at, idempotencyKey: row.idempotency_key };
+    this.keys.unhold(row.key_id, row.amount_mc);
+    return {
+      id,
+      kind: row.kind,
+      amountMc: row.amount_mc,
+      createdAt: row.created_at,
+      idempotencyKey: row.idempotency_key,
+      keyId: row.key_id,
+    };
   }
 
   /** Reservations opened at or before `createdBefore` (their requests never settled them). */
@@ -152,9 +179,10 @@ export class CreditLedger {
   /**
    * Charge in the period of `at` (a request is billed in the month it was made in): plan credits first
    * (up to `limitMc` for the period), then PAYG — past zero, as debt, should a provider have reported
-   * more than was reserved. With `id`, the charge stays reversible for a day (`reverse(id)`).
+   * more than was reserved. With `id`, the charge stays reversible for a day (`reverse(id)`). With
+   * `keyId`, it also counts against that API key's own monthly limit.
    */
-  charge(kind: UsageKind, amountMc: number, limitMc: number, at: number, id?: string): ChargeReceipt {
+  charge(kind: UsageKind, amountMc: number, limitMc: number, at: number, id?: string, keyId?: string | null): ChargeReceipt {
     const period = billingPeriod(at);
     const day = billingDay(at);
     const planLeft = Math.max(0, limitMc - this.totals(period).planUsedMc);
@@ -186,9 +214,10 @@ export class CreditLedger {
       fromPlanMc: fromPlan,
       fromPaygMc: fromPayg,
     };
+    this.keys.add(keyId, period, amountMc);
     if (id) {
       this.sql.exec(
-        "INSERT OR REPLACE INTO charges (id, kind, period, day, amount_mc, from_plan_mc, from_payg_mc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO charges (id, kind, period, day, amount_mc, from_plan_mc, from_payg_mc, created_at, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         id,
         kind,
         period,
@@ -197,8 +226,10 @@ export class CreditLedger {
         fromPlan,
         fromPayg,
         at,
+        keyId ?? null,
       );
     }
+    this.onCharge?.(receipt, limitMc);
     return receipt;
   }
 
@@ -206,7 +237,7 @@ export class CreditLedger {
    * Reverse a reversible charge exactly — what it took, from where, in its period — once: a second
    * reversal (a retried refund) finds nothing and returns undefined.
    */
-  reverse(id: string): (ChargeReceipt & { at: number }) | undefined {
+  reverse(id: string): (ChargeReceipt & { at: number; keyId: string | null }) | undefined {
     const row = this.sql.exec<ChargeRow>("DELETE FROM charges WHERE id = ? RETURNING *", id).toArray()[0];
     if (!row) return undefined;
     const k = row.kind as UsageKind;
@@ -220,6 +251,7 @@ export class CreditLedger {
     );
     this.sql.exec("UPDATE daily SET mc = mc - ? WHERE day = ? AND kind = ?", row.amount_mc, row.day, k);
     if (row.from_payg_mc > 0) this.addPayg(row.from_payg_mc);
+    this.keys.add(row.key_id, row.period, -row.amount_mc);
     return {
       id,
       kind: k,
@@ -229,6 +261,7 @@ export class CreditLedger {
       fromPlanMc: row.from_plan_mc,
       fromPaygMc: row.from_payg_mc,
       at: row.created_at,
+      keyId: row.key_id,
     };
   }
 
@@ -264,6 +297,7 @@ export class CreditLedger {
     const oldest = new Date(now);
     oldest.setUTCMonth(oldest.getUTCMonth() - LEDGER_MONTHS_KEPT);
     this.sql.exec("DELETE FROM ledger WHERE period < ?", billingPeriod(oldest.getTime()));
+    this.keys.prune(billingPeriod(oldest.getTime()));
     this.sql.exec("DELETE FROM daily WHERE day < ?", billingDay(oldest.getTime()));
     this.sql.exec("DELETE FROM charges WHERE created_at <= ?", now - REVERSIBLE_FOR_MS);
   }

@@ -75,6 +75,7 @@ async function loadDashboard() {
   $("plan-exp").textContent = u.planExpiresAt ? "Renews or ends " + day(u.planExpiresAt) : (u.plan === "free" ? "Upgrade for API keys" : "No end date");
   $("payg").textContent = fmt.format(u.paygCredits);
   await Promise.all([loadUsage(), loadKeys(), loadProviderKeys()]);
+  document.dispatchEvent(new Event("dashboard-loaded")); // the integrations (page-integrations-script.ts)
 }
 
 async function loadUsage() {
@@ -159,10 +160,11 @@ async function loadKeys() {
     return el("tr", { "data-key-id": k.id, class: status === "active" ? "" : "inactive" }, [
       el("td", { text: k.name || "—" }), el("td", {}, [el("code", { text: k.keyPrefix + "…" })]),
       el("td", { text: day(k.createdAt) }), el("td", { text: day(k.lastUsedAt) }), el("td", { text: k.expiresAt ? day(k.expiresAt) : "Never" }),
+      el("td", { class: "muted", text: keyLimits(k) }),
       el("td", {}, [el("span", { class: "pill " + status, text: status })]), actions,
     ]);
   });
-  if (!rows.length) rows.push(el("tr", {}, [el("td", { colspan: 7, class: "empty", text: "No API keys yet." })]));
+  if (!rows.length) rows.push(el("tr", {}, [el("td", { colspan: 8, class: "empty", text: "No API keys yet." })]));
   body.replaceChildren(...rows);
   const active = r.data.apiKeys.filter((k) => keyStatus(k) === "active").length;
   $("key-count").textContent = active + " of 10 active";
@@ -178,11 +180,13 @@ $("key-form").addEventListener("submit", async (e) => {
   const name = $("key-name").value.trim();
   if (name) body.name = name;
   if ($("key-expiry").value) body.expiresInDays = Number($("key-expiry").value);
+  Object.assign(body, keyRules()); // scopes, providers, limits (page-integrations-script.ts)
   $("create-key").disabled = true;
   const r = await api("POST", "/portal/api/keys", body);
   $("create-key").disabled = false;
   if (!r.ok) { say("keys-msg", errorText(r), "error"); return; }
   $("key-name").value = "";
+  clearKeyRules();
   say("keys-msg", "");
   revealKey(r.data.key);
   loadKeys();

@@ -1,7 +1,10 @@
 // GET /portal: the developer portal, one self-contained page (no CDN, no external fonts: it renders
 // offline). A small inline script signs in with a phone number and drives the JSON API under
-// /portal/api/*; the usage chart is an SVG it draws itself. The Content-Security-Policy (routes.ts)
+// /portal/api/*; the usage chart is an SVG it draws itself. Webhooks, the request log and a key's rules
+// are in page-integrations.ts. The Content-Security-Policy (routes.ts)
 // allows only this page's own script and style (by nonce) and requests to its own origin.
+import { escapeHtml, INTEGRATIONS_STYLE, integrationSections, keyRulesFields } from "./page-integrations";
+import { INTEGRATIONS_SCRIPT } from "./page-integrations-script";
 import { PORTAL_SCRIPT } from "./page-script";
 
 export interface PortalPageOptions {
@@ -18,7 +21,7 @@ export function portalPage({ nonce, providers }: PortalPageOptions): string {
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Voxgate · Developer portal</title>
 <link rel="icon" href="data:,">
-<style nonce="${nonce}">${STYLE}</style>
+<style nonce="${nonce}">${STYLE}${INTEGRATIONS_STYLE}</style>
 </head>
 <body>
 <header class="top">
@@ -69,13 +72,14 @@ export function portalPage({ nonce, providers }: PortalPageOptions): string {
         <input id="key-name" placeholder="Key name, e.g. production" maxlength="100">
         <select id="key-expiry" aria-label="Lifetime"><option value="">Never expires</option><option value="30">Expires in 30 days</option><option value="90">Expires in 90 days</option><option value="365">Expires in 1 year</option></select>
         <button id="create-key" type="submit">Create key</button>
+        ${keyRulesFields(providers)}
       </form>
       <div id="new-key" class="reveal" hidden>
         <p><strong>Copy your new key now.</strong> It is shown only this once; Voxgate keeps only its hash.</p>
         <div class="row"><code id="new-key-value" data-testid="new-key"></code><button id="copy-key" type="button">Copy</button></div>
       </div>
       <p id="keys-msg" class="msg" role="status"></p>
-      <table id="keys"><thead><tr><th>Name</th><th>Key</th><th>Created</th><th>Last used</th><th>Expires</th><th>Status</th><th></th></tr></thead><tbody></tbody></table>
+      <table id="keys"><thead><tr><th>Name</th><th>Key</th><th>Created</th><th>Last used</th><th>Expires</th><th>Limits</th><th>Status</th><th></th></tr></thead><tbody></tbody></table>
     </section>
 
     <section class="card">
@@ -88,15 +92,12 @@ export function portalPage({ nonce, providers }: PortalPageOptions): string {
       <p id="pk-msg" class="msg" role="status"></p>
       <table id="pkeys"><thead><tr><th>Provider</th><th>Key</th><th>Updated</th><th>Verified</th><th></th></tr></thead><tbody></tbody></table>
     </section>
+${integrationSections()}
   </div>
 </main>
-<script nonce="${nonce}">${PORTAL_SCRIPT}</script>
+<script nonce="${nonce}">${PORTAL_SCRIPT}${INTEGRATIONS_SCRIPT}</script>
 </body>
 </html>`;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
 const STYLE = `

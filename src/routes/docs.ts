@@ -1,6 +1,8 @@
 // GET /openapi.json (generated from the same zod schemas the routes validate with) and GET /docs,
 // a small self-contained reference page (no CDN: it renders offline).
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { errors } from "../api/schemas";
+import { scopeFor } from "../auth/scopes";
 import type { AppEnv } from "../context";
 
 const DOCS_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Voxgate API reference</title>
@@ -18,7 +20,20 @@ const c=document.createElement('code');c.textContent=path;const p=document.creat
 t.textContent=(op.summary||'')+'  — responses: '+Object.keys(op.responses||{}).join(', ');d.append(s,c,p,t);el.append(d);}}});
 </script></body></html>`;
 
+/** Every route a scoped API key can be refused on says which scope it needs, and documents the 403. */
+function documentScopes(app: OpenAPIHono<AppEnv>) {
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type !== "route") continue;
+    const scope = scopeFor(def.route.path.replace(/\{[^}]+\}/g, "x"));
+    if (!scope) continue;
+    def.route.responses[403] ??= errors(403)[403] as (typeof def.route.responses)[string];
+    const note = `API keys need the '${scope}' scope (403 scope_denied otherwise).`;
+    def.route.description = def.route.description ? `${def.route.description} ${note}` : note;
+  }
+}
+
 export function registerDocs(app: OpenAPIHono<AppEnv>) {
+  documentScopes(app);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
@@ -44,7 +59,14 @@ export function registerDocs(app: OpenAPIHono<AppEnv>) {
         "409 idempotency_in_progress; once it completed, the stored result is replayed byte for byte with Idempotent-Replayed: true " +
         "(JSON answers, and audio up to 1 MiB that the client read to the end); a result that was not kept (a streamed chat, " +
         "longer audio, audio the client stopped reading) gets 409 conflict. A first attempt that failed was refunded and may be " +
-        "retried. The same key with a different body (or on another route) gets 422 idempotency_key_reused.",
+        "retried. The same key with a different body (or on another route) gets 422 idempotency_key_reused. " +
+        "Scoped API keys (POST/PATCH /v1/keys: scopes, providers, monthlyCreditLimit, requestsPerMinute) get 403 scope_denied " +
+        "outside their scopes or providers and 402 key_credit_limit_reached past their monthly limit. " +
+        "Webhooks (POST /v1/webhooks) are signed as Standard Webhooks: headers webhook-id (the event id, the same on every retry), " +
+        "webhook-timestamp (Unix seconds) and webhook-signature: v1,<base64 HMAC-SHA256 of '<id>.<timestamp>.<body>' keyed with the " +
+        "secret's bytes (the secret is whsec_ + base64)>; events usage.threshold, credits.low, key.created, key.rotated, key.revoked " +
+        "and webhook.test, body {id, type, createdAt, data}; a non-2xx or a 10 s timeout is retried with exponential backoff for 24 hours. " +
+        "GET /v1/requests is the request log of the last 30 days (no bodies, keys or header values).",
     },
   });
   app.get("/docs", (c) => c.html(DOCS_HTML));

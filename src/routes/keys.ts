@@ -1,7 +1,9 @@
-// API keys: create, list, rotate, revoke (API.md §2) — under /v1/keys, the Sonna aliases under
-// /api/v1/user/api-keys, and (with the portal session) /portal/api/keys.
+// API keys: create, list, rotate, revoke (API.md §2), scoped keys' rules and PATCH (§7.1) — under
+// /v1/keys, the Sonna aliases under /api/v1/user/api-keys, and (with the portal session) /portal/api/keys.
+// Each change is told to the user's webhooks (key.created, key.rotated, key.revoked) after the response.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { apiKeyView, CreatedKey, CreateKeyBody, KeyList, RotatedKey } from "../api/keys";
+import { keyRulesPatch } from "../api/key-rules";
+import { apiKeyView, CreatedKey, CreateKeyBody, KeyList, RotatedKey, UpdatedKey, UpdateKeyBody } from "../api/keys";
 import { errors, SuccessSchema } from "../api/schemas";
 import { generateApiKey, newKeyId } from "../auth/api-key";
 import type { AppEnv, Ctx } from "../context";
@@ -10,6 +12,7 @@ import * as apiKeysTable from "../db/api-keys";
 import { admittedUsage } from "../gateway/admission";
 import { ApiError } from "../http/errors";
 import { PLANS } from "../metering/plans";
+import { emitEvent } from "../webhooks/emit";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const IdParam = z.object({
@@ -37,10 +40,26 @@ async function createKey(c: Ctx, body: z.infer<typeof CreateKeyBody>) {
   requirePaying(c);
   const now = Date.now();
   const expiresAt = body.expiresInDays ? now + body.expiresInDays * DAY_MS : null;
+  const { name: _, ...rules } = keyRulesPatch(body, admittedUsage(c).plan);
   const { plaintext, key } = await newKey(c, body.name ?? null, expiresAt);
-  const row = await apiKeysTable.createKey(c.var.bindings.db, c.var.principal.userId, key, now);
+  const userId = c.var.principal.userId;
+  const row = await apiKeysTable.createKey(
+    c.var.bindings.db,
+    userId,
+    { ...key, rules: { ...apiKeysTable.NO_KEY_RULES, ...apiKeysTable.storedRules(rules) } },
+    now,
+  );
   if (!row) throw new ApiError("key_limit_reached", `At most ${apiKeysTable.MAX_ACTIVE_KEYS} active API keys; revoke one first.`);
-  return { success: true as const, key: plaintext, apiKey: apiKeyView(row) };
+  const apiKey = apiKeyView(row);
+  emitEvent(c, userId, "key.created", { apiKey });
+  return { success: true as const, key: plaintext, apiKey };
+}
+
+async function updateKey(c: Ctx, id: string, body: z.infer<typeof UpdateKeyBody>) {
+  const userId = c.var.principal.userId;
+  const row = await c.var.bindings.account(userId).updateKey(userId, id, keyRulesPatch(body, admittedUsage(c).plan));
+  if (!row) throw new ApiError("not_found", "No active API key with this id.");
+  return { success: true as const, apiKey: apiKeyView(row) };
 }
 
 async function listKeys(c: Ctx) {
@@ -53,18 +72,21 @@ async function rotateKey(c: Ctx, id: string) {
   const { plaintext, key } = await newKey(c, null, null);
   const row = await c.var.bindings.account(c.var.principal.userId).rotateKey(c.var.principal.userId, id, key);
   if (!row) throw new ApiError("not_found", "No active API key with this id.");
-  return { success: true as const, key: plaintext, apiKey: apiKeyView(row), revokedKeyId: id };
+  const apiKey = apiKeyView(row);
+  emitEvent(c, c.var.principal.userId, "key.rotated", { apiKey, revokedKeyId: id });
+  return { success: true as const, key: plaintext, apiKey, revokedKeyId: id };
 }
 
 async function revokeKey(c: Ctx, id: string) {
-  const ok = await c.var.bindings.account(c.var.principal.userId).revokeKey(c.var.principal.userId, id);
-  if (!ok) throw new ApiError("not_found", "No API key with this id.");
+  const outcome = await c.var.bindings.account(c.var.principal.userId).revokeKey(c.var.principal.userId, id);
+  if (!outcome) throw new ApiError("not_found", "No API key with this id.");
+  if (outcome === "revoked") emitEvent(c, c.var.principal.userId, "key.revoked", { keyId: id });
   return { success: true as const };
 }
 
 /**
- * Register create/list/revoke (and rotate) under `base`: /v1/keys, Sonna's /api/v1/user/api-keys (no
- * rotate) and the portal's /portal/api/keys (with its session as `sec`).
+ * Register create/list/revoke (and rotate and PATCH) under `base`: /v1/keys, Sonna's /api/v1/user/api-keys
+ * (no rotate, no PATCH) and the portal's /portal/api/keys (with its session as `sec`).
  */
 export function registerKeyRoutes(
   app: OpenAPIHono<AppEnv>,
@@ -73,6 +95,23 @@ export function registerKeyRoutes(
   withRotate: boolean,
   sec: Record<string, string[]>[],
 ) {
+  if (withRotate) {
+    app.openapi(
+      createRoute({
+        method: "patch",
+        path: `${base}/{id}`,
+        tags: [tag],
+        summary: "Change an active key's name, scopes, providers, monthly credit limit or rate limit (null lifts one)",
+        security: sec,
+        request: { params: IdParam, body: { content: { "application/json": { schema: UpdateKeyBody } }, required: true } },
+        responses: {
+          200: { description: "Updated", content: { "application/json": { schema: UpdatedKey } } },
+          ...errors(400, 401, 403, 404, 429),
+        },
+      }),
+      async (c) => c.json(await updateKey(c, c.req.valid("param").id, c.req.valid("json")), 200),
+    );
+  }
   app.openapi(
     createRoute({
       method: "post",

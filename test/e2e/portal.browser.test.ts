@@ -1,11 +1,15 @@
 // The developer portal in a real browser (headless Debian Chromium driven by playwright-core) against
 // the `wrangler dev` of the e2e harness: sign in with a phone number (the code read from the mock
-// Twilio), create an API key and read it off the page, use it, revoke it in the page, and save a
-// screenshot of the dashboard with its usage chart to test/artifacts/portal-dashboard.png.
+// Twilio), create an API key and read it off the page, use it, revoke it in the page, create a scoped
+// key, add a webhook (its secret shown once) and see a signed test delivery arrive and be logged, read the
+// request log, and save a screenshot of the dashboard to test/artifacts/portal-dashboard.png.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// @ts-expect-error plain JS module shared with the workerd tests
+import { startWebhookReceiver } from "../mocks/webhook-receiver.mjs";
 import { bearer, call, jwtFor, settled, workerUrl } from "./client";
 import { twilioOrigin, waitForCode } from "./portal-client";
 
@@ -14,6 +18,7 @@ const CHROMIUM = process.env.VOXGATE_CHROMIUM ?? "/usr/bin/chromium";
 
 let browser: Browser;
 let page: Page;
+let receiver: { origin: string; received: { path: string; headers: Record<string, string>; body: string }[]; close(): Promise<void> };
 
 beforeAll(async () => {
   browser = await chromium.launch({
@@ -23,10 +28,12 @@ beforeAll(async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
   page = await context.newPage();
   page.on("pageerror", (e) => console.error("[page error]", e.message));
+  receiver = await startWebhookReceiver();
 });
 
 afterAll(async () => {
   await browser?.close();
+  await receiver?.close();
 });
 
 describe("developer portal in the browser", () => {
@@ -127,8 +134,66 @@ describe("developer portal in the browser", () => {
     await pkRow.locator('button[data-action="verify"]').click();
     await expect.poll(() => page.locator('#pkeys tr[data-provider="elevenlabs"] .pill').textContent()).toMatch(/^verified/);
 
+    // A scoped key: only speech, at most 5 credits a month. The listing says so, and the API holds it to it.
+    await page.locator("#key-rules summary").click();
+    await page.locator('input[name="key-scope"][value="tts"]').check();
+    await page.locator("#key-credit-limit").fill("5");
+    await page.locator("#key-name").fill("speech only");
+    await page.locator("#create-key").click();
+    await expect.poll(() => page.locator("#keys tbody tr", { hasText: "speech only" }).count()).toBe(1);
+    const scopedRow = page.locator("#keys tbody tr", { hasText: "speech only" });
+    await expect.poll(() => scopedRow.textContent()).toContain("tts · 5 credits/month");
+    const scopedKey = (await shown.textContent())!.trim();
+    const denied = await call("/v1/chat", {
+      method: "POST",
+      headers: bearer(scopedKey),
+      json: { provider: "openai", model: "gpt-4.1", messages: [{ role: "user", content: "hi" }] },
+    });
+    expect(denied.status).toBe(403);
+    expect(((await denied.json()) as any).error.code).toBe("scope_denied");
+
+    // A webhook: its secret shows once; a test event arrives signed with it and shows in the deliveries.
+    const hookPath = `/hooks/browser-${Date.now().toString(36)}`;
+    await page.locator("#wh-url").fill(`${receiver.origin}${hookPath}`);
+    await page.locator('input[name="wh-event"][value="key.created"]').check();
+    await page.locator("#wh-create").click();
+    const secretShown = page.locator('[data-testid="webhook-secret"]');
+    await secretShown.waitFor({ state: "visible" });
+    const secret = (await secretShown.textContent())!.trim();
+    expect(secret).toMatch(/^whsec_/);
+    const hookRow = page.locator("#webhooks tbody tr", { hasText: hookPath });
+    await hookRow.waitFor();
+    await hookRow.locator('button[data-action="test"]').click();
+    await expect.poll(() => receiver.received.filter((r) => r.path === hookPath).length, { timeout: 15_000 }).toBe(1);
+    const [delivery] = receiver.received.filter((r) => r.path === hookPath);
+    const event = new Webhook(secret).verify(delivery!.body, delivery!.headers) as { id: string; type: string };
+    expect(event.type).toBe("webhook.test");
+    await hookRow.locator('button[data-action="deliveries"]').click();
+    const deliveryRow = page.locator(`#deliveries tr[data-event-id="${event.id}"]`);
+    await expect.poll(() => deliveryRow.locator(".pill").textContent(), { timeout: 15_000 }).toBe("delivered");
+
+    // The request log lists the API calls made above, with their costs.
+    const ttsId = tts.headers.get("x-request-id")!;
+    await expect
+      .poll(
+        async () => {
+          await page.locator("#req-refresh").click();
+          return page.locator(`#requests tr[data-request-id="${ttsId}"]`).count();
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(1);
+    const ttsRow = page.locator(`#requests tr[data-request-id="${ttsId}"]`);
+    expect(await ttsRow.textContent()).toContain("POST /v1/synthesize");
+    // The page shows credits to 2 decimals.
+    expect(Number((await ttsRow.locator("td.num").first().textContent())!.replace(/[^\d.]/g, ""))).toBeCloseTo(
+      Number(tts.headers.get("x-usage-cost")),
+      1,
+    );
+
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.locator("#new-key").evaluate((el) => ((el as { hidden: boolean }).hidden = true)); // no secret in the artifact
+    await page.locator("#wh-secret").evaluate((el) => ((el as { hidden: boolean }).hidden = true));
     await page.screenshot({ path: join(ARTIFACTS, "portal-dashboard.png"), fullPage: true });
 
     // Sign out: back to the sign-in form, and the API refuses the old cookie.

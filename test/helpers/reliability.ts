@@ -46,7 +46,7 @@ export async function backgroundDone(): Promise<void> {
 export type RouteClass = "user" | "admin" | "portal" | "portal-signin" | "portal-page" | "public";
 
 /** What a path parameter names, so a test can put a real (or another user's) resource in it. */
-export type ParamKind = "apiKey" | "providerKey" | "agent" | "user";
+export type ParamKind = "apiKey" | "providerKey" | "agent" | "user" | "webhook";
 
 export interface RouteSpec {
   method: string;
@@ -71,6 +71,7 @@ const ROUTE_LIST: string[] = [
   "POST /v1/keys",
   "GET /v1/keys",
   "POST /v1/keys/{id}/rotate",
+  "PATCH /v1/keys/{id}",
   "DELETE /v1/keys/{id}",
   "POST /api/v1/user/api-keys",
   "GET /api/v1/user/api-keys",
@@ -79,6 +80,13 @@ const ROUTE_LIST: string[] = [
   "GET /v1/me",
   "GET /v1/usage",
   "GET /api/v1/user/credits",
+  // integrations (§7.1): webhooks and the request log
+  "POST /v1/webhooks",
+  "GET /v1/webhooks",
+  "DELETE /v1/webhooks/{id}",
+  "POST /v1/webhooks/{id}/test",
+  "GET /v1/webhooks/{id}/deliveries",
+  "GET /v1/requests",
   // provider keys (§3)
   "POST /v1/provider-keys",
   "GET /v1/provider-keys",
@@ -115,11 +123,18 @@ const ROUTE_LIST: string[] = [
   "POST /portal/api/keys",
   "GET /portal/api/keys",
   "POST /portal/api/keys/{id}/rotate",
+  "PATCH /portal/api/keys/{id}",
   "DELETE /portal/api/keys/{id}",
   "POST /portal/api/provider-keys",
   "GET /portal/api/provider-keys",
   "POST /portal/api/provider-keys/{provider}/verify",
   "DELETE /portal/api/provider-keys/{provider}",
+  "POST /portal/api/webhooks",
+  "GET /portal/api/webhooks",
+  "DELETE /portal/api/webhooks/{id}",
+  "POST /portal/api/webhooks/{id}/test",
+  "GET /portal/api/webhooks/{id}/deliveries",
+  "GET /portal/api/requests",
   // served outside the document
   "GET /openapi.json",
   "GET /docs",
@@ -147,6 +162,7 @@ function paramKind(path: string): ParamKind | undefined {
   if (path.includes("{provider}")) return "providerKey";
   if (path.startsWith("/api/admin/users/")) return "user";
   if (path.includes("/agents/")) return "agent";
+  if (path.includes("/webhooks/")) return "webhook";
   if (path.includes("/keys/") || path.includes("/api-keys/")) return "apiKey";
   throw new Error(`unknown path parameter in ${path}`);
 }

@@ -77,6 +77,8 @@ export async function workerVars(mockOrigin: string) {
       // Failover's breaker: opens sooner and cools down faster than in production, so tests can watch it.
       BREAKER_FAILURES: "3",
       BREAKER_COOLDOWN_MS: "1500",
+      // Webhook receivers in the tests listen on loopback (any port): allowed by name (API.md §7.1).
+      WEBHOOK_ALLOW_HOSTS: "127.0.0.1",
       PROVIDER_TIMEOUT_MS: "2000",
       ...mockBaseUrls(mockOrigin),
       ...platformKeys(),

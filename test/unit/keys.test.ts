@@ -100,7 +100,22 @@ describe("key lifecycle", () => {
     expect(res.status).toBe(201);
     const created = (await res.json()) as any;
     expect(created.success).toBe(true);
-    expect(Object.keys(created.apiKey).sort()).toEqual(["createdAt", "expiresAt", "id", "keyPrefix", "lastUsedAt", "name", "revokedAt"]);
+    // API.md §2's fields, and a scoped key's rules (§7.1: every scope, no limits of its own by default).
+    expect(Object.keys(created.apiKey).sort()).toEqual([
+      "createdAt",
+      "expiresAt",
+      "id",
+      "keyPrefix",
+      "lastUsedAt",
+      "monthlyCreditLimit",
+      "name",
+      "providers",
+      "requestsPerMinute",
+      "revokedAt",
+      "scopes",
+    ]);
+    expect(created.apiKey.scopes).toEqual(["tts", "stt", "llm", "realtime", "agents", "keys", "provider-keys", "webhooks"]);
+    expect([created.apiKey.providers, created.apiKey.monthlyCreditLimit, created.apiKey.requestsPerMinute]).toEqual([null, null, null]);
     expect(created.apiKey.keyPrefix).toBe(created.key.slice(0, "plabs_".length + 5));
     const days = (Date.parse(created.apiKey.expiresAt) - Date.parse(created.apiKey.createdAt)) / 86_400_000;
     expect(days).toBeCloseTo(30, 5);

@@ -110,6 +110,7 @@ let ownerKey: { key: string; id: string };
 let otherKey: { key: string; id: string };
 let adminToken: string;
 let agentId: string;
+let webhookId: string;
 let session: { cookie: string; userId: string } | undefined;
 let credentials: Credential[];
 let documented: string[] | undefined;
@@ -187,6 +188,18 @@ beforeAll(async () => {
       201,
     )
   ).agent.id;
+  webhookId = (
+    await ok(
+      await call("/v1/webhooks", {
+        method: "POST",
+        headers: bearer(owner.jwt),
+        // Loopback (allow-listed in the tests) and only the test event: nothing is ever delivered to it.
+        json: { url: "http://127.0.0.1:9/owner", events: ["webhook.test"] },
+      }),
+      "webhook",
+      201,
+    )
+  ).webhook.id;
 
   // The portal session, where there is a portal (its routes are in the document).
   documented = await documentedRoutes();
@@ -244,6 +257,8 @@ function pathFor(route: RouteSpec, kind: Kind): string {
         return theirs ? ownerKey.id : "key_00000000000000000000000000000000";
       case "agent":
         return theirs ? agentId : "agt_00000000000000000000000000000000";
+      case "webhook":
+        return theirs ? webhookId : "whk_00000000000000000000000000000000";
       case "user":
         return owner.id;
       default:
@@ -257,6 +272,7 @@ function validBody(route: RouteSpec): unknown {
   if (route.path.endsWith("/chat")) return { messages: [{ role: "user", content: "hi" }] };
   if (route.path.endsWith("/speak")) return { text: "hi" };
   if (route.path === "/v1/agents/{id}") return { name: "hijacked" };
+  if (route.method === "PATCH" && route.path === "/v1/keys/{id}") return { name: "hijacked" };
   return undefined;
 }
 

@@ -21,8 +21,11 @@ const BATCH = 10;
 const ORIGIN = "http://voxgate.test";
 const JSON_MAX = 1024 * 1024;
 const UPLOAD_PATHS = new Set(["/v1/transcribe", "/v1/audio/transcriptions"]);
-/** Better Auth counts every sign-in attempt per client address here, refused ones included (that is its job). */
-const RATE_LIMIT_TABLES = ["auth_rate_limit"];
+/**
+ * Better Auth counts every sign-in attempt per client address here, refused ones included (that is its
+ * job); the request log records every request of a user, refused ones included (that is its job, API.md §7.1).
+ */
+const RATE_LIMIT_TABLES = ["auth_rate_limit", "request_log"];
 
 // ---- what the fuzzer knows about the routes (from the served OpenAPI document) -------------------------
 

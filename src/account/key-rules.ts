@@ -1,0 +1,33 @@
+// A scoped key's rules as admission applies them (API.md §7.1), over the Account object's copy of the
+// key: its scopes and provider allow-list (403 scope_denied), its own rate limit (the same GCRA bucket,
+// at most the plan's rate) and its monthly credit limit (402 key_credit_limit_reached), measured like the
+// user's credits — what its open reservations hold counts as spent — so it is exact under concurrency.
+import type { AdmitRequest } from "../metering/contract";
+import type { CreditLedger } from "../metering/ledger";
+import { billingPeriod } from "../metering/plans";
+import type { KeyState } from "./catalog-copy";
+
+/** The route's scope or the request's provider is outside what the key may use. */
+export function outsideKeyScope(key: KeyState | undefined, req: AdmitRequest): boolean {
+  if (!key) return false;
+  if (req.scope !== undefined && key.scopes !== null && !key.scopes.includes(req.scope)) return true;
+  return req.meter !== undefined && key.providers !== null && !key.providers.includes(req.meter.provider);
+}
+
+/** Requests per minute for the key's bucket: its own limit, never above the plan's. */
+export function keyRequestsPerMinute(key: KeyState | undefined, planLimit: number): number {
+  const own = key?.requestsPerMinute;
+  return own ? Math.min(own, planLimit) : planLimit;
+}
+
+/** Would `estimateMc` more take the key past its monthly credit limit? */
+export function overKeyLimit(
+  key: KeyState | undefined,
+  keyId: string | undefined,
+  ledger: CreditLedger,
+  estimateMc: number,
+  now: number,
+): boolean {
+  if (!key || !keyId || key.monthlyCreditLimitMc === null) return false;
+  return ledger.keys.usedMc(keyId, billingPeriod(now)) + estimateMc > key.monthlyCreditLimitMc;
+}

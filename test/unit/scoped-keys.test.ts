@@ -1,0 +1,254 @@
+// Scoped keys (API.md §7.1): scopes, a provider allow-list, a monthly credit limit and a rate limit of
+// their own — set at creation, shown in listings, kept by rotation, changed with PATCH — enforced by the
+// Account object in the one admission call, the credit limit exactly under concurrency.
+import { describe, expect, it } from "vitest";
+import { chatBound } from "../../src/metering/estimates";
+import { ttsCostMc } from "../../src/metering/prices";
+import { call, fault, inAccount, keyOf, until, userOn } from "../helpers/reliability";
+
+const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+const ALL = ["tts", "stt", "llm", "realtime", "agents", "keys", "provider-keys", "webhooks"];
+
+async function createKey(jwt: string, body: Record<string, unknown>) {
+  const res = await call("/v1/keys", { method: "POST", headers: auth(jwt), json: body });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+const speak = (key: string, provider: string, text = "Hello there.", extra: Record<string, string> = {}) =>
+  call("/v1/synthesize", { method: "POST", headers: { ...auth(key), ...extra }, json: { provider, text } });
+const chat = (key: string, provider = "openai") =>
+  call("/v1/chat", {
+    method: "POST",
+    headers: auth(key),
+    json: { provider, model: "gpt-4.1-mini", messages: [{ role: "user", content: "hi" }] },
+  });
+
+async function codeOf(res: Response): Promise<string> {
+  return ((await res.json()) as any).error?.code;
+}
+
+describe("creating and showing scoped keys", () => {
+  it("takes scopes, providers (aliases resolved), a monthly credit limit and a rate limit; the listing shows them", async () => {
+    const u = await userOn("pro");
+    const { status, body } = await createKey(u.jwt, {
+      name: "demo",
+      scopes: ["tts"],
+      providers: ["fish-audio", "elevenlabs", "fishaudio"],
+      monthlyCreditLimit: 12.5,
+      requestsPerMinute: 20,
+    });
+    expect(status).toBe(201);
+    expect(body.apiKey).toMatchObject({
+      name: "demo",
+      scopes: ["tts"],
+      providers: ["fishaudio", "elevenlabs"],
+      monthlyCreditLimit: 12.5,
+      requestsPerMinute: 20,
+    });
+    const plain = await createKey(u.jwt, { name: "plain" });
+    expect(plain.body.apiKey).toMatchObject({ scopes: ALL, providers: null, monthlyCreditLimit: null, requestsPerMinute: null });
+    const list = ((await (await call("/v1/keys", { headers: auth(u.jwt) })).json()) as any).apiKeys;
+    expect(list.find((k: any) => k.id === body.apiKey.id)).toEqual(body.apiKey);
+  });
+
+  it("refuses unknown scopes and providers, a rate above the plan's and more than 3 decimals (400, nothing created)", async () => {
+    const u = await userOn("starter"); // 60 requests a minute
+    for (const bad of [
+      { scopes: ["tts", "admin"] },
+      { scopes: [] },
+      { scopes: ["tts", "tts"] },
+      { providers: ["nobody"] },
+      { requestsPerMinute: 61 },
+      { requestsPerMinute: 0 },
+      { monthlyCreditLimit: 1.0001 },
+      { monthlyCreditLimit: -1 },
+    ]) {
+      const { status, body } = await createKey(u.jwt, bad);
+      expect(status, JSON.stringify(bad)).toBe(400);
+      expect(body.error.code, JSON.stringify(bad)).toBe("validation_failed");
+    }
+    expect(((await (await call("/v1/keys", { headers: auth(u.jwt) })).json()) as any).apiKeys).toEqual([]);
+    expect((await createKey(u.jwt, { requestsPerMinute: 60 })).status).toBe(201);
+  });
+});
+
+describe("enforced at admission", () => {
+  it("a key scoped to tts: speech works; chat, keys, agents, webhooks and provider keys get 403 scope_denied", async () => {
+    const u = await userOn("pro");
+    const { body } = await createKey(u.jwt, { scopes: ["tts"] });
+    const key = body.key as string;
+    const ok = await speak(key, "elevenlabs");
+    expect(ok.status).toBe(200);
+    await ok.arrayBuffer();
+    const denied: [string, string, unknown?][] = [
+      ["POST", "/v1/chat", { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "hi" }] }],
+      ["POST", "/v1/chat/completions", { model: "gpt-4.1-mini", messages: [{ role: "user", content: "hi" }] }],
+      ["POST", "/v1/transcribe", { audioUrl: "https://example.com/a.wav" }],
+      ["GET", "/v1/keys"],
+      ["POST", "/v1/keys", {}],
+      ["GET", "/v1/agents"],
+      ["GET", "/v1/webhooks"],
+      ["GET", "/v1/provider-keys"],
+      ["GET", "/api/v1/user/api-keys"],
+    ];
+    for (const [method, path, json] of denied) {
+      const res = await call(path, { method, headers: auth(key), json });
+      expect(res.status, `${method} ${path}`).toBe(403);
+      if (!path.startsWith("/v1/chat/completions")) expect(await codeOf(res), `${method} ${path}`).toBe("scope_denied");
+      else expect(((await res.json()) as any).error.code).toBe("scope_denied"); // OpenAI's error shape, same code
+    }
+    // Routes no scope names stay open: the account, usage, models, the request log.
+    for (const path of ["/v1/me", "/v1/usage", "/v1/models", "/v1/requests"])
+      expect((await call(path, { headers: auth(key) })).status, path).toBe(200);
+    // The owner's JWT and other keys are not scoped.
+    expect((await chat(u.jwt)).status).toBe(200);
+    expect((await chat((await keyOf(u)).key)).status).toBe(200);
+  });
+
+  it("a provider allow-list: other providers get 403 scope_denied, with the platform key and with BYOK alike", async () => {
+    const u = await userOn("pro");
+    const { body } = await createKey(u.jwt, { providers: ["fishaudio"] });
+    const allowed = await speak(body.key, "fishaudio");
+    expect(allowed.status).toBe(200);
+    await allowed.arrayBuffer();
+    const other = await speak(body.key, "elevenlabs");
+    expect(other.status).toBe(403);
+    expect(await codeOf(other)).toBe("scope_denied");
+    const byok = await speak(body.key, "elevenlabs", "Hi.", { "x-provider-key-elevenlabs": "sk-own-elevenlabs-key" });
+    expect(byok.status).toBe(403);
+    const chatRes = await chat(body.key, "openai");
+    expect(chatRes.status).toBe(403);
+  });
+
+  it("a 10-credit monthly limit holds exactly under 50 concurrent requests; the owner's other keys keep working", async () => {
+    const u = await userOn("pro");
+    const limited = (await createKey(u.jwt, { name: "budget", monthlyCreditLimit: 10 })).body;
+    const per = ttsCostMc("fishaudio", 100, true) ?? 0; // 900 mc with an API key
+    const text = "x".repeat(100);
+    const results = await Promise.all(Array.from({ length: 50 }, () => speak(limited.key, "fishaudio", text)));
+    const passed = results.filter((r) => r.status === 200);
+    const refused = results.filter((r) => r.status === 402);
+    expect(passed).toHaveLength(Math.floor(10_000 / per)); // 11 × 0.9 = 9.9 credits; a 12th would be 10.8
+    expect(refused).toHaveLength(50 - passed.length);
+    for (const r of passed) await r.arrayBuffer();
+    for (const r of refused) expect(await codeOf(r)).toBe("key_credit_limit_reached");
+    const usage = await until(
+      async () => (await (await call("/v1/usage", { headers: auth(u.jwt) })).json()) as any,
+      (x) => x.requestCount === passed.length,
+    );
+    expect(usage.credits.used).toBe((passed.length * per) / 1000);
+    // The owner's other key and the JWT are not bound by this key's limit.
+    const other = (await createKey(u.jwt, { name: "free of it" })).body;
+    const res = await speak(other.key, "fishaudio", text);
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    const viaJwt = await speak(u.jwt, "fishaudio", text);
+    expect(viaJwt.status).toBe(200);
+    await viaJwt.arrayBuffer();
+    // Still refused for the limited key.
+    expect((await speak(limited.key, "fishaudio", text)).status).toBe(402);
+  });
+
+  it("reservations count against the key's limit until they settle: concurrent chats never pass it", async () => {
+    const u = await userOn("pro");
+    const bound = chatBound("gpt-4.1-mini", [{ role: "user", content: "hi" }], undefined, undefined).estimateMc ?? 0;
+    const limitMc = bound * 3 + bound / 2;
+    const limited = (await createKey(u.jwt, { monthlyCreditLimit: limitMc / 1000 })).body;
+    const results = await Promise.all(Array.from({ length: 20 }, () => chat(limited.key)));
+    const passed = results.filter((r) => r.status === 200).length;
+    expect(passed).toBeGreaterThanOrEqual(3);
+    for (const r of results.filter((x) => x.status !== 200)) expect(await codeOf(r)).toBe("key_credit_limit_reached");
+    const spent = await until(
+      () => inAccount(u.id, (instance: any) => instance.ledger.keys.usedMc(limited.apiKey.id, new Date().toISOString().slice(0, 7))),
+      (v: number) => v < bound * passed, // settled at the provider's real usage, below the bound
+    );
+    expect(spent).toBeLessThanOrEqual(limitMc);
+  });
+
+  it("a failed request's refund gives the key its share back", async () => {
+    const u = await userOn("pro");
+    const limited = (await createKey(u.jwt, { monthlyCreditLimit: 1 })).body; // room for one 0.9-credit request
+    const nonce = `refund-${crypto.randomUUID()}`;
+    const text = `${nonce} ${"y".repeat(99 - nonce.length)}`;
+    await fault({ provider: "fishaudio", bodyIncludes: nonce, mode: "error", status: 500 });
+    const failed = await speak(limited.key, "fishaudio", text);
+    expect(failed.status).toBe(502);
+    const period = new Date().toISOString().slice(0, 7);
+    const spent = await until(
+      () => inAccount(u.id, (instance: any) => instance.ledger.keys.usedMc(limited.apiKey.id, period)),
+      (v: number) => v === 0,
+    );
+    expect(spent).toBe(0);
+    const ok = await speak(limited.key, "fishaudio", "z".repeat(100));
+    expect(ok.status).toBe(200);
+    await ok.arrayBuffer();
+    expect((await speak(limited.key, "fishaudio", "z".repeat(100))).status).toBe(402);
+  });
+
+  it("a key's own rate limit: of 8 concurrent requests against 5 a minute, exactly 5 pass", async () => {
+    const u = await userOn("pro");
+    const { body } = await createKey(u.jwt, { requestsPerMinute: 5 });
+    const results = await Promise.all(Array.from({ length: 8 }, () => call("/v1/me", { headers: auth(body.key) })));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(5);
+    const limited = results.filter((r) => r.status === 429);
+    expect(limited).toHaveLength(3);
+    expect(limited[0]!.headers.get("x-ratelimit-limit")).toBe("5");
+    expect(Number(limited[0]!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    // Other keys of the user have the plan's rate.
+    expect((await call("/v1/me", { headers: auth((await keyOf(u)).key) })).headers.get("x-ratelimit-limit")).toBe("300");
+  });
+});
+
+describe("changing and rotating", () => {
+  it("PATCH changes a key's rules at once; null lifts them; rotation keeps them", async () => {
+    const u = await userOn("pro");
+    const { body } = await createKey(u.jwt, { name: "editable", scopes: ["tts"] });
+    const id = body.apiKey.id;
+    expect((await chat(body.key)).status).toBe(403);
+    const patch = async (json: unknown, who = u.jwt) => call(`/v1/keys/${id}`, { method: "PATCH", headers: auth(who), json });
+    const changed = await patch({ scopes: ["llm"], monthlyCreditLimit: 50, name: "chat only" });
+    expect(changed.status).toBe(200);
+    expect(((await changed.json()) as any).apiKey).toMatchObject({ id, name: "chat only", scopes: ["llm"], monthlyCreditLimit: 50 });
+    expect((await chat(body.key)).status).toBe(200); // the Account object's copy changed with D1
+    expect((await speak(body.key, "elevenlabs")).status).toBe(403);
+    expect((await patch({ requestsPerMinute: 301 })).status).toBe(400); // above the pro plan's 300
+    expect((await patch({ scopes: ["nope"] })).status).toBe(400);
+    expect((await patch({ unknownField: 1 })).status).toBe(400);
+    expect((await patch({ name: "x" }, (await userOn("pro")).jwt)).status).toBe(404); // another user's key
+
+    const rotated = (await (await call(`/v1/keys/${id}/rotate`, { method: "POST", headers: auth(u.jwt) })).json()) as any;
+    expect(rotated.apiKey).toMatchObject({ name: "chat only", scopes: ["llm"], monthlyCreditLimit: 50, providers: null });
+    const res = await speak(rotated.key, "elevenlabs");
+    expect(res.status).toBe(403);
+    expect(await codeOf(res)).toBe("scope_denied");
+    expect((await patch({ name: "gone" })).status).toBe(404); // the rotated-out key is revoked
+
+    const lifted = await call(`/v1/keys/${rotated.apiKey.id}`, {
+      method: "PATCH",
+      headers: auth(u.jwt),
+      json: { scopes: null, monthlyCreditLimit: null },
+    });
+    expect(((await lifted.json()) as any).apiKey).toMatchObject({ scopes: ALL, monthlyCreditLimit: null });
+    const now = await speak(rotated.key, "elevenlabs");
+    expect(now.status).toBe(200);
+    await now.arrayBuffer();
+  });
+});
+
+describe("the OpenAPI document", () => {
+  it("documents scoped keys, webhooks and the request log, and which scope each route needs", async () => {
+    const doc = (await (await call("/openapi.json")).json()) as any;
+    expect(doc.paths["/v1/chat"].post.responses["403"]).toBeDefined();
+    expect(doc.paths["/v1/chat"].post.description).toContain("'llm' scope");
+    expect(doc.paths["/v1/agents/{id}/speak"].post.description).toContain("'agents' scope");
+    expect(doc.paths["/v1/me"].get.description ?? "").not.toContain("scope");
+    expect(doc.paths["/v1/keys/{id}"].patch.requestBody).toBeDefined();
+    expect(Object.keys(doc.components.schemas.ApiKey.properties)).toEqual(
+      expect.arrayContaining(["scopes", "providers", "monthlyCreditLimit", "requestsPerMinute"]),
+    );
+    for (const p of ["/v1/webhooks", "/v1/webhooks/{id}", "/v1/webhooks/{id}/test", "/v1/webhooks/{id}/deliveries", "/v1/requests"]) {
+      expect(doc.paths[p], p).toBeDefined();
+    }
+    expect(doc.info.description).toContain("webhook-signature");
+  });
+});
