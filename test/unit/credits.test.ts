@@ -114,7 +114,10 @@ describe("the ledger under concurrency", () => {
     const { key } = await createKey(u.jwt);
     const results = await Promise.all(
       Array.from({ length: 200 }, () =>
-        synth(bearer(key), 100).then(async (r) => ({ status: r.status, text: r.status === 200 ? (await drain(r), "") : await r.text() })),
+        synth(bearer(key), 100).then(async (r) => ({
+          status: r.status,
+          text: r.status === 200 ? await drain(r).then(() => "") : await r.text(),
+        })),
       ),
     );
     const bad = results.filter((r) => r.status !== 200);
