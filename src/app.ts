@@ -19,6 +19,7 @@ import { ApiError } from "./http/errors";
 import { requestIdFrom } from "./http/request-id";
 import { errorResponse } from "./http/respond";
 import { setUsageHeaders } from "./metering/headers";
+import { pricesFor } from "./metering/price-config";
 import { registerPortal } from "./portal/routes";
 import { rejectApiCredentials, requireSession, sameOrigin } from "./portal/session";
 import { registerAccount, registerPortalAccount } from "./routes/account";
@@ -36,6 +37,7 @@ export function newApp() {
   app.use("*", async (c, next) => {
     c.set("requestId", requestIdFrom(c.req.header("x-request-id")));
     c.set("config", getConfig(c.env));
+    c.set("prices", pricesFor(c.env));
     c.set("bindings", bindingsFor(c.env, c.var.config.DEBUG_STORAGE_COUNTS));
     await next();
     finalizeHeaders(c);

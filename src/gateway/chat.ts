@@ -33,7 +33,8 @@ export async function chat<Body>(
 ): Promise<ChatOutcome<Body>> {
   const adapter = chooseProvider(c, "llm", input.provider);
   const llm = adapter.llm;
-  const bound = chatBound(input.model, input.messages, input.system, input.maxTokens);
+  const prices = c.var.prices;
+  const bound = chatBound(input.model, input.messages, input.system, input.maxTokens, prices);
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "llm", estimateMc: bound.estimateMc, idempotency });
   try {
     const stream = input.stream === true;
@@ -48,7 +49,7 @@ export async function chat<Body>(
         throw invalidAnswer(adapter, "an answer that is not valid JSON");
       }
       const body = shapes.render(result, adapter.id, input.model);
-      const costMc = chatCostMc(input.model, bound, result.usage, true, 0);
+      const costMc = chatCostMc(input.model, bound, result.usage, true, 0, prices);
       settlement.charge(costMc, () => jsonResult(body));
       c.set("usageCostMc", settlement.metered ? costMc : 0);
       return { kind: "json", body };
@@ -63,7 +64,7 @@ export async function chat<Body>(
       // The done event says what the stream costs: what the settlement below charges for a complete stream.
       charge: (reported) => ({
         usage: { inputTokens: reported.inputTokens ?? bound.inputTokens, outputTokens: reported.outputTokens ?? bound.outputTokens },
-        costMc: settlement.metered ? chatCostMc(input.model, bound, reported, true, 0) : 0,
+        costMc: settlement.metered ? chatCostMc(input.model, bound, reported, true, 0, prices) : 0,
       }),
       sanitize: (message) => providerMessage(message, upstream.key),
     });
@@ -73,7 +74,7 @@ export async function chat<Body>(
         const seen = decoder.outputTokensSeen();
         // Nothing delivered before the provider failed: nothing is owed.
         if (end === "upstream_error" && seen === 0) return null;
-        return chatCostMc(input.model, bound, decoder.usage(), end === "complete", seen);
+        return chatCostMc(input.model, bound, decoder.usage(), end === "complete", seen, prices);
       }),
     );
     return { kind: "stream", body };

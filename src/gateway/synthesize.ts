@@ -33,7 +33,7 @@ export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: I
     );
   }
   const characters = [...input.text].length;
-  const costMc = ttsCostMc(adapter.id, characters, c.var.principal.kind === "api_key");
+  const costMc = ttsCostMc(adapter.id, characters, c.var.principal.kind === "api_key", c.var.prices);
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "tts", estimateMc: costMc, exact: true, idempotency });
   const key = upstream.key;
   try {

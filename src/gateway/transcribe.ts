@@ -37,7 +37,7 @@ export async function transcribe(c: Ctx, req: TranscribeRequest, idempotency?: I
   const audio = req.audio ?? (await download(c, req.audioUrl));
   const measured = await measureAudio(audio.data, audio.contentType);
   const tokenBilled = stt.tokenBilled?.(model) ?? false;
-  const estimateMc = sttBoundMc(adapter.id, model, measured.seconds, tokenBilled);
+  const estimateMc = sttBoundMc(adapter.id, model, measured.seconds, tokenBilled, c.var.prices);
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "stt", estimateMc, idempotency });
   try {
     const input: SttInput = { audio, model, language: req.language };
@@ -57,7 +57,14 @@ export async function transcribe(c: Ctx, req: TranscribeRequest, idempotency?: I
       model,
       words: result.words,
     };
-    const costMc = sttChargeMc(adapter.id, model, tokenBilled, measured.seconds, { seconds: result.durationSeconds, usage: result.usage });
+    const costMc = sttChargeMc(
+      adapter.id,
+      model,
+      tokenBilled,
+      measured.seconds,
+      { seconds: result.durationSeconds, usage: result.usage },
+      c.var.prices,
+    );
     settlement.charge(costMc, () => jsonResult(body));
     c.set("usageCostMc", settlement.metered ? costMc : 0);
     return body;
