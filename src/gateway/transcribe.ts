@@ -10,7 +10,7 @@ import { sttBoundMc, sttChargeMc } from "../metering/estimates";
 import type { SttInput, SttResult } from "../providers/types";
 import { admit } from "./admission";
 import { jsonResult } from "./idempotency";
-import { admitOperation, callProvider, chooseProvider, invalidAnswer } from "./provider";
+import { admitOperation, callProvider, chooseProvider, invalidAnswer, upstreamRequest } from "./provider";
 
 export type Recording = SttInput["audio"];
 
@@ -41,7 +41,7 @@ export async function transcribe(c: Ctx, req: TranscribeRequest, idempotency?: I
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "stt", estimateMc, idempotency });
   try {
     const input: SttInput = { audio, model, language: req.language };
-    const res = await callProvider(c, adapter, upstream.key, await stt.request(input, upstream));
+    const res = await callProvider(c, adapter, upstream.key, await upstreamRequest(() => stt.request(input, upstream)));
     let result: SttResult;
     try {
       result = stt.parse(await res.json(), input);

@@ -1,12 +1,14 @@
 // Hugging Face: router (POST /v1/chat/completions, POST /hf-inference/models/{model_id...}) and the
 // Hub (GET /api/whoami-v2). Auth `Authorization: Bearer <token>`; bad token → 401
 // {"error":"Invalid credentials in Authorization header"}. Other errors {error: string}.
-// hf-inference: JSON {"inputs": text} → TTS, audio/flac (mockAudio format "flac");
-//               any other body → ASR of the raw bytes → {text}.
+// hf-inference: JSON {"inputs": text} → TTS: the model picks the format. A model whose name ends in
+//               "-wav" answers WAV (a 16 kHz tone, tone.mjs); every other model audio/flac (mockAudio
+//               format "flac"). Any other body → ASR of the raw bytes → {text}.
 
 import { mockAudio, mockTranscriptFor } from "../audio.mjs";
 import { openaiCompatibleChat } from "../lib/llm.mjs";
 import { authToken, isInvalidKey, json, rawAudio } from "../lib/respond.mjs";
+import { mockTone } from "../tone.mjs";
 
 function error(status, message) {
   return json({ error: message }, status);
@@ -23,6 +25,9 @@ function inference(ctx) {
   if (ct.includes("json")) {
     const b = ctx.json;
     if (!b || typeof b.inputs !== "string") return error(400, "Input should be a valid string: inputs");
+    if (String(ctx.params.model_id).endsWith("-wav")) {
+      return rawAudio(mockTone(b.inputs, { sampleRate: 16000, container: "wav" }), "audio/wav", { "x-compute-type": "cpu" });
+    }
     return rawAudio(mockAudio(b.inputs, "flac"), "audio/flac", { "x-compute-type": "cpu" });
   }
   if (!ctx.rawBody.length) return error(400, "No audio received");

@@ -1,0 +1,93 @@
+// What a speech request gets (API.md §4.1): the provider's own audio where it produces the format at the
+// rate asked for, else its pcm (or wav) converted at the edge while it streams, else 400. Read from the
+// adapter's declared outputs, so /v1/synthesize, /v1/providers and docs/PROVIDERS.md say the same thing.
+import { DEFAULT_CONVERTED_RATE, isConvertible, planSpeechOutput } from "../audio/plan";
+import { contentTypeFor, createTranscoder, type TranscodeSource, type TranscodeTarget } from "../audio/transcode";
+import { mediaType } from "../http/media-type";
+import { AUDIO_CONTENT_TYPES, type AudioFormat, type TtsAdapter } from "../providers/types";
+import { concat, type Decoder } from "./relay";
+
+export type SpeechPlan =
+  /** Ask the provider for this format (at this rate; undefined: its default) and relay it untouched. */
+  | { kind: "native"; format: AudioFormat; sampleRate: number | undefined; contentType: string }
+  /** The model's audio as it comes, with its content type (a model-chosen format, no format named). */
+  | { kind: "as-is" }
+  /**
+   * Ask for `ask` (undefined: the model's own audio, which must be WAV) and convert it while it streams.
+   * A WAV target without a rate (`target` undefined) passes the model's WAV through untouched.
+   */
+  | {
+      kind: "convert";
+      ask: { format: AudioFormat; sampleRate: number } | undefined;
+      source: TranscodeSource;
+      target: TranscodeTarget | undefined;
+      contentType: string;
+    }
+  | { kind: "unsupported"; reason: string };
+
+/** The format a request naming none gets (API.md §4.1). */
+export const DEFAULT_SPEECH_FORMAT: AudioFormat = "mp3";
+
+/** Content-Type of `format` at `sampleRate`: G.711 and PCM by the transcoder's rules, the rest by name. */
+export function speechContentType(format: AudioFormat, sampleRate: number | undefined): string {
+  return isConvertible(format) ? contentTypeFor({ format, sampleRate }) : AUDIO_CONTENT_TYPES[format];
+}
+
+/**
+ * How to serve `format` at `sampleRate` from this adapter. pcm without a rate is 24 kHz whoever serves it
+ * (headerless audio must have a rate the client can know); the other formats without a rate take the
+ * provider's default (a WAV header states it; G.711 defaults to 8 kHz).
+ */
+export function planSpeech(tts: TtsAdapter, format: AudioFormat | undefined, sampleRate: number | undefined): SpeechPlan {
+  if (tts.modelChoosesFormat) return planModelChosen(format, sampleRate);
+  const wanted = format ?? DEFAULT_SPEECH_FORMAT;
+  const rate = sampleRate ?? (wanted === "pcm" ? DEFAULT_CONVERTED_RATE.pcm : undefined);
+  const plan = planSpeechOutput(tts.outputs, { format: wanted, sampleRate: rate });
+  if (plan.kind === "unsupported") return plan;
+  if (plan.kind === "native") {
+    const nativeRate = plan.sampleRate ?? (wanted === "ulaw" || wanted === "alaw" ? 8000 : undefined);
+    return { kind: "native", format: wanted, sampleRate: plan.sampleRate, contentType: speechContentType(wanted, nativeRate) };
+  }
+  return { ...plan, contentType: contentTypeFor(plan.target) };
+}
+
+function planModelChosen(format: AudioFormat | undefined, sampleRate: number | undefined): SpeechPlan {
+  if (format === undefined) {
+    if (sampleRate === undefined) return { kind: "as-is" };
+    return {
+      kind: "unsupported",
+      reason: "this provider's models choose their own format: name a format (pcm, wav, ulaw, alaw) to set a rate",
+    };
+  }
+  if (!isConvertible(format))
+    return { kind: "unsupported", reason: `the model chooses its format; ${format} is made only by providers that produce it` };
+  if (format === "wav" && sampleRate === undefined) {
+    return { kind: "convert", ask: undefined, source: { container: "wav" }, target: undefined, contentType: "audio/wav" };
+  }
+  const target = { format, sampleRate: sampleRate ?? DEFAULT_CONVERTED_RATE[format] };
+  return { kind: "convert", ask: undefined, source: { container: "wav" }, target, contentType: contentTypeFor(target) };
+}
+
+/** WAV, by any of the names servers give it. */
+export function isWavType(contentType: string | null): boolean {
+  return ["audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"].includes(mediaType(contentType));
+}
+
+/**
+ * The provider's audio decoder followed by the transcoder: each upstream chunk is decoded and converted
+ * at once, so the first converted bytes leave with the provider's first chunk; nothing waits for the end.
+ */
+export function converting(decoder: Decoder, source: TranscodeSource, target: TranscodeTarget): Decoder {
+  const transcoder = createTranscoder(source, target);
+  return {
+    chunk(bytes) {
+      const audio = decoder.chunk(bytes);
+      return audio?.byteLength ? transcoder.push(audio) : undefined;
+    },
+    end() {
+      const tail = decoder.end();
+      return concat([tail?.byteLength ? transcoder.push(tail) : undefined, transcoder.end()].filter((b) => b !== undefined));
+    },
+    fail: decoder.fail,
+  };
+}
