@@ -30,6 +30,7 @@ import { registerGateway } from "./routes/gateway";
 import { registerKeyRoutes } from "./routes/keys";
 import { registerOpenAiCompat } from "./routes/openai-compat";
 import { registerProviderKeyRoutes } from "./routes/provider-keys";
+import { registerProviders } from "./routes/providers";
 
 export function newApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -62,6 +63,7 @@ export function newApp() {
   registerAccount(app);
   registerProviderKeyRoutes(app, "/v1/provider-keys", security);
   registerGateway(app);
+  registerProviders(app);
   registerAgents(app);
   registerOpenAiCompat(app);
   registerAdmin(app);

@@ -1,7 +1,7 @@
 // What a speech request gets (API.md §4.1): the provider's own audio where it produces the format at the
 // rate asked for, else its pcm (or wav) converted at the edge while it streams, else 400. Read from the
 // adapter's declared outputs, so /v1/synthesize, /v1/providers and docs/PROVIDERS.md say the same thing.
-import { DEFAULT_CONVERTED_RATE, isConvertible, planSpeechOutput } from "../audio/plan";
+import { DEFAULT_CONVERTED_RATE, isConvertible, planSpeechOutput, SPEECH_FORMATS, SPEECH_SAMPLE_RATES } from "../audio/plan";
 import { contentTypeFor, createTranscoder, type TranscodeSource, type TranscodeTarget } from "../audio/transcode";
 import { mediaType } from "../http/media-type";
 import { AUDIO_CONTENT_TYPES, type AudioFormat, type TtsAdapter } from "../providers/types";
@@ -45,8 +45,9 @@ export function planSpeech(tts: TtsAdapter, format: AudioFormat | undefined, sam
   const plan = planSpeechOutput(tts.outputs, { format: wanted, sampleRate: rate });
   if (plan.kind === "unsupported") return plan;
   if (plan.kind === "native") {
+    // G.711 is telephony audio: 8 kHz unless a rate was named.
     const nativeRate = plan.sampleRate ?? (wanted === "ulaw" || wanted === "alaw" ? 8000 : undefined);
-    return { kind: "native", format: wanted, sampleRate: plan.sampleRate, contentType: speechContentType(wanted, nativeRate) };
+    return { kind: "native", format: wanted, sampleRate: nativeRate, contentType: speechContentType(wanted, nativeRate) };
   }
   return { ...plan, contentType: contentTypeFor(plan.target) };
 }
@@ -90,4 +91,43 @@ export function converting(decoder: Decoder, source: TranscodeSource, target: Tr
     },
     fail: decoder.fail,
   };
+}
+
+/** How one format is served by one provider (GET /v1/providers, docs/PROVIDERS.md). */
+export interface FormatOffer {
+  format: AudioFormat;
+  /** Sample rates the provider produces this format at itself (relayed untouched). */
+  native: number[];
+  /** Sample rates Voxgate makes it at from the provider's pcm or wav. */
+  converted: number[];
+  /** Asked for without a sampleRate: served natively (at the provider's default rate) or converted (at this rate). */
+  byDefault: { delivery: "native" | "converted"; sampleRate: number | null };
+  /** A condition on the conversion: Hugging Face converts only what a model answers as WAV. */
+  condition: string | null;
+}
+
+const MODEL_WAV = "only from models that answer WAV";
+
+/** Every format this adapter can serve, with its native and converted rates (read from the planner itself). */
+export function speechFormats(tts: TtsAdapter): FormatOffer[] {
+  const offers: FormatOffer[] = [];
+  for (const format of SPEECH_FORMATS) {
+    const nativeRates = tts.outputs.filter((o) => o.format === format).flatMap((o) => o.sampleRates);
+    const rates = [...new Set([...SPEECH_SAMPLE_RATES, ...nativeRates])].sort((a, b) => a - b);
+    const native: number[] = [];
+    const converted: number[] = [];
+    for (const rate of rates) {
+      const plan = planSpeech(tts, format, rate);
+      if (plan.kind === "native") native.push(rate);
+      else if (plan.kind === "convert") converted.push(rate);
+    }
+    const plain = planSpeech(tts, format, undefined);
+    if (plain.kind === "unsupported" || plain.kind === "as-is") continue;
+    const byDefault =
+      plain.kind === "native"
+        ? { delivery: "native" as const, sampleRate: plain.sampleRate ?? null }
+        : { delivery: "converted" as const, sampleRate: plain.target?.sampleRate ?? null };
+    offers.push({ format, native, converted, byDefault, condition: tts.modelChoosesFormat ? MODEL_WAV : null });
+  }
+  return offers;
 }
