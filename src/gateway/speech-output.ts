@@ -62,6 +62,9 @@ function planModelChosen(format: AudioFormat | undefined, sampleRate: number | u
   }
   if (!isConvertible(format))
     return { kind: "unsupported", reason: `the model chooses its format; ${format} is made only by providers that produce it` };
+  if (sampleRate !== undefined && !SPEECH_SAMPLE_RATES.includes(sampleRate)) {
+    return { kind: "unsupported", reason: `sample rate ${sampleRate} Hz is not offered` };
+  }
   if (format === "wav" && sampleRate === undefined) {
     return { kind: "convert", ask: undefined, source: { container: "wav" }, target: undefined, contentType: "audio/wav" };
   }
