@@ -71,8 +71,9 @@ export function renderProviderMatrix(): string {
   if (conditional) {
     out.push(
       "",
-      "¹ Hugging Face models choose their own format (FLAC or WAV): Voxgate converts what a model answers as WAV;",
-      "a model answering anything else gets 400 `unsupported_format` for these formats (name no format to get its audio as is).",
+      "¹ Hugging Face models choose their own format (usually FLAC, sometimes WAV): Voxgate decodes either and converts",
+      "it; a model answering anything else gets 400 `unsupported_format` for these formats (name no format to get its",
+      "audio as is). wav without a sampleRate keeps the model's own rate.",
     );
   }
   const sttOnly = PROVIDERS.filter((p) => !p.tts).map((p) => p.id);

@@ -13,14 +13,14 @@ export type SpeechPlan =
   /** The model's audio as it comes, with its content type (a model-chosen format, no format named). */
   | { kind: "as-is" }
   /**
-   * Ask for `ask` (undefined: the model's own audio, which must be WAV) and convert it while it streams.
-   * A WAV target without a rate (`target` undefined) passes the model's WAV through untouched.
+   * Ask for `ask` and convert what comes while it streams. A model-chosen format (`ask` and `source`
+   * undefined) is read by the answer's content type: WAV or FLAC (modelAudioSource).
    */
   | {
       kind: "convert";
       ask: { format: AudioFormat; sampleRate: number } | undefined;
-      source: TranscodeSource;
-      target: TranscodeTarget | undefined;
+      source: TranscodeSource | undefined;
+      target: TranscodeTarget;
       contentType: string;
     }
   | { kind: "unsupported"; reason: string };
@@ -65,16 +65,17 @@ function planModelChosen(format: AudioFormat | undefined, sampleRate: number | u
   if (sampleRate !== undefined && !SPEECH_SAMPLE_RATES.includes(sampleRate)) {
     return { kind: "unsupported", reason: `sample rate ${sampleRate} Hz is not offered` };
   }
-  if (format === "wav" && sampleRate === undefined) {
-    return { kind: "convert", ask: undefined, source: { container: "wav" }, target: undefined, contentType: "audio/wav" };
-  }
-  const target = { format, sampleRate: sampleRate ?? DEFAULT_CONVERTED_RATE[format] };
-  return { kind: "convert", ask: undefined, source: { container: "wav" }, target, contentType: contentTypeFor(target) };
+  // wav without a rate keeps the model's own rate (the WAV header says it); the others take their defaults.
+  const target = { format, sampleRate: sampleRate ?? (format === "wav" ? undefined : DEFAULT_CONVERTED_RATE[format]) };
+  return { kind: "convert", ask: undefined, source: undefined, target, contentType: contentTypeFor(target) };
 }
 
-/** WAV, by any of the names servers give it. */
-export function isWavType(contentType: string | null): boolean {
-  return ["audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"].includes(mediaType(contentType));
+/** How a model's own audio is read, by the content type it came with: WAV or FLAC, else nothing (400). */
+export function modelAudioSource(contentType: string | null): TranscodeSource | undefined {
+  const type = mediaType(contentType);
+  if (["audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"].includes(type)) return { container: "wav" };
+  if (type === "audio/flac" || type === "audio/x-flac") return { container: "flac" };
+  return undefined;
 }
 
 /**
@@ -105,11 +106,11 @@ export interface FormatOffer {
   converted: number[];
   /** Asked for without a sampleRate: served natively (at the provider's default rate) or converted (at this rate). */
   byDefault: { delivery: "native" | "converted"; sampleRate: number | null };
-  /** A condition on the conversion: Hugging Face converts only what a model answers as WAV. */
+  /** A condition on the conversion: Hugging Face converts what a model answers, if it is WAV or FLAC. */
   condition: string | null;
 }
 
-const MODEL_WAV = "only from models that answer WAV";
+const MODEL_AUDIO = "from what the model answers, when that is WAV or FLAC";
 
 /** Every format this adapter can serve, with its native and converted rates (read from the planner itself). */
 export function speechFormats(tts: TtsAdapter): FormatOffer[] {
@@ -129,8 +130,8 @@ export function speechFormats(tts: TtsAdapter): FormatOffer[] {
     const byDefault =
       plain.kind === "native"
         ? { delivery: "native" as const, sampleRate: plain.sampleRate ?? null }
-        : { delivery: "converted" as const, sampleRate: plain.target?.sampleRate ?? null };
-    offers.push({ format, native, converted, byDefault, condition: tts.modelChoosesFormat ? MODEL_WAV : null });
+        : { delivery: "converted" as const, sampleRate: plain.target.sampleRate ?? null };
+    offers.push({ format, native, converted, byDefault, condition: tts.modelChoosesFormat ? MODEL_AUDIO : null });
   }
   return offers;
 }

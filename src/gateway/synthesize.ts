@@ -12,7 +12,7 @@ import type { AudioFormat } from "../providers/types";
 import { audioDecoder } from "./decoders";
 import { audioTypeFits, firstAudio, IDEMPOTENT_AUDIO_MAX_BYTES } from "./first-audio";
 import { admitOperation, callProvider, chooseProvider, invalidAnswer, upstreamRequest } from "./provider";
-import { converting, isWavType, planSpeech } from "./speech-output";
+import { converting, modelAudioSource, planSpeech } from "./speech-output";
 import { redact } from "./upstream";
 
 export interface SynthesizeInput {
@@ -61,18 +61,21 @@ export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: I
       res.body?.cancel().catch(() => {});
       throw invalidAnswer(adapter, `an unexpected content type (${upstreamType ?? "none"})`);
     }
-    if (plan.kind === "convert" && plan.ask === undefined && !isWavType(upstreamType)) {
-      // Only WAV can be decoded here; the model chose something else (FLAC, usually).
-      res.body.cancel().catch(() => {});
-      throw new ApiError(
-        "unsupported_format",
-        `${model} answers ${mediaType(upstreamType) || "audio of an unnamed type"}, which cannot be converted to ${input.format}: ` +
-          "name no format to get the model's audio as it is, or a model that answers WAV.",
-        { provider: adapter.id, format: input.format ?? null },
-      );
-    }
     let decoder = audioDecoder(envelope);
-    if (plan.kind === "convert" && plan.target) decoder = converting(decoder, plan.source, plan.target);
+    if (plan.kind === "convert") {
+      // A model that chose its own format: read it by its content type (WAV or FLAC can be decoded here).
+      const source = plan.source ?? modelAudioSource(upstreamType);
+      if (!source) {
+        res.body.cancel().catch(() => {});
+        throw new ApiError(
+          "unsupported_format",
+          `${model} answers ${mediaType(upstreamType) || "audio of an unnamed type"}, which cannot be converted to ${input.format}: ` +
+            "name no format to get the model's audio as it is, or a model that answers WAV or FLAC.",
+          { provider: adapter.id, format: input.format ?? null },
+        );
+      }
+      decoder = converting(decoder, source, plan.target);
+    }
     const contentType = plan.kind === "as-is" ? (upstreamType ?? "application/octet-stream") : plan.contentType;
     const audio = await firstAudio(res.body, c.var.config.PROVIDER_TIMEOUT_MS, idempotency ? IDEMPOTENT_AUDIO_MAX_BYTES : 0, decoder);
     if (audio.failure === "timeout") {

@@ -20,8 +20,9 @@ beforeEach(async () => {
 /** The test deployment has no Hugging Face platform key: its requests carry the caller's own. */
 const BYOK = { "x-provider-key-huggingface": "byok-hf-key" };
 const TONE_FORMATS = new Set<AudioFormat>(["pcm", "wav", "ulaw", "alaw"]);
-/** A Hugging Face model the mock answers with WAV (its default model answers FLAC). */
+/** Hugging Face models the mock answers with WAV and with MP3 (its default model answers FLAC). */
 const HF_WAV_MODEL = "voxgate/tone-wav";
+const HF_MP3_MODEL = "voxgate/tone-mp3";
 
 async function expectNoSpecErrors(provider: string) {
   const reqs = await upstream(provider);
@@ -36,8 +37,7 @@ async function speak(key: string, body: Record<string, unknown>) {
 /** One cell at one rate (undefined: no sampleRate named): 200 with the right content type and audio. */
 async function expectServed(key: string, p: ProviderAdapter, offer: FormatOffer, rate: number | undefined) {
   const text = `${p.id} ${offer.format} ${rate ?? "default"}`;
-  const model = offer.condition ? HF_WAV_MODEL : undefined;
-  const res = await speak(key, { provider: p.id, model, text, format: offer.format, sampleRate: rate });
+  const res = await speak(key, { provider: p.id, text, format: offer.format, sampleRate: rate });
   const where = `${p.id} ${offer.format} at ${rate ?? "its default rate"}`;
   expect(res.status, `${where}: ${await res.clone().text()}`).toBe(200);
   const bytes = new Uint8Array(await res.arrayBuffer());
@@ -87,12 +87,13 @@ describe("speech: every provider × every format", () => {
 
   it("the telephony case for every speech provider: 8 kHz µ-law, decoded back to the tone", async () => {
     const u = await payingUser("scale");
-    for (const p of speechProviders) {
-      const text = `twilio media stream via ${p.id}`;
-      const model = p.tts?.modelChoosesFormat ? HF_WAV_MODEL : undefined;
-      const res = await speak(u.key, { provider: p.id, model, text, format: "ulaw", sampleRate: 8000 });
-      expect(res.status, p.id).toBe(200);
-      expect(res.headers.get("content-type"), p.id).toBe("audio/basic");
+    const cases = speechProviders.map((p) => ({ provider: p.id, model: undefined as string | undefined }));
+    cases.push({ provider: "huggingface", model: HF_WAV_MODEL }); // FLAC by default; WAV too
+    for (const c of cases) {
+      const text = `twilio media stream via ${c.provider} ${c.model ?? ""}`;
+      const res = await speak(u.key, { ...c, text, format: "ulaw", sampleRate: 8000 });
+      expect(res.status, c.provider).toBe(200);
+      expect(res.headers.get("content-type"), c.provider).toBe("audio/basic");
       expectSpeechTone(new Uint8Array(await res.arrayBuffer()), "ulaw", 8000, text);
     }
   });
@@ -102,13 +103,19 @@ describe("speech: every provider × every format", () => {
     for (const p of speechProviders) {
       const res = await speak(u.key, { provider: p.id, text: `default from ${p.id}` });
       expect(res.status, p.id).toBe(200);
-      expect(res.headers.get("content-type"), p.id).toBe(p.tts?.modelChoosesFormat ? "audio/flac" : "audio/mpeg");
-      expectMockAudio(new Uint8Array(await res.arrayBuffer()), `default from ${p.id}`);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (p.tts?.modelChoosesFormat) {
+        expect(res.headers.get("content-type"), p.id).toBe("audio/flac");
+        expectSpeechTone(bytes, "flac", 16000, `default from ${p.id}`); // the model's own FLAC, untouched
+      } else {
+        expect(res.headers.get("content-type"), p.id).toBe("audio/mpeg");
+        expectMockAudio(bytes, `default from ${p.id}`);
+      }
     }
-    // A Hugging Face model that answers FLAC cannot be converted: the conditional cells are refused for it.
-    const flac = await speak(u.key, { provider: "huggingface", text: "flac model", format: "alaw" });
-    expect(flac.status).toBe(400);
-    expect(((await flac.json()) as any).error.code).toBe("unsupported_format");
+    // A Hugging Face model answering what cannot be decoded (MP3): its converted cells are refused.
+    const mp3 = await speak(u.key, { provider: "huggingface", model: HF_MP3_MODEL, text: "mp3 model", format: "alaw" });
+    expect(mp3.status).toBe(400);
+    expect(((await mp3.json()) as any).error.code).toBe("unsupported_format");
   });
 });
 
@@ -158,7 +165,7 @@ describe("the OpenAI-compatible speech route maps response_format onto the same 
       const offers = speechFormats(p.tts!);
       for (const format of ["mp3", "opus", "aac", "flac", "wav", "pcm"] as const) {
         const offer = offers.find((o) => o.format === format);
-        const model = `${p.id}/${p.tts?.modelChoosesFormat ? HF_WAV_MODEL : p.tts?.defaultModel || "default"}`;
+        const model = `${p.id}/${p.tts?.defaultModel || "default"}`;
         const input = `openai ${format} via ${p.id}`;
         const request = client.audio.speech.create({ model, voice: "alloy", input, response_format: format });
         if (!offer) {

@@ -1,13 +1,16 @@
 // Decoding what the gateway answered for a PCM-family format (pcm, wav, ulaw, alaw) and checking it is the
 // mock providers' tone (test/mocks/tone.mjs): at the rate asked for, as long as the text makes it, at the
 // tone's pitch and level. Written independently of src/audio (its own WAV reader, tone.mjs's G.711 tables),
-// so a conversion bug in the gateway cannot cancel out in the check.
+// so a conversion bug in the gateway cannot cancel out in the check. FLAC (a Hugging Face model's own audio,
+// relayed as is) is read with src/audio's decoder, which its own tests check sample by sample against the
+// encoder's MD5.
 import { expect } from "vitest";
+import { createFlacDecoder } from "../../src/audio/flac-decoder";
 // @ts-expect-error plain JS module shared with the mock server
 import { linearFromAlaw, linearFromUlaw, MOCK_TONE_AMPLITUDE, MOCK_TONE_HZ, mockToneSeconds } from "../mocks/tone.mjs";
 import { toneAmplitude, zeroCrossingFrequency } from "./audio-signal";
 
-export type ToneFormat = "pcm" | "wav" | "ulaw" | "alaw";
+export type ToneFormat = "pcm" | "wav" | "ulaw" | "alaw" | "flac";
 
 export interface DecodedSpeech {
   samples: Int16Array;
@@ -61,6 +64,12 @@ export function decodeSpeech(bytes: Uint8Array, format: ToneFormat): DecodedSpee
       return { samples: Int16Array.from(bytes, linearFromUlaw) };
     case "alaw":
       return { samples: Int16Array.from(bytes, linearFromAlaw) };
+    case "flac": {
+      const d = createFlacDecoder();
+      const samples = d.push(bytes);
+      d.end();
+      return { samples, sampleRate: d.format?.sampleRate };
+    }
   }
 }
 
@@ -79,7 +88,7 @@ export function expectTone(samples: Int16Array, sampleRate: number, text: string
   expect(level).toBeLessThan(1.1);
 }
 
-/** Decode `bytes` as `format` and check it is the tone for `text` at `sampleRate` (a WAV header must say that rate). */
+/** Decode `bytes` as `format` and check it is the tone for `text` at `sampleRate` (a WAV/FLAC header must say that rate). */
 export function expectSpeechTone(bytes: Uint8Array, format: ToneFormat, sampleRate: number, text: string): DecodedSpeech {
   const decoded = decodeSpeech(bytes, format);
   if (decoded.sampleRate !== undefined) expect(decoded.sampleRate, "the WAV header's rate").toBe(sampleRate);

@@ -123,10 +123,81 @@ export function wavFile(data, { sampleRate, encoding = "s16le", streamed = false
 }
 
 /**
- * The tone for `text` as a provider would send it: `container` "raw" (headerless) or "wav", samples in
- * `encoding` at `sampleRate`.
+ * The tone for `text` as a provider would send it: `container` "raw" (headerless), "wav" or "flac" (16-bit),
+ * samples in `encoding` at `sampleRate`.
  */
 export function mockTone(text, { sampleRate, encoding = "s16le", container = "raw", streamed = false }) {
+  if (container === "flac") return flacFile(mockToneSamples(text, sampleRate), sampleRate);
   const data = encodeSamples(mockToneSamples(text, sampleRate), encoding);
   return container === "wav" ? wavFile(data, { sampleRate, encoding, streamed }) : data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// FLAC (what Hugging Face's TTS models mostly answer): the simplest valid stream — STREAMINFO, then
+// frames of VERBATIM 16-bit mono subframes with their CRC-8 and CRC-16 (RFC 9639). Real decoders play it.
+
+const FLAC_RATE_CODES = { 8000: 4, 16000: 5, 22050: 6, 24000: 7, 32000: 8, 44100: 9, 48000: 10 };
+
+function crc(bytes, poly, width) {
+  const top = 1 << (width - 1);
+  const mask = (1 << width) - 1;
+  let c = 0;
+  for (const b of bytes) {
+    c ^= b << (width - 8);
+    for (let k = 0; k < 8; k++) c = c & top ? ((c << 1) ^ poly) & mask : (c << 1) & mask;
+  }
+  return c;
+}
+
+/** A frame number coded UTF-8 style (RFC 9639 §9.1.5). */
+function codedNumber(n) {
+  if (n < 0x80) return [n];
+  const bytes = [];
+  let lead = 0xc0;
+  let room = 0x20;
+  let v = n;
+  while (v >= room) {
+    bytes.unshift(0x80 | (v & 0x3f));
+    v = Math.floor(v / 64);
+    lead = 0x80 | (lead >> 1);
+    room >>= 1;
+  }
+  return [lead | v, ...bytes];
+}
+
+/** Mono s16 samples as a FLAC stream in frames of `blockSize` samples. */
+export function flacFile(samples, sampleRate, blockSize = 1152) {
+  const parts = [];
+  const info = new Uint8Array(4 + 4 + 34);
+  info.set([0x66, 0x4c, 0x61, 0x43, 0x80, 0, 0, 34]); // "fLaC", last metadata block: STREAMINFO, 34 bytes
+  const si = new DataView(info.buffer, 8);
+  si.setUint16(0, blockSize);
+  si.setUint16(2, blockSize);
+  // bytes 4–9: min/max frame size unknown (0); then rate (20 bits), channels−1 (3), bits−1 (5), total (36)
+  si.setUint8(10, (sampleRate >> 12) & 0xff);
+  si.setUint8(11, (sampleRate >> 4) & 0xff);
+  si.setUint8(12, ((sampleRate & 0x0f) << 4) | (0 << 1) | (15 >> 4));
+  si.setUint8(13, ((15 & 0x0f) << 4) | Math.floor(samples.length / 2 ** 32));
+  si.setUint32(14, samples.length >>> 0);
+  parts.push(info); // MD5 left zero: "not computed"
+  for (let start = 0, n = 0; start < samples.length; start += blockSize, n++) {
+    const block = samples.subarray(start, start + blockSize);
+    const header = [0xff, 0xf8, (7 << 4) | (FLAC_RATE_CODES[sampleRate] ?? 0), (0 << 4) | (4 << 1), ...codedNumber(n)];
+    header.push((block.length - 1) >> 8, (block.length - 1) & 0xff);
+    header.push(crc(header, 0x07, 8));
+    const frame = new Uint8Array(header.length + 1 + block.length * 2 + 2);
+    frame.set(header);
+    frame[header.length] = 0x02; // subframe: VERBATIM, no wasted bits
+    const view = new DataView(frame.buffer);
+    for (let i = 0; i < block.length; i++) view.setInt16(header.length + 1 + i * 2, block[i], false);
+    view.setUint16(frame.length - 2, crc(frame.subarray(0, frame.length - 2), 0x8005, 16), false);
+    parts.push(frame);
+  }
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

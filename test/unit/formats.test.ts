@@ -7,7 +7,6 @@ import worker from "../../src/index";
 import { sttCostMc } from "../../src/metering/prices";
 import { api, BASE, bearer, eventually, mockControl, newKeyUser, upstreamRequests, usageOf } from "../helpers/api";
 import { env } from "../helpers/env";
-import { expectMockAudio } from "../helpers/provider-cases";
 import { expectSpeechTone } from "../helpers/speech-check";
 // @ts-expect-error plain JS module shared with the mock server
 import { mockTone, mockToneSeconds } from "../mocks/tone.mjs";
@@ -113,13 +112,13 @@ describe("converted and native telephony audio", () => {
 });
 
 describe("Hugging Face speech (hf-inference)", () => {
-  it("no format: the model's audio as it comes, with its content type; the model id in the path", async () => {
+  it("no format: the model's audio as it comes (FLAC), with its content type; the model id in the path", async () => {
     const u = await newKeyUser();
     const res = await speak({ ...bearer(u.key), ...HF_BYOK }, { provider: "huggingface", text: "as the model likes" });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("audio/flac");
     expect(res.headers.get("x-usage-bypassed")).toBe("true");
-    expectMockAudio(new Uint8Array(await res.arrayBuffer()), "as the model likes");
+    expectSpeechTone(new Uint8Array(await res.arrayBuffer()), "flac", 16000, "as the model likes");
     const [req] = await upstreamRequests("huggingface");
     expect(req.path).toBe("/hf-inference/models/facebook/mms-tts-eng");
     expect(req.body).toEqual({ inputs: "as the model likes" });
@@ -128,29 +127,32 @@ describe("Hugging Face speech (hf-inference)", () => {
     expect(req.specErrors).toEqual([]);
   });
 
-  it("a model answering WAV: converted to µ-law at 8 kHz, or its WAV passed through as it is", async () => {
+  it("the model's FLAC or WAV, decoded and converted: µ-law at 8 kHz, wav at the model's own rate", async () => {
     const u = await newKeyUser();
     const headers = { ...bearer(u.key), ...HF_BYOK };
-    const ulaw = await speak(headers, { provider: "huggingface", model: "voxgate/tone-wav", text: "hf telephony", format: "ulaw" });
-    expect(ulaw.status).toBe(200);
-    expect(ulaw.headers.get("content-type")).toBe("audio/basic");
-    expectSpeechTone(new Uint8Array(await ulaw.arrayBuffer()), "ulaw", 8000, "hf telephony");
-    const wav = await speak(headers, { provider: "huggingface", model: "voxgate/tone-wav", text: "hf wav", format: "wav" });
-    expectSpeechTone(new Uint8Array(await wav.arrayBuffer()), "wav", 16000, "hf wav");
+    for (const model of [undefined, "voxgate/tone-wav"]) {
+      const ulaw = await speak(headers, { provider: "huggingface", model, text: "hf telephony", format: "ulaw" });
+      expect(ulaw.status, model).toBe(200);
+      expect(ulaw.headers.get("content-type")).toBe("audio/basic");
+      expectSpeechTone(new Uint8Array(await ulaw.arrayBuffer()), "ulaw", 8000, "hf telephony");
+      const wav = await speak(headers, { provider: "huggingface", model, text: "hf wav", format: "wav" });
+      const decoded = expectSpeechTone(new Uint8Array(await wav.arrayBuffer()), "wav", 16000, "hf wav");
+      expect(decoded.formatTag).toBe(1);
+    }
   });
 
-  it("a model answering FLAC cannot be converted: 400 unsupported_format, and the charge is refunded", async () => {
+  it("a model answering what cannot be decoded (MP3): 400 unsupported_format, and the charge is refunded", async () => {
     const u = await newKeyUser("pro");
     const before = (await usageOf(u.jwt)).credits.used;
     const res = await withHfPlatformKey("/v1/synthesize", {
       method: "POST",
       headers: { ...bearer(u.key), "content-type": "application/json" },
-      body: JSON.stringify({ provider: "huggingface", text: "flac only", format: "pcm" }),
+      body: JSON.stringify({ provider: "huggingface", model: "voxgate/tone-mp3", text: "mp3 only", format: "pcm" }),
     });
     expect(res.status).toBe(400);
     const body = (await res.json()) as any;
     expect(body.error.code).toBe("unsupported_format");
-    expect(body.error.message).toContain("audio/flac");
+    expect(body.error.message).toContain("audio/mpeg");
     const [req] = await upstreamRequests("huggingface");
     expect(req.headers.authorization).toBe("Bearer platform-hf-key");
     expect((await usageOf(u.jwt)).credits.used).toBe(before);

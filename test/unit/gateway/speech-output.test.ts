@@ -2,7 +2,7 @@
 // converted or refused; the first converted bytes leave with the provider's first chunk.
 import { describe, expect, it } from "vitest";
 import { audioDecoder } from "../../../src/gateway/decoders";
-import { converting, planSpeech, speechContentType } from "../../../src/gateway/speech-output";
+import { converting, modelAudioSource, planSpeech, speechContentType } from "../../../src/gateway/speech-output";
 import { huggingface } from "../../../src/providers/huggingface";
 import { openai } from "../../../src/providers/openai";
 import { PROVIDERS } from "../../../src/providers/registry";
@@ -42,14 +42,19 @@ describe("planSpeech", () => {
     expect(planSpeech(tts, undefined, undefined)).toEqual({ kind: "as-is" });
     expect(planSpeech(tts, undefined, 16000).kind).toBe("unsupported");
     expect(planSpeech(tts, "mp3", undefined).kind).toBe("unsupported");
-    expect(planSpeech(tts, "ulaw", undefined)).toMatchObject({
+    // The source is read from the answer's content type (modelAudioSource).
+    expect(planSpeech(tts, "ulaw", undefined)).toEqual({
       kind: "convert",
       ask: undefined,
-      source: { container: "wav" },
+      source: undefined,
       target: { format: "ulaw", sampleRate: 8000 },
+      contentType: "audio/basic",
     });
-    // wav without a rate: the model's own WAV, untouched.
-    expect(planSpeech(tts, "wav", undefined)).toMatchObject({ kind: "convert", target: undefined, contentType: "audio/wav" });
+    // wav without a rate: at the model's own rate.
+    expect(planSpeech(tts, "wav", undefined)).toMatchObject({ kind: "convert", target: { format: "wav", sampleRate: undefined } });
+    expect(modelAudioSource("audio/x-wav")).toEqual({ container: "wav" });
+    expect(modelAudioSource("audio/flac; charset=binary")).toEqual({ container: "flac" });
+    expect(modelAudioSource("audio/mpeg")).toBeUndefined();
     expect(planSpeech(tts, "alaw", 12000).kind).toBe("unsupported");
   });
 
