@@ -19,7 +19,7 @@ const FormatSchema = z.object({
   condition: z
     .string()
     .nullable()
-    .openapi({ description: "A limit on the conversion, e.g. Hugging Face: only from models that answer WAV" }),
+    .openapi({ description: "A limit on the conversion, e.g. Hugging Face: from what the model answers, when that is WAV or FLAC" }),
 });
 
 const LlmPriceSchema = z.object({

@@ -65,7 +65,7 @@ function planModelChosen(format: AudioFormat | undefined, sampleRate: number | u
   if (sampleRate !== undefined && !SPEECH_SAMPLE_RATES.includes(sampleRate)) {
     return { kind: "unsupported", reason: `sample rate ${sampleRate} Hz is not offered` };
   }
-  // wav without a rate keeps the model's own rate (the WAV header says it); the others take their defaults.
+  // wav without a rate keeps the model's own rate (its WAV or FLAC header says it); the others take their defaults.
   const target = { format, sampleRate: sampleRate ?? (format === "wav" ? undefined : DEFAULT_CONVERTED_RATE[format]) };
   return { kind: "convert", ask: undefined, source: undefined, target, contentType: contentTypeFor(target) };
 }

@@ -79,7 +79,7 @@ export interface TtsAdapter {
   outputs: readonly NativeOutput[];
   /**
    * The model decides the format of its audio (Hugging Face): a request naming no format gets it as it
-   * comes, with its content type; a format is converted from the model's audio when that is WAV.
+   * comes, with its content type; a format is converted from the model's audio when that is WAV or FLAC.
    */
   modelChoosesFormat?: boolean;
   request(input: TtsInput, ctx: UpstreamContext): { upstream: UpstreamRequest; envelope: AudioEnvelope };
