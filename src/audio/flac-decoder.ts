@@ -29,7 +29,6 @@ export interface FlacDecoder {
 }
 
 const MAX_METADATA_BYTES = 16 * 1024 * 1024; // skipped as it streams; beyond this it is not a TTS answer
-const FRAME_RATES = [0, 88200, 176400, 192000, 8000, 16000, 22050, 24000, 32000, 44100, 48000, 96000];
 const FRAME_BITS = [0, 8, 12, 0, 16, 20, 24, 32];
 
 class Bits {
@@ -77,7 +76,7 @@ function residual(bits: Bits, out: Float64Array, order: number, blockSize: numbe
   const method = bits.read(2);
   if (method > 1) throw new FlacFormatError("reserved FLAC residual coding");
   const paramBits = method === 0 ? 4 : 5;
-  const escape = method === 0 ? 15 : 31;
+  const escapeCode = method === 0 ? 15 : 31;
   const partitionOrder = bits.read(4);
   const partitions = 2 ** partitionOrder;
   const perPartition = blockSize / partitions;
@@ -86,7 +85,7 @@ function residual(bits: Bits, out: Float64Array, order: number, blockSize: numbe
   for (let p = 0; p < partitions; p++) {
     const count = p === 0 ? perPartition - order : perPartition;
     const k = bits.read(paramBits);
-    if (k === escape) {
+    if (k === escapeCode) {
       const raw = bits.read(5);
       for (let j = 0; j < count; j++) out[i++] = bits.signed(raw);
     } else {
@@ -207,7 +206,7 @@ function toMono16(f: Frame): Int16Array {
     let sum = 0;
     for (const c of f.channels) sum += c[i]!;
     const v = Math.round(sum * scale);
-    out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    out[i] = Math.min(32767, Math.max(-32768, v));
   }
   return out;
 }
