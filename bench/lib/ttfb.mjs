@@ -125,5 +125,10 @@ export async function firstChunkConversionMs(tsImport, toneText, runs = 200) {
     if (!out?.length) throw new Error("the first chunk converted to nothing");
   }
   times.sort((a, b) => a - b);
-  return { firstChunkBytes: first.length, coldMs: round(coldMs, 4), p50: round(percentile(times, 50), 4), p90: round(percentile(times, 90), 4) };
+  return {
+    firstChunkBytes: first.length,
+    coldMs: round(coldMs, 4),
+    p50: round(percentile(times, 50), 4),
+    p90: round(percentile(times, 90), 4),
+  };
 }
