@@ -28,7 +28,7 @@ import { printReport } from "./lib/report.mjs";
 import * as services from "./lib/services.mjs";
 import { storageCounts } from "./lib/storage-counts.mjs";
 import { compare, evaluateTargets } from "./lib/targets.mjs";
-import { timeToFirstByte } from "./lib/ttfb.mjs";
+import { firstChunkConversionMs, timeToFirstByte, transcodingTargets } from "./lib/ttfb.mjs";
 
 const { ROOT, PASSTHROUGH_DIR } = services;
 
@@ -308,6 +308,8 @@ async function main() {
       body: { text: TTS_TEXT },
       headers: () => ({ authorization: `Bearer ${p.nextKey()}` }),
     });
+    // The same provider relayed untouched and transcoded at the edge (OpenAI speech: pcm vs 8 kHz µ-law).
+    ttfbTargets.push(...transcodingTargets(p.id, `${p.voxgate.url}/v1/synthesize`, TTS_TEXT, p.nextKey));
   }
   if (pk) ttfbTargets.push(...pkt.ttfb);
   // Fault on every provider ("*"): the ElevenLabs stream and OpenAI's speech both hold back after one chunk.
@@ -319,7 +321,15 @@ async function main() {
     concurrency: plan.ttfbConcurrency,
   });
   const ttfbRuns = { mock: ttfbById.mock, ...(pk ? { mockSpeech: ttfbById.mockSpeech, portkey: ttfbById.portkey } : {}) };
-  for (const p of paths) ttfbRuns[p.id] = { passthrough: ttfbById[`${p.id}/passthrough`], voxgate: ttfbById[`${p.id}/voxgate`] };
+  for (const p of paths) {
+    ttfbRuns[p.id] = {
+      passthrough: ttfbById[`${p.id}/passthrough`],
+      voxgate: ttfbById[`${p.id}/voxgate`],
+      nativePcm: ttfbById[`${p.id}/native-pcm`],
+      transcodedUlaw: ttfbById[`${p.id}/transcoded-ulaw`],
+    };
+  }
+  const transcoding = await firstChunkConversionMs(tsImport, TTS_TEXT);
   say(`time to first byte done (${plan.ttfbSamples} samples per target, ${plan.ttfbConcurrency} in flight)`);
 
   // 7. Hot-path storage work per request, from X-Voxgate-Storage, with a recently verified key.
@@ -378,6 +388,7 @@ async function main() {
     },
     paths: {},
     ttfb: ttfbRuns,
+    transcoding: { firstChunk: transcoding, request: "OpenAI speech (mock, 24 kHz pcm): format pcm vs ulaw at 8000 Hz" },
     storage,
     bundle: {
       rawKiB: bundle.rawKiB,

@@ -20,6 +20,7 @@ import { ApiError } from "./http/errors";
 import { requestIdFrom } from "./http/request-id";
 import { errorResponse } from "./http/respond";
 import { setUsageHeaders } from "./metering/headers";
+import { pricesFor } from "./metering/price-config";
 import { registerPortal } from "./portal/routes";
 import { rejectApiCredentials, requireSession, sameOrigin } from "./portal/session";
 import { recordRequest } from "./requestlog/record";
@@ -31,6 +32,7 @@ import { registerGateway } from "./routes/gateway";
 import { registerKeyRoutes } from "./routes/keys";
 import { registerOpenAiCompat } from "./routes/openai-compat";
 import { registerProviderKeyRoutes } from "./routes/provider-keys";
+import { registerProviders } from "./routes/providers";
 import { registerRequestLogRoutes } from "./routes/requests";
 import { registerWebhookRoutes } from "./routes/webhooks";
 
@@ -42,6 +44,7 @@ export function newApp() {
     const startedAt = Date.now();
     c.set("requestId", requestIdFrom(c.req.header("x-request-id")));
     c.set("config", getConfig(c.env));
+    c.set("prices", pricesFor(c.env));
     c.set("bindings", bindingsFor(c.env, c.var.config.DEBUG_STORAGE_COUNTS));
     await next();
     finalizeHeaders(c);
@@ -67,6 +70,7 @@ export function newApp() {
   registerAccount(app);
   registerProviderKeyRoutes(app, "/v1/provider-keys", security);
   registerGateway(app);
+  registerProviders(app);
   registerAgents(app);
   registerOpenAiCompat(app);
   registerAdmin(app);

@@ -4,6 +4,7 @@ import type { Bindings } from "./bindings";
 import type { Config } from "./config";
 import type { Env } from "./env";
 import type { Admitted, RateState, UsageSnapshot } from "./metering/contract";
+import type { Prices } from "./metering/prices";
 
 export type CredentialKind = "api_key" | "jwt" | "session";
 
@@ -21,6 +22,8 @@ export interface Principal {
 export interface AppVariables {
   requestId: string;
   config: Config;
+  /** The effective prices and plans: the defaults with PRICES applied (parsed once per env). */
+  prices: Prices;
   bindings: Bindings;
   principal: Principal;
   /** Set once the Account object answered admission; feeds the X-RateLimit-* / X-Usage-* headers. */

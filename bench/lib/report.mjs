@@ -83,6 +83,29 @@ export function printReport(r) {
   }
   table(["target", "p50 ms", "p90 ms", "min ms", "ok", "over its mock", "added p50 (vs pass)"], trows, ["l"]);
 
+  // Edge transcoding: the same provider relayed as it comes vs converted while streaming.
+  const xrows = [];
+  for (const [id, t] of Object.entries(r.ttfb)) {
+    if (!r.paths[id] || !t.nativePcm || !t.transcodedUlaw) continue;
+    const label = r.paths[id].label;
+    xrows.push([`[${label}] OpenAI pcm 24 kHz, relayed`, ...ttfbCells(t.nativePcm), "–"]);
+    xrows.push([
+      `[${label}] OpenAI → µ-law 8 kHz, transcoded`,
+      ...ttfbCells(t.transcodedUlaw),
+      signed(t.transcodedUlaw.ttfbMs.p50 - t.nativePcm.ttfbMs.p50, 3),
+    ]);
+  }
+  if (xrows.length) {
+    const c = r.transcoding?.firstChunk;
+    console.log(
+      "\nEdge transcoding: time to first audio byte, native vs transcoded (same provider, same mock answer)" +
+        (c
+          ? `; converting the first chunk (${c.firstChunkBytes} B, new transcoder) takes ${fmt(c.p50, 3)} ms p50, ${fmt(c.p90, 3)} ms p90 in process`
+          : ""),
+    );
+    table(["target", "p50 ms", "p90 ms", "min ms", "ok", "transcoding adds (p50)"], xrows, ["l"]);
+  }
+
   printGateways(r);
 
   console.log("\nHot-path storage work per request (X-Voxgate-Storage; after a warm-up request with the same credential)");

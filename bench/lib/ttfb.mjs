@@ -87,3 +87,48 @@ export async function timeToFirstByte({ mockOrigin, provider, targets, samples, 
   }
   return out;
 }
+
+// ---- transcoding ------------------------------------------------------------------------------------
+
+/**
+ * The two Voxgate requests that tell what edge transcoding adds to the first byte: the same provider
+ * (OpenAI speech, whose only rate is 24 kHz) asked for its own pcm (relayed untouched) and for 8 kHz µ-law
+ * (its pcm resampled 24 → 8 kHz and companded as it streams). Both answers are the mock's tone at 24 kHz
+ * upstream, so the only difference is the conversion.
+ */
+export function transcodingTargets(pathId, url, text, nextKey) {
+  const headers = () => ({ authorization: `Bearer ${nextKey()}` });
+  return [
+    { id: `${pathId}/native-pcm`, url, body: { provider: "openai", text, format: "pcm", sampleRate: 24000 }, headers },
+    { id: `${pathId}/transcoded-ulaw`, url, body: { provider: "openai", text, format: "ulaw", sampleRate: 8000 }, headers },
+  ];
+}
+
+/**
+ * CPU time of the conversion work on a first chunk, in process: a new transcoder (24 kHz pcm → 8 kHz µ-law)
+ * and its first push of the mock's first OpenAI chunk (a quarter of its tone). Median of `runs`, in ms, and
+ * the very first run (`coldMs`), which also builds the resampler's filter table.
+ */
+export async function firstChunkConversionMs(tsImport, toneText, runs = 200) {
+  const { createTranscoder } = await tsImport("../../src/audio/transcode.ts", import.meta.url);
+  const { mockTone } = await import("../../test/mocks/tone.mjs");
+  const { splitBytes } = await import("../../test/mocks/audio.mjs");
+  const [first] = splitBytes(mockTone(toneText, { sampleRate: 24000 }), 4);
+  const times = [];
+  let coldMs;
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    const t = createTranscoder({ container: "raw", encoding: "pcm_s16le", sampleRate: 24000 }, { format: "ulaw", sampleRate: 8000 });
+    const out = t.push(first);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    coldMs ??= times[0]; // the first run also builds the 24 → 8 kHz filter table (once per isolate)
+    if (!out?.length) throw new Error("the first chunk converted to nothing");
+  }
+  times.sort((a, b) => a - b);
+  return {
+    firstChunkBytes: first.length,
+    coldMs: round(coldMs, 4),
+    p50: round(percentile(times, 50), 4),
+    p90: round(percentile(times, 90), 4),
+  };
+}

@@ -25,7 +25,9 @@ import type {
 } from "../metering/contract";
 import { IdempotencyRecords } from "../metering/idempotency-records";
 import { CreditLedger } from "../metering/ledger";
-import { billingPeriod, effectivePlan, MC_PER_CREDIT, PLANS, RATE_LIMIT_WINDOW_MS, type UsageKind } from "../metering/plans";
+import { billingPeriod, effectivePlan, RATE_LIMIT_WINDOW_MS, type UsageKind } from "../metering/plans";
+import { pricesFor } from "../metering/price-config";
+import { planLimitMc } from "../metering/prices";
 import { peekToken, takeToken } from "../ratelimit/gcra";
 import { CatalogCopy, keyIsValid, keyStateOf } from "./catalog-copy";
 import { keyRequestsPerMinute, outsideKeyScope, overKeyLimit } from "./key-rules";
@@ -75,7 +77,8 @@ export class Account extends DurableObject<Env> {
     if (key && !keyIsValid(key.key, now)) return this.refuse("invalid_credentials");
     // From here on everything is synchronous: no other request interleaves, so limits are exact.
     if (outsideKeyScope(key?.key, req)) return this.refuse("scope_denied");
-    const plan = PLANS[effectivePlan(copy.user.plan, copy.user.planExpiresAt, now)];
+    // Plans as configured (PRICES applied): parsed once per env, a map lookup here.
+    const plan = pricesFor(this.env).plans[effectivePlan(copy.user.plan, copy.user.planExpiresAt, now)];
     const perMinute = keyRequestsPerMinute(key?.key, plan.requestsPerMinute);
     const rate = req.rateCounted
       ? peekToken(this.rates.get(req.rateKey), perMinute, RATE_LIMIT_WINDOW_MS, now)
@@ -327,7 +330,7 @@ export class Account extends DurableObject<Env> {
   }
 
   private limitMc(copy: CatalogCopy, now: number): number {
-    return PLANS[effectivePlan(copy.user.plan, copy.user.planExpiresAt, now)].monthlyCredits * MC_PER_CREDIT;
+    return planLimitMc(effectivePlan(copy.user.plan, copy.user.planExpiresAt, now), pricesFor(this.env));
   }
 
   private snapshot(copy: CatalogCopy, now: number): UsageSnapshot {

@@ -18,8 +18,22 @@ export const SynthesizeBody = z
     provider: z.string().min(1).max(64).optional(),
     voiceId: z.string().min(1).max(200).optional(),
     model: z.string().min(1).max(200).optional(),
-    format: z.enum(AUDIO_FORMATS).optional().openapi({ description: "Default mp3" }),
-    sampleRate: z.number().int().min(8000).max(48000).optional(),
+    format: z
+      .enum(AUDIO_FORMATS)
+      .optional()
+      .openapi({
+        description:
+          "Default mp3 (Hugging Face: the model's own audio, with its content type). pcm, wav, ulaw and alaw are served by every " +
+          "speech provider at 8000, 16000, 22050, 24000, 44100 and 48000 Hz, converted at the edge where the provider does not " +
+          "produce them; mp3, opus, aac and flac only where it does (else 400 unsupported_format). GET /v1/providers lists which.",
+      }),
+    sampleRate: z
+      .number()
+      .int()
+      .min(8000)
+      .max(48000)
+      .optional()
+      .openapi({ description: "Hz. pcm (16-bit little-endian mono) defaults to 24000, ulaw and alaw to 8000; others to the provider's" }),
     fallback: FallbackSchema,
   })
   .openapi("SynthesizeRequest");

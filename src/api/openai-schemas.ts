@@ -47,7 +47,9 @@ export const SpeechBody = z
     model: z.string().min(1).max(300).openapi({ example: "elevenlabs/eleven_flash_v2_5" }),
     input: z.string().min(1).max(5000),
     voice: z.union([z.string().min(1).max(200), z.object({ id: z.string().min(1).max(200) })]),
-    response_format: z.enum(AUDIO_FORMATS).optional().openapi({ description: "Default mp3 (aac and flac are not offered)" }),
+    response_format: z.enum(AUDIO_FORMATS).optional().openapi({
+      description: "Default mp3. OpenAI's mp3, opus, aac, flac, wav, pcm (24 kHz) — and ulaw, alaw — as /v1/synthesize serves them",
+    }),
     speed: z.literal(1, { error: "only speed 1.0 is supported" }).optional(),
     instructions: unsupported("instructions"),
     stream_format: z.literal("audio", { error: "only stream_format 'audio' is supported" }).optional(),

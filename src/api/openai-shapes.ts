@@ -6,7 +6,7 @@ import type { AppEnv } from "../context";
 import { type ChatEvent, sseEvent } from "../gateway/decoders";
 import { concat } from "../gateway/relay";
 import { ApiError } from "../http/errors";
-import { LLM_MC_PER_TOKEN } from "../metering/prices";
+import type { Prices } from "../metering/prices";
 import { findProvider, PROVIDERS } from "../providers/registry";
 import type { ChatResult, SttResult } from "../providers/types";
 
@@ -103,7 +103,8 @@ export interface ListedModel {
   owned_by: string;
 }
 
-let models: ListedModel[] | undefined;
+/** Per price table (one per env), so the list is built once. */
+const listed = new WeakMap<Prices, ListedModel[]>();
 
 /**
  * Every `<provider>/<model>` the deployment serves by name: each provider's default model per
@@ -111,19 +112,21 @@ let models: ListedModel[] | undefined;
  * prefix is listed under each LLM provider whose default model is of its family (gpt…, claude…,
  * meta-llama/…). A provider without a model choice is listed as `<provider>/default` (any name works).
  */
-export function servableModels(): ListedModel[] {
-  if (models) return models;
+export function servableModels(prices: Prices): ListedModel[] {
+  const cached = listed.get(prices);
+  if (cached) return cached;
   const family = (model: string) => model.toLowerCase().split(/[-/]/)[0];
   const ids = new Map<string, string>();
   const add = (provider: string, model: string) => ids.set(`${provider}/${model || "default"}`, provider);
   for (const p of PROVIDERS) {
     for (const op of ["llm", "tts", "stt"] as const) if (p[op]) add(p.id, p[op]?.defaultModel);
   }
-  for (const { prefix } of LLM_MC_PER_TOKEN) {
+  for (const { prefix } of prices.llm) {
     for (const p of PROVIDERS) if (p.llm && family(p.llm.defaultModel) === family(prefix)) add(p.id, prefix);
   }
   // No creation dates are known for upstream models: 0 rather than an invented date.
-  models = [...ids].map(([id, owner]) => ({ id, object: "model" as const, created: 0, owned_by: owner }));
+  const models = [...ids].map(([id, owner]) => ({ id, object: "model" as const, created: 0, owned_by: owner }));
+  listed.set(prices, models);
   return models;
 }
 

@@ -2,8 +2,10 @@
 // format at the rate asked for, else ask it for PCM (or WAV) and convert at the edge.
 import type { ConvertibleFormat, TranscodeSource, TranscodeTarget } from "./transcode";
 
-/** Every format a client may ask /v1/synthesize for. */
-export type SpeechFormat = "mp3" | "opus" | "wav" | "pcm" | "ulaw" | "alaw";
+/** Every format a client may ask /v1/synthesize for. mp3, opus, aac and flac only come from a provider
+ * that produces them; the other four can also be made here from PCM or WAV. */
+export const SPEECH_FORMATS = ["mp3", "opus", "aac", "flac", "wav", "pcm", "ulaw", "alaw"] as const;
+export type SpeechFormat = (typeof SPEECH_FORMATS)[number];
 
 /** The sample rates every speech provider serves pcm, wav, ulaw and alaw at (natively or converted). */
 export const SPEECH_SAMPLE_RATES: readonly number[] = [8000, 16000, 22050, 24000, 44100, 48000];
@@ -35,7 +37,7 @@ export type OutputPlan =
   /** Neither: answer 400 unsupported_format. */
   | { kind: "unsupported"; reason: string };
 
-const isConvertible = (format: SpeechFormat): format is ConvertibleFormat =>
+export const isConvertible = (format: SpeechFormat): format is ConvertibleFormat =>
   format === "pcm" || format === "wav" || format === "ulaw" || format === "alaw";
 
 /**

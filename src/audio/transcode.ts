@@ -1,6 +1,7 @@
 // Edge transcoding of a speech stream (API.md §4.1): what the provider sends (raw PCM/G.711 or WAV) in,
 // what the client asked for (pcm, wav, ulaw, alaw at any rate) out, chunk by chunk. Each push returns
 // what can be sent now; nothing waits for the end of the answer.
+import { createFlacDecoder } from "./flac-decoder";
 import { alawEncode, mulawEncode } from "./g711";
 import { createResampler, type Resampler } from "./resample";
 import { createSampleDecoder, type SampleDecoder, s16leBytes } from "./samples";
@@ -11,8 +12,11 @@ export { WavFormatError } from "./wav";
 /** Raw sample encodings a provider may send (names as in Cartesia's output_format). */
 export type RawEncoding = "pcm_s16le" | "pcm_f32le" | "mulaw" | "alaw";
 
-/** What the provider sends: headerless samples (mono), or WAV, whose header says the rest. */
-export type TranscodeSource = { container: "raw"; encoding: RawEncoding; sampleRate: number } | { container: "wav" };
+/** What the provider sends: headerless samples (mono), or WAV or FLAC, whose headers say the rest. */
+export type TranscodeSource =
+  | { container: "raw"; encoding: RawEncoding; sampleRate: number }
+  | { container: "wav" }
+  | { container: "flac" };
 
 /** The formats Voxgate can produce from PCM at the edge. */
 export type ConvertibleFormat = "pcm" | "wav" | "ulaw" | "alaw";
@@ -20,7 +24,8 @@ export type ConvertibleFormat = "pcm" | "wav" | "ulaw" | "alaw";
 /** What the client gets: pcm = raw s16le mono; wav = PCM 16-bit mono WAV with a streamed header. */
 export interface TranscodeTarget {
   format: ConvertibleFormat;
-  sampleRate: number;
+  /** Undefined: the source's own rate (known from its header; a WAV target states it in its own). */
+  sampleRate?: number;
 }
 
 /** One stream step, the gateway's shape: each call returns the bytes to send now, if any. */
@@ -72,7 +77,11 @@ export function createTranscoder(source: TranscodeSource, target: TranscodeTarge
   const guard = () => {
     if (ended) throw new Error("transcoder already ended");
   };
-  if (source.container === "raw" && source.encoding === SAME_ENCODING[target.format] && source.sampleRate === target.sampleRate) {
+  if (
+    source.container === "raw" &&
+    source.encoding === SAME_ENCODING[target.format] &&
+    source.sampleRate === (target.sampleRate ?? source.sampleRate)
+  ) {
     return {
       push(chunk) {
         guard();
@@ -87,28 +96,32 @@ export function createTranscoder(source: TranscodeSource, target: TranscodeTarge
   }
 
   const wavIn = source.container === "wav" ? createWavReader() : undefined;
+  const flacIn = source.container === "flac" ? createFlacDecoder() : undefined;
   const encode = encoderFor(target.format);
   let decoder: SampleDecoder | undefined;
   let resampler: Resampler | undefined;
   let sawInput = false;
   // The WAV header goes out with the first audio, not before: until then the client has nothing, so a
   // provider failing before its first audio byte can still be failed over (API.md §4.2).
-  let header = target.format === "wav" ? wavHeader({ encoding: "pcm_s16le", sampleRate: target.sampleRate }) : undefined;
+  let headerPending = target.format === "wav";
 
-  const start = (sampleDecoder: SampleDecoder, rate: number) => {
+  const start = (sampleDecoder: SampleDecoder | undefined, rate: number) => {
     decoder = sampleDecoder;
-    resampler = createResampler(rate, target.sampleRate);
+    resampler = createResampler(rate, target.sampleRate ?? rate);
   };
   if (source.container === "raw") start(createSampleDecoder(source.encoding), source.sampleRate);
 
   const emit = (samples: Int16Array, last: boolean): Uint8Array | undefined => {
-    if (samples.length === 0 && !(last && header)) return undefined;
+    if (samples.length === 0 && !(last && headerPending)) return undefined;
     const bytes = encode(samples);
-    if (!header) return bytes;
+    const rate = resampler?.outputRate ?? target.sampleRate;
+    // An empty answer whose rate never became known gets no header either (there is nothing to describe).
+    if (!headerPending || rate === undefined) return bytes.length ? bytes : undefined;
+    headerPending = false;
+    const header = wavHeader({ encoding: "pcm_s16le", sampleRate: rate });
     const out = new Uint8Array(header.length + bytes.length);
     out.set(header);
     out.set(bytes, header.length);
-    header = undefined;
     return out;
   };
 
@@ -117,6 +130,13 @@ export function createTranscoder(source: TranscodeSource, target: TranscodeTarge
       guard();
       if (chunk.length === 0) return undefined;
       sawInput = true;
+      if (flacIn) {
+        // FLAC decodes straight to samples: no byte-level sample decoder.
+        const samples = flacIn.push(chunk);
+        const format = flacIn.format;
+        if (!resampler && format) start(undefined, format.sampleRate);
+        return resampler && samples.length ? emit(resampler.process(samples), false) : undefined;
+      }
       let audio: Uint8Array | undefined = chunk;
       if (wavIn) {
         audio = wavIn.push(chunk);
@@ -129,6 +149,7 @@ export function createTranscoder(source: TranscodeSource, target: TranscodeTarge
     end() {
       guard();
       ended = true;
+      flacIn?.end();
       if (!resampler) {
         // A WAV answer that stopped inside its header is broken, not empty.
         if (sawInput) throw new WavFormatError("WAV stream ended before its audio");

@@ -28,6 +28,8 @@ interface State {
   failures: number[];
   /** While now < openUntil the provider is skipped; after it, one probe at a time decides. */
   openUntil: number;
+  /** When it last opened (0 while closed). */
+  openedAt?: number;
 }
 
 const states = new Map<string, State & { syncedAt: number }>();
@@ -39,6 +41,14 @@ function stateOf(provider: string): State & { syncedAt: number } {
     states.set(provider, s);
   }
   return s;
+}
+
+/** The breaker as GET /v1/providers shows it: its state, since when, and when it is tried again. */
+export function breakerView(provider: string, now = Date.now()): { state: Health; since: number | null; retryAt: number | null } {
+  const s = stateOf(provider);
+  const state = healthOf(provider, now);
+  if (state === "closed") return { state, since: null, retryAt: null };
+  return { state, since: s.openedAt ?? null, retryAt: s.openUntil };
 }
 
 export function healthOf(provider: string, now = Date.now()): Health {
@@ -58,7 +68,10 @@ export function recordFailure(c: Ctx, provider: string, settings: BreakerSetting
   const s = stateOf(provider);
   s.failures = [...s.failures.filter((t) => t > now - FAILURE_WINDOW_MS), now];
   // A failed probe (half-open) opens it again at once; a closed breaker opens after enough failures.
-  if (s.openUntil !== 0 || s.failures.length >= settings.failuresToOpen) s.openUntil = now + settings.coolDownMs;
+  if (s.openUntil !== 0 || s.failures.length >= settings.failuresToOpen) {
+    s.openUntil = now + settings.coolDownMs;
+    s.openedAt = now;
+  }
   share(c, provider, s);
 }
 
@@ -68,6 +81,7 @@ export function recordSuccess(c: Ctx, provider: string) {
   if (s.openUntil === 0 && s.failures.length === 0) return;
   s.failures = [];
   s.openUntil = 0;
+  s.openedAt = 0;
   share(c, provider, s);
 }
 

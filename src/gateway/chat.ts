@@ -48,7 +48,8 @@ async function chatWith<Body>(
 ): Promise<ChatOutcome<Body>> {
   const llm = adapter.llm;
   const model = chosen ?? llm.defaultModel;
-  const bound = chatBound(model, input.messages, input.system, input.maxTokens);
+  const prices = c.var.prices;
+  const bound = chatBound(model, input.messages, input.system, input.maxTokens, prices);
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "llm", estimateMc: bound.estimateMc, idempotency });
   try {
     const stream = input.stream === true;
@@ -63,7 +64,7 @@ async function chatWith<Body>(
         throw invalidAnswer(adapter, "an answer that is not valid JSON");
       }
       const body = shapes.render(result, adapter.id, model);
-      const costMc = chatCostMc(model, bound, result.usage, true, 0);
+      const costMc = chatCostMc(model, bound, result.usage, true, 0, prices);
       settlement.charge(costMc, () => jsonResult(body));
       c.set("usageCostMc", settlement.metered ? costMc : 0);
       return { kind: "json", body };
@@ -78,7 +79,7 @@ async function chatWith<Body>(
       // The done event says what the stream costs: what the settlement below charges for a complete stream.
       charge: (reported) => ({
         usage: { inputTokens: reported.inputTokens ?? bound.inputTokens, outputTokens: reported.outputTokens ?? bound.outputTokens },
-        costMc: settlement.metered ? chatCostMc(model, bound, reported, true, 0) : 0,
+        costMc: settlement.metered ? chatCostMc(model, bound, reported, true, 0, prices) : 0,
       }),
       sanitize: (message) => providerMessage(message, upstream.key),
     });
@@ -88,7 +89,7 @@ async function chatWith<Body>(
         const seen = decoder.outputTokensSeen();
         // Nothing delivered before the provider failed: nothing is owed.
         if (end === "upstream_error" && seen === 0) return null;
-        return chatCostMc(model, bound, decoder.usage(), end === "complete", seen);
+        return chatCostMc(model, bound, decoder.usage(), end === "complete", seen, prices);
       }),
     );
     return { kind: "stream", body };

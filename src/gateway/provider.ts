@@ -7,6 +7,7 @@ import type { IdempotencyClaim } from "../metering/contract";
 import type { UsageKind } from "../metering/plans";
 import { byokHeader, findProvider, offers, platformKeyVar } from "../providers/registry";
 import type { Operation, ProviderAdapter, UpstreamContext, UpstreamRequest } from "../providers/types";
+import { UnsafeUpstreamValue } from "../providers/wire";
 import { admit } from "./admission";
 import { Settlement } from "./settlement";
 import { callUpstream, providerFailure } from "./upstream";
@@ -92,4 +93,19 @@ export async function callProvider(c: Ctx, adapter: ProviderAdapter, key: string
 /** The provider answered 2xx with something that is not what it should be. */
 export function invalidAnswer(adapter: ProviderAdapter, what: string) {
   return new ApiError("provider_error", `${adapter.name} answered with ${what}.`, { provider: adapter.id });
+}
+
+/**
+ * Build the upstream request with the adapter; a value the adapter refuses to put into the provider's URL
+ * (UnsafeUpstreamValue) is the caller's error: 400 validation_failed naming the field.
+ */
+export async function upstreamRequest<T>(build: () => T | Promise<T>): Promise<T> {
+  try {
+    return await build();
+  } catch (e) {
+    if (e instanceof UnsafeUpstreamValue) {
+      throw new ApiError("validation_failed", e.message, { fields: [{ path: e.field, message: e.message }] });
+    }
+    throw e;
+  }
 }

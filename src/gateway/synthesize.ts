@@ -1,16 +1,19 @@
-// Speech: choose the provider → admit (speech is priced exactly, so it is charged at admission) →
-// call the provider → wait for the first audio → stream the rest as it arrives. A provider that fails
-// before any audio is refunded; once audio was sent the charge stands.
+// Speech: choose the provider → plan the format (native, converted at the edge, or 400) → admit (speech
+// is priced exactly, so it is charged at admission) → call the provider → wait for the first audio →
+// stream the rest as it arrives, converting chunk by chunk where planned. A provider that fails before
+// any audio is refunded; once audio was sent the charge stands.
 import type { Ctx } from "../context";
 import { bytesToBase64 } from "../encoding/base64";
 import { ApiError } from "../http/errors";
+import { mediaType } from "../http/media-type";
 import type { IdempotencyClaim } from "../metering/contract";
 import { ttsCostMc } from "../metering/prices";
-import { AUDIO_CONTENT_TYPES, type AudioFormat } from "../providers/types";
+import type { AudioFormat } from "../providers/types";
 import { audioDecoder } from "./decoders";
 import { type Candidate, candidates, type FallbackEntry, withFailover } from "./failover";
 import { audioTypeFits, firstAudio, IDEMPOTENT_AUDIO_MAX_BYTES } from "./first-audio";
-import { admitOperation, callProvider, invalidAnswer } from "./provider";
+import { admitOperation, callProvider, invalidAnswer, upstreamRequest } from "./provider";
+import { converting, modelAudioSource, planSpeech, type SpeechPlan } from "./speech-output";
 import { redact } from "./upstream";
 
 export interface SynthesizeInput {
@@ -26,56 +29,77 @@ export interface SynthesizeInput {
 
 export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: IdempotencyClaim): Promise<Response> {
   const chain = candidates(c, "tts", { provider: input.provider, model: input.model, voiceId: input.voiceId }, input.fallback);
-  const format = input.format ?? "mp3";
-  // Every provider in the chain must be able to answer in the format asked for: checked before any is tried.
-  for (const { adapter } of chain) {
-    if (!adapter.tts.supports(format, input.sampleRate)) {
-      throw new ApiError(
-        "unsupported_format",
-        `${adapter.name} cannot produce ${format}${input.sampleRate ? ` at ${input.sampleRate} Hz` : ""}.`,
-        { provider: adapter.id, format },
-      );
+  // Every provider in the chain must be able to serve the format asked for: checked before any is tried.
+  const plans = chain.map(({ adapter }) => {
+    const plan = planSpeech(adapter.tts, input.format, input.sampleRate);
+    if (plan.kind === "unsupported") {
+      const asked = `${input.format ?? "audio"}${input.sampleRate ? ` at ${input.sampleRate} Hz` : ""}`;
+      throw new ApiError("unsupported_format", `${adapter.name} cannot serve ${asked}: ${plan.reason}.`, {
+        provider: adapter.id,
+        format: input.format ?? null,
+      });
     }
-  }
-  return withFailover(c, chain, (candidate) => synthesizeWith(c, candidate, { ...input, format }, idempotency));
+    return plan satisfies Servable;
+  });
+  return withFailover(c, chain, (candidate) =>
+    synthesizeWith(c, candidate, plans[chain.indexOf(candidate)] as Servable, input, idempotency),
+  );
 }
+
+type Servable = Exclude<SpeechPlan, { kind: "unsupported" }>;
 
 /** One provider's attempt: speech is priced exactly, so it is charged at admission. */
 async function synthesizeWith(
   c: Ctx,
-  { adapter, model, voiceId }: Candidate<"tts">,
-  input: SynthesizeInput & { format: AudioFormat },
+  { adapter, model: chosenModel, voiceId }: Candidate<"tts">,
+  plan: Servable,
+  input: SynthesizeInput,
   idempotency: IdempotencyClaim | undefined,
 ): Promise<Response> {
   const tts = adapter.tts;
-  const format = input.format;
+  const model = chosenModel ?? tts.defaultModel;
   const characters = [...input.text].length;
-  const costMc = ttsCostMc(adapter.id, characters, c.var.principal.kind === "api_key");
+  const costMc = ttsCostMc(adapter.id, characters, c.var.principal.kind === "api_key", c.var.prices);
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "tts", estimateMc: costMc, exact: true, idempotency });
   const key = upstream.key;
   try {
-    const { upstream: req, envelope } = tts.request(
-      {
-        text: input.text,
-        voiceId: voiceId ?? tts.defaultVoice,
-        model: model ?? tts.defaultModel,
-        format,
-        sampleRate: input.sampleRate,
-      },
-      upstream,
+    const ask = plan.kind === "native" ? plan : plan.kind === "convert" ? plan.ask : undefined;
+    const { upstream: req, envelope } = await upstreamRequest(() =>
+      tts.request(
+        {
+          text: input.text,
+          voiceId: voiceId ?? tts.defaultVoice,
+          model,
+          // A model that chooses its own format is sent none (the adapter ignores these).
+          format: ask?.format ?? "wav",
+          sampleRate: ask?.sampleRate,
+        },
+        upstream,
+      ),
     );
     const res = await callProvider(c, adapter, key, req);
-    if (!res.body || !audioTypeFits(envelope, res.headers.get("content-type"))) {
+    const upstreamType = res.headers.get("content-type");
+    if (!res.body || !audioTypeFits(envelope, upstreamType)) {
       res.body?.cancel().catch(() => {});
-      throw invalidAnswer(adapter, `an unexpected content type (${res.headers.get("content-type") ?? "none"})`);
+      throw invalidAnswer(adapter, `an unexpected content type (${upstreamType ?? "none"})`);
     }
-    const contentType = AUDIO_CONTENT_TYPES[format];
-    const audio = await firstAudio(
-      res.body,
-      c.var.config.PROVIDER_TIMEOUT_MS,
-      idempotency ? IDEMPOTENT_AUDIO_MAX_BYTES : 0,
-      audioDecoder(envelope),
-    );
+    let decoder = audioDecoder(envelope);
+    if (plan.kind === "convert") {
+      // A model that chose its own format: read it by its content type (WAV or FLAC can be decoded here).
+      const source = plan.source ?? modelAudioSource(upstreamType);
+      if (!source) {
+        res.body.cancel().catch(() => {});
+        throw new ApiError(
+          "unsupported_format",
+          `${model} answers ${mediaType(upstreamType) || "audio of an unnamed type"}, which cannot be converted to ${input.format}: ` +
+            "name no format to get the model's audio as it is, or a model that answers WAV or FLAC.",
+          { provider: adapter.id, format: input.format ?? null },
+        );
+      }
+      decoder = converting(decoder, source, plan.target);
+    }
+    const contentType = plan.kind === "as-is" ? (upstreamType ?? "application/octet-stream") : plan.contentType;
+    const audio = await firstAudio(res.body, c.var.config.PROVIDER_TIMEOUT_MS, idempotency ? IDEMPOTENT_AUDIO_MAX_BYTES : 0, decoder);
     // For speech the provider's first byte that counts is its first audio.
     if (c.var.timing) c.var.timing.upstreamFirstByte = performance.now();
     if (audio.failure === "timeout") {

@@ -11,7 +11,7 @@ import type { SttInput, SttResult } from "../providers/types";
 import { admit } from "./admission";
 import { type Candidate, candidates, type FallbackEntry, withFailover } from "./failover";
 import { jsonResult } from "./idempotency";
-import { admitOperation, callProvider, invalidAnswer } from "./provider";
+import { admitOperation, callProvider, invalidAnswer, upstreamRequest } from "./provider";
 
 export type Recording = SttInput["audio"];
 
@@ -53,11 +53,11 @@ async function transcribeWith(
   const model = chosen ?? stt.defaultModel;
   const measured = { seconds: measuredSeconds };
   const tokenBilled = stt.tokenBilled?.(model) ?? false;
-  const estimateMc = sttBoundMc(adapter.id, model, measured.seconds, tokenBilled);
+  const estimateMc = sttBoundMc(adapter.id, model, measured.seconds, tokenBilled, c.var.prices);
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "stt", estimateMc, idempotency });
   try {
     const input: SttInput = { audio, model, language: req.language };
-    const res = await callProvider(c, adapter, upstream.key, await stt.request(input, upstream));
+    const res = await callProvider(c, adapter, upstream.key, await upstreamRequest(() => stt.request(input, upstream)));
     let result: SttResult;
     try {
       result = stt.parse(await res.json(), input);
@@ -73,7 +73,14 @@ async function transcribeWith(
       model,
       words: result.words,
     };
-    const costMc = sttChargeMc(adapter.id, model, tokenBilled, measured.seconds, { seconds: result.durationSeconds, usage: result.usage });
+    const costMc = sttChargeMc(
+      adapter.id,
+      model,
+      tokenBilled,
+      measured.seconds,
+      { seconds: result.durationSeconds, usage: result.usage },
+      c.var.prices,
+    );
     settlement.charge(costMc, () => jsonResult(body));
     c.set("usageCostMc", settlement.metered ? costMc : 0);
     return body;

@@ -3,7 +3,7 @@
 // inside it: chat sends the provider an output cap equal to the output tokens reserved; transcription
 // reserves the audio's measured duration. Where a provider reports no usage, the bound is charged.
 import type { ChatMessage, TokenUsage } from "../providers/types";
-import { llmCostMc, sttCostMc } from "./prices";
+import { DEFAULT_PRICES, llmCostMc, type Prices, sttCostMc } from "./prices";
 
 /** Output tokens reserved (and sent to the provider as its cap) for a chat that names no maxTokens. */
 export const LLM_DEFAULT_RESERVE_OUTPUT_TOKENS = 4_096;
@@ -32,12 +32,18 @@ export interface ChatBound {
 
 const utf8 = new TextEncoder();
 
-export function chatBound(model: string, messages: ChatMessage[], system: string | undefined, maxTokens: number | undefined): ChatBound {
+export function chatBound(
+  model: string,
+  messages: ChatMessage[],
+  system: string | undefined,
+  maxTokens: number | undefined,
+  prices: Prices = DEFAULT_PRICES,
+): ChatBound {
   let bytes = system ? utf8.encode(system).byteLength : 0;
   for (const m of messages) bytes += utf8.encode(m.content).byteLength;
   const inputTokens = bytes + CHAT_TOKENS_PER_MESSAGE * (messages.length + (system ? 1 : 0)) + CHAT_TOKENS_PER_REQUEST;
   const outputTokens = maxTokens ?? LLM_DEFAULT_RESERVE_OUTPUT_TOKENS;
-  return { estimateMc: llmCostMc(model, inputTokens, outputTokens), inputTokens, outputTokens };
+  return { estimateMc: llmCostMc(model, inputTokens, outputTokens, prices), inputTokens, outputTokens };
 }
 
 /**
@@ -51,17 +57,24 @@ export function chatCostMc(
   reported: Partial<TokenUsage>,
   complete: boolean,
   outputTokensSeen: number,
+  prices: Prices = DEFAULT_PRICES,
 ): number {
   const input = reported.inputTokens ?? bound.inputTokens;
   const output = reported.outputTokens ?? (complete ? bound.outputTokens : outputTokensSeen);
-  return llmCostMc(model, input, output) ?? 0;
+  return llmCostMc(model, input, output, prices) ?? 0;
 }
 
 /** The bound of a transcription of `seconds` of audio: by the minute, or in tokens for a token-billed model. */
-export function sttBoundMc(provider: string, model: string, seconds: number, tokenBilled: boolean): number | null {
-  if (!tokenBilled) return sttCostMc(provider, seconds);
+export function sttBoundMc(
+  provider: string,
+  model: string,
+  seconds: number,
+  tokenBilled: boolean,
+  prices: Prices = DEFAULT_PRICES,
+): number | null {
+  if (!tokenBilled) return sttCostMc(provider, seconds, prices);
   const { input, output } = sttTokenBound(seconds);
-  return llmCostMc(model, input, output);
+  return llmCostMc(model, input, output, prices);
 }
 
 function sttTokenBound(seconds: number) {
@@ -81,8 +94,9 @@ export function sttChargeMc(
   tokenBilled: boolean,
   measuredSeconds: number,
   reported: { seconds?: number; usage?: TokenUsage },
+  prices: Prices = DEFAULT_PRICES,
 ): number {
-  if (tokenBilled && reported.usage) return llmCostMc(model, reported.usage.inputTokens, reported.usage.outputTokens) ?? 0;
-  if (!tokenBilled && reported.seconds !== undefined && reported.seconds > 0) return sttCostMc(provider, reported.seconds) ?? 0;
-  return sttBoundMc(provider, model, measuredSeconds, tokenBilled) ?? 0;
+  if (tokenBilled && reported.usage) return llmCostMc(model, reported.usage.inputTokens, reported.usage.outputTokens, prices) ?? 0;
+  if (!tokenBilled && reported.seconds !== undefined && reported.seconds > 0) return sttCostMc(provider, reported.seconds, prices) ?? 0;
+  return sttBoundMc(provider, model, measuredSeconds, tokenBilled, prices) ?? 0;
 }

@@ -1,8 +1,39 @@
-// Prices (API.md §6), in credits, and what a request costs in millicredits. Adding a provider adds a
-// line here for each operation it offers.
+// Prices (API.md §6), in credits, and what a request costs in millicredits. The defaults are here; the
+// effective table is these defaults with the operator's PRICES variable applied (price-config.ts), read
+// once per env by the worker and by the Account object alike: every caller in src/ passes the effective
+// table (c.var.prices, pricesFor(env)); the defaults are the fallback for tests and tools. Adding a
+// provider adds a line here for each operation it offers.
+import { PLANS, type PlanId } from "./plans";
 
-/** TTS: credits per 1,000 characters, i.e. millicredits per character. */
-export const TTS_MC_PER_CHAR: Record<string, number> = {
+export interface PlanLimits {
+  monthlyCredits: number;
+  requestsPerMinute: number;
+}
+
+export interface LlmPrice {
+  /** A model id prefix, lower case; the longest matching prefix wins. */
+  prefix: string;
+  /** Credits per 1,000 input tokens (= millicredits per token). */
+  input: number;
+  /** Credits per 1,000 output tokens. */
+  output: number;
+}
+
+/**
+ * One effective price table. Prices are credits with at most three decimals (a millicredit per 1,000
+ * units), so every cost below is computed exactly in integers.
+ */
+export interface Prices {
+  plans: Record<PlanId, PlanLimits>;
+  /** TTS: credits per 1,000 characters, by provider id. */
+  tts: Record<string, number>;
+  /** STT: credits per minute of audio, by provider id. */
+  stt: Record<string, number>;
+  /** LLM: by model id prefix, longest first. */
+  llm: readonly LlmPrice[];
+}
+
+export const DEFAULT_TTS_PRICES: Record<string, number> = {
   cartesia: 78,
   elevenlabs: 166,
   deepgram: 30,
@@ -13,8 +44,7 @@ export const TTS_MC_PER_CHAR: Record<string, number> = {
   huggingface: 4,
 };
 
-/** STT: credits per minute of audio. */
-export const STT_CREDITS_PER_MINUTE: Record<string, number> = {
+export const DEFAULT_STT_PRICES: Record<string, number> = {
   openai: 12,
   deepgram: 9,
   elevenlabs: 6,
@@ -25,8 +55,7 @@ export const STT_CREDITS_PER_MINUTE: Record<string, number> = {
   huggingface: 3,
 };
 
-/** LLM: credits per 1,000 tokens (= mc per token), by model id prefix; the longest prefix wins. */
-export const LLM_MC_PER_TOKEN: { prefix: string; input: number; output: number }[] = [
+export const DEFAULT_LLM_PRICES: readonly LlmPrice[] = [
   { prefix: "gpt-4.1", input: 4, output: 16 },
   { prefix: "gpt-4.1-mini", input: 1, output: 3 },
   { prefix: "gpt-4.1-nano", input: 1, output: 1 },
@@ -41,34 +70,54 @@ export const LLM_MC_PER_TOKEN: { prefix: string; input: number; output: number }
   { prefix: "claude-haiku-4-5", input: 2, output: 10 },
   // OpenAI Realtime: text and audio tokens alike.
   { prefix: "gpt-realtime", input: 32, output: 64 },
-].sort((a, b) => b.prefix.length - a.prefix.length);
+];
+
+/** Longest prefix first, so the first match is the longest. */
+export const byLongestPrefix = (list: readonly LlmPrice[]): LlmPrice[] => [...list].sort((a, b) => b.prefix.length - a.prefix.length);
+
+export const DEFAULT_PRICES: Prices = {
+  plans: Object.fromEntries(
+    Object.entries(PLANS).map(([id, p]) => [id, { monthlyCredits: p.monthlyCredits, requestsPerMinute: p.requestsPerMinute }]),
+  ) as Record<PlanId, PlanLimits>,
+  tts: DEFAULT_TTS_PRICES,
+  stt: DEFAULT_STT_PRICES,
+  llm: byLongestPrefix(DEFAULT_LLM_PRICES),
+};
 
 /** API-key ("developer") requests pay 90% of the TTS price. */
 export const API_KEY_TTS_DISCOUNT_PERCENT = 10;
 
-export function ttsCostMc(provider: string, characters: number, viaApiKey: boolean): number | null {
-  const perChar = TTS_MC_PER_CHAR[provider];
-  if (perChar === undefined) return null;
-  const full = perChar * characters;
-  // Exact: 90% of an integer mc amount, rounded up to a whole millicredit only when it is fractional.
-  return viaApiKey ? Math.ceil((full * (100 - API_KEY_TTS_DISCOUNT_PERCENT)) / 100) : full;
+/** A price in credits as integer thousandths (prices have at most three decimals: price-config.ts). */
+const milli = (credits: number) => Math.round(credits * 1000);
+
+/** A plan's monthly credits in millicredits. */
+export function planLimitMc(plan: PlanId, prices: Prices = DEFAULT_PRICES): number {
+  return milli(prices.plans[plan].monthlyCredits);
 }
 
-export function sttCostMc(provider: string, seconds: number): number | null {
-  const perMinute = STT_CREDITS_PER_MINUTE[provider];
+export function ttsCostMc(provider: string, characters: number, viaApiKey: boolean, prices: Prices = DEFAULT_PRICES): number | null {
+  const per1000 = prices.tts[provider];
+  if (per1000 === undefined) return null;
+  // credits/1,000 chars × chars = mc; in thousandths of a mc, then × (100 − discount)%, rounded up once.
+  const percent = viaApiKey ? 100 - API_KEY_TTS_DISCOUNT_PERCENT : 100;
+  return Math.ceil((milli(per1000) * characters * percent) / 100_000);
+}
+
+export function sttCostMc(provider: string, seconds: number, prices: Prices = DEFAULT_PRICES): number | null {
+  const perMinute = prices.stt[provider];
   if (perMinute === undefined) return null;
   // credits/min × seconds / 60 × 1000 mc; computed on whole milliseconds, rounded up.
   const ms = Math.ceil(seconds * 1000);
-  return Math.ceil((perMinute * ms) / 60);
+  return Math.ceil((milli(perMinute) * ms) / 60_000);
 }
 
-export function llmPrice(model: string): { input: number; output: number } | null {
+export function llmPrice(model: string, prices: Prices = DEFAULT_PRICES): LlmPrice | null {
   const m = model.toLowerCase();
-  return LLM_MC_PER_TOKEN.find((p) => m.startsWith(p.prefix)) ?? null;
+  return prices.llm.find((p) => m.startsWith(p.prefix)) ?? null;
 }
 
-export function llmCostMc(model: string, inputTokens: number, outputTokens: number): number | null {
-  const price = llmPrice(model);
+export function llmCostMc(model: string, inputTokens: number, outputTokens: number, prices: Prices = DEFAULT_PRICES): number | null {
+  const price = llmPrice(model, prices);
   if (!price) return null;
-  return price.input * inputTokens + price.output * outputTokens;
+  return Math.ceil((milli(price.input) * inputTokens + milli(price.output) * outputTokens) / 1000);
 }

@@ -1,6 +1,6 @@
 // Cartesia: TTS (SSE for raw encodings, bytes for containers) and batch STT (multipart).
 // Auth: Bearer, plus a Cartesia-Version header on every request (the spec's only allowed value).
-import type { AudioFormat, ProviderAdapter } from "./types";
+import type { AudioFormat, NativeOutput, ProviderAdapter } from "./types";
 import { errorText, formOf, get, is2xx, json, multipart, transcriptOf } from "./wire";
 
 const CARTESIA_VERSION = "2025-11-04";
@@ -9,18 +9,17 @@ const RATES = [8000, 16000, 22050, 24000, 44100, 48000];
 
 const headers = (key: string) => ({ authorization: `Bearer ${key}`, "cartesia-version": CARTESIA_VERSION });
 
+const RAW_ENCODING: Partial<Record<AudioFormat, string>> = { pcm: "pcm_s16le", ulaw: "pcm_mulaw", alaw: "pcm_alaw" };
+
+/** Every container × encoding at every rate of the spec; no opus. */
+const OUTPUTS: NativeOutput[] = (["mp3", "wav", "pcm", "ulaw", "alaw"] as const).map((format) => ({ format, sampleRates: RATES }));
+
 /** Raw encodings go over SSE (streams as it generates); containers only exist on /tts/bytes. */
 function outputFormat(format: AudioFormat, rate: number): Record<string, unknown> {
-  switch (format) {
-    case "pcm":
-      return { container: "raw", encoding: "pcm_s16le", sample_rate: rate };
-    case "ulaw":
-      return { container: "raw", encoding: "pcm_mulaw", sample_rate: rate };
-    case "wav":
-      return { container: "wav", encoding: "pcm_s16le", sample_rate: rate };
-    default:
-      return { container: "mp3", sample_rate: rate, bit_rate: 128_000 };
-  }
+  const encoding = RAW_ENCODING[format];
+  if (encoding) return { container: "raw", encoding, sample_rate: rate };
+  if (format === "wav") return { container: "wav", encoding: "pcm_s16le", sample_rate: rate };
+  return { container: "mp3", sample_rate: rate, bit_rate: 128_000 };
 }
 
 export const cartesia: ProviderAdapter = {
@@ -30,12 +29,11 @@ export const cartesia: ProviderAdapter = {
   tts: {
     defaultVoice: "694f9389-aac1-45b6-b726-9d9369183238",
     defaultModel: "sonic-3",
-    // No opus output; μ-law is telephony audio, so 8 kHz only.
-    supports: (format, sampleRate) =>
-      format !== "opus" && (sampleRate === undefined || (format === "ulaw" ? sampleRate === 8000 : RATES.includes(sampleRate))),
+    outputs: OUTPUTS,
     request(input, ctx) {
-      const rate = input.sampleRate ?? (input.format === "ulaw" ? 8000 : 44100);
-      const sse = input.format === "pcm" || input.format === "ulaw";
+      // G.711 is telephony audio: 8 kHz unless asked otherwise.
+      const rate = input.sampleRate ?? (input.format === "ulaw" || input.format === "alaw" ? 8000 : 44100);
+      const sse = RAW_ENCODING[input.format] !== undefined;
       const body = {
         model_id: input.model,
         transcript: input.text,

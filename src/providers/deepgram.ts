@@ -1,17 +1,23 @@
 // Deepgram: TTS (/v1/speak, streamed raw audio) and STT (/v1/listen, raw audio body or JSON {url}).
 // Auth: Authorization: Token <key> (not Bearer). Options travel in the query string, not the body.
-import type { AudioFormat, ProviderAdapter, UpstreamRequest } from "./types";
+import type { AudioFormat, NativeOutput, ProviderAdapter, UpstreamRequest } from "./types";
 import { errorText, get, is2xx, json, secondsOf } from "./wire";
 
-/** encoding/container per format; rates are the spec's per-encoding enums (mp3 and opus are fixed). */
-const SPEAK: Record<AudioFormat, { encoding: string; container?: string; rates: number[]; settable: boolean }> = {
+/**
+ * encoding/container per format; rates are the spec's per-encoding enums. mp3 and opus have one fixed
+ * rate; the spec gives flac and aac none, so they are asked for without one (Deepgram's default).
+ */
+const SPEAK: Partial<Record<AudioFormat, { encoding: string; container?: string; rates: number[]; settable: boolean }>> = {
   mp3: { encoding: "mp3", rates: [22050], settable: false },
   opus: { encoding: "opus", container: "ogg", rates: [48000], settable: false },
+  flac: { encoding: "flac", rates: [], settable: false },
+  aac: { encoding: "aac", rates: [], settable: false },
   wav: { encoding: "linear16", container: "wav", rates: [8000, 16000, 24000, 32000, 48000], settable: true },
   pcm: { encoding: "linear16", container: "none", rates: [8000, 16000, 24000, 32000, 48000], settable: true },
-  // Deepgram also offers 16 kHz μ-law, but audio/basic means 8 kHz telephony audio.
-  ulaw: { encoding: "mulaw", container: "none", rates: [8000], settable: true },
+  ulaw: { encoding: "mulaw", container: "none", rates: [8000, 16000], settable: true },
+  alaw: { encoding: "alaw", container: "none", rates: [8000, 16000], settable: true },
 };
+const OUTPUTS: NativeOutput[] = Object.entries(SPEAK).map(([format, s]) => ({ format: format as AudioFormat, sampleRates: s.rates }));
 
 const auth = (key: string) => ({ authorization: `Token ${key}` });
 const DEFAULT_MODEL = "aura-2-thalia-en";
@@ -24,14 +30,15 @@ export const deepgram: ProviderAdapter = {
     // An Aura model name is the voice; there is no separate voice parameter.
     defaultVoice: DEFAULT_MODEL,
     defaultModel: DEFAULT_MODEL,
-    supports: (format, sampleRate) => sampleRate === undefined || SPEAK[format].rates.includes(sampleRate),
+    outputs: OUTPUTS,
     request(input, ctx) {
       const s = SPEAK[input.format];
+      if (!s) throw new Error(`Deepgram has no ${input.format} output`); // the gateway asks only for OUTPUTS
       // So a voice the caller chose (anything but the default) names the model.
       const model = input.voiceId && input.voiceId !== DEFAULT_MODEL ? input.voiceId : (input.model ?? DEFAULT_MODEL);
       const q = new URLSearchParams({ model, encoding: s.encoding });
       if (s.container) q.set("container", s.container);
-      if (s.settable) q.set("sample_rate", String(input.sampleRate ?? (input.format === "ulaw" ? 8000 : 24000)));
+      if (s.settable) q.set("sample_rate", String(input.sampleRate ?? (s.encoding === "linear16" ? 24000 : 8000)));
       return { upstream: json(`${ctx.urls.api}/v1/speak?${q}`, auth(ctx.key), { text: input.text }), envelope: { kind: "raw" } };
     },
   },

@@ -1,26 +1,31 @@
 // ElevenLabs: TTS (chunked raw audio from /stream) and STT (multipart). Auth: xi-api-key.
-import type { AudioFormat, ProviderAdapter } from "./types";
+import type { AudioFormat, NativeOutput, ProviderAdapter } from "./types";
 import { errorText, formOf, get, json, multipart, secondsOf, wordsOf } from "./wire";
 
-const RATES: Record<AudioFormat, number[]> = {
-  mp3: [22050, 24000, 44100],
-  pcm: [8000, 16000, 22050, 24000, 32000, 44100, 48000],
-  wav: [8000, 16000, 22050, 24000, 32000, 44100, 48000],
-  opus: [48000],
-  ulaw: [8000],
-};
-const DEFAULT_RATE: Record<AudioFormat, number> = { mp3: 44100, pcm: 24000, wav: 24000, opus: 48000, ulaw: 8000 };
+/**
+ * What ElevenLabs produces: output_format values of its spec (codec_rate[_bitrate]). No wav there: the
+ * gateway frames its pcm as WAV. μ-law and A-law only at 8 kHz.
+ */
+const OUTPUTS: NativeOutput[] = [
+  { format: "mp3", sampleRates: [22050, 24000, 44100] },
+  { format: "pcm", sampleRates: [8000, 16000, 22050, 24000, 32000, 44100, 48000] },
+  { format: "opus", sampleRates: [48000] },
+  { format: "ulaw", sampleRates: [8000] },
+  { format: "alaw", sampleRates: [8000] },
+];
 
 /** ElevenLabs' output_format query value, e.g. mp3_44100_128, pcm_16000, ulaw_8000. */
 function outputFormat(format: AudioFormat, sampleRate: number | undefined): string {
-  const rate = sampleRate ?? DEFAULT_RATE[format];
   switch (format) {
     case "mp3":
-      return rate === 22050 ? "mp3_22050_32" : rate === 24000 ? "mp3_24000_48" : "mp3_44100_128";
+      return sampleRate === 22050 ? "mp3_22050_32" : sampleRate === 24000 ? "mp3_24000_48" : "mp3_44100_128";
     case "opus":
       return "opus_48000_64";
+    case "ulaw":
+    case "alaw":
+      return `${format}_8000`;
     default:
-      return `${format}_${rate}`;
+      return `pcm_${sampleRate ?? 24000}`;
   }
 }
 
@@ -33,7 +38,7 @@ export const elevenlabs: ProviderAdapter = {
   tts: {
     defaultVoice: "21m00Tcm4TlvDq8ikWAM",
     defaultModel: "eleven_flash_v2_5",
-    supports: (format, sampleRate) => sampleRate === undefined || RATES[format].includes(sampleRate),
+    outputs: OUTPUTS,
     request(input, ctx) {
       const url = `${ctx.urls.api}/v1/text-to-speech/${encodeURIComponent(input.voiceId)}/stream?output_format=${outputFormat(input.format, input.sampleRate)}`;
       return { upstream: json(url, headers(ctx.key), { text: input.text, model_id: input.model }), envelope: { kind: "raw" } };

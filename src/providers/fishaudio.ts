@@ -1,13 +1,21 @@
 // Fish Audio: TTS (/v1/tts, JSON in, streamed raw audio out) and ASR (/v1/asr, multipart).
 // Auth: Bearer; the TTS model is chosen by a `model` header, not a body field.
-import type { ProviderAdapter } from "./types";
+import type { NativeOutput, ProviderAdapter } from "./types";
 import { errorText, formOf, get, is2xx, json, multipart, secondsOf } from "./wire";
 
 /** Fish's docs say seconds, its Python SDK says milliseconds; the spec says seconds. Set to 1000 if ms. */
 const ASR_DURATION_UNITS_PER_SECOND = 1;
 const RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
-/** Opus only encodes at 48 kHz (Fish's opus default). */
-const OPUS_RATES = [48000];
+/**
+ * The spec's `format` enum. Opus only encodes at 48 kHz (Fish's opus default); no G.711, so μ-law and
+ * A-law are converted from its pcm (raw 16-bit mono: unconfirmed beyond the enum's name).
+ */
+const OUTPUTS: NativeOutput[] = [
+  { format: "mp3", sampleRates: RATES },
+  { format: "wav", sampleRates: RATES },
+  { format: "pcm", sampleRates: RATES },
+  { format: "opus", sampleRates: [48000] },
+];
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
@@ -20,9 +28,7 @@ export const fishaudio: ProviderAdapter = {
     // A public Fish voice model id (the one Fish's API docs use as their example).
     defaultVoice: "7f92f8afb8ec43bf81429cc1c9199cb1",
     defaultModel: "s1",
-    // No μ-law output.
-    supports: (format, sampleRate) =>
-      format !== "ulaw" && (sampleRate === undefined || (format === "opus" ? OPUS_RATES : RATES).includes(sampleRate)),
+    outputs: OUTPUTS,
     request(input, ctx) {
       const body: Record<string, unknown> = {
         text: input.text,

@@ -1,8 +1,20 @@
-// Hugging Face Inference Providers: chat through the OpenAI-compatible router. Auth: Bearer hf_….
-// No TTS/STT: the router's task endpoints have neither a spec nor a price here.
+// Hugging Face Inference Providers: chat through the OpenAI-compatible router; speech and transcription
+// through the router's hf-inference task endpoints (POST /hf-inference/models/{model}): JSON
+// {"inputs": text} → the model's audio (FLAC or WAV, the model's choice); raw audio → {"text"}.
+// Auth: Bearer hf_…. The model id goes into the path, one encoded segment per part of `org/name`.
 import { bearer, openAiChat } from "./openai-compatible";
-import type { ProviderAdapter } from "./types";
-import { errorText, get, is2xx } from "./wire";
+import type { ProviderAdapter, UpstreamRequest } from "./types";
+import { errorText, get, hubModelPath, is2xx, json } from "./wire";
+
+/**
+ * Small open defaults. MMS-TTS English (VITS, ~36M parameters, 16 kHz) and Whisper large-v3, the
+ * speech models huggingface.js and the Hub's task pages name; which models hf-inference serves at a
+ * given time is unconfirmed: `model` names any other.
+ */
+const TTS_MODEL = "facebook/mms-tts-eng";
+const STT_MODEL = "openai/whisper-large-v3";
+
+const task = (base: string, model: string) => `${base}/hf-inference/models/${hubModelPath(model)}`;
 
 export const huggingface: ProviderAdapter = {
   id: "huggingface",
@@ -15,6 +27,30 @@ export const huggingface: ProviderAdapter = {
     maxTokensField: "max_tokens",
     streamOptions: true,
   }),
+  tts: {
+    // The model is the voice: hf-inference's text-to-speech task takes no voice parameter.
+    defaultVoice: "",
+    defaultModel: TTS_MODEL,
+    outputs: [],
+    modelChoosesFormat: true,
+    request(input, ctx) {
+      // The task spec's only input is `inputs` (parameters are model-specific and left out).
+      return { upstream: json(task(ctx.urls.api, input.model), bearer(ctx.key), { inputs: input.text }), envelope: { kind: "raw" } };
+    },
+  },
+  stt: {
+    defaultModel: STT_MODEL,
+    request(input, ctx): UpstreamRequest {
+      // The raw audio as the whole body (the task spec's form without parameters); no multipart.
+      const headers = { ...bearer(ctx.key), "content-type": input.audio.contentType || "application/octet-stream" };
+      return { url: task(ctx.urls.api, input.model), init: { method: "POST", headers, body: input.audio.data } };
+    },
+    parse(body) {
+      // {text, chunks?}; older deployments answered [{text}]. No duration: billed at the measured length.
+      const result = Array.isArray(body) ? body[0] : body;
+      return { text: String(result?.text ?? "") };
+    },
+  },
   verify: (ctx) => ({
     // The token check lives on the Hub host, not on the router.
     upstream: get(`${ctx.urls.hub}/api/whoami-v2`, bearer(ctx.key)),

@@ -1,7 +1,7 @@
 // Inworld: TTS (voice:stream, NDJSON of base64 chunks) and STT (JSON with base64 audio).
 // Auth: Authorization: Basic <key> — the portal key is already base64, so it is sent verbatim.
 import { bytesToBase64 } from "../encoding/base64";
-import type { AudioFormat, ProviderAdapter } from "./types";
+import type { AudioFormat, NativeOutput, ProviderAdapter } from "./types";
 import { errorText, get, is2xx, json, secondsOf } from "./wire";
 
 /** Unconfirmed (taken from a third-party, hand-written spec): the STT model id. */
@@ -11,15 +11,17 @@ const RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
 /**
  * audioEncoding per format. wav uses WAV, not LINEAR16: when streaming, LINEAR16 repeats a WAV
  * header in every chunk, while WAV sends it once, so the chunks concatenate into one valid file.
- * MULAW's framing on the stream is unconfirmed (it may carry a WAV header like LINEAR16).
+ * MULAW and ALAW are not used: their framing on the stream is unconfirmed (they may carry a WAV header
+ * like LINEAR16), so the gateway makes μ-law and A-law from PCM (raw 16-bit) instead.
  */
-const ENCODING: Record<AudioFormat, { encoding: string; rates: number[] }> = {
+const ENCODING: Partial<Record<AudioFormat, { encoding: string; rates: number[] }>> = {
   mp3: { encoding: "MP3", rates: RATES.filter((r) => r >= 16000) },
   wav: { encoding: "WAV", rates: RATES },
   pcm: { encoding: "PCM", rates: RATES },
   opus: { encoding: "OGG_OPUS", rates: [8000, 12000, 16000, 24000, 48000] },
-  ulaw: { encoding: "MULAW", rates: [8000] },
+  flac: { encoding: "FLAC", rates: RATES },
 };
+const OUTPUTS: NativeOutput[] = Object.entries(ENCODING).map(([format, e]) => ({ format: format as AudioFormat, sampleRates: e.rates }));
 
 const auth = (key: string) => ({ authorization: `Basic ${key}` });
 
@@ -34,12 +36,12 @@ export const inworld: ProviderAdapter = {
   tts: {
     defaultVoice: "Dennis",
     defaultModel: "inworld-tts-1.5-mini",
-    supports: (format, sampleRate) => sampleRate === undefined || ENCODING[format].rates.includes(sampleRate),
+    outputs: OUTPUTS,
     request(input, ctx) {
-      // Inworld defaults to 48 kHz, which μ-law must not get.
-      const rate = input.sampleRate ?? (input.format === "ulaw" ? 8000 : undefined);
-      const audioConfig: Record<string, unknown> = { audioEncoding: ENCODING[input.format].encoding };
-      if (rate !== undefined) audioConfig.sampleRateHertz = rate;
+      const encoding = ENCODING[input.format];
+      if (!encoding) throw new Error(`Inworld has no ${input.format} output`); // the gateway asks only for OUTPUTS
+      const audioConfig: Record<string, unknown> = { audioEncoding: encoding.encoding };
+      if (input.sampleRate !== undefined) audioConfig.sampleRateHertz = input.sampleRate;
       // Text over 2,000 characters is left for Inworld to refuse, with its own message.
       const body = { text: input.text, voiceId: input.voiceId, modelId: input.model, audioConfig };
       return {

@@ -1,9 +1,8 @@
 // OpenAI: chat, speech (raw audio), transcription (multipart). Auth: Authorization: Bearer.
 import { bearer, openAiChat, openAiErrorMessage } from "./openai-compatible";
-import type { AudioFormat, ProviderAdapter } from "./types";
+import type { NativeOutput, ProviderAdapter } from "./types";
 import { formOf, get, is2xx, json, multipart, transcriptOf } from "./wire";
 
-const FORMAT: Partial<Record<AudioFormat, string>> = { mp3: "mp3", wav: "wav", pcm: "pcm", opus: "opus" };
 /** The voices OpenAI speech documents (SDK code written for OpenAI names one of these). */
 export const OPENAI_VOICES = [
   "alloy",
@@ -20,8 +19,13 @@ export const OPENAI_VOICES = [
   "marin",
   "cedar",
 ] as const;
-/** OpenAI speech has one output rate: 24 kHz (pcm is 24 kHz 16-bit mono). */
+/** OpenAI speech has one output rate: 24 kHz (pcm is 24 kHz 16-bit mono, wav the same framed). */
 const SPEECH_SAMPLE_RATE = 24_000;
+/** response_format values (the spec's enum); μ-law and A-law are converted from its pcm. */
+const OUTPUTS: NativeOutput[] = (["mp3", "opus", "aac", "flac", "wav", "pcm"] as const).map((format) => ({
+  format,
+  sampleRates: [SPEECH_SAMPLE_RATE],
+}));
 
 export const openai: ProviderAdapter = {
   id: "openai",
@@ -37,14 +41,14 @@ export const openai: ProviderAdapter = {
     defaultVoice: "alloy",
     voices: OPENAI_VOICES,
     defaultModel: "gpt-4o-mini-tts",
-    supports: (format, sampleRate) => format in FORMAT && (sampleRate === undefined || sampleRate === SPEECH_SAMPLE_RATE),
+    outputs: OUTPUTS,
     request(input, ctx) {
       return {
         upstream: json(`${ctx.urls.api}/audio/speech`, bearer(ctx.key), {
           model: input.model,
           input: input.text,
           voice: input.voiceId,
-          response_format: FORMAT[input.format],
+          response_format: input.format,
         }),
         envelope: { kind: "raw" },
       };

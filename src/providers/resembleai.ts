@@ -1,14 +1,17 @@
 // Resemble AI: TTS only. wav streams from /stream (chunked WAV); mp3 only exists on /synthesize,
 // which answers one JSON object with base64 audio. Auth: Bearer. Key check on the management host.
 //
-// pcm and ulaw are refused on purpose: Resemble always frames PCM and μ-law in WAV (on /stream and
-// /synthesize alike), and a WAV header inside audio/pcm or audio/basic would reach players as noise.
-// opus does not exist there.
-import type { ProviderAdapter } from "./types";
+// Resemble always frames PCM and μ-law in WAV (on /stream and /synthesize alike), so pcm, μ-law and
+// A-law are made by the gateway from its streamed WAV; opus does not exist there.
+import type { NativeOutput, ProviderAdapter } from "./types";
 import { errorText, get, is2xx, json } from "./wire";
 
 /** The spec's sample_rate enum; it travels as a string. */
 const RATES = [8000, 16000, 22050, 32000, 44100, 48000];
+const OUTPUTS: NativeOutput[] = [
+  { format: "wav", sampleRates: RATES },
+  { format: "mp3", sampleRates: RATES },
+];
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
@@ -22,7 +25,7 @@ export const resembleai: ProviderAdapter = {
     defaultVoice: "c99f388c",
     // The voice picks its model; the synthesis API has no model field.
     defaultModel: "",
-    supports: (format, sampleRate) => (format === "wav" || format === "mp3") && (sampleRate === undefined || RATES.includes(sampleRate)),
+    outputs: OUTPUTS,
     request(input, ctx) {
       const body: Record<string, unknown> = { voice_uuid: input.voiceId, data: input.text };
       if (input.sampleRate !== undefined) body.sample_rate = String(input.sampleRate);

@@ -2,17 +2,25 @@
 // format and nothing about Voxgate's auth, credits or HTTP layer: it declares where the provider is
 // reached and what it offers, builds upstream requests and reads upstream responses.
 // Adding a provider: see "Adding a provider" in docs/ARCHITECTURE.md.
+import type { NativeOutput, SpeechFormat } from "../audio/plan";
+
+export type { NativeOutput } from "../audio/plan";
 
 export type Operation = "tts" | "stt" | "llm";
-export const AUDIO_FORMATS = ["mp3", "wav", "pcm", "opus", "ulaw"] as const;
-export type AudioFormat = (typeof AUDIO_FORMATS)[number];
+/** Speech formats (API.md §4.1), in the order the API lists them. */
+export const AUDIO_FORMATS = ["mp3", "wav", "pcm", "opus", "ulaw", "alaw", "flac", "aac"] as const satisfies readonly SpeechFormat[];
+export type AudioFormat = SpeechFormat;
 
+/** Content-Type of each format as a provider produces it natively (µ-law off 8 kHz: see speech-output.ts). */
 export const AUDIO_CONTENT_TYPES: Record<AudioFormat, string> = {
   mp3: "audio/mpeg",
   wav: "audio/wav",
   pcm: "audio/pcm",
   opus: "audio/ogg",
   ulaw: "audio/basic",
+  alaw: "audio/x-alaw-basic",
+  flac: "audio/flac",
+  aac: "audio/aac",
 };
 
 /**
@@ -41,7 +49,9 @@ export interface TtsInput {
   voiceId: string;
   /** The caller's model, or the adapter's default model. */
   model: string;
+  /** A format of the adapter's `outputs` (the gateway converts from it when the caller asked for another). */
   format: AudioFormat;
+  /** One of that output's sample rates, or undefined for the provider's default. */
   sampleRate?: number;
 }
 
@@ -61,8 +71,17 @@ export interface TtsAdapter {
   /** Voice names the provider documents (where it has a fixed set); others may still exist. */
   voices?: readonly string[];
   defaultModel: string;
-  /** Formats (and, where it matters, sample rates) the provider can produce. */
-  supports(format: AudioFormat, sampleRate: number | undefined): boolean;
+  /**
+   * What the provider produces itself: each format with the sample rates it can be asked for (an empty
+   * list: only at its own default rate). The gateway plans every request from this (src/audio/plan.ts):
+   * served natively, converted at the edge from the provider's pcm or wav, or refused.
+   */
+  outputs: readonly NativeOutput[];
+  /**
+   * The model decides the format of its audio (Hugging Face): a request naming no format gets it as it
+   * comes, with its content type; a format is converted from the model's audio when that is WAV or FLAC.
+   */
+  modelChoosesFormat?: boolean;
   request(input: TtsInput, ctx: UpstreamContext): { upstream: UpstreamRequest; envelope: AudioEnvelope };
 }
 

@@ -76,3 +76,32 @@ export function transcriptOf(body: any): SttResult {
     words: wordsOf(body.words),
   };
 }
+
+/**
+ * A request value an adapter will not send because it would change the shape of the upstream URL (e.g.
+ * `..` in a model id that goes into the path). The gateway answers 400 validation_failed naming `field`.
+ */
+export class UnsafeUpstreamValue extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A Hugging Face Hub repo id segment: letters, digits, `-`, `_`, `.`, not starting with `.` (so never `..`). */
+const HUB_SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}$/;
+
+/**
+ * A Hub model id (`name` or `org/name`) as URL path segments, each percent-encoded. Anything else — an
+ * empty segment, `.`/`..`, more segments, `?`, `#`, `%`, a backslash — is refused, so the id can only
+ * ever name a model under the path it is put in.
+ */
+export function hubModelPath(id: string, field = "model"): string {
+  const segments = id.split("/");
+  if (segments.length > 2 || !segments.every((s) => HUB_SEGMENT.test(s))) {
+    throw new UnsafeUpstreamValue(field, `'${id.slice(0, 100)}' is not a model id (org/name: letters, digits, '-', '_', '.').`);
+  }
+  return segments.map(encodeURIComponent).join("/");
+}

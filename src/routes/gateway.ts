@@ -30,7 +30,10 @@ export function registerGateway(app: OpenAPIHono<AppEnv>) {
       request: { headers: IdempotencyHeader, body: { content: json(SynthesizeBody), required: true } },
       responses: {
         200: {
-          description: "Audio (Content-Type matches the format: audio/mpeg, audio/wav, audio/pcm, audio/ogg, audio/basic)",
+          description:
+            "Audio, streamed. Content-Type matches the format: audio/mpeg, audio/ogg (opus), audio/aac, audio/flac, audio/wav, " +
+            "audio/pcm, audio/basic (8 kHz µ-law; audio/x-mulaw at other rates), audio/x-alaw-basic — or, from a Hugging Face " +
+            "model with no format named, the model's own type",
           content: { "audio/mpeg": { schema: BinaryAudio } },
         },
         ...errors(...GATEWAY_ERRORS),

@@ -1,7 +1,7 @@
 // End to end through a real `wrangler dev`: keys, every provider × operation against its mock,
 // key precedence, streaming, failures and metering — from outside, as a client sees it.
 import { beforeEach, describe, expect, it } from "vitest";
-import { CHAT_CASES, expectMockAudio, readSse, STT_CASES, TTS_CASES } from "../helpers/provider-cases";
+import { CHAT_CASES, expectCaseAudio, readSse, STT_CASES, TTS_CASES } from "../helpers/provider-cases";
 // @ts-expect-error plain JS module shared with the mock server
 import { mockDurationSeconds, mockTranscriptFor } from "../mocks/audio.mjs";
 import { bearer, call, jwtFor, mock, payingUser, settled, upstream } from "./client";
@@ -55,7 +55,7 @@ describe("every provider and operation against its mock", () => {
       });
       expect(res.status, await res.clone().text()).toBe(200);
       expect(res.headers.get("x-provider-used")).toBe(c.provider);
-      expect(expectMockAudio(new Uint8Array(await res.arrayBuffer()), text)).toBe(c.upstreamFormat);
+      expectCaseAudio(c, new Uint8Array(await res.arrayBuffer()), text);
       const [req] = await upstream(c.provider);
       expect(req.path).toMatch(c.upstreamPath);
       expect(req.headers[c.auth[0]]).toBe(c.auth[1]);

@@ -92,7 +92,10 @@ export default async function setup(project: TestProject) {
 
 /** Variables only the end-to-end worker gets (e.g. portal/Twilio settings added by other suites). */
 function extraVars(): Record<string, string> {
-  return {};
+  return {
+    // PRICES on the real worker and its Account objects (test/e2e/prices.test.ts): only what no other test relies on.
+    PRICES: JSON.stringify({ plans: { scale: { monthlyCredits: 1_200_000 } }, llm: { "e2e-priced": { input: 7, output: 11 } } }),
+  };
 }
 
 async function waitForReady(url: string, child: ChildProcess) {

@@ -3,6 +3,7 @@
 import { expect } from "vitest";
 // @ts-expect-error plain JS module shared with the mock server
 import { mockAudio } from "../mocks/audio.mjs";
+import { expectSpeechTone, type ToneFormat } from "./speech-check";
 
 /** The audio bytes equal the mock's audio for this text in the format the provider was asked for. */
 export function expectMockAudio(bytes: Uint8Array, text: string) {
@@ -15,15 +16,26 @@ export function expectMockAudio(bytes: Uint8Array, text: string) {
   return m![1];
 }
 
-export const TTS_CASES: {
+export interface TtsCase {
   provider: string;
   format: string;
   sampleRate?: number;
   upstreamPath: RegExp;
   auth: [string, string];
-  upstreamFormat: string;
+  /** The mock's byte pattern in this provider format comes back (compressed formats). */
+  upstreamFormat?: string;
+  /** The mock's tone comes back, decoded as this format at this rate (PCM-family formats). */
+  tone?: { format: ToneFormat; sampleRate: number };
   byok?: boolean;
-}[] = [
+}
+
+/** What a TTS case's answer must be: the mock's bytes for its upstream format, or its tone. */
+export function expectCaseAudio(c: TtsCase, bytes: Uint8Array, text: string) {
+  if (c.tone) expectSpeechTone(bytes, c.tone.format, c.tone.sampleRate, text);
+  else expect(expectMockAudio(bytes, text)).toBe(c.upstreamFormat);
+}
+
+export const TTS_CASES: TtsCase[] = [
   {
     provider: "elevenlabs",
     format: "mp3",
@@ -37,15 +49,15 @@ export const TTS_CASES: {
     sampleRate: 16000,
     upstreamPath: /\/stream$/,
     auth: ["xi-api-key", "platform-elevenlabs-key"],
-    upstreamFormat: "pcm_16000",
+    tone: { format: "pcm", sampleRate: 16000 },
   },
-  // OpenAI speech has no platform price (API.md §6): it runs with the caller's own key.
+  // With the caller's own key (OpenAI speech also has a platform price: API.md §6).
   {
     provider: "openai",
     format: "wav",
     upstreamPath: /\/audio\/speech$/,
     auth: ["authorization", "Bearer byok-openai-key"],
-    upstreamFormat: "wav",
+    tone: { format: "wav", sampleRate: 24000 },
     byok: true,
   },
   {
@@ -60,7 +72,8 @@ export const TTS_CASES: {
     format: "pcm",
     upstreamPath: /^\/tts\/sse$/,
     auth: ["authorization", "Bearer platform-cartesia-key"],
-    upstreamFormat: "raw",
+    // pcm without a rate is 24 kHz from every provider.
+    tone: { format: "pcm", sampleRate: 24000 },
   },
   {
     provider: "deepgram",
@@ -88,7 +101,8 @@ export const TTS_CASES: {
     format: "wav",
     upstreamPath: /^\/stream$/,
     auth: ["authorization", "Bearer platform-resembleai-key"],
-    upstreamFormat: "wav",
+    // Resemble's default rate, said by the WAV header it streams.
+    tone: { format: "wav", sampleRate: 22050 },
   },
   {
     provider: "resembleai",

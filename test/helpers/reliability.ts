@@ -96,6 +96,7 @@ const ROUTE_LIST: string[] = [
   "POST /v1/synthesize",
   "POST /v1/transcribe",
   "POST /v1/chat",
+  "GET /v1/providers",
   // voice agents (§4)
   "POST /v1/agents",
   "GET /v1/agents",

@@ -19,6 +19,7 @@ import {
 } from "./audio.mjs";
 import { SpecChecker } from "./lib/spec-check.mjs";
 import { startMockProviders } from "./providers.mjs";
+import { mockTone } from "./tone.mjs";
 
 const mock = await startMockProviders({ port: 0 });
 const U = mock.baseUrls;
@@ -174,6 +175,12 @@ const expectAudio = (bytes, text, format) =>
     bytesEqual(bytes, mockAudio(text, format)),
     `audio differs from mockAudio(${JSON.stringify(text)}, ${format}) (got ${bytes.length} bytes)`,
   );
+/** PCM-family answers are a real tone (tone.mjs) in the encoding, container and rate asked for. */
+const expectTone = (bytes, text, opts) =>
+  assert(
+    bytesEqual(bytes, mockTone(text, opts)),
+    `audio differs from mockTone(${JSON.stringify(text)}, ${JSON.stringify(opts)}) (got ${bytes.length} bytes)`,
+  );
 const bodyJson = (bytes) => JSON.parse(utf8Decode(bytes));
 
 // ---------------------------------------------------------------------------------------------
@@ -200,7 +207,7 @@ await endpoint(
     ...jsonBody({ text: TEXT, voice_settings: { stability: 0.5, similarity_boost: 0.75 } }),
   }),
   (res, b) => {
-    expectAudio(b, TEXT, "pcm_16000");
+    expectTone(b, TEXT, { sampleRate: 16000 });
     assertEq(res.headers.get("transfer-encoding"), "chunked", "transfer-encoding");
   },
 );
@@ -214,7 +221,7 @@ await endpoint(
   (res, b) => {
     const lines = parseNdjson(utf8Decode(b));
     assert(lines.length >= 2, "≥ 2 NDJSON lines");
-    expectAudio(decodeAll(lines.map((l) => l.audio_base64)), TEXT, "ulaw_8000");
+    expectTone(decodeAll(lines.map((l) => l.audio_base64)), TEXT, { sampleRate: 8000, encoding: "mulaw" });
     assertEq(lines.map((l) => l.alignment.characters.join("")).join(""), TEXT, "alignment characters");
   },
 );
@@ -274,7 +281,7 @@ await endpoint(
     const events = parseSse(utf8Decode(b)).map((e) => JSON.parse(e.data));
     const deltas = events.filter((e) => e.type === "speech.audio.delta");
     assert(deltas.length >= 2, "≥ 2 deltas");
-    expectAudio(decodeAll(deltas.map((e) => e.audio)), TEXT, "pcm");
+    expectTone(decodeAll(deltas.map((e) => e.audio)), TEXT, { sampleRate: 24000 });
     const done = events[events.length - 1];
     assertEq([done.type, done.usage.input_tokens], ["speech.audio.done", 4], "done event");
   },
@@ -485,7 +492,7 @@ await endpoint(
     const data = parseSse(utf8Decode(b)).map((e) => JSON.parse(e.data));
     const chunks = data.filter((d) => d.type === "chunk");
     assert(chunks.length >= 2, "≥ 2 chunk events");
-    expectAudio(decodeAll(chunks.map((c) => c.data)), TEXT, "raw");
+    expectTone(decodeAll(chunks.map((c) => c.data)), TEXT, { sampleRate: 16000 });
     assert(
       data.some((d) => d.type === "timestamps"),
       "timestamps event",
@@ -563,7 +570,7 @@ await endpoint(
     url: `${U.DEEPGRAM_BASE_URL}/v1/speak?model=aura-2-thalia-en&encoding=linear16&container=wav&sample_rate=24000`,
     ...jsonBody({ text: TEXT }),
   }),
-  (res, b) => expectAudio(b, TEXT, "linear16"),
+  (res, b) => expectTone(b, TEXT, { sampleRate: 24000, container: "wav" }),
 );
 await endpoint(
   "deepgram projects",
@@ -583,7 +590,7 @@ await endpoint(
     headers: { "content-type": "application/json", model: "s1" },
     body: JSON.stringify({ text: TEXT, reference_id: "voice-1", format: "wav" }),
   }),
-  (res, b) => expectAudio(b, TEXT, "wav"),
+  (res, b) => expectTone(b, TEXT, { sampleRate: 44100, container: "wav" }),
 );
 await endpoint(
   "fish asr",
@@ -619,7 +626,7 @@ await endpoint(
   () => ({ url: `${U.INWORLD_BASE_URL}/tts/v1/voice`, ...jsonBody(inworldTts) }),
   (res, b) => {
     const j = bodyJson(b);
-    expectAudio(base64ToBytes(j.audioContent), TEXT, "LINEAR16");
+    expectTone(base64ToBytes(j.audioContent), TEXT, { sampleRate: 24000, container: "wav" });
     assertEq(j.usage, { processedCharactersCount: TEXT.length, modelId: "inworld-tts-1.5-mini" }, "usage");
   },
 );
@@ -630,7 +637,7 @@ await endpoint(
   (res, b) => {
     const lines = parseNdjson(utf8Decode(b));
     assert(lines.length >= 2, "≥ 2 lines");
-    expectAudio(decodeAll(lines.map((l) => l.result.audioContent)), TEXT, "LINEAR16");
+    expectTone(decodeAll(lines.map((l) => l.result.audioContent)), TEXT, { sampleRate: 24000, container: "wav" });
   },
   { specPath: "/not-in-spec" },
 );
@@ -686,7 +693,7 @@ await endpoint(
     ...jsonBody({ voice_uuid: "55592656", data: TEXT, precision: "PCM_16", sample_rate: "22050" }),
   }),
   (res, b) => {
-    expectAudio(b, TEXT, "wav");
+    expectTone(b, TEXT, { sampleRate: 22050, container: "wav", streamed: true });
     assertEq(res.headers.get("content-type"), "audio/wav", "content-type");
   },
 );
@@ -789,7 +796,7 @@ await endpoint(
   "huggingface",
   () => ({ url: `${U.HUGGINGFACE_BASE_URL}/hf-inference/models/facebook/mms-tts-eng`, ...jsonBody({ inputs: TEXT }) }),
   (res, b) => {
-    expectAudio(b, TEXT, "flac");
+    expectTone(b, TEXT, { sampleRate: 16000, container: "flac" });
     assertEq(res.headers.get("content-type"), "audio/flac", "content-type");
   },
 );
@@ -802,6 +809,16 @@ await endpoint(
     body: wav(4500),
   }),
   (res, b) => assertEq(bodyJson(b), { text: mockTranscriptFor(4500) }, "asr"),
+);
+await endpoint(
+  "hf inference tts, a model answering WAV",
+  "huggingface",
+  () => ({ url: `${U.HUGGINGFACE_BASE_URL}/hf-inference/models/voxgate/tone-wav`, ...jsonBody({ inputs: TEXT }) }),
+  async (res, b) => {
+    expectTone(b, TEXT, { sampleRate: 16000, container: "wav" });
+    assertEq(res.headers.get("content-type"), "audio/wav", "content-type");
+    assertEq((await lastRecord("huggingface")).specOperation !== null, true, "matched the hf-inference operation");
+  },
 );
 await endpoint(
   "hf hub whoami",
@@ -873,6 +890,17 @@ await test("spec: Inworld TTS with voice_id instead of voiceId", async () => {
     body: JSON.stringify({ text: "x", voice_id: "Ashley", modelId: "m" }),
   });
   assert(errors.some((e) => e.includes("voiceId")) && errors.some((e) => e.includes("voice_id")), `errors: ${JSON.stringify(errors)}`);
+});
+await test("spec: Hugging Face hf-inference TTS without inputs; a model id of one segment is checked too", async () => {
+  const { errors } = await specErrorsFor("huggingface", `${U.HUGGINGFACE_BASE_URL}/hf-inference/models/gpt2`, {
+    method: "POST",
+    headers: { ...AUTH.huggingface("k"), "content-type": "application/json" },
+    body: JSON.stringify({ text: "x" }),
+  });
+  assert(
+    errors.some((e) => e.includes("inputs")),
+    `errors: ${JSON.stringify(errors)}`,
+  );
 });
 await test("spec: ElevenLabs unknown output_format and STT without model_id", async () => {
   let { errors } = await specErrorsFor("elevenlabs", `${U.ELEVENLABS_BASE_URL}/v1/text-to-speech/v?output_format=mp3_44100`, {
@@ -1056,7 +1084,7 @@ await test("fault slow (first chunk at once, rest after delayMs)", async () => {
   }
   const total = Date.now() - t0;
   assert(tFirst < 250 && total >= 290, `first chunk after ${tFirst} ms, all after ${total} ms`);
-  expectAudio(concatBytes(parts), TEXT, "raw");
+  expectTone(concatBytes(parts), TEXT, { sampleRate: 16000 });
 });
 await test("x-mock-slow-ms header behaves like slow (JSON body split in two)", async () => {
   const t0 = Date.now();

@@ -231,10 +231,11 @@ describe("the circuit breaker", () => {
     await skipped.arrayBuffer();
     expect(await requestsTo("deepgram", marker)).toHaveLength(0);
     const providers = await call("/v1/providers", { headers: auth(user.jwt) });
-    if (providers.status === 200) {
-      const list = ((await providers.json()) as any).providers as { id: string; health?: string }[];
-      expect(list.find((p) => p.id === "deepgram")?.health).toBe("open");
-    }
+    expect(providers.status).toBe(200);
+    const list = ((await providers.json()) as any).providers as { id: string; health: { state: string; retryAt: string | null } }[];
+    const deepgram = list.find((p) => p.id === "deepgram")?.health;
+    expect(deepgram?.state).toBe("open");
+    expect(Date.parse(deepgram?.retryAt ?? "")).toBeGreaterThan(Date.now());
     // After the cool-down one probe goes through; it succeeds and the breaker closes.
     await new Promise((r) => setTimeout(r, Number(env.BREAKER_COOLDOWN_MS ?? 30_000) + 50));
     marker = nonce();

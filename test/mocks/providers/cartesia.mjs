@@ -6,6 +6,16 @@
 
 import { mockAudio, mockDurationSeconds, mockTranscriptFor, mockWordTimings, splitWords } from "../audio.mjs";
 import { authToken, base64Pieces, isInvalidKey, json, mimeFor, mockId, rawAudio, sse, text } from "../lib/respond.mjs";
+import { mockTone } from "../tone.mjs";
+
+const ENCODINGS = { pcm_s16le: "s16le", pcm_f32le: "f32le", pcm_mulaw: "mulaw", pcm_alaw: "alaw" };
+
+/** raw and wav containers carry a real tone in the encoding and at the rate asked for; mp3 the byte pattern. */
+function speech(b, container) {
+  const encoding = ENCODINGS[b.output_format.encoding];
+  if (container === "mp3" || !encoding) return mockAudio(b.transcript, container);
+  return mockTone(b.transcript, { sampleRate: b.output_format.sample_rate, encoding, container: container === "wav" ? "wav" : "raw" });
+}
 
 const JSON_ERRORS_SINCE = "2026-03-01";
 
@@ -48,10 +58,7 @@ function ttsBody(ctx) {
 function ttsBytes(ctx) {
   const { b, container, fail } = ttsBody(ctx);
   if (fail) return fail;
-  return rawAudio(
-    mockAudio(b.transcript, container),
-    container === "raw" ? mimeFor(b.output_format.encoding || "pcm") : mimeFor(container),
-  );
+  return rawAudio(speech(b, container), container === "raw" ? mimeFor(b.output_format.encoding || "pcm") : mimeFor(container));
 }
 
 function ttsSse(ctx) {
@@ -59,7 +66,7 @@ function ttsSse(ctx) {
   if (fail) return fail;
   if (container !== "raw") return error(400, `output_format.container must be "raw" for SSE, got "${container}"`, {}, ctx);
   const contextId = b.context_id || mockId("ctx_");
-  const audio = mockAudio(b.transcript, container);
+  const audio = speech(b, container);
   const events = base64Pieces(audio, 4).map((data) => ({
     event: "chunk",
     data: { type: "chunk", data, done: false, status_code: 206, step_time: 1.5, context_id: contextId },

@@ -5,6 +5,17 @@
 
 import { MOCK_URL_AUDIO_BYTES, mockAudio, mockDurationSeconds, mockTranscriptFor, mockWordTimings } from "../audio.mjs";
 import { authToken, isInvalidKey, json, mimeFor, rawAudio } from "../lib/respond.mjs";
+import { mockTone } from "../tone.mjs";
+
+const TONE_ENCODINGS = { linear16: "s16le", mulaw: "mulaw", alaw: "alaw" };
+
+/** linear16, mulaw and alaw are a real tone (WAV unless container=none; rate from sample_rate); the rest the byte pattern. */
+function speech(text, query) {
+  const encoding = TONE_ENCODINGS[query.encoding || "mp3"];
+  if (!encoding) return mockAudio(text, query.encoding || "mp3");
+  const sampleRate = Number(query.sample_rate) || (encoding === "s16le" ? 24000 : 8000);
+  return mockTone(text, { sampleRate, encoding, container: (query.container || "wav") === "wav" ? "wav" : "raw" });
+}
 
 const ERROR_CODES = {
   400: "Bad Request",
@@ -71,9 +82,9 @@ function speak(ctx) {
   const b = ctx.json;
   if (!b || typeof b.text !== "string") return error(400, 'Invalid JSON body: expected {"text": "..."}', {}, ctx);
   const encoding = ctx.query.encoding || "mp3";
-  const container = ctx.query.container;
+  const container = ctx.query.container ?? (TONE_ENCODINGS[encoding] ? "wav" : undefined);
   const type = container === "wav" ? "audio/wav" : container === "ogg" ? "audio/ogg" : mimeFor(encoding);
-  return rawAudio(mockAudio(b.text, encoding), type, {
+  return rawAudio(speech(b.text, ctx.query), type, {
     "dg-request-id": ctx.requestId,
     "dg-char-count": String(b.text.length),
     "dg-model-name": ctx.query.model || "aura-asteria-en",

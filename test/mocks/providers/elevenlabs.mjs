@@ -4,6 +4,14 @@
 
 import { MOCK_URL_AUDIO_BYTES, mockAudio, mockDurationSeconds, mockTranscriptFor, splitWords } from "../audio.mjs";
 import { base64Pieces, isInvalidKey, json, mimeFor, mockId, ndjson, rawAudio } from "../lib/respond.mjs";
+import { mockTone } from "../tone.mjs";
+
+/** pcm_<rate>, ulaw_8000 and alaw_8000 are real audio (a tone, tone.mjs); the codecs keep the byte pattern. */
+function speech(text, format) {
+  const [codec, rate] = format.split("_");
+  const encoding = { pcm: "s16le", ulaw: "mulaw", alaw: "alaw" }[codec];
+  return encoding ? mockTone(text, { sampleRate: Number(rate), encoding }) : mockAudio(text, format);
+}
 
 const DEFAULT_FORMAT = "mp3_44100_128";
 const CHAR_SECONDS = 0.05;
@@ -57,7 +65,7 @@ function tts(ctx, mode) {
   const body = ctx.json;
   if (!body || typeof body.text !== "string") return missingField("body", "text");
   const format = ctx.query.output_format || DEFAULT_FORMAT;
-  const audio = mockAudio(body.text, format);
+  const audio = speech(body.text, format);
   const headers = {
     "character-cost": String(body.text.length),
     "request-id": ctx.requestId,

@@ -5,6 +5,7 @@
 
 import { mockAudio, mockDurationSeconds, mockTranscriptFor } from "../audio.mjs";
 import { authToken, isInvalidKey, json, mimeFor, rawAudio, text } from "../lib/respond.mjs";
+import { mockTone } from "../tone.mjs";
 
 function error(status, message) {
   if (status === 401) return text(message || "Unauthorized", 401);
@@ -24,7 +25,13 @@ function tts(ctx) {
   const b = ctx.json;
   if (!b || typeof b.text !== "string") return json({ status: 422, message: "text: Field required" }, 422);
   const format = b.format || "mp3";
-  return rawAudio(mockAudio(b.text, format), mimeFor(format));
+  // pcm (raw 16-bit mono) and wav carry a real tone at sample_rate (Fish's default 44.1 kHz).
+  const sampleRate = b.sample_rate ?? 44100;
+  const audio =
+    format === "pcm" || format === "wav"
+      ? mockTone(b.text, { sampleRate, container: format === "wav" ? "wav" : "raw" })
+      : mockAudio(b.text, format);
+  return rawAudio(audio, mimeFor(format));
 }
 
 function asr(ctx) {

@@ -1,12 +1,14 @@
 // Hugging Face: router (POST /v1/chat/completions, POST /hf-inference/models/{model_id...}) and the
 // Hub (GET /api/whoami-v2). Auth `Authorization: Bearer <token>`; bad token → 401
 // {"error":"Invalid credentials in Authorization header"}. Other errors {error: string}.
-// hf-inference: JSON {"inputs": text} → TTS, audio/flac (mockAudio format "flac");
-//               any other body → ASR of the raw bytes → {text}.
+// hf-inference: JSON {"inputs": text} → TTS: the model picks the format, always a 16 kHz tone (tone.mjs):
+//               FLAC (audio/flac) by default; WAV for a model whose name ends in "-wav"; for one ending in
+//               "-mp3", MP3 (mockAudio format "mp3", audio/mpeg). Any other body → ASR of the raw bytes → {text}.
 
 import { mockAudio, mockTranscriptFor } from "../audio.mjs";
 import { openaiCompatibleChat } from "../lib/llm.mjs";
 import { authToken, isInvalidKey, json, rawAudio } from "../lib/respond.mjs";
+import { mockTone } from "../tone.mjs";
 
 function error(status, message) {
   return json({ error: message }, status);
@@ -23,7 +25,11 @@ function inference(ctx) {
   if (ct.includes("json")) {
     const b = ctx.json;
     if (!b || typeof b.inputs !== "string") return error(400, "Input should be a valid string: inputs");
-    return rawAudio(mockAudio(b.inputs, "flac"), "audio/flac", { "x-compute-type": "cpu" });
+    const model = String(ctx.params.model_id);
+    const headers = { "x-compute-type": "cpu" };
+    if (model.endsWith("-mp3")) return rawAudio(mockAudio(b.inputs, "mp3"), "audio/mpeg", headers);
+    const container = model.endsWith("-wav") ? "wav" : "flac";
+    return rawAudio(mockTone(b.inputs, { sampleRate: 16000, container }), `audio/${container}`, headers);
   }
   if (!ctx.rawBody.length) return error(400, "No audio received");
   return json({ text: mockTranscriptFor(ctx.rawBody.length) });

@@ -6,6 +6,16 @@
 
 import { base64ToBytes, mockAudio, mockDurationSeconds, mockTranscriptFor } from "../audio.mjs";
 import { authToken, base64Pieces, isInvalidKey, json, ndjson } from "../lib/respond.mjs";
+import { mockTone } from "../tone.mjs";
+
+/** PCM (raw), WAV and LINEAR16 (a header once, here), MULAW, ALAW: a real tone at sampleRateHertz (default 48 kHz). */
+const TONES = {
+  PCM: { encoding: "s16le", container: "raw" },
+  WAV: { encoding: "s16le", container: "wav" },
+  LINEAR16: { encoding: "s16le", container: "wav" },
+  MULAW: { encoding: "mulaw", container: "raw" },
+  ALAW: { encoding: "alaw", container: "raw" },
+};
 
 // HTTP status → gRPC code
 const GRPC = { 400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 429: 8, 499: 1, 500: 13, 501: 12, 503: 14, 504: 4 };
@@ -27,7 +37,9 @@ function ttsInput(ctx) {
   if (!b.voiceId) return { fail: error(400, "voiceId is required") };
   if (!b.modelId) return { fail: error(400, "modelId is required") };
   const format = b.audioConfig?.audioEncoding || "MP3";
-  return { b, audio: mockAudio(b.text, format) };
+  const tone = TONES[format];
+  const sampleRate = b.audioConfig?.sampleRateHertz ?? 48000;
+  return { b, audio: tone ? mockTone(b.text, { sampleRate, ...tone }) : mockAudio(b.text, format) };
 }
 
 const usageOf = (b) => ({ processedCharactersCount: [...b.text].length, modelId: b.modelId });

@@ -4,6 +4,14 @@
 import { countTokens, mockAudio, mockDurationSeconds, mockTranscriptFor, mockWordTimings } from "../audio.mjs";
 import { openaiCompatibleChat, openaiModelList } from "../lib/llm.mjs";
 import { authToken, base64Pieces, isInvalidKey, json, mimeFor, rawAudio, sse, text } from "../lib/respond.mjs";
+import { mockTone } from "../tone.mjs";
+
+/** pcm is 24 kHz 16-bit mono, wav the same with a streamed header (sizes 0xFFFFFFFF): a real tone. */
+function speechAudio(input, format) {
+  if (format === "pcm") return mockTone(input, { sampleRate: 24000 });
+  if (format === "wav") return mockTone(input, { sampleRate: 24000, container: "wav", streamed: true });
+  return mockAudio(input, format);
+}
 
 const ERROR_TYPES = {
   400: ["invalid_request_error", null],
@@ -50,7 +58,7 @@ function speech(ctx) {
       return openaiError(400, `Missing required parameter: '${field}'.`, { param: field, code: "missing_required_parameter" });
   }
   const format = b.response_format || "mp3";
-  const audio = mockAudio(b.input, format);
+  const audio = speechAudio(b.input, format);
   if (b.stream_format === "sse") {
     const events = base64Pieces(audio, 4).map((audio) => ({ data: { type: "speech.audio.delta", audio } }));
     const input_tokens = countTokens(b.input);

@@ -6,6 +6,13 @@
 
 import { mockAudio, mockDurationSeconds } from "../audio.mjs";
 import { authToken, base64Pieces, isInvalidKey, json, mimeFor, rawAudio } from "../lib/respond.mjs";
+import { mockTone } from "../tone.mjs";
+
+/** WAV is a real tone (16-bit unless precision says MULAW) at sample_rate, default 22.05 kHz. */
+function wavTone(b, streamed) {
+  const encoding = b.precision === "MULAW" ? "mulaw" : "s16le";
+  return mockTone(b.data, { sampleRate: Number(b.sample_rate) || 22050, encoding, container: "wav", streamed });
+}
 
 function error(status, message) {
   return json({ success: false, message }, status);
@@ -33,7 +40,7 @@ function synthesize(ctx) {
   const { b, fail } = input(ctx);
   if (fail) return fail;
   const format = b.output_format || "wav";
-  const audio = mockAudio(b.data, format);
+  const audio = format === "wav" ? wavTone(b, false) : mockAudio(b.data, format);
   return json({
     success: true,
     audio_content: base64Pieces(audio, 1).join(""),
@@ -49,7 +56,8 @@ function synthesize(ctx) {
 function stream(ctx) {
   const { b, fail } = input(ctx);
   if (fail) return fail;
-  return rawAudio(mockAudio(b.data, "wav"), mimeFor("wav"));
+  // Chunked WAV whose header carries the unknown size 0xFFFFFFFF (providers.md).
+  return rawAudio(wavTone(b, true), mimeFor("wav"));
 }
 
 function voices(ctx) {

@@ -1,5 +1,6 @@
 // One adapter on its own: what ElevenLabs gets asked and how its answers are read (no network).
 import { describe, expect, it } from "vitest";
+import { planSpeech } from "../../../src/gateway/speech-output";
 import { elevenlabs } from "../../../src/providers/elevenlabs";
 
 const ctx = { urls: { api: "https://eleven.test" }, key: "xi-secret" };
@@ -17,15 +18,18 @@ describe("ElevenLabs adapter", () => {
     expect(envelope).toEqual({ kind: "raw" });
   });
 
-  it("speech formats: mp3 by rate, μ-law only at 8 kHz", () => {
+  it("speech formats: mp3 by rate, μ-law and A-law natively only at 8 kHz, wav made from its pcm", () => {
     const tts = elevenlabs.tts!;
-    const url = (format: "mp3" | "ulaw", sampleRate?: number) =>
+    const url = (format: "mp3" | "ulaw" | "alaw", sampleRate?: number) =>
       tts.request({ text: "x", voiceId: "v", model: "m", format, sampleRate }, ctx).upstream.url;
     expect(url("mp3")).toMatch(/output_format=mp3_44100_128$/);
     expect(url("mp3", 22050)).toMatch(/output_format=mp3_22050_32$/);
     expect(url("ulaw")).toMatch(/output_format=ulaw_8000$/);
-    expect(tts.supports("ulaw", 8000)).toBe(true);
-    expect(tts.supports("ulaw", 16000)).toBe(false);
+    expect(url("alaw")).toMatch(/output_format=alaw_8000$/);
+    expect(planSpeech(tts, "ulaw", 8000)).toMatchObject({ kind: "native", contentType: "audio/basic" });
+    expect(planSpeech(tts, "ulaw", 16000)).toMatchObject({ kind: "convert", ask: { format: "pcm", sampleRate: 16000 } });
+    // The spec's output_format has no wav_*: WAV is framed here from pcm.
+    expect(planSpeech(tts, "wav", undefined)).toMatchObject({ kind: "convert", ask: { format: "pcm", sampleRate: 24000 } });
   });
 
   it("transcription: words without spacing, the duration it reports (else the last word's end)", () => {
