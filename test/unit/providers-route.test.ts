@@ -23,7 +23,7 @@ describe("GET /v1/providers", () => {
     expect(free.res.headers.get("x-ratelimit-limit")).toBe("30");
   });
 
-  it("every provider, with its operations, defaults, prices and a health the failover breaker will fill", async () => {
+  it("every provider, with its operations, defaults, prices and the failover breaker's health", async () => {
     const { body } = await providers(bearer(await jwtFor(uniqueSub())));
     expect(body.providers.map((p: any) => p.id)).toEqual([
       "elevenlabs",
@@ -42,7 +42,7 @@ describe("GET /v1/providers", () => {
       name: "ElevenLabs",
       byokHeader: "X-Provider-Key-ElevenLabs",
       platformKey: true,
-      health: { state: "unknown", since: null, retryAt: null },
+      health: { state: "closed", since: null, retryAt: null },
       operations: {
         tts: {
           defaultModel: "eleven_flash_v2_5",
