@@ -18,6 +18,12 @@ import type {
   KeySource,
   Meter,
   RateState,
+  RealtimeTokenRequest,
+  SessionCloseRequest,
+  SessionOpenRequest,
+  SessionOpenResult,
+  SessionRenewal,
+  SessionRenewRequest,
   SettleRequest,
   UsageSnapshot,
 } from "../metering/contract";
@@ -27,6 +33,7 @@ import { billingPeriod, effectivePlan, MC_PER_CREDIT, PLANS, RATE_LIMIT_WINDOW_M
 import { peekToken, takeToken } from "../ratelimit/gcra";
 import { CatalogCopy, keyIsValid } from "./catalog-copy";
 import { MIRROR_DELAY_MS, mirror, RESERVATION_TTL_MS } from "./mirror";
+import { type AccountHost, RealtimeSessions } from "./sessions";
 
 type AuditNote = { actor: string; reason?: string };
 
@@ -34,6 +41,7 @@ export class Account extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly ledger: CreditLedger;
   private readonly idempotency: IdempotencyRecords;
+  private readonly sessions: RealtimeSessions;
   /** GCRA theoretical arrival times by rate bucket (API key id, or "user"). */
   private readonly rates = new Map<string, number>();
   private userId?: string;
@@ -45,6 +53,7 @@ export class Account extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.ledger = new CreditLedger(this.sql);
     this.idempotency = new IdempotencyRecords(this.sql);
+    this.sessions = new RealtimeSessions(this.sql);
     this.sql.exec("CREATE TABLE IF NOT EXISTS rate (k TEXT PRIMARY KEY, tat INTEGER NOT NULL)");
     for (const r of this.sql.exec<{ k: string; tat: number }>("SELECT k, tat FROM rate")) this.rates.set(r.k, r.tat);
     this.userId = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'user_id'").toArray()[0]?.v;
@@ -135,6 +144,32 @@ export class Account extends DurableObject<Env> {
     return this.snapshot(copy, now);
   }
 
+  // ---- realtime sessions (src/account/sessions.ts) ---------------------------------------------
+
+  async issueRealtimeToken(req: RealtimeTokenRequest): Promise<void> {
+    await this.catalog(req.userId);
+    this.sessions.issueToken(req, Date.now());
+  }
+
+  async openSession(req: SessionOpenRequest): Promise<SessionOpenResult> {
+    this.d1Queries = 0;
+    const copy = await this.catalog(req.userId).catch((e) => (e instanceof AccountMissing ? undefined : Promise.reject(e)));
+    if (!copy) return this.refuse("invalid_credentials");
+    return this.sessions.open(req, this.host(copy, req.userId));
+  }
+
+  async renewSession(req: SessionRenewRequest): Promise<SessionRenewal> {
+    return this.sessions.renew(req, this.host(await this.catalog(req.userId), req.userId));
+  }
+
+  async closeSession(req: SessionCloseRequest): Promise<UsageSnapshot> {
+    const copy = await this.catalog(req.userId);
+    this.sessions.close(req, this.host(copy, req.userId));
+    const now = Date.now();
+    this.scheduleAlarm(now + MIRROR_DELAY_MS);
+    return this.snapshot(copy, now);
+  }
+
   // ---- reads that are not on the hot path -------------------------------------------------------
 
   async usage(userId: string): Promise<UsageSnapshot & { daily: { day: string; kind: UsageKind; mc: number }[] }> {
@@ -217,8 +252,9 @@ export class Account extends DurableObject<Env> {
     if (!this.userId) return;
     const copy = await this.catalog(this.userId);
     const now = Date.now();
+    const nextLeaseEnd = this.sessions.expire(now, this.host(copy, this.userId));
     this.closeStaleReservations(copy, now);
-    const next = await mirror({
+    const mirrorNext = await mirror({
       env: this.env,
       userId: this.userId,
       ledger: this.ledger,
@@ -226,6 +262,7 @@ export class Account extends DurableObject<Env> {
       snapshot: () => this.snapshot(copy, now),
       now,
     });
+    const next = mirrorNext === null ? nextLeaseEnd : nextLeaseEnd === null ? mirrorNext : Math.min(mirrorNext, nextLeaseEnd);
     if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 
@@ -265,6 +302,25 @@ export class Account extends DurableObject<Env> {
       this.ledger.charge(r.kind, r.amountMc, this.limitMc(copy, r.createdAt), r.createdAt, r.id);
       if (r.idempotencyKey) this.idempotency.complete(r.idempotencyKey, undefined);
     }
+  }
+
+  /** The private steps the realtime sessions share with admit(). */
+  private host(copy: CatalogCopy, userId: string): AccountHost {
+    return {
+      copy,
+      ledger: this.ledger,
+      readKey: async (keyId) => {
+        const { key, readD1 } = await copy.key(this.env.DB, userId, keyId);
+        if (readD1) this.d1Queries++;
+        return key;
+      },
+      takeRate: (rateKey, limit, now) => this.takeRateToken(rateKey, limit, now),
+      keySource: (meter) => this.keySource(copy, meter),
+      snapshot: (now) => this.snapshot(copy, now),
+      limitMc: (at) => this.limitMc(copy, at),
+      scheduleAlarm: (at) => this.scheduleAlarm(at),
+      d1Queries: () => this.d1Queries,
+    };
   }
 
   /** BYOK header > stored key > platform key; undefined when none is available. */
