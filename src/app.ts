@@ -21,6 +21,7 @@ import { errorResponse } from "./http/respond";
 import { setUsageHeaders } from "./metering/headers";
 import { registerPortal } from "./portal/routes";
 import { rejectApiCredentials, requireSession, sameOrigin } from "./portal/session";
+import { carriesClientToken } from "./realtime/client-token";
 import { registerAccount, registerPortalAccount } from "./routes/account";
 import { registerAdmin } from "./routes/admin";
 import { registerAgents } from "./routes/agents";
@@ -29,6 +30,7 @@ import { registerGateway } from "./routes/gateway";
 import { registerKeyRoutes } from "./routes/keys";
 import { registerOpenAiCompat } from "./routes/openai-compat";
 import { registerProviderKeyRoutes } from "./routes/provider-keys";
+import { registerRealtime } from "./routes/realtime";
 
 export function newApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -50,7 +52,10 @@ export function newApp() {
     (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> =>
     (c, next) =>
       known(c.req.method, c.req.path) ? mw(c, next) : next();
-  for (const group of ["/v1/*", "/api/v1/*", "/api/admin/*"]) app.use(group, onKnownRoute(authenticate), onKnownRoute(admission));
+  // A realtime upgrade may carry a client token instead of a header (browsers): its route checks the token.
+  const authenticateUnlessToken: MiddlewareHandler<AppEnv> = (c, next) => (carriesClientToken(c) ? next() : authenticate(c, next));
+  for (const group of ["/v1/*", "/api/v1/*", "/api/admin/*"])
+    app.use(group, onKnownRoute(authenticateUnlessToken), onKnownRoute(admission));
   app.use("/api/admin/*", onKnownRoute(requireAdmin));
   app.use("/portal/*", rejectApiCredentials, sameOrigin);
   app.use("/portal/api/*", onKnownRoute(requireSession), onKnownRoute(admission));
@@ -62,6 +67,7 @@ export function newApp() {
   registerGateway(app);
   registerAgents(app);
   registerOpenAiCompat(app);
+  registerRealtime(app);
   registerAdmin(app);
   registerPortal(app);
   registerPortalAccount(app);

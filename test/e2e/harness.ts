@@ -92,7 +92,8 @@ export default async function setup(project: TestProject) {
 
 /** Variables only the end-to-end worker gets (e.g. portal/Twilio settings added by other suites). */
 function extraVars(): Record<string, string> {
-  return {};
+  // Realtime sessions check their credential every second, so a revoked key ends one within the test.
+  return { REALTIME_CHECK_INTERVAL_SECONDS: "1" };
 }
 
 async function waitForReady(url: string, child: ChildProcess) {
