@@ -101,6 +101,11 @@ const ROUTE_LIST: string[] = [
   "POST /v1/audio/speech",
   "POST /v1/audio/transcriptions",
   "GET /v1/models",
+  // realtime voice over WebSockets (§4.3): without an Upgrade header a valid credential gets 426
+  "POST /v1/realtime/tokens",
+  "GET /v1/realtime/listen",
+  "GET /v1/realtime/speak",
+  "GET /v1/realtime",
   // admin (§7)
   "GET /api/admin/users/{id}",
   "PATCH /api/admin/users/{id}",
