@@ -46,6 +46,9 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
       "unauthorized",
       "Send an API key or JWT (Authorization / X-API-Key), or a client token (query token or subprotocol voxgate-token.<token>).",
     );
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    throw new ApiError("upgrade_required", "This is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket).");
+  }
   const byok = c.req.header(byokHeader(o.adapter))?.trim() || undefined;
   const platformKey = c.env[platformKeyVar(o.adapter)];
   const platform = typeof platformKey === "string" && platformKey.length > 0 ? platformKey : undefined;

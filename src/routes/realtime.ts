@@ -13,7 +13,7 @@ import {
   TOKEN_TTL_DEFAULT_SECONDS,
 } from "../api/realtime";
 import { errors, iso, json, security } from "../api/schemas";
-import type { AppEnv, Ctx } from "../context";
+import type { AppEnv } from "../context";
 import { sha256Hex } from "../crypto/sha256";
 import { admittedElsewhere } from "../gateway/admission";
 import { ApiError } from "../http/errors";
@@ -48,12 +48,6 @@ function providerFor<T extends { id: string }>(name: string, offered: readonly T
     throw new ApiError("unsupported_operation", `${adapter.name} offers no ${what} here (providers: ${ids}).`, { provider: adapter.id });
   }
   return { adapter, rt };
-}
-
-function requireUpgrade(c: Ctx) {
-  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-    throw new ApiError("upgrade_required", "This is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket).");
-  }
 }
 
 export function registerRealtime(app: OpenAPIHono<AppEnv>) {
@@ -110,7 +104,6 @@ export function registerRealtime(app: OpenAPIHono<AppEnv>) {
       if (!rt.supports(encoding, sampleRate)) {
         throw new ApiError("unsupported_format", `${adapter.name} does not take ${encoding} audio at ${sampleRate} Hz live.`);
       }
-      requireUpgrade(c);
       const params = { model: q.model ?? rt.defaultModel, language: q.language, encoding, sampleRate };
       let stream: ReturnType<typeof rt.start> | undefined;
       return (await openRealtime(c, {
@@ -146,7 +139,6 @@ export function registerRealtime(app: OpenAPIHono<AppEnv>) {
       if (!rt.supports(format, sampleRate)) {
         throw new ApiError("unsupported_format", `${adapter.name} does not stream ${format} at ${sampleRate} Hz.`);
       }
-      requireUpgrade(c);
       const params = { voiceId: q.voiceId ?? rt.defaultVoice, model: q.model ?? rt.defaultModel, format, sampleRate };
       let stream: ReturnType<typeof rt.start> | undefined;
       return (await openRealtime(c, {
@@ -179,7 +171,6 @@ export function registerRealtime(app: OpenAPIHono<AppEnv>) {
       const { adapter } = providerFor(provider, [{ id: "openai" }], "realtime sessions");
       if (!/^[A-Za-z0-9._:-]{1,200}$/.test(model))
         throw new ApiError("validation_failed", "The model id has characters a model id cannot have.");
-      requireUpgrade(c);
       const beta = c.req.header("openai-beta");
       return (await openRealtime(c, {
         operation: "realtime",
