@@ -13,10 +13,10 @@ export const REALTIME_KIND: Record<RealtimeOperation, UsageKind> = { listen: "st
 export const REALTIME_SESSIONS_PER_PLAN: Record<PlanId, number> = { free: 1, starter: 2, pro: 10, scale: 50 };
 
 /**
- * A slice is what a session reserves at a time. Small enough that little of a small balance is held
- * while a session runs (a free plan's 2,500 credits hold 555 listen slices) and that running out never
- * overshoots by more than one; large enough that at real-time speed a session asks for more only about
- * every 30 s — the same order as its lease renewals, so top-ups add no round trips of their own.
+ * A slice is what a session reserves at a time. Small enough that a session holds little of a small balance
+ * (and, for OpenAI, whose cost is known only after the fact, overshoots by less than one); large enough that
+ * at real-time speed a session asks for more only about every 30 s — the order of its lease renewals, so
+ * top-ups add few round trips to the Account object.
  * - listen: 30 s of audio (Deepgram: 4.5 credits);
  * - speak: 250 characters, about two spoken sentences (ElevenLabs: 41.5 credits);
  * - realtime: 1,000 tokens at the model's output price, about 50 s of assistant audio (gpt-realtime: 64 credits).

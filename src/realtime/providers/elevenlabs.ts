@@ -98,7 +98,8 @@ export const elevenlabsSpeak: SpeakProvider = {
   supports: (format, rate) =>
     format === "ulaw" ? rate === 8000 : format === "mp3" ? rate === 22050 || rate === 44100 : RATES.includes(rate),
   start(p, up) {
-    const q = query({ model_id: p.model, output_format: outputFormat(p.format, p.sampleRate) });
+    // The longest idle time ElevenLabs allows (20 s by default): a voice agent may be silent a while.
+    const q = query({ model_id: p.model, output_format: outputFormat(p.format, p.sampleRate), inactivity_timeout: 180 });
     let context = 0;
     let open = false;
     const id = () => `ctx-${context}`;

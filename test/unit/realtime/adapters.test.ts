@@ -93,7 +93,9 @@ describe("speak adapters", () => {
 
   it("ElevenLabs: each flush closes a context (answered by its isFinal); the next text opens another with the unbilled ' '", () => {
     const s = elevenlabsSpeak.start(speakParams, up);
-    expect(s.target.url).toBe("https://provider.test/v1/text-to-speech/v1/multi-stream-input?model_id=m1&output_format=pcm_24000");
+    expect(s.target.url).toBe(
+      "https://provider.test/v1/text-to-speech/v1/multi-stream-input?model_id=m1&output_format=pcm_24000&inactivity_timeout=180",
+    );
     expect(s.text("Hello").map((f) => JSON.parse(f as string))).toEqual([
       { text: " ", context_id: "ctx-0" },
       { text: "Hello", context_id: "ctx-0" },
