@@ -55,6 +55,7 @@ export function relayListen(s: Session, stream: ListenStream, provider: string, 
   });
 
   upstream.addEventListener("message", (e: MessageEvent) => {
+    if (s.ended) return;
     for (const ev of stream.read(e.data as Frame)) {
       if (ev.type === "transcript") s.toClient(transcriptEvent(ev));
       else if (ev.type === "error") return s.end(endings.provider(ev.message));

@@ -29,6 +29,7 @@ export function relayOpenAi(s: Session, meter: RealtimeMeter): void {
   });
 
   upstream.addEventListener("message", (e: MessageEvent) => {
+    if (s.ended) return;
     let frame = e.data as Frame;
     meter.server(frame);
     if (typeof frame === "string" && frame.includes('"error"')) frame = redact(frame, s.o.providerKey);

@@ -94,17 +94,23 @@ export class Session {
   /** End the session once: usage, the error event, the close code; both sockets closed; the cost settled. */
   end(ending: Ending): void {
     if (this.ended) return;
+    this.ended = true;
     clearTimeout(this.timeLimit);
     clearInterval(this.checks);
     const costMc = this.hooks?.costMc() ?? 0;
-    if (!this.o.openAiProtocol && this.hooks)
-      this.toClient(usageEvent({ ...this.hooks.usage(), costMc: this.o.governor.metered ? costMc : 0 }));
+    const send = (frame: string) => {
+      try {
+        this.o.client.send(frame);
+      } catch {
+        // the client is gone
+      }
+    };
+    if (!this.o.openAiProtocol && this.hooks) send(usageEvent({ ...this.hooks.usage(), costMc: this.o.governor.metered ? costMc : 0 }));
     if (ending.error) {
       const { code } = ending.error;
       const message = redact(ending.error.message, this.o.providerKey);
-      this.toClient(this.o.openAiProtocol ? openAiErrorEvent(code, message) : errorEvent(code, message));
+      send(this.o.openAiProtocol ? openAiErrorEvent(code, message) : errorEvent(code, message));
     }
-    this.ended = true;
     close(this.o.client, ending.code, ending.error?.code ?? "");
     close(this.o.upstream, 1000, "");
     void this.o.governor.settle(costMc).finally(() => this.finish());

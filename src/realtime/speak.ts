@@ -65,6 +65,7 @@ export function relaySpeak(s: Session, stream: SpeakStream, provider: string, vi
   });
 
   upstream.addEventListener("message", (e: MessageEvent) => {
+    if (s.ended) return;
     for (const ev of stream.read(e.data as Frame)) {
       if (ev.type === "audio") s.toClient(ev.bytes);
       else if (ev.type === "error") return s.end(endings.provider(ev.message));
