@@ -1,8 +1,9 @@
 // `node bench/realtime.mjs [--quick] [--only wrangler-dev|workerd-direct] [--out FILE] [--keep]`:
 // what Voxgate adds to a realtime session, against the same mock provider spoken to directly.
 //
-// On 127.0.0.1: the mock providers, and Voxgate served by `wrangler dev` and straight from workerd
-// (Miniflare). Direct and through-Voxgate samples are interleaved, so drift on a shared machine hits both.
+// On 127.0.0.1: the mock providers, a bare relay Worker (the least any Worker adds), and Voxgate served by
+// `wrangler dev` and straight from workerd (Miniflare). Samples of the three are interleaved, so drift on a
+// shared machine hits all alike.
 //  - first transcript: open a listen session (Deepgram protocol), send 0.5 s of PCM, time to the first
 //    transcript;
 //  - per frame: in one open session, send 0.5 s of audio and wait for its transcript, 200 times — a relay
@@ -18,7 +19,7 @@ import { parseArgs } from "node:util";
 import { tsImport } from "tsx/esm/api";
 import WebSocket from "ws";
 import { createBenchAccounts, jwtSigner } from "./lib/accounts.mjs";
-import { cleanup, installCleanupHandlers, tempDir } from "./lib/procs.mjs";
+import { cleanup, installCleanupHandlers, onCleanup, tempDir } from "./lib/procs.mjs";
 import * as services from "./lib/services.mjs";
 
 const { values: args } = parseArgs({
@@ -69,22 +70,22 @@ function open(url, headers) {
 const isTranscript = (m) => !m.binary && /"(Results|transcript)"/.test(m.data.toString());
 const isAudio = (m) => m.binary;
 
-/** One route to a provider protocol: direct to the mock, or through Voxgate. */
-function routes(mockOrigin, voxgateUrl, vars, key) {
+/** One route to a provider protocol: direct to the mock, through the passthrough worker, or through Voxgate. */
+function routes(mockOrigin, passthroughUrl, voxgateUrl, vars, key) {
   const ws = (u) => u.replace(/^http/, "ws");
   const bearer = { authorization: `Bearer ${key}` };
   return {
     listen: {
-      direct: () =>
-        open(`${ws(mockOrigin)}/deepgram/v1/listen?model=nova-3&encoding=linear16&sample_rate=16000&channels=1&interim_results=true`, {
+      direct: (origin = mockOrigin) =>
+        open(`${ws(origin)}/deepgram/v1/listen?model=nova-3&encoding=linear16&sample_rate=16000&channels=1&interim_results=true`, {
           authorization: `Token ${vars.DEEPGRAM_API_KEY}`,
         }),
       voxgate: () => open(`${ws(voxgateUrl)}/v1/realtime/listen?provider=deepgram&sampleRate=16000`, bearer),
     },
     speak: {
       deepgram: {
-        direct: async () => {
-          const s = await open(`${ws(mockOrigin)}/deepgram/v1/speak?model=aura-2-thalia-en&encoding=linear16&sample_rate=24000`, {
+        direct: async (origin = mockOrigin) => {
+          const s = await open(`${ws(origin)}/deepgram/v1/speak?model=aura-2-thalia-en&encoding=linear16&sample_rate=24000`, {
             authorization: `Token ${vars.DEEPGRAM_API_KEY}`,
           });
           s.say = (text) =>
@@ -103,9 +104,9 @@ function routes(mockOrigin, voxgateUrl, vars, key) {
         },
       },
       elevenlabs: {
-        direct: async () => {
+        direct: async (origin = mockOrigin) => {
           const s = await open(
-            `${ws(mockOrigin)}/elevenlabs/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM/multi-stream-input?model_id=eleven_flash_v2_5&output_format=pcm_24000`,
+            `${ws(origin)}/elevenlabs/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM/multi-stream-input?model_id=eleven_flash_v2_5&output_format=pcm_24000`,
             { "xi-api-key": vars.ELEVENLABS_API_KEY },
           );
           // The same frames Voxgate sends for {text} + {flush}; the audio comes as base64 in JSON.
@@ -134,6 +135,11 @@ function routes(mockOrigin, voxgateUrl, vars, key) {
   };
 }
 
+/** The same route through the passthrough worker (the provider's own protocol, relayed by a bare Worker). */
+function withPassthrough(route, passthroughUrl) {
+  return { ...route, passthrough: () => route.direct(passthroughUrl) };
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor(s.length / 2)] : NaN;
@@ -151,11 +157,13 @@ async function close(s) {
   await Promise.race([done, new Promise((r) => setTimeout(r, 1000))]);
 }
 
-/** Interleaved samples of `measure` over direct and Voxgate sessions. */
+const SIDES = ["direct", "passthrough", "voxgate"];
+
+/** Interleaved samples of `measure` over direct, passthrough-worker and Voxgate sessions (the order rotates). */
 async function compare(route, measure, n) {
-  const out = { direct: { open: [], value: [] }, voxgate: { open: [], value: [] } };
+  const out = Object.fromEntries(SIDES.map((side) => [side, { open: [], value: [] }]));
   for (let i = 0; i < n; i++) {
-    for (const side of i % 2 ? ["voxgate", "direct"] : ["direct", "voxgate"]) {
+    for (const side of [...SIDES.slice(i % 3), ...SIDES.slice(0, i % 3)]) {
       const s = await route[side]();
       out[side].open.push(s.openMs);
       out[side].value.push(...(await measure(s)));
@@ -188,16 +196,35 @@ async function firstAudio(s) {
 }
 
 function summarize(name, r) {
-  const direct = stats(r.direct.value);
-  const voxgate = stats(r.voxgate.value);
+  const [direct, passthrough, voxgate] = SIDES.map((side) => stats(r[side].value));
   return {
     name,
     direct,
+    passthrough,
     voxgate,
+    /** Over the mock spoken to directly. */
     addedMedianMs: r2(voxgate.medianMs - direct.medianMs),
-    openDirectMs: r2(median(r.direct.open)),
-    openVoxgateMs: r2(median(r.voxgate.open)),
+    /** Over a bare Worker relaying the provider's protocol: what Voxgate's own work costs. */
+    addedOverPassthroughMs: r2(voxgate.medianMs - passthrough.medianMs),
+    openMs: Object.fromEntries(SIDES.map((side) => [side, r2(median(r[side].open))])),
   };
+}
+
+/** The relay Worker (bench/realtime-passthrough/worker.js) served straight from workerd. */
+async function startRelay(mockOrigin, port) {
+  const { Miniflare } = await import("miniflare");
+  const cfg = services.voxgateConfig();
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port,
+    modules: true,
+    scriptPath: join(services.ROOT, "bench", "realtime-passthrough", "worker.js"),
+    compatibilityDate: cfg.compatibilityDate,
+    compatibilityFlags: cfg.compatibilityFlags,
+    bindings: { MOCK_ORIGIN: mockOrigin },
+  });
+  onCleanup(() => mf.dispose());
+  return { url: (await mf.ready).origin };
 }
 
 async function main() {
@@ -209,6 +236,7 @@ async function main() {
   const envFile = join(dir, "voxgate.vars");
   services.writeEnvFile(envFile, vars);
   const bundle = await services.buildBundle(join(dir, "bundle"));
+  const passthrough = await startRelay(mock.origin, await freePort());
   const paths = ["wrangler-dev", "workerd-direct"].filter((p) => !args.only || p === args.only);
   const sign = await jwtSigner(privateJwk);
   const results = { when: new Date().toISOString(), mode: args.quick ? "quick" : "full", paths: {} };
@@ -234,7 +262,14 @@ async function main() {
             logPath: join(dir, `${path}.log`),
           });
     const { keys } = await createBenchAccounts(voxgate.url, sign, { users: 1, keysPerUser: 1, tag: `rt-${path}` });
-    const r = routes(mock.origin, voxgate.url, vars, keys[0]);
+    const base = routes(mock.origin, passthrough.url, voxgate.url, vars, keys[0]);
+    const r = {
+      listen: withPassthrough(base.listen, passthrough.url),
+      speak: {
+        deepgram: withPassthrough(base.speak.deepgram, passthrough.url),
+        elevenlabs: withPassthrough(base.speak.elevenlabs, passthrough.url),
+      },
+    };
     say(`${path}: Voxgate at ${voxgate.url}`);
     // Warm both sides (isolate, key cache, Account object) before measuring.
     await compare(r.listen, firstTranscript, 2);
@@ -249,12 +284,14 @@ async function main() {
   }
 
   for (const [path, rows] of Object.entries(results.paths)) {
-    console.log(`\n${path}: median (p95) in ms — direct to the mock vs through Voxgate`);
-    console.log("scenario                              direct          Voxgate         added   open: direct / Voxgate");
+    console.log(
+      `\n${path}: median (p95) in ms — direct to the mock · a bare relay Worker · Voxgate (the relay Worker runs in workerd directly)`,
+    );
+    console.log("scenario                              direct          relay Worker    Voxgate         added   over relay");
     for (const row of rows) {
-      const cell = (s) => `${s.medianMs} (${s.p95Ms})`.padEnd(16);
+      const cell = (x) => `${x.medianMs} (${x.p95Ms})`.padEnd(16);
       console.log(
-        `${row.name.padEnd(38)}${cell(row.direct)}${cell(row.voxgate)}${String(row.addedMedianMs).padEnd(8)}${row.openDirectMs} / ${row.openVoxgateMs}`,
+        `${row.name.padEnd(38)}${cell(row.direct)}${cell(row.passthrough)}${cell(row.voxgate)}${String(row.addedMedianMs).padEnd(8)}${row.addedOverPassthroughMs}`,
       );
     }
     const speak = rows.filter((r) => r.name.startsWith("speak"));
@@ -262,6 +299,7 @@ async function main() {
     console.log(
       `first audio byte: ${worst} ms added (target < ${TARGET_FIRST_AUDIO_ADDED_MS} ms): ${worst < TARGET_FIRST_AUDIO_ADDED_MS ? "met" : "NOT met"}`,
     );
+    console.log(`opening a session (median ms): ${rows.map((r) => `${r.name.split(":")[0]} ${JSON.stringify(r.openMs)}`).join("; ")}`);
   }
   writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
   say(`results: ${args.out}`);
