@@ -3,6 +3,7 @@
 // /portal/api/*; the usage chart is an SVG it draws itself. The Content-Security-Policy (routes.ts)
 // allows only this page's own script and style (by nonce) and requests to its own origin.
 import { PORTAL_SCRIPT } from "./page-script";
+import { TRY_REALTIME_SCRIPT, TRY_REALTIME_SECTION, TRY_REALTIME_STYLE } from "./try-realtime";
 
 export interface PortalPageOptions {
   nonce: string;
@@ -18,7 +19,7 @@ export function portalPage({ nonce, providers }: PortalPageOptions): string {
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Voxgate · Developer portal</title>
 <link rel="icon" href="data:,">
-<style nonce="${nonce}">${STYLE}</style>
+<style nonce="${nonce}">${STYLE}${TRY_REALTIME_STYLE}</style>
 </head>
 <body>
 <header class="top">
@@ -88,9 +89,11 @@ export function portalPage({ nonce, providers }: PortalPageOptions): string {
       <p id="pk-msg" class="msg" role="status"></p>
       <table id="pkeys"><thead><tr><th>Provider</th><th>Key</th><th>Updated</th><th>Verified</th><th></th></tr></thead><tbody></tbody></table>
     </section>
+${TRY_REALTIME_SECTION}
   </div>
 </main>
 <script nonce="${nonce}">${PORTAL_SCRIPT}</script>
+<script nonce="${nonce}">${TRY_REALTIME_SCRIPT}</script>
 </body>
 </html>`;
 }

@@ -2,7 +2,7 @@
 // uniform protocol over each provider's WebSocket API), GET /v1/realtime?model=openai/<model> (OpenAI's
 // Realtime protocol passed through), and POST /v1/realtime/tokens (short-lived client tokens for browsers).
 // Sessions are opened, governed and settled by src/realtime/ and the user's Account object.
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import { parseModel } from "../api/openai-shapes";
 import {
   ListenQuery,
@@ -12,8 +12,8 @@ import {
   SpeakQuery,
   TOKEN_TTL_DEFAULT_SECONDS,
 } from "../api/realtime";
-import { errors, iso, json, security } from "../api/schemas";
-import type { AppEnv } from "../context";
+import { errors, iso, json, portalSecurity, security } from "../api/schemas";
+import type { AppEnv, Ctx } from "../context";
 import { sha256Hex } from "../crypto/sha256";
 import { admittedElsewhere } from "../gateway/admission";
 import { ApiError } from "../http/errors";
@@ -51,39 +51,24 @@ function providerFor<T extends { id: string }>(name: string, offered: readonly T
 }
 
 export function registerRealtime(app: OpenAPIHono<AppEnv>) {
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/v1/realtime/tokens",
-      tags: ["Realtime"],
-      summary: "A short-lived client token that opens one realtime session (for browsers, which cannot set headers)",
-      security,
-      request: { body: { content: json(RealtimeTokenBody), required: true } },
-      responses: { 201: { description: "The token (shown once)", content: json(RealtimeTokenSchema) }, ...errors(400, 401, 429) },
-    }),
-    async (c) => {
-      const body = c.req.valid("json");
-      if (body.provider !== undefined) {
-        const offered = body.operation === "listen" ? LISTEN_PROVIDERS : body.operation === "speak" ? SPEAK_PROVIDERS : [{ id: "openai" }];
-        providerFor(body.provider, offered, body.operation === "realtime" ? "realtime sessions" : `live ${body.operation}`);
-      }
-      const p = c.var.principal;
-      const token = newClientToken(p.userId);
-      const expiresAt = Date.now() + (body.ttlSeconds ?? TOKEN_TTL_DEFAULT_SECONDS) * 1000;
-      await c.var.bindings.account(p.userId).issueRealtimeToken({
-        userId: p.userId,
-        keyId: p.keyId,
-        credential: p.kind === "api_key" ? "api_key" : "jwt",
-        tokenHash: await sha256Hex(token),
-        operation: body.operation,
-        provider: body.provider === undefined ? undefined : findProvider(body.provider)?.id,
-        maxSeconds: body.maxSeconds,
-        maxCreditsMc: body.maxCredits === undefined ? undefined : Math.round(body.maxCredits * 1000),
-        expiresAt,
-      });
-      return c.json({ success: true as const, token, expiresAt: iso(expiresAt) }, 201);
-    },
-  );
+  // The same route for the portal's "try it" (the session cookie): tokens for the page's own sessions.
+  for (const [path, tag, sec] of [
+    ["/v1/realtime/tokens", "Realtime", security],
+    ["/portal/api/realtime/tokens", "Portal", portalSecurity],
+  ] as const) {
+    app.openapi(
+      createRoute({
+        method: "post",
+        path,
+        tags: [tag],
+        summary: "A short-lived client token that opens one realtime session (for browsers, which cannot set headers)",
+        security: sec,
+        request: { body: { content: json(RealtimeTokenBody), required: true } },
+        responses: { 201: { description: "The token (shown once)", content: json(RealtimeTokenSchema) }, ...errors(400, 401, 429) },
+      }),
+      async (c) => c.json(await issueToken(c, c.req.valid("json")), 201),
+    );
+  }
 
   app.openapi(
     createRoute({
@@ -183,4 +168,28 @@ export function registerRealtime(app: OpenAPIHono<AppEnv>) {
       })) as never;
     },
   );
+}
+
+/** Mint a client token: its hash, operation, provider and caps go to the user's Account object. */
+async function issueToken(c: Ctx, body: z.infer<typeof RealtimeTokenBody>) {
+  if (body.provider !== undefined) {
+    const offered = body.operation === "listen" ? LISTEN_PROVIDERS : body.operation === "speak" ? SPEAK_PROVIDERS : [{ id: "openai" }];
+    providerFor(body.provider, offered, body.operation === "realtime" ? "realtime sessions" : `live ${body.operation}`);
+  }
+  const p = c.var.principal;
+  const token = newClientToken(p.userId);
+  const expiresAt = Date.now() + (body.ttlSeconds ?? TOKEN_TTL_DEFAULT_SECONDS) * 1000;
+  await c.var.bindings.account(p.userId).issueRealtimeToken({
+    userId: p.userId,
+    keyId: p.keyId,
+    // Portal sessions pay as JWTs do (the API-key discount is for developer usage).
+    credential: p.kind === "api_key" ? "api_key" : "jwt",
+    tokenHash: await sha256Hex(token),
+    operation: body.operation,
+    provider: body.provider === undefined ? undefined : findProvider(body.provider)?.id,
+    maxSeconds: body.maxSeconds,
+    maxCreditsMc: body.maxCredits === undefined ? undefined : Math.round(body.maxCredits * 1000),
+    expiresAt,
+  });
+  return { success: true as const, token, expiresAt: iso(expiresAt) };
 }

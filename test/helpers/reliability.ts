@@ -125,6 +125,7 @@ const ROUTE_LIST: string[] = [
   "GET /portal/api/provider-keys",
   "POST /portal/api/provider-keys/{provider}/verify",
   "DELETE /portal/api/provider-keys/{provider}",
+  "POST /portal/api/realtime/tokens",
   // served outside the document
   "GET /openapi.json",
   "GET /docs",
