@@ -23,6 +23,7 @@ import { setUsageHeaders } from "./metering/headers";
 import { pricesFor } from "./metering/price-config";
 import { registerPortal } from "./portal/routes";
 import { rejectApiCredentials, requireSession, sameOrigin } from "./portal/session";
+import { carriesClientToken } from "./realtime/client-token";
 import { recordRequest } from "./requestlog/record";
 import { registerAccount, registerPortalAccount } from "./routes/account";
 import { registerAdmin } from "./routes/admin";
@@ -33,6 +34,7 @@ import { registerKeyRoutes } from "./routes/keys";
 import { registerOpenAiCompat } from "./routes/openai-compat";
 import { registerProviderKeyRoutes } from "./routes/provider-keys";
 import { registerProviders } from "./routes/providers";
+import { registerRealtime } from "./routes/realtime";
 import { registerRequestLogRoutes } from "./routes/requests";
 import { registerWebhookRoutes } from "./routes/webhooks";
 
@@ -60,7 +62,10 @@ export function newApp() {
     (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> =>
     (c, next) =>
       known(c.req.method, c.req.path) ? mw(c, next) : next();
-  for (const group of ["/v1/*", "/api/v1/*", "/api/admin/*"]) app.use(group, onKnownRoute(authenticate), onKnownRoute(admission));
+  // A realtime upgrade may carry a client token instead of a header (browsers): its route checks the token.
+  const authenticateUnlessToken: MiddlewareHandler<AppEnv> = (c, next) => (carriesClientToken(c) ? next() : authenticate(c, next));
+  for (const group of ["/v1/*", "/api/v1/*", "/api/admin/*"])
+    app.use(group, onKnownRoute(authenticateUnlessToken), onKnownRoute(admission));
   app.use("/api/admin/*", onKnownRoute(requireAdmin));
   app.use("/portal/*", rejectApiCredentials, sameOrigin);
   app.use("/portal/api/*", onKnownRoute(requireSession), onKnownRoute(admission));
@@ -73,6 +78,7 @@ export function newApp() {
   registerProviders(app);
   registerAgents(app);
   registerOpenAiCompat(app);
+  registerRealtime(app);
   registerAdmin(app);
   registerPortal(app);
   registerPortalAccount(app);

@@ -104,6 +104,10 @@ const ConfigSchema = z.object({
   AUDIO_URL_MAX_BYTES: positiveInt(25 * 1024 * 1024),
   /** Webhook URLs follow the audioUrl rules; these hosts (or host:port) are let past them, http too. */
   WEBHOOK_ALLOW_HOSTS: allowHosts,
+  // Realtime sessions (API.md §4.3): the longest a session may run, and how often it renews its lease,
+  // checks its credential and reports usage — at most 30 s, the longest a revoked key may keep one open.
+  REALTIME_MAX_SECONDS: positiveInt(3600),
+  REALTIME_CHECK_INTERVAL_SECONDS: positiveInt(10).pipe(z.number().max(30, "must be at most 30 (seconds)")),
 });
 
 /** Every provider's <ID>_BASE_URL (and second hosts), with the adapter's default when unset. */

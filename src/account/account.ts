@@ -20,6 +20,12 @@ import type {
   KeySource,
   Meter,
   RateState,
+  RealtimeTokenRequest,
+  SessionCloseRequest,
+  SessionOpenRequest,
+  SessionOpenResult,
+  SessionRenewal,
+  SessionRenewRequest,
   SettleRequest,
   UsageSnapshot,
 } from "../metering/contract";
@@ -34,6 +40,7 @@ import { keyRequestsPerMinute, outsideKeyScope, overKeyLimit } from "./key-rules
 import { MIRROR_DELAY_MS, mirror, RESERVATION_TTL_MS } from "./mirror";
 import { Notices } from "./notices";
 import { Outbox } from "./outbox";
+import { type AccountHost, RealtimeSessions } from "./sessions";
 
 type AuditNote = { actor: string; reason?: string };
 
@@ -43,6 +50,7 @@ export class Account extends DurableObject<Env> {
   private readonly idempotency: IdempotencyRecords;
   private readonly outbox: Outbox;
   private readonly notices: Notices;
+  private readonly sessions: RealtimeSessions;
   /** GCRA theoretical arrival times by rate bucket (API key id, or "user"). */
   private readonly rates = new Map<string, number>();
   private userId?: string;
@@ -60,6 +68,7 @@ export class Account extends DurableObject<Env> {
       if (this.outbox.pending) this.flushOutbox(); // in the background: the caller does not wait for it
     });
     this.idempotency = new IdempotencyRecords(this.sql);
+    this.sessions = new RealtimeSessions(this.sql);
     this.sql.exec("CREATE TABLE IF NOT EXISTS rate (k TEXT PRIMARY KEY, tat INTEGER NOT NULL)");
     for (const r of this.sql.exec<{ k: string; tat: number }>("SELECT k, tat FROM rate")) this.rates.set(r.k, r.tat);
     this.userId = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'user_id'").toArray()[0]?.v;
@@ -149,6 +158,32 @@ export class Account extends DurableObject<Env> {
       if (req.actualMc === null) this.idempotency.fail(req.idempotency.key);
       else this.idempotency.complete(req.idempotency.key, req.idempotency.result);
     }
+    this.scheduleAlarm(now + MIRROR_DELAY_MS);
+    return this.snapshot(copy, now);
+  }
+
+  // ---- realtime sessions (src/account/sessions.ts) ---------------------------------------------
+
+  async issueRealtimeToken(req: RealtimeTokenRequest): Promise<void> {
+    await this.catalog(req.userId);
+    this.sessions.issueToken(req, Date.now());
+  }
+
+  async openSession(req: SessionOpenRequest): Promise<SessionOpenResult> {
+    this.d1Queries = 0;
+    const copy = await this.catalog(req.userId).catch((e) => (e instanceof AccountMissing ? undefined : Promise.reject(e)));
+    if (!copy) return this.refuse("invalid_credentials");
+    return this.sessions.open(req, this.host(copy, req.userId));
+  }
+
+  async renewSession(req: SessionRenewRequest): Promise<SessionRenewal> {
+    return this.sessions.renew(req, this.host(await this.catalog(req.userId), req.userId));
+  }
+
+  async closeSession(req: SessionCloseRequest): Promise<UsageSnapshot> {
+    const copy = await this.catalog(req.userId);
+    this.sessions.close(req, this.host(copy, req.userId));
+    const now = Date.now();
     this.scheduleAlarm(now + MIRROR_DELAY_MS);
     return this.snapshot(copy, now);
   }
@@ -247,8 +282,9 @@ export class Account extends DurableObject<Env> {
     if (!this.userId) return;
     const copy = await this.catalog(this.userId);
     const now = Date.now();
+    const nextLeaseEnd = this.sessions.expire(now, this.host(copy, this.userId));
     this.closeStaleReservations(copy, now);
-    const next = await mirror({
+    const mirrorNext = await mirror({
       env: this.env,
       userId: this.userId,
       ledger: this.ledger,
@@ -259,7 +295,7 @@ export class Account extends DurableObject<Env> {
     // Events the outbox could not send yet are retried by the alarm.
     const sent = await this.outbox.flush();
     const retry = sent ? null : now + OUTBOX_RETRY_MS;
-    const at = next === null ? retry : retry === null ? next : Math.min(next, retry);
+    const at = earliest(earliest(mirrorNext, nextLeaseEnd), retry);
     if (at !== null) await this.ctx.storage.setAlarm(at);
   }
 
@@ -306,6 +342,25 @@ export class Account extends DurableObject<Env> {
       this.ledger.charge(r.kind, r.amountMc, this.limitMc(copy, r.createdAt), r.createdAt, r.id, r.keyId);
       if (r.idempotencyKey) this.idempotency.complete(r.idempotencyKey, undefined);
     }
+  }
+
+  /** The private steps the realtime sessions share with admit(). */
+  private host(copy: CatalogCopy, userId: string): AccountHost {
+    return {
+      copy,
+      ledger: this.ledger,
+      readKey: async (keyId) => {
+        const { key, readD1 } = await copy.key(this.env.DB, userId, keyId);
+        if (readD1) this.d1Queries++;
+        return key;
+      },
+      takeRate: (rateKey, limit, now) => this.takeRateToken(rateKey, limit, now),
+      keySource: (meter) => this.keySource(copy, meter),
+      snapshot: (now) => this.snapshot(copy, now),
+      limitMc: (at) => this.limitMc(copy, at),
+      scheduleAlarm: (at) => this.scheduleAlarm(at),
+      d1Queries: () => this.d1Queries,
+    };
   }
 
   /** BYOK header > stored key > platform key; undefined when none is available. */
@@ -366,6 +421,11 @@ export class Account extends DurableObject<Env> {
 }
 
 class AccountMissing extends Error {}
+
+/** The earlier of two alarm times (null: none). */
+function earliest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
+}
 
 /** An outbox send that failed is tried again this much later (by the alarm). */
 const OUTBOX_RETRY_MS = 5_000;

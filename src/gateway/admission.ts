@@ -20,9 +20,12 @@ import { ApiError } from "../http/errors";
 import { errorResponse } from "../http/respond";
 import type { Admitted, IdempotencyClaim, IdempotentResult, Meter, UsageSnapshot } from "../metering/contract";
 
-/** POST routes whose operation admits itself, once it knows the provider and the cost. */
+/**
+ * Routes whose operation admits itself, once it knows the provider and the cost: the gateway POSTs, and
+ * the realtime WebSocket upgrades (admitted by Account.openSession with the session's first slice).
+ */
 const OPERATION_PATHS =
-  /^\/v1\/(synthesize|transcribe|chat|chat\/completions|audio\/speech|audio\/transcriptions|agents\/[^/]+\/(chat|speak))$/;
+  /^(POST \/v1\/(synthesize|transcribe|chat|chat\/completions|audio\/speech|audio\/transcriptions|agents\/[^/]+\/(chat|speak))|GET \/v1\/realtime(\/listen|\/speak)?)$/;
 const OPERATOR_PATHS = /^\/api\/admin\//;
 
 /** Requests that went through admission (admitted or refused): they are never admitted a second time. */
@@ -34,7 +37,7 @@ export const admission: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!c.var.principal) return next();
   const operator = OPERATOR_PATHS.test(c.req.path);
   if (operator && c.var.principal.isAdmin) return next();
-  if (!operator && !(c.req.method === "POST" && OPERATION_PATHS.test(c.req.path))) await admit(c);
+  if (!operator && !OPERATION_PATHS.test(`${c.req.method} ${c.req.path}`)) await admit(c);
   await next();
   if (attempted.has(c)) return;
   try {
@@ -105,6 +108,11 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
     case "idempotency_replay":
       throw new IdempotentReplay(res.replay as IdempotentResult);
   }
+}
+
+/** An operation admitted by another Account call (a realtime session, by Account.openSession): counted once. */
+export function admittedElsewhere(c: Ctx): void {
+  attempted.add(c);
 }
 
 /** The usage snapshot admission answered with (routes that run after admission). */

@@ -143,3 +143,89 @@ export interface KeyRulesPatch {
   monthlyCreditLimitMc?: number | null;
   requestsPerMinute?: number | null;
 }
+
+// ---- realtime sessions (src/account/sessions.ts; API.md §4.3) -------------------------------------
+
+export type RealtimeOperation = "listen" | "speak" | "realtime";
+/** How the credential that opened (or minted the token for) a session was presented. */
+export type RealtimeCredential = "api_key" | "jwt";
+
+/** The caps a client token carries; the session enforces them. */
+export interface RealtimeCaps {
+  provider?: string;
+  maxSeconds?: number;
+  maxCreditsMc?: number;
+}
+
+export interface RealtimeTokenRequest extends RealtimeCaps {
+  userId: string;
+  /** The API key that minted it: revoking that key ends the token's session too. */
+  keyId?: string;
+  credential: RealtimeCredential;
+  /** SHA-256 hex of the token: the plaintext never reaches storage. */
+  tokenHash: string;
+  operation: RealtimeOperation;
+  expiresAt: number;
+}
+
+export interface SessionOpenRequest {
+  userId: string;
+  /** Header credentials: the API key id (absent for a JWT). Ignored when `tokenHash` is set. */
+  keyId?: string;
+  /** Header credentials: the rate-limit bucket (a token's is its minting key, or the user). */
+  rateKey: string;
+  credential?: RealtimeCredential;
+  /** A client token instead of headers: its SHA-256 hex. */
+  tokenHash?: string;
+  operation: RealtimeOperation;
+  /** The first slice: `estimateMc` is what the session wants reserved (null: the model has no price). */
+  meter: Meter;
+  /** The least a metered session can do anything with (one second, one character, …). */
+  minimumMc: number;
+  leaseMs: number;
+}
+
+export type SessionRefusal = AdmitRefusal | "session_limit_reached" | "token_not_for_this";
+
+export interface SessionOpened {
+  ok: true;
+  sessionId: string;
+  keySource: KeySource;
+  storedKey?: StoredKeyCipher;
+  credential: RealtimeCredential;
+  /** What the session may spend before it asks for more (0 for a bypassed session). */
+  reservedMc: number;
+  caps: RealtimeCaps;
+  rate: RateState;
+  usage: UsageSnapshot;
+  d1Queries: number;
+}
+
+export interface SessionRefused {
+  ok: false;
+  error: SessionRefusal;
+  rate?: RateState;
+  usage?: UsageSnapshot;
+  d1Queries: number;
+}
+
+export type SessionOpenResult = SessionOpened | SessionRefused;
+
+export interface SessionRenewRequest {
+  userId: string;
+  sessionId: string;
+  /** More credits wanted on top of what is reserved (0: only renew the lease and check the credential). */
+  needMc: number;
+  leaseMs: number;
+}
+
+export type SessionRenewal =
+  | { ok: true; reservedMc: number; grantedMc: number }
+  | { ok: false; error: "invalid_credentials" | "session_closed" };
+
+export interface SessionCloseRequest {
+  userId: string;
+  sessionId: string;
+  /** The exact cost of what flowed (0 for a bypassed session): charged once, in the session's period. */
+  actualMc: number;
+}

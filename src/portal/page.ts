@@ -6,6 +6,7 @@
 import { escapeHtml, INTEGRATIONS_STYLE, integrationSections, keyRulesFields } from "./page-integrations";
 import { INTEGRATIONS_SCRIPT } from "./page-integrations-script";
 import { PORTAL_SCRIPT } from "./page-script";
+import { TRY_REALTIME_SCRIPT, TRY_REALTIME_SECTION, TRY_REALTIME_STYLE } from "./try-realtime";
 
 export interface PortalPageOptions {
   nonce: string;
@@ -21,7 +22,7 @@ export function portalPage({ nonce, providers }: PortalPageOptions): string {
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Voxgate · Developer portal</title>
 <link rel="icon" href="data:,">
-<style nonce="${nonce}">${STYLE}${INTEGRATIONS_STYLE}</style>
+<style nonce="${nonce}">${STYLE}${INTEGRATIONS_STYLE}${TRY_REALTIME_STYLE}</style>
 </head>
 <body>
 <header class="top">
@@ -93,9 +94,11 @@ export function portalPage({ nonce, providers }: PortalPageOptions): string {
       <table id="pkeys"><thead><tr><th>Provider</th><th>Key</th><th>Updated</th><th>Verified</th><th></th></tr></thead><tbody></tbody></table>
     </section>
 ${integrationSections()}
+${TRY_REALTIME_SECTION}
   </div>
 </main>
 <script nonce="${nonce}">${PORTAL_SCRIPT}${INTEGRATIONS_SCRIPT}</script>
+<script nonce="${nonce}">${TRY_REALTIME_SCRIPT}</script>
 </body>
 </html>`;
 }

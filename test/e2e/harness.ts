@@ -95,6 +95,8 @@ function extraVars(): Record<string, string> {
   return {
     // PRICES on the real worker and its Account objects (test/e2e/prices.test.ts): only what no other test relies on.
     PRICES: JSON.stringify({ plans: { scale: { monthlyCredits: 1_200_000 } }, llm: { "e2e-priced": { input: 7, output: 11 } } }),
+    // Realtime sessions check their credential every second, so a revoked key ends one within the test.
+    REALTIME_CHECK_INTERVAL_SECONDS: "1",
   };
 }
 

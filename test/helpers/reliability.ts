@@ -110,6 +110,11 @@ const ROUTE_LIST: string[] = [
   "POST /v1/audio/speech",
   "POST /v1/audio/transcriptions",
   "GET /v1/models",
+  // realtime voice over WebSockets (§4.3): without an Upgrade header a valid credential gets 426
+  "POST /v1/realtime/tokens",
+  "GET /v1/realtime/listen",
+  "GET /v1/realtime/speak",
+  "GET /v1/realtime",
   // admin (§7)
   "GET /api/admin/users/{id}",
   "PATCH /api/admin/users/{id}",
@@ -136,6 +141,7 @@ const ROUTE_LIST: string[] = [
   "POST /portal/api/webhooks/{id}/test",
   "GET /portal/api/webhooks/{id}/deliveries",
   "GET /portal/api/requests",
+  "POST /portal/api/realtime/tokens",
   // served outside the document
   "GET /openapi.json",
   "GET /docs",

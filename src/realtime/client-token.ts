@@ -1,0 +1,59 @@
+// Client tokens for browsers, which cannot set headers on a WebSocket (API.md §4.3):
+//   vgt_<base64url(user id)>.<32 random bytes, base64url>
+// The token names its user, so the worker finds the user's Account object without D1; the object holds
+// only the token's SHA-256 and marks it used when it opens a session (src/account/sessions.ts).
+// Sent as the query parameter `token` or the subprotocol `voxgate-token.<token>` (echoed back).
+import type { Ctx } from "../context";
+import { bytesToBase64url } from "../encoding/base64";
+
+export const CLIENT_TOKEN_PREFIX = "vgt_";
+export const TOKEN_SUBPROTOCOL_PREFIX = "voxgate-token.";
+/** Paths of the realtime WebSocket upgrades (the only ones a client token opens). */
+export const REALTIME_UPGRADE_PATHS = /^\/v1\/realtime(\/listen|\/speak)?\/?$/;
+
+const SECRET_BYTES = 32;
+const TOKEN_PATTERN = /^vgt_([A-Za-z0-9_-]{4,200})\.([A-Za-z0-9_-]{43})$/;
+
+export function newClientToken(userId: string): string {
+  const user = bytesToBase64url(new TextEncoder().encode(userId));
+  return `${CLIENT_TOKEN_PREFIX}${user}.${bytesToBase64url(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)))}`;
+}
+
+/** The user a well-formed token names (whether it is valid is the Account object's to say). */
+export function tokenUser(token: string): string | undefined {
+  const m = TOKEN_PATTERN.exec(token);
+  if (!m?.[1]) return undefined;
+  try {
+    const b64 = m[1].replaceAll("-", "+").replaceAll("_", "/");
+    const user = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)));
+    return /^[A-Za-z0-9_-]{1,100}$/.test(user) ? user : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The subprotocols a client offered. */
+export function offeredSubprotocols(c: Ctx): string[] {
+  return (c.req.header("sec-websocket-protocol") ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
+
+/** The client token of a realtime upgrade, from the query or a `voxgate-token.` subprotocol. */
+export function clientTokenOf(c: Ctx): { token: string; subprotocol?: string } | undefined {
+  const sub = offeredSubprotocols(c).find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
+  if (sub) return { token: sub.slice(TOKEN_SUBPROTOCOL_PREFIX.length), subprotocol: sub };
+  const query = c.req.query("token");
+  return query ? { token: query } : undefined;
+}
+
+/**
+ * A realtime upgrade that carries a client token and no header credential: its route checks the token
+ * (authentication by header does not apply). A header credential, when sent, always wins.
+ */
+export function carriesClientToken(c: Ctx): boolean {
+  if (c.req.method !== "GET" || !REALTIME_UPGRADE_PATHS.test(c.req.path)) return false;
+  if (c.req.header("authorization") !== undefined || c.req.header("x-api-key") !== undefined) return false;
+  return clientTokenOf(c) !== undefined;
+}

@@ -1,0 +1,81 @@
+// A listen session (GET /v1/realtime/listen): the client's binary audio goes to the provider frame by
+// frame as it arrives (wrapped where the provider wants JSON), each frame let through only while the
+// reservation covers the seconds it brings; the provider's results come back as uniform transcripts.
+// Charged the audio's exact length from its bytes, at the provider's price per minute.
+import { listenCostMc } from "../metering/realtime";
+import { endings, listenCommand, NORMAL_END, transcriptEvent } from "./protocol";
+import type { Frame, ListenParams, ListenStream } from "./providers/types";
+import type { Session } from "./session";
+
+/** After {"type":"close"}, how long the provider may take to send its last transcripts. */
+const END_GRACE_MS = 5_000;
+
+export function relayListen(s: Session, stream: ListenStream, provider: string, params: ListenParams): void {
+  const bytesPerSecond = params.sampleRate * (params.encoding === "mulaw" ? 1 : 2);
+  const costOf = (bytes: number) => listenCostMc(provider, bytes, bytesPerSecond);
+  let audioBytes = 0;
+  let audioSinceTick = false;
+  let ending = false;
+  const { client, upstream, governor } = s.o;
+
+  const finishIfIdle = () => {
+    if (ending && stream.idle?.()) s.end(NORMAL_END);
+  };
+
+  const audio = (chunk: ArrayBuffer) => {
+    if (ending || chunk.byteLength === 0) return;
+    const next = audioBytes + chunk.byteLength;
+    const forward = () => {
+      audioBytes = next;
+      audioSinceTick = true;
+      s.toUpstream(stream.audio(chunk));
+    };
+    const admitted = governor.admit(costOf(next));
+    if (admitted === true) return forward();
+    if (admitted === false) return;
+    return admitted.then((ok) => {
+      if (ok) forward();
+    });
+  };
+
+  const command = (text: string) => {
+    const cmd = listenCommand(text);
+    if (typeof cmd !== "string") return s.clientError(cmd.error);
+    if (ending) return;
+    if (cmd === "finalize") return s.toUpstream(stream.finalize());
+    ending = true;
+    s.toUpstream(stream.end());
+    setTimeout(() => s.end(NORMAL_END), END_GRACE_MS);
+    finishIfIdle();
+  };
+
+  client.addEventListener("message", (e: MessageEvent) => {
+    const data = e.data as Frame;
+    s.serial(() => (typeof data === "string" ? command(data) : audio(data)));
+  });
+
+  upstream.addEventListener("message", (e: MessageEvent) => {
+    if (s.ended) return;
+    for (const ev of stream.read(e.data as Frame)) {
+      if (ev.type === "transcript") s.toClient(transcriptEvent(ev));
+      else if (ev.type === "error") return s.end(endings.provider(ev.message));
+      else if (ev.type === "ended") return s.end(NORMAL_END);
+    }
+    finishIfIdle();
+  });
+
+  upstream.addEventListener("close", (e: CloseEvent) => {
+    if (ending && (e.code === 1000 || e.code === 1005)) return s.end(NORMAL_END);
+    s.end(endings.provider(`The provider closed the stream (${e.code}${e.reason ? ` ${e.reason}` : ""}).`));
+  });
+
+  s.start({
+    usage: () => ({ seconds: audioBytes / bytesPerSecond }),
+    costMc: () => costOf(audioBytes),
+    onTick: () => {
+      // Deepgram closes a stream that gets no audio for about 10 s.
+      if (!audioSinceTick && !ending && stream.keepAlive) s.toUpstream(stream.keepAlive());
+      audioSinceTick = false;
+    },
+  });
+}

@@ -1,0 +1,160 @@
+// Opening a realtime session at the upgrade: the credential (the request's header credential, or a client
+// token) → ONE Account call that admits it (rate limit, the plan's session cap, the provider key, the first
+// slice) → the provider's WebSocket → 101 with the client's socket, handed to the relay. Anything refused
+// before the 101 is an HTTP error (401, 402, 403, 429, 502, 504) the client's WebSocket library reports.
+
+import { forgetKey } from "../auth/key-cache";
+import type { Ctx } from "../context";
+import { open as openSealed } from "../crypto/provider-key-vault";
+import { sha256Hex } from "../crypto/sha256";
+import { ApiError } from "../http/errors";
+import type { RealtimeOperation, SessionOpened } from "../metering/contract";
+import { REALTIME_KIND, type SlicePrice } from "../metering/realtime";
+import { byokHeader, platformKeyVar } from "../providers/registry";
+import type { ProviderAdapter, UpstreamContext } from "../providers/types";
+import { clientTokenOf, offeredSubprotocols, tokenUser } from "./client-token";
+import { Governor } from "./governor";
+import type { UpstreamTarget } from "./providers/types";
+import { Session } from "./session";
+import { connectUpstream } from "./upstream";
+
+/** A lease outlives several missed renewals: a worker that died frees its slot within a minute (default). */
+const LEASE_CHECK_INTERVALS = 6;
+const LEASE_MIN_MS = 30_000;
+
+export interface RealtimeOpening {
+  operation: RealtimeOperation;
+  /** The provider's HTTP adapter: its id and name, BYOK header, platform key, error messages. */
+  adapter: ProviderAdapter;
+  slice: SlicePrice;
+  target(upstream: UpstreamContext): UpstreamTarget;
+  /** Starts relaying once both sockets are open. */
+  relay(session: Session, opened: SessionOpened): void;
+  /** The request is admitted here (by Account.openSession): the admission middleware must not admit it again. */
+  admitted(): void;
+  /** OpenAI's protocol: its error events, and the subprotocol it answers. */
+  openAiProtocol?: boolean;
+}
+
+export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response> {
+  const config = c.var.config;
+  const principal = c.var.principal as Ctx["var"]["principal"] | undefined;
+  const token = principal ? undefined : clientTokenOf(c);
+  const userId = principal?.userId ?? (token ? tokenUser(token.token) : undefined);
+  if (!userId)
+    throw new ApiError(
+      "unauthorized",
+      "Send an API key or JWT (Authorization / X-API-Key), or a client token (query token or subprotocol voxgate-token.<token>).",
+    );
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    throw new ApiError("upgrade_required", "This is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket).");
+  }
+  const byok = c.req.header(byokHeader(o.adapter))?.trim() || undefined;
+  const platformKey = c.env[platformKeyVar(o.adapter)];
+  const platform = typeof platformKey === "string" && platformKey.length > 0 ? platformKey : undefined;
+  const intervalMs = config.REALTIME_CHECK_INTERVAL_SECONDS * 1000;
+  const leaseMs = Math.max(LEASE_MIN_MS, LEASE_CHECK_INTERVALS * intervalMs);
+  const account = c.var.bindings.account(userId);
+
+  o.admitted();
+  const res = await account.openSession({
+    userId,
+    keyId: principal?.keyId,
+    rateKey: principal?.rateKey ?? "user",
+    credential: principal ? (principal.kind === "api_key" ? "api_key" : "jwt") : undefined,
+    tokenHash: token ? await sha256Hex(token.token) : undefined,
+    operation: o.operation,
+    meter: {
+      provider: o.adapter.id,
+      kind: REALTIME_KIND[o.operation],
+      byok: byok !== undefined,
+      platformKeyAvailable: platform !== undefined,
+      estimateMc: o.slice.sliceMc,
+    },
+    minimumMc: o.slice.minimumMc,
+    leaseMs,
+  });
+  if (c.var.bindings.counts) c.var.bindings.counts.d1 += res.d1Queries;
+  if (res.rate) c.set("rate", res.rate);
+  if (res.usage) c.set("usage", res.usage);
+  if (!res.ok) throw refusal(res.error, res.rate?.retryAfterSeconds, principal?.keyId, o.adapter);
+  c.set("providerUsed", o.adapter.id);
+  c.set("usageBypassed", res.keySource !== "platform");
+
+  const giveBack = () => c.executionCtx.waitUntil(account.closeSession({ userId, sessionId: res.sessionId, actualMc: 0 }).catch(() => {}));
+  let key = res.keySource === "byok" ? byok : res.keySource === "platform" ? platform : undefined;
+  if (res.keySource === "stored" && res.storedKey) key = (await openSealed(config, userId, o.adapter.id, res.storedKey)) ?? undefined;
+  if (key === undefined) {
+    giveBack();
+    throw new ApiError("provider_key_missing", `The stored ${o.adapter.name} key cannot be decrypted; store it again.`);
+  }
+  let upstream: WebSocket;
+  try {
+    upstream = await connectUpstream(
+      o.adapter,
+      o.target({ urls: config.providerUrls[o.adapter.id] ?? { api: "" }, key }),
+      key,
+      config.PROVIDER_TIMEOUT_MS,
+    );
+  } catch (e) {
+    giveBack(); // nothing flowed: nothing is charged
+    throw e;
+  }
+
+  const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+  server.accept();
+  server.binaryType = "arraybuffer"; // audio frames are handed on as they are, not read from Blobs
+  let session: Session | undefined;
+  const governor = new Governor({
+    account,
+    userId,
+    sessionId: res.sessionId,
+    metered: res.keySource === "platform",
+    reservedMc: res.reservedMc,
+    sliceMc: o.slice.sliceMc ?? 0,
+    capMc: res.caps.maxCreditsMc ?? Number.POSITIVE_INFINITY,
+    leaseMs,
+    end: (ending) => session?.end(ending),
+    requestId: c.var.requestId,
+  });
+  session = new Session({
+    client: server,
+    upstream,
+    governor,
+    openAiProtocol: o.openAiProtocol ?? false,
+    maxSeconds: Math.min(res.caps.maxSeconds ?? Number.POSITIVE_INFINITY, config.REALTIME_MAX_SECONDS),
+    checkIntervalMs: intervalMs,
+    providerKey: key,
+  });
+  o.relay(session, res);
+  c.executionCtx.waitUntil(session.finished);
+
+  const headers = new Headers();
+  const offered = offeredSubprotocols(c);
+  const chosen = token?.subprotocol ?? (offered.includes("realtime") ? "realtime" : offered[0]);
+  if (chosen) headers.set("sec-websocket-protocol", chosen);
+  return new Response(null, { status: 101, webSocket: client, headers });
+}
+
+function refusal(error: string, retryAfter: number | undefined, keyId: string | undefined, adapter: ProviderAdapter): ApiError {
+  switch (error) {
+    case "invalid_credentials":
+      if (keyId) forgetKey(keyId);
+      return new ApiError("unauthorized", "This credential is revoked, expired, already used or unknown.");
+    case "rate_limited":
+      return new ApiError("rate_limited", "Rate limit reached.", undefined, { "retry-after": String(retryAfter ?? 1) });
+    case "session_limit_reached":
+      return new ApiError("session_limit_reached", "Your plan's limit of concurrent realtime sessions is reached; end one first.");
+    case "token_not_for_this":
+      return new ApiError("forbidden", "This client token was issued for another operation or provider.");
+    case "insufficient_credits":
+      return new ApiError("insufficient_credits", "Not enough credits to start a realtime session; nothing was charged.");
+    case "model_not_priced":
+      return new ApiError("model_not_priced", "This model has no price on the platform key; use your own provider key for it.");
+    default:
+      return new ApiError(
+        "provider_key_missing",
+        `No key for provider '${adapter.id}': send a BYOK header, store a provider key, or ask the operator to configure one.`,
+      );
+  }
+}

@@ -1,0 +1,79 @@
+// Voxgate's uniform realtime protocol (API.md §4.3): what a listen or speak client sends, what it is
+// sent, and how a session ends — a close code after an `error` event that says why.
+import type { ListenEvent } from "./providers/types";
+
+/** How a session ends: the close code, and the error event sent before it (none for a normal end). */
+export interface Ending {
+  code: number;
+  error?: { code: string; message: string };
+}
+
+export const NORMAL_END: Ending = { code: 1000 };
+
+export const endings = {
+  unauthorized: (message: string): Ending => ({ code: 4401, error: { code: "unauthorized", message } }),
+  credits: (message: string): Ending => ({ code: 4402, error: { code: "insufficient_credits", message } }),
+  maxSeconds: (seconds: number): Ending => ({
+    code: 4408,
+    error: { code: "session_time_limit", message: `The session reached its limit of ${seconds} seconds.` },
+  }),
+  provider: (message: string): Ending => ({ code: 4502, error: { code: "provider_error", message } }),
+  internal: (message: string): Ending => ({ code: 1011, error: { code: "internal_error", message } }),
+};
+
+export const errorEvent = (code: string, message: string) => JSON.stringify({ type: "error", code, message });
+
+/** The same error as an OpenAI Realtime `error` event, for sessions that speak OpenAI's protocol. */
+export const openAiErrorEvent = (code: string, message: string) =>
+  JSON.stringify({
+    type: "error",
+    event_id: `event_voxgate_${crypto.randomUUID().replaceAll("-", "")}`,
+    error: { type: code === "provider_error" || code === "internal_error" ? "server_error" : "invalid_request_error", code, message },
+  });
+
+export const transcriptEvent = (t: Extract<ListenEvent, { type: "transcript" }>) =>
+  JSON.stringify({ type: "transcript", text: t.text, isFinal: t.isFinal, start: t.start, end: t.end });
+
+export const usageEvent = (usage: { seconds: number; costMc: number; characters?: number }) =>
+  JSON.stringify({
+    type: "usage",
+    seconds: Math.round(usage.seconds * 1000) / 1000,
+    ...(usage.characters !== undefined ? { characters: usage.characters } : {}),
+    cost: usage.costMc / 1000,
+  });
+
+export const DONE_EVENT = JSON.stringify({ type: "done" });
+
+/** Longest text a speak session takes in one message (as /v1/synthesize takes in one request). */
+export const SPEAK_TEXT_MAX_CHARS = 5000;
+
+const controlType = (text: string): { type?: unknown; text?: unknown } | undefined => {
+  try {
+    const msg = JSON.parse(text);
+    return msg && typeof msg === "object" && !Array.isArray(msg) ? msg : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+export type ListenCommand = "finalize" | "close";
+
+/** A listen client's text message: {"type":"finalize"} or {"type":"close"}; anything else is an error string. */
+export function listenCommand(text: string): ListenCommand | { error: string } {
+  const type = controlType(text)?.type;
+  if (type === "finalize" || type === "close") return type;
+  return { error: 'Send binary audio frames, {"type":"finalize"} or {"type":"close"}.' };
+}
+
+export type SpeakCommand = { type: "text"; text: string } | { type: "flush" } | { type: "close" };
+
+export function speakCommand(text: string): SpeakCommand | { error: string } {
+  const msg = controlType(text);
+  if (msg?.type === "flush" || msg?.type === "close") return { type: msg.type };
+  if (msg?.type === "text") {
+    if (typeof msg.text !== "string") return { error: 'A text message is {"type":"text","text":"…"}.' };
+    if ([...msg.text].length > SPEAK_TEXT_MAX_CHARS) return { error: `One text message takes at most ${SPEAK_TEXT_MAX_CHARS} characters.` };
+    return { type: "text", text: msg.text };
+  }
+  return { error: 'Send {"type":"text","text":"…"}, {"type":"flush"} or {"type":"close"}.' };
+}

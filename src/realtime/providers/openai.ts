@@ -1,0 +1,130 @@
+// OpenAI Realtime (wss://api.openai.com/v1/realtime?model=…), passed through both ways unchanged; this
+// file only says where it is and reads the events that matter for the bill.
+// Confirmed against openai-node 6.30.1 (src/realtime/ws.ts, internal-base.ts; resources/realtime): auth
+// `Authorization: Bearer`; GA events session.created/updated (session.audio.input/output.format
+// {type: "audio/pcm", rate} | audio/pcmu | audio/pcma), input_audio_buffer.append {audio}, conversation.item.create,
+// response.create, response.output_audio.delta {delta}, response.output_text.delta,
+// response.output_audio_transcript.delta, response.done {response.usage {input_tokens, output_tokens}};
+// the beta names (response.audio.delta, input_audio_format "pcm16" | "g711_ulaw" | "g711_alaw") too.
+//
+// The charge is the usage each response.done reports, at the model's price. While a response runs its
+// cost is estimated from what flows — input audio at 10 tokens a second, input text at one token per
+// UTF-8 byte, the conversation so far re-read by each response, output audio at 20 tokens a second and a
+// token per text delta — so the session tops up (or stops) before the report arrives; the report then
+// replaces the estimate. A response cut off by the end of the session is charged its estimate.
+// Unconfirmed: OpenAI's exact audio token rates (the published ~600 input / ~1,200 output tokens a minute).
+
+import { realtimeCostMc } from "../../metering/realtime";
+import type { UpstreamContext } from "../../providers/types";
+import { type Frame, jsonOf, type UpstreamTarget } from "./types";
+
+const INPUT_AUDIO_TOKENS_PER_SECOND = 10;
+const OUTPUT_AUDIO_TOKENS_PER_SECOND = 20;
+
+export function openaiRealtimeTarget(model: string, up: UpstreamContext, beta?: string): UpstreamTarget {
+  const headers: Record<string, string> = { authorization: `Bearer ${up.key}` };
+  if (beta) headers["openai-beta"] = beta;
+  return { url: `${up.urls.api}/realtime?model=${encodeURIComponent(model)}`, headers };
+}
+
+/** Bytes a second of a GA format object or a beta format name (24 kHz pcm16 unless said otherwise). */
+function bytesPerSecond(format: any): number {
+  if (typeof format === "string") return format.startsWith("g711") ? 8000 : 48000;
+  if (format?.type === "audio/pcmu" || format?.type === "audio/pcma") return 8000;
+  return 2 * (Number(format?.rate) || 24000);
+}
+
+/** Decoded size of a base64 string, without decoding it. */
+function base64Bytes(b64: string): number {
+  const pad = b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0;
+  return Math.floor((b64.length * 3) / 4) - pad;
+}
+
+const utf8 = new TextEncoder();
+
+export class RealtimeMeter {
+  private reportedMc = 0;
+  private inputTokens = 0; // estimated since the last response.done
+  private outputTokens = 0;
+  private contextTokens = 0; // what the next response re-reads (the last report's total)
+  private responding = false;
+  private inputBps = 48000;
+  private outputBps = 48000;
+  /** Every response.done's usage, summed (what OpenAI reported). */
+  readonly usage = { inputTokens: 0, outputTokens: 0 };
+
+  constructor(private readonly model: string) {}
+
+  /** What the session has cost so far, the running response estimated. */
+  get costMc(): number {
+    return this.reportedMc + realtimeCostMc(this.model, this.inputTokens, this.outputTokens);
+  }
+
+  /** The charge at the end: every report, plus the estimate of a response the end cut off. */
+  get finalMc(): number {
+    return this.reportedMc + (this.responding ? realtimeCostMc(this.model, this.inputTokens, this.outputTokens) : 0);
+  }
+
+  /** The estimated cost a client event adds (before it is forwarded). */
+  clientCostMc(frame: Frame): number {
+    const msg = jsonOf(frame);
+    const tokens = this.clientTokens(msg);
+    return realtimeCostMc(this.model, tokens, 0);
+  }
+
+  client(frame: Frame): void {
+    const msg = jsonOf(frame);
+    this.inputTokens += this.clientTokens(msg);
+    if (msg?.type === "response.create") this.responding = true;
+  }
+
+  server(frame: Frame): void {
+    const msg = jsonOf(frame);
+    const type = String(msg?.type ?? "");
+    if (type === "session.created" || type === "session.updated") {
+      const s = msg.session ?? {};
+      this.inputBps = bytesPerSecond(s.audio?.input?.format ?? s.input_audio_format);
+      this.outputBps = bytesPerSecond(s.audio?.output?.format ?? s.output_audio_format);
+    } else if (type === "response.created") {
+      this.responding = true;
+    } else if ((type === "response.output_audio.delta" || type === "response.audio.delta") && typeof msg.delta === "string") {
+      this.outputTokens += Math.ceil((base64Bytes(msg.delta) * OUTPUT_AUDIO_TOKENS_PER_SECOND) / this.outputBps);
+    } else if (type.endsWith("text.delta") || type.endsWith("transcript.delta")) {
+      if (type.startsWith("response.")) this.outputTokens += 1;
+    } else if (type === "response.done") {
+      const u = msg.response?.usage;
+      const input = Number(u?.input_tokens) || 0;
+      const output = Number(u?.output_tokens) || 0;
+      // No usage reported (should not happen): the estimate stands, as "a missing figure at its bound".
+      const reported = u ? realtimeCostMc(this.model, input, output) : realtimeCostMc(this.model, this.inputTokens, this.outputTokens);
+      this.reportedMc += reported;
+      this.usage.inputTokens += u ? input : this.inputTokens;
+      this.usage.outputTokens += u ? output : this.outputTokens;
+      this.contextTokens = u ? input + output : this.contextTokens + this.inputTokens + this.outputTokens;
+      this.inputTokens = 0;
+      this.outputTokens = 0;
+      this.responding = false;
+    }
+  }
+
+  private clientTokens(msg: any): number {
+    switch (msg?.type) {
+      case "input_audio_buffer.append":
+        return typeof msg.audio === "string" ? Math.ceil((base64Bytes(msg.audio) * INPUT_AUDIO_TOKENS_PER_SECOND) / this.inputBps) : 0;
+      case "conversation.item.create": {
+        let tokens = 0;
+        for (const part of Array.isArray(msg.item?.content) ? msg.item.content : []) {
+          const text = part?.text ?? part?.transcript;
+          if (typeof text === "string") tokens += utf8.encode(text).byteLength;
+          if (typeof part?.audio === "string")
+            tokens += Math.ceil((base64Bytes(part.audio) * INPUT_AUDIO_TOKENS_PER_SECOND) / this.inputBps);
+        }
+        return tokens;
+      }
+      case "response.create":
+        return this.contextTokens; // the conversation so far is read again
+      default:
+        return 0;
+    }
+  }
+}

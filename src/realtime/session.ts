@@ -1,0 +1,146 @@
+// One realtime session in the Worker: the client's socket and the provider's, the check-interval tick
+// and the maxSeconds timer, and the one way a session ends — usage and error events, the close code,
+// both sockets closed, the exact cost settled once. The listen, speak and OpenAI relays (listen.ts,
+// speak.ts, passthrough.ts) put their frames through it; frames are handed on as they come, never held,
+// except behind a top-up the reservation is waiting for (their order kept).
+import type { Governor } from "./governor";
+import { type Ending, endings, errorEvent, openAiErrorEvent, usageEvent } from "./protocol";
+import type { Frame } from "./providers/types";
+import { redact } from "./upstream";
+
+export interface SessionOptions {
+  client: WebSocket;
+  upstream: WebSocket;
+  governor: Governor;
+  /** Errors as OpenAI Realtime `error` events, and no usage events (the protocol is OpenAI's). */
+  openAiProtocol: boolean;
+  maxSeconds: number;
+  checkIntervalMs: number;
+  /** Redacted from every message the client is sent about the provider. */
+  providerKey: string;
+}
+
+export interface SessionHooks {
+  /** Usage so far (listen: seconds of audio; speak: characters); the cost comes from the hooks' own count. */
+  usage(): { seconds: number; characters?: number };
+  /** The exact cost of what flowed (for bypassed sessions: what it would cost, for the caps). */
+  costMc(): number;
+  /** Each check interval, after the lease was renewed (e.g. a keep-alive to the provider). */
+  onTick?(): void;
+}
+
+export class Session {
+  ended = false;
+  readonly startedAt = Date.now();
+  /** Resolves once the session ended and its cost was settled (kept alive by waitUntil). */
+  readonly finished: Promise<void>;
+  private finish!: () => void;
+  private hooks?: SessionHooks;
+  private chain?: Promise<void>;
+  private timeLimit?: ReturnType<typeof setTimeout>;
+  private checks?: ReturnType<typeof setInterval>;
+
+  constructor(readonly o: SessionOptions) {
+    this.finished = new Promise((ok) => {
+      this.finish = ok;
+    });
+  }
+
+  /** Start the timers and watch both sockets' ends; the relay handles their messages. */
+  start(hooks: SessionHooks): void {
+    this.hooks = hooks;
+    const { client, upstream } = this.o;
+    this.timeLimit = setTimeout(() => this.end(endings.maxSeconds(this.o.maxSeconds)), this.o.maxSeconds * 1000);
+    this.checks = setInterval(() => void this.tick(), this.o.checkIntervalMs);
+    client.addEventListener("close", () => this.end({ code: 1000 }));
+    client.addEventListener("error", () => this.end({ code: 1000 }));
+    upstream.addEventListener("error", () => this.end(endings.provider("The provider's connection failed.")));
+  }
+
+  /** Run client-side work in order: at once, unless earlier work waits for a top-up. */
+  serial(task: () => void | Promise<void>): void {
+    if (this.ended) return;
+    if (!this.chain) {
+      const pending = task();
+      if (pending) this.track(pending);
+      return;
+    }
+    this.track(this.chain.then(() => (this.ended ? undefined : task())));
+  }
+
+  toClient(frame: string | ArrayBuffer | ArrayBufferView): void {
+    if (this.ended) return;
+    try {
+      this.o.client.send(frame);
+    } catch {
+      this.end({ code: 1000 }); // the client is gone
+    }
+  }
+
+  toUpstream(frames: Frame | Frame[]): void {
+    if (this.ended) return;
+    try {
+      for (const f of Array.isArray(frames) ? frames : [frames]) this.o.upstream.send(f);
+    } catch {
+      this.end(endings.provider("The provider's connection closed."));
+    }
+  }
+
+  /** A client message that breaks the protocol: said so, and the session goes on. */
+  clientError(message: string): void {
+    this.toClient(this.o.openAiProtocol ? openAiErrorEvent("invalid_message", message) : errorEvent("invalid_message", message));
+  }
+
+  /** End the session once: usage, the error event, the close code; both sockets closed; the cost settled. */
+  end(ending: Ending): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.timeLimit);
+    clearInterval(this.checks);
+    const costMc = this.hooks?.costMc() ?? 0;
+    const send = (frame: string) => {
+      try {
+        this.o.client.send(frame);
+      } catch {
+        // the client is gone
+      }
+    };
+    if (!this.o.openAiProtocol && this.hooks) send(usageEvent({ ...this.hooks.usage(), costMc: this.o.governor.metered ? costMc : 0 }));
+    if (ending.error) {
+      const { code } = ending.error;
+      const message = redact(ending.error.message, this.o.providerKey);
+      send(this.o.openAiProtocol ? openAiErrorEvent(code, message) : errorEvent(code, message));
+    }
+    close(this.o.client, ending.code, ending.error?.code ?? "");
+    close(this.o.upstream, 1000, "");
+    void this.o.governor.settle(costMc).finally(() => this.finish());
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ended || !this.hooks) return;
+    await this.o.governor.tick();
+    if (this.ended) return;
+    this.hooks.onTick?.();
+    if (!this.o.openAiProtocol) {
+      this.toClient(usageEvent({ ...this.hooks.usage(), costMc: this.o.governor.metered ? this.hooks.costMc() : 0 }));
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    const chained: Promise<void> = p
+      .catch(() => this.end(endings.internal("The session failed.")))
+      .then(() => {
+        if (this.chain === chained) this.chain = undefined;
+      });
+    this.chain = chained;
+  }
+}
+
+/** Close a socket, ignoring one already closed. */
+function close(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // already closed
+  }
+}
