@@ -20,6 +20,12 @@ export function keyRequestsPerMinute(key: KeyState | undefined, planLimit: numbe
   return own ? Math.min(own, planLimit) : planLimit;
 }
 
+/** What a key may still spend this month (Infinity without a limit). */
+export function keyCreditsLeft(key: KeyState | undefined, keyId: string | undefined, ledger: CreditLedger, now: number): number {
+  if (!key || !keyId || key.monthlyCreditLimitMc === null) return Number.POSITIVE_INFINITY;
+  return Math.max(0, key.monthlyCreditLimitMc - ledger.keys.usedMc(keyId, billingPeriod(now)));
+}
+
 /** Would `estimateMc` more take the key past its monthly credit limit? */
 export function overKeyLimit(
   key: KeyState | undefined,

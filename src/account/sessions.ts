@@ -25,6 +25,7 @@ import type { CreditLedger } from "../metering/ledger";
 import { effectivePlan, PLANS, type UsageKind } from "../metering/plans";
 import { REALTIME_SESSIONS_PER_PLAN } from "../metering/realtime";
 import { type CatalogCopy, type KeyState, keyIsValid } from "./catalog-copy";
+import { keyCreditsLeft, keyRequestsPerMinute, outsideKeyScope } from "./key-rules";
 
 /** Closed sessions and spent or expired tokens are kept this long (a late close finds its session). */
 const KEEP_CLOSED_MS = 24 * 60 * 60_000;
@@ -105,13 +106,22 @@ export class RealtimeSessions {
     const token = req.tokenHash ? this.token(req.tokenHash) : undefined;
     if (req.tokenHash && (!token || token.used_at !== null || token.expires_at <= Date.now())) return refuse("invalid_credentials");
     const keyId = token ? (token.key_id ?? undefined) : req.keyId;
-    if (keyId && !keyIsValid(await host.readKey(keyId), Date.now())) return refuse("invalid_credentials");
+    const key = keyId ? await host.readKey(keyId) : undefined;
+    if (keyId && !keyIsValid(key, Date.now())) return refuse("invalid_credentials");
     // From here on synchronous: nothing interleaves, so the cap and the balance are exact.
     const now = Date.now();
     if (req.tokenHash && this.token(req.tokenHash)?.used_at !== null) return refuse("invalid_credentials");
     const plan = effectivePlan(host.copy.user.plan, host.copy.user.planExpiresAt, now);
-    const rate = host.takeRate(token ? (token.key_id ?? "user") : req.rateKey, PLANS[plan].requestsPerMinute, now);
+    // A scoped key (API.md §7.1): its own rate (never above the plan's), its scopes and providers.
+    const rate = host.takeRate(
+      token ? (token.key_id ?? "user") : req.rateKey,
+      keyRequestsPerMinute(key, PLANS[plan].requestsPerMinute),
+      now,
+    );
     if (rate.retryAfterSeconds !== undefined) return refuse("rate_limited", rate, host.snapshot(now));
+    if (outsideKeyScope(key, { userId: req.userId, rateKey: req.rateKey, scope: "realtime", meter: req.meter })) {
+      return refuse("scope_denied", rate, host.snapshot(now));
+    }
     if (token && (token.operation !== req.operation || (token.provider !== null && token.provider !== req.meter.provider))) {
       return refuse("token_not_for_this", rate, host.snapshot(now));
     }
@@ -129,8 +139,11 @@ export class RealtimeSessions {
       const remaining = host.snapshot(now).remainingMc;
       // A user in debt pays it off first; a balance below one unit of work cannot start anything.
       if (host.ledger.inDebt || remaining < Math.max(1, req.minimumMc)) return refuse("insufficient_credits", rate, host.snapshot(now));
-      reservedMc = Math.min(req.meter.estimateMc, remaining);
-      reservationId = host.ledger.reserve(kind, reservedMc, now);
+      // A key with a monthly limit holds its session to what the key has left, like the user's credits.
+      const keyLeft = keyCreditsLeft(key, keyId, host.ledger, now);
+      if (keyLeft < Math.max(1, req.minimumMc)) return refuse("key_credit_limit_reached", rate, host.snapshot(now));
+      reservedMc = Math.min(req.meter.estimateMc, remaining, keyLeft);
+      reservationId = host.ledger.reserve(kind, reservedMc, now, undefined, keyId);
     }
     if (req.tokenHash) this.sql.exec("UPDATE rt_tokens SET used_at = ? WHERE hash = ?", now, req.tokenHash);
     const sessionId = `rts_${crypto.randomUUID().replaceAll("-", "")}`;
@@ -180,10 +193,12 @@ export class RealtimeSessions {
     let granted = 0;
     let reservationId = row.reservation_id;
     if (row.metered) {
+      const keyId = row.key_id ?? undefined;
       const remaining = host.snapshot(now).remainingMc;
-      if (req.needMc > 0 && !host.ledger.inDebt && remaining > 0) granted = Math.min(req.needMc, remaining);
+      const keyLeft = keyCreditsLeft(keyId ? await host.readKey(keyId) : undefined, keyId, host.ledger, now);
+      if (req.needMc > 0 && !host.ledger.inDebt && remaining > 0 && keyLeft > 0) granted = Math.min(req.needMc, remaining, keyLeft);
       if (row.reservation_id) host.ledger.release(row.reservation_id);
-      reservationId = host.ledger.reserve(row.kind as UsageKind, row.reserved_mc + granted, now);
+      reservationId = host.ledger.reserve(row.kind as UsageKind, row.reserved_mc + granted, now, undefined, keyId);
     }
     const leaseUntil = now + req.leaseMs;
     this.sql.exec(
@@ -211,7 +226,7 @@ export class RealtimeSessions {
     const reopened = row.state === "open" || host.ledger.reverse(row.id) !== undefined;
     if (reopened) {
       if (row.metered && req.actualMc > 0) {
-        host.ledger.charge(row.kind as UsageKind, req.actualMc, host.limitMc(row.started_at), row.started_at);
+        host.ledger.charge(row.kind as UsageKind, req.actualMc, host.limitMc(row.started_at), row.started_at, undefined, row.key_id);
       } else {
         host.ledger.countRequest(row.started_at);
       }
@@ -229,7 +244,8 @@ export class RealtimeSessions {
     for (const row of dead) {
       if (row.reservation_id) host.ledger.release(row.reservation_id);
       const charged = row.metered === 1 && row.reserved_mc > 0;
-      if (charged) host.ledger.charge(row.kind as UsageKind, row.reserved_mc, host.limitMc(row.started_at), row.started_at, row.id);
+      if (charged)
+        host.ledger.charge(row.kind as UsageKind, row.reserved_mc, host.limitMc(row.started_at), row.started_at, row.id, row.key_id);
       else host.ledger.countRequest(row.started_at);
       this.sql.exec("UPDATE rt_sessions SET state = ?, closed_at = ? WHERE id = ?", charged ? "expired" : "closed", now, row.id);
     }

@@ -151,6 +151,10 @@ function refusal(error: string, retryAfter: number | undefined, keyId: string | 
       return new ApiError("insufficient_credits", "Not enough credits to start a realtime session; nothing was charged.");
     case "model_not_priced":
       return new ApiError("model_not_priced", "This model has no price on the platform key; use your own provider key for it.");
+    case "scope_denied":
+      return new ApiError("scope_denied", "This API key may not open realtime sessions with this provider (its scopes or providers).");
+    case "key_credit_limit_reached":
+      return new ApiError("key_credit_limit_reached", "This API key has reached its monthly credit limit.");
     default:
       return new ApiError(
         "provider_key_missing",

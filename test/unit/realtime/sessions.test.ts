@@ -217,3 +217,23 @@ describe("revocation and bypassed sessions", () => {
     expect([after.usedMc, after.reservedMc, after.requestCount]).toEqual([0, 0, 1]);
   });
 });
+
+describe("scoped keys and realtime sessions", () => {
+  it("a key without the realtime scope, or not allowed the provider, cannot open a session; a key's monthly limit caps its slices", async () => {
+    const u = await userOn("pro");
+    const make = async (body: Record<string, unknown>) => (await keyOf(u, body)).id;
+    const ttsOnly = await make({ scopes: ["tts"] });
+    const cartesiaOnly = await make({ scopes: ["realtime"], providers: ["cartesia"] });
+    const capped = await make({ monthlyCreditLimit: 2 }); // 2,000 mc: less than the 4,500 mc slice asked for
+    const withKey = (keyId: string) => openReq(u.id, { keyId, rateKey: keyId, credential: "api_key" });
+    expect(await account(u.id).openSession(withKey(ttsOnly))).toMatchObject({ ok: false, error: "scope_denied" });
+    expect(await account(u.id).openSession(withKey(cartesiaOnly))).toMatchObject({ ok: false, error: "scope_denied" });
+    const opened = await account(u.id).openSession(withKey(capped));
+    if (!opened.ok) throw new Error(opened.error);
+    expect(opened.reservedMc).toBe(2_000);
+    const more = await account(u.id).renewSession({ userId: u.id, sessionId: opened.sessionId, needMc: 5_000, leaseMs: 60_000 });
+    expect(more).toEqual({ ok: true, reservedMc: 2_000, grantedMc: 0 });
+    await account(u.id).closeSession({ userId: u.id, sessionId: opened.sessionId, actualMc: 2_000 });
+    expect(await account(u.id).openSession(withKey(capped))).toMatchObject({ ok: false, error: "key_credit_limit_reached" });
+  });
+});
