@@ -43,12 +43,10 @@ async function createKey(c: Ctx, body: z.infer<typeof CreateKeyBody>) {
   const { name: _, ...rules } = keyRulesPatch(body, admittedUsage(c).plan);
   const { plaintext, key } = await newKey(c, body.name ?? null, expiresAt);
   const userId = c.var.principal.userId;
-  const row = await apiKeysTable.createKey(
-    c.var.bindings.db,
-    userId,
-    { ...key, rules: { ...apiKeysTable.NO_KEY_RULES, ...apiKeysTable.storedRules(rules) } },
-    now,
-  );
+  // Through the user's Account object, so it knows the key before its first use (no D1 read then).
+  const row = await c.var.bindings
+    .account(userId)
+    .createKey(userId, { ...key, rules: { ...apiKeysTable.NO_KEY_RULES, ...apiKeysTable.storedRules(rules) } }, now);
   if (!row) throw new ApiError("key_limit_reached", `At most ${apiKeysTable.MAX_ACTIVE_KEYS} active API keys; revoke one first.`);
   const apiKey = apiKeyView(row);
   emitEvent(c, userId, "key.created", { apiKey });

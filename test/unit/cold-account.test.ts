@@ -1,0 +1,44 @@
+// A cold Account object costs no D1 round trip (issue 17): the object keeps its copy of the catalog in
+// its own storage, and keys are created through it, so neither a wake nor a new key's first use reads D1.
+import { describe, expect, it } from "vitest";
+import { storageCounts } from "../helpers/api";
+import { call, inAccount, keyOf, userOn } from "../helpers/reliability";
+
+/** What an evicted object forgets: everything in memory. Its storage stays. */
+async function forgetMemory(userId: string) {
+  await inAccount(userId, (instance) => {
+    instance.copy = undefined;
+    instance.rates.clear();
+  });
+}
+
+describe("a cold Account object", () => {
+  it("answers from its own storage: 0 D1 queries after a wake, and none for a key's first use", async () => {
+    const user = await userOn("pro");
+    const { key } = await keyOf(user); // created through the object
+    const first = await call("/v1/me", { headers: { authorization: `Bearer ${key}` } });
+    expect(first.status).toBe(200);
+    // The key's first use: the isolate reads D1 once to learn whose hash it is; the object reads nothing.
+    expect(storageCounts(first).do).toBe(1);
+    await forgetMemory(user.id);
+    const woken = await call("/v1/synthesize", { method: "POST", headers: { authorization: `Bearer ${key}` }, json: { provider: "cartesia", text: "cold" } });
+    expect(woken.status).toBe(200);
+    await woken.arrayBuffer();
+    expect(storageCounts(woken)).toMatchObject({ d1: 0, do: 1 });
+  });
+
+  it("what it keeps follows every change: a revoke made before the wake still holds after it", async () => {
+    const user = await userOn("pro");
+    const { key, id } = await keyOf(user);
+    expect((await call("/v1/me", { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    expect((await call(`/v1/keys/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${user.jwt}` } })).status).toBe(200);
+    await forgetMemory(user.id);
+    expect((await call("/v1/me", { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
+    // A plan change made before the wake is what the woken object uses.
+    const { adminJwt } = await import("../helpers/api");
+    await call(`/api/admin/users/${user.id}`, { method: "PATCH", headers: { authorization: `Bearer ${await adminJwt()}` }, json: { plan: "scale" } });
+    await forgetMemory(user.id);
+    const me = (await (await call("/v1/me", { headers: { authorization: `Bearer ${user.jwt}` } })).json()) as any;
+    expect(me.user.plan).toBe("scale");
+  });
+});
