@@ -36,6 +36,9 @@ export default defineConfig(async () => {
       globalSetup: ["./test/helpers/mock-providers-setup.ts", "./test/helpers/twilio-setup.ts", "./test/helpers/webhook-receiver-setup.ts"],
       // The worker prints one JSON line per request (Workers Logs): kept out of the test output.
       onConsoleLog: (log: string) => !log.startsWith('{"type":"request"'),
+      // One file at a time: every file shares the mock providers (their request records, faults and
+      // resets), so files running side by side on a many-core machine would see each other's traffic.
+      fileParallelism: false,
       testTimeout: 30_000,
       hookTimeout: 30_000,
     },

@@ -101,6 +101,20 @@ export async function mockControl(path: string, init: JsonInit = {}): Promise<Re
   return fetch(`${env.TEST_MOCK_ORIGIN}/__control${path}`, withJson(init));
 }
 
+/** A word only one request carries, so a mock fault aimed at it cannot hit a test running at the same time. */
+export function marker(): string {
+  return `m${crypto.randomUUID().replaceAll("-", "").slice(0, 15)}`;
+}
+
+/**
+ * Register a mock fault for the one request whose body includes `bodyIncludes` (the mock is shared by
+ * every test file running at once; an untargeted fault could be taken — or reset — by another file).
+ */
+export async function faultFor(bodyIncludes: string, spec: Record<string, unknown>): Promise<void> {
+  const res = await mockControl("/fault", { method: "POST", json: { ...spec, bodyIncludes } });
+  if (res.status !== 200) throw new Error(`mock fault → ${res.status} ${await res.text()}`);
+}
+
 export async function upstreamRequests(provider: string): Promise<any[]> {
   return (await (await mockControl(`/requests?provider=${provider}`)).json()) as any[];
 }

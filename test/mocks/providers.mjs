@@ -516,6 +516,9 @@ export async function startMockProviders({
     log,
     newRequestId: (provider) => (provider.newRequestId ? provider.newRequestId() : mockId("req_")),
   });
+  // Idle keep-alive sockets stay open: Node's 5 s default closes them while workerd may be sending the
+  // next request on one, which it then sees as "Network connection lost".
+  server.keepAliveTimeout = 10 * 60_000;
   server.on("connection", (s) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));

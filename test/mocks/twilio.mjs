@@ -97,6 +97,9 @@ export async function startMockTwilio({
   });
 
   await new Promise((resolve, reject) => {
+    // Idle keep-alive sockets stay open: Node's 5 s default closes them while workerd may be sending the
+    // next request on one, which it then sees as "Network connection lost".
+    server.keepAliveTimeout = 10 * 60_000;
     server.once("error", reject);
     server.listen(port, "127.0.0.1", resolve);
   });

@@ -47,6 +47,9 @@ export async function startWebhookReceiver({ port = 0 } = {}) {
       json(status, { received: status < 300 });
     });
   });
+  // Idle keep-alive sockets stay open: Node's 5 s default closes them while workerd may be sending the
+  // next request on one, which it then sees as "Network connection lost".
+  server.keepAliveTimeout = 10 * 60_000;
   await new Promise((ok) => server.listen(port, "127.0.0.1", ok));
   const origin = `http://127.0.0.1:${server.address().port}`;
   return {

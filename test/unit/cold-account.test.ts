@@ -21,7 +21,11 @@ describe("a cold Account object", () => {
     // The key's first use: the isolate reads D1 once to learn whose hash it is; the object reads nothing.
     expect(storageCounts(first).do).toBe(1);
     await forgetMemory(user.id);
-    const woken = await call("/v1/synthesize", { method: "POST", headers: { authorization: `Bearer ${key}` }, json: { provider: "cartesia", text: "cold" } });
+    const woken = await call("/v1/synthesize", {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}` },
+      json: { provider: "cartesia", text: "cold" },
+    });
     expect(woken.status).toBe(200);
     await woken.arrayBuffer();
     expect(storageCounts(woken)).toMatchObject({ d1: 0, do: 1 });
@@ -36,7 +40,11 @@ describe("a cold Account object", () => {
     expect((await call("/v1/me", { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
     // A plan change made before the wake is what the woken object uses.
     const { adminJwt } = await import("../helpers/api");
-    await call(`/api/admin/users/${user.id}`, { method: "PATCH", headers: { authorization: `Bearer ${await adminJwt()}` }, json: { plan: "scale" } });
+    await call(`/api/admin/users/${user.id}`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${await adminJwt()}` },
+      json: { plan: "scale" },
+    });
     await forgetMemory(user.id);
     const me = (await (await call("/v1/me", { headers: { authorization: `Bearer ${user.jwt}` } })).json()) as any;
     expect(me.user.plan).toBe("scale");

@@ -3,16 +3,30 @@ import { createExecutionContext, createScheduledController, runDurableObjectAlar
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { usageKvKey } from "../../src/metering/contract";
-import { api, bearer, createKey, eventually, jwtFor, mockControl, newUser, storageCounts, uniqueSub, usageOf } from "../helpers/api";
+import {
+  api,
+  bearer,
+  createKey,
+  eventually,
+  faultFor,
+  jwtFor,
+  marker,
+  mockControl,
+  newUser,
+  storageCounts,
+  uniqueSub,
+  usageOf,
+} from "../helpers/api";
 import { env } from "../helpers/env";
 
 beforeEach(async () => {
   await mockControl("/reset", { method: "POST" });
 });
 
-const text = (n: number) => "a".repeat(n);
-const synth = (auth: Record<string, string>, chars: number, provider = "elevenlabs", extra: Record<string, string> = {}) =>
-  api("/v1/synthesize", { method: "POST", headers: { ...auth, ...extra }, json: { provider, text: text(chars) } });
+/** `n` characters, starting with `mark` when given (a mock fault's target). */
+const text = (n: number, mark = "") => mark + "a".repeat(n - mark.length);
+const synth = (auth: Record<string, string>, chars: number, provider = "elevenlabs", extra: Record<string, string> = {}, mark = "") =>
+  api("/v1/synthesize", { method: "POST", headers: { ...auth, ...extra }, json: { provider, text: text(chars, mark) } });
 
 async function drain(res: Response) {
   await res.arrayBuffer().catch(() => undefined);
@@ -181,8 +195,9 @@ describe("the ledger under concurrency", () => {
 
   it("a provider failure before any audio refunds in full; audio that had started is charged in full", async () => {
     const u = await newUser({ plan: "pro" });
-    await mockControl("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "error", status: 500 } });
-    const res = await synth(bearer(u.jwt), 500);
+    const failing = marker();
+    await faultFor(failing, { provider: "elevenlabs", mode: "error", status: 500 });
+    const res = await synth(bearer(u.jwt), 500, "elevenlabs", {}, failing);
     expect(res.status).toBe(502);
     // Refunds run after the response: wait for them, then nothing is charged and nothing reserved.
     const refunded = await eventually(
@@ -193,8 +208,9 @@ describe("the ledger under concurrency", () => {
     expect(refunded.requestCount).toBe(0);
     expect((await usageOf(u.jwt)).credits.used).toBe(0);
     // Cut after its first chunk: the client got audio, and the provider billed the text (issue 12).
-    await mockControl("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "truncate" } });
-    const cut = await synth(bearer(u.jwt), 500);
+    const cutting = marker();
+    await faultFor(cutting, { provider: "elevenlabs", mode: "truncate" });
+    const cut = await synth(bearer(u.jwt), 500, "elevenlabs", {}, cutting);
     expect(cut.status).toBe(200);
     await drain(cut);
     const snap = await eventually(
@@ -219,8 +235,9 @@ describe("the ledger under concurrency", () => {
   it("a failed synthesis paid partly from PAYG is refunded to exactly where it came from", async () => {
     const u = await newUser({ paygCredits: 100 }); // free: 2,500 plan credits
     for (let i = 0; i < 15; i++) await drain(await synth(bearer(u.jwt), 1000)); // 2,490 used, 10 plan credits left
-    await mockControl("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "error", status: 500 } });
-    expect((await synth(bearer(u.jwt), 500)).status).toBe(502); // 83 credits: 10 from the plan, 73 from PAYG
+    const failing = marker();
+    await faultFor(failing, { provider: "elevenlabs", mode: "error", status: 500 });
+    expect((await synth(bearer(u.jwt), 500, "elevenlabs", {}, failing)).status).toBe(502); // 83 credits: 10 from the plan, 73 from PAYG
     const snap = await eventually(
       () => env.ACCOUNT.getByName(u.id).summary(u.id),
       (x) => x.usedMc === 2_490_000,
@@ -233,8 +250,9 @@ describe("the ledger under concurrency", () => {
 
   it("a stream the client abandons is still settled", async () => {
     const u = await newUser({ plan: "pro" });
-    await mockControl("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "slow", delayMs: 1000 } });
-    const res = await synth(bearer(u.jwt), 100);
+    const slow = marker();
+    await faultFor(slow, { provider: "elevenlabs", mode: "slow", delayMs: 1000 });
+    const res = await synth(bearer(u.jwt), 100, "elevenlabs", {}, slow);
     const reader = res.body!.getReader();
     await reader.read();
     await reader.cancel();

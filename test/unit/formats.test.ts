@@ -5,7 +5,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { sttCostMc } from "../../src/metering/prices";
-import { api, BASE, bearer, eventually, mockControl, newKeyUser, upstreamRequests, usageOf } from "../helpers/api";
+import { api, BASE, bearer, eventually, faultFor, marker, mockControl, newKeyUser, upstreamRequests, usageOf } from "../helpers/api";
 import { env } from "../helpers/env";
 import { expectSpeechTone } from "../helpers/speech-check";
 // @ts-expect-error plain JS module shared with the mock server
@@ -67,11 +67,12 @@ describe("converted and native telephony audio", () => {
 
   it("a converted stream starts while the provider still holds back the rest", async () => {
     const u = await newKeyUser();
-    await mockControl("/fault", { method: "POST", json: { provider: "openai", mode: "slow", delayMs: 1500 } });
+    const slow = marker();
+    await faultFor(slow, { provider: "openai", mode: "slow", delayMs: 1500 });
     const started = Date.now();
     const res = await speak(
       { ...bearer(u.key), "x-provider-key-openai": "byok" },
-      { provider: "openai", text: "first bytes early", format: "alaw", sampleRate: 22050 },
+      { provider: "openai", text: `first bytes early ${slow}`, format: "alaw", sampleRate: 22050 },
     );
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
@@ -82,7 +83,7 @@ describe("converted and native telephony audio", () => {
     for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
     // OpenAI's 24 kHz pcm, resampled to 22.05 kHz and A-law coded as it streamed.
-    expectSpeechTone(new Uint8Array(Buffer.concat(parts)), "alaw", 22050, "first bytes early");
+    expectSpeechTone(new Uint8Array(Buffer.concat(parts)), "alaw", 22050, `first bytes early ${slow}`);
     expect((await upstreamRequests("openai"))[0].body.response_format).toBe("pcm");
   });
 

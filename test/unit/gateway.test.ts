@@ -2,7 +2,7 @@
 // the exact upstream request, normalized responses, key precedence, failures and streaming.
 
 import { beforeEach, describe, expect, it } from "vitest";
-import { api, bearer, mockControl, newKeyUser, upstreamRequests } from "../helpers/api";
+import { api, bearer, faultFor, marker, mockControl, newKeyUser, upstreamRequests } from "../helpers/api";
 import { env } from "../helpers/env";
 import { CHAT_CASES, expectCaseAudio, expectMockAudio, readSse, STT_CASES, TTS_CASES } from "../helpers/provider-cases";
 // @ts-expect-error plain JS module shared with the mock server
@@ -79,12 +79,13 @@ describe("POST /v1/synthesize", () => {
 
   it("streams: the first audio bytes arrive while the provider still holds back the rest", async () => {
     const u = await keyUser();
-    await mockControl("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "slow", delayMs: 1500 } });
+    const slow = marker();
+    await faultFor(slow, { provider: "elevenlabs", mode: "slow", delayMs: 1500 });
     const started = Date.now();
     const res = await api("/v1/synthesize", {
       method: "POST",
       headers: bearer(u.key),
-      json: { provider: "elevenlabs", text: "streaming please" },
+      json: { provider: "elevenlabs", text: `streaming please ${slow}` },
     });
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
@@ -100,13 +101,18 @@ describe("POST /v1/synthesize", () => {
       parts.push(r.value);
     }
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
-    expectMockAudio(new Uint8Array(Buffer.concat(parts)), "streaming please");
+    expectMockAudio(new Uint8Array(Buffer.concat(parts)), `streaming please ${slow}`);
   });
 
   it("an upstream stream cut short surfaces as an error, not a clean end", async () => {
     const u = await keyUser();
-    await mockControl("/fault", { method: "POST", json: { provider: "elevenlabs", mode: "truncate" } });
-    const res = await api("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "elevenlabs", text: "cut" } });
+    const cut = marker();
+    await faultFor(cut, { provider: "elevenlabs", mode: "truncate" });
+    const res = await api("/v1/synthesize", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "elevenlabs", text: `cut ${cut}` },
+    });
     expect(res.status).toBe(200);
     await expect(res.arrayBuffer()).rejects.toThrow();
   });
@@ -230,11 +236,12 @@ describe("POST /v1/chat", () => {
 
   it("a stream cut short ends with the error event, never with a done event", async () => {
     const u = await keyUser();
-    await mockControl("/fault", { method: "POST", json: { provider: "openai", mode: "truncate" } });
+    const cut = marker();
+    await faultFor(cut, { provider: "openai", mode: "truncate" });
     const res = await api("/v1/chat", {
       method: "POST",
       headers: bearer(u.key),
-      json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "a b c d e f" }], stream: true },
+      json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: `a b c d e f ${cut}` }], stream: true },
     });
     expect(res.status).toBe(200);
     const events = await readSse(res);
@@ -402,34 +409,38 @@ describe("provider failures", () => {
 
   it("time-to-first-byte limit → 504; connection reset → 502", async () => {
     const u = await keyUser();
-    await mockControl("/fault", { method: "POST", json: { provider: "openai", mode: "timeout", delayMs: 5000 } });
+    const slow = marker();
+    await faultFor(slow, { provider: "openai", mode: "timeout", delayMs: 5000 });
     const t = await api("/v1/chat", {
       method: "POST",
       headers: bearer(u.key),
-      json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "x" }] },
+      json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: slow }] },
     });
     expect(t.status).toBe(504);
     expect(((await t.json()) as any).error.code).toBe("provider_timeout");
-    await mockControl("/fault", { method: "POST", json: { provider: "openai", mode: "reset" } });
+    const reset = marker();
+    await faultFor(reset, { provider: "openai", mode: "reset" });
     const r = await api("/v1/chat", {
       method: "POST",
       headers: bearer(u.key),
-      json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: "x" }] },
+      json: { provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: reset }] },
     });
     expect(r.status).toBe(502);
   });
 
   it("invalid JSON or a wrong content type from the provider → 502", async () => {
     const u = await keyUser();
-    await mockControl("/fault", { method: "POST", json: { provider: "anthropic", mode: "invalid_json" } });
+    const invalid = marker();
+    await faultFor(invalid, { provider: "anthropic", mode: "invalid_json" });
     const a = await api("/v1/chat", {
       method: "POST",
       headers: bearer(u.key),
-      json: { provider: "anthropic", model: "claude-3-5-haiku-latest", messages: [{ role: "user", content: "x" }] },
+      json: { provider: "anthropic", model: "claude-3-5-haiku-latest", messages: [{ role: "user", content: invalid }] },
     });
     expect(a.status).toBe(502);
-    await mockControl("/fault", { method: "POST", json: { provider: "deepgram", mode: "wrong_content_type" } });
-    const b = await api("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "deepgram", text: "x" } });
+    const wrong = marker();
+    await faultFor(wrong, { provider: "deepgram", mode: "wrong_content_type" });
+    const b = await api("/v1/synthesize", { method: "POST", headers: bearer(u.key), json: { provider: "deepgram", text: wrong } });
     expect(b.status).toBe(502);
   });
 });

@@ -2,7 +2,7 @@
 // pipeline, streaming chunks with and without include_usage, OpenAI's error shape, model naming.
 import { beforeEach, describe, expect, it } from "vitest";
 import { parseModel } from "../../src/api/openai-shapes";
-import { api, bearer, eventually, mockControl, newKeyUser, newUser, upstreamRequests, usageOf } from "../helpers/api";
+import { api, bearer, eventually, faultFor, marker, mockControl, newKeyUser, newUser, upstreamRequests, usageOf } from "../helpers/api";
 import { expectMockAudio } from "../helpers/provider-cases";
 // @ts-expect-error plain JS module shared with the mock server
 import { mockDurationSeconds, mockTranscriptFor } from "../mocks/audio.mjs";
@@ -183,8 +183,9 @@ describe("POST /v1/chat/completions", () => {
 
   it("a stream cut short ends with an OpenAI error event (which the SDK raises), not [DONE]", async () => {
     const u = await keyUser();
-    await mockControl("/fault", { method: "POST", json: { provider: "openai", mode: "truncate" } });
-    const res = await completions(bearer(u.key), { model: "gpt-4.1-mini", messages: user("a b c d e f"), stream: true });
+    const cut = marker();
+    await faultFor(cut, { provider: "openai", mode: "truncate" });
+    const res = await completions(bearer(u.key), { model: "gpt-4.1-mini", messages: user(`a b c d e f ${cut}`), stream: true });
     expect(res.status).toBe(200);
     const events = await sseData(res);
     expect(events).not.toContain("[DONE]");
