@@ -4,8 +4,9 @@
 //
 // Why a Queue rather than a D1 write per request or an isolate buffer: a write per request is a D1 round
 // trip per request (even after the response it costs D1 capacity and a subrequest each); an isolate
-// buffer flushed now and then loses what it holds when the isolate is evicted. The Queue takes each entry
-// durably for one cheap send, and its consumer writes up to 100 entries in one D1 batch (writer.ts).
+// buffer flushed now and then loses what it holds when the isolate is evicted. The Queue takes entries
+// durably — those finishing within 20 ms of each other in one send — and its consumer writes up to 100
+// entries in one D1 batch (writer.ts).
 //
 // What is kept: ids, the method, the path without its query string, the key's id, the provider, the
 // status, the cost, the duration and the provider attempts — never a body, a key or a header value.
@@ -80,8 +81,28 @@ export function recordRequest(c: Ctx, startedAt: number): void {
         }),
       );
       if (!principal || !LOGGED_PATHS.test(entry.path)) return;
-      const message: RequestLogMessage = { kind: "request", entry };
-      await c.env.REQUEST_LOG_QUEUE.send(message, { contentType: "json" });
+      await enqueue(c.env.REQUEST_LOG_QUEUE, { kind: "request", entry });
     })().catch((e) => console.error(`[${c.var.requestId}] request log entry not sent: ${String(e)}`)),
   );
+}
+
+// Entries that finish close together in one isolate go to the Queue as one batch: one send per
+// BATCH_WINDOW_MS instead of one per request. Every request's waitUntil awaits the batch its entry is
+// in, so no entry is left in memory when the isolate may be evicted.
+const BATCH_WINDOW_MS = 20;
+const BATCH_MAX = 100; // a Queue batch takes at most 100 messages
+let pending: { queue: Queue<RequestLogMessage>; messages: RequestLogMessage[]; sent: Promise<void> } | undefined;
+
+function enqueue(queue: Queue<RequestLogMessage>, message: RequestLogMessage): Promise<void> {
+  if (pending && pending.queue === queue && pending.messages.length < BATCH_MAX) {
+    pending.messages.push(message);
+    return pending.sent;
+  }
+  const batch = { queue, messages: [message], sent: Promise.resolve() };
+  batch.sent = new Promise<void>((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(async () => {
+    if (pending === batch) pending = undefined;
+    await queue.sendBatch(batch.messages.map((body) => ({ body, contentType: "json" as const })));
+  });
+  pending = batch;
+  return batch.sent;
 }

@@ -88,6 +88,20 @@ describe("the request log", () => {
     expect((await listAll(other.jwt)).filter((r) => r.keyId === key.id)).toEqual([]);
   });
 
+  it("150 requests at once (sent to the Queue in shared batches, more than one Queue batch holds): each logged once", async () => {
+    const u = await userOn("pro");
+    const key = await keyOf(u); // pro: 300 a minute
+    const responses = await Promise.all(Array.from({ length: 150 }, () => call("/v1/me", { headers: auth(key.key) })));
+    const ids = responses.map((r) => r.headers.get("x-request-id"));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    const rows = await until(
+      async () => (await listAll(u.jwt)).filter((e) => e.keyId === key.id),
+      (r) => r.length >= 150,
+      20_000,
+    );
+    expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
+  });
+
   it("pages with a cursor: no entry twice, none left out; a forged cursor is 400", async () => {
     const u = await userOn("pro");
     const key = await keyOf(u);
