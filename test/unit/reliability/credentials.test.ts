@@ -2,6 +2,7 @@
 // with the status API.md §1/§8 expects. The route table (test/helpers/reliability.ts) lists every route
 // explicitly; a route in the document that the table does not list fails the first test below.
 
+import { importJWK, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   adminJwt,
@@ -48,6 +49,8 @@ type Kind =
   | "JWT alg:none"
   | "JWT expired"
   | "JWT HS256"
+  | "JWT without exp"
+  | "JWT without sub"
   | "portal session";
 
 interface Credential {
@@ -76,6 +79,8 @@ const BAD: Kind[] = [
   "JWT alg:none",
   "JWT expired",
   "JWT HS256",
+  "JWT without exp",
+  "JWT without sub",
 ];
 
 function expected(cls: RouteClass, kind: Kind, route: RouteSpec): Expect {
@@ -244,9 +249,24 @@ beforeAll(async () => {
     { kind: "JWT alg:none", variants: [bearer(unsignedJwt(sub))] },
     { kind: "JWT expired", variants: [bearer(await jwtFor(sub, { expiresIn: Math.floor(Date.now() / 1000) - 60, role: "admin" }))] },
     { kind: "JWT HS256", variants: [bearer(await hs256Jwt(sub))] },
+    // Signed by the right key, with the right issuer and audience — and an admin — but never expiring, or
+    // naming no one (API.md §1): refused.
+    { kind: "JWT without exp", variants: [bearer(await rightlySigned({ sub, role: "admin" }))] },
+    { kind: "JWT without sub", variants: [bearer(await rightlySigned({ exp: Math.floor(Date.now() / 1000) + 600, role: "admin" }))] },
     ...(session ? [{ kind: "portal session" as const, variants: [{ cookie: session.cookie }] }] : []),
   ];
 }, 60_000);
+
+/** A token signed by the test issuer's real key, with exactly these claims besides iss, aud and iat. */
+async function rightlySigned(claims: Record<string, unknown>): Promise<string> {
+  const key = (await importJWK(JSON.parse(env.TEST_JWT_PRIVATE_JWK), "ES256")) as CryptoKey;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "ES256", kid: "test-es256" })
+    .setIssuer("https://auth.voxgate.test/")
+    .setAudience("voxgate-api")
+    .setIssuedAt()
+    .sign(key);
+}
 
 /** The path with its parameters filled: the owner's real resources for another user's key, unknown ones otherwise. */
 function pathFor(route: RouteSpec, kind: Kind): string {
