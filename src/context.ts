@@ -45,6 +45,8 @@ export interface AppVariables {
   idempotencyKey?: string;
   /** A metered operation's cost once it settled (a stream: when it ended); null when it was refunded. */
   settledCostMc?: Promise<number | null>;
+  /** Whose request log a request without a principal goes to (a realtime session opened by a client token). */
+  loggedUserId?: string;
 }
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables };

@@ -31,9 +31,15 @@ export class Governor {
   costMc = 0;
   private topUp?: Promise<SessionRenewal | undefined>;
   private lastRenewedAt = Date.now();
+  /** What the session was charged, once it was settled (the request log's cost for the session). */
+  readonly settled: Promise<number>;
+  private settledWith: (chargedMc: number) => void = () => {};
 
   constructor(private readonly o: GovernorOptions) {
     this.reservedMc = o.metered ? o.reservedMc : Number.POSITIVE_INFINITY;
+    this.settled = new Promise((ok) => {
+      this.settledWith = ok;
+    });
   }
 
   get metered(): boolean {
@@ -96,6 +102,7 @@ export class Governor {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.o.account.closeSession(req);
+        this.settledWith(req.actualMc);
         return;
       } catch (e) {
         const wait = SETTLE_RETRY_DELAYS_MS[attempt];
@@ -103,6 +110,7 @@ export class Governor {
           console.error(
             `[${this.o.requestId}] realtime settle failed after ${attempt + 1} tries (the lease's end will close it): ${String(e)}`,
           );
+          this.settledWith(req.actualMc);
           return;
         }
         await new Promise((ok) => setTimeout(ok, wait));

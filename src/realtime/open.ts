@@ -128,6 +128,9 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
   });
   o.relay(session, res);
   c.executionCtx.waitUntil(session.finished);
+  // The request log's entry for the session waits for its end: its cost and its whole duration.
+  c.set("settledCostMc", governor.settled);
+  c.set("loggedUserId", userId);
 
   const headers = new Headers();
   const offered = offeredSubprotocols(c);

@@ -54,7 +54,7 @@ export function recordRequest(c: Ctx, startedAt: number): void {
       const entry: RequestLogEntry = {
         rowId: crypto.randomUUID(),
         requestId: c.var.requestId,
-        userId: principal?.userId ?? "",
+        userId: principal?.userId ?? c.var.loggedUserId ?? "",
         createdAt: startedAt,
         method: c.req.method,
         path: c.req.path,
@@ -80,7 +80,7 @@ export function recordRequest(c: Ctx, startedAt: number): void {
           attempts: entry.attempts,
         }),
       );
-      if (!principal || !LOGGED_PATHS.test(entry.path)) return;
+      if (!entry.userId || !LOGGED_PATHS.test(entry.path)) return;
       await enqueue(c.env.REQUEST_LOG_QUEUE, { kind: "request", entry });
     })().catch((e) => console.error(`[${c.var.requestId}] request log entry not sent: ${String(e)}`)),
   );

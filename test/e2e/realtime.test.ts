@@ -10,7 +10,7 @@ import { llmCostMc, sttCostMc, ttsCostMc } from "../../src/metering/prices";
 import { mockAudio } from "../mocks/audio.mjs";
 // @ts-expect-error plain JS module shared with the mock server
 import { ListenMeter } from "../mocks/realtime/listen.mjs";
-import { bearer, mock, payingUser, settled, workerUrl } from "./client";
+import { bearer, call, mock, payingUser, settled, workerUrl } from "./client";
 import { connect, loopbackConnection, upstreamSession, usage } from "./ws-client";
 
 beforeEach(async () => {
@@ -65,6 +65,18 @@ describe("listen: a 10 s PCM stream through each provider", () => {
         [],
       ]);
       expect(sentUpstream(rec)).not.toContain(u.key);
+
+      // The session is one entry of the request log (API.md §7.1), written once it ended, with its cost.
+      const logged = await settled(
+        async () => ((await (await call("/v1/requests", { headers: bearer(u.jwt) })).json()) as any).requests,
+        (rows: any[]) => rows.some((r) => r.path === "/v1/realtime/listen"),
+      );
+      expect(logged.find((r: any) => r.path === "/v1/realtime/listen")).toMatchObject({
+        method: "GET",
+        status: 101,
+        provider,
+        cost: cost / 1000,
+      });
     });
   }
 });
