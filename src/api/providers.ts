@@ -7,7 +7,11 @@ import { type FormatOffer, speechFormats } from "../gateway/speech-output";
 import { API_KEY_TTS_DISCOUNT_PERCENT, llmPrice, type Prices } from "../metering/prices";
 import { PROVIDERS, platformKeyVar } from "../providers/registry";
 import { AUDIO_FORMATS, type ProviderAdapter } from "../providers/types";
+import { listenProvider, speakProvider } from "../realtime/providers/registry";
 import { iso } from "./schemas";
+
+/** The provider behind GET /v1/realtime (OpenAI's Realtime protocol, passed through). */
+const OPENAI_REALTIME_PROVIDER = "openai";
 
 const Rates = z.array(z.number().int()).openapi({ example: [8000, 16000] });
 
@@ -70,6 +74,17 @@ export const ProviderSchema = z
           price: LlmPriceSchema.nullable().openapi({ description: "The default model's price; others by model id prefix in llmPrices" }),
         })
         .nullable(),
+      realtime: z
+        .object({
+          listen: z.object({ defaultModel: z.string() }).nullable().openapi({ description: "GET /v1/realtime/listen" }),
+          speak: z
+            .object({ defaultModel: z.string(), defaultVoice: z.string() })
+            .nullable()
+            .openapi({ description: "GET /v1/realtime/speak" }),
+          openaiRealtime: z.boolean().openapi({ description: "GET /v1/realtime?model=openai/<model> (OpenAI's protocol)" }),
+        })
+        .nullable()
+        .openapi({ description: "Realtime voice over WebSockets (API.md §4.3); null: none" }),
     }),
   })
   .openapi("Provider");
@@ -128,7 +143,20 @@ export function providerView(p: ProviderAdapter, prices: Prices, platformKey: bo
         : null,
       stt: p.stt ? { defaultModel: p.stt.defaultModel, price: sttPrice === undefined ? null : { creditsPerMinute: sttPrice } } : null,
       llm: p.llm ? { defaultModel: p.llm.defaultModel, price: llmDefault ? llmView(llmDefault) : null } : null,
+      realtime: realtimeView(p.id),
     },
+  };
+}
+
+function realtimeView(provider: string): ProviderView["operations"]["realtime"] {
+  const listen = listenProvider(provider);
+  const speak = speakProvider(provider);
+  const openaiRealtime = provider === OPENAI_REALTIME_PROVIDER;
+  if (!listen && !speak && !openaiRealtime) return null;
+  return {
+    listen: listen ? { defaultModel: listen.defaultModel } : null,
+    speak: speak ? { defaultModel: speak.defaultModel, defaultVoice: speak.defaultVoice } : null,
+    openaiRealtime,
   };
 }
 

@@ -67,6 +67,16 @@ describe("GET /v1/providers", () => {
     expect(body.llmPrices).toContainEqual({ modelPrefix: "gpt-realtime", inputCreditsPer1000Tokens: 32, outputCreditsPer1000Tokens: 64 });
   });
 
+  it("realtime: which providers serve live transcription, streaming speech and OpenAI's Realtime protocol", async () => {
+    const { body } = await providers(bearer(await jwtFor(uniqueSub())));
+    const realtime = Object.fromEntries(body.providers.map((p: any) => [p.id, p.operations.realtime]));
+    expect(realtime.deepgram).toMatchObject({ listen: { defaultModel: expect.any(String) }, speak: { defaultVoice: expect.any(String) } });
+    expect(realtime.elevenlabs).toMatchObject({ listen: expect.any(Object), speak: expect.any(Object), openaiRealtime: false });
+    expect(realtime.cartesia).toMatchObject({ listen: expect.any(Object), speak: expect.any(Object) });
+    expect(realtime.openai).toEqual({ listen: null, speak: null, openaiRealtime: true });
+    for (const id of ["anthropic", "fishaudio", "inworld", "resembleai", "groq", "huggingface"]) expect(realtime[id], id).toBeNull();
+  });
+
   it("formats: native and converted rates as the gateway serves them", async () => {
     const { body } = await providers(bearer(await jwtFor(uniqueSub())));
     const eleven = byId(body, "elevenlabs");
