@@ -145,40 +145,45 @@ describe("wrong codes per phone number and day", () => {
   });
 });
 
+/** A body of `total` bytes of JSON whitespace, produced only as it is read: how much was pulled, and whether it was cancelled. */
+function countingBody(total: number, chunk = 1024) {
+  const seen = { pulled: 0, cancelled: false };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (seen.pulled >= total) return controller.close();
+        seen.pulled += chunk;
+        controller.enqueue(new Uint8Array(chunk).fill(0x20));
+      },
+      cancel() {
+        seen.cancelled = true;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { stream, seen };
+}
+
+/** A chunked POST (no Content-Length) of `body` through the worker's fetch handler. */
+async function postStream(path: string, body: ReadableStream<Uint8Array>): Promise<Response> {
+  const ctx = createExecutionContext();
+  const req = new Request(`https://voxgate.example.com${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: "https://voxgate.example.com", "cf-connecting-ip": newIp() },
+    body,
+  });
+  expect(req.headers.get("content-length")).toBeNull();
+  const res = await worker.fetch(req, env as any, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
 describe("sign-in bodies are capped while they are read", () => {
   it("a chunked 1 MiB body without Content-Length → 413 payload_too_large, read only up to about 16 KiB", async () => {
-    const CHUNK = 1024;
-    const TOTAL = 1024 * 1024;
-    let pulled = 0;
-    let cancelled = false;
-    const body = new ReadableStream<Uint8Array>(
-      {
-        pull(controller) {
-          if (pulled >= TOTAL) return controller.close();
-          const chunk = new Uint8Array(CHUNK).fill(0x20); // spaces: valid JSON whitespace, however much of it
-          pulled += CHUNK;
-          controller.enqueue(chunk);
-        },
-        cancel() {
-          cancelled = true;
-        },
-      },
-      { highWaterMark: 0 },
-    );
-    const ctx = createExecutionContext();
-    const req = new Request(`https://voxgate.example.com${SEND}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: "https://voxgate.example.com", "cf-connecting-ip": newIp() },
-      body,
-      // @ts-expect-error duplex is required for a stream body in some runtimes
-      duplex: "half",
-    });
-    expect(req.headers.get("content-length")).toBeNull();
-    const res = await worker.fetch(req, env as any, ctx);
-    await waitOnExecutionContext(ctx);
-    await expectError(res, 413, "payload_too_large");
-    expect(pulled).toBeLessThanOrEqual(16 * 1024 + 4 * CHUNK);
-    expect(cancelled).toBe(true);
+    const { stream, seen } = countingBody(1024 * 1024);
+    await expectError(await postStream(SEND, stream), 413, "payload_too_large");
+    expect(seen.pulled).toBeLessThanOrEqual(16 * 1024 + 4 * 1024);
+    expect(seen.cancelled).toBe(true);
 
     // A body just under the cap (whitespace and all) is still read.
     const phone = newPhone();
@@ -191,5 +196,11 @@ describe("sign-in bodies are capped while they are read", () => {
     const ok = await worker.fetch(under, env as any, ctx2);
     await waitOnExecutionContext(ctx2);
     expect(ok.status, await ok.clone().text()).toBe(200);
+  });
+
+  it("the portal's JSON API (/portal/api/*) stops reading a chunked body at its 1 MiB cap too, before the session is checked", async () => {
+    const { stream, seen } = countingBody(4 * 1024 * 1024);
+    await expectError(await postStream("/portal/api/keys", stream), 413, "payload_too_large");
+    expect(seen.pulled).toBeLessThanOrEqual(1024 * 1024 + 4 * 1024);
   });
 });
