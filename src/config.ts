@@ -97,6 +97,8 @@ const ConfigSchema = z.object({
   PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS: optionalString,
   DEBUG_STORAGE_COUNTS: bool,
   SMS_PROVIDER: z.enum(["console", "twilio"]).default("console"),
+  /** Portal sign-in codes sent per hour across everyone (SMS pumping from many addresses): beyond it, 429. */
+  OTP_SENDS_PER_HOUR: positiveInt(1000),
   AUDIO_URL_ALLOW_HOSTS: allowHosts,
   /** Failover's circuit breaker: failures within a minute that open it, and how long it stays open. */
   BREAKER_FAILURES: positiveInt(5),

@@ -31,6 +31,7 @@ export function errors(...statuses: number[]) {
     422: "Idempotency-Key reused with a different body",
     429: "Rate limited (see Retry-After)",
     502: "The provider failed or answered with an error",
+    503: "The service is not available: auth_unavailable, sms_not_configured",
     504: "The provider timed out",
   };
   return Object.fromEntries(statuses.map((s) => [s, { description: descriptions[s] ?? "Error", content: errorContent }]));

@@ -4,10 +4,11 @@
 // One instance per env (and cookie mode), created on the first portal request of an isolate.
 import { waitUntil } from "cloudflare:workers";
 import { betterAuth } from "better-auth";
+import { APIError, createAuthMiddleware } from "better-auth/api";
 import { phoneNumber } from "better-auth/plugins/phone-number";
-import { ConfigError } from "../config";
+import { ConfigError, getConfig } from "../config";
 import type { Env } from "../env";
-import { d1RateLimitStorage, type RateLimitRule } from "../ratelimit/otp-send-limit";
+import { consume, d1RateLimitStorage, type RateLimitRule } from "../ratelimit/otp-send-limit";
 import { AUTH_BASE_PATH, E164_PHONE_NUMBER } from "./phone";
 import { otpMessage, smsSender } from "./sms";
 
@@ -29,6 +30,27 @@ const IP_RULES: Record<string, RateLimitRule> = {
 const IP_DEFAULT_RULE: RateLimitRule = { window: 60, max: 60 };
 
 const BETTER_AUTH_SECRET_MIN_LENGTH = 32;
+/** The counter of codes sent by everyone (OTP_SENDS_PER_HOUR per hour). */
+export const GLOBAL_SEND_KEY = "otp:global";
+
+/**
+ * The global cap on sends, checked after the per-IP and per-phone limits (so one address or one number
+ * cannot spend everyone's budget) and before a code is generated: Better Auth's before-hook.
+ */
+function globalSendCap(env: Env) {
+  return createAuthMiddleware(async (ctx) => {
+    if (ctx.path !== "/phone-number/send-otp" || !E164_PHONE_NUMBER.test(String(ctx.body?.phoneNumber))) return;
+    const rule = { window: 3600, max: getConfig(env).OTP_SENDS_PER_HOUR };
+    const verdict = await consume(env.DB, GLOBAL_SEND_KEY, rule, waitUntil);
+    if (!verdict.allowed) {
+      throw new APIError(
+        "TOO_MANY_REQUESTS",
+        { code: "RATE_LIMITED", message: "Too many sign-in codes are being sent right now; try again later." },
+        { "x-retry-after": String(verdict.retryAfter) },
+      );
+    }
+  });
+}
 
 function createAuth(env: Env, secureCookies: boolean) {
   const secret = typeof env.BETTER_AUTH_SECRET === "string" ? env.BETTER_AUTH_SECRET.trim() : "";
@@ -82,6 +104,7 @@ function createAuth(env: Env, secureCookies: boolean) {
       modelName: "auth_verification",
       fields: { expiresAt: "expires_at", createdAt: "created_at", updatedAt: "updated_at" },
     },
+    hooks: { before: globalSendCap(env) },
     rateLimit: {
       enabled: true,
       window: IP_DEFAULT_RULE.window,

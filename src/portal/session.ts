@@ -5,6 +5,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv, Ctx } from "../context";
 import { userForPhone } from "../db/users";
 import { ApiError } from "../http/errors";
+import { isLoopbackUrl } from "./phone";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /** How many phone number → user id links an isolate remembers (oldest dropped first). */
@@ -17,7 +18,7 @@ export async function authFor(c: Ctx) {
 }
 
 function isPlainHttpLocalhost(url: URL): boolean {
-  return url.protocol === "http:" && (url.hostname === "localhost" || url.hostname === "127.0.0.1" || url.hostname === "[::1]");
+  return url.protocol === "http:" && isLoopbackUrl(url);
 }
 
 /** API keys and JWTs are for the API, not the portal: 401 wherever they are sent under /portal. */

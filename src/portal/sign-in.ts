@@ -1,22 +1,28 @@
-// Portal sign-in under /portal/auth/*: Better Auth's phone-number routes behind an allow-list, with a
-// per-phone-number limit on sends in front, and its answers turned into Voxgate's JSON shape (errors
-// keep Better Auth's status: 400 wrong or expired code, 403 too many attempts, 429 too many sends).
+// Portal sign-in under /portal/auth/*: Better Auth's phone-number routes behind an allow-list, with
+// limits in front (codes per phone number, wrong codes per phone number and day; the per-IP limits and
+// the global cap on sends run inside Better Auth, better-auth.ts), and its answers turned into Voxgate's
+// JSON shape (errors keep Better Auth's status: 400 wrong or expired code, 403 too many attempts, 429
+// too many sends). With SMS_PROVIDER=console, codes are sent only for requests to a loopback host.
 
 import { waitUntil } from "cloudflare:workers";
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { errors, SuccessSchema } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
+import { readCappedBody } from "../http/capped-body";
 import { ApiError, errorBody } from "../http/errors";
-import { consume, type RateLimitRule } from "../ratelimit/otp-send-limit";
-import { AUTH_BASE_PATH as AUTH, E164_PHONE_NUMBER } from "./phone";
+import { mediaType } from "../http/media-type";
+import { consume, type RateLimitRule, refund } from "../ratelimit/otp-send-limit";
+import { AUTH_BASE_PATH as AUTH, E164_PHONE_NUMBER, isLoopbackUrl } from "./phone";
 import { authFor, voxgateUserFor } from "./session";
 
 /** The Better Auth routes the portal uses; the rest of Better Auth's surface stays unreachable. */
 const AUTH_ROUTES = new Set(["/phone-number/send-otp", "/phone-number/verify", "/sign-out"]);
 /** Sign-in bodies are a phone number and a code: anything bigger is not one. */
 const AUTH_BODY_MAX_BYTES = 16 * 1024;
-/** Codes sent to one phone number, whoever asks (on top of the per-IP limit in auth.ts). */
+/** Codes sent to one phone number, whoever asks (on top of the per-IP limit in better-auth.ts). */
 const PHONE_SEND_RULE: RateLimitRule = { window: 600, max: 3 };
+/** Wrong codes tried for one phone number per day, whoever tries (a right code is not counted). */
+const PHONE_VERIFY_RULE: RateLimitRule = { window: 24 * 3600, max: 20 };
 
 const PhoneBody = z.object({ phoneNumber: z.string().openapi({ example: "+15551234567" }) });
 const VerifyBody = PhoneBody.extend({ code: z.string().openapi({ example: "123456" }) });
@@ -29,14 +35,17 @@ export function registerSignIn(app: OpenAPIHono<AppEnv>) {
     const route = c.req.path.slice(AUTH.length);
     if (!AUTH_ROUTES.has(route)) throw new ApiError("not_found", `No route for POST ${c.req.path}.`);
     const body = await jsonBody(c);
-    const phone = typeof body.phoneNumber === "string" ? body.phoneNumber : undefined;
-    if (route === "/phone-number/send-otp" && phone && E164_PHONE_NUMBER.test(phone)) {
-      const verdict = await consume(c.env.DB, `phone:${phone}`, PHONE_SEND_RULE, waitUntil);
-      if (!verdict.allowed) {
-        throw new ApiError("rate_limited", "Too many codes were sent to this phone number; wait before asking for another.", undefined, {
-          "retry-after": String(verdict.retryAfter),
-        });
+    const phone = typeof body.phoneNumber === "string" && E164_PHONE_NUMBER.test(body.phoneNumber) ? body.phoneNumber : undefined;
+    if (route === "/phone-number/send-otp") {
+      // Checked before any code exists: deployed with the console provider, codes would land in the logs.
+      if (c.var.config.SMS_PROVIDER === "console" && !isLoopbackUrl(new URL(c.req.url))) {
+        throw new ApiError("sms_not_configured", "Sign-in codes cannot be sent: this deployment has no SMS provider (SMS_PROVIDER).");
       }
+      if (phone)
+        await limit(c, `phone:${phone}`, PHONE_SEND_RULE, "Too many codes were sent to this phone number; wait before asking for another.");
+    }
+    if (route === "/phone-number/verify" && phone) {
+      await limit(c, `verify:${phone}`, PHONE_VERIFY_RULE, "Too many wrong codes were tried for this phone number today; try again later.");
     }
     const auth = await authFor(c);
     const headers = new Headers(c.req.raw.headers);
@@ -51,6 +60,8 @@ export function registerSignIn(app: OpenAPIHono<AppEnv>) {
           : { phoneNumber: body.phoneNumber };
     const forwarded = new Request(c.req.raw.url, { method: "POST", headers, body: JSON.stringify(fields) });
     const res = await auth.handler(forwarded);
+    // A right code was no guess: it leaves the day's budget of wrong codes as it was.
+    if (route === "/phone-number/verify" && phone && res.status < 400) waitUntil(refund(c.env.DB, `verify:${phone}`).catch(() => {}));
     if (res.status >= 400) return authError(c, res);
     let payload: Record<string, unknown> = { success: true };
     // Better Auth's verify answer carries the raw session token: the page gets only the httpOnly cookie.
@@ -72,27 +83,39 @@ export function registerSignIn(app: OpenAPIHono<AppEnv>) {
       request: schema ? { body: { content: { "application/json": { schema } }, required: true } } : undefined,
       responses: { 200: { description: "OK", content: { "application/json": { schema: ok } } }, ...errors(...statuses) },
     });
-  doc("/phone-number/send-otp", "Text a 6-digit sign-in code to a phone number (E.164)", PhoneBody, SuccessSchema, [400, 403, 415, 429]);
+  doc(
+    "/phone-number/send-otp",
+    "Text a 6-digit sign-in code to a phone number (E.164); capped per phone number, per address and in total per hour (429)",
+    PhoneBody,
+    SuccessSchema,
+    [400, 403, 413, 415, 429, 503],
+  );
   doc(
     "/phone-number/verify",
-    "Check the code: sets the session cookie (the first verify creates the user); 3 wrong codes burn it (403)",
+    "Check the code: sets the session cookie (the first verify creates the user); 3 wrong codes burn it (403); 20 wrong codes a day per phone number → 429",
     VerifyBody,
     SignedIn,
-    [400, 403, 415, 429],
+    [400, 403, 413, 415, 429],
   );
   doc("/sign-out", "End the portal session", undefined, SuccessSchema, [403]);
 }
 
-/** The sign-in body, as JSON of at most AUTH_BODY_MAX_BYTES (Better Auth itself would take any size or type). */
+/** Count one request against a per-phone limit: 429 with Retry-After beyond it. */
+async function limit(c: Ctx, key: string, rule: RateLimitRule, message: string): Promise<void> {
+  const verdict = await consume(c.env.DB, key, rule, waitUntil);
+  if (!verdict.allowed) throw new ApiError("rate_limited", message, undefined, { "retry-after": String(verdict.retryAfter) });
+}
+
+/**
+ * The sign-in body, as JSON of at most AUTH_BODY_MAX_BYTES (Better Auth itself would take any size or
+ * type), counted while it is read: a chunked body without Content-Length is cut off at the cap.
+ */
 async function jsonBody(c: Ctx): Promise<Record<string, unknown>> {
-  const [mediaType = ""] = (c.req.header("content-type") ?? "").split(";");
-  const type = mediaType.trim().toLowerCase();
   const length = c.req.header("content-length");
   if (c.req.raw.body === null || length === "0") return {};
-  if (type !== "application/json") throw new ApiError("unsupported_media_type", "Send the body as application/json.");
-  if (Number(length ?? 0) > AUTH_BODY_MAX_BYTES) throw new ApiError("payload_too_large", "The body is larger than 16 KiB.");
-  const text = await c.req.text();
-  if (text.length > AUTH_BODY_MAX_BYTES) throw new ApiError("payload_too_large", "The body is larger than 16 KiB.");
+  if (mediaType(c.req.header("content-type")) !== "application/json")
+    throw new ApiError("unsupported_media_type", "Send the body as application/json.");
+  const text = new TextDecoder().decode(await readCappedBody(c.req.raw, AUTH_BODY_MAX_BYTES, "16 KiB"));
   if (text === "") return {};
   let parsed: unknown;
   try {

@@ -1,8 +1,8 @@
 // Rate limits for the portal's sign-in routes, kept in D1 so every isolate and location counts against
 // the same numbers (Better Auth's default keeps them in one isolate's memory: useless on Workers).
 // A fixed window per key, checked and counted in one atomic upsert: of N concurrent requests against
-// a limit L, exactly L pass. Used as Better Auth's rate-limit storage (keys: client IP + route) and,
-// before Better Auth sees a send-otp request, for the per-phone-number limit.
+// a limit L, exactly L pass. Used as Better Auth's rate-limit storage (keys: client IP + route), for the
+// per-phone-number limits on sends and on wrong codes, and for the global cap on sends per hour.
 export interface RateLimitRule {
   /** Window length in seconds (Better Auth's unit). */
   window: number;
@@ -15,8 +15,8 @@ export interface RateLimitVerdict {
   retryAfter: number | null;
 }
 
-/** Counters idle for this long are deleted now and then; the longest window in use is 10 minutes. */
-const STALE_COUNTER_MS = 60 * 60_000;
+/** Counters idle for this long are deleted now and then: longer than the longest window in use (a day). */
+const STALE_COUNTER_MS = 25 * 3600_000;
 /** About one check in this many also prunes stale counters (in the background). */
 const PRUNE_EVERY_N_CHECKS = 200;
 
@@ -51,6 +51,11 @@ export async function consume(
   }
   if (!row || row.count <= rule.max) return { allowed: true, retryAfter: null };
   return { allowed: false, retryAfter: Math.max(1, Math.ceil((row.window_start + windowMs - now) / 1000)) };
+}
+
+/** Give back one request counted against `key` (one that turned out not to count, e.g. a right code). */
+export async function refund(d1: D1Database, key: string): Promise<void> {
+  await d1.prepare("UPDATE auth_rate_limit SET count = count - 1 WHERE key = ? AND count > 0").bind(key).run();
 }
 
 /** Better Auth's rate-limit storage (its `rateLimit.customStorage`), backed by the same counters. */

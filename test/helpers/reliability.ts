@@ -272,7 +272,7 @@ export function newPhone(): string {
 }
 
 /** The one-time code sent to `phone`: from Better Auth's verification row (codes are stored as `<code>:<attempts>`). */
-async function otpFor(phone: string): Promise<string> {
+export async function otpFor(phone: string): Promise<string> {
   for (let i = 0; i < 50; i++) {
     const row = await env.DB.prepare("SELECT value FROM auth_verification WHERE identifier = ?")
       .bind(`phone-number-otp-${phone}`)
