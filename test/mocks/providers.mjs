@@ -331,6 +331,41 @@ export async function startMockProviders({
     if (req.method === "GET" && route === "/requests")
       return reply(200, listRequests(url.searchParams.get("provider"), url.searchParams.get("path"), url.searchParams.get("kind")));
     if (req.method === "GET" && route === "/faults") return reply(200, faults);
+    // Stand-ins for a caller's audioUrl (SSRF tests): recorded like provider requests (provider "control").
+    if (req.method === "GET" && (route === "/redirect" || route === "/bytes")) {
+      addRecord({
+        kind: "http",
+        provider: "control",
+        base: "control",
+        method: "GET",
+        path: route,
+        query: queryObject(url.searchParams),
+        headers: headerObject(req),
+        body: null,
+        specErrors: [],
+        specOperation: null,
+        fault: null,
+        requestId: null,
+      });
+      if (route === "/redirect") {
+        // GET /__control/redirect?to=<url>[&status=302]: a redirect to `to` (any URL, relative ones too); without `to`, to itself.
+        res.writeHead(Number(url.searchParams.get("status") ?? 302), {
+          location: url.searchParams.get("to") ?? req.url,
+          "content-length": "0",
+        });
+        return res.end();
+      }
+      // GET /__control/bytes?size=N[&declare=1]: N bytes in 64 KiB chunks, chunked unless declare=1
+      // (then with Content-Length); stops when the client goes away.
+      const size = Number(url.searchParams.get("size") ?? 0);
+      const headers = { "content-type": "audio/wav" };
+      if (url.searchParams.get("declare") === "1") headers["content-length"] = String(size);
+      res.writeHead(200, headers);
+      const piece = Buffer.alloc(64 * 1024, 0x55);
+      for (let sent = 0; sent < size && !res.destroyed; sent += piece.length)
+        await writeChunk(res, piece.subarray(0, Math.min(piece.length, size - sent)));
+      return res.end();
+    }
     if (req.method === "GET" && route === "/health")
       return reply(200, { ok: true, specCheck: Boolean(checker?.enabled), specsDir: dir, baseUrls: api.baseUrls });
     if (req.method === "POST" && route === "/fault") {
