@@ -1,7 +1,8 @@
 // Calling a provider: a time-to-first-byte limit (504), connection failures (502), and provider errors
 // passed on as 502 with the provider's status and message — never its key.
+import { readTextPrefix } from "../http/body";
 import { ApiError } from "../http/errors";
-import { providerText } from "../providers/provider-text";
+import { PROVIDER_ERROR_BODY_MAX_BYTES, providerText } from "../providers/provider-text";
 import type { ProviderAdapter, UpstreamRequest } from "../providers/types";
 
 export async function callUpstream(adapter: ProviderAdapter, req: UpstreamRequest, timeoutMs: number, key: string): Promise<Response> {
@@ -29,7 +30,7 @@ class UpstreamTimeout extends Error {}
 
 /** A non-2xx provider answer as a 502 carrying the provider's status and message. */
 export async function providerFailure(adapter: ProviderAdapter, res: Response, key: string): Promise<ApiError> {
-  const body = await res.text().catch(() => "");
+  const body = await readTextPrefix(res.body, PROVIDER_ERROR_BODY_MAX_BYTES).catch(() => "");
   const message = providerText(adapter.errorMessage(res.status, body) ?? "", key) || `HTTP ${res.status}`;
   const details: Record<string, unknown> = { provider: adapter.id, providerStatus: res.status, providerMessage: message };
   const retryAfter = res.headers.get("retry-after");

@@ -6,6 +6,7 @@ import { waitUntil } from "cloudflare:workers";
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { errors, SuccessSchema } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
+import { readCapped } from "../http/body";
 import { ApiError, errorBody } from "../http/errors";
 import { consume, type RateLimitRule } from "../ratelimit/otp-send-limit";
 import { AUTH_BASE_PATH as AUTH, E164_PHONE_NUMBER } from "./phone";
@@ -91,8 +92,10 @@ async function jsonBody(c: Ctx): Promise<Record<string, unknown>> {
   if (c.req.raw.body === null || length === "0") return {};
   if (type !== "application/json") throw new ApiError("unsupported_media_type", "Send the body as application/json.");
   if (Number(length ?? 0) > AUTH_BODY_MAX_BYTES) throw new ApiError("payload_too_large", "The body is larger than 16 KiB.");
-  const text = await c.req.text();
-  if (text.length > AUTH_BODY_MAX_BYTES) throw new ApiError("payload_too_large", "The body is larger than 16 KiB.");
+  // Counted while it is read: a chunked body (no Content-Length) is cut off at the bound, never read whole.
+  const bytes = await readCapped(c.req.raw.body, AUTH_BODY_MAX_BYTES);
+  if (bytes === null) throw new ApiError("payload_too_large", "The body is larger than 16 KiB.");
+  const text = new TextDecoder().decode(bytes);
   if (text === "") return {};
   let parsed: unknown;
   try {

@@ -14,6 +14,9 @@
 /** Longest provider text passed on to the client. */
 export const PROVIDER_TEXT_MAX_CHARS = 500;
 
+/** How much of a provider's error body is read at all (its message is in the first part of any real one). */
+export const PROVIDER_ERROR_BODY_MAX_BYTES = 64 * 1024;
+
 /** How far past the bound a text is scanned, so a credential straddling the cut is still recognised. */
 const SCAN_MARGIN = 512;
 const REDACTED = "[redacted]";

@@ -2,8 +2,9 @@
 // and `resp.webSocket.accept()` (Workers open outbound WebSockets this way; the ws:/wss: URL a client
 // library would use is the same base URL with its scheme swapped). A refused upgrade is the provider's
 // HTTP error answer: passed on as 502 with its status and message, its key never.
+import { readTextPrefix } from "../http/body";
 import { ApiError } from "../http/errors";
-import { providerText } from "../providers/provider-text";
+import { PROVIDER_ERROR_BODY_MAX_BYTES, providerText } from "../providers/provider-text";
 import type { ProviderAdapter } from "../providers/types";
 import type { UpstreamTarget } from "./providers/types";
 
@@ -29,7 +30,7 @@ export async function connectUpstream(
   }
   const ws = res.webSocket;
   if (!ws) {
-    const body = await res.text().catch(() => "");
+    const body = await readTextPrefix(res.body, PROVIDER_ERROR_BODY_MAX_BYTES).catch(() => "");
     const message = providerText(adapter.errorMessage(res.status, body) ?? "", key) || `HTTP ${res.status}`;
     throw new ApiError("provider_error", `${adapter.name} refused the WebSocket with ${res.status}: ${message}`, {
       provider: adapter.id,

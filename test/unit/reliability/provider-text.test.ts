@@ -72,7 +72,7 @@ describe("provider error text reaches the client bounded and without credentials
     ["openai", "gpt-4o-mini"],
     ["anthropic", "claude-sonnet-4"],
     ["groq", "llama-3.3-70b-versatile"],
-  ]) {
+  ] as const) {
     it(`${provider}: an error event mid-stream (platform key) → the SSE error event is bounded and redacted`, async () => {
       const user = await userOn("scale");
       const auth = bearer((await keyOf(user)).key);

@@ -102,10 +102,6 @@ beforeAll(async () => {
   auth = bearer((await keyOf(user)).key);
 });
 
-/** The policy's reasons (src/http/public-url.ts RefusalReason) — never a fetch outcome. */
-const POLICY_REASON =
-  /audioUrl refused or unreachable: (loopback|private|cgnat|link_local|multicast|broadcast|unspecified|reserved|localhost|special_use_name|credentials|unsupported_scheme|insecure_scheme|malformed_url|malformed_host|single_label_host|non_default_port): /;
-
 describe("audioUrl: refused before anything is fetched", () => {
   it("the traps record what they are sent (positive control): the allow-listed mock is fetched, the receiver records a GET", async () => {
     const n = nonce();
