@@ -58,7 +58,12 @@ export const ChatBody = z
 
 export const TranscribeJson = z
   .object({
-    audioUrl: z.url({ protocol: /^https?$/ }),
+    // Any string: whether it may be fetched is the public-URL policy's call (400 invalid_audio_url, API.md §4.1).
+    audioUrl: z
+      .string()
+      .min(1)
+      .max(8192)
+      .openapi({ format: "uri", description: "https to a public host; fetched by Voxgate (at most AUDIO_URL_MAX_BYTES)" }),
     provider: z.string().min(1).max(64).optional(),
     model: z.string().min(1).max(200).optional(),
     language: z.string().min(1).max(32).optional(),
@@ -67,7 +72,9 @@ export const TranscribeJson = z
   .openapi("TranscribeUrlRequest");
 
 export const TranscribeForm = z.object({
-  file: z.any().openapi({ type: "string", format: "binary" }),
+  // Either may be sent (transcribeInput requires one): the validator must not refuse a form with audioUrl only.
+  file: z.any().optional().openapi({ type: "string", format: "binary" }),
+  audioUrl: z.string().optional().openapi({ description: "instead of file: https to a public host (as in the JSON body)" }),
   provider: z.string().optional(),
   model: z.string().optional(),
   language: z.string().optional(),

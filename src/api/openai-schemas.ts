@@ -63,7 +63,9 @@ export const TranscriptionOptions = z.object({
 });
 
 export const TranscriptionForm = z.object({
-  file: z.any().openapi({ type: "string", format: "binary" }),
+  // Either may be sent (transcribeInput requires one): the validator must not refuse a form with audioUrl only.
+  file: z.any().optional().openapi({ type: "string", format: "binary" }),
+  audioUrl: z.string().optional().openapi({ description: "Voxgate's addition: instead of file, https to a public host" }),
   model: z.string().openapi({ example: "groq/whisper-large-v3-turbo" }),
   language: z.string().optional(),
   response_format: z.string().optional().openapi({ description: "json (default), text or verbose_json" }),

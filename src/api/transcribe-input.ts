@@ -2,9 +2,10 @@
 // (fields in the query), or JSON with an audioUrl. Shared by /v1/transcribe and /v1/audio/transcriptions.
 import type { Ctx } from "../context";
 import { Fallback, type FallbackEntry } from "../gateway/failover";
-import type { TranscribeRequest } from "../gateway/transcribe";
+import { invalidAudioUrl, type TranscribeRequest } from "../gateway/transcribe";
 import { ApiError } from "../http/errors";
 import { mediaType } from "../http/media-type";
+import { checkPublicUrl } from "../http/public-url";
 import { TranscribeJson } from "./gateway";
 import { validationError } from "./validation";
 
@@ -24,7 +25,7 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
         file instanceof File
           ? { data: file, filename: file.name || "audio", contentType: file.type || "application/octet-stream" }
           : undefined,
-      audioUrl: file instanceof File ? undefined : audioUrl,
+      audioUrl: file instanceof File ? undefined : checkedAudioUrl(c, audioUrl),
       provider: field("provider"),
       model: field("model"),
       language: field("language"),
@@ -40,7 +41,7 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
     }
     const parsed = TranscribeJson.safeParse(json);
     if (!parsed.success) throw validationError(parsed.error.issues);
-    return parsed.data;
+    return { ...parsed.data, audioUrl: checkedAudioUrl(c, parsed.data.audioUrl) };
   }
   if (type.startsWith("audio/") || type === "application/octet-stream") {
     const data = await c.req.blob();
@@ -53,6 +54,18 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
     };
   }
   throw new ApiError("unsupported_media_type", "Send multipart/form-data, audio bytes, or application/json with audioUrl.");
+}
+
+/**
+ * An audioUrl under the public-URL policy (API.md §4.1), as soon as it is read, whichever body it came
+ * in: a refused URL is answered before anything is fetched, admitted, reserved or charged. (The
+ * download checks it again, and every redirect hop, in fetchPublic.)
+ */
+function checkedAudioUrl(c: Ctx, url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const verdict = checkPublicUrl(url, c.var.config.AUDIO_URL_ALLOW_HOSTS);
+  if (!verdict.allowed) throw invalidAudioUrl(c, `${verdict.reason}: ${verdict.detail}`);
+  return url;
 }
 
 /** A multipart `fallback` field: a JSON array, or a comma-separated list of provider ids. */

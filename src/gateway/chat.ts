@@ -5,13 +5,13 @@ import type { Ctx } from "../context";
 import { mediaType } from "../http/media-type";
 import type { IdempotencyClaim } from "../metering/contract";
 import { chatBound, chatCostMc } from "../metering/estimates";
+import { providerText } from "../providers/provider-text";
 import type { ChatInput, ChatResult } from "../providers/types";
 import { type ChatEvent, chatDecoder } from "./decoders";
 import { type Candidate, candidates, type FallbackEntry, withFailover } from "./failover";
 import { jsonResult } from "./idempotency";
 import { admitOperation, callProvider, invalidAnswer } from "./provider";
 import { relay } from "./relay";
-import { providerMessage } from "./upstream";
 
 export interface ChatRequestInput extends Omit<ChatInput, "stream"> {
   provider?: string;
@@ -81,7 +81,7 @@ async function chatWith<Body>(
         usage: { inputTokens: reported.inputTokens ?? bound.inputTokens, outputTokens: reported.outputTokens ?? bound.outputTokens },
         costMc: settlement.metered ? chatCostMc(model, bound, reported, true, 0, prices) : 0,
       }),
-      sanitize: (message) => providerMessage(message, upstream.key),
+      sanitize: (message) => providerText(message, upstream.key),
     });
     const { body, outcome } = relay(res.body, decoder);
     settlement.charge(

@@ -8,13 +8,13 @@ import { ApiError } from "../http/errors";
 import { mediaType } from "../http/media-type";
 import type { IdempotencyClaim } from "../metering/contract";
 import { ttsCostMc } from "../metering/prices";
+import { providerText } from "../providers/provider-text";
 import type { AudioFormat } from "../providers/types";
 import { audioDecoder } from "./decoders";
 import { type Candidate, candidates, type FallbackEntry, withFailover } from "./failover";
 import { audioTypeFits, firstAudio, IDEMPOTENT_AUDIO_MAX_BYTES } from "./first-audio";
 import { admitOperation, callProvider, invalidAnswer, upstreamRequest } from "./provider";
 import { converting, modelAudioSource, planSpeech, type SpeechPlan } from "./speech-output";
-import { redact } from "./upstream";
 
 export interface SynthesizeInput {
   provider?: string;
@@ -108,7 +108,7 @@ async function synthesizeWith(
       });
     }
     if (audio.failure) {
-      const e = invalidAnswer(adapter, `audio that could not be read (${redact(audio.failure.message, key)})`);
+      const e = invalidAnswer(adapter, `audio that could not be read (${providerText(audio.failure.message, key)})`);
       e.beforeFirstByte = true; // another provider may still answer (failover)
       throw e;
     }

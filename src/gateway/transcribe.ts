@@ -112,10 +112,16 @@ async function download(c: Ctx, url: string | undefined): Promise<Recording> {
   } catch (e) {
     if (e instanceof PublicUrlTooLarge)
       throw new ApiError("payload_too_large", `The audio at audioUrl is larger than ${e.maxBytes} bytes.`);
-    if (e instanceof PublicUrlUnavailable) {
-      console.warn(`[${c.var.requestId}] audioUrl refused or unreachable: ${e.reason}`);
-      throw new ApiError("invalid_audio_url", `audioUrl: ${PUBLIC_URL_UNAVAILABLE_MESSAGE}`);
-    }
+    if (e instanceof PublicUrlUnavailable) throw invalidAudioUrl(c, e.reason);
     throw e;
   }
+}
+
+/**
+ * The one answer for an audioUrl refused by the policy or unreachable, whatever the reason (which
+ * goes to the log only): the caller cannot tell which hosts exist or answer.
+ */
+export function invalidAudioUrl(c: Ctx, reason: string): ApiError {
+  console.warn(`[${c.var.requestId}] audioUrl refused or unreachable: ${reason}`);
+  return new ApiError("invalid_audio_url", `audioUrl: ${PUBLIC_URL_UNAVAILABLE_MESSAGE}`);
 }

@@ -1,10 +1,9 @@
 // Calling a provider: a time-to-first-byte limit (504), connection failures (502), and provider errors
 // passed on as 502 with the provider's status and message — never its key.
+import { readTextPrefix } from "../http/body";
 import { ApiError } from "../http/errors";
+import { PROVIDER_ERROR_BODY_MAX_BYTES, providerText } from "../providers/provider-text";
 import type { ProviderAdapter, UpstreamRequest } from "../providers/types";
-
-/** Longest provider error message passed on to the client. */
-const PROVIDER_MESSAGE_MAX_CHARS = 500;
 
 export async function callUpstream(adapter: ProviderAdapter, req: UpstreamRequest, timeoutMs: number, key: string): Promise<Response> {
   const abort = new AbortController();
@@ -15,9 +14,13 @@ export async function callUpstream(adapter: ProviderAdapter, req: UpstreamReques
     if (abort.signal.aborted) {
       throw new ApiError("provider_timeout", `${adapter.name} did not answer within ${timeoutMs} ms.`, { provider: adapter.id });
     }
-    throw new ApiError("provider_unreachable", `Could not reach ${adapter.name}: ${redact(String((e as Error)?.message ?? e), key)}`, {
-      provider: adapter.id,
-    });
+    throw new ApiError(
+      "provider_unreachable",
+      `Could not reach ${adapter.name}: ${providerText(String((e as Error)?.message ?? e), key)}`,
+      {
+        provider: adapter.id,
+      },
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -27,23 +30,10 @@ class UpstreamTimeout extends Error {}
 
 /** A non-2xx provider answer as a 502 carrying the provider's status and message. */
 export async function providerFailure(adapter: ProviderAdapter, res: Response, key: string): Promise<ApiError> {
-  const body = await res.text().catch(() => "");
-  const message = providerMessage(adapter.errorMessage(res.status, body) ?? "", key) || `HTTP ${res.status}`;
+  const body = await readTextPrefix(res.body, PROVIDER_ERROR_BODY_MAX_BYTES).catch(() => "");
+  const message = providerText(adapter.errorMessage(res.status, body) ?? "", key) || `HTTP ${res.status}`;
   const details: Record<string, unknown> = { provider: adapter.id, providerStatus: res.status, providerMessage: message };
   const retryAfter = res.headers.get("retry-after");
   if (retryAfter) details.providerRetryAfter = retryAfter;
   return new ApiError("provider_error", `${adapter.name} answered ${res.status}: ${message}`, details);
-}
-
-/** A provider's message as a client may see it: its key redacted, at most PROVIDER_MESSAGE_MAX_CHARS long. */
-export function providerMessage(message: string, key: string): string {
-  return redact(message, key).slice(0, PROVIDER_MESSAGE_MAX_CHARS);
-}
-
-/** Remove a provider key (and any long fragment of it) from a text. */
-export function redact(text: string, key: string): string {
-  if (!key) return text;
-  let out = text.split(key).join("[redacted]");
-  if (key.length >= 12) out = out.split(key.slice(0, 12)).join("[redacted]");
-  return out;
 }

@@ -8,7 +8,7 @@ import { waitUntil } from "cloudflare:workers";
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { errors, SuccessSchema } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
-import { readCappedBody } from "../http/capped-body";
+import { readCappedBody } from "../http/body";
 import { ApiError, errorBody } from "../http/errors";
 import { mediaType } from "../http/media-type";
 import { consume, type RateLimitRule, refund } from "../ratelimit/otp-send-limit";

@@ -2,12 +2,12 @@
 // ways, frame for frame and unchanged, so the official SDK's realtime client works against Voxgate. Each
 // client event is let through only while the reservation covers its estimated cost; what OpenAI sends back
 // is metered as it arrives (providers/openai.ts) and charged, at the end, the usage its response.done
-// events report. Provider error events are passed on with the key redacted.
+// events report. Provider error events are passed on with their text bounded and credentials redacted.
+import { providerText } from "../providers/provider-text";
 import { endings, NORMAL_END } from "./protocol";
 import type { RealtimeMeter } from "./providers/openai";
 import type { Frame } from "./providers/types";
 import type { Session } from "./session";
-import { redact } from "./upstream";
 
 export function relayOpenAi(s: Session, meter: RealtimeMeter): void {
   const { client, upstream, governor } = s.o;
@@ -30,10 +30,9 @@ export function relayOpenAi(s: Session, meter: RealtimeMeter): void {
 
   upstream.addEventListener("message", (e: MessageEvent) => {
     if (s.ended) return;
-    let frame = e.data as Frame;
+    const frame = e.data as Frame;
     meter.server(frame);
-    if (typeof frame === "string" && frame.includes('"error"')) frame = redact(frame, s.o.providerKey);
-    s.toClient(frame);
+    s.toClient(clientFrame(frame, s.o.providerKey));
     governor.observe(meter.costMc);
   });
 
@@ -46,4 +45,27 @@ export function relayOpenAi(s: Session, meter: RealtimeMeter): void {
     usage: () => ({ seconds: (Date.now() - s.startedAt) / 1000 }),
     costMc: () => meter.finalMc,
   });
+}
+
+/**
+ * What the client is sent of an OpenAI frame: an `error` event with each text of its `error` object
+ * through providerText (bounded, credentials redacted); any other frame unchanged, but for the key
+ * itself should it carry it.
+ */
+function clientFrame(frame: Frame, key: string): Frame {
+  if (typeof frame !== "string") return frame;
+  if (frame.includes('"error"')) {
+    try {
+      const event = JSON.parse(frame);
+      if (event?.type === "error" && event.error && typeof event.error === "object") {
+        const error = Object.fromEntries(
+          Object.entries(event.error).map(([k, v]) => [k, typeof v === "string" ? providerText(v, key) : v]),
+        );
+        return JSON.stringify({ ...event, error });
+      }
+    } catch {
+      // not JSON: handled as any other text below
+    }
+  }
+  return key && frame.includes(key) ? frame.split(key).join("[redacted]") : frame;
 }

@@ -3,10 +3,11 @@
 // both sockets closed, the exact cost settled once. The listen, speak and OpenAI relays (listen.ts,
 // speak.ts, passthrough.ts) put their frames through it; frames are handed on as they come, never held,
 // except behind a top-up the reservation is waiting for (their order kept).
+
+import { providerText } from "../providers/provider-text";
 import type { Governor } from "./governor";
 import { type Ending, endings, errorEvent, openAiErrorEvent, usageEvent } from "./protocol";
 import type { Frame } from "./providers/types";
-import { redact } from "./upstream";
 
 export interface SessionOptions {
   client: WebSocket;
@@ -108,7 +109,7 @@ export class Session {
     if (!this.o.openAiProtocol && this.hooks) send(usageEvent({ ...this.hooks.usage(), costMc: this.o.governor.metered ? costMc : 0 }));
     if (ending.error) {
       const { code } = ending.error;
-      const message = redact(ending.error.message, this.o.providerKey);
+      const message = providerText(ending.error.message, this.o.providerKey);
       send(this.o.openAiProtocol ? openAiErrorEvent(code, message) : errorEvent(code, message));
     }
     close(this.o.client, ending.code, ending.error?.code ?? "");

@@ -2,12 +2,11 @@
 // and `resp.webSocket.accept()` (Workers open outbound WebSockets this way; the ws:/wss: URL a client
 // library would use is the same base URL with its scheme swapped). A refused upgrade is the provider's
 // HTTP error answer: passed on as 502 with its status and message, its key never.
+import { readTextPrefix } from "../http/body";
 import { ApiError } from "../http/errors";
+import { PROVIDER_ERROR_BODY_MAX_BYTES, providerText } from "../providers/provider-text";
 import type { ProviderAdapter } from "../providers/types";
 import type { UpstreamTarget } from "./providers/types";
-
-/** Longest provider error message passed on to the client. */
-const PROVIDER_MESSAGE_MAX_CHARS = 500;
 
 export async function connectUpstream(
   adapter: ProviderAdapter,
@@ -24,15 +23,15 @@ export async function connectUpstream(
     if (abort.signal.aborted) {
       throw new ApiError("provider_timeout", `${adapter.name} did not answer within ${timeoutMs} ms.`, { provider: adapter.id });
     }
-    const why = redact(String((e as Error)?.message ?? e), key);
+    const why = providerText(String((e as Error)?.message ?? e), key);
     throw new ApiError("provider_unreachable", `Could not reach ${adapter.name}: ${why}`, { provider: adapter.id });
   } finally {
     clearTimeout(timer);
   }
   const ws = res.webSocket;
   if (!ws) {
-    const body = await res.text().catch(() => "");
-    const message = redact(adapter.errorMessage(res.status, body) ?? "", key).slice(0, PROVIDER_MESSAGE_MAX_CHARS) || `HTTP ${res.status}`;
+    const body = await readTextPrefix(res.body, PROVIDER_ERROR_BODY_MAX_BYTES).catch(() => "");
+    const message = providerText(adapter.errorMessage(res.status, body) ?? "", key) || `HTTP ${res.status}`;
     throw new ApiError("provider_error", `${adapter.name} refused the WebSocket with ${res.status}: ${message}`, {
       provider: adapter.id,
       providerStatus: res.status,
@@ -42,12 +41,4 @@ export async function connectUpstream(
   ws.accept();
   ws.binaryType = "arraybuffer"; // newer compatibility dates deliver binary frames as Blobs otherwise
   return ws;
-}
-
-/** Remove a provider key (and any long fragment of it) from a text the client will see. */
-export function redact(text: string, key: string): string {
-  if (!key) return text;
-  let out = text.split(key).join("[redacted]");
-  if (key.length >= 12) out = out.split(key.slice(0, 12)).join("[redacted]");
-  return out;
 }

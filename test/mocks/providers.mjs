@@ -36,7 +36,17 @@ import { attachRealtime, WS_FAULT_MODES } from "./realtime/server.mjs";
 export const PROVIDERS = [elevenlabs, openai, anthropic, cartesia, deepgram, fishaudio, inworld, resembleai, groq, huggingface];
 export const PROVIDER_IDS = PROVIDERS.map((p) => p.id);
 
-const FAULT_MODES = new Set(["error", "timeout", "reset", "truncate", "slow", "invalid_json", "wrong_content_type", ...WS_FAULT_MODES]);
+const FAULT_MODES = new Set([
+  "error",
+  "stream_error",
+  "timeout",
+  "reset",
+  "truncate",
+  "slow",
+  "invalid_json",
+  "wrong_content_type",
+  ...WS_FAULT_MODES,
+]);
 const WS_MODES = new Set(WS_FAULT_MODES);
 const DEFAULT_MAX_RECORDS = 5000;
 
@@ -147,7 +157,7 @@ function extractKey(h) {
 // ---------------------------------------------------------------------------------------------
 // Faults
 
-function faultError(provider, status, ctx) {
+function faultError(provider, status, ctx, message) {
   const messages = {
     400: "Bad request (mock fault)",
     401: "Unauthorized (mock fault)",
@@ -161,7 +171,7 @@ function faultError(provider, status, ctx) {
     504: "Gateway timeout (mock fault)",
     529: "Overloaded (mock fault)",
   };
-  return provider.error(status, messages[status] || `Error ${status} (mock fault)`, {}, ctx);
+  return provider.error(status, message ?? (messages[status] || `Error ${status} (mock fault)`), {}, ctx);
 }
 
 function validateFault(f) {
@@ -172,12 +182,27 @@ function validateFault(f) {
   }
   for (const k of ["status", "retryAfter", "delayMs", "times", "afterFrames", "afterSentFrames", "afterChunks"])
     if (f[k] !== undefined && !(Number.isFinite(f[k]) && f[k] >= 0)) return `${k} must be a non-negative number`;
+  if (f.message !== undefined && typeof f.message !== "string") return "message must be a string";
   if (f.bodyIncludes !== undefined && (typeof f.bodyIncludes !== "string" || f.bodyIncludes === ""))
     return "bodyIncludes must be a non-empty string";
   return null;
 }
 
 const providerMatches = (filter, base) => !filter || filter === "*" || filter === base.name || filter === base.provider.id;
+
+/**
+ * `stream_error`: a streamed (SSE) answer cut after `afterChunks` events by the provider's own error event
+ * carrying `message` (Anthropic `event: error`, OpenAI-style `{"error":{…}}` otherwise); other answers as they are.
+ */
+function streamError(desc, plan, providerId) {
+  if (plan.mode !== "stream_error" || !desc.streaming || !String(desc.headers?.["content-type"] ?? "").includes("event-stream"))
+    return desc;
+  const event =
+    providerId === "anthropic"
+      ? `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "api_error", message: plan.message } })}\n\n`
+      : `data: ${JSON.stringify({ error: { message: plan.message, type: "server_error", code: null } })}\n\n`;
+  return { ...desc, chunks: [...desc.chunks.slice(0, plan.afterChunks), event] };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sending (chunk by chunk, so truncate/slow can act between chunks)
@@ -276,6 +301,7 @@ export async function startMockProviders({
       afterFrames: f.afterFrames,
       afterSentFrames: f.afterSentFrames,
       afterChunks: f.afterChunks,
+      message: f.message,
       remaining: f.times ?? 1,
     };
     faults.push(fault);
@@ -331,6 +357,41 @@ export async function startMockProviders({
     if (req.method === "GET" && route === "/requests")
       return reply(200, listRequests(url.searchParams.get("provider"), url.searchParams.get("path"), url.searchParams.get("kind")));
     if (req.method === "GET" && route === "/faults") return reply(200, faults);
+    // Stand-ins for a caller's audioUrl (SSRF tests): recorded like provider requests (provider "control").
+    if (req.method === "GET" && (route === "/redirect" || route === "/bytes")) {
+      addRecord({
+        kind: "http",
+        provider: "control",
+        base: "control",
+        method: "GET",
+        path: route,
+        query: queryObject(url.searchParams),
+        headers: headerObject(req),
+        body: null,
+        specErrors: [],
+        specOperation: null,
+        fault: null,
+        requestId: null,
+      });
+      if (route === "/redirect") {
+        // GET /__control/redirect?to=<url>[&status=302]: a redirect to `to` (any URL, relative ones too); without `to`, to itself.
+        res.writeHead(Number(url.searchParams.get("status") ?? 302), {
+          location: url.searchParams.get("to") ?? req.url,
+          "content-length": "0",
+        });
+        return res.end();
+      }
+      // GET /__control/bytes?size=N[&declare=1]: N bytes in 64 KiB chunks, chunked unless declare=1
+      // (then with Content-Length); stops when the client goes away.
+      const size = Number(url.searchParams.get("size") ?? 0);
+      const headers = { "content-type": "audio/wav" };
+      if (url.searchParams.get("declare") === "1") headers["content-length"] = String(size);
+      res.writeHead(200, headers);
+      const piece = Buffer.alloc(64 * 1024, 0x55);
+      for (let sent = 0; sent < size && !res.destroyed; sent += piece.length)
+        await writeChunk(res, piece.subarray(0, Math.min(piece.length, size - sent)));
+      return res.end();
+    }
     if (req.method === "GET" && route === "/health")
       return reply(200, { ok: true, specCheck: Boolean(checker?.enabled), specsDir: dir, baseUrls: api.baseUrls });
     if (req.method === "POST" && route === "/fault") {
@@ -439,7 +500,7 @@ export async function startMockProviders({
     const slowHeader = Number(headers["x-mock-slow-ms"]);
     let plan = Number.isFinite(slowHeader) && slowHeader > 0 ? { mode: "slow", delayMs: slowHeader } : {};
     const common = { "x-mock-provider": base.name, [provider.requestIdHeader]: requestId };
-    const finish = (desc) => send(res, { ...desc, headers: { ...common, ...desc.headers } }, plan, signal);
+    const finish = (desc) => send(res, { ...streamError(desc, plan, provider.id), headers: { ...common, ...desc.headers } }, plan, signal);
 
     if (fault) {
       switch (fault.mode) {
@@ -451,7 +512,7 @@ export async function startMockProviders({
           break;
         case "error": {
           const status = fault.status ?? 500;
-          const desc = faultError(provider, status, ctx);
+          const desc = faultError(provider, status, ctx, fault.message);
           if (status === 429 || fault.retryAfter !== undefined)
             desc.headers = { ...desc.headers, "retry-after": String(fault.retryAfter ?? 7) };
           return finish(desc);
@@ -477,6 +538,13 @@ export async function startMockProviders({
           break;
         case "slow":
           plan = { mode: "slow", delayMs: fault.delayMs ?? 500 };
+          break;
+        case "stream_error":
+          plan = {
+            mode: "stream_error",
+            afterChunks: fault.afterChunks ?? 1,
+            message: fault.message ?? "Internal server error (mock fault)",
+          };
           break;
       }
     }

@@ -3,8 +3,10 @@
 // otherwise (a list of statuses to answer first, e.g. [500, 500], or "hang" to never answer). Each test
 // uses its own path (/hooks/<something unique>), so tests never see each other's deliveries.
 //
+// Requests of any other method are recorded too (and answered 405).
+//
 // Control API (JSON):
-//   GET  /__control/received?path=/hooks/x   → [{ path, headers, body, at }]
+//   GET  /__control/received?path=/hooks/x   → [{ path, method, headers, body, at }]
 //   POST /__control/plan { path, statuses: [500, 500] }   the next answers for that path, then 200
 //   POST /__control/plan { path, hang: true }             never answer that path (a timeout)
 import { createServer } from "node:http";
@@ -36,12 +38,16 @@ export async function startWebhookReceiver({ port = 0 } = {}) {
         else plans.set(plan.path, [...(plan.statuses ?? [])]);
         return json(200, { ok: true });
       }
-      if (req.method !== "POST") return json(405, { error: "POST only" });
+      if (req.method !== "POST") {
+        // Recorded too, so a test can show a URL it expects refused was never fetched here (SSRF tests).
+        received.push({ path: url.pathname, method: req.method, headers: {}, body, at: Date.now() });
+        return json(405, { error: "POST only" });
+      }
       const headers = {};
       for (const name of ["content-type", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature"]) {
         if (req.headers[name] !== undefined) headers[name] = String(req.headers[name]);
       }
-      received.push({ path: url.pathname, headers, body, at: Date.now() });
+      received.push({ path: url.pathname, method: req.method, headers, body, at: Date.now() });
       if (hanging.has(url.pathname)) return; // never answered: the sender's timeout ends it
       const status = plans.get(url.pathname)?.shift() ?? 200;
       json(status, { received: status < 300 });

@@ -1,0 +1,60 @@
+// Reading a body a caller (or a provider) controls without ever holding more than a bound of it: a
+// running count while the stream is read, the stream cancelled as soon as the count passes the bound —
+// whether or not a Content-Length was sent (a chunked body has none, and a declared one can lie).
+import { ApiError } from "./errors";
+
+/** A request's body, at most `maxBytes`; a longer one (declared or streamed) → 413 `payload_too_large`. */
+export async function readCappedBody(req: Request, maxBytes: number, limitText: string): Promise<Uint8Array> {
+  const tooLarge = () => new ApiError("payload_too_large", `The body is larger than ${limitText}.`);
+  const declared = Number(req.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+  const bytes = await readCapped(req.body, maxBytes);
+  if (bytes === null) throw tooLarge();
+  return bytes;
+}
+
+/** The body as bytes, or null when it is longer than `maxBytes` (then the rest is never read). */
+export async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | null> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/** At most `maxBytes` of a body as text (UTF-8): what is beyond is never read. */
+export async function readTextPrefix(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> {
+  if (!body) return "";
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let total = 0;
+  try {
+    while (total < maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) return text + decoder.decode();
+      const take = value.subarray(0, maxBytes - total);
+      total += take.byteLength;
+      text += decoder.decode(take, { stream: true });
+    }
+    return text + decoder.decode();
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
