@@ -39,6 +39,9 @@ export async function principalFor(c: Ctx, token: string): Promise<Principal> {
   if (looksLikeApiKey(token, config.API_KEY_PREFIX)) return apiKeyPrincipal(c, token);
   if (looksLikeJwt(token) && c.req.header("authorization")) {
     const result = await verifyJwt(token, config);
+    if (!result.ok && result.unavailable) {
+      throw new ApiError("auth_unavailable", "Tokens cannot be verified right now (the key set is unreachable); try again shortly.");
+    }
     if (!result.ok) throw unauthorized(`Invalid token: ${result.reason}.`);
     const sub = result.payload.sub;
     let userId = usersBySubject.get(sub);

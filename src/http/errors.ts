@@ -35,6 +35,7 @@ export const ERROR_STATUS = {
   provider_error: 502,
   provider_unreachable: 502,
   provider_timeout: 504,
+  auth_unavailable: 503,
   internal_error: 500,
   misconfigured: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;
