@@ -11,7 +11,7 @@ import { userForSubject } from "../db/users";
 import { ApiError } from "../http/errors";
 import { looksLikeApiKey } from "./api-key";
 import { looksLikeJwt, verifyJwt } from "./jwt";
-import { keysByHash, remember, unknownHashes, usersBySubject } from "./key-cache";
+import { keysByHash, remember, returnKeyLookup, takeKeyLookup, unknownHashes, usersBySubject } from "./key-cache";
 
 /** lastUsedAt is written at most this often per key and isolate: it may lag, it must not slow requests. */
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
@@ -60,11 +60,20 @@ async function apiKeyPrincipal(c: Ctx, token: string): Promise<Principal> {
   let key = keysByHash.get(hash);
   if (!key) {
     if (unknownHashes.has(hash)) throw unauthorized("Unknown API key.");
+    // A key this isolate has not seen costs a D1 read: bounded per client address (key-cache.ts).
+    const address = c.req.header("cf-connecting-ip") ?? "";
+    const retryAfter = takeKeyLookup(address, now);
+    if (retryAfter > 0) {
+      throw new ApiError("rate_limited", "Too many unknown API keys from this address; try again later.", undefined, {
+        "retry-after": String(retryAfter),
+      });
+    }
     const row = await findKeyByHash(c.var.bindings.db, hash);
     if (!row) {
       remember(unknownHashes, hash);
       throw unauthorized("Unknown API key.");
     }
+    returnKeyLookup(address, now);
     if (row.revokedAt !== null) throw unauthorized("This API key has been revoked.");
     key = { keyId: row.id, userId: row.userId, expiresAt: row.expiresAt, lastUsedWrittenAt: 0 };
     remember(keysByHash, hash, key);
