@@ -5,6 +5,7 @@ import { Fallback, type FallbackEntry } from "../gateway/failover";
 import type { TranscribeRequest } from "../gateway/transcribe";
 import { ApiError } from "../http/errors";
 import { mediaType } from "../http/media-type";
+import { upstreamIdProblem } from "../providers/ids";
 import { TranscribeJson } from "./gateway";
 import { validationError } from "./validation";
 
@@ -26,7 +27,7 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
           : undefined,
       audioUrl: file instanceof File ? undefined : audioUrl,
       provider: field("provider"),
-      model: field("model"),
+      model: modelId(field("model")),
       language: field("language"),
       fallback: fallbackField(field("fallback")),
     };
@@ -48,11 +49,18 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
     return {
       audio: { data, filename: "audio", contentType: type },
       provider: c.req.query("provider"),
-      model: c.req.query("model"),
+      model: modelId(c.req.query("model")),
       language: c.req.query("language"),
     };
   }
   throw new ApiError("unsupported_media_type", "Send multipart/form-data, audio bytes, or application/json with audioUrl.");
+}
+
+/** A model named by a multipart field or the query: the same rule as the JSON schemas' (API.md §4.1). */
+function modelId(value: string | undefined): string | undefined {
+  const problem = value === undefined ? undefined : upstreamIdProblem(value, true);
+  if (problem) throw validationError([{ path: ["model"], message: problem }]);
+  return value;
 }
 
 /** A multipart `fallback` field: a JSON array, or a comma-separated list of provider ids. */
