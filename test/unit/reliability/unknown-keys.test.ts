@@ -6,9 +6,7 @@
 // The addresses are only header values (documentation ranges): no traffic goes anywhere.
 
 import { describe, expect, it } from "vitest";
-import { forgetKey } from "../../../src/auth/key-cache";
-const UNKNOWN_KEY_LOOKUPS_BURST = 20;
-const UNKNOWN_KEY_LOOKUP_INTERVAL_MS = 3000;
+import { forgetKey, UNKNOWN_KEY_LOOKUP_INTERVAL_MS, UNKNOWN_KEY_LOOKUPS_BURST } from "../../../src/auth/key-cache";
 import { storageCounts } from "../../helpers/api";
 import { call, keyOf, userOn } from "../../helpers/reliability";
 
