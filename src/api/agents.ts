@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import type { AgentFields, AgentRow } from "../db/agents";
 import { Fallback } from "../gateway/failover";
+import { ModelId, VoiceId } from "../providers/ids";
 import { findProvider, offers, PROVIDERS } from "../providers/registry";
 import { AUDIO_FORMATS, type Operation } from "../providers/types";
 import { ChatMessageSchema } from "./gateway";
@@ -23,11 +24,11 @@ const fields = {
   name: z.string().min(1).max(100),
   systemPrompt: z.string().max(10_000).nullish(),
   firstMessage: z.string().max(10_000).nullish(),
-  voiceId: z.string().min(1).max(200).nullish(),
+  voiceId: VoiceId.nullish(),
   ttsProvider: providerOffering("tts", "speech synthesis").nullish(),
-  ttsModel: z.string().min(1).max(200).nullish(),
+  ttsModel: ModelId.nullish(),
   llmProvider: providerOffering("llm", "chat").nullish(),
-  llmModel: z.string().min(1).max(200).nullish(),
+  llmModel: ModelId.nullish(),
   language: z.string().min(1).max(32).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   maxTokens: z.number().int().min(1).max(16_384).nullish(),

@@ -2,6 +2,7 @@
 // describe the OpenAPI document, and the native chat answer.
 import { z } from "@hono/zod-openapi";
 import { Fallback } from "../gateway/failover";
+import { ModelId, VoiceId } from "../providers/ids";
 import { AUDIO_FORMATS, type ChatResult } from "../providers/types";
 
 export const GATEWAY_ERRORS = [400, 401, 402, 409, 413, 415, 422, 429, 502, 504] as const;
@@ -16,8 +17,8 @@ export const SynthesizeBody = z
   .object({
     text: z.string().min(1).max(5000),
     provider: z.string().min(1).max(64).optional(),
-    voiceId: z.string().min(1).max(200).optional(),
-    model: z.string().min(1).max(200).optional(),
+    voiceId: VoiceId.optional(),
+    model: ModelId.optional(),
     format: z
       .enum(AUDIO_FORMATS)
       .optional()
@@ -46,7 +47,7 @@ export const ChatMessageSchema = z.object({
 export const ChatBody = z
   .object({
     provider: z.string().min(1).max(64).optional(),
-    model: z.string().min(1).max(200),
+    model: ModelId,
     messages: z.array(ChatMessageSchema).min(1).max(500),
     system: z.string().max(100_000).optional(),
     temperature: z.number().min(0).max(2).optional(),
@@ -65,7 +66,7 @@ export const TranscribeJson = z
       .max(8192)
       .openapi({ format: "uri", description: "https to a public host; fetched by Voxgate (at most AUDIO_URL_MAX_BYTES)" }),
     provider: z.string().min(1).max(64).optional(),
-    model: z.string().min(1).max(200).optional(),
+    model: ModelId.optional(),
     language: z.string().min(1).max(32).optional(),
     fallback: FallbackSchema,
   })

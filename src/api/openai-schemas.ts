@@ -1,6 +1,7 @@
 // The OpenAI-compatible surface's request bodies (API.md §4), as OpenAI's SDK sends them. Options the
 // gateway cannot honour are refused, never silently ignored.
 import { z } from "@hono/zod-openapi";
+import { VoiceId } from "../providers/ids";
 import { AUDIO_FORMATS } from "../providers/types";
 
 const unsupported = (what: string) =>
@@ -46,7 +47,7 @@ export const SpeechBody = z
   .object({
     model: z.string().min(1).max(300).openapi({ example: "elevenlabs/eleven_flash_v2_5" }),
     input: z.string().min(1).max(5000),
-    voice: z.union([z.string().min(1).max(200), z.object({ id: z.string().min(1).max(200) })]),
+    voice: z.union([VoiceId, z.object({ id: VoiceId })]),
     response_format: z.enum(AUDIO_FORMATS).optional().openapi({
       description: "Default mp3. OpenAI's mp3, opus, aac, flac, wav, pcm (24 kHz) — and ulaw, alaw — as /v1/synthesize serves them",
     }),

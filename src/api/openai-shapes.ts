@@ -7,6 +7,7 @@ import { type ChatEvent, sseEvent } from "../gateway/decoders";
 import { concat } from "../gateway/relay";
 import { ApiError } from "../http/errors";
 import type { Prices } from "../metering/prices";
+import { upstreamIdProblem } from "../providers/ids";
 import { findProvider, PROVIDERS } from "../providers/registry";
 import type { ChatResult, SttResult } from "../providers/types";
 
@@ -83,17 +84,24 @@ export const openAiErrorShape: MiddlewareHandler<AppEnv> = async (c, next) => {
  * `<provider>/<model>`, split at the first slash only when what precedes it is a provider id or alias
  * (Hugging Face and Groq model ids contain slashes themselves); anything else is an OpenAI model.
  */
-export function parseModel(name: string): { provider: string; model: string } {
+export function parseModel(name: string, field = "model"): { provider: string; model: string } {
   const slash = name.indexOf("/");
   const adapter = slash > 0 ? findProvider(name.slice(0, slash)) : undefined;
-  if (!adapter) return { provider: "openai", model: name };
-  const model = name.slice(slash + 1);
-  if (!model) {
-    throw new ApiError("validation_failed", "Invalid request: model: name a model after the provider, e.g. 'anthropic/claude-sonnet-4'.", {
-      fields: [{ path: "model", message: "name a model after the provider" }],
-    });
+  const model = adapter ? name.slice(slash + 1) : name;
+  if (adapter && !model) {
+    throw new ApiError(
+      "validation_failed",
+      `Invalid request: ${field}: name a model after the provider, e.g. 'anthropic/claude-sonnet-4'.`,
+      {
+        fields: [{ path: field, message: "name a model after the provider" }],
+      },
+    );
   }
-  return { provider: adapter.id, model };
+  // The model part goes to the provider: the same rule as every other model id (API.md §4.1).
+  const problem = upstreamIdProblem(model, true);
+  if (problem)
+    throw new ApiError("validation_failed", `Invalid request: ${field}: ${problem}.`, { fields: [{ path: field, message: problem }] });
+  return { provider: adapter?.id ?? "openai", model };
 }
 
 export interface ListedModel {

@@ -1,12 +1,16 @@
 // The realtime routes' shapes (API.md §4.3): the upgrade requests' query parameters and the client-token
 // request and answer. What flows over the sockets is described in src/realtime/protocol.ts.
 import { z } from "@hono/zod-openapi";
+import { upstreamIdProblem } from "../providers/ids";
 
 /** A voice or model id as it goes into a provider's URL: nothing that could change the URL's shape. */
 const Id = z
   .string()
   .regex(/^[A-Za-z0-9._:-]{1,200}$/, "letters, digits and . _ : - only")
-  .refine((v) => !v.includes(".."), "must not contain ..");
+  .superRefine((v, ctx) => {
+    const problem = upstreamIdProblem(v, false);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 const SampleRate = z.coerce.number().int().min(8000).max(48000);
 

@@ -6,6 +6,7 @@ import { invalidAudioUrl, type TranscribeRequest } from "../gateway/transcribe";
 import { ApiError } from "../http/errors";
 import { mediaType } from "../http/media-type";
 import { checkPublicUrl } from "../http/public-url";
+import { upstreamIdProblem } from "../providers/ids";
 import { TranscribeJson } from "./gateway";
 import { validationError } from "./validation";
 
@@ -27,7 +28,7 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
           : undefined,
       audioUrl: file instanceof File ? undefined : checkedAudioUrl(c, audioUrl),
       provider: field("provider"),
-      model: field("model"),
+      model: modelId(field("model")),
       language: field("language"),
       fallback: fallbackField(field("fallback")),
     };
@@ -49,7 +50,7 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
     return {
       audio: { data, filename: "audio", contentType: type },
       provider: c.req.query("provider"),
-      model: c.req.query("model"),
+      model: modelId(c.req.query("model")),
       language: c.req.query("language"),
     };
   }
@@ -66,6 +67,13 @@ function checkedAudioUrl(c: Ctx, url: string | undefined): string | undefined {
   const verdict = checkPublicUrl(url, c.var.config.AUDIO_URL_ALLOW_HOSTS);
   if (!verdict.allowed) throw invalidAudioUrl(c, `${verdict.reason}: ${verdict.detail}`);
   return url;
+}
+
+/** A model named by a multipart field or the query: the same rule as the JSON schemas' (API.md §4.1). */
+function modelId(value: string | undefined): string | undefined {
+  const problem = value === undefined ? undefined : upstreamIdProblem(value, true);
+  if (problem) throw validationError([{ path: ["model"], message: problem }]);
+  return value;
 }
 
 /** A multipart `fallback` field: a JSON array, or a comma-separated list of provider ids. */

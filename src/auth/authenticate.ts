@@ -11,7 +11,7 @@ import { userForSubject } from "../db/users";
 import { ApiError } from "../http/errors";
 import { looksLikeApiKey } from "./api-key";
 import { looksLikeJwt, verifyJwt } from "./jwt";
-import { keysByHash, remember, unknownHashes, usersBySubject } from "./key-cache";
+import { keysByHash, remember, returnKeyLookup, takeKeyLookup, unknownHashes, usersBySubject } from "./key-cache";
 
 /** lastUsedAt is written at most this often per key and isolate: it may lag, it must not slow requests. */
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
@@ -39,6 +39,9 @@ export async function principalFor(c: Ctx, token: string): Promise<Principal> {
   if (looksLikeApiKey(token, config.API_KEY_PREFIX)) return apiKeyPrincipal(c, token);
   if (looksLikeJwt(token) && c.req.header("authorization")) {
     const result = await verifyJwt(token, config);
+    if (!result.ok && result.unavailable) {
+      throw new ApiError("auth_unavailable", "Tokens cannot be verified right now (the key set is unreachable); try again shortly.");
+    }
     if (!result.ok) throw unauthorized(`Invalid token: ${result.reason}.`);
     const sub = result.payload.sub;
     let userId = usersBySubject.get(sub);
@@ -57,11 +60,20 @@ async function apiKeyPrincipal(c: Ctx, token: string): Promise<Principal> {
   let key = keysByHash.get(hash);
   if (!key) {
     if (unknownHashes.has(hash)) throw unauthorized("Unknown API key.");
+    // A key this isolate has not seen costs a D1 read: bounded per client address (key-cache.ts).
+    const address = c.req.header("cf-connecting-ip") ?? "";
+    const retryAfter = takeKeyLookup(address, now);
+    if (retryAfter > 0) {
+      throw new ApiError("rate_limited", "Too many unknown API keys from this address; try again later.", undefined, {
+        "retry-after": String(retryAfter),
+      });
+    }
     const row = await findKeyByHash(c.var.bindings.db, hash);
     if (!row) {
       remember(unknownHashes, hash);
       throw unauthorized("Unknown API key.");
     }
+    returnKeyLookup(address, now);
     if (row.revokedAt !== null) throw unauthorized("This API key has been revoked.");
     key = { keyId: row.id, userId: row.userId, expiresAt: row.expiresAt, lastUsedWrittenAt: 0 };
     remember(keysByHash, hash, key);

@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
 import { ApiError } from "../http/errors";
+import { ModelId, VoiceId } from "../providers/ids";
 import type { Operation } from "../providers/types";
 import { allows, type BreakerSettings, recordFailure, recordSuccess } from "./breaker";
 import { chooseProvider, type Offering } from "./provider";
@@ -17,8 +18,8 @@ export const FallbackEntry = z.union([
   z.string().min(1).max(64),
   z.object({
     provider: z.string().min(1).max(64),
-    model: z.string().min(1).max(200).optional(),
-    voiceId: z.string().min(1).max(200).optional(),
+    model: ModelId.optional(),
+    voiceId: VoiceId.optional(),
   }),
 ]);
 /** At most this many providers after the first. */

@@ -36,6 +36,7 @@ export const ERROR_STATUS = {
   provider_unreachable: 502,
   provider_timeout: 504,
   sms_not_configured: 503,
+  auth_unavailable: 503,
   internal_error: 500,
   misconfigured: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;

@@ -1,6 +1,6 @@
 // ElevenLabs: TTS (chunked raw audio from /stream) and STT (multipart). Auth: xi-api-key.
 import type { AudioFormat, NativeOutput, ProviderAdapter } from "./types";
-import { errorText, formOf, get, json, multipart, secondsOf, wordsOf } from "./wire";
+import { errorText, formOf, get, json, multipart, pathSegment, secondsOf, wordsOf } from "./wire";
 
 /**
  * What ElevenLabs produces: output_format values of its spec (codec_rate[_bitrate]). No wav there: the
@@ -40,7 +40,7 @@ export const elevenlabs: ProviderAdapter = {
     defaultModel: "eleven_flash_v2_5",
     outputs: OUTPUTS,
     request(input, ctx) {
-      const url = `${ctx.urls.api}/v1/text-to-speech/${encodeURIComponent(input.voiceId)}/stream?output_format=${outputFormat(input.format, input.sampleRate)}`;
+      const url = `${ctx.urls.api}/v1/text-to-speech/${pathSegment(input.voiceId, "voiceId")}/stream?output_format=${outputFormat(input.format, input.sampleRate)}`;
       return { upstream: json(url, headers(ctx.key), { text: input.text, model_id: input.model }), envelope: { kind: "raw" } };
     },
   },

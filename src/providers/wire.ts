@@ -1,5 +1,6 @@
 // Building blocks for adapters: upstream requests (JSON, GET, multipart) and readers for shapes several
 // providers share (error texts, word timings, Whisper-style transcripts).
+import { upstreamIdProblem } from "./ids";
 import type { SttResult, UpstreamRequest } from "./types";
 
 export function json(url: string, headers: Record<string, string>, body: unknown): UpstreamRequest {
@@ -88,6 +89,17 @@ export class UnsafeUpstreamValue extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A voice or model id as one URL path segment, percent-encoded — refused (400 naming `field`) when it
+ * breaks the ids rule (ids.ts): the request schemas check it first; this also covers values stored
+ * before the rule existed (an agent's voiceId).
+ */
+export function pathSegment(id: string, field: string): string {
+  const problem = upstreamIdProblem(id, false);
+  if (problem) throw new UnsafeUpstreamValue(field, `'${id.slice(0, 100)}' ${problem}.`);
+  return encodeURIComponent(id);
 }
 
 /** A Hugging Face Hub repo id segment: letters, digits, `-`, `_`, `.`, not starting with `.` (so never `..`). */

@@ -6,6 +6,7 @@ import { keyRulesPatch } from "../api/key-rules";
 import { apiKeyView, CreatedKey, CreateKeyBody, KeyList, RotatedKey, UpdatedKey, UpdateKeyBody } from "../api/keys";
 import { errors, SuccessSchema } from "../api/schemas";
 import { generateApiKey, newKeyId } from "../auth/api-key";
+import { rememberNewKey } from "../auth/key-cache";
 import type { AppEnv, Ctx } from "../context";
 import { sha256Hex } from "../crypto/sha256";
 import * as apiKeysTable from "../db/api-keys";
@@ -48,6 +49,7 @@ async function createKey(c: Ctx, body: z.infer<typeof CreateKeyBody>) {
     .account(userId)
     .createKey(userId, { ...key, rules: { ...apiKeysTable.NO_KEY_RULES, ...apiKeysTable.storedRules(rules) } }, now);
   if (!row) throw new ApiError("key_limit_reached", `At most ${apiKeysTable.MAX_ACTIVE_KEYS} active API keys; revoke one first.`);
+  rememberNewKey(key.keyHash, { keyId: key.id, userId, expiresAt: row.expiresAt });
   const apiKey = apiKeyView(row);
   emitEvent(c, userId, "key.created", { apiKey });
   return { success: true as const, key: plaintext, apiKey };
@@ -70,6 +72,7 @@ async function rotateKey(c: Ctx, id: string) {
   const { plaintext, key } = await newKey(c, null, null);
   const row = await c.var.bindings.account(c.var.principal.userId).rotateKey(c.var.principal.userId, id, key);
   if (!row) throw new ApiError("not_found", "No active API key with this id.");
+  rememberNewKey(key.keyHash, { keyId: row.id, userId: c.var.principal.userId, expiresAt: row.expiresAt });
   const apiKey = apiKeyView(row);
   emitEvent(c, c.var.principal.userId, "key.rotated", { apiKey, revokedKeyId: id });
   return { success: true as const, key: plaintext, apiKey, revokedKeyId: id };

@@ -40,7 +40,7 @@ async function chatCompletions(c: Ctx, body: z.infer<typeof ChatCompletionBody>)
     temperature: body.temperature ?? undefined,
     maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
     stream: body.stream === true,
-    fallback: (body.models ?? []).filter((m) => m !== body.model).map((m) => parseModel(m)),
+    fallback: (body.models ?? []).filter((m) => m !== body.model).map((m) => parseModel(m, "models")),
   };
   const out = await chat(c, input, await idempotencyFor(c, body), {
     // The caller's own model name goes back in the answer, or, after a failover, the one that served.
