@@ -4,7 +4,7 @@
 // provider. API.md §4.1: each gets 400 `validation_failed`, and no provider is called at all.
 // (test/unit/reliability/upstream-ids.test.ts has the table of named cases; this one generates them.)
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { marker, upstreamRequests } from "../../helpers/api";
 import { call, keyOf, userOn } from "../../helpers/reliability";
 
@@ -16,8 +16,9 @@ const RUNS = 240;
 const ORDINARY = fc.string({ unit: fc.constantFrom(..."abcXYZ019-_.:"), maxLength: 12 });
 
 let key: string;
-beforeAll(async () => {
-  key = (await keyOf(await userOn("pro"))).key;
+beforeEach(async () => {
+  // A fresh key per test, on the plan with room for every generated request in one minute.
+  key = (await keyOf(await userOn("scale"))).key;
 });
 
 /** An id with one hazard somewhere among ordinary characters (a lone "." next to the hazard stays "."). */
