@@ -28,7 +28,7 @@ import { printReport } from "./lib/report.mjs";
 import * as services from "./lib/services.mjs";
 import { storageCounts } from "./lib/storage-counts.mjs";
 import { compare, evaluateTargets } from "./lib/targets.mjs";
-import { firstChunkConversionMs, timeToFirstByte, transcodingTargets } from "./lib/ttfb.mjs";
+import { coldObjectFirstByte, firstChunkConversionMs, timeToFirstByte, transcodingTargets } from "./lib/ttfb.mjs";
 
 const { ROOT, PASSTHROUGH_DIR } = services;
 
@@ -328,6 +328,20 @@ async function main() {
       nativePcm: ttfbById[`${p.id}/native-pcm`],
       transcodedUlaw: ttfbById[`${p.id}/transcoded-ulaw`],
     };
+  }
+  // A cold Account object (evicted after sitting idle) against a warm one: one key per user, in turn.
+  for (const p of paths) {
+    ttfbRuns[p.id].coldObject = await coldObjectFirstByte({
+      mockOrigin: mock.origin,
+      passthroughUrl: `${p.passthrough.url}/v1/synthesize`,
+      voxgateUrl: `${p.voxgate.url}/v1/synthesize`,
+      keys: p.accounts.keys.slice(0, plan.users),
+      body: { text: TTS_TEXT },
+    });
+    const c = ttfbRuns[p.id].coldObject;
+    say(
+      `${p.id}: first byte with the Account object cold ${c.coldAddedOverPassthrough} ms, warm ${c.warmAddedOverPassthrough} ms over the passthrough`,
+    );
   }
   const transcoding = await firstChunkConversionMs(tsImport, TTS_TEXT);
   say(`time to first byte done (${plan.ttfbSamples} samples per target, ${plan.ttfbConcurrency} in flight)`);

@@ -83,6 +83,26 @@ export function printReport(r) {
   }
   table(["target", "p50 ms", "p90 ms", "min ms", "ok", "over its mock", "added p50 (vs pass)"], trows, ["l"]);
 
+  // A cold Account object against a warm one (one request at a time).
+  const crows = [];
+  for (const [id, t] of Object.entries(r.ttfb)) {
+    if (!r.paths[id] || !t.coldObject) continue;
+    const c = t.coldObject;
+    crows.push([
+      r.paths[id].label,
+      c.users,
+      c.passthrough.p50,
+      c.cold.p50,
+      c.warm.p50,
+      signed(c.coldAddedOverPassthrough, 3),
+      signed(c.warmAddedOverPassthrough, 3),
+    ]);
+  }
+  if (crows.length) {
+    console.log("\nFirst audio byte with the user's Account object cold (idle 15 s, evicted) and warm (its next request); 1 at a time");
+    table(["path", "users", "passthrough p50", "cold p50", "warm p50", "cold added", "warm added"], crows, ["l"]);
+  }
+
   // Edge transcoding: the same provider relayed as it comes vs converted while streaming.
   const xrows = [];
   for (const [id, t] of Object.entries(r.ttfb)) {

@@ -132,3 +132,59 @@ export async function firstChunkConversionMs(tsImport, toneText, runs = 200) {
     p90: round(percentile(times, 90), 4),
   };
 }
+
+// ---- a cold Account object ----------------------------------------------------------------------------
+
+/** How long a Durable Object must sit idle before workerd evicts it (its inactivity timeout is ~10 s). */
+export const OBJECT_IDLE_EVICTION_MS = 15_000;
+
+/**
+ * First audio byte with the user's Account object cold (evicted after sitting idle) and then warm (the very
+ * next request of the same user), next to the passthrough, one request at a time. Nothing is sent to
+ * Voxgate for OBJECT_IDLE_EVICTION_MS first, so every user's object has been evicted; the isolate itself
+ * stays (its key cache too): what differs between the cold and the warm sample is the object's wake.
+ * @param {{mockOrigin:string, passthroughUrl:string, voxgateUrl:string, keys:string[], body:object}} o
+ */
+export async function coldObjectFirstByte({ mockOrigin, passthroughUrl, voxgateUrl, keys, body }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const payload = JSON.stringify(body);
+  const runs = { passthrough: [], cold: [], warm: [] };
+  try {
+    await control(mockOrigin, "reset");
+    await control(mockOrigin, "fault", { provider: "*", mode: "slow", delayMs: SLOW_MS, times: keys.length * 3 + 1 });
+    await sample(agent, passthroughUrl, payload, {}); // the connection open
+    await new Promise((ok) => setTimeout(ok, OBJECT_IDLE_EVICTION_MS));
+    for (const key of keys) {
+      const auth = { authorization: `Bearer ${key}` };
+      runs.passthrough.push(await sample(agent, passthroughUrl, payload, {}));
+      runs.cold.push(await sample(agent, voxgateUrl, payload, auth));
+      runs.warm.push(await sample(agent, voxgateUrl, payload, auth));
+    }
+  } finally {
+    agent.destroy();
+    await control(mockOrigin, "reset").catch(() => {});
+  }
+  const p50 = (rs) => {
+    const ok = rs.filter((r) => r.status === 200 && Number.isFinite(r.ttfbMs)).map((r) => r.ttfbMs);
+    return {
+      ok: ok.length,
+      p50: round(
+        percentile(
+          ok.sort((a, b) => a - b),
+          50,
+        ),
+        3,
+      ),
+    };
+  };
+  const out = {
+    users: keys.length,
+    idleMs: OBJECT_IDLE_EVICTION_MS,
+    passthrough: p50(runs.passthrough),
+    cold: p50(runs.cold),
+    warm: p50(runs.warm),
+  };
+  out.coldAddedOverPassthrough = round(out.cold.p50 - out.passthrough.p50, 3);
+  out.warmAddedOverPassthrough = round(out.warm.p50 - out.passthrough.p50, 3);
+  return out;
+}
