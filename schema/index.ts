@@ -92,8 +92,8 @@ export const creditAudit = sqliteTable(
 );
 
 // ---- portal auth tables (Better Auth) --------------------------------------------------------------
-// Better Auth 1.7 (core + the phone-number plugin) reads and writes these through its Kysely adapter on
-// D1; src/portal/auth.ts maps its model and field names onto them (auth_* tables, snake_case columns),
+// Better Auth 1.7 (its minimal build + the phone-number plugin) reads and writes these through its drizzle
+// adapter on D1, handed these very tables by src/portal/better-auth.ts (auth_* tables, snake_case columns),
 // so they never clash with Voxgate's own `users`. A portal user is linked to the Voxgate user with the
 // same verified phone number (users.phone_number). Better Auth's conventions on SQLite apply here, not
 // ours: dates are ISO-8601 text, booleans 0/1 integers. Better Auth checks these columns at runtime
