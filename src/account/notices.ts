@@ -16,7 +16,9 @@ export class Notices {
   constructor(
     private readonly sql: SqlStorage,
     private readonly outbox: Outbox,
-  ) {
+  ) {}
+
+  static createTables(sql: SqlStorage) {
     sql.exec("CREATE TABLE IF NOT EXISTS notices (k TEXT PRIMARY KEY, at INTEGER NOT NULL)");
   }
 

@@ -14,7 +14,9 @@ export class Outbox {
   constructor(
     private readonly sql: SqlStorage,
     private readonly queue: () => Queue | undefined,
-  ) {
+  ) {}
+
+  static createTables(sql: SqlStorage) {
     sql.exec("CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at INTEGER NOT NULL)");
   }
 

@@ -16,6 +16,7 @@ import { CatalogCopy } from "./catalog-copy";
 import { MIRROR_DELAY_MS, RESERVATION_TTL_MS } from "./mirror";
 import { Notices } from "./notices";
 import { Outbox } from "./outbox";
+import { ensureSchema } from "./schema";
 import { type AccountHost, RealtimeSessions } from "./sessions";
 
 export abstract class AccountParts extends DurableObject<Env> {
@@ -36,6 +37,7 @@ export abstract class AccountParts extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    ensureSchema(this.sql);
     this.outbox = new Outbox(this.sql, () => env.WEBHOOK_QUEUE);
     this.notices = new Notices(this.sql, this.outbox);
     this.ledger = new CreditLedger(this.sql, (charge, limitMc) => {

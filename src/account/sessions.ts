@@ -68,7 +68,7 @@ interface SessionRow extends Record<string, SqlStorageValue> {
 }
 
 export class RealtimeSessions {
-  constructor(private readonly sql: SqlStorage) {
+  static createTables(sql: SqlStorage) {
     sql.exec(`
       CREATE TABLE IF NOT EXISTS rt_tokens (hash TEXT PRIMARY KEY, operation TEXT NOT NULL, provider TEXT,
         max_seconds INTEGER, max_credits_mc INTEGER, key_id TEXT, credential TEXT NOT NULL, expires_at INTEGER NOT NULL,
@@ -78,6 +78,8 @@ export class RealtimeSessions {
         state TEXT NOT NULL, closed_at INTEGER);
     `);
   }
+
+  constructor(private readonly sql: SqlStorage) {}
 
   /** Store a client token's hash with its caps; it opens one session, until it expires. */
   issueToken(req: RealtimeTokenRequest, now: number): void {

@@ -20,10 +20,12 @@ interface Row extends Record<string, SqlStorageValue> {
 }
 
 export class IdempotencyRecords {
-  constructor(private readonly sql: SqlStorage) {
+  static createTables(sql: SqlStorage) {
     sql.exec(`CREATE TABLE IF NOT EXISTS idempotency (k TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, state TEXT NOT NULL,
       result TEXT, created_at INTEGER NOT NULL)`);
   }
+
+  constructor(private readonly sql: SqlStorage) {}
 
   /**
    * What a request with this key may do. `runningForMs`: how long a request can run; a record still

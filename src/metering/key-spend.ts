@@ -7,10 +7,13 @@ export class KeySpend {
   /** Open reservations' credits per key id (mirrors the ledger's reservations table). */
   private readonly held = new Map<string, number>();
 
-  constructor(private readonly sql: SqlStorage) {
+  static createTables(sql: SqlStorage) {
     sql.exec(
       "CREATE TABLE IF NOT EXISTS key_spend (key_id TEXT NOT NULL, period TEXT NOT NULL, mc INTEGER NOT NULL, PRIMARY KEY (key_id, period))",
     );
+  }
+
+  constructor(private readonly sql: SqlStorage) {
     const open = sql.exec<{ key_id: string; s: number }>(
       "SELECT key_id, SUM(amount_mc) AS s FROM reservations WHERE key_id IS NOT NULL GROUP BY key_id",
     );

@@ -63,21 +63,19 @@ export class CreditLedger {
   /** Per API key spend, for keys with a monthly credit limit. */
   readonly keys: KeySpend;
 
-  constructor(
-    private readonly sql: SqlStorage,
-    private readonly onCharge?: OnCharge,
-  ) {
+  /** The ledger's tables, and the columns added since (run when the object's schema changed: schema.ts). */
+  static createTables(sql: SqlStorage) {
     sql.exec(`
-      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS ledger (period TEXT PRIMARY KEY, plan_used_mc INTEGER NOT NULL DEFAULT 0,
-        payg_used_mc INTEGER NOT NULL DEFAULT 0, tts_mc INTEGER NOT NULL DEFAULT 0, stt_mc INTEGER NOT NULL DEFAULT 0,
-        llm_mc INTEGER NOT NULL DEFAULT 0, requests INTEGER NOT NULL DEFAULT 0);
-      CREATE TABLE IF NOT EXISTS daily (day TEXT NOT NULL, kind TEXT NOT NULL, mc INTEGER NOT NULL, PRIMARY KEY (day, kind));
-      CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, kind TEXT NOT NULL, amount_mc INTEGER NOT NULL,
-        created_at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS charges (id TEXT PRIMARY KEY, kind TEXT NOT NULL, period TEXT NOT NULL, day TEXT NOT NULL,
-        amount_mc INTEGER NOT NULL, from_plan_mc INTEGER NOT NULL, from_payg_mc INTEGER NOT NULL, created_at INTEGER NOT NULL);
-    `);
+        CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS ledger (period TEXT PRIMARY KEY, plan_used_mc INTEGER NOT NULL DEFAULT 0,
+          payg_used_mc INTEGER NOT NULL DEFAULT 0, tts_mc INTEGER NOT NULL DEFAULT 0, stt_mc INTEGER NOT NULL DEFAULT 0,
+          llm_mc INTEGER NOT NULL DEFAULT 0, requests INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS daily (day TEXT NOT NULL, kind TEXT NOT NULL, mc INTEGER NOT NULL, PRIMARY KEY (day, kind));
+        CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, kind TEXT NOT NULL, amount_mc INTEGER NOT NULL,
+          created_at INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS charges (id TEXT PRIMARY KEY, kind TEXT NOT NULL, period TEXT NOT NULL, day TEXT NOT NULL,
+          amount_mc INTEGER NOT NULL, from_plan_mc INTEGER NOT NULL, from_payg_mc INTEGER NOT NULL, created_at INTEGER NOT NULL);
+      `);
     // Objects created before reservations remembered their request's Idempotency-Key.
     const columns = sql.exec<{ name: string }>("PRAGMA table_info(reservations)").toArray();
     if (!columns.some((c) => c.name === "idempotency_key")) sql.exec("ALTER TABLE reservations ADD COLUMN idempotency_key TEXT");
@@ -85,6 +83,12 @@ export class CreditLedger {
     if (!columns.some((c) => c.name === "key_id")) sql.exec("ALTER TABLE reservations ADD COLUMN key_id TEXT");
     const chargeColumns = sql.exec<{ name: string }>("PRAGMA table_info(charges)").toArray();
     if (!chargeColumns.some((c) => c.name === "key_id")) sql.exec("ALTER TABLE charges ADD COLUMN key_id TEXT");
+  }
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly onCharge?: OnCharge,
+  ) {
     this.keys = new KeySpend(sql);
     this.reservedMc = Number(sql.exec("SELECT COALESCE(SUM(amount_mc),0) AS s FROM reservations").one().s);
     const payg = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'payg_mc'").toArray()[0];

@@ -1,6 +1,7 @@
 // A cold Account object costs no D1 round trip (issue 17): the object keeps its copy of the catalog in
 // its own storage, and keys are created through it, so neither a wake nor a new key's first use reads D1.
 import { describe, expect, it } from "vitest";
+import { ensureSchema } from "../../src/account/schema";
 import { storageCounts } from "../helpers/api";
 import { call, inAccount, keyOf, userOn } from "../helpers/reliability";
 
@@ -48,5 +49,30 @@ describe("a cold Account object", () => {
     await forgetMemory(user.id);
     const me = (await (await call("/v1/me", { headers: { authorization: `Bearer ${user.jwt}` } })).json()) as any;
     expect(me.user.plan).toBe("scale");
+  });
+
+  it("a wake reads one meta row instead of running the tables' DDL; a changed schema runs it once", async () => {
+    const user = await userOn("pro");
+    expect((await call("/v1/me", { headers: { authorization: `Bearer ${user.jwt}` } })).status).toBe(200);
+    await inAccount(user.id, (_instance, state) => {
+      const sql = state.storage.sql;
+      const tables = () =>
+        sql
+          .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+          .toArray()
+          .map((r) => r.name);
+      const schema = () => sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'schema'").toArray()[0]?.v;
+      expect(schema()).toMatch(/^[0-9a-f]+$/);
+      expect(tables()).toContain("notices");
+      // The schema this code knows is set up: a wake creates nothing (a table dropped behind its back stays gone).
+      sql.exec("DROP TABLE notices");
+      ensureSchema(sql);
+      expect(tables()).not.toContain("notices");
+      // Storage set up by other code (a deploy changed a table): the DDL runs, and records the schema.
+      sql.exec("UPDATE meta SET v = 'older' WHERE k = 'schema'");
+      ensureSchema(sql);
+      expect(tables()).toContain("notices");
+      expect(schema()).not.toBe("older");
+    });
   });
 });
