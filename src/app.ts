@@ -47,7 +47,7 @@ export function newApp() {
     c.set("requestId", requestIdFrom(c.req.header("x-request-id")));
     c.set("config", getConfig(c.env));
     c.set("prices", pricesFor(c.env));
-    c.set("bindings", bindingsFor(c.env, c.var.config.DEBUG_STORAGE_COUNTS));
+    c.set("bindings", bindingsFor(c.env, c.get("config").DEBUG_STORAGE_COUNTS));
     await next();
     finalizeHeaders(c);
     recordRequest(c, startedAt);
@@ -110,16 +110,16 @@ function knownRoutes(app: OpenAPIHono<AppEnv>) {
 function finalizeHeaders(c: Ctx): void {
   let res = c.res;
   try {
-    res.headers.set("x-request-id", c.var.requestId);
+    res.headers.set("x-request-id", c.get("requestId"));
   } catch {
     // Immutable headers (a response passed through as is): copy it once.
     res = c.res = new Response(res.body, res);
-    res.headers.set("x-request-id", c.var.requestId);
+    res.headers.set("x-request-id", c.get("requestId"));
   }
   setUsageHeaders(res.headers, c.var);
-  const serverTiming = serverTimingOf(c.var.timing);
+  const serverTiming = serverTimingOf(c.get("timing"));
   if (serverTiming) res.headers.set("server-timing", serverTiming);
-  const counts = c.var.bindings?.counts;
+  const counts = c.get("bindings")?.counts;
   if (counts) res.headers.set("x-voxgate-storage", formatCounts(counts));
 }
 
@@ -146,9 +146,9 @@ export function onError(err: unknown, c: Ctx): Response {
     return errorResponse(c, new ApiError("bad_request", err.message || "Bad request."));
   }
   if (err instanceof ConfigError) {
-    console.error(`[${c.var.requestId}] ${err.message}`);
+    console.error(`[${c.get("requestId")}] ${err.message}`);
     return errorResponse(c, new ApiError("misconfigured", err.message));
   }
-  console.error(`[${c.var.requestId}] unhandled error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  console.error(`[${c.get("requestId")}] unhandled error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   return errorResponse(c, new ApiError("internal_error", "Something went wrong on our side; the request id helps us find it."));
 }

@@ -64,7 +64,7 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
  */
 function checkedAudioUrl(c: Ctx, url: string | undefined): string | undefined {
   if (url === undefined) return undefined;
-  const verdict = checkPublicUrl(url, c.var.config.AUDIO_URL_ALLOW_HOSTS);
+  const verdict = checkPublicUrl(url, c.get("config").AUDIO_URL_ALLOW_HOSTS);
   if (!verdict.allowed) throw invalidAudioUrl(c, `${verdict.reason}: ${verdict.detail}`);
   return url;
 }

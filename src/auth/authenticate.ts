@@ -35,7 +35,7 @@ export function credentialOf(c: Ctx): string | undefined {
 }
 
 export async function principalFor(c: Ctx, token: string): Promise<Principal> {
-  const config = c.var.config;
+  const config = c.get("config");
   if (looksLikeApiKey(token, config.API_KEY_PREFIX)) return apiKeyPrincipal(c, token);
   if (looksLikeJwt(token) && c.req.header("authorization")) {
     const result = await verifyJwt(token, config);
@@ -46,7 +46,7 @@ export async function principalFor(c: Ctx, token: string): Promise<Principal> {
     const sub = result.payload.sub;
     let userId = usersBySubject.get(sub);
     if (!userId) {
-      userId = (await userForSubject(c.var.bindings.db, sub, Date.now())).id;
+      userId = (await userForSubject(c.get("bindings").db, sub, Date.now())).id;
       remember(usersBySubject, sub, userId);
     }
     return { kind: "jwt", userId, isAdmin: result.payload.role === "admin", rateKey: "user" };
@@ -68,7 +68,7 @@ async function apiKeyPrincipal(c: Ctx, token: string): Promise<Principal> {
         "retry-after": String(retryAfter),
       });
     }
-    const row = await findKeyByHash(c.var.bindings.db, hash);
+    const row = await findKeyByHash(c.get("bindings").db, hash);
     if (!row) {
       remember(unknownHashes, hash);
       throw unauthorized("Unknown API key.");
@@ -86,7 +86,7 @@ async function apiKeyPrincipal(c: Ctx, token: string): Promise<Principal> {
   return { kind: "api_key", userId: key.userId, keyId: key.keyId, isAdmin: false, rateKey: key.keyId };
 }
 
-/** Require an API key or JWT; sets c.var.principal. */
+/** Require an API key or JWT; sets c.get("principal"). */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = credentialOf(c);
   if (!token) throw unauthorized("Send an API key (Authorization: Bearer or X-API-Key) or a JWT.");
@@ -96,7 +96,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 /** Admin routes: an admin JWT only (an API key or a user JWT gets 403). */
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const p = c.var.principal;
+  const p = c.get("principal");
   if (p.kind !== "jwt" || !p.isAdmin) throw new ApiError("forbidden", "This route takes an admin JWT.");
   await next();
 };

@@ -34,9 +34,9 @@ const attempted = new WeakSet<Ctx>();
 /** The admission middleware: mounted after authentication on every authenticated route group. */
 export const admission: MiddlewareHandler<AppEnv> = async (c, next) => {
   // No principal: no route matches this method and path, so there is nothing to admit (404 follows).
-  if (!c.var.principal) return next();
+  if (!c.get("principal")) return next();
   const operator = OPERATOR_PATHS.test(c.req.path);
-  if (operator && c.var.principal.isAdmin) return next();
+  if (operator && c.get("principal").isAdmin) return next();
   if (!operator && !OPERATION_PATHS.test(`${c.req.method} ${c.req.path}`)) await admit(c);
   await next();
   if (attempted.has(c)) return;
@@ -53,8 +53,8 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
   // A request admitted a second time (after its audio was fetched, or for another provider) counts once.
   const rateCounted = attempted.has(c) || undefined;
   attempted.add(c);
-  const p = c.var.principal;
-  const bindings = c.var.bindings;
+  const p = c.get("principal");
+  const bindings = c.get("bindings");
   const scope = p.keyId ? scopeFor(c.req.path) : undefined;
   const res = await bindings
     .account(p.userId)
@@ -117,7 +117,7 @@ export function admittedElsewhere(c: Ctx): void {
 
 /** The usage snapshot admission answered with (routes that run after admission). */
 export function admittedUsage(c: Ctx): UsageSnapshot {
-  const usage = c.var.usage;
+  const usage = c.get("usage");
   if (!usage) throw new Error("admittedUsage() before admission");
   return usage;
 }

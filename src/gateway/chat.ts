@@ -48,7 +48,7 @@ async function chatWith<Body>(
 ): Promise<ChatOutcome<Body>> {
   const llm = adapter.llm;
   const model = chosen ?? llm.defaultModel;
-  const prices = c.var.prices;
+  const prices = c.get("prices");
   const bound = chatBound(model, input.messages, input.system, input.maxTokens, prices);
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "llm", estimateMc: bound.estimateMc, idempotency });
   try {

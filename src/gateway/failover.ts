@@ -73,7 +73,7 @@ export async function withFailover<Op extends Operation, T>(
   chain: Candidate<Op>[],
   attempt: (candidate: Candidate<Op>) => Promise<T>,
 ): Promise<T> {
-  const settings: BreakerSettings = { failuresToOpen: c.var.config.BREAKER_FAILURES, coolDownMs: c.var.config.BREAKER_COOLDOWN_MS };
+  const settings: BreakerSettings = { failuresToOpen: c.get("config").BREAKER_FAILURES, coolDownMs: c.get("config").BREAKER_COOLDOWN_MS };
   const tried: string[] = [];
   c.set("providerAttempts", tried);
   for (const [i, candidate] of chain.entries()) {
@@ -94,7 +94,7 @@ export async function withFailover<Op extends Operation, T>(
       recordFailure(c, id, settings);
       if (last) throw e;
       // The failed attempt's refund lands before the next attempt is admitted (its Idempotency-Key is free again).
-      await c.var.settlement?.closed;
+      await c.get("settlement")?.closed;
     }
   }
   throw new Error("withFailover: an empty chain");

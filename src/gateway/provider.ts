@@ -18,7 +18,7 @@ const OPERATION_NAMES: Record<Operation, string> = { tts: "speech synthesis", st
 export type Offering<Op extends Operation> = ProviderAdapter & { [K in Op]-?: NonNullable<ProviderAdapter[K]> };
 
 export function chooseProvider<Op extends Operation>(c: Ctx, op: Op, requested: string | undefined): Offering<Op> {
-  const config = c.var.config;
+  const config = c.get("config");
   const name =
     requested ?? (op === "tts" ? config.DEFAULT_TTS_PROVIDER : op === "stt" ? config.DEFAULT_STT_PROVIDER : config.DEFAULT_LLM_PROVIDER);
   const adapter = findProvider(name);
@@ -71,20 +71,20 @@ export async function admitOperation(c: Ctx, m: OperationMeter): Promise<Admitte
   c.set("settlement", settlement);
   let key = admission.keySource === "byok" ? byok : admission.keySource === "platform" ? platform : undefined;
   if (admission.keySource === "stored" && admission.storedKey) {
-    key = (await open(c.var.config, c.var.principal.userId, m.adapter.id, admission.storedKey)) ?? undefined;
+    key = (await open(c.get("config"), c.get("principal").userId, m.adapter.id, admission.storedKey)) ?? undefined;
   }
   if (key === undefined) {
     settlement.refund(); // nothing ran: an Idempotency-Key stays free for the retry
     throw new ApiError("provider_key_missing", `The stored ${m.adapter.name} key cannot be decrypted; store it again.`);
   }
-  return { settlement, upstream: { urls: c.var.config.providerUrls[m.adapter.id] ?? { api: "" }, key } };
+  return { settlement, upstream: { urls: c.get("config").providerUrls[m.adapter.id] ?? { api: "" }, key } };
 }
 
 /** Call the provider; a failure to connect, a timeout or an error answer becomes the ApiError to send. */
 export async function callProvider(c: Ctx, adapter: ProviderAdapter, key: string, req: UpstreamRequest): Promise<Response> {
-  const timing = c.var.timing;
+  const timing = c.get("timing");
   if (timing) timing.upstreamStart = performance.now();
-  const res = await callUpstream(adapter, req, c.var.config.PROVIDER_TIMEOUT_MS, key);
+  const res = await callUpstream(adapter, req, c.get("config").PROVIDER_TIMEOUT_MS, key);
   if (timing) timing.upstreamFirstByte = performance.now();
   if (!res.ok) throw await providerFailure(adapter, res, key);
   return res;

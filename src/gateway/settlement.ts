@@ -65,14 +65,14 @@ export class Settlement {
   private tell(cost: Cost, result?: () => IdempotentResult | undefined) {
     const c = this.c;
     const { reservationId, charge: receipt } = this.admission;
-    const idempotencyKey = c.var.idempotencyKey;
+    const idempotencyKey = c.get("idempotencyKey");
     // Bypassed requests (BYOK, stored key) reserved nothing and have no record to close.
     if (!reservationId && !receipt && !idempotencyKey) return;
-    const { userId } = c.var.principal;
+    const { userId } = c.get("principal");
     // After the response: not a blocking round trip, so not counted as one.
     const account = c.env.ACCOUNT.getByName(userId);
     const kind = this.kind;
-    const requestId = c.var.requestId;
+    const requestId = c.get("requestId");
     this.told = Promise.resolve(cost)
       .catch(() => null)
       .then((actualMc) => {

@@ -59,7 +59,7 @@ async function synthesizeWith(
   const tts = adapter.tts;
   const model = chosenModel ?? tts.defaultModel;
   const characters = [...input.text].length;
-  const costMc = ttsCostMc(adapter.id, characters, c.var.principal.kind === "api_key", c.var.prices);
+  const costMc = ttsCostMc(adapter.id, characters, c.get("principal").kind === "api_key", c.get("prices"));
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "tts", estimateMc: costMc, exact: true, idempotency });
   const key = upstream.key;
   try {
@@ -99,11 +99,12 @@ async function synthesizeWith(
       decoder = converting(decoder, source, plan.target);
     }
     const contentType = plan.kind === "as-is" ? (upstreamType ?? "application/octet-stream") : plan.contentType;
-    const audio = await firstAudio(res.body, c.var.config.PROVIDER_TIMEOUT_MS, idempotency ? IDEMPOTENT_AUDIO_MAX_BYTES : 0, decoder);
+    const audio = await firstAudio(res.body, c.get("config").PROVIDER_TIMEOUT_MS, idempotency ? IDEMPOTENT_AUDIO_MAX_BYTES : 0, decoder);
     // For speech the provider's first byte that counts is its first audio.
-    if (c.var.timing) c.var.timing.upstreamFirstByte = performance.now();
+    const timing = c.get("timing");
+    if (timing) timing.upstreamFirstByte = performance.now();
     if (audio.failure === "timeout") {
-      throw new ApiError("provider_timeout", `${adapter.name} sent no audio within ${c.var.config.PROVIDER_TIMEOUT_MS} ms.`, {
+      throw new ApiError("provider_timeout", `${adapter.name} sent no audio within ${c.get("config").PROVIDER_TIMEOUT_MS} ms.`, {
         provider: adapter.id,
       });
     }

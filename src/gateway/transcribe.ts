@@ -53,7 +53,7 @@ async function transcribeWith(
   const model = chosen ?? stt.defaultModel;
   const measured = { seconds: measuredSeconds };
   const tokenBilled = stt.tokenBilled?.(model) ?? false;
-  const estimateMc = sttBoundMc(adapter.id, model, measured.seconds, tokenBilled, c.var.prices);
+  const estimateMc = sttBoundMc(adapter.id, model, measured.seconds, tokenBilled, c.get("prices"));
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "stt", estimateMc, idempotency });
   try {
     const input: SttInput = { audio, model, language: req.language };
@@ -79,7 +79,7 @@ async function transcribeWith(
       tokenBilled,
       measured.seconds,
       { seconds: result.durationSeconds, usage: result.usage },
-      c.var.prices,
+      c.get("prices"),
     );
     settlement.charge(costMc, () => jsonResult(body));
     c.set("usageCostMc", settlement.metered ? costMc : 0);
@@ -98,7 +98,7 @@ async function download(c: Ctx, url: string | undefined): Promise<Recording> {
   if (!url)
     throw new ApiError("validation_failed", "Send an audio file or an audioUrl.", { fields: [{ path: "file", message: "Required" }] });
   await admit(c);
-  const config = c.var.config;
+  const config = c.get("config");
   try {
     const got = await fetchPublic(url, {
       allowHosts: config.AUDIO_URL_ALLOW_HOSTS,
@@ -122,6 +122,6 @@ async function download(c: Ctx, url: string | undefined): Promise<Recording> {
  * goes to the log only): the caller cannot tell which hosts exist or answer.
  */
 export function invalidAudioUrl(c: Ctx, reason: string): ApiError {
-  console.warn(`[${c.var.requestId}] audioUrl refused or unreachable: ${reason}`);
+  console.warn(`[${c.get("requestId")}] audioUrl refused or unreachable: ${reason}`);
   return new ApiError("invalid_audio_url", `audioUrl: ${PUBLIC_URL_UNAVAILABLE_MESSAGE}`);
 }

@@ -1,7 +1,7 @@
 // Prices (API.md §6), in credits, and what a request costs in millicredits. The defaults are here; the
 // effective table is these defaults with the operator's PRICES variable applied (price-config.ts), read
 // once per env by the worker and by the Account object alike: every caller in src/ passes the effective
-// table (c.var.prices, pricesFor(env)); the defaults are the fallback for tests and tools. Adding a
+// table (c.get("prices"), pricesFor(env)); the defaults are the fallback for tests and tools. Adding a
 // provider adds a line here for each operation it offers.
 import { PLANS, type PlanId } from "./plans";
 

@@ -51,7 +51,7 @@ export const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
   const phone = session?.user.phoneNumberVerified ? session.user.phoneNumber : null;
   if (!phone) throw new ApiError("unauthorized", "Sign in to the portal first (phone number and code).");
   phones.set(c, phone);
-  c.set("principal", { kind: "session", userId: await voxgateUserFor(c.var.bindings.db, phone), isAdmin: false, rateKey: "user" });
+  c.set("principal", { kind: "session", userId: await voxgateUserFor(c.get("bindings").db, phone), isAdmin: false, rateKey: "user" });
   await next();
   for (const cookie of headers.getAll("set-cookie")) c.res.headers.append("set-cookie", cookie);
 };

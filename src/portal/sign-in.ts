@@ -38,7 +38,7 @@ export function registerSignIn(app: OpenAPIHono<AppEnv>) {
     const phone = typeof body.phoneNumber === "string" && E164_PHONE_NUMBER.test(body.phoneNumber) ? body.phoneNumber : undefined;
     if (route === "/phone-number/send-otp") {
       // Checked before any code exists: deployed with the console provider, codes would land in the logs.
-      if (c.var.config.SMS_PROVIDER === "console" && !isLoopbackUrl(new URL(c.req.url))) {
+      if (c.get("config").SMS_PROVIDER === "console" && !isLoopbackUrl(new URL(c.req.url))) {
         throw new ApiError("sms_not_configured", "Sign-in codes cannot be sent: this deployment has no SMS provider (SMS_PROVIDER).");
       }
       if (phone)
@@ -66,7 +66,7 @@ export function registerSignIn(app: OpenAPIHono<AppEnv>) {
     let payload: Record<string, unknown> = { success: true };
     // Better Auth's verify answer carries the raw session token: the page gets only the httpOnly cookie.
     if (route === "/phone-number/verify" && phone) {
-      payload = { success: true, user: { id: await voxgateUserFor(c.var.bindings.db, phone), phoneNumber: phone } };
+      payload = { success: true, user: { id: await voxgateUserFor(c.get("bindings").db, phone), phoneNumber: phone } };
     }
     const out = c.json(payload, 200);
     for (const cookie of res.headers.getAll("set-cookie")) out.headers.append("set-cookie", cookie);
@@ -133,8 +133,8 @@ async function authError(c: Ctx, res: Response): Promise<Response> {
   const status = res.status as 400 | 401 | 403 | 404 | 429 | 500;
   const body = (await res.json().catch(() => ({}))) as { code?: unknown; message?: unknown };
   if (status >= 500) {
-    console.error(`[${c.var.requestId}] portal sign-in failed: ${status} ${JSON.stringify(body)}`);
-    return c.json(errorBody("internal_error", "Signing in failed on our side; the request id helps us find it.", c.var.requestId), 500);
+    console.error(`[${c.get("requestId")}] portal sign-in failed: ${status} ${JSON.stringify(body)}`);
+    return c.json(errorBody("internal_error", "Signing in failed on our side; the request id helps us find it.", c.get("requestId")), 500);
   }
   const code =
     status === 429
@@ -144,7 +144,7 @@ async function authError(c: Ctx, res: Response): Promise<Response> {
         : (({ 400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found" } as Record<number, string>)[status] ??
           "bad_request");
   const message = typeof body.message === "string" && body.message ? body.message : "The sign-in request was refused.";
-  const out = c.json(errorBody(code, message, c.var.requestId), status);
+  const out = c.json(errorBody(code, message, c.get("requestId")), status);
   const retryAfter = res.headers.get("x-retry-after");
   if (retryAfter) out.headers.set("retry-after", retryAfter);
   out.headers.set("cache-control", "no-store");

@@ -37,8 +37,8 @@ export interface RealtimeOpening {
 }
 
 export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response> {
-  const config = c.var.config;
-  const principal = c.var.principal as Ctx["var"]["principal"] | undefined;
+  const config = c.get("config");
+  const principal = c.get("principal") as Ctx["var"]["principal"] | undefined;
   const token = principal ? undefined : clientTokenOf(c);
   const userId = principal?.userId ?? (token ? tokenUser(token.token) : undefined);
   if (!userId)
@@ -54,7 +54,7 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
   const platform = typeof platformKey === "string" && platformKey.length > 0 ? platformKey : undefined;
   const intervalMs = config.REALTIME_CHECK_INTERVAL_SECONDS * 1000;
   const leaseMs = Math.max(LEASE_MIN_MS, LEASE_CHECK_INTERVALS * intervalMs);
-  const account = c.var.bindings.account(userId);
+  const account = c.get("bindings").account(userId);
 
   o.admitted();
   const res = await account.openSession({
@@ -74,7 +74,8 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
     minimumMc: o.slice.minimumMc,
     leaseMs,
   });
-  if (c.var.bindings.counts) c.var.bindings.counts.d1 += res.d1Queries;
+  const counts = c.get("bindings").counts;
+  if (counts) counts.d1 += res.d1Queries;
   if (res.rate) c.set("rate", res.rate);
   if (res.usage) c.set("usage", res.usage);
   if (!res.ok) throw refusal(res.error, res.rate?.retryAfterSeconds, principal?.keyId, o.adapter);
@@ -115,7 +116,7 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
     capMc: res.caps.maxCreditsMc ?? Number.POSITIVE_INFINITY,
     leaseMs,
     end: (ending) => session?.end(ending),
-    requestId: c.var.requestId,
+    requestId: c.get("requestId"),
   });
   session = new Session({
     client: server,

@@ -43,28 +43,28 @@ export function recordRequest(c: Ctx, startedAt: number): void {
   } catch {
     return; // called without an execution context (app.request in a test): nothing can outlive the response
   }
-  const principal = c.var.principal as Ctx["var"]["principal"] | undefined;
+  const principal = c.get("principal") as Ctx["var"]["principal"] | undefined;
   const pattern = routePath(c, -1);
   const status = c.res.status;
-  const settled = c.var.settledCostMc;
+  const settled = c.get("settledCostMc");
   ctx.waitUntil(
     (async () => {
-      const costMc = (settled ? await settled : undefined) ?? c.var.usageCostMc ?? 0;
+      const costMc = (settled ? await settled : undefined) ?? c.get("usageCostMc") ?? 0;
       const durationMs = Date.now() - startedAt;
       const entry: RequestLogEntry = {
         rowId: crypto.randomUUID(),
-        requestId: c.var.requestId,
-        userId: principal?.userId ?? c.var.loggedUserId ?? "",
+        requestId: c.get("requestId"),
+        userId: principal?.userId ?? c.get("loggedUserId") ?? "",
         createdAt: startedAt,
         method: c.req.method,
         path: c.req.path,
         keyId: principal?.keyId ?? null,
-        provider: c.var.providerUsed ?? null,
+        provider: c.get("providerUsed") ?? null,
         status,
         costMc,
         durationMs,
         // Providers called (a breaker's skip is not a call).
-        attempts: (c.var.providerAttempts ?? []).filter((a) => !a.endsWith("=skipped")).length,
+        attempts: (c.get("providerAttempts") ?? []).filter((a) => !a.endsWith("=skipped")).length,
       };
       console.log(
         JSON.stringify({
@@ -82,7 +82,7 @@ export function recordRequest(c: Ctx, startedAt: number): void {
       );
       if (!entry.userId || !LOGGED_PATHS.test(entry.path)) return;
       await enqueue(c.env.REQUEST_LOG_QUEUE, { kind: "request", entry });
-    })().catch((e) => console.error(`[${c.var.requestId}] request log entry not sent: ${String(e)}`)),
+    })().catch((e) => console.error(`[${c.get("requestId")}] request log entry not sent: ${String(e)}`)),
   );
 }
 

@@ -18,7 +18,7 @@ export function registerAccount(app: OpenAPIHono<AppEnv>) {
       security,
       responses: { 200: { description: "User", content: json(MeSchema) }, ...errors(401, 429) },
     }),
-    (c) => c.json(meView(c.var.principal, admittedUsage(c)), 200),
+    (c) => c.json(meView(c.get("principal"), admittedUsage(c)), 200),
   );
   app.openapi(
     createRoute({
@@ -55,7 +55,7 @@ export function registerPortalAccount(app: OpenAPIHono<AppEnv>) {
       responses: { 200: { description: "User", content: json(PortalMe) }, ...errors(401, 429) },
     }),
     (c) => {
-      const me = meView(c.var.principal, admittedUsage(c));
+      const me = meView(c.get("principal"), admittedUsage(c));
       return c.json({ ...me, user: { ...me.user, phoneNumber: sessionPhone(c) } }, 200);
     },
   );
@@ -69,8 +69,8 @@ export function registerPortalAccount(app: OpenAPIHono<AppEnv>) {
       responses: { 200: { description: "Usage", content: json(PortalUsage) }, ...errors(401, 429) },
     }),
     async (c) => {
-      const userId = c.var.principal.userId;
-      const usage = await c.var.bindings.account(userId).usage(userId);
+      const userId = c.get("principal").userId;
+      const usage = await c.get("bindings").account(userId).usage(userId);
       return c.json({ ...usageView(usage), daily: dailySeries(usage.period, usage.daily) }, 200);
     },
   );

@@ -60,7 +60,7 @@ function creditsToMc(credits: number, field: string): number {
 }
 
 async function userOr404(c: Ctx, id: string) {
-  const user = await getUser(c.var.bindings.db, id);
+  const user = await getUser(c.get("bindings").db, id);
   if (!user) throw new ApiError("not_found", "No such user.");
   return user;
 }
@@ -96,7 +96,7 @@ export function registerAdmin(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { id } = c.req.valid("param");
       const user = await userOr404(c, id);
-      return c.json(adminUserView(user, await c.var.bindings.account(id).summary(id)), 200);
+      return c.json(adminUserView(user, await c.get("bindings").account(id).summary(id)), 200);
     },
   );
 
@@ -117,17 +117,20 @@ export function registerAdmin(app: OpenAPIHono<AppEnv>) {
       const { id } = c.req.valid("param");
       const patch = c.req.valid("json");
       const user = await userOr404(c, id);
-      const snap = await c.var.bindings.account(id).updateUser(
-        id,
-        {
-          plan: patch.plan,
-          planExpiresAt:
-            patch.planExpiresAt === undefined ? undefined : patch.planExpiresAt === null ? null : Date.parse(patch.planExpiresAt),
-          paygMc: patch.paygCredits === undefined ? undefined : creditsToMc(patch.paygCredits, "paygCredits"),
-          role: patch.role,
-        },
-        { actor: c.var.principal.userId },
-      );
+      const snap = await c
+        .get("bindings")
+        .account(id)
+        .updateUser(
+          id,
+          {
+            plan: patch.plan,
+            planExpiresAt:
+              patch.planExpiresAt === undefined ? undefined : patch.planExpiresAt === null ? null : Date.parse(patch.planExpiresAt),
+            paygMc: patch.paygCredits === undefined ? undefined : creditsToMc(patch.paygCredits, "paygCredits"),
+            role: patch.role,
+          },
+          { actor: c.get("principal").userId },
+        );
       return c.json(adminUserView({ ...user, plan: patch.plan ?? user.plan }, snap), 200);
     },
   );
@@ -149,9 +152,10 @@ export function registerAdmin(app: OpenAPIHono<AppEnv>) {
       const { id } = c.req.valid("param");
       const body = c.req.valid("json");
       const user = await userOr404(c, id);
-      const snap = await c.var.bindings
+      const snap = await c
+        .get("bindings")
         .account(id)
-        .addCredits(id, creditsToMc(body.amount, "amount"), { actor: c.var.principal.userId, reason: body.reason });
+        .addCredits(id, creditsToMc(body.amount, "amount"), { actor: c.get("principal").userId, reason: body.reason });
       return c.json(adminUserView(user, snap), 200);
     },
   );
@@ -172,7 +176,7 @@ export function registerAdmin(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { id } = c.req.valid("param");
       await userOr404(c, id);
-      const usage = await c.var.bindings.account(id).usage(id);
+      const usage = await c.get("bindings").account(id).usage(id);
       return c.json({ success: true as const, usage: usageView(usage) }, 200);
     },
   );

@@ -35,7 +35,7 @@ const IdParam = z.object({
 
 /** The caller's agent, or 404 (also for another user's). */
 async function ownAgent(c: Ctx, id: string): Promise<agentsTable.AgentRow> {
-  const row = await agentsTable.getAgent(c.var.bindings.db, c.var.principal.userId, id);
+  const row = await agentsTable.getAgent(c.get("bindings").db, c.get("principal").userId, id);
   if (!row) throw new ApiError("not_found", "No agent with this id.");
   return row;
 }
@@ -90,7 +90,7 @@ export function registerAgents(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const columns = { ...EMPTY_AGENT, ...toColumns(c.req.valid("json")) } as agentsTable.AgentFields;
       const id = `agt_${crypto.randomUUID().replaceAll("-", "")}`;
-      const row = await agentsTable.createAgent(c.var.bindings.db, c.var.principal.userId, id, columns, Date.now());
+      const row = await agentsTable.createAgent(c.get("bindings").db, c.get("principal").userId, id, columns, Date.now());
       return c.json({ success: true as const, agent: agentView(row) }, 201);
     },
   );
@@ -106,7 +106,7 @@ export function registerAgents(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) =>
       c.json(
-        { success: true as const, agents: (await agentsTable.listAgents(c.var.bindings.db, c.var.principal.userId)).map(agentView) },
+        { success: true as const, agents: (await agentsTable.listAgents(c.get("bindings").db, c.get("principal").userId)).map(agentView) },
         200,
       ),
   );
@@ -136,8 +136,8 @@ export function registerAgents(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const row = await agentsTable.updateAgent(
-        c.var.bindings.db,
-        c.var.principal.userId,
+        c.get("bindings").db,
+        c.get("principal").userId,
         c.req.valid("param").id,
         toColumns(c.req.valid("json")),
         Date.now(),
@@ -158,7 +158,7 @@ export function registerAgents(app: OpenAPIHono<AppEnv>) {
       responses: { 200: { description: "Deleted", content: json(SuccessSchema) }, ...errors(401, 404, 429) },
     }),
     async (c) => {
-      if (!(await agentsTable.deleteAgent(c.var.bindings.db, c.var.principal.userId, c.req.valid("param").id))) {
+      if (!(await agentsTable.deleteAgent(c.get("bindings").db, c.get("principal").userId, c.req.valid("param").id))) {
         throw new ApiError("not_found", "No agent with this id.");
       }
       return c.json({ success: true as const }, 200);

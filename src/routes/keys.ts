@@ -33,7 +33,7 @@ function requirePaying(c: Ctx) {
 }
 
 async function newKey(c: Ctx, name: string | null, expiresAt: number | null): Promise<{ plaintext: string; key: apiKeysTable.NewApiKey }> {
-  const { plaintext, keyPrefix } = generateApiKey(c.var.config.API_KEY_PREFIX);
+  const { plaintext, keyPrefix } = generateApiKey(c.get("config").API_KEY_PREFIX);
   return { plaintext, key: { id: newKeyId(), name, keyPrefix, keyHash: await sha256Hex(plaintext), expiresAt } };
 }
 
@@ -43,9 +43,10 @@ async function createKey(c: Ctx, body: z.infer<typeof CreateKeyBody>) {
   const expiresAt = body.expiresInDays ? now + body.expiresInDays * DAY_MS : null;
   const { name: _, ...rules } = keyRulesPatch(body, admittedUsage(c).plan);
   const { plaintext, key } = await newKey(c, body.name ?? null, expiresAt);
-  const userId = c.var.principal.userId;
+  const userId = c.get("principal").userId;
   // Through the user's Account object, so it knows the key before its first use (no D1 read then).
-  const row = await c.var.bindings
+  const row = await c
+    .get("bindings")
     .account(userId)
     .createKey(userId, { ...key, rules: { ...apiKeysTable.NO_KEY_RULES, ...apiKeysTable.storedRules(rules) } }, now);
   if (!row) throw new ApiError("key_limit_reached", `At most ${apiKeysTable.MAX_ACTIVE_KEYS} active API keys; revoke one first.`);
@@ -56,32 +57,35 @@ async function createKey(c: Ctx, body: z.infer<typeof CreateKeyBody>) {
 }
 
 async function updateKey(c: Ctx, id: string, body: z.infer<typeof UpdateKeyBody>) {
-  const userId = c.var.principal.userId;
-  const row = await c.var.bindings.account(userId).updateKey(userId, id, keyRulesPatch(body, admittedUsage(c).plan));
+  const userId = c.get("principal").userId;
+  const row = await c
+    .get("bindings")
+    .account(userId)
+    .updateKey(userId, id, keyRulesPatch(body, admittedUsage(c).plan));
   if (!row) throw new ApiError("not_found", "No active API key with this id.");
   return { success: true as const, apiKey: apiKeyView(row) };
 }
 
 async function listKeys(c: Ctx) {
-  const rows = await apiKeysTable.listKeys(c.var.bindings.db, c.var.principal.userId);
+  const rows = await apiKeysTable.listKeys(c.get("bindings").db, c.get("principal").userId);
   return { success: true as const, apiKeys: rows.map(apiKeyView) };
 }
 
 async function rotateKey(c: Ctx, id: string) {
   requirePaying(c);
   const { plaintext, key } = await newKey(c, null, null);
-  const row = await c.var.bindings.account(c.var.principal.userId).rotateKey(c.var.principal.userId, id, key);
+  const row = await c.get("bindings").account(c.get("principal").userId).rotateKey(c.get("principal").userId, id, key);
   if (!row) throw new ApiError("not_found", "No active API key with this id.");
-  rememberNewKey(key.keyHash, { keyId: row.id, userId: c.var.principal.userId, expiresAt: row.expiresAt });
+  rememberNewKey(key.keyHash, { keyId: row.id, userId: c.get("principal").userId, expiresAt: row.expiresAt });
   const apiKey = apiKeyView(row);
-  emitEvent(c, c.var.principal.userId, "key.rotated", { apiKey, revokedKeyId: id });
+  emitEvent(c, c.get("principal").userId, "key.rotated", { apiKey, revokedKeyId: id });
   return { success: true as const, key: plaintext, apiKey, revokedKeyId: id };
 }
 
 async function revokeKey(c: Ctx, id: string) {
-  const outcome = await c.var.bindings.account(c.var.principal.userId).revokeKey(c.var.principal.userId, id);
+  const outcome = await c.get("bindings").account(c.get("principal").userId).revokeKey(c.get("principal").userId, id);
   if (!outcome) throw new ApiError("not_found", "No API key with this id.");
-  if (outcome === "revoked") emitEvent(c, c.var.principal.userId, "key.revoked", { keyId: id });
+  if (outcome === "revoked") emitEvent(c, c.get("principal").userId, "key.revoked", { keyId: id });
   return { success: true as const };
 }
 

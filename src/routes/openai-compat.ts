@@ -147,6 +147,6 @@ export function registerOpenAiCompat(app: OpenAPIHono<AppEnv>) {
       security,
       responses: { 200: { description: "Models", content: json(ModelList) }, ...errors(401, 429) },
     }),
-    (c) => c.json({ object: "list" as const, data: servableModels(c.var.prices) }, 200),
+    (c) => c.json({ object: "list" as const, data: servableModels(c.get("prices")) }, 200),
   );
 }

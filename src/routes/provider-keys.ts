@@ -53,38 +53,39 @@ export function providerKeyView(row: providerKeysTable.ProviderKeyRow) {
 
 async function putProviderKey(c: Ctx, body: z.infer<typeof PutBody>) {
   const adapter = providerOr400(body.provider);
-  const userId = c.var.principal.userId;
-  const sealed = await seal(c.var.config, userId, adapter.id, body.apiKey);
-  const row = await c.var.bindings
+  const userId = c.get("principal").userId;
+  const sealed = await seal(c.get("config"), userId, adapter.id, body.apiKey);
+  const row = await c
+    .get("bindings")
     .account(userId)
     .putProviderKey(userId, { userId, provider: adapter.id, ...sealed, last4: body.apiKey.slice(-4), now: Date.now() });
   return { success: true as const, providerKey: providerKeyView(row) };
 }
 
 async function listProviderKeys(c: Ctx) {
-  const rows = await providerKeysTable.listProviderKeys(c.var.bindings.db, c.var.principal.userId);
+  const rows = await providerKeysTable.listProviderKeys(c.get("bindings").db, c.get("principal").userId);
   return { success: true as const, providerKeys: rows.map(providerKeyView) };
 }
 
 async function verifyProviderKey(c: Ctx, name: string) {
   const adapter = providerOr400(name);
-  const userId = c.var.principal.userId;
-  const row = await providerKeysTable.getProviderKey(c.var.bindings.db, userId, adapter.id);
+  const userId = c.get("principal").userId;
+  const row = await providerKeysTable.getProviderKey(c.get("bindings").db, userId, adapter.id);
   if (!row) throw new ApiError("not_found", `No stored ${adapter.name} key.`);
-  const key = await open(c.var.config, userId, adapter.id, row);
+  const key = await open(c.get("config"), userId, adapter.id, row);
   if (key === null) throw new ApiError("conflict", `The stored ${adapter.name} key cannot be decrypted; store it again.`);
-  const check = adapter.verify({ urls: c.var.config.providerUrls[adapter.id] ?? { api: "" }, key });
-  const res = await callUpstream(adapter, check.upstream, c.var.config.PROVIDER_TIMEOUT_MS, key);
+  const check = adapter.verify({ urls: c.get("config").providerUrls[adapter.id] ?? { api: "" }, key });
+  const res = await callUpstream(adapter, check.upstream, c.get("config").PROVIDER_TIMEOUT_MS, key);
   const body = await res.text().catch(() => "");
   const valid = check.valid(res.status, body);
-  if (valid) await providerKeysTable.markProviderKeyVerified(c.var.bindings.db, userId, adapter.id, Date.now());
+  if (valid) await providerKeysTable.markProviderKeyVerified(c.get("bindings").db, userId, adapter.id, Date.now());
   return { success: true as const, provider: adapter.id, valid, status: res.status };
 }
 
 async function deleteProviderKey(c: Ctx, name: string) {
   const adapter = providerOr400(name);
-  const userId = c.var.principal.userId;
-  const ok = await c.var.bindings.account(userId).deleteProviderKey(userId, adapter.id);
+  const userId = c.get("principal").userId;
+  const ok = await c.get("bindings").account(userId).deleteProviderKey(userId, adapter.id);
   if (!ok) throw new ApiError("not_found", `No stored ${adapter.name} key.`);
   return { success: true as const };
 }

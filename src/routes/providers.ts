@@ -16,6 +16,6 @@ export function registerProviders(app: OpenAPIHono<AppEnv>) {
       security,
       responses: { 200: { description: "Providers", content: json(ProviderList) }, ...errors(401, 429) },
     }),
-    (c) => c.json(providerList(c.var.prices, c.env), 200),
+    (c) => c.json(providerList(c.get("prices"), c.env), 200),
   );
 }

@@ -82,7 +82,9 @@ export function registerRealtime(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const q = c.req.valid("query");
-      const fallback = listenProvider(c.var.config.DEFAULT_STT_PROVIDER) ? c.var.config.DEFAULT_STT_PROVIDER : DEFAULT_LISTEN_PROVIDER;
+      const fallback = listenProvider(c.get("config").DEFAULT_STT_PROVIDER)
+        ? c.get("config").DEFAULT_STT_PROVIDER
+        : DEFAULT_LISTEN_PROVIDER;
       const { adapter, rt } = providerFor(q.provider ?? fallback, LISTEN_PROVIDERS, "live transcription");
       const encoding = q.encoding ?? "linear16";
       const sampleRate = q.sampleRate ?? (encoding === "mulaw" ? 8000 : 16000);
@@ -117,7 +119,7 @@ export function registerRealtime(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const q = c.req.valid("query");
-      const fallback = speakProvider(c.var.config.DEFAULT_TTS_PROVIDER) ? c.var.config.DEFAULT_TTS_PROVIDER : DEFAULT_SPEAK_PROVIDER;
+      const fallback = speakProvider(c.get("config").DEFAULT_TTS_PROVIDER) ? c.get("config").DEFAULT_TTS_PROVIDER : DEFAULT_SPEAK_PROVIDER;
       const { adapter, rt } = providerFor(q.provider ?? fallback, SPEAK_PROVIDERS, "streaming speech");
       const format = q.format ?? "pcm";
       const sampleRate = q.sampleRate ?? rt.defaultRate(format);
@@ -176,20 +178,23 @@ async function issueToken(c: Ctx, body: z.infer<typeof RealtimeTokenBody>) {
     const offered = body.operation === "listen" ? LISTEN_PROVIDERS : body.operation === "speak" ? SPEAK_PROVIDERS : [{ id: "openai" }];
     providerFor(body.provider, offered, body.operation === "realtime" ? "realtime sessions" : `live ${body.operation}`);
   }
-  const p = c.var.principal;
+  const p = c.get("principal");
   const token = newClientToken(p.userId);
   const expiresAt = Date.now() + (body.ttlSeconds ?? TOKEN_TTL_DEFAULT_SECONDS) * 1000;
-  await c.var.bindings.account(p.userId).issueRealtimeToken({
-    userId: p.userId,
-    keyId: p.keyId,
-    // Portal sessions pay as JWTs do (the API-key discount is for developer usage).
-    credential: p.kind === "api_key" ? "api_key" : "jwt",
-    tokenHash: await sha256Hex(token),
-    operation: body.operation,
-    provider: body.provider === undefined ? undefined : findProvider(body.provider)?.id,
-    maxSeconds: body.maxSeconds,
-    maxCreditsMc: body.maxCredits === undefined ? undefined : Math.round(body.maxCredits * 1000),
-    expiresAt,
-  });
+  await c
+    .get("bindings")
+    .account(p.userId)
+    .issueRealtimeToken({
+      userId: p.userId,
+      keyId: p.keyId,
+      // Portal sessions pay as JWTs do (the API-key discount is for developer usage).
+      credential: p.kind === "api_key" ? "api_key" : "jwt",
+      tokenHash: await sha256Hex(token),
+      operation: body.operation,
+      provider: body.provider === undefined ? undefined : findProvider(body.provider)?.id,
+      maxSeconds: body.maxSeconds,
+      maxCreditsMc: body.maxCredits === undefined ? undefined : Math.round(body.maxCredits * 1000),
+      expiresAt,
+    });
   return { success: true as const, token, expiresAt: iso(expiresAt) };
 }

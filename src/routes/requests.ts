@@ -29,7 +29,7 @@ export function registerRequestLogRoutes(app: OpenAPIHono<AppEnv>, path: string,
         });
       }
       const since = Date.now() - REQUEST_LOG_KEPT_MS;
-      const rows = await listRequests(c.var.bindings.db, c.var.principal.userId, since, limit + 1, after);
+      const rows = await listRequests(c.get("bindings").db, c.get("principal").userId, since, limit + 1, after);
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return c.json(

@@ -24,7 +24,7 @@ const IdParam = z.object({
 const DeliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).optional() });
 
 async function createWebhook(c: Ctx, body: z.infer<typeof CreateWebhookBody>) {
-  const verdict = checkPublicUrl(body.url, c.var.config.WEBHOOK_ALLOW_HOSTS);
+  const verdict = checkPublicUrl(body.url, c.get("config").WEBHOOK_ALLOW_HOSTS);
   if (!verdict.allowed) {
     throw new ApiError(
       "invalid_webhook_url",
@@ -34,14 +34,14 @@ async function createWebhook(c: Ctx, body: z.infer<typeof CreateWebhookBody>) {
       },
     );
   }
-  if (!c.var.config.PROVIDER_KEY_ENCRYPTION_KEY) {
+  if (!c.get("config").PROVIDER_KEY_ENCRYPTION_KEY) {
     throw new ApiError("misconfigured", "Webhook secrets are sealed under PROVIDER_KEY_ENCRYPTION_KEY, which is not set.");
   }
-  const userId = c.var.principal.userId;
+  const userId = c.get("principal").userId;
   const id = `whk_${crypto.randomUUID().replaceAll("-", "")}`;
   const secret = newSecret();
-  const sealed = await seal(c.var.config, userId, secretName(id), secret);
-  const row = await webhooksTable.createWebhook(c.var.bindings.db, {
+  const sealed = await seal(c.get("config"), userId, secretName(id), secret);
+  const row = await webhooksTable.createWebhook(c.get("bindings").db, {
     id,
     userId,
     url: verdict.url.href,
@@ -57,7 +57,7 @@ async function createWebhook(c: Ctx, body: z.infer<typeof CreateWebhookBody>) {
 }
 
 async function webhookOr404(c: Ctx, id: string) {
-  const row = await webhooksTable.getWebhook(c.var.bindings.db, c.var.principal.userId, id);
+  const row = await webhooksTable.getWebhook(c.get("bindings").db, c.get("principal").userId, id);
   if (!row) throw new ApiError("not_found", "No webhook with this id.");
   return row;
 }
@@ -85,7 +85,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>, base: string, ta
       responses: { 200: { description: "Webhooks", content: json(WebhookList) }, ...errors(401, 403, 429) },
     }),
     async (c) => {
-      const rows = await webhooksTable.listWebhooks(c.var.bindings.db, c.var.principal.userId);
+      const rows = await webhooksTable.listWebhooks(c.get("bindings").db, c.get("principal").userId);
       return c.json({ success: true as const, webhooks: rows.map(webhookView) }, 200);
     },
   );
@@ -100,7 +100,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>, base: string, ta
       responses: { 200: { description: "Deleted", content: json(SuccessSchema) }, ...errors(401, 403, 404, 429) },
     }),
     async (c) => {
-      const gone = await webhooksTable.deleteWebhook(c.var.bindings.db, c.var.principal.userId, c.req.valid("param").id);
+      const gone = await webhooksTable.deleteWebhook(c.get("bindings").db, c.get("principal").userId, c.req.valid("param").id);
       if (!gone) throw new ApiError("not_found", "No webhook with this id.");
       return c.json({ success: true as const }, 200);
     },
@@ -118,7 +118,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>, base: string, ta
     async (c) => {
       const hook = await webhookOr404(c, c.req.valid("param").id);
       const event = newEvent("webhook.test", { webhookId: hook.id, message: "A test event from Voxgate." });
-      deliverTo(c, c.var.principal.userId, hook.id, event);
+      deliverTo(c, c.get("principal").userId, hook.id, event);
       return c.json({ success: true as const, event }, 202);
     },
   );
@@ -134,7 +134,12 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>, base: string, ta
     }),
     async (c) => {
       const hook = await webhookOr404(c, c.req.valid("param").id);
-      const rows = await webhooksTable.listDeliveries(c.var.bindings.db, c.var.principal.userId, hook.id, c.req.valid("query").limit ?? 50);
+      const rows = await webhooksTable.listDeliveries(
+        c.get("bindings").db,
+        c.get("principal").userId,
+        hook.id,
+        c.req.valid("query").limit ?? 50,
+      );
       return c.json({ success: true as const, deliveries: rows.map(deliveryView) }, 200);
     },
   );

@@ -18,14 +18,14 @@ const SEND_RETRY_DELAYS_MS = [100, 500, 2_000];
 export function emitEvent(c: Ctx, userId: string, type: EventType, data: Record<string, unknown>): WebhookEvent {
   const event = newEvent(type, data);
   const message: EventMessage = { kind: "event", userId, event };
-  c.executionCtx.waitUntil(sendWithRetries(c.env.WEBHOOK_QUEUE, message, c.var.requestId));
+  c.executionCtx.waitUntil(sendWithRetries(c.env.WEBHOOK_QUEUE, message, c.get("requestId")));
   return event;
 }
 
 /** Deliver `event` to one webhook only (the test event), after the response. */
 export function deliverTo(c: Ctx, userId: string, webhookId: string, event: WebhookEvent): void {
   const message: DeliveryMessage = { kind: "delivery", userId, webhookId, event };
-  c.executionCtx.waitUntil(sendWithRetries(c.env.WEBHOOK_QUEUE, message, c.var.requestId));
+  c.executionCtx.waitUntil(sendWithRetries(c.env.WEBHOOK_QUEUE, message, c.get("requestId")));
 }
 
 async function sendWithRetries(queue: Queue, message: WebhookMessage, requestId: string): Promise<void> {
