@@ -1,8 +1,9 @@
 // Configuration is validated once: a malformed variable is named in a clear error.
 
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { onError } from "../../src/app";
 import { ConfigError, getConfig } from "../../src/config";
+import worker from "../../src/index";
 import { BASE_URL_VARIABLES, PROVIDERS } from "../../src/providers/registry";
 import { env } from "../helpers/env";
 
@@ -45,14 +46,15 @@ describe("config", () => {
   });
 
   it("a configuration error is a JSON 500 naming the variable, never an HTML page", async () => {
-    const res = onError(new ConfigError("Invalid configuration: PROVIDER_TIMEOUT_MS: must be a positive integer"), {
-      var: { requestId: "req_test" },
-      json: (body: unknown, status: number) =>
-        new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } }),
-    } as any);
+    // The real worker with one malformed variable: the error comes out of the app's own onError.
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request("http://voxgate.test/v1/me"), { ...base(), PROVIDER_TIMEOUT_MS: "soon" }, ctx);
+    await waitOnExecutionContext(ctx);
     expect(res.status).toBe(500);
+    expect(res.headers.get("content-type")).toContain("application/json");
     const body = (await res.json()) as any;
     expect(body.error.code).toBe("misconfigured");
     expect(body.error.message).toContain("PROVIDER_TIMEOUT_MS");
+    expect(body.requestId).toBe(res.headers.get("x-request-id"));
   });
 });
