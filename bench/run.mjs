@@ -247,6 +247,13 @@ async function main() {
         baseline: "passthrough-synthesize",
         headers: () => ({ authorization: `Bearer ${p.nextKey()}` }),
       }),
+      // Failover armed but not needed (issue 15: no added cost on the healthy path): the primary serves.
+      vg("voxgate-synthesize-fallback", "Voxgate synthesize, platform key, fallback armed (primary healthy)", {
+        path: "/v1/synthesize",
+        body: { text: TTS_TEXT, fallback: ["cartesia"] },
+        baseline: "passthrough-synthesize",
+        headers: () => ({ authorization: `Bearer ${p.nextKey()}` }),
+      }),
       vg("voxgate-synthesize-byok", "Voxgate synthesize, BYOK header", {
         ...tts,
         baseline: "passthrough-synthesize",
