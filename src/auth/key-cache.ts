@@ -41,8 +41,10 @@ export function rememberNewKey(hash: string, key: Omit<KnownKey, "lastUsedWritte
  * number of unauthenticated D1 reads. A look-up that finds a key gives its token back, so only misses
  * count; a key this isolate already knows never needs a look-up at all.
  */
-export const UNKNOWN_KEY_LOOKUPS_BURST = 20;
-export const UNKNOWN_KEY_LOOKUP_INTERVAL_MS = 3_000;
+// Generous enough that a developer (or a test suite) trying a few dozen wrong keys in a row still gets
+// 401s; tight enough that spraying keys costs at most 60 D1 reads a minute per address and isolate.
+export const UNKNOWN_KEY_LOOKUPS_BURST = 60;
+export const UNKNOWN_KEY_LOOKUP_INTERVAL_MS = 1_000;
 const LOOKUP_BUCKETS_MAX = 10_000;
 
 interface Bucket {
