@@ -39,6 +39,15 @@ export function errors(...statuses: number[]) {
 
 export const USER_ERRORS = [400, 401, 403, 404, 413, 415, 429] as const;
 
+/** A resource id in the path (`/v1/keys/{id}`, `/v1/agents/{id}`, `/v1/webhooks/{id}`). */
+export const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: "id", in: "path" } }),
+});
+
 export const IsoDate = z.string().nullable().openapi({ example: "2026-11-22T10:00:00.000Z" });
 
 /** Milliseconds since the epoch as ISO-8601 (null stays null). */

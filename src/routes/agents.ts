@@ -1,7 +1,7 @@
 // Voice agents (API.md §4): a user's saved configuration — system prompt, voice, TTS and LLM
 // providers and models — under /v1/agents, and its chat and speak, which run through the same
 // gateway operations as /v1/chat and /v1/synthesize with the agent's settings applied.
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import {
   AgentChatBody,
   AgentEnvelope,
@@ -14,7 +14,7 @@ import {
   UpdateAgentBody,
 } from "../api/agents";
 import { ChatResponseSchema, chatAnswer, sseResponse } from "../api/gateway";
-import { BinaryAudio, errors, IdempotencyHeader, json, SuccessSchema, security } from "../api/schemas";
+import { BinaryAudio, errors, IdempotencyHeader, IdParam, json, SuccessSchema, security } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
 import * as agentsTable from "../db/agents";
 import { chat } from "../gateway/chat";
@@ -24,14 +24,6 @@ import { chooseProvider } from "../gateway/provider";
 import { synthesize } from "../gateway/synthesize";
 import { ApiError } from "../http/errors";
 import { findProvider, offers } from "../providers/registry";
-
-const IdParam = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(200)
-    .openapi({ param: { name: "id", in: "path" } }),
-});
 
 /** The caller's agent, or 404 (also for another user's). */
 async function ownAgent(c: Ctx, id: string): Promise<agentsTable.AgentRow> {

@@ -1,10 +1,10 @@
 // API keys: create, list, rotate, revoke (API.md §2), scoped keys' rules and PATCH (§7.1) — under
 // /v1/keys, the Sonna aliases under /api/v1/user/api-keys, and (with the portal session) /portal/api/keys.
 // Each change is told to the user's webhooks (key.created, key.rotated, key.revoked) after the response.
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import { keyRulesPatch } from "../api/key-rules";
 import { apiKeyView, CreatedKey, CreateKeyBody, KeyList, RotatedKey, UpdatedKey, UpdateKeyBody } from "../api/keys";
-import { errors, SuccessSchema } from "../api/schemas";
+import { errors, IdParam, SuccessSchema } from "../api/schemas";
 import { generateApiKey, newKeyId } from "../auth/api-key";
 import { rememberNewKey } from "../auth/key-cache";
 import type { AppEnv, Ctx } from "../context";
@@ -16,14 +16,6 @@ import { PLANS } from "../metering/plans";
 import { emitEvent } from "../webhooks/emit";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const IdParam = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(200)
-    .openapi({ param: { name: "id", in: "path" } }),
-});
-
 /** Only paying users may create or rotate keys: an active paid plan or a PAYG balance above 0. */
 function requirePaying(c: Ctx) {
   const usage = admittedUsage(c);

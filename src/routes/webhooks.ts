@@ -3,7 +3,7 @@
 // through the webhook Queue (src/webhooks/); nothing here waits for a receiver.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { newEvent } from "../account/events";
-import { errors, json, SuccessSchema } from "../api/schemas";
+import { errors, IdParam, json, SuccessSchema } from "../api/schemas";
 import { CreatedWebhook, CreateWebhookBody, DeliveryList, deliveryView, TestEventSent, WebhookList, webhookView } from "../api/webhooks";
 import type { AppEnv, Ctx } from "../context";
 import { seal } from "../crypto/provider-key-vault";
@@ -14,13 +14,6 @@ import { deliverTo } from "../webhooks/emit";
 import { secretName } from "../webhooks/secret";
 import { newSecret } from "../webhooks/signing";
 
-const IdParam = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(200)
-    .openapi({ param: { name: "id", in: "path" } }),
-});
 const DeliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).optional() });
 
 async function createWebhook(c: Ctx, body: z.infer<typeof CreateWebhookBody>) {
