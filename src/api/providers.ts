@@ -7,11 +7,8 @@ import { type FormatOffer, speechFormats } from "../gateway/speech-output";
 import { API_KEY_TTS_DISCOUNT_PERCENT, llmPrice, type Prices } from "../metering/prices";
 import { PROVIDERS, platformKeyVar } from "../providers/registry";
 import { AUDIO_FORMATS, type ProviderAdapter } from "../providers/types";
-import { listenProvider, speakProvider } from "../realtime/providers/registry";
+import { listenProvider, OPENAI_REALTIME_PROVIDER, speakProvider } from "../realtime/providers/registry";
 import { iso } from "./schemas";
-
-/** The provider behind GET /v1/realtime (OpenAI's Realtime protocol, passed through). */
-const OPENAI_REALTIME_PROVIDER = "openai";
 
 const Rates = z.array(z.number().int()).openapi({ example: [8000, 16000] });
 

@@ -30,6 +30,7 @@ import {
   DEFAULT_SPEAK_PROVIDER,
   LISTEN_PROVIDERS,
   listenProvider,
+  OPENAI_REALTIME_PROVIDER,
   SPEAK_PROVIDERS,
   speakProvider,
 } from "../realtime/providers/registry";
@@ -155,7 +156,7 @@ export function registerRealtime(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const { provider, model } = parseModel(c.req.valid("query").model);
-      const { adapter } = providerFor(provider, [{ id: "openai" }], "realtime sessions");
+      const { adapter } = providerFor(provider, [{ id: OPENAI_REALTIME_PROVIDER }], "realtime sessions");
       if (!/^[A-Za-z0-9._:-]{1,200}$/.test(model))
         throw new ApiError("validation_failed", "The model id has characters a model id cannot have.");
       const beta = c.req.header("openai-beta");
@@ -175,7 +176,8 @@ export function registerRealtime(app: OpenAPIHono<AppEnv>) {
 /** Mint a client token: its hash, operation, provider and caps go to the user's Account object. */
 async function issueToken(c: Ctx, body: z.infer<typeof RealtimeTokenBody>) {
   if (body.provider !== undefined) {
-    const offered = body.operation === "listen" ? LISTEN_PROVIDERS : body.operation === "speak" ? SPEAK_PROVIDERS : [{ id: "openai" }];
+    const offered =
+      body.operation === "listen" ? LISTEN_PROVIDERS : body.operation === "speak" ? SPEAK_PROVIDERS : [{ id: OPENAI_REALTIME_PROVIDER }];
     providerFor(body.provider, offered, body.operation === "realtime" ? "realtime sessions" : `live ${body.operation}`);
   }
   const p = c.get("principal");

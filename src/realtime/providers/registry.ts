@@ -8,6 +8,9 @@ import type { ListenProvider, SpeakProvider } from "./types";
 export const LISTEN_PROVIDERS: readonly ListenProvider[] = [deepgramListen, elevenlabsListen, cartesiaListen];
 export const SPEAK_PROVIDERS: readonly SpeakProvider[] = [elevenlabsSpeak, cartesiaSpeak, deepgramSpeak];
 
+/** The provider behind GET /v1/realtime: OpenAI's own Realtime protocol, passed through both ways. */
+export const OPENAI_REALTIME_PROVIDER = "openai";
+
 /** Used when a listen request names no provider (and DEFAULT_STT_PROVIDER has no live transcription). */
 export const DEFAULT_LISTEN_PROVIDER = "deepgram";
 /** Used when a speak request names no provider (and DEFAULT_TTS_PROVIDER has no streaming speech). */
