@@ -13,6 +13,10 @@ export const USAGE_THRESHOLDS_PERCENT = [50, 80, 100] as const;
 export const CREDITS_LOW_PERCENT = 10;
 
 export class Notices {
+  /** Notices already claimed, and this object's notice settings, as read or written since it woke. */
+  private readonly claimed = new Set<string>();
+  private readonly settings = new Map<string, string | undefined>();
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly outbox: Outbox,
@@ -49,16 +53,24 @@ export class Notices {
     this.setMeta("top_up_seq", String(Number(this.meta("top_up_seq") ?? 0) + 1));
   }
 
-  /** True the first time `k` is claimed (then never again). */
+  /** True the first time `k` is claimed (then never again). Once claimed, later charges ask no SQLite. */
   private claim(k: string, now: number): boolean {
-    return this.sql.exec("INSERT OR IGNORE INTO notices (k, at) VALUES (?, ?)", k, now).rowsWritten > 0;
+    if (this.claimed.has(k)) return false;
+    const first = this.sql.exec("INSERT OR IGNORE INTO notices (k, at) VALUES (?, ?)", k, now).rowsWritten > 0;
+    this.claimed.add(k);
+    return first;
   }
 
+  /** A notice setting: read once per object life, then from memory (every change goes through setMeta). */
   private meta(k: string): string | undefined {
-    return this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", `notices:${k}`).toArray()[0]?.v;
+    if (!this.settings.has(k)) {
+      this.settings.set(k, this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = ?", `notices:${k}`).toArray()[0]?.v);
+    }
+    return this.settings.get(k);
   }
 
   private setMeta(k: string, v: string) {
     this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", `notices:${k}`, v);
+    this.settings.set(k, v);
   }
 }

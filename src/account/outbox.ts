@@ -10,6 +10,8 @@ const SEND_BATCH_MAX = 100;
 
 export class Outbox {
   private flushing?: Promise<boolean>;
+  /** Whether rows wait to be sent: read once when the object wakes, then kept as rows are added and sent. */
+  private waiting?: boolean;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -22,10 +24,13 @@ export class Outbox {
 
   add(message: EventMessage, now: number) {
     this.sql.exec("INSERT OR IGNORE INTO outbox (id, body, created_at) VALUES (?, ?, ?)", message.event.id, JSON.stringify(message), now);
+    this.waiting = true;
   }
 
+  /** Rows wait to be sent (asked after every charge: answered from memory). */
   get pending(): boolean {
-    return this.sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;
+    this.waiting ??= this.sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;
+    return this.waiting;
   }
 
   /** Send everything waiting; resolves false when a send failed (the rows stay for the next try). */
@@ -41,13 +46,17 @@ export class Outbox {
     if (!queue) {
       // No webhook Queue bound (a deployment without webhooks): nothing could ever send these.
       this.sql.exec("DELETE FROM outbox");
+      this.waiting = false;
       return true;
     }
     for (;;) {
       const rows = this.sql
         .exec<{ id: string; body: string }>("SELECT id, body FROM outbox ORDER BY created_at LIMIT ?", SEND_BATCH_MAX)
         .toArray();
-      if (rows.length === 0) return true;
+      if (rows.length === 0) {
+        this.waiting = false;
+        return true;
+      }
       try {
         await queue.sendBatch(rows.map((r) => ({ body: JSON.parse(r.body) as EventMessage, contentType: "json" as const })));
       } catch (e) {

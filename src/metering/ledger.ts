@@ -4,6 +4,7 @@
 // object calls them with no await in between, so nothing interleaves and the limits are exact.
 import type { ChargeReceipt } from "./contract";
 import { KeySpend } from "./key-spend";
+import { type PeriodTotals, PeriodTotalsTable } from "./period-totals";
 import { billingDay, billingPeriod, type UsageKind } from "./plans";
 
 /** Ledger periods older than this many months are dropped. */
@@ -11,13 +12,7 @@ const LEDGER_MONTHS_KEPT = 13;
 /** A charge can be reversed (a failed request's refund, a late settlement) for this long. */
 const REVERSIBLE_FOR_MS = 24 * 60 * 60_000;
 
-export interface PeriodTotals {
-  period: string;
-  planUsedMc: number;
-  paygUsedMc: number;
-  breakdownMc: Record<UsageKind, number>;
-  requests: number;
-}
+export type { PeriodTotals };
 
 export interface Reservation {
   id: string;
@@ -32,16 +27,6 @@ export interface Reservation {
 
 /** Told of every charge once it landed (the Account object's usage notices). */
 export type OnCharge = (receipt: ChargeReceipt, limitMc: number) => void;
-
-interface LedgerRow extends Record<string, SqlStorageValue> {
-  period: string;
-  plan_used_mc: number;
-  payg_used_mc: number;
-  tts_mc: number;
-  stt_mc: number;
-  llm_mc: number;
-  requests: number;
-}
 
 interface ChargeRow extends Record<string, SqlStorageValue> {
   key_id: string | null;
@@ -62,20 +47,20 @@ export class CreditLedger {
   paygMc: number;
   /** Per API key spend, for keys with a monthly credit limit. */
   readonly keys: KeySpend;
+  /** Totals per billing period (the `ledger` table, kept in memory once read). */
+  private readonly periods: PeriodTotalsTable;
 
   /** The ledger's tables, and the columns added since (run when the object's schema changed: schema.ts). */
   static createTables(sql: SqlStorage) {
     sql.exec(`
         CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS ledger (period TEXT PRIMARY KEY, plan_used_mc INTEGER NOT NULL DEFAULT 0,
-          payg_used_mc INTEGER NOT NULL DEFAULT 0, tts_mc INTEGER NOT NULL DEFAULT 0, stt_mc INTEGER NOT NULL DEFAULT 0,
-          llm_mc INTEGER NOT NULL DEFAULT 0, requests INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS daily (day TEXT NOT NULL, kind TEXT NOT NULL, mc INTEGER NOT NULL, PRIMARY KEY (day, kind));
         CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, kind TEXT NOT NULL, amount_mc INTEGER NOT NULL,
           created_at INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS charges (id TEXT PRIMARY KEY, kind TEXT NOT NULL, period TEXT NOT NULL, day TEXT NOT NULL,
           amount_mc INTEGER NOT NULL, from_plan_mc INTEGER NOT NULL, from_payg_mc INTEGER NOT NULL, created_at INTEGER NOT NULL);
       `);
+    PeriodTotalsTable.createTables(sql);
     // Objects created before reservations remembered their request's Idempotency-Key.
     const columns = sql.exec<{ name: string }>("PRAGMA table_info(reservations)").toArray();
     if (!columns.some((c) => c.name === "idempotency_key")) sql.exec("ALTER TABLE reservations ADD COLUMN idempotency_key TEXT");
@@ -90,6 +75,7 @@ export class CreditLedger {
     private readonly onCharge?: OnCharge,
   ) {
     this.keys = new KeySpend(sql);
+    this.periods = new PeriodTotalsTable(sql);
     this.reservedMc = Number(sql.exec("SELECT COALESCE(SUM(amount_mc),0) AS s FROM reservations").one().s);
     const payg = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'payg_mc'").toArray()[0];
     this.paygMc = payg ? Number(payg.v) : Number.NaN;
@@ -189,20 +175,11 @@ export class CreditLedger {
   charge(kind: UsageKind, amountMc: number, limitMc: number, at: number, id?: string, keyId?: string | null): ChargeReceipt {
     const period = billingPeriod(at);
     const day = billingDay(at);
-    const planLeft = Math.max(0, limitMc - this.totals(period).planUsedMc);
+    const planLeft = Math.max(0, limitMc - this.periods.get(period).planUsedMc);
     const fromPlan = Math.min(amountMc, planLeft);
     const fromPayg = amountMc - fromPlan;
     if (fromPayg > 0) this.addPayg(-fromPayg);
-    this.sql.exec(
-      `INSERT INTO ledger (period, plan_used_mc, payg_used_mc, ${kind}_mc, requests) VALUES (?, ?, ?, ?, 1)
-       ON CONFLICT(period) DO UPDATE SET plan_used_mc = plan_used_mc + excluded.plan_used_mc,
-         payg_used_mc = payg_used_mc + excluded.payg_used_mc, ${kind}_mc = ${kind}_mc + excluded.${kind}_mc,
-         requests = requests + 1`,
-      period,
-      fromPlan,
-      fromPayg,
-      amountMc,
-    );
+    this.periods.apply(period, { kind, amountMc, fromPlanMc: fromPlan, fromPaygMc: fromPayg, requests: 1 });
     this.sql.exec(
       "INSERT INTO daily (day, kind, mc) VALUES (?, ?, ?) ON CONFLICT(day, kind) DO UPDATE SET mc = mc + excluded.mc",
       day,
@@ -245,14 +222,13 @@ export class CreditLedger {
     const row = this.sql.exec<ChargeRow>("DELETE FROM charges WHERE id = ? RETURNING *", id).toArray()[0];
     if (!row) return undefined;
     const k = row.kind as UsageKind;
-    this.sql.exec(
-      `UPDATE ledger SET plan_used_mc = plan_used_mc - ?, payg_used_mc = payg_used_mc - ?, ${k}_mc = ${k}_mc - ?,
-         requests = requests - 1 WHERE period = ?`,
-      row.from_plan_mc,
-      row.from_payg_mc,
-      row.amount_mc,
-      row.period,
-    );
+    this.periods.apply(row.period, {
+      kind: k,
+      amountMc: row.amount_mc,
+      fromPlanMc: row.from_plan_mc,
+      fromPaygMc: row.from_payg_mc,
+      requests: -1,
+    });
     this.sql.exec("UPDATE daily SET mc = mc - ? WHERE day = ? AND kind = ?", row.amount_mc, row.day, k);
     if (row.from_payg_mc > 0) this.addPayg(row.from_payg_mc);
     this.keys.add(row.key_id, row.period, -row.amount_mc);
@@ -271,23 +247,13 @@ export class CreditLedger {
 
   /** A request that ran but cost nothing still counts as a request. */
   countRequest(at: number) {
-    this.sql.exec(
-      "INSERT INTO ledger (period, requests) VALUES (?, 1) ON CONFLICT(period) DO UPDATE SET requests = requests + 1",
-      billingPeriod(at),
-    );
+    this.periods.countRequest(billingPeriod(at));
   }
 
   // ---- reads ------------------------------------------------------------------------------------
 
   totals(period: string): PeriodTotals {
-    const row = this.sql.exec<LedgerRow>("SELECT * FROM ledger WHERE period = ?", period).toArray()[0];
-    return {
-      period,
-      planUsedMc: row?.plan_used_mc ?? 0,
-      paygUsedMc: row?.payg_used_mc ?? 0,
-      breakdownMc: { tts: row?.tts_mc ?? 0, stt: row?.stt_mc ?? 0, llm: row?.llm_mc ?? 0 },
-      requests: row?.requests ?? 0,
-    };
+    return this.periods.get(period);
   }
 
   daily(period: string): { day: string; kind: UsageKind; mc: number }[] {
@@ -300,7 +266,7 @@ export class CreditLedger {
   prune(now: number) {
     const oldest = new Date(now);
     oldest.setUTCMonth(oldest.getUTCMonth() - LEDGER_MONTHS_KEPT);
-    this.sql.exec("DELETE FROM ledger WHERE period < ?", billingPeriod(oldest.getTime()));
+    this.periods.prune(billingPeriod(oldest.getTime()));
     this.keys.prune(billingPeriod(oldest.getTime()));
     this.sql.exec("DELETE FROM daily WHERE day < ?", billingDay(oldest.getTime()));
     this.sql.exec("DELETE FROM charges WHERE created_at <= ?", now - REVERSIBLE_FOR_MS);

@@ -98,9 +98,8 @@ describe("a reservation bounds the work", () => {
     const user = await userOn("free");
     const marker = nonce();
     // One credit left; a minute on deepgram costs 9.
-    await inAccount(user.id, (_i, state) => {
-      const period = new Date().toISOString().slice(0, 7);
-      state.storage.sql.exec("INSERT OR REPLACE INTO ledger (period, plan_used_mc, requests) VALUES (?, ?, 0)", period, 2_499_000);
+    await inAccount(user.id, (instance) => {
+      instance.ledger.charge("tts", 2_499_000, 2_500_000, Date.now());
     });
     const res = await call("/v1/transcribe", {
       method: "POST",
@@ -172,9 +171,8 @@ describe("debt", () => {
   it("a provider reporting more than was reserved leaves debt, shown everywhere, and 402 until topped up", async () => {
     const user = await userOn("free");
     // The plan is spent down to 2 credits; a request reserves 1 credit and the provider then reports 5.
-    await inAccount(user.id, (_i, state) => {
-      const period = new Date().toISOString().slice(0, 7);
-      state.storage.sql.exec("INSERT OR REPLACE INTO ledger (period, plan_used_mc, requests) VALUES (?, ?, 0)", period, 2_498_000);
+    await inAccount(user.id, (instance) => {
+      instance.ledger.charge("tts", 2_498_000, 2_500_000, Date.now());
     });
     const stub = env.ACCOUNT.getByName(user.id);
     const admitted = await stub.admit({
