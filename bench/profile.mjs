@@ -163,4 +163,15 @@ function printProfile(profile, bundleText) {
   };
   show("Self time by module", byModule);
   show("Self time by function", byFunction);
+  // The hottest source lines (the bundle's line, then its text): where inside a function the time goes.
+  const lines = bundleText.split("\n");
+  const byLine = new Map();
+  for (const n of profile.nodes) {
+    if (n.callFrame.url === "") continue;
+    for (const t of n.positionTicks ?? []) {
+      const text = `${moduleAt(t.line - 1)}  ${(lines[t.line - 1] ?? "").trim().slice(0, 90)}`;
+      byLine.set(text, (byLine.get(text) ?? 0) + t.ticks);
+    }
+  }
+  show("Self time by line", byLine);
 }
