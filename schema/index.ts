@@ -278,6 +278,9 @@ export const requestLog = sqliteTable(
     costMc: integer("cost_mc").notNull(),
     durationMs: integer("duration_ms").notNull(),
     attempts: integer("attempts").notNull(),
+    /** Server-Timing's figures in ms (to 0.1): Voxgate's own time, the provider's time to its first byte; null without a provider answer. */
+    gatewayMs: real("gateway_ms"),
+    upstreamMs: real("upstream_ms"),
   },
   (t) => [index("request_log_user_idx").on(t.userId, t.createdAt, t.rowId), index("request_log_created_idx").on(t.createdAt)],
 );

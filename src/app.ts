@@ -24,7 +24,7 @@ import { pricesFor } from "./metering/price-config";
 import { registerPortal } from "./portal/routes";
 import { rejectApiCredentials, requireSession, sameOrigin } from "./portal/session";
 import { carriesClientToken } from "./realtime/client-token";
-import { recordRequest } from "./requestlog/record";
+import { type GatewayTiming, recordRequest } from "./requestlog/record";
 import { registerAccount, registerPortalAccount } from "./routes/account";
 import { registerAdmin } from "./routes/admin";
 import { registerAgents } from "./routes/agents";
@@ -49,8 +49,9 @@ export function newApp() {
     c.set("prices", pricesFor(c.env));
     c.set("bindings", bindingsFor(c.env, c.get("config").DEBUG_STORAGE_COUNTS));
     await next();
-    finalizeHeaders(c);
-    recordRequest(c, startedAt);
+    const timing = gatewayTiming(c.get("timing"));
+    finalizeHeaders(c, timing);
+    recordRequest(c, startedAt, timing);
   });
   // OpenAI-compatible routes answer errors in OpenAI's shape: outermost, so it also sees the envelope and auth failures.
   app.use("/v1/*", openAiErrorShape);
@@ -107,7 +108,7 @@ function knownRoutes(app: OpenAPIHono<AppEnv>) {
 }
 
 /** X-Request-Id on every response; rate-limit, usage and provider headers once admission answered. */
-function finalizeHeaders(c: Ctx): void {
+function finalizeHeaders(c: Ctx, timing: GatewayTiming | undefined): void {
   let res = c.res;
   try {
     res.headers.set("x-request-id", c.get("requestId"));
@@ -117,22 +118,23 @@ function finalizeHeaders(c: Ctx): void {
     res.headers.set("x-request-id", c.get("requestId"));
   }
   setUsageHeaders(res.headers, c.var);
-  const serverTiming = serverTimingOf(c.get("timing"));
-  if (serverTiming) res.headers.set("server-timing", serverTiming);
+  if (timing) res.headers.set("server-timing", `gateway;dur=${timing.gatewayMs}, upstream;dur=${timing.upstreamMs}`);
   const counts = c.get("bindings")?.counts;
   if (counts) res.headers.set("x-voxgate-storage", formatCounts(counts));
 }
 
 /**
- * Server-Timing (API.md §5) on proxied responses: `upstream` is the provider's time to its first byte,
- * `gateway` the rest — Voxgate's own time before the call and after the first byte (until the answer
- * started). Milliseconds; Workers' clocks move across I/O, which is where the time goes.
+ * Server-Timing (API.md §5) on proxied responses, and the same figures in the request log: `upstream` is
+ * the provider's time to its first byte, `gateway` the rest — Voxgate's own time before the call and
+ * after the first byte (until the answer started). Milliseconds to 0.1; Workers' clocks move across I/O,
+ * which is where the time goes. Undefined when no provider answered.
  */
-function serverTimingOf(timing: AppVariables["timing"]): string | undefined {
+function gatewayTiming(timing: AppVariables["timing"]): GatewayTiming | undefined {
   if (!timing?.upstreamStart || timing.upstreamFirstByte === undefined) return undefined;
   const upstream = timing.upstreamFirstByte - timing.upstreamStart;
   const gateway = performance.now() - timing.start - upstream;
-  return `gateway;dur=${Math.max(0, gateway).toFixed(1)}, upstream;dur=${Math.max(0, upstream).toFixed(1)}`;
+  const tenths = (ms: number) => Math.round(Math.max(0, ms) * 10) / 10;
+  return { gatewayMs: tenths(gateway), upstreamMs: tenths(upstream) };
 }
 
 export function onError(err: unknown, c: Ctx): Response {

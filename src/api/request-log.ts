@@ -22,6 +22,14 @@ export const RequestLogEntrySchema = z
     cost: z.number().openapi({ description: "Credits charged (0 when bypassed or refunded)" }),
     durationMs: z.number().int(),
     attempts: z.number().int().openapi({ description: "Provider calls made" }),
+    gatewayMs: z
+      .number()
+      .nullable()
+      .openapi({ description: "Voxgate's own time, as in the answer's Server-Timing (ms); null when no provider answered" }),
+    upstreamMs: z
+      .number()
+      .nullable()
+      .openapi({ description: "The provider's time to its first byte, as in Server-Timing (ms); null when no provider answered" }),
   })
   .openapi("RequestLogEntry");
 
@@ -45,6 +53,8 @@ export function requestLogView(row: RequestLogRow) {
     cost: toCredits(row.costMc),
     durationMs: row.durationMs,
     attempts: row.attempts,
+    gatewayMs: row.gatewayMs,
+    upstreamMs: row.upstreamMs,
   };
 }
 

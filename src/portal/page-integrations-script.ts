@@ -104,7 +104,8 @@ async function loadRequests(more) {
     el("td", {}, [el("code", { text: x.method + " " + x.path })]),
     el("td", { class: "muted", text: x.keyId || "JWT" }), el("td", { text: x.provider || "—" }),
     el("td", {}, [el("span", { class: "pill " + (x.status < 400 ? "ok" : "err"), text: String(x.status) })]),
-    el("td", { class: "num", text: fmt.format(x.cost) }), el("td", { class: "num", text: x.durationMs + " ms" }),
+    el("td", { class: "num", text: fmt.format(x.cost) }), el("td", { class: "num", text: x.durationMs + " ms",
+      title: x.gatewayMs === null ? "" : "Voxgate " + x.gatewayMs + " ms, provider's first byte " + x.upstreamMs + " ms" }),
     el("td", { class: "num", text: String(x.attempts) }),
   ]));
   const body = $("requests").tBodies[0];

@@ -9,7 +9,7 @@
 // entries in one D1 batch (writer.ts).
 //
 // What is kept: ids, the method, the path without its query string, the key's id, the provider, the
-// status, the cost, the duration and the provider attempts — never a body, a key or a header value.
+// status, the cost, the duration, the provider attempts and the Server-Timing figures — never a body, a key or a header value.
 import { routePath } from "hono/route";
 import type { Ctx } from "../context";
 
@@ -26,6 +26,15 @@ export interface RequestLogEntry {
   costMc: number;
   durationMs: number;
   attempts: number;
+  /** Server-Timing's figures (API.md §5): Voxgate's own time and the provider's time to its first byte; null when no provider answered. */
+  gatewayMs: number | null;
+  upstreamMs: number | null;
+}
+
+/** What the gateway added and what the provider took to its first byte (the Server-Timing header's figures). */
+export interface GatewayTiming {
+  gatewayMs: number;
+  upstreamMs: number;
 }
 
 export interface RequestLogMessage {
@@ -36,7 +45,7 @@ export interface RequestLogMessage {
 /** A user's API requests are logged; the portal's own calls and operators' admin calls are not. */
 const LOGGED_PATHS = /^\/(v1|api\/v1)\//;
 
-export function recordRequest(c: Ctx, startedAt: number): void {
+export function recordRequest(c: Ctx, startedAt: number, timing?: GatewayTiming): void {
   let ctx: ExecutionContext;
   try {
     ctx = c.executionCtx;
@@ -65,6 +74,8 @@ export function recordRequest(c: Ctx, startedAt: number): void {
         durationMs,
         // Providers called (a breaker's skip is not a call).
         attempts: (c.get("providerAttempts") ?? []).filter((a) => !a.endsWith("=skipped")).length,
+        gatewayMs: timing?.gatewayMs ?? null,
+        upstreamMs: timing?.upstreamMs ?? null,
       };
       console.log(
         JSON.stringify({
@@ -78,6 +89,8 @@ export function recordRequest(c: Ctx, startedAt: number): void {
           cost: costMc / 1000,
           durationMs,
           attempts: entry.attempts,
+          gatewayMs: entry.gatewayMs,
+          upstreamMs: entry.upstreamMs,
         }),
       );
       if (!entry.userId || !LOGGED_PATHS.test(entry.path)) return;

@@ -63,12 +63,14 @@ describe("the request log", () => {
         "cost",
         "createdAt",
         "durationMs",
+        "gatewayMs",
         "id",
         "keyId",
         "method",
         "path",
         "provider",
         "status",
+        "upstreamMs",
       ]);
     }
     const [streamed, chat, speech, me] = [rows[2], rows[3], rows[4], rows[5]];
@@ -76,6 +78,21 @@ describe("the request log", () => {
     expect(speech).toMatchObject({ provider: "elevenlabs", attempts: 1, cost: Number(made[1]!.res.headers.get("x-usage-cost")) });
     expect(chat).toMatchObject({ provider: "openai", attempts: 1, cost: Number(made[2]!.res.headers.get("x-usage-cost")) });
     expect(streamed.cost).toBeGreaterThan(0); // known only when the stream ended, and logged then
+    // The answer's Server-Timing figures, as the caller saw them; none where no provider was called.
+    for (const [row, m] of [
+      [speech, made[1]!],
+      [chat, made[2]!],
+      [streamed, made[3]!],
+    ] as const) {
+      const header = Object.fromEntries(
+        (m.res.headers.get("server-timing") ?? "").split(",").map((p) => p.trim().split(";dur=") as [string, string]),
+      );
+      expect({ gatewayMs: row.gatewayMs, upstreamMs: row.upstreamMs }).toEqual({
+        gatewayMs: Number(header.gateway),
+        upstreamMs: Number(header.upstream),
+      });
+    }
+    expect(me).toMatchObject({ gatewayMs: null, upstreamMs: null });
     expect(rows[1]).toMatchObject({ status: 404, path: "/v1/webhooks/whk_unknown/deliveries" });
     expect(rows[0].path).toBe("/v1/usage"); // no query string
     // Refused requests are requests too: a scope denial is logged with its 403, under its key.
@@ -213,6 +230,7 @@ describe("the request log", () => {
       attempts: 1,
     });
     expect(typeof line.durationMs).toBe("number");
+    expect(`gateway;dur=${line.gatewayMs}, upstream;dur=${line.upstreamMs}`).toBe(res.headers.get("server-timing"));
     for (const s of [key.key, "sk-log-line-secret-3e2d1c", "8c7b6a"]) expect(mine[0]).not.toContain(s);
   });
 });
