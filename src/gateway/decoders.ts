@@ -8,7 +8,7 @@ import { Lines, SseParser } from "./sse";
 class ProviderStreamError extends Error {}
 
 export function audioDecoder(envelope: AudioEnvelope): Decoder {
-  if (envelope.kind === "raw") return { chunk: (b) => b, end: () => undefined };
+  if (envelope.kind === "raw") return { chunk: (b) => b, end: () => undefined, passesThrough: true };
 
   const decode = (payload: any): Uint8Array | undefined => {
     const error = envelope.errorOf?.(payload);

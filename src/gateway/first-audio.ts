@@ -30,8 +30,9 @@ export async function firstAudio(
   source: ReadableStream<Uint8Array>,
   timeoutMs: number,
   keepMax: number,
-  decoder: Decoder = { chunk: (b) => b, end: () => undefined },
+  decoder: Decoder = RAW,
 ): Promise<FirstAudio> {
+  if (decoder.passesThrough && keepMax === 0) return pipedFirstAudio(source, timeoutMs);
   const r = relay(source, decoder, keepMax);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const failure = await Promise.race([
@@ -46,6 +47,68 @@ export async function firstAudio(
   if (timer !== undefined) clearTimeout(timer);
   if (failure === "timeout") r.body.cancel(new Error("no audio in time")).catch(() => {});
   return { stream: r.body, failure, ended: r.outcome, kept: r.kept };
+}
+
+const RAW: Decoder = { chunk: (b) => b, end: () => undefined, passesThrough: true };
+
+/**
+ * Raw audio that nobody keeps: the first chunk is read here (so a provider that fails or stays silent
+ * still gets a 502/504), then the rest is piped natively — workerd moves the bytes, no JS runs per chunk.
+ * A provider failure after the first chunk still aborts the client's stream (a cut answer never looks
+ * complete) and a client that hangs up still cancels the provider's answer; the two are not told apart
+ * once piped (workerd reports either as a lost connection), which speech does not need: it is charged
+ * in full from its first audio on.
+ */
+async function pipedFirstAudio(source: ReadableStream<Uint8Array>, timeoutMs: number): Promise<FirstAudio> {
+  const reader = source.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const firstChunk = (async () => {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done || r.value.byteLength > 0) return r;
+    }
+  })();
+  let first: ReadableStreamReadResult<Uint8Array> | "timeout";
+  try {
+    first = await Promise.race([firstChunk, new Promise<"timeout">((ok) => (timer = setTimeout(() => ok("timeout"), timeoutMs)))]);
+  } catch (e) {
+    reader.cancel(e).catch(() => {});
+    return failed(e instanceof Error ? e : new Error(String(e)));
+  } finally {
+    clearTimeout(timer);
+  }
+  if (first === "timeout") {
+    firstChunk.catch(() => {});
+    reader.cancel(new Error("no audio in time")).catch(() => {});
+    return failed("timeout");
+  }
+  if (first.done) return { stream: emptyStream(), ended: Promise.resolve("complete"), kept: () => undefined };
+  const { readable, writable } = new IdentityTransformStream();
+  const firstBytes = first.value;
+  const ended = (async (): Promise<StreamOutcome> => {
+    const writer = writable.getWriter();
+    try {
+      await writer.write(firstBytes); // resolves once the client took it
+    } catch (e) {
+      reader.cancel(e).catch(() => {});
+      return "client_abort";
+    }
+    writer.releaseLock();
+    reader.releaseLock();
+    return source.pipeTo(writable).then(
+      () => "complete" as const,
+      () => "upstream_error" as const,
+    );
+  })();
+  return { stream: readable, ended, kept: () => undefined };
+}
+
+function failed(failure: Error | "timeout"): FirstAudio {
+  return { stream: emptyStream(), failure, ended: Promise.resolve("upstream_error"), kept: () => undefined };
+}
+
+function emptyStream(): ReadableStream<Uint8Array> {
+  return new ReadableStream({ start: (controller) => controller.close() });
 }
 
 /** Does the answer's content type fit how the adapter said the audio would arrive? */

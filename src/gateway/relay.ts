@@ -16,6 +16,8 @@ export interface Decoder {
    * one (raw audio) the client's stream is aborted, so a partial answer never looks complete.
    */
   fail?(error: unknown): Uint8Array | undefined;
+  /** Hands every chunk on as it is (raw audio): the bytes may be piped natively instead (first-audio.ts). */
+  passesThrough?: boolean;
 }
 
 export interface Relay {

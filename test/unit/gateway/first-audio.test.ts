@@ -1,0 +1,117 @@
+// firstAudio() for raw audio nobody keeps: the first chunk is read in JS (a silent or failing provider still
+// gets a 502/504), the rest is piped natively. What must hold either way: nothing is buffered, a provider
+// cut never looks like a complete answer, a client that hangs up stops the provider's answer.
+import { describe, expect, it } from "vitest";
+import { firstAudio } from "../../../src/gateway/first-audio";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+const RAW = { chunk: (b: Uint8Array) => b, end: () => undefined, passesThrough: true };
+
+/** A source we drive by hand: push chunks, then close or fail it. */
+function source() {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let cancelled: unknown = "not cancelled";
+  const stream = new ReadableStream<Uint8Array>({
+    start: (c) => {
+      controller = c;
+    },
+    cancel: (reason) => {
+      cancelled = reason;
+    },
+  });
+  return {
+    stream,
+    push: (s: string) => controller.enqueue(enc(s)),
+    close: () => controller.close(),
+    fail: (e: unknown) => controller.error(e),
+    cancelled: () => cancelled,
+  };
+}
+
+describe("firstAudio, raw audio piped", () => {
+  it("answers at the first chunk, before the source ended, then hands on every byte in order", async () => {
+    const src = source();
+    src.push("");
+    src.push("RIFF");
+    const audio = await firstAudio(src.stream, 2000, 0, RAW);
+    expect(audio.failure).toBeUndefined();
+    expect(audio.stream).toBeInstanceOf(ReadableStream);
+    const reader = audio.stream.getReader();
+    expect(dec((await reader.read()).value!)).toBe("RIFF");
+    src.push("-more");
+    src.push("-end");
+    src.close();
+    let rest = "";
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      rest += dec(r.value);
+    }
+    expect(rest).toBe("-more-end");
+    expect(await audio.ended).toBe("complete");
+    expect(audio.kept()).toBeUndefined();
+  });
+
+  it("a provider that fails after its first chunk aborts the client's stream: a cut answer never looks complete", async () => {
+    const src = source();
+    src.push("first");
+    const audio = await firstAudio(src.stream, 2000, 0, RAW);
+    const reader = audio.stream.getReader();
+    expect(dec((await reader.read()).value!)).toBe("first");
+    src.fail(new Error("connection reset by the provider"));
+    await expect(
+      (async () => {
+        for (;;) if ((await reader.read()).done) return "clean end";
+      })(),
+    ).rejects.toThrow();
+    expect(await audio.ended).toBe("upstream_error");
+  });
+
+  it("a client that hangs up cancels the provider's answer (at the provider's next chunk)", async () => {
+    const src = source();
+    src.push("first");
+    const audio = await firstAudio(src.stream, 2000, 0, RAW);
+    const reader = audio.stream.getReader();
+    await reader.read();
+    await reader.cancel(new Error("client went away"));
+    src.push("more audio nobody takes");
+    await audio.ended;
+    expect(src.cancelled()).not.toBe("not cancelled");
+  });
+
+  it("a provider that fails before any audio is a failure, not an answer", async () => {
+    const src = source();
+    src.fail(new Error("bad gateway"));
+    const audio = await firstAudio(src.stream, 2000, 0, RAW);
+    expect(audio.failure).toBeInstanceOf(Error);
+    expect((audio.failure as Error).message).toBe("bad gateway");
+  });
+
+  it("a provider silent past the limit times out, and its answer is cancelled", async () => {
+    const src = source();
+    const audio = await firstAudio(src.stream, 50, 0, RAW);
+    expect(audio.failure).toBe("timeout");
+    expect(src.cancelled()).toBeInstanceOf(Error);
+  });
+
+  it("an answer with no audio at all ends empty and complete", async () => {
+    const src = source();
+    src.close();
+    const audio = await firstAudio(src.stream, 2000, 0, RAW);
+    expect(audio.failure).toBeUndefined();
+    expect((await new Response(audio.stream).arrayBuffer()).byteLength).toBe(0);
+    expect(await audio.ended).toBe("complete");
+  });
+
+  it("audio kept for an idempotent replay is still relayed in JS and kept whole", async () => {
+    const src = source();
+    src.push("kept ");
+    const audio = await firstAudio(src.stream, 2000, 1024, RAW);
+    src.push("audio");
+    src.close();
+    expect(dec(new Uint8Array(await new Response(audio.stream).arrayBuffer()))).toBe("kept audio");
+    expect(await audio.ended).toBe("complete");
+    expect(dec(audio.kept()!)).toBe("kept audio");
+  });
+});
