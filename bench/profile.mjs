@@ -30,7 +30,7 @@ if (!SCENARIOS.includes(args.scenario)) {
 const out = args.out ?? join(services.ROOT, "bench", ".tmp", `voxgate-${args.scenario}.cpuprofile`);
 /** Microseconds between samples (V8 may sample less often under load). */
 const SAMPLING_INTERVAL_US = 200;
-const TOP_ROWS = 25;
+const TOP_ROWS = Number(process.env.TOP_ROWS ?? 25);
 
 installCleanupHandlers();
 try {
