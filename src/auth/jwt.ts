@@ -9,6 +9,7 @@ import {
   jwtVerify,
 } from "jose";
 import type { Config } from "../config";
+import { sha256Hex } from "../crypto/sha256";
 
 /** The algorithm allow-list (API.md §1); anything else, `none` included, is refused. */
 export const JWT_ALGORITHMS = ["RS256", "ES256", "EdDSA"];
@@ -66,9 +67,33 @@ export type JwtResult =
   // unavailable: the JWKS could not be fetched, which is not the token's fault.
   | { ok: false; reason: string; unavailable?: boolean };
 
+/**
+ * Tokens this isolate verified, by the SHA-256 of the token and what it was verified against (never the
+ * token itself): checking a signature is about a tenth of a JWT request's CPU, and a client sends the same
+ * token for many requests. An entry lasts until the token's `exp`, and at most VERIFIED_FOR_MS — shorter
+ * than jose's own cache of the key set (10 minutes), so a key dropped from the JWKS is refused no later
+ * than it already was. The user behind the token is still checked on every request (the Account object).
+ */
+const VERIFIED_FOR_MS = 60_000;
+const VERIFIED_MAX = 10_000;
+const verified = new Map<string, { payload: JWTPayload & { sub: string }; until: number }>();
+
 export async function verifyJwt(token: string, config: Config): Promise<JwtResult> {
   const set = keySet(config);
   if (!set || !config.JWT_ISSUER || !config.JWT_AUDIENCE) return { ok: false, reason: "JWT sign-in is not configured" };
+  const id = await sha256Hex(`${config.JWT_JWKS_URL ?? config.JWT_JWKS}\n${config.JWT_ISSUER}\n${config.JWT_AUDIENCE}\n${token}`);
+  const known = verified.get(id);
+  if (known && Date.now() < known.until) return { ok: true, payload: known.payload };
+  if (known) verified.delete(id);
+  const result = await verifySignature(token, set, config);
+  if (result.ok && typeof result.payload.exp === "number") {
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
+    verified.set(id, { payload: result.payload, until: Math.min(result.payload.exp * 1000, Date.now() + VERIFIED_FOR_MS) });
+  }
+  return result;
+}
+
+async function verifySignature(token: string, set: KeyResolver, config: Config): Promise<JwtResult> {
   try {
     const { payload } = await jwtVerify(token, set, {
       algorithms: JWT_ALGORITHMS,

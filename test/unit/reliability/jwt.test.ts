@@ -5,7 +5,9 @@
 
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { importJWK, SignJWT } from "jose";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { verifyJwt } from "../../../src/auth/jwt";
+import { getConfig } from "../../../src/config";
 import worker from "../../../src/index";
 import { BASE, bearer, jwtFor, mockControl, newKeyUser, uniqueSub } from "../../helpers/api";
 import { env } from "../../helpers/env";
@@ -115,4 +117,45 @@ describe("an unreachable JWKS", () => {
     expect((await callWith(vars, "/v1/me", bearer(key))).status).toBe(200);
     expect((await callWith(vars, "/v1/me", bearer("not.a-jwt"))).status).toBe(401);
   });
+});
+
+describe("verified tokens remembered per isolate", () => {
+  async function signed(sub: string, expiresAt: number): Promise<string> {
+    const key = (await importJWK(JSON.parse(env.TEST_JWT_PRIVATE_JWK), "ES256")) as CryptoKey;
+    return new SignJWT({})
+      .setProtectedHeader({ alg: "ES256", kid: "test-es256" })
+      .setIssuer("https://auth.voxgate.test/")
+      .setAudience("voxgate-api")
+      .setSubject(sub)
+      .setExpirationTime(expiresAt)
+      .sign(key);
+  }
+
+  it("a token's signature is checked once, but only against the key set, issuer and audience it passed", async () => {
+    const config = getConfig(env as any);
+    const token = await signed(uniqueSub("jwt-cache"), Math.floor(Date.now() / 1000) + 600);
+    const verify = vi.spyOn(crypto.subtle, "verify");
+    try {
+      expect((await verifyJwt(token, config)).ok).toBe(true);
+      const checks = verify.mock.calls.length;
+      expect(checks).toBeGreaterThan(0);
+      for (let i = 0; i < 5; i++) expect((await verifyJwt(token, config)).ok).toBe(true);
+      expect(verify.mock.calls.length).toBe(checks);
+      // Another audience, or a key set without the token's key: verified afresh, and refused.
+      expect(await verifyJwt(token, { ...config, JWT_AUDIENCE: "another-api" })).toMatchObject({ ok: false });
+      const otherKeys = JSON.stringify({ keys: [{ ...JSON.parse(config.JWT_JWKS!).keys[0], kid: "someone-else" }] });
+      expect(await verifyJwt(token, { ...config, JWT_JWKS: otherKeys })).toMatchObject({ ok: false });
+    } finally {
+      verify.mockRestore();
+    }
+  });
+
+  it("a remembered token is refused once its exp has passed", async () => {
+    const config = getConfig(env as any);
+    const token = await signed(uniqueSub("jwt-cache-exp"), Math.floor(Date.now() / 1000) + 2);
+    expect((await verifyJwt(token, config)).ok).toBe(true);
+    expect((await verifyJwt(token, config)).ok).toBe(true);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await verifyJwt(token, config)).toMatchObject({ ok: false, reason: "token expired" });
+  }, 10_000);
 });
