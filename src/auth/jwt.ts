@@ -17,9 +17,15 @@ export const JWT_ALGORITHMS = ["RS256", "ES256", "EdDSA"];
 const REQUIRED_CLAIMS = ["exp", "sub"];
 
 type KeyResolver = (header: JWTHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey>;
+type Verified = Map<string, { payload: JWTPayload & { sub: string }; until: number }>;
+/** A key set's resolver, and the tokens verified against it (see VERIFIED_FOR_MS). */
+interface KeySet {
+  resolve: KeyResolver;
+  verified: Verified;
+}
 // Module scope: the remote set's cache (and its refresh) lives on jose's resolver, so keep one per URL /
 // inline JWKS for the life of the isolate.
-const keySets = new Map<string, KeyResolver>();
+const keySets = new Map<string, KeySet>();
 
 /** The remote JWKS could not be fetched (network error, timeout, non-200, not a JWKS). */
 class JwksUnavailable extends Error {}
@@ -46,13 +52,13 @@ function remoteKeySet(url: string): KeyResolver {
   };
 }
 
-function keySet(config: Config): KeyResolver | null {
+function keySet(config: Config): KeySet | null {
   const { JWT_JWKS_URL: url, JWT_JWKS: inline } = config;
   const id = url ?? inline;
   if (!id) return null;
   let set = keySets.get(id);
   if (!set) {
-    set = url ? remoteKeySet(url) : (createLocalJWKSet(JSON.parse(id)) as KeyResolver);
+    set = { resolve: url ? remoteKeySet(url) : (createLocalJWKSet(JSON.parse(id)) as KeyResolver), verified: new Map() };
     keySets.set(id, set);
   }
   return set;
@@ -68,24 +74,25 @@ export type JwtResult =
   | { ok: false; reason: string; unavailable?: boolean };
 
 /**
- * Tokens this isolate verified, by the SHA-256 of the token and what it was verified against (never the
- * token itself): checking a signature is about a tenth of a JWT request's CPU, and a client sends the same
- * token for many requests. An entry lasts until the token's `exp`, and at most VERIFIED_FOR_MS — shorter
- * than jose's own cache of the key set (10 minutes), so a key dropped from the JWKS is refused no later
- * than it already was. The user behind the token is still checked on every request (the Account object).
+ * Tokens this isolate verified, per key set, by the SHA-256 of the token with the issuer and audience it
+ * was verified for (never the token itself): checking a signature is about a tenth of a JWT request's
+ * CPU, and a client sends the same token for many requests. An entry lasts until the token's `exp`, and
+ * at most VERIFIED_FOR_MS — shorter than jose's own cache of the key set (10 minutes), so a key dropped
+ * from the JWKS is refused no later than it already was. The user behind the token is still checked on
+ * every request (the Account object).
  */
 const VERIFIED_FOR_MS = 60_000;
 const VERIFIED_MAX = 10_000;
-const verified = new Map<string, { payload: JWTPayload & { sub: string }; until: number }>();
 
 export async function verifyJwt(token: string, config: Config): Promise<JwtResult> {
   const set = keySet(config);
   if (!set || !config.JWT_ISSUER || !config.JWT_AUDIENCE) return { ok: false, reason: "JWT sign-in is not configured" };
-  const id = await sha256Hex(`${config.JWT_JWKS_URL ?? config.JWT_JWKS}\n${config.JWT_ISSUER}\n${config.JWT_AUDIENCE}\n${token}`);
+  const { verified } = set;
+  const id = await sha256Hex(`${config.JWT_ISSUER}\n${config.JWT_AUDIENCE}\n${token}`);
   const known = verified.get(id);
   if (known && Date.now() < known.until) return { ok: true, payload: known.payload };
   if (known) verified.delete(id);
-  const result = await verifySignature(token, set, config);
+  const result = await verifySignature(token, set.resolve, config);
   if (result.ok && typeof result.payload.exp === "number") {
     if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
     verified.set(id, { payload: result.payload, until: Math.min(result.payload.exp * 1000, Date.now() + VERIFIED_FOR_MS) });

@@ -34,17 +34,10 @@ export async function firstAudio(
 ): Promise<FirstAudio> {
   if (decoder.passesThrough && keepMax === 0) return pipedFirstAudio(source, timeoutMs);
   const r = relay(source, decoder, keepMax);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const failure = await Promise.race([
-    r.first.then(
-      () => undefined,
-      (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
-    ),
-    new Promise<"timeout">((ok) => {
-      timer = setTimeout(() => ok("timeout"), timeoutMs);
-    }),
-  ]);
-  if (timer !== undefined) clearTimeout(timer);
+  const failure = await within(
+    r.first.then(() => undefined, asError),
+    timeoutMs,
+  );
   if (failure === "timeout") r.body.cancel(new Error("no audio in time")).catch(() => {});
   return { stream: r.body, failure, ended: r.outcome, kept: r.kept };
 }
@@ -61,7 +54,6 @@ const RAW: Decoder = { chunk: (b) => b, end: () => undefined, passesThrough: tru
  */
 async function pipedFirstAudio(source: ReadableStream<Uint8Array>, timeoutMs: number): Promise<FirstAudio> {
   const reader = source.getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const firstChunk = (async () => {
     for (;;) {
       const r = await reader.read();
@@ -70,12 +62,10 @@ async function pipedFirstAudio(source: ReadableStream<Uint8Array>, timeoutMs: nu
   })();
   let first: ReadableStreamReadResult<Uint8Array> | "timeout";
   try {
-    first = await Promise.race([firstChunk, new Promise<"timeout">((ok) => (timer = setTimeout(() => ok("timeout"), timeoutMs)))]);
+    first = await within(firstChunk, timeoutMs);
   } catch (e) {
     reader.cancel(e).catch(() => {});
-    return failed(e instanceof Error ? e : new Error(String(e)));
-  } finally {
-    clearTimeout(timer);
+    return failed(asError(e));
   }
   if (first === "timeout") {
     firstChunk.catch(() => {});
@@ -102,6 +92,18 @@ async function pipedFirstAudio(source: ReadableStream<Uint8Array>, timeoutMs: nu
   })();
   return { stream: readable, ended, kept: () => undefined };
 }
+
+/** `promise`, or "timeout" when `ms` pass first (the timer is cleared either way). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([promise, new Promise<"timeout">((ok) => (timer = setTimeout(() => ok("timeout"), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
 function failed(failure: Error | "timeout"): FirstAudio {
   return { stream: emptyStream(), failure, ended: Promise.resolve("upstream_error"), kept: () => undefined };

@@ -12,8 +12,6 @@ const LEDGER_MONTHS_KEPT = 13;
 /** A charge can be reversed (a failed request's refund, a late settlement) for this long. */
 const REVERSIBLE_FOR_MS = 24 * 60 * 60_000;
 
-export type { PeriodTotals };
-
 export interface Reservation {
   id: string;
   kind: UsageKind;

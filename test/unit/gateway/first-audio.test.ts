@@ -3,31 +3,9 @@
 // cut never looks like a complete answer, a client that hangs up stops the provider's answer.
 import { describe, expect, it } from "vitest";
 import { firstAudio } from "../../../src/gateway/first-audio";
+import { dec, source } from "../../helpers/streams";
 
-const enc = (s: string) => new TextEncoder().encode(s);
-const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 const RAW = { chunk: (b: Uint8Array) => b, end: () => undefined, passesThrough: true };
-
-/** A source we drive by hand: push chunks, then close or fail it. */
-function source() {
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let cancelled: unknown = "not cancelled";
-  const stream = new ReadableStream<Uint8Array>({
-    start: (c) => {
-      controller = c;
-    },
-    cancel: (reason) => {
-      cancelled = reason;
-    },
-  });
-  return {
-    stream,
-    push: (s: string) => controller.enqueue(enc(s)),
-    close: () => controller.close(),
-    fail: (e: unknown) => controller.error(e),
-    cancelled: () => cancelled,
-  };
-}
 
 describe("firstAudio, raw audio piped", () => {
   it("answers at the first chunk, before the source ended, then hands on every byte in order", async () => {

@@ -1,31 +1,9 @@
 // relay(): reads upstream as it arrives, hands each decoded chunk on at once, and says how it ended.
 import { describe, expect, it } from "vitest";
 import { type Decoder, relay, StreamCutShort } from "../../../src/gateway/relay";
+import { dec, enc, source } from "../../helpers/streams";
 
-const enc = (s: string) => new TextEncoder().encode(s);
-const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 const identity: Decoder = { chunk: (b) => b, end: () => undefined };
-
-/** A source we drive by hand: push chunks, then close or fail it. */
-function source() {
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let cancelled: unknown = "not cancelled";
-  const stream = new ReadableStream<Uint8Array>({
-    start: (c) => {
-      controller = c;
-    },
-    cancel: (reason) => {
-      cancelled = reason;
-    },
-  });
-  return {
-    stream,
-    push: (s: string) => controller.enqueue(enc(s)),
-    close: () => controller.close(),
-    fail: (e: unknown) => controller.error(e),
-    cancelled: () => cancelled,
-  };
-}
 
 async function readAll(body: ReadableStream<Uint8Array>): Promise<string> {
   return dec(new Uint8Array(await new Response(body).arrayBuffer()));

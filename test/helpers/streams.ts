@@ -1,0 +1,25 @@
+// Byte streams driven by hand, for the stream relay's tests (relay.test.ts, first-audio.test.ts).
+
+export const enc = (s: string) => new TextEncoder().encode(s);
+export const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** A source we drive by hand: push chunks, then close or fail it; `cancelled()` tells why it was cancelled. */
+export function source() {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let cancelled: unknown = "not cancelled";
+  const stream = new ReadableStream<Uint8Array>({
+    start: (c) => {
+      controller = c;
+    },
+    cancel: (reason) => {
+      cancelled = reason;
+    },
+  });
+  return {
+    stream,
+    push: (s: string) => controller.enqueue(enc(s)),
+    close: () => controller.close(),
+    fail: (e: unknown) => controller.error(e),
+    cancelled: () => cancelled,
+  };
+}
