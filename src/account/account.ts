@@ -24,6 +24,7 @@ import { billingPeriod, effectivePlan, RATE_LIMIT_WINDOW_MS, type UsageKind } fr
 import { pricesFor } from "../metering/price-config";
 import { peekToken } from "../ratelimit/gcra";
 import * as changes from "./catalog-changes";
+import type { CatalogCopy } from "./catalog-copy";
 import { keyIsValid } from "./catalog-copy";
 import { keyRequestsPerMinute, outsideKeyScope, overKeyLimit } from "./key-rules";
 import { MIRROR_DELAY_MS, mirror, RESERVATION_TTL_MS } from "./mirror";
@@ -33,10 +34,19 @@ export class Account extends AccountParts {
   // ---- the hot path -----------------------------------------------------------------------------
 
   async admit(req: AdmitRequest): Promise<AdmitResult> {
+    const call = { settlesApplied: false };
+    const result = await this.decide(req, call);
+    if (call.settlesApplied) result.settlesApplied = true;
+    return result;
+  }
+
+  private async decide(req: AdmitRequest, call: { settlesApplied: boolean }): Promise<AdmitResult> {
     this.d1Queries = 0;
     const copy = await this.catalog(req.userId).catch((e) => (e instanceof AccountMissing ? undefined : Promise.reject(e)));
     if (!copy) return this.refuse("invalid_credentials");
     const now = Date.now();
+    // Earlier requests' settles, carried by this call: closed first, whatever this admission decides.
+    call.settlesApplied = this.settleAll(copy, req.settles, now);
     const key = req.keyId ? await copy.key(this.env.DB, req.userId, req.keyId) : undefined;
     if (key?.readD1) this.d1Queries++;
     if (key && !keyIsValid(key.key, now)) return this.refuse("invalid_credentials");
@@ -100,6 +110,28 @@ export class Account extends AccountParts {
   async settle(req: SettleRequest): Promise<UsageSnapshot> {
     const copy = await this.catalog(req.userId);
     const now = Date.now();
+    this.settleOne(copy, req);
+    this.scheduleAlarm(now + MIRROR_DELAY_MS);
+    return this.snapshot(copy, now);
+  }
+
+  /** Several settles of one user at once (an isolate's batch no admission carried: settle-batch.ts). */
+  async settleMany(userId: string, reqs: SettleRequest[]): Promise<UsageSnapshot> {
+    const copy = await this.catalog(userId);
+    const now = Date.now();
+    this.settleAll(copy, reqs, now);
+    return this.snapshot(copy, now);
+  }
+
+  /** Apply settles synchronously (nothing interleaves); true when there were any. */
+  private settleAll(copy: CatalogCopy, reqs: SettleRequest[] | undefined, now: number): boolean {
+    if (!reqs?.length) return false;
+    for (const req of reqs) this.settleOne(copy, req);
+    this.scheduleAlarm(now + MIRROR_DELAY_MS);
+    return true;
+  }
+
+  private settleOne(copy: CatalogCopy, req: SettleRequest): void {
     if (req.reservationId) {
       const open = this.ledger.release(req.reservationId);
       const closedByAlarm = open ? undefined : this.ledger.reverse(req.reservationId);
@@ -114,8 +146,6 @@ export class Account extends AccountParts {
       if (req.actualMc === null) this.idempotency.fail(req.idempotency.key);
       else this.idempotency.complete(req.idempotency.key, req.idempotency.result);
     }
-    this.scheduleAlarm(now + MIRROR_DELAY_MS);
-    return this.snapshot(copy, now);
   }
 
   // ---- realtime sessions (src/account/sessions.ts) ---------------------------------------------

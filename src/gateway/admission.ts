@@ -18,7 +18,9 @@ import { scopeFor } from "../auth/scopes";
 import type { AppEnv, Ctx } from "../context";
 import { ApiError } from "../http/errors";
 import { errorResponse } from "../http/respond";
-import type { Admitted, IdempotencyClaim, IdempotentResult, Meter, UsageSnapshot } from "../metering/contract";
+import type { AdmitResult, Admitted, IdempotencyClaim, IdempotentResult, Meter, UsageSnapshot } from "../metering/contract";
+import { takeSettles } from "./settle-batch";
+import { sendSettlesAlone } from "./settlement";
 
 /**
  * Routes whose operation admits itself, once it knows the provider and the cost: the gateway POSTs, and
@@ -56,9 +58,19 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
   const p = c.get("principal");
   const bindings = c.get("bindings");
   const scope = p.keyId ? scopeFor(c.req.path) : undefined;
-  const res = await bindings
-    .account(p.userId)
-    .admit({ userId: p.userId, keyId: p.keyId, rateKey: p.rateKey, scope, rateCounted, meter, idempotency });
+  // Earlier requests' charges waiting in this isolate go along (settle-batch.ts).
+  const carried = takeSettles(c.env.ACCOUNT, p.userId);
+  let res: AdmitResult;
+  try {
+    res = await bindings
+      .account(p.userId)
+      .admit({ userId: p.userId, keyId: p.keyId, rateKey: p.rateKey, scope, rateCounted, meter, idempotency, settles: carried });
+  } catch (e) {
+    // They may or may not have landed: sent again alone (settling twice charges once).
+    if (carried) c.executionCtx.waitUntil(sendSettlesAlone(c, p.userId)(carried));
+    throw e;
+  }
+  if (carried && !res.settlesApplied) c.executionCtx.waitUntil(sendSettlesAlone(c, p.userId)(carried));
   if (bindings.counts) bindings.counts.d1 += res.d1Queries;
   if (res.rate) c.set("rate", res.rate);
   if (res.usage) c.set("usage", res.usage);

@@ -3,12 +3,14 @@
 //   const { settlement } = await admitOperation(…);
 //   try { …call the provider…; settlement.charge(cost); return answer } catch (e) { settlement.refund(); throw e }
 // so no error branch can forget a refund, and a second call is ignored. The Account object is told
-// after the response (waitUntil), never as a blocking round trip, and the call is retried: settling is
-// idempotent per reservation and a refund per charge id, so a retry never charges or refunds twice.
+// after the response (waitUntil), never as a blocking round trip — a charge preferably with the user's next
+// admission (settle-batch.ts) — and the call is retried: settling is idempotent per reservation and a
+// refund per charge id, so a retry never charges or refunds twice.
 // Should every try fail, the object's alarm closes the reservation at its bound (src/account/account.ts).
 import type { Ctx } from "../context";
 import type { Admitted, IdempotentResult } from "../metering/contract";
 import type { UsageKind } from "../metering/plans";
+import { holdSettle, type SendAlone } from "./settle-batch";
 
 export type Cost = number | null | Promise<number | null>;
 
@@ -79,10 +81,19 @@ export class Settlement {
         // Charged at admission (its cost was exact): only a failure needs a call, to refund it.
         if (receipt) return actualMc === null ? withRetries(() => account.refund(userId, receipt.id), requestId) : undefined;
         const idempotency = idempotencyKey ? { key: idempotencyKey, result: actualMc === null ? undefined : result?.() } : undefined;
-        return withRetries(() => account.settle({ userId, reservationId, kind, actualMc, idempotency }), requestId);
+        const settle = { userId, reservationId, kind, actualMc, idempotency };
+        // A charge rides along with the user's next admission from this isolate (settle-batch.ts).
+        if (actualMc !== null && !idempotency) return holdSettle(c.env.ACCOUNT, settle, sendSettlesAlone(c, userId));
+        return withRetries(() => account.settle(settle), requestId);
       });
     c.executionCtx.waitUntil(this.told);
   }
+}
+
+/** Send a user's held settles in one call of their own (none of the user's admissions carried them). */
+export function sendSettlesAlone(c: Ctx, userId: string): SendAlone {
+  const requestId = c.get("requestId");
+  return (settles) => withRetries(() => c.env.ACCOUNT.getByName(userId).settleMany(userId, settles), requestId);
 }
 
 async function withRetries(call: () => Promise<unknown>, requestId: string): Promise<void> {

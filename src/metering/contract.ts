@@ -58,6 +58,11 @@ export interface AdmitRequest {
   rateCounted?: boolean;
   meter?: Meter;
   idempotency?: IdempotencyClaim;
+  /**
+   * Earlier requests' settles this isolate held back (src/gateway/settle-batch.ts): applied before this
+   * admission is decided, so the reservations they close no longer count against it.
+   */
+  settles?: SettleRequest[];
 }
 
 export interface UsageSnapshot {
@@ -105,6 +110,8 @@ export interface Admitted {
   charge?: ChargeReceipt;
   /** D1 queries the object made for this call (DEBUG_STORAGE_COUNTS). */
   d1Queries: number;
+  /** The request's `settles` were applied (an unknown user's are not: the caller sends them alone). */
+  settlesApplied?: boolean;
 }
 
 export interface Refused {
@@ -114,6 +121,7 @@ export interface Refused {
   usage?: UsageSnapshot;
   replay?: IdempotentResult;
   d1Queries: number;
+  settlesApplied?: boolean;
 }
 
 export type AdmitResult = Admitted | Refused;
