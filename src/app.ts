@@ -57,12 +57,19 @@ export function newApp() {
   app.use("/v1/*", openAiErrorShape);
   app.use("*", envelope);
 
-  // Credentials are checked only for routes that exist: an unknown route is a 404 for everyone.
+  // Credentials are checked only for routes that exist: an unknown route is a 404 for everyone. Asked
+  // by several middlewares, answered once per request.
   const known = knownRoutes(app);
   const onKnownRoute =
     (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> =>
-    (c, next) =>
-      known(c.req.method, c.req.path) ? mw(c, next) : next();
+    (c, next) => {
+      let isKnown = c.get("knownRoute");
+      if (isKnown === undefined) {
+        isKnown = known(c.req.method, c.req.path);
+        c.set("knownRoute", isKnown);
+      }
+      return isKnown ? mw(c, next) : next();
+    };
   // A realtime upgrade may carry a client token instead of a header (browsers): its route checks the token.
   const authenticateUnlessToken: MiddlewareHandler<AppEnv> = (c, next) => (carriesClientToken(c) ? next() : authenticate(c, next));
   for (const group of ["/v1/*", "/api/v1/*", "/api/admin/*"])

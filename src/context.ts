@@ -45,6 +45,8 @@ export interface AppVariables {
   idempotencyKey?: string;
   /** A metered operation's cost once it settled (a stream: when it ended); null when it was refunded. */
   settledCostMc?: Promise<number | null>;
+  /** The method and path match a registered route (asked by every middleware that only runs on one). */
+  knownRoute?: boolean;
   /** Whose request log a request without a principal goes to (a realtime session opened by a client token). */
   loggedUserId?: string;
 }

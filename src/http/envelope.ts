@@ -32,10 +32,16 @@ export const envelope: MiddlewareHandler<AppEnv> = async (c, next) => {
         upload ? "Send multipart/form-data or application/json." : "Send the body as application/json.",
       );
   }
-  return bodyLimit({
-    maxSize: upload ? UPLOAD_BODY_MAX_BYTES : JSON_BODY_MAX_BYTES,
-    onError: () => {
-      throw new ApiError("payload_too_large", `The body is larger than ${upload ? "25 MiB" : "1 MiB"}.`);
-    },
-  })(c, next);
+  return (upload ? uploadLimit : jsonLimit)(c, next);
 };
+
+/** The size limits, built once (a middleware per request would be rebuilt for nothing). */
+const sizeLimit = (maxSize: number, shown: string) =>
+  bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new ApiError("payload_too_large", `The body is larger than ${shown}.`);
+    },
+  });
+const jsonLimit = sizeLimit(JSON_BODY_MAX_BYTES, "1 MiB");
+const uploadLimit = sizeLimit(UPLOAD_BODY_MAX_BYTES, "25 MiB");
