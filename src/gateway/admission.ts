@@ -58,8 +58,9 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
   const p = c.get("principal");
   const bindings = c.get("bindings");
   const scope = p.keyId ? scopeFor(c.req.path) : undefined;
-  // Earlier requests' charges waiting in this isolate go along (settle-batch.ts).
-  const carried = takeSettles(c.env.ACCOUNT, p.userId);
+  // Earlier requests' charges waiting in this isolate go along (settle-batch.ts) — unless this request
+  // could not send them again itself should the call fail (no execution context: a unit test's app.request).
+  const carried = canWaitUntil(c) ? takeSettles(c.env.ACCOUNT, p.userId) : undefined;
   let res: AdmitResult;
   try {
     res = await bindings
@@ -119,6 +120,14 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
       throw new ApiError("idempotency_key_reused", "This Idempotency-Key was used with a different request body.");
     case "idempotency_replay":
       throw new IdempotentReplay(res.replay as IdempotentResult);
+  }
+}
+
+function canWaitUntil(c: Ctx): boolean {
+  try {
+    return c.executionCtx !== undefined;
+  } catch {
+    return false;
   }
 }
 
