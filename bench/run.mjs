@@ -317,6 +317,15 @@ async function main() {
     });
     // The same provider relayed untouched and transcoded at the edge (OpenAI speech: pcm vs 8 kHz µ-law).
     ttfbTargets.push(...transcodingTargets(p.id, `${p.voxgate.url}/v1/synthesize`, TTS_TEXT, p.nextKey));
+    // Portkey's own request through Voxgate: OpenAI speech with the caller's key (authenticated, rate-limited,
+    // counted, not charged: its admission writes nothing), so the two gateways do the same upstream work.
+    if (pk)
+      ttfbTargets.push({
+        id: `${p.id}/byok-openai`,
+        url: `${p.voxgate.url}${portkey.SPEECH_PATH}`,
+        body: portkey.speechBody(TTS_TEXT),
+        headers: () => ({ authorization: `Bearer ${p.nextKey()}`, "x-provider-key-openai": "byok-bench-key" }),
+      });
   }
   if (pk) ttfbTargets.push(...pkt.ttfb);
   // Fault on every provider ("*"): the ElevenLabs stream and OpenAI's speech both hold back after one chunk.
@@ -334,6 +343,7 @@ async function main() {
       voxgate: ttfbById[`${p.id}/voxgate`],
       nativePcm: ttfbById[`${p.id}/native-pcm`],
       transcodedUlaw: ttfbById[`${p.id}/transcoded-ulaw`],
+      byokOpenAi: ttfbById[`${p.id}/byok-openai`],
     };
   }
   // A cold Account object (evicted after sitting idle) against a warm one: one key per user, in turn.

@@ -80,6 +80,8 @@ export function printReport(r) {
       over(t.voxgate, r.ttfb.mock),
       signed(t.voxgate.ttfbMs.p50 - t.passthrough.ttfbMs.p50, 3),
     ]);
+    if (t.byokOpenAi && r.ttfb.mockSpeech)
+      trows.push([`[${label}] Voxgate (OpenAI speech, BYOK)`, ...ttfbCells(t.byokOpenAi), over(t.byokOpenAi, r.ttfb.mockSpeech), "–"]);
   }
   table(["target", "p50 ms", "p90 ms", "min ms", "ok", "over its mock", "added p50 (vs pass)"], trows, ["l"]);
 
