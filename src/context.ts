@@ -53,3 +53,12 @@ export interface AppVariables {
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables };
 export type Ctx = Context<AppEnv>;
+
+/** The request's execution context; undefined where there is none (`app.request` in a unit test). */
+export function executionCtxOf(c: Ctx): ExecutionContext | undefined {
+  try {
+    return c.executionCtx;
+  } catch {
+    return undefined;
+  }
+}

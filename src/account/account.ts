@@ -34,19 +34,16 @@ export class Account extends AccountParts {
   // ---- the hot path -----------------------------------------------------------------------------
 
   async admit(req: AdmitRequest): Promise<AdmitResult> {
-    const call = { settlesApplied: false };
-    const result = await this.decide(req, call);
-    if (call.settlesApplied) result.settlesApplied = true;
-    return result;
-  }
-
-  private async decide(req: AdmitRequest, call: { settlesApplied: boolean }): Promise<AdmitResult> {
     this.d1Queries = 0;
     const copy = await this.catalog(req.userId).catch((e) => (e instanceof AccountMissing ? undefined : Promise.reject(e)));
     if (!copy) return this.refuse("invalid_credentials");
     const now = Date.now();
     // Earlier requests' settles, carried by this call: closed first, whatever this admission decides.
-    call.settlesApplied = this.settleAll(copy, req.settles, now);
+    if (!this.settleAll(copy, req.settles, now)) return this.decide(req, copy, now);
+    return { ...(await this.decide(req, copy, now)), settlesApplied: true };
+  }
+
+  private async decide(req: AdmitRequest, copy: CatalogCopy, now: number): Promise<AdmitResult> {
     const key = req.keyId ? await copy.key(this.env.DB, req.userId, req.keyId) : undefined;
     if (key?.readD1) this.d1Queries++;
     if (key && !keyIsValid(key.key, now)) return this.refuse("invalid_credentials");
@@ -108,11 +105,7 @@ export class Account extends AccountParts {
    * is corrected to what the late settle says.
    */
   async settle(req: SettleRequest): Promise<UsageSnapshot> {
-    const copy = await this.catalog(req.userId);
-    const now = Date.now();
-    this.settleOne(copy, req);
-    this.scheduleAlarm(now + MIRROR_DELAY_MS);
-    return this.snapshot(copy, now);
+    return this.settleMany(req.userId, [req]);
   }
 
   /** Several settles of one user at once (an isolate's batch no admission carried: settle-batch.ts). */
@@ -131,6 +124,7 @@ export class Account extends AccountParts {
     return true;
   }
 
+  /** One settle (see `settle`): closes its reservation and, for an idempotent request, its record. */
   private settleOne(copy: CatalogCopy, req: SettleRequest): void {
     if (req.reservationId) {
       const open = this.ledger.release(req.reservationId);

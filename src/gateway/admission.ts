@@ -15,7 +15,7 @@
 import type { MiddlewareHandler } from "hono";
 import { forgetKey } from "../auth/key-cache";
 import { scopeFor } from "../auth/scopes";
-import type { AppEnv, Ctx } from "../context";
+import { type AppEnv, type Ctx, executionCtxOf } from "../context";
 import { ApiError } from "../http/errors";
 import { errorResponse } from "../http/respond";
 import type { AdmitResult, Admitted, IdempotencyClaim, IdempotentResult, Meter, UsageSnapshot } from "../metering/contract";
@@ -60,18 +60,20 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
   const scope = p.keyId ? scopeFor(c.req.path) : undefined;
   // Earlier requests' charges waiting in this isolate go along (settle-batch.ts) — unless this request
   // could not send them again itself should the call fail (no execution context: a unit test's app.request).
-  const carried = canWaitUntil(c) ? takeSettles(c.env.ACCOUNT, p.userId) : undefined;
+  const ctx = executionCtxOf(c);
+  const carried = ctx ? takeSettles(c.env.ACCOUNT, p.userId) : undefined;
+  // Carried settles the object may not have applied are sent again alone (settling twice charges once).
+  const sendAgain = () => carried && ctx?.waitUntil(sendSettlesAlone(c, p.userId)(carried));
   let res: AdmitResult;
   try {
     res = await bindings
       .account(p.userId)
       .admit({ userId: p.userId, keyId: p.keyId, rateKey: p.rateKey, scope, rateCounted, meter, idempotency, settles: carried });
   } catch (e) {
-    // They may or may not have landed: sent again alone (settling twice charges once).
-    if (carried) c.executionCtx.waitUntil(sendSettlesAlone(c, p.userId)(carried));
+    sendAgain();
     throw e;
   }
-  if (carried && !res.settlesApplied) c.executionCtx.waitUntil(sendSettlesAlone(c, p.userId)(carried));
+  if (!res.settlesApplied) sendAgain();
   if (bindings.counts) bindings.counts.d1 += res.d1Queries;
   if (res.rate) c.set("rate", res.rate);
   if (res.usage) c.set("usage", res.usage);
@@ -120,14 +122,6 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
       throw new ApiError("idempotency_key_reused", "This Idempotency-Key was used with a different request body.");
     case "idempotency_replay":
       throw new IdempotentReplay(res.replay as IdempotentResult);
-  }
-}
-
-function canWaitUntil(c: Ctx): boolean {
-  try {
-    return c.executionCtx !== undefined;
-  } catch {
-    return false;
   }
 }
 

@@ -11,7 +11,7 @@
 // What is kept: ids, the method, the path without its query string, the key's id, the provider, the
 // status, the cost, the duration, the provider attempts and the Server-Timing figures — never a body, a key or a header value.
 import { routePath } from "hono/route";
-import type { Ctx } from "../context";
+import { type Ctx, executionCtxOf } from "../context";
 
 export interface RequestLogEntry {
   rowId: string;
@@ -46,12 +46,8 @@ export interface RequestLogMessage {
 const LOGGED_PATHS = /^\/(v1|api\/v1)\//;
 
 export function recordRequest(c: Ctx, startedAt: number, timing?: GatewayTiming): void {
-  let ctx: ExecutionContext;
-  try {
-    ctx = c.executionCtx;
-  } catch {
-    return; // called without an execution context (app.request in a test): nothing can outlive the response
-  }
+  const ctx = executionCtxOf(c);
+  if (!ctx) return; // without an execution context (app.request in a test) nothing can outlive the response
   const principal = c.get("principal") as Ctx["var"]["principal"] | undefined;
   const pattern = routePath(c, -1);
   const status = c.res.status;
