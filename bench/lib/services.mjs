@@ -134,6 +134,12 @@ export async function startVoxgateDirect({ bundlePath, vars, persistDir, port, l
         d1Databases: { DB: cfg.d1DatabaseId },
         kvNamespaces: { USAGE: cfg.kvNamespaceId },
         durableObjects: { ACCOUNT: { className: "Account", useSQLite: true } },
+        // The Queues of wrangler.toml, produced and consumed by this same Worker as in production.
+        queueProducers: { WEBHOOK_QUEUE: { queueName: "voxgate-webhooks" }, REQUEST_LOG_QUEUE: { queueName: "voxgate-request-log" } },
+        queueConsumers: {
+          "voxgate-webhooks": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 100 },
+          "voxgate-request-log": { maxBatchSize: 100, maxBatchTimeout: 2, maxRetries: 10 },
+        },
       },
     ],
   });
