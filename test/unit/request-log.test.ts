@@ -3,6 +3,7 @@
 // and never a body, a key or a header value. Plus the one structured log line per request.
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { insertRequests, type RequestLogRow } from "../../src/db/request-log";
 import worker from "../../src/index";
 import { env } from "../helpers/env";
 import { call, keyOf, until, userOn } from "../helpers/reliability";
@@ -232,5 +233,48 @@ describe("the request log", () => {
     expect(typeof line.durationMs).toBe("number");
     expect(`gateway;dur=${line.gatewayMs}, upstream;dur=${line.upstreamMs}`).toBe(res.headers.get("server-timing"));
     for (const s of [key.key, "sk-log-line-secret-3e2d1c", "8c7b6a"]) expect(mine[0]).not.toContain(s);
+  });
+  it("the consumer writes a batch of any size once, every field as sent, a redelivered entry not twice", async () => {
+    const tag = crypto.randomUUID().slice(0, 8);
+    const row = (i: number): RequestLogRow => ({
+      rowId: `row_${tag}_${i}`,
+      requestId: `req_${tag}_${i}`,
+      userId: `usr_${tag}`,
+      createdAt: 1_700_000_000_000 + i,
+      method: i % 2 ? "GET" : "POST",
+      path: `/v1/path/${i}`,
+      keyId: i % 3 ? `key_${i}` : null,
+      provider: i % 4 ? "openai" : null,
+      status: 200 + i,
+      costMc: i * 7,
+      durationMs: i,
+      attempts: i % 3,
+      gatewayMs: i % 5 ? i / 10 : null,
+      upstreamMs: i % 5 ? i + 0.5 : null,
+    });
+    const first = Array.from({ length: 23 }, (_, i) => row(i)); // not a whole number of statements
+    await insertRequests(env.DB, first);
+    // A redelivered batch: 10 already written (changed, to show they are not overwritten) and 2 new.
+    await insertRequests(env.DB, [...first.slice(5, 15).map((r) => ({ ...r, status: 599 })), row(23), row(24)]);
+    await insertRequests(env.DB, []);
+    const written = (
+      await env.DB.prepare("SELECT * FROM request_log WHERE user_id = ? ORDER BY created_at").bind(`usr_${tag}`).all()
+    ).results.map((r: any) => ({
+      rowId: r.row_id,
+      requestId: r.request_id,
+      userId: r.user_id,
+      createdAt: r.created_at,
+      method: r.method,
+      path: r.path,
+      keyId: r.key_id,
+      provider: r.provider,
+      status: r.status,
+      costMc: r.cost_mc,
+      durationMs: r.duration_ms,
+      attempts: r.attempts,
+      gatewayMs: r.gateway_ms,
+      upstreamMs: r.upstream_ms,
+    }));
+    expect(written).toEqual(Array.from({ length: 25 }, (_, i) => row(i)));
   });
 });
