@@ -14,6 +14,8 @@ declare global {
     TEST_WEBHOOK_ORIGIN: string;
     TEST_MASTER_KEY_V1: string;
     TWILIO_AUTH_TOKEN: string;
+    /** The Twilio mock (vitest.config.ts); in src read through config.ts like every base URL. */
+    TWILIO_BASE_URL: string;
     TWILIO_FROM: string;
     /** Total requests of the hostile-input fuzzer; "" for its default. */
     VOXGATE_FUZZ_RUNS: string;
