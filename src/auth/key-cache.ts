@@ -45,8 +45,8 @@ export function rememberNewKey(hash: string, key: Omit<KnownKey, "lastUsedWritte
 // 401s; tight enough that spraying keys costs at most 60 D1 reads a minute per address and isolate.
 export const UNKNOWN_KEY_LOOKUPS_BURST = 60;
 export const UNKNOWN_KEY_LOOKUP_INTERVAL_MS = 1_000;
-const LOOKUP_BUCKETS_MAX = 10_000;
 
+/** Per address; bounded like the other maps (CACHE_ENTRIES_MAX, oldest dropped first). */
 interface Bucket {
   tokens: number;
   at: number;
