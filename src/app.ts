@@ -1,7 +1,7 @@
 // Builds the app: middleware order, route mounting, the OpenAPI document, errors.
-// A request's path: request id → config → envelope (content type, size) → authenticate → admission
-// (key still valid, rate limit — or, for a gateway operation, inside it with the credits it reserves)
-// → route (validate → choose provider and key → reserve → proxy, streaming → settle) → headers → after the
+// A request's path: request id → config → authenticate → admission (key still valid, rate limit — or, for
+// a gateway operation, inside it with the credits it reserves) → envelope (content type, size) → route
+// (validate → choose provider and key → reserve → proxy, streaming → settle) → headers → after the
 // response: the request log and one JSON log line (src/requestlog/record.ts).
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
@@ -17,6 +17,7 @@ import { admission, IdempotentReplay } from "./gateway/admission";
 import { replayResponse } from "./gateway/idempotency";
 import { envelope } from "./http/envelope";
 import { ApiError } from "./http/errors";
+import { mediaType } from "./http/media-type";
 import { requestIdFrom } from "./http/request-id";
 import { errorResponse } from "./http/respond";
 import { setUsageHeaders } from "./metering/headers";
@@ -55,7 +56,6 @@ export function newApp() {
   });
   // OpenAI-compatible routes answer errors in OpenAI's shape: outermost, so it also sees the envelope and auth failures.
   app.use("/v1/*", openAiErrorShape);
-  app.use("*", envelope);
 
   // Credentials are checked only for routes that exist: an unknown route is a 404 for everyone. Asked
   // by several middlewares, answered once per request.
@@ -77,6 +77,9 @@ export function newApp() {
   app.use("/api/admin/*", onKnownRoute(requireAdmin));
   app.use("/portal/*", rejectApiCredentials, sameOrigin);
   app.use("/portal/api/*", onKnownRoute(requireSession), onKnownRoute(admission));
+  // The body's envelope (content type 415, size 413) after the credentials: a revoked key gets 401 and an
+  // unknown route 404 whatever its body, and a refused body is admitted (rate-limited) like any bad input.
+  app.use("*", onKnownRoute(envelope));
 
   registerKeyRoutes(app, "/v1/keys", "API keys", true, security);
   registerKeyRoutes(app, "/api/v1/user/api-keys", "API keys (Sonna)", false, security);
@@ -150,6 +153,10 @@ export function onError(err: unknown, c: Ctx): Response {
   if (err instanceof HTTPException) {
     const status = err.status;
     if (status === 413) return errorResponse(c, new ApiError("payload_too_large", "The body is too large."));
+    if (status === 415)
+      return errorResponse(c, new ApiError("unsupported_media_type", "The body's content type is not one this route takes."));
+    if (status === 400 && mediaType(c.req.header("content-type")) === "multipart/form-data")
+      return errorResponse(c, new ApiError("bad_request", "The multipart body could not be read."));
     if (status === 400) return errorResponse(c, new ApiError("invalid_json", "The body is not valid JSON."));
     if (status === 401) return errorResponse(c, new ApiError("unauthorized", err.message || "Unauthorized."));
     return errorResponse(c, new ApiError("bad_request", err.message || "Bad request."));

@@ -52,7 +52,8 @@ export async function measureAudio(data: Blob | Uint8Array, contentType?: string
     // A parser that trips over forged bytes has measured nothing.
   }
   if (!format) return bound;
-  if (!reading || !Number.isFinite(reading.seconds) || reading.seconds < 0) return { ...bound, format };
+  // A container read as holding no audio at all gets the size bound too: a reservation is never 0.
+  if (!reading || !Number.isFinite(reading.seconds) || reading.seconds <= 0) return { ...bound, format };
   // More seconds than the size bound allows is not audio these bytes can hold (e.g. a header claiming
   // 10 h with 1 s present); the bound is then the tighter truth.
   if (reading.seconds > bound.seconds || labelContradicts(contentType, reading.format)) return { ...bound, format: reading.format };

@@ -36,6 +36,11 @@ export interface Transcription extends Omit<SttResult, "usage"> {
 export async function transcribe(c: Ctx, req: TranscribeRequest, idempotency?: IdempotencyClaim): Promise<Transcription> {
   const chain = candidates(c, "stt", { provider: req.provider, model: req.model }, req.fallback);
   const audio = req.audio ?? (await download(c, req.audioUrl));
+  // No bytes, no transcription: refused before anything is reserved (never a metered request charged 0).
+  if (audio.data.size === 0) {
+    const where = req.audio ? "file" : "audioUrl";
+    throw new ApiError("validation_failed", `The audio (${where}) is empty.`, { fields: [{ path: where, message: "Empty audio" }] });
+  }
   const measured = await measureAudio(audio.data, audio.contentType);
   return withFailover(c, chain, (candidate) => transcribeWith(c, candidate, req, audio, measured.seconds, idempotency));
 }

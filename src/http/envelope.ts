@@ -29,7 +29,7 @@ export const envelope: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (!ok)
       throw new ApiError(
         "unsupported_media_type",
-        upload ? "Send multipart/form-data or application/json." : "Send the body as application/json.",
+        upload ? "Send multipart/form-data, the audio bytes (audio/*), or application/json." : "Send the body as application/json.",
       );
   }
   return (upload ? uploadLimit : jsonLimit)(c, next);

@@ -50,11 +50,19 @@ export function registerGateway(app: OpenAPIHono<AppEnv>) {
       method: "post",
       path: "/v1/transcribe",
       tags: ["Gateway"],
-      summary: "Speech to text: multipart upload (file + provider, model, language) or JSON with audioUrl",
+      summary:
+        "Speech to text: multipart upload (file + provider, model, language), the audio bytes themselves (provider, model, language in the query), or JSON with audioUrl",
       security,
       request: {
         headers: IdempotencyHeader,
-        body: { content: { "multipart/form-data": { schema: TranscribeForm }, ...json(TranscribeJson) } },
+        body: {
+          content: {
+            "multipart/form-data": { schema: TranscribeForm },
+            ...json(TranscribeJson),
+            "audio/*": { schema: BinaryAudio },
+            "application/octet-stream": { schema: BinaryAudio },
+          },
+        },
       },
       responses: { 200: { description: "Transcript", content: json(TranscriptionSchema) }, ...errors(...GATEWAY_ERRORS) },
     }),

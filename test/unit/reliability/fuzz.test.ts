@@ -547,7 +547,10 @@ async function judge(req: FuzzRequest): Promise<string | undefined> {
         ? (await errorShapeProblem(res.clone(), "/v1/models")) && (await errorShapeProblem(res.clone(), "/"))
         : await errorShapeProblem(res.clone(), shapePath);
     if (problem) problems.push(problem);
-    const envelopeApplies = !pathname.startsWith("/portal/auth/") && ["POST", "PUT", "PATCH"].includes(req.method);
+    // The envelope (415, 413) comes after the credentials and the route (src/app.ts): a request refused
+    // there first — 401, 403, 404, 429, or 400 for two credentials that differ — never reaches it.
+    const refusedBefore = [401, 403, 404, 429].includes(res.status) || (req.cred === "conflicting" && res.status === 400);
+    const envelopeApplies = !refusedBefore && !pathname.startsWith("/portal/auth/") && ["POST", "PUT", "PATCH"].includes(req.method);
     const upload = UPLOAD_PATHS.has(pathname);
     if (envelopeApplies && !upload && req.body.kind === "oversized" && res.status !== 413)
       problems.push(`oversized body answered ${res.status}, not 413`);

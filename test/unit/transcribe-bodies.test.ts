@@ -1,0 +1,101 @@
+// The bodies /v1/transcribe takes (API.md §4, §6, §8): multipart, the audio bytes themselves (fields in
+// the query) or JSON with an audioUrl. Audio with nothing in it is refused before anything is reserved —
+// no metered transcription is ever charged 0 — and a body the route cannot read says what it is.
+import { describe, expect, it } from "vitest";
+import { sizeBoundSeconds } from "../../src/audio/duration";
+import { sttCostMc } from "../../src/metering/prices";
+import { bearer, upstreamRequests } from "../helpers/api";
+import { call, inAccount, ledgerOf, until, userOn } from "../helpers/reliability";
+import { makeWav } from "./audio/audio-files";
+
+function upload(bytes: Uint8Array, fields: Record<string, string>): FormData {
+  const form = new FormData();
+  form.append("file", new File([bytes], "clip.wav", { type: "audio/wav" }));
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  return form;
+}
+
+describe("audio with nothing in it", () => {
+  it("an empty file is 400 validation_failed for every provider, even with no credits left: nothing called, reserved or charged", async () => {
+    const u = await userOn("free");
+    await inAccount(u.id, (i) => {
+      i.ledger.charge("tts", 2_500_000, 2_500_000, Date.now());
+    });
+    const before = await ledgerOf(u.id);
+    const called = (await upstreamRequests("openai")).length + (await upstreamRequests("deepgram")).length;
+    for (const provider of ["openai", "deepgram", "groq", "elevenlabs"]) {
+      const res = await call("/v1/transcribe", { method: "POST", headers: bearer(u.jwt), body: upload(new Uint8Array(0), { provider }) });
+      expect(res.status, provider).toBe(400);
+      const body = (await res.json()) as any;
+      expect(body.error.code).toBe("validation_failed");
+      expect(body.error.fields[0].path).toBe("file");
+    }
+    expect((await upstreamRequests("openai")).length + (await upstreamRequests("deepgram")).length).toBe(called);
+    const after = await ledgerOf(u.id);
+    expect(after.usedMc).toBe(before.usedMc);
+    expect(after.reservedMc).toBe(0);
+  });
+
+  it("a WAV that is only a header is reserved and charged at its size bound, never 0", async () => {
+    const u = await userOn("pro");
+    const wav = makeWav({ sampleRate: 16000, channels: 1, bitsPerSample: 16, frames: 0 });
+    const res = await call("/v1/transcribe", { method: "POST", headers: bearer(u.jwt), body: upload(wav, { provider: "openai" }) });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    // The mock reports no duration for an empty WAV, so the bound is what is charged.
+    const expected = sttCostMc("openai", sizeBoundSeconds(wav.length)) as number;
+    expect(expected).toBeGreaterThan(0);
+    expect(Number(res.headers.get("x-usage-cost"))).toBeGreaterThan(0);
+    const l = await until(
+      () => ledgerOf(u.id),
+      (v) => v.reservedMc === 0,
+    );
+    expect(l.usedMc).toBeGreaterThan(0);
+  });
+});
+
+describe("the body's content type", () => {
+  it("the audio bytes themselves (audio/wav, application/octet-stream) are transcribed, fields in the query", async () => {
+    const u = await userOn("pro");
+    const wav = makeWav({ sampleRate: 16000, channels: 1, bitsPerSample: 16, frames: 16000 });
+    for (const type of ["audio/wav", "application/octet-stream"]) {
+      const res = await call("/v1/transcribe?provider=deepgram", {
+        method: "POST",
+        headers: { ...bearer(u.jwt), "content-type": type },
+        body: wav,
+      });
+      const body = (await res.json()) as any;
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      expect(body.provider).toBe("deepgram");
+      // Charged what the provider reported.
+      expect(Number(res.headers.get("x-usage-cost"))).toBe(sttCostMc("deepgram", body.durationSeconds)! / 1000);
+    }
+  });
+
+  it("the OpenAI-compatible route takes multipart only: audio bytes there are 415 unsupported_media_type in OpenAI's shape", async () => {
+    const u = await userOn("pro");
+    const res = await call("/v1/audio/transcriptions", {
+      method: "POST",
+      headers: { ...bearer(u.jwt), "content-type": "audio/wav" },
+      body: makeWav({ sampleRate: 16000, channels: 1, bitsPerSample: 16, frames: 1600 }),
+    });
+    expect(res.status).toBe(415);
+    const body = (await res.json()) as any;
+    expect(body.error.code).toBe("unsupported_media_type");
+  });
+
+  it("a multipart body that cannot be parsed is 400 bad_request naming multipart, not 'invalid JSON'", async () => {
+    const u = await userOn("pro");
+    for (const type of ["multipart/form-data; boundary=xx", "multipart/form-data"]) {
+      const res = await call("/v1/transcribe", {
+        method: "POST",
+        headers: { ...bearer(u.jwt), "content-type": type },
+        body: "--xx\r\nbad",
+      });
+      expect(res.status, type).toBe(400);
+      const body = (await res.json()) as any;
+      expect(body.error.code, type).toBe("bad_request");
+      expect(body.error.message, type).toMatch(/multipart/i);
+    }
+  });
+});
