@@ -10,6 +10,7 @@ import type { AppEnv } from "../context";
 import { ApiError } from "../http/errors";
 import { ModelId, VoiceId } from "../providers/ids";
 import type { Operation } from "../providers/types";
+import { IdempotentReplay } from "./admission";
 import { allows, type BreakerSettings, recordFailure, recordSuccess } from "./breaker";
 import { chooseProvider, type Offering } from "./provider";
 
@@ -58,6 +59,12 @@ export function failedBeforeFirstByte(e: unknown): e is ApiError {
   return status === undefined ? e.beforeFirstByte : typeof status === "number" && (status >= 500 || status === 429);
 }
 
+/** Did the attempt get as far as calling the provider? (An unexpected error is counted: it may have.) */
+function reachedProvider(e: unknown): boolean {
+  if (!(e instanceof ApiError)) return true;
+  return e.code === "provider_error" || e.code === "provider_timeout" || e.code === "provider_unreachable";
+}
+
 /** What X-Provider-Attempts says of an attempt that failed. */
 function outcomeOf(e: unknown): string {
   if (!(e instanceof ApiError)) return "error";
@@ -89,7 +96,13 @@ export async function withFailover<Op extends Operation, T>(
       recordSuccess(c, id);
       return answer;
     } catch (e) {
-      tried.push(`${id}=${outcomeOf(e)}`);
+      // A retry's stored answer (Idempotency-Key) is no attempt: no provider ran and this request is charged nothing.
+      if (e instanceof IdempotentReplay) {
+        c.set("usageCostMc", 0);
+        throw e;
+      }
+      // Refused before the provider was called (credits, scope, rate limit, no key): not an attempt either.
+      if (reachedProvider(e)) tried.push(`${id}=${outcomeOf(e)}`);
       if (!failedBeforeFirstByte(e)) throw e;
       recordFailure(c, id, settings);
       if (last) throw e;

@@ -67,7 +67,7 @@ export async function admitOperation(c: Ctx, m: OperationMeter): Promise<Admitte
   );
   c.set("providerUsed", m.adapter.id);
   c.set("usageBypassed", admission.keySource !== "platform");
-  const settlement = new Settlement(c, admission, m.kind);
+  const settlement = new Settlement(c, admission, m.kind, admission.reservationId ? (m.estimateMc ?? 0) : 0);
   c.set("settlement", settlement);
   let key = admission.keySource === "byok" ? byok : admission.keySource === "platform" ? platform : undefined;
   if (admission.keySource === "stored" && admission.storedKey) {

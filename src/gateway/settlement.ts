@@ -25,6 +25,8 @@ export class Settlement {
     private readonly c: Ctx,
     readonly admission: Admitted,
     private readonly kind: UsageKind,
+    /** What admission reserved for this request (0: nothing, or charged at admission). */
+    private readonly reservedMc = 0,
   ) {}
 
   get settled(): boolean {
@@ -56,6 +58,18 @@ export class Settlement {
         .catch(() => null)
         .then((mc) => (mc === null ? null : metered ? mc : 0)),
     );
+    // A cost known before the answer's headers go (a JSON answer): the X-Usage-* headers show the credits
+    // as this charge leaves them — its reservation replaced by what it cost, as for a speech request
+    // charged at admission — not the moment the reservation was made.
+    if (typeof cost === "number" && metered && this.admission.reservationId) {
+      const usage = this.admission.usage;
+      this.c.set("usage", {
+        ...usage,
+        usedMc: usage.usedMc + cost,
+        remainingMc: usage.remainingMc + this.reservedMc - cost,
+        reservedMc: usage.reservedMc - this.reservedMc,
+      });
+    }
     this.tell(cost, result);
   }
 
