@@ -75,8 +75,11 @@ export function newApp() {
   for (const group of ["/v1/*", "/api/v1/*", "/api/admin/*"])
     app.use(group, onKnownRoute(authenticateUnlessToken), onKnownRoute(admission));
   app.use("/api/admin/*", onKnownRoute(requireAdmin));
-  app.use("/portal/*", rejectApiCredentials, sameOrigin);
-  app.use("/portal/api/*", onKnownRoute(requireSession), onKnownRoute(admission));
+  app.use("/portal/*", rejectApiCredentials);
+  // A state change must come from the portal's own page: sign-in as is; the portal's API once the session
+  // is known, so a request without one is 401 (no credentials) rather than 403.
+  app.use("/portal/auth/*", sameOrigin);
+  app.use("/portal/api/*", onKnownRoute(requireSession), onKnownRoute(sameOrigin), onKnownRoute(admission));
   // The body's envelope (content type 415, size 413) after the credentials: a revoked key gets 401 and an
   // unknown route 404 whatever its body, and a refused body is admitted (rate-limited) like any bad input.
   app.use("*", onKnownRoute(envelope));

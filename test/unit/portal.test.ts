@@ -387,6 +387,21 @@ describe("credential matrix: every /portal/api route takes the portal session an
     await expectError(await portal("/portal/api/me", withSession(s)), 401, "unauthorized");
   });
 
+  it("a state change without a session is 401 with or without an Origin (credentials come before the origin check)", async () => {
+    for (const origin of ["", ORIGIN, "https://evil.example"]) {
+      const headers = { origin };
+      await expectError(await portal("/portal/api/keys", { method: "POST", headers, json: { name: "x" } }), 401, "unauthorized");
+      await expectError(await portal("/portal/api/provider-keys/openai", { method: "DELETE", headers }), 401, "unauthorized");
+    }
+    // With a session, the Origin is still required.
+    const s = await signIn();
+    await expectError(
+      await portal("/portal/api/keys", withSession(s, { method: "POST", headers: { origin: "" }, json: {} })),
+      403,
+      "forbidden",
+    );
+  });
+
   it("unknown portal API routes are 404 for everyone", async () => {
     const s = await signIn();
     await expectError(await portal("/portal/api/nope"), 404, "not_found");

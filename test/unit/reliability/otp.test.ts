@@ -6,7 +6,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../../src/index";
 import { env } from "../../helpers/env";
-import { newPhone, otpFor } from "../../helpers/reliability";
+import { newPhone, otpFor, portalSession } from "../../helpers/reliability";
 
 const SEND = "/portal/auth/phone-number/send-otp";
 const VERIFY = "/portal/auth/phone-number/verify";
@@ -165,11 +165,11 @@ function countingBody(total: number, chunk = 1024) {
 }
 
 /** A chunked POST (no Content-Length) of `body` through the worker's fetch handler. */
-async function postStream(path: string, body: ReadableStream<Uint8Array>): Promise<Response> {
+async function postStream(path: string, body: ReadableStream<Uint8Array>, extra: Record<string, string> = {}): Promise<Response> {
   const ctx = createExecutionContext();
   const req = new Request(`https://voxgate.example.com${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json", origin: "https://voxgate.example.com", "cf-connecting-ip": newIp() },
+    headers: { "content-type": "application/json", origin: "https://voxgate.example.com", "cf-connecting-ip": newIp(), ...extra },
     body,
   });
   expect(req.headers.get("content-length")).toBeNull();
@@ -198,9 +198,13 @@ describe("sign-in bodies are capped while they are read", () => {
     expect(ok.status, await ok.clone().text()).toBe(200);
   });
 
-  it("the portal's JSON API (/portal/api/*) stops reading a chunked body at its 1 MiB cap too, before the session is checked", async () => {
-    const { stream, seen } = countingBody(4 * 1024 * 1024);
-    await expectError(await postStream("/portal/api/keys", stream), 413, "payload_too_large");
-    expect(seen.pulled).toBeLessThanOrEqual(1024 * 1024 + 4 * 1024);
+  it("the portal's JSON API (/portal/api/*) never reads a chunked body past its 1 MiB cap: 401 unread without a session, 413 with one", async () => {
+    const anonymous = countingBody(4 * 1024 * 1024);
+    await expectError(await postStream("/portal/api/keys", anonymous.stream), 401, "unauthorized");
+    expect(anonymous.seen.pulled).toBeLessThanOrEqual(1024 * 1024 + 4 * 1024);
+    const { cookie } = await portalSession();
+    const signedIn = countingBody(4 * 1024 * 1024);
+    await expectError(await postStream("/portal/api/keys", signedIn.stream, { cookie }), 413, "payload_too_large");
+    expect(signedIn.seen.pulled).toBeLessThanOrEqual(1024 * 1024 + 4 * 1024);
   });
 });
