@@ -39,12 +39,15 @@ export function errors(...statuses: number[]) {
 
 export const USER_ERRORS = [400, 401, 403, 404, 413, 415, 429] as const;
 
-/** A resource id in the path (`/v1/keys/{id}`, `/v1/agents/{id}`, `/v1/webhooks/{id}`). */
+/**
+ * A resource id in the path (`/v1/keys/{id}`, `/v1/agents/{id}`, `/v1/webhooks/{id}`). No length or
+ * shape rule: an id that cannot exist is simply not found (404, API.md §2), like any other unknown id,
+ * never a 400 — the look-up that misses it is the same one an unknown well-formed id costs.
+ */
 export const IdParam = z.object({
   id: z
     .string()
     .min(1)
-    .max(200)
     .openapi({ param: { name: "id", in: "path" } }),
 });
 

@@ -2,26 +2,29 @@
 // A recently seen key is resolved from this isolate's memory — no D1 query. Whether it is still valid
 // (not revoked, rotated out or expired) is decided by the user's Account object when the request is
 // admitted (src/gateway/admission.ts), in the same round trip that rate-limits it, so revocation is
-// immediate everywhere.
+// immediate everywhere — and so a key's lastUsedAt is written only once admission said yes (keyAdmitted).
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv, Ctx, Principal } from "../context";
+import { type AppEnv, type Ctx, executionCtxOf, type Principal } from "../context";
 import { sha256Hex } from "../crypto/sha256";
 import { findKeyByHash, touchKey } from "../db/api-keys";
 import { userForSubject } from "../db/users";
 import { ApiError } from "../http/errors";
 import { looksLikeApiKey } from "./api-key";
 import { looksLikeJwt, verifyJwt } from "./jwt";
-import { keysByHash, remember, returnKeyLookup, takeKeyLookup, unknownHashes, usersBySubject } from "./key-cache";
+import { keysByHash, lastUsedWrites, remember, returnKeyLookup, takeKeyLookup, unknownHashes, usersBySubject } from "./key-cache";
 
 /** lastUsedAt is written at most this often per key and isolate: it may lag, it must not slow requests. */
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
 const unauthorized = (message: string) => new ApiError("unauthorized", message);
 
-/** The credential a request carries, or undefined. 400 when both headers carry different values. */
+/**
+ * The credential a request carries, or undefined. 400 when both headers carry different values. An empty
+ * (or whitespace-only) header carries nothing: it is treated as absent, not as a second credential.
+ */
 export function credentialOf(c: Ctx): string | undefined {
-  const authorization = c.req.header("authorization");
-  const xApiKey = c.req.header("x-api-key")?.trim();
+  const authorization = c.req.header("authorization")?.trim() || undefined;
+  const xApiKey = c.req.header("x-api-key")?.trim() || undefined;
   let bearer: string | undefined;
   if (authorization !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
@@ -31,7 +34,7 @@ export function credentialOf(c: Ctx): string | undefined {
   if (bearer !== undefined && xApiKey !== undefined && bearer !== xApiKey) {
     throw new ApiError("conflicting_credentials", "Authorization and X-API-Key carry different credentials; send one.");
   }
-  return bearer ?? (xApiKey || undefined);
+  return bearer ?? xApiKey;
 }
 
 export async function principalFor(c: Ctx, token: string): Promise<Principal> {
@@ -75,15 +78,24 @@ async function apiKeyPrincipal(c: Ctx, token: string): Promise<Principal> {
     }
     returnKeyLookup(address, now);
     if (row.revokedAt !== null) throw unauthorized("This API key has been revoked.");
-    key = { keyId: row.id, userId: row.userId, expiresAt: row.expiresAt, lastUsedWrittenAt: 0 };
+    key = { keyId: row.id, userId: row.userId, expiresAt: row.expiresAt };
     remember(keysByHash, hash, key);
   }
   if (key.expiresAt !== null && key.expiresAt <= now) throw unauthorized("This API key has expired.");
-  if (now - key.lastUsedWrittenAt >= LAST_USED_WRITE_INTERVAL_MS) {
-    key.lastUsedWrittenAt = now;
-    c.executionCtx.waitUntil(touchKey(c.env.DB, key.keyId, now).catch(() => {}));
-  }
   return { kind: "api_key", userId: key.userId, keyId: key.keyId, isAdmin: false, rateKey: key.keyId };
+}
+
+/**
+ * The user's Account object admitted a request made with this key: record the use. Not before — a
+ * revoked or rotated-out key this isolate still remembers is refused there, and a refused request
+ * changes no state (API.md §8). After the response (waitUntil), at most once per interval per isolate.
+ */
+export function keyAdmitted(c: Ctx, keyId: string): void {
+  const now = Date.now();
+  const ctx = executionCtxOf(c);
+  if (!ctx || now - (lastUsedWrites.get(keyId) ?? 0) < LAST_USED_WRITE_INTERVAL_MS) return;
+  remember(lastUsedWrites, keyId, now);
+  ctx.waitUntil(touchKey(c.env.DB, keyId, now).catch(() => {}));
 }
 
 /** Require an API key or JWT; sets c.get("principal"). */

@@ -1,7 +1,7 @@
 // What an isolate remembers about credentials it has seen, so a recently used API key costs no D1
 // query: who a key hash belongs to (never whether it is still valid — the user's Account object answers
-// that on every request), which hashes are unknown, which user a JWT subject is, and how many D1
-// look-ups of keys it does not know each client address may still cause.
+// that on every request), which hashes are unknown, which user a JWT subject is, when it last wrote each
+// key's lastUsedAt, and how many D1 look-ups of keys it does not know each client address may still cause.
 
 /** How many entries each map holds (oldest dropped first). */
 const CACHE_ENTRIES_MAX = 10_000;
@@ -10,14 +10,14 @@ export interface KnownKey {
   keyId: string;
   userId: string;
   expiresAt: number | null;
-  /** When this isolate last wrote the key's lastUsedAt. */
-  lastUsedWrittenAt: number;
 }
 
 export const keysByHash = new Map<string, KnownKey>();
 /** Hashes no key has: keys are random and server-made, so a hash unknown now stays unknown. */
 export const unknownHashes = new Set<string>();
 export const usersBySubject = new Map<string, string>();
+/** Key id → when this isolate last wrote its lastUsedAt (only for requests the Account object admitted). */
+export const lastUsedWrites = new Map<string, number>();
 
 export function remember<K, V>(map: Map<K, V>, key: K, value: V): void;
 export function remember<K>(set: Set<K>, key: K): void;
@@ -28,9 +28,9 @@ export function remember<K, V>(store: Map<K, V> | Set<K>, key: K, value?: V) {
 }
 
 /** A key just created (or rotated in) through this isolate: known at once, never "unknown". */
-export function rememberNewKey(hash: string, key: Omit<KnownKey, "lastUsedWrittenAt">) {
+export function rememberNewKey(hash: string, key: KnownKey) {
   unknownHashes.delete(hash);
-  remember(keysByHash, hash, { ...key, lastUsedWrittenAt: 0 });
+  remember(keysByHash, hash, key);
 }
 
 // ---- look-ups of keys this isolate does not know, per client address --------------------------------

@@ -13,6 +13,7 @@
 //   limit counts it, whatever else was wrong.
 // - Operators (an admin JWT on /api/admin/*) are not admitted: they are neither metered nor limited.
 import type { MiddlewareHandler } from "hono";
+import { keyAdmitted } from "../auth/authenticate";
 import { forgetKey } from "../auth/key-cache";
 import { scopeFor } from "../auth/scopes";
 import { type AppEnv, type Ctx, executionCtxOf } from "../context";
@@ -79,6 +80,7 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
   if (res.usage) c.set("usage", res.usage);
   if (res.ok) {
     c.set("admission", res);
+    if (p.keyId) keyAdmitted(c, p.keyId);
     return res;
   }
   switch (res.error) {

@@ -1,7 +1,10 @@
 // API keys: create, list, rotate, revoke (API.md §2), scoped keys' rules and PATCH (§7.1) — under
 // /v1/keys, the Sonna aliases under /api/v1/user/api-keys, and (with the portal session) /portal/api/keys.
 // Each change is told to the user's webhooks (key.created, key.rotated, key.revoked) after the response.
+// An API key calling these gives no key more than it has itself (src/auth/caller-key-rules.ts).
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
+import { keyStateOf } from "../account/catalog-copy";
+import { inheritedRules, type KeyRules, patchedRules, requireWithinCaller } from "../api/caller-key-rules";
 import { keyRulesPatch } from "../api/key-rules";
 import { apiKeyView, CreatedKey, CreateKeyBody, KeyList, RotatedKey, UpdatedKey, UpdateKeyBody } from "../api/keys";
 import { errors, IdParam, SuccessSchema } from "../api/schemas";
@@ -12,6 +15,7 @@ import { sha256Hex } from "../crypto/sha256";
 import * as apiKeysTable from "../db/api-keys";
 import { admittedUsage } from "../gateway/admission";
 import { ApiError } from "../http/errors";
+import type { KeyRulesPatch } from "../metering/contract";
 import { PLANS } from "../metering/plans";
 import { emitEvent } from "../webhooks/emit";
 
@@ -24,6 +28,30 @@ function requirePaying(c: Ctx) {
   }
 }
 
+/** The rules of the API key making this request; undefined for a JWT or portal session (not bounded). */
+async function callerKeyRules(c: Ctx): Promise<KeyRules | undefined> {
+  const { keyId, userId } = c.get("principal");
+  if (keyId === undefined) return undefined;
+  const rules = await activeKeyRules(c, userId, keyId);
+  // Revoked (or rotated out) since admission let this request in: it may no longer manage keys.
+  if (!rules) throw new ApiError("unauthorized", "This API key has been revoked.");
+  return rules;
+}
+
+/** A key's rules from D1 (the catalog of record: the Account object writes there first); undefined if not active. */
+async function activeKeyRules(c: Ctx, userId: string, keyId: string): Promise<KeyRules | undefined> {
+  const row = await apiKeysTable.findKeyById(c.get("bindings").db, userId, keyId);
+  return row && row.revokedAt === null ? keyStateOf(row) : undefined;
+}
+
+/** An API key caller may change or rotate only a key within its own rules (none of its own: 404 follows). */
+async function requireTargetWithinCaller(c: Ctx, id: string, patch: KeyRulesPatch, doing: "change" | "rotate") {
+  const caller = await callerKeyRules(c);
+  if (!caller) return;
+  const target = await activeKeyRules(c, c.get("principal").userId, id);
+  if (target) requireWithinCaller(caller, patchedRules(target, patch), doing);
+}
+
 async function newKey(c: Ctx, name: string | null, expiresAt: number | null): Promise<{ plaintext: string; key: apiKeysTable.NewApiKey }> {
   const { plaintext, keyPrefix } = generateApiKey(c.get("config").API_KEY_PREFIX);
   return { plaintext, key: { id: newKeyId(), name, keyPrefix, keyHash: await sha256Hex(plaintext), expiresAt } };
@@ -33,7 +61,14 @@ async function createKey(c: Ctx, body: z.infer<typeof CreateKeyBody>) {
   requirePaying(c);
   const now = Date.now();
   const expiresAt = body.expiresInDays ? now + body.expiresInDays * DAY_MS : null;
-  const { name: _, ...rules } = keyRulesPatch(body, admittedUsage(c).plan);
+  const { name: _, ...asked } = keyRulesPatch(body, admittedUsage(c).plan);
+  // An API key's new key inherits the caller's rules the body leaves out, and may ask for no more.
+  const caller = await callerKeyRules(c);
+  let rules: KeyRulesPatch | KeyRules = asked;
+  if (caller) {
+    rules = inheritedRules(caller, asked);
+    requireWithinCaller(caller, rules, "create");
+  }
   const { plaintext, key } = await newKey(c, body.name ?? null, expiresAt);
   const userId = c.get("principal").userId;
   // Through the user's Account object, so it knows the key before its first use (no D1 read then).
@@ -50,10 +85,9 @@ async function createKey(c: Ctx, body: z.infer<typeof CreateKeyBody>) {
 
 async function updateKey(c: Ctx, id: string, body: z.infer<typeof UpdateKeyBody>) {
   const userId = c.get("principal").userId;
-  const row = await c
-    .get("bindings")
-    .account(userId)
-    .updateKey(userId, id, keyRulesPatch(body, admittedUsage(c).plan));
+  const patch = keyRulesPatch(body, admittedUsage(c).plan);
+  await requireTargetWithinCaller(c, id, patch, "change");
+  const row = await c.get("bindings").account(userId).updateKey(userId, id, patch);
   if (!row) throw new ApiError("not_found", "No active API key with this id.");
   return { success: true as const, apiKey: apiKeyView(row) };
 }
@@ -65,6 +99,8 @@ async function listKeys(c: Ctx) {
 
 async function rotateKey(c: Ctx, id: string) {
   requirePaying(c);
+  // The caller receives the new key's plaintext: it keeps the old key's rules, so they must be within the caller's.
+  await requireTargetWithinCaller(c, id, {}, "rotate");
   const { plaintext, key } = await newKey(c, null, null);
   const row = await c.get("bindings").account(c.get("principal").userId).rotateKey(c.get("principal").userId, id, key);
   if (!row) throw new ApiError("not_found", "No active API key with this id.");

@@ -11,15 +11,34 @@ import { ApiError } from "../http/errors";
 import { findProvider } from "../providers/registry";
 import type { ProviderAdapter } from "../providers/types";
 
+/**
+ * The shortest provider key stored. Real ones run to tens of characters (OpenAI `sk-…`, Anthropic
+ * `sk-ant-…`, Groq `gsk_…`, Hugging Face `hf_…`, ElevenLabs, Deepgram, Fish Audio hex), so anything shorter
+ * is a mistake — and its last 4 characters, shown in listings, would be half of it or all of it
+ * (API.md §3: never the secret).
+ */
+const PROVIDER_KEY_MIN_CHARS = 8;
+/** AES-GCM appends a 16-byte tag: the sealed key is this much longer than the plaintext (ASCII). */
+const GCM_TAG_BYTES = 16;
+
+/** Bytes a base64 string decodes to, counted without decoding it (a malformed row cannot throw here). */
+const base64Bytes = (b64: string) => Math.floor((b64.length * 3) / 4) - (b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0);
+
 const ProviderKeySchema = z
-  .object({ provider: z.string(), last4: z.string(), createdAt: z.string(), updatedAt: z.string(), verifiedAt: IsoDate })
+  .object({
+    provider: z.string(),
+    last4: z.string().openapi({ description: "The key's last 4 characters (empty for a key too short to show any of it)" }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    verifiedAt: IsoDate,
+  })
   .openapi("ProviderKey");
 const PutBody = z
   .object({
     provider: z.string().min(1).max(64),
     apiKey: z
       .string()
-      .min(1)
+      .min(PROVIDER_KEY_MIN_CHARS, `at least ${PROVIDER_KEY_MIN_CHARS} characters (provider keys are longer)`)
       .max(4096)
       .regex(/^[\x21-\x7e]+$/, "visible ASCII characters only"),
   })
@@ -44,11 +63,19 @@ function providerOr400(name: string): ProviderAdapter {
 export function providerKeyView(row: providerKeysTable.ProviderKeyRow) {
   return {
     provider: row.provider,
-    last4: row.last4,
+    last4: shownTail(row),
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
     verifiedAt: iso(row.verifiedAt),
   };
+}
+
+/**
+ * last4, unless the key is too short for 4 characters to be only part of it: a key stored before
+ * PROVIDER_KEY_MIN_CHARS was enforced shows nothing. Its length is the sealed length less the tag.
+ */
+function shownTail(row: providerKeysTable.ProviderKeyRow): string {
+  return base64Bytes(row.ciphertext) - GCM_TAG_BYTES < PROVIDER_KEY_MIN_CHARS ? "" : row.last4;
 }
 
 async function putProviderKey(c: Ctx, body: z.infer<typeof PutBody>) {

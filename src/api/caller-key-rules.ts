@@ -1,0 +1,63 @@
+// A scoped API key with the `keys` scope manages its user's keys, but may not give a key more than it has
+// itself (API.md §7.1: its limits must hold) — else {"scopes":["keys"],"monthlyCreditLimit":1} could
+// create an unrestricted key, PATCH its own limits away, or rotate an unrestricted key to learn its
+// plaintext. So, when the caller is an API key, the key it creates, changes or rotates ends up with:
+// scopes ⊆ the caller's, providers ⊆ the caller's allow-list (if it has one), a monthly credit limit and
+// a rate limit ≤ the caller's (if it has them). A rule a create leaves out is inherited from the caller;
+// anything that asks for more — null ("no limit") included — is 403 scope_denied naming the rule.
+// JWTs and portal sessions are the account's owner: they are not bounded.
+import type { KeyState } from "../account/catalog-copy";
+import { SCOPES, type Scope } from "../auth/scopes";
+import { ApiError } from "../http/errors";
+import type { KeyRulesPatch } from "../metering/contract";
+import { toCredits } from "../metering/plans";
+
+/** A key's rules; null: no restriction of that kind. */
+export type KeyRules = Pick<KeyState, "scopes" | "providers" | "monthlyCreditLimitMc" | "requestsPerMinute">;
+
+/** A new key's rules: what the body asks for, each rule it leaves out taken from the caller key. */
+export function inheritedRules(caller: KeyRules, asked: KeyRulesPatch): KeyRules {
+  return patchedRules(caller, asked);
+}
+
+/** A key's rules after a PATCH: each rule the patch names replaces the key's (null lifts it); the rest stay. */
+export function patchedRules(key: KeyRules, patch: KeyRulesPatch): KeyRules {
+  return {
+    scopes: patch.scopes === undefined ? key.scopes : patch.scopes,
+    providers: patch.providers === undefined ? key.providers : patch.providers,
+    monthlyCreditLimitMc: patch.monthlyCreditLimitMc === undefined ? key.monthlyCreditLimitMc : patch.monthlyCreditLimitMc,
+    requestsPerMinute: patch.requestsPerMinute === undefined ? key.requestsPerMinute : patch.requestsPerMinute,
+  };
+}
+
+/** 403 scope_denied, naming each rule, when `key` would have more than the caller key: `doing` says how. */
+export function requireWithinCaller(caller: KeyRules, key: KeyRules, doing: "create" | "change" | "rotate"): void {
+  const over = beyondCaller(caller, key);
+  if (over.length === 0) return;
+  const what = over.map((f) => `${f.path} ${f.message}`).join("; ");
+  throw new ApiError("scope_denied", `This API key may not ${doing} a key with more than it has itself: ${what}.`, { fields: over });
+}
+
+function beyondCaller(caller: KeyRules, key: KeyRules): { path: string; message: string }[] {
+  const over: { path: string; message: string }[] = [];
+  const callerScopes = caller.scopes;
+  if (callerScopes !== null) {
+    const extra = (key.scopes ?? SCOPES).filter((s: Scope) => !callerScopes.includes(s));
+    if (extra.length) over.push({ path: "scopes", message: `may only be among ${callerScopes.join(", ")} (not ${extra.join(", ")})` });
+  }
+  const callerProviders = caller.providers;
+  if (callerProviders !== null) {
+    const extra = key.providers === null ? ["every provider"] : key.providers.filter((p) => !callerProviders.includes(p));
+    if (extra.length)
+      over.push({ path: "providers", message: `may only be among ${callerProviders.join(", ")} (not ${extra.join(", ")})` });
+  }
+  const limit = caller.monthlyCreditLimitMc;
+  if (limit !== null && (key.monthlyCreditLimitMc === null || key.monthlyCreditLimitMc > limit)) {
+    over.push({ path: "monthlyCreditLimit", message: `must be at most ${toCredits(limit)} credits` });
+  }
+  const rate = caller.requestsPerMinute;
+  if (rate !== null && (key.requestsPerMinute === null || key.requestsPerMinute > rate)) {
+    over.push({ path: "requestsPerMinute", message: `must be at most ${rate}` });
+  }
+  return over;
+}

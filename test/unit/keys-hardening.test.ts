@@ -1,0 +1,123 @@
+// API keys and provider keys at their edges (API.md §1–§3, §8): a refused request writes no lastUsedAt
+// (a failed request changes no state); an empty X-API-Key is no credential; an id that cannot exist is
+// simply not found; a provider key too short to show part of is refused, and never shown whole.
+import { createExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { BASE } from "../helpers/api";
+import { env } from "../helpers/env";
+import { backgroundDone, call, keyOf, sleep, userOn } from "../helpers/reliability";
+
+const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+async function lastUsedOf(keyId: string): Promise<number | null> {
+  const row = await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?").bind(keyId).first<{ last_used_at: number | null }>();
+  return row?.last_used_at ?? null;
+}
+
+async function codeOf(res: Response): Promise<string> {
+  return ((await res.json()) as any).error?.code;
+}
+
+describe("lastUsedAt: written only for a request the Account object admitted", () => {
+  it("a revoked, rotated-out or out-of-scope key's refused request leaves it null; an admitted one writes it", async () => {
+    const u = await userOn("pro");
+    const revoked = await keyOf(u);
+    expect((await call(`/v1/keys/${revoked.id}`, { method: "DELETE", headers: auth(u.jwt) })).status).toBe(200);
+    const rotated = await keyOf(u);
+    expect((await call(`/v1/keys/${rotated.id}/rotate`, { method: "POST", headers: auth(u.jwt) })).status).toBe(201);
+    const ttsOnly = await keyOf(u, { scopes: ["tts"] });
+    // Each was created through this isolate, so it is remembered as known: only admission can refuse it.
+    expect((await call("/v1/me", { headers: auth(revoked.key) })).status).toBe(401);
+    expect((await call("/v1/keys", { headers: { "x-api-key": rotated.key } })).status).toBe(401);
+    expect((await call("/v1/keys", { headers: auth(ttsOnly.key) })).status).toBe(403);
+    await backgroundDone();
+    for (const k of [revoked, rotated, ttsOnly]) expect(await lastUsedOf(k.id), k.id).toBeNull();
+    const listed = ((await (await call("/v1/keys", { headers: auth(u.jwt) })).json()) as any).apiKeys;
+    expect(listed.every((k: any) => k.lastUsedAt === null)).toBe(true);
+
+    expect((await call("/v1/me", { headers: auth(ttsOnly.key) })).status).toBe(200);
+    await backgroundDone();
+    expect(await lastUsedOf(ttsOnly.id)).toBeGreaterThan(0);
+  });
+});
+
+describe("an empty header is not a credential", () => {
+  it("an empty or whitespace-only X-API-Key next to a valid Bearer key or JWT is ignored (200, not 400)", async () => {
+    const u = await userOn("pro");
+    const { key } = await keyOf(u);
+    for (const blank of ["", " ", "\t  "]) {
+      for (const token of [key, u.jwt]) {
+        const res = await call("/v1/me", { headers: { ...auth(token), "x-api-key": blank } });
+        expect(res.status, JSON.stringify(blank)).toBe(200);
+      }
+      // Alone it is no credential at all: 401, as without the header.
+      const alone = await call("/v1/me", { headers: { "x-api-key": blank } });
+      expect(alone.status).toBe(401);
+      expect(await codeOf(alone)).toBe("unauthorized");
+    }
+    // A different, non-empty value still conflicts.
+    const other = await keyOf(u);
+    expect(await codeOf(await call("/v1/me", { headers: { ...auth(key), "x-api-key": other.key } }))).toBe("conflicting_credentials");
+  });
+});
+
+describe("an id that cannot exist is simply not found", () => {
+  it("a 300-character id: 404 not_found on the key, agent and webhook routes (was 400 validation_failed)", async () => {
+    const u = await userOn("pro");
+    const long = "a".repeat(300);
+    const routes: [string, string, unknown?][] = [
+      ["DELETE", `/v1/keys/${long}`],
+      ["POST", `/v1/keys/${long}/rotate`],
+      ["PATCH", `/v1/keys/${long}`, { name: "x" }],
+      ["DELETE", `/api/v1/user/api-keys/${long}`],
+      ["GET", `/v1/agents/${long}`],
+      ["PUT", `/v1/agents/${long}`, { name: "x" }],
+      ["DELETE", `/v1/agents/${long}`],
+      ["POST", `/v1/agents/${long}/chat`, { messages: [{ role: "user", content: "hi" }] }],
+      ["POST", `/v1/agents/${long}/speak`, { text: "hi" }],
+      ["DELETE", `/v1/webhooks/${long}`],
+      ["POST", `/v1/webhooks/${long}/test`],
+      ["GET", `/v1/webhooks/${long}/deliveries`],
+    ];
+    for (const [method, path, json] of routes) {
+      const res = await call(path, { method, headers: auth(u.jwt), json });
+      expect(res.status, `${method} ${path.slice(0, 20)}`).toBe(404);
+      expect(await codeOf(res), `${method} ${path.slice(0, 20)}`).toBe("not_found");
+    }
+  });
+});
+
+describe("a provider key's secret is never shown", () => {
+  it("a key under 8 characters is refused (400 validation_failed, nothing stored); 8 and up show only the last 4", async () => {
+    const u = await userOn("pro");
+    for (const short of ["a", "abcd", "abcdefg"]) {
+      const res = await call("/v1/provider-keys", { method: "POST", headers: auth(u.jwt), json: { provider: "cartesia", apiKey: short } });
+      expect(res.status, short).toBe(400);
+      expect(await codeOf(res), short).toBe("validation_failed");
+    }
+    const list = async () => ((await (await call("/v1/provider-keys", { headers: auth(u.jwt) })).json()) as any).providerKeys;
+    expect(await list()).toEqual([]);
+    const ok = await call("/v1/provider-keys", {
+      method: "POST",
+      headers: auth(u.jwt),
+      json: { provider: "cartesia", apiKey: "abcd1234" },
+    });
+    expect(ok.status).toBe(201);
+    expect(((await ok.json()) as any).providerKey.last4).toBe("1234");
+    expect((await list())[0].last4).toBe("1234");
+  });
+
+  it("a short key stored before the rule shows nothing of itself in last4", async () => {
+    const u = await userOn("pro");
+    // As stored before: last4 was the whole 4-character key; the sealed form is 4 bytes + the 16-byte tag.
+    const sealed = btoa(String.fromCharCode(...new Uint8Array(20)));
+    await env.DB.prepare(
+      "INSERT INTO provider_keys (user_id, provider, ciphertext, iv, key_version, last4, created_at, updated_at) VALUES (?, 'groq', ?, ?, 1, 'abcd', ?, ?)",
+    )
+      .bind(u.id, sealed, btoa("123456789012"), Date.now(), Date.now())
+      .run();
+    const listed = ((await (await call("/v1/provider-keys", { headers: auth(u.jwt) })).json()) as any).providerKeys;
+    expect(listed).toMatchObject([{ provider: "groq", last4: "" }]);
+  });
+});

@@ -1,0 +1,135 @@
+// A scoped key's limits hold for the keys it makes (API.md §7.1): an API key with the `keys` scope may
+// not create, PATCH or rotate its way to a key with more than it has — scopes, providers, monthly credit
+// limit, requests per minute. Rules a create leaves out are inherited from the caller key; asking for
+// more is 403 scope_denied naming the rule. An unrestricted key, a JWT and the portal are not bounded.
+import { describe, expect, it } from "vitest";
+import { call, keyOf, userOn } from "../helpers/reliability";
+
+const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+const ALL = ["tts", "stt", "llm", "realtime", "agents", "keys", "provider-keys", "webhooks"];
+
+const post = async (token: string, json: unknown) => {
+  const res = await call("/v1/keys", { method: "POST", headers: auth(token), json });
+  return { status: res.status, body: (await res.json()) as any };
+};
+const patch = async (token: string, id: string, json: unknown) => {
+  const res = await call(`/v1/keys/${id}`, { method: "PATCH", headers: auth(token), json });
+  return { status: res.status, body: (await res.json()) as any };
+};
+const keysOf = async (jwt: string) => ((await (await call("/v1/keys", { headers: auth(jwt) })).json()) as any).apiKeys as any[];
+
+/** A 403 scope_denied whose fields name exactly `rules`. */
+function expectDenied(r: { status: number; body: any }, rules: string[]) {
+  expect(r.status, JSON.stringify(r.body)).toBe(403);
+  expect(r.body.error.code).toBe("scope_denied");
+  expect(r.body.error.fields.map((f: any) => f.path).sort()).toEqual([...rules].sort());
+  for (const rule of rules) expect(r.body.error.message).toContain(rule);
+}
+
+describe("POST /v1/keys by a restricted key", () => {
+  it("an empty body inherits every restriction of the caller (was: an unrestricted key)", async () => {
+    const u = await userOn("pro");
+    const caller = await keyOf(u, { scopes: ["keys", "tts"], providers: ["fishaudio"], monthlyCreditLimit: 1, requestsPerMinute: 7 });
+    const made = await post(caller.key, {});
+    expect(made.status).toBe(201);
+    expect(made.body.apiKey).toMatchObject({
+      scopes: ["keys", "tts"],
+      providers: ["fishaudio"],
+      monthlyCreditLimit: 1,
+      requestsPerMinute: 7,
+    });
+    // And the new key is held to them at admission.
+    expect((await call("/v1/webhooks", { headers: auth(made.body.key) })).status).toBe(403);
+  });
+
+  it("asking for more than the caller has is 403 scope_denied naming each rule, and creates nothing", async () => {
+    const u = await userOn("pro");
+    const caller = await keyOf(u, { scopes: ["keys", "tts"], providers: ["fishaudio"], monthlyCreditLimit: 1, requestsPerMinute: 7 });
+    const before = (await keysOf(u.jwt)).length;
+    expectDenied(await post(caller.key, { scopes: ["keys", "llm"] }), ["scopes"]);
+    expectDenied(await post(caller.key, { providers: ["fishaudio", "openai"] }), ["providers"]);
+    expectDenied(await post(caller.key, { monthlyCreditLimit: 1.001 }), ["monthlyCreditLimit"]);
+    expectDenied(await post(caller.key, { requestsPerMinute: 8 }), ["requestsPerMinute"]);
+    expectDenied(await post(caller.key, { scopes: ALL, monthlyCreditLimit: 100 }), ["scopes", "monthlyCreditLimit"]);
+    expect(await keysOf(u.jwt)).toHaveLength(before);
+    // Within the caller's rules (narrower or equal) is fine.
+    const narrower = await post(caller.key, { scopes: ["tts"], monthlyCreditLimit: 0.5, requestsPerMinute: 7, name: "child" });
+    expect(narrower.status).toBe(201);
+    expect(narrower.body.apiKey).toMatchObject({
+      scopes: ["tts"],
+      providers: ["fishaudio"],
+      monthlyCreditLimit: 0.5,
+      requestsPerMinute: 7,
+    });
+  });
+
+  it("a caller with only some restrictions bounds only those: {scopes:[keys], monthlyCreditLimit:1}", async () => {
+    const u = await userOn("pro");
+    const caller = await keyOf(u, { scopes: ["keys"], monthlyCreditLimit: 1 });
+    const made = await post(caller.key, { providers: ["openai"], requestsPerMinute: 300 });
+    expect(made.status).toBe(201);
+    expect(made.body.apiKey).toMatchObject({ scopes: ["keys"], providers: ["openai"], monthlyCreditLimit: 1, requestsPerMinute: 300 });
+  });
+});
+
+describe("PATCH /v1/keys/:id by a restricted key", () => {
+  it("may not lift or widen its own restrictions (null included), may narrow them", async () => {
+    const u = await userOn("pro");
+    const caller = await keyOf(u, { scopes: ["keys", "tts"], providers: ["fishaudio"], monthlyCreditLimit: 1, requestsPerMinute: 7 });
+    expectDenied(await patch(caller.key, caller.id, { monthlyCreditLimit: null }), ["monthlyCreditLimit"]);
+    expectDenied(await patch(caller.key, caller.id, { scopes: null, providers: null }), ["scopes", "providers"]);
+    expectDenied(await patch(caller.key, caller.id, { requestsPerMinute: 300 }), ["requestsPerMinute"]);
+    const own = (await keysOf(u.jwt)).find((k) => k.id === caller.id);
+    expect(own).toMatchObject({ scopes: ["keys", "tts"], providers: ["fishaudio"], monthlyCreditLimit: 1, requestsPerMinute: 7 });
+    const narrowed = await patch(caller.key, caller.id, { monthlyCreditLimit: 0.5, name: "tighter" });
+    expect(narrowed.status).toBe(200);
+    expect(narrowed.body.apiKey).toMatchObject({ name: "tighter", monthlyCreditLimit: 0.5 });
+  });
+
+  it("may not widen another key past its own rules, nor change or rotate a key that already has more", async () => {
+    const u = await userOn("pro");
+    const caller = await keyOf(u, { scopes: ["keys", "tts"], monthlyCreditLimit: 1 });
+    const child = (await post(caller.key, { scopes: ["tts"] })).body.apiKey;
+    expectDenied(await patch(caller.key, child.id, { scopes: ["tts", "llm"] }), ["scopes"]);
+    expectDenied(await patch(caller.key, child.id, { monthlyCreditLimit: 2 }), ["monthlyCreditLimit"]);
+    expect((await patch(caller.key, child.id, { scopes: ["keys"] })).status).toBe(200);
+    // The owner's unrestricted key: renaming it would leave a key beyond the caller's; rotating it would
+    // hand the caller an unrestricted plaintext.
+    const wide = await keyOf(u);
+    expectDenied(await patch(caller.key, wide.id, { name: "mine now" }), ["scopes", "monthlyCreditLimit"]);
+    const rot = await call(`/v1/keys/${wide.id}/rotate`, { method: "POST", headers: auth(caller.key) });
+    expect(rot.status).toBe(403);
+    expect(((await rot.json()) as any).error.code).toBe("scope_denied");
+    expect((await call("/v1/me", { headers: auth(wide.key) })).status).toBe(200); // not rotated out
+    // Its own key and keys within it rotate as before, keeping their rules.
+    const rotatedChild = await call(`/v1/keys/${child.id}/rotate`, { method: "POST", headers: auth(caller.key) });
+    expect(rotatedChild.status).toBe(201);
+    expect(((await rotatedChild.json()) as any).apiKey).toMatchObject({ scopes: ["keys"], monthlyCreditLimit: 1 });
+    // Unknown ids stay 404 (not 403: nothing is revealed).
+    expect((await patch(caller.key, "key_nope", { name: "x" })).status).toBe(404);
+  });
+});
+
+describe("callers that are not bounded", () => {
+  it("an unrestricted key creates, widens, lifts and rotates anything, as the JWT does", async () => {
+    const u = await userOn("pro");
+    const admin = await keyOf(u);
+    const made = await post(admin.key, {});
+    expect(made.status).toBe(201);
+    expect(made.body.apiKey).toMatchObject({ scopes: ALL, providers: null, monthlyCreditLimit: null, requestsPerMinute: null });
+    const scoped = await post(admin.key, { scopes: ["tts"], providers: ["openai"], monthlyCreditLimit: 3, requestsPerMinute: 5 });
+    expect(scoped.status).toBe(201);
+    const lifted = await patch(admin.key, scoped.body.apiKey.id, {
+      scopes: null,
+      providers: null,
+      monthlyCreditLimit: null,
+      requestsPerMinute: null,
+    });
+    expect(lifted.status).toBe(200);
+    expect(lifted.body.apiKey).toMatchObject({ scopes: ALL, providers: null, monthlyCreditLimit: null, requestsPerMinute: null });
+    expect((await call(`/v1/keys/${admin.id}/rotate`, { method: "POST", headers: auth(admin.key) })).status).toBe(201);
+    // The JWT: no caller key, no bounds.
+    const restricted = await keyOf(u, { scopes: ["tts"], monthlyCreditLimit: 1 });
+    expect((await patch(u.jwt, restricted.id, { scopes: null, monthlyCreditLimit: null })).status).toBe(200);
+  });
+});
