@@ -17,6 +17,8 @@ export interface Principal {
   isAdmin: boolean;
   /** Rate-limit bucket: per API key, per user otherwise. */
   rateKey: string;
+  /** When the credential stops being valid (ms): a JWT's `exp` (an API key's expiry is the Account object's to judge). */
+  expiresAt?: number;
 }
 
 export interface AppVariables {

@@ -8,6 +8,10 @@
 // alarm); at the end it is released and the exact cost charged once, in the period the session began.
 // A session whose worker died stops renewing its lease: at the lease's end it is closed at its bound
 // (what it had reserved: the most it could have forwarded), reversibly — a late close corrects it.
+//
+// A session's credential is judged in one place, credentialLapse(), at the open and at each renewal: an
+// API key by its state here (revoked, expired), a JWT by its exp, which only the worker saw — so the
+// session row keeps it (jwt_expires_at), as does a client token minted with a JWT, for its session.
 import type {
   KeySource,
   Meter,
@@ -50,6 +54,7 @@ interface TokenRow extends Record<string, SqlStorageValue> {
   max_seconds: number | null;
   max_credits_mc: number | null;
   key_id: string | null;
+  jwt_expires_at: number | null;
   credential: string;
   expires_at: number;
   used_at: number | null;
@@ -59,6 +64,7 @@ interface SessionRow extends Record<string, SqlStorageValue> {
   id: string;
   kind: string;
   key_id: string | null;
+  jwt_expires_at: number | null;
   metered: number;
   reservation_id: string | null;
   reserved_mc: number;
@@ -77,6 +83,10 @@ export class RealtimeSessions {
         reservation_id TEXT, reserved_mc INTEGER NOT NULL, started_at INTEGER NOT NULL, lease_until INTEGER NOT NULL,
         state TEXT NOT NULL, closed_at INTEGER);
     `);
+    for (const table of ["rt_tokens", "rt_sessions"]) {
+      const columns = sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
+      if (!columns.some((c) => c.name === "jwt_expires_at")) sql.exec(`ALTER TABLE ${table} ADD COLUMN jwt_expires_at INTEGER`);
+    }
   }
 
   constructor(private readonly sql: SqlStorage) {}
@@ -85,14 +95,15 @@ export class RealtimeSessions {
   issueToken(req: RealtimeTokenRequest, now: number): void {
     this.sql.exec("DELETE FROM rt_tokens WHERE expires_at <= ?", now - KEEP_CLOSED_MS);
     this.sql.exec(
-      `INSERT INTO rt_tokens (hash, operation, provider, max_seconds, max_credits_mc, key_id, credential, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO rt_tokens (hash, operation, provider, max_seconds, max_credits_mc, key_id, jwt_expires_at, credential, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       req.tokenHash,
       req.operation,
       req.provider ?? null,
       req.maxSeconds ?? null,
       req.maxCreditsMc ?? null,
       req.keyId ?? null,
+      req.jwtExpiresAt ?? null,
       req.credential,
       req.expiresAt,
     );
@@ -108,8 +119,9 @@ export class RealtimeSessions {
     const token = req.tokenHash ? this.token(req.tokenHash) : undefined;
     if (req.tokenHash && (!token || token.used_at !== null || token.expires_at <= Date.now())) return refuse("invalid_credentials");
     const keyId = token ? (token.key_id ?? undefined) : req.keyId;
+    const jwtExpiresAt = token ? token.jwt_expires_at : (req.jwtExpiresAt ?? null);
     const key = keyId ? await host.readKey(keyId) : undefined;
-    if (keyId && !keyIsValid(key, Date.now())) return refuse("invalid_credentials");
+    if (credentialLapse(keyId, key, jwtExpiresAt, Date.now())) return refuse("invalid_credentials");
     // From here on synchronous: nothing interleaves, so the cap and the balance are exact.
     const now = Date.now();
     if (req.tokenHash && this.token(req.tokenHash)?.used_at !== null) return refuse("invalid_credentials");
@@ -151,11 +163,12 @@ export class RealtimeSessions {
     const sessionId = `rts_${crypto.randomUUID().replaceAll("-", "")}`;
     const leaseUntil = now + req.leaseMs;
     this.sql.exec(
-      `INSERT INTO rt_sessions (id, kind, key_id, metered, reservation_id, reserved_mc, started_at, lease_until, state)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
+      `INSERT INTO rt_sessions (id, kind, key_id, jwt_expires_at, metered, reservation_id, reserved_mc, started_at, lease_until, state)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
       sessionId,
       kind,
       keyId ?? null,
+      jwtExpiresAt,
       keySource === "platform" ? 1 : 0,
       reservationId,
       reservedMc,
@@ -182,13 +195,15 @@ export class RealtimeSessions {
   }
 
   /**
-   * Renew a session's lease, check its credential is still valid (a revoked key ends it), and top its
+   * Renew a session's lease, check its credential still holds (revoked or expired ends it), and top its
    * reservation up by what it asks, as far as the credits left allow (`grantedMc` may be less, or 0).
    */
   async renew(req: SessionRenewRequest, host: AccountHost): Promise<SessionRenewal> {
     const first = this.session(req.sessionId);
     if (first?.state !== "open") return { ok: false, error: "session_closed" };
-    if (first.key_id && !keyIsValid(await host.readKey(first.key_id), Date.now())) return { ok: false, error: "invalid_credentials" };
+    const key = first.key_id ? await host.readKey(first.key_id) : undefined;
+    const lapse = credentialLapse(first.key_id ?? undefined, key, first.jwt_expires_at, Date.now());
+    if (lapse) return { ok: false, error: lapse };
     const now = Date.now();
     const row = this.session(req.sessionId);
     if (row?.state !== "open") return { ok: false, error: "session_closed" };
@@ -266,4 +281,20 @@ export class RealtimeSessions {
   private session(id: string): SessionRow | undefined {
     return this.sql.exec<SessionRow>("SELECT * FROM rt_sessions WHERE id = ?", id).toArray()[0];
   }
+}
+
+/**
+ * Why a session's credential no longer holds at `now`, or undefined while it does: its API key revoked
+ * (or unknown), or past its expiry — the key's, or the exp of the JWT that opened the session or minted
+ * its token.
+ */
+function credentialLapse(
+  keyId: string | undefined,
+  key: KeyState | undefined,
+  jwtExpiresAt: number | null,
+  now: number,
+): "invalid_credentials" | "credential_expired" | undefined {
+  if (jwtExpiresAt !== null && jwtExpiresAt <= now) return "credential_expired";
+  if (!keyId || keyIsValid(key, now)) return undefined;
+  return key?.revokedAt === null ? "credential_expired" : "invalid_credentials";
 }

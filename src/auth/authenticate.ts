@@ -52,7 +52,9 @@ export async function principalFor(c: Ctx, token: string): Promise<Principal> {
       userId = (await userForSubject(c.get("bindings").db, sub, Date.now())).id;
       remember(usersBySubject, sub, userId);
     }
-    return { kind: "jwt", userId, isAdmin: result.payload.role === "admin", rateKey: "user" };
+    // exp is required (jwt.ts): a live session (realtime) ends when it passes.
+    const expiresAt = typeof result.payload.exp === "number" ? result.payload.exp * 1000 : undefined;
+    return { kind: "jwt", userId, isAdmin: result.payload.role === "admin", rateKey: "user", expiresAt };
   }
   throw unauthorized("The credential is not a valid API key or token.");
 }

@@ -169,6 +169,8 @@ export interface RealtimeTokenRequest extends RealtimeCaps {
   userId: string;
   /** The API key that minted it: revoking that key ends the token's session too. */
   keyId?: string;
+  /** The exp (ms) of the JWT that minted it: the token's session ends then too. */
+  jwtExpiresAt?: number;
   credential: RealtimeCredential;
   /** SHA-256 hex of the token: the plaintext never reaches storage. */
   tokenHash: string;
@@ -182,6 +184,8 @@ export interface SessionOpenRequest {
   keyId?: string;
   /** Header credentials: the rate-limit bucket (a token's is its minting key, or the user). */
   rateKey: string;
+  /** Header credentials: a JWT's exp (ms), when the session ends (a key's expiry is in the key's state). */
+  jwtExpiresAt?: number;
   credential?: RealtimeCredential;
   /** A client token instead of headers: its SHA-256 hex. */
   tokenHash?: string;
@@ -229,7 +233,8 @@ export interface SessionRenewRequest {
 
 export type SessionRenewal =
   | { ok: true; reservedMc: number; grantedMc: number }
-  | { ok: false; error: "invalid_credentials" | "session_closed" };
+  // invalid_credentials: revoked or unknown; credential_expired: the JWT's exp or the API key's expiry passed.
+  | { ok: false; error: "invalid_credentials" | "credential_expired" | "session_closed" };
 
 export interface SessionCloseRequest {
   userId: string;

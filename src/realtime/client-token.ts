@@ -3,13 +3,21 @@
 // The token names its user, so the worker finds the user's Account object without D1; the object holds
 // only the token's SHA-256 and marks it used when it opens a session (src/account/sessions.ts).
 // Sent as the query parameter `token` or the subprotocol `voxgate-token.<token>` (echoed back).
+//
+// On /v1/realtime also as OpenAI's browser clients send a key (the official SDK's OpenAIRealtimeWebSocket
+// offers ["realtime", "openai-insecure-api-key.<key>"]): a client token or an API key there is taken as
+// if sent in a header, and answered, as OpenAI answers, with the subprotocol `realtime`. A subprotocol
+// carrying a credential is never the one answered (response headers end up in proxies' logs).
 import type { Ctx } from "../context";
 import { bytesToBase64url } from "../encoding/base64";
 
 export const CLIENT_TOKEN_PREFIX = "vgt_";
 export const TOKEN_SUBPROTOCOL_PREFIX = "voxgate-token.";
+export const OPENAI_KEY_SUBPROTOCOL_PREFIX = "openai-insecure-api-key.";
 /** Paths of the realtime WebSocket upgrades (the only ones a client token opens). */
 export const REALTIME_UPGRADE_PATHS = /^\/v1\/realtime(\/listen|\/speak)?\/?$/;
+/** The OpenAI Realtime passthrough: the one path that takes OpenAI's key subprotocol. */
+const OPENAI_REALTIME_PATH = /^\/v1\/realtime\/?$/;
 
 const SECRET_BYTES = 32;
 const TOKEN_PATTERN = /^vgt_([A-Za-z0-9_-]{4,200})\.([A-Za-z0-9_-]{43})$/;
@@ -40,20 +48,42 @@ export function offeredSubprotocols(c: Ctx): string[] {
     .filter(Boolean);
 }
 
-/** The client token of a realtime upgrade, from the query or a `voxgate-token.` subprotocol. */
+/** The credential in OpenAI's key subprotocol, on GET /v1/realtime (an API key or a client token). */
+export function openAiSubprotocolCredential(c: Ctx): string | undefined {
+  if (c.req.method !== "GET" || !OPENAI_REALTIME_PATH.test(c.req.path)) return undefined;
+  const sub = offeredSubprotocols(c).find((p) => p.startsWith(OPENAI_KEY_SUBPROTOCOL_PREFIX));
+  return sub?.slice(OPENAI_KEY_SUBPROTOCOL_PREFIX.length) || undefined;
+}
+
+/**
+ * The client token of a realtime upgrade, from the query, a `voxgate-token.` subprotocol (then the
+ * subprotocol to echo), or OpenAI's key subprotocol.
+ */
 export function clientTokenOf(c: Ctx): { token: string; subprotocol?: string } | undefined {
   const sub = offeredSubprotocols(c).find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
   if (sub) return { token: sub.slice(TOKEN_SUBPROTOCOL_PREFIX.length), subprotocol: sub };
   const query = c.req.query("token");
-  return query ? { token: query } : undefined;
+  if (query) return { token: query };
+  const openAi = openAiSubprotocolCredential(c);
+  return openAi?.startsWith(CLIENT_TOKEN_PREFIX) ? { token: openAi } : undefined;
+}
+
+/** The subprotocol a 101 answers with: a `voxgate-token.` one echoed, else `realtime` if offered (OpenAI's answer), else the first that carries no credential. */
+export function answeredSubprotocol(c: Ctx, token?: { subprotocol?: string }): string | undefined {
+  if (token?.subprotocol) return token.subprotocol;
+  const plain = offeredSubprotocols(c).filter(
+    (p) => !p.startsWith(TOKEN_SUBPROTOCOL_PREFIX) && !p.startsWith(OPENAI_KEY_SUBPROTOCOL_PREFIX),
+  );
+  return plain.includes("realtime") ? "realtime" : plain[0];
 }
 
 /**
- * A realtime upgrade that carries a client token and no header credential: its route checks the token
- * (authentication by header does not apply). A header credential, when sent, always wins.
+ * A realtime upgrade that carries its credential where a browser can put it — a client token, or on
+ * /v1/realtime OpenAI's key subprotocol — and none in a header: its route checks it (authentication by
+ * header does not apply). A header credential, when sent, always wins.
  */
 export function carriesClientToken(c: Ctx): boolean {
   if (c.req.method !== "GET" || !REALTIME_UPGRADE_PATHS.test(c.req.path)) return false;
   if (c.req.header("authorization") !== undefined || c.req.header("x-api-key") !== undefined) return false;
-  return clientTokenOf(c) !== undefined;
+  return clientTokenOf(c) !== undefined || openAiSubprotocolCredential(c) !== undefined;
 }

@@ -141,8 +141,10 @@ export class Governor {
     if (renewal.ok) {
       this.lastRenewedAt = Date.now();
       if (this.o.metered) this.reservedMc = renewal.reservedMc;
+    } else if (renewal.error === "credential_expired") {
+      this.o.end(endings.unauthorized("The credential of this session has expired (the JWT's exp or the API key's expiry passed)."));
     } else if (renewal.error === "invalid_credentials") {
-      this.o.end(endings.unauthorized("The credential of this session was revoked or has expired."));
+      this.o.end(endings.unauthorized("The credential of this session was revoked."));
     } else {
       this.o.end(endings.internal("The session's lease ran out and it was closed."));
     }

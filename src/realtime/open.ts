@@ -3,6 +3,7 @@
 // slice) → the provider's WebSocket → 101 with the client's socket, handed to the relay. Anything refused
 // before the 101 is an HTTP error (401, 402, 403, 429, 502, 504) the client's WebSocket library reports.
 
+import { keyAdmitted } from "../auth/authenticate";
 import { forgetKey } from "../auth/key-cache";
 import type { Ctx } from "../context";
 import { open as openSealed } from "../crypto/provider-key-vault";
@@ -12,7 +13,8 @@ import type { RealtimeOperation, SessionOpened } from "../metering/contract";
 import { REALTIME_KIND, type SlicePrice } from "../metering/realtime";
 import { byokHeader, platformKeyVar } from "../providers/registry";
 import type { ProviderAdapter, UpstreamContext } from "../providers/types";
-import { clientTokenOf, offeredSubprotocols, tokenUser } from "./client-token";
+import { answeredSubprotocol, clientTokenOf, tokenUser } from "./client-token";
+import { jwtExpiresAt, upgradePrincipal } from "./credential";
 import { Governor } from "./governor";
 import type { UpstreamTarget } from "./providers/types";
 import { Session } from "./session";
@@ -38,7 +40,7 @@ export interface RealtimeOpening {
 
 export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response> {
   const config = c.get("config");
-  const principal = c.get("principal") as Ctx["var"]["principal"] | undefined;
+  const principal = await upgradePrincipal(c);
   const token = principal ? undefined : clientTokenOf(c);
   const userId = principal?.userId ?? (token ? tokenUser(token.token) : undefined);
   if (!userId)
@@ -61,6 +63,7 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
     userId,
     keyId: principal?.keyId,
     rateKey: principal?.rateKey ?? "user",
+    jwtExpiresAt: jwtExpiresAt(c),
     credential: principal ? (principal.kind === "api_key" ? "api_key" : "jwt") : undefined,
     tokenHash: token ? await sha256Hex(token.token) : undefined,
     operation: o.operation,
@@ -78,7 +81,16 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
   if (counts) counts.d1 += res.d1Queries;
   if (res.rate) c.set("rate", res.rate);
   if (res.usage) c.set("usage", res.usage);
-  if (!res.ok) throw refusal(res.error, res.rate?.retryAfterSeconds, principal?.keyId, o.adapter);
+  if (!res.ok) {
+    throw refusal(res.error, {
+      rateRetryAfter: res.rate?.retryAfterSeconds,
+      checkIntervalSeconds: config.REALTIME_CHECK_INTERVAL_SECONDS,
+      keyId: principal?.keyId,
+      adapter: o.adapter,
+    });
+  }
+  // Admitted by the Account object (openSession): a use of the key.
+  if (principal?.keyId) keyAdmitted(c, principal.keyId);
   c.set("providerUsed", o.adapter.id);
   c.set("usageBypassed", res.keySource !== "platform");
 
@@ -96,6 +108,7 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
       o.target({ urls: config.providerUrls[o.adapter.id] ?? { api: "" }, key }),
       key,
       config.PROVIDER_TIMEOUT_MS,
+      c.get("timing"),
     );
   } catch (e) {
     giveBack(); // nothing flowed: nothing is charged
@@ -134,21 +147,34 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
   c.set("loggedUserId", userId);
 
   const headers = new Headers();
-  const offered = offeredSubprotocols(c);
-  const chosen = token?.subprotocol ?? (offered.includes("realtime") ? "realtime" : offered[0]);
+  const chosen = answeredSubprotocol(c, token);
   if (chosen) headers.set("sec-websocket-protocol", chosen);
   return new Response(null, { status: 101, webSocket: client, headers });
 }
 
-function refusal(error: string, retryAfter: number | undefined, keyId: string | undefined, adapter: ProviderAdapter): ApiError {
+interface RefusalContext {
+  rateRetryAfter?: number;
+  checkIntervalSeconds: number;
+  keyId?: string;
+  adapter: ProviderAdapter;
+}
+
+function refusal(error: string, { rateRetryAfter, checkIntervalSeconds, keyId, adapter }: RefusalContext): ApiError {
   switch (error) {
     case "invalid_credentials":
       if (keyId) forgetKey(keyId);
       return new ApiError("unauthorized", "This credential is revoked, expired, already used or unknown.");
     case "rate_limited":
-      return new ApiError("rate_limited", "Rate limit reached.", undefined, { "retry-after": String(retryAfter ?? 1) });
-    case "session_limit_reached":
-      return new ApiError("session_limit_reached", "Your plan's limit of concurrent realtime sessions is reached; end one first.");
+      return new ApiError("rate_limited", "Rate limit reached.", undefined, { "retry-after": String(rateRetryAfter ?? 1) });
+    case "session_limit_reached": {
+      // No window to wait out: a slot frees when one of the user's sessions ends, which nothing foretells.
+      // One check interval is the pace at which Voxgate itself re-judges every session (credits and
+      // credentials are checked at each tick), so a client retrying after it sees any such end, and
+      // retrying sooner mostly spends its rate limit. A client that ends a session itself may retry at once.
+      const retryAfter = String(Math.max(1, Math.ceil(checkIntervalSeconds)));
+      const message = "Your plan's limit of concurrent realtime sessions is reached; end one first.";
+      return new ApiError("session_limit_reached", message, undefined, { "retry-after": retryAfter });
+    }
     case "token_not_for_this":
       return new ApiError("forbidden", "This client token was issued for another operation or provider.");
     case "insufficient_credits":

@@ -2,6 +2,9 @@
 // and `resp.webSocket.accept()` (Workers open outbound WebSockets this way; the ws:/wss: URL a client
 // library would use is the same base URL with its scheme swapped). A refused upgrade is the provider's
 // HTTP error answer: passed on as 502 with its status and message, its key never.
+// The time to the provider's upgrade answer (101 or an error) is the request's `upstream` in Server-Timing
+// (API.md §5), as a provider's first byte is for an HTTP request.
+import type { AppVariables } from "../context";
 import { readTextPrefix } from "../http/body";
 import { ApiError } from "../http/errors";
 import { PROVIDER_ERROR_BODY_MAX_BYTES, providerText } from "../providers/provider-text";
@@ -13,12 +16,15 @@ export async function connectUpstream(
   target: UpstreamTarget,
   key: string,
   timeoutMs: number,
+  timing?: AppVariables["timing"],
 ): Promise<WebSocket> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   let res: Response;
   try {
+    if (timing) timing.upstreamStart = performance.now();
     res = await fetch(target.url, { headers: { ...target.headers, upgrade: "websocket" }, signal: abort.signal });
+    if (timing) timing.upstreamFirstByte = performance.now();
   } catch (e) {
     if (abort.signal.aborted) {
       throw new ApiError("provider_timeout", `${adapter.name} did not answer within ${timeoutMs} ms.`, { provider: adapter.id });

@@ -21,6 +21,7 @@ import { listenSlice, realtimeSlice, speakSlice } from "../metering/realtime";
 import { findProvider } from "../providers/registry";
 import type { ProviderAdapter } from "../providers/types";
 import { newClientToken } from "../realtime/client-token";
+import { jwtExpiresAt } from "../realtime/credential";
 import { relayListen } from "../realtime/listen";
 import { openRealtime } from "../realtime/open";
 import { relayOpenAi } from "../realtime/passthrough";
@@ -173,7 +174,11 @@ export function registerRealtime(app: OpenAPIHono<AppEnv>) {
   );
 }
 
-/** Mint a client token: its hash, operation, provider and caps go to the user's Account object. */
+/**
+ * Mint a client token: its hash, operation, provider and caps go to the user's Account object. A token
+ * minted with a JWT does not outlive it: it expires at the JWT's exp at the latest, and the session it
+ * opens ends (4401) when that exp passes, as a session opened with the JWT itself does.
+ */
 async function issueToken(c: Ctx, body: z.infer<typeof RealtimeTokenBody>) {
   if (body.provider !== undefined) {
     const offered =
@@ -182,13 +187,15 @@ async function issueToken(c: Ctx, body: z.infer<typeof RealtimeTokenBody>) {
   }
   const p = c.get("principal");
   const token = newClientToken(p.userId);
-  const expiresAt = Date.now() + (body.ttlSeconds ?? TOKEN_TTL_DEFAULT_SECONDS) * 1000;
+  const jwtExpiry = jwtExpiresAt(c);
+  const expiresAt = Math.min(Date.now() + (body.ttlSeconds ?? TOKEN_TTL_DEFAULT_SECONDS) * 1000, jwtExpiry ?? Number.POSITIVE_INFINITY);
   await c
     .get("bindings")
     .account(p.userId)
     .issueRealtimeToken({
       userId: p.userId,
       keyId: p.keyId,
+      jwtExpiresAt: jwtExpiry,
       // Portal sessions pay as JWTs do (the API-key discount is for developer usage).
       credential: p.kind === "api_key" ? "api_key" : "jwt",
       tokenHash: await sha256Hex(token),

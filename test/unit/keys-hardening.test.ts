@@ -40,6 +40,35 @@ describe("lastUsedAt: written only for a request the Account object admitted", (
     await backgroundDone();
     expect(await lastUsedOf(ttsOnly.id)).toBeGreaterThan(0);
   });
+
+  it("a realtime session opened with a key is a use of it (admitted by Account.openSession), also with the key in OpenAI's subprotocol", async () => {
+    const ways = [
+      { path: "/v1/realtime/listen?provider=deepgram&encoding=linear16&sampleRate=16000", headers: (k: string) => auth(k) },
+      {
+        path: "/v1/realtime?model=openai/gpt-realtime",
+        headers: (k: string) => ({ "sec-websocket-protocol": `realtime, openai-insecure-api-key.${k}` }),
+      },
+    ];
+    for (const way of ways) {
+      const u = await userOn("pro");
+      const key = await keyOf(u);
+      const headers = new Headers({ ...way.headers(key.key), upgrade: "websocket" });
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(new Request(`${BASE}${way.path}`, { headers }), env as any, ctx);
+      expect(res.status, way.path).toBe(101);
+      const ws = res.webSocket as WebSocket;
+      ws.accept();
+      const closed = new Promise((done) => ws.addEventListener("close", done));
+      ws.close(1000);
+      await Promise.race([closed, sleep(3_000)]);
+      let lastUsed: number | null = null;
+      for (let i = 0; i < 50 && lastUsed === null; i++) {
+        await sleep(20);
+        lastUsed = await lastUsedOf(key.id);
+      }
+      expect(lastUsed, way.path).toBeGreaterThan(0);
+    }
+  });
 });
 
 describe("an empty header is not a credential", () => {

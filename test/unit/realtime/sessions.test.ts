@@ -203,6 +203,22 @@ describe("revocation and bypassed sessions", () => {
     expect(again).toMatchObject({ ok: false, error: "invalid_credentials" });
   });
 
+  it("a JWT's exp: recorded at the open, its session's first renewal after it says credential_expired; a token minted with the JWT hands it on", async () => {
+    const u = await userOn("pro");
+    const a = account(u.id);
+    const jwtExpiresAt = Date.now() + 200;
+    const byJwt = await a.openSession(openReq(u.id, { jwtExpiresAt }));
+    const byToken = await a.openSession(openReq(u.id, { tokenHash: await tokenFor(u.id, { jwtExpiresAt }) }));
+    if (!byJwt.ok || !byToken.ok) throw new Error("not opened");
+    const renew = (sessionId: string) => a.renewSession({ userId: u.id, sessionId, needMc: 0, leaseMs: 60_000 });
+    expect(await renew(byJwt.sessionId)).toMatchObject({ ok: true });
+    await sleep(jwtExpiresAt - Date.now() + 10);
+    for (const s of [byJwt, byToken]) expect(await renew(s.sessionId)).toEqual({ ok: false, error: "credential_expired" });
+    // A token whose JWT has expired opens nothing, even within its own ttl.
+    const late = await tokenFor(u.id, { jwtExpiresAt: Date.now() - 1 });
+    expect(await a.openSession(openReq(u.id, { tokenHash: late }))).toMatchObject({ ok: false, error: "invalid_credentials" });
+  });
+
   it("a BYOK session reserves and charges nothing, but counts against the cap", async () => {
     const u = await userOn("free");
     const a = account(u.id);

@@ -1,0 +1,207 @@
+// Realtime sessions through the worker's upgrade (API.md §4.3, §5), as a WebSocket client opens them:
+// credentials that lapse during a session (a JWT's exp, an API key's expiry) end it with an error event
+// and 4401; the refusal over the plan's cap says when to retry; the 101 carries Server-Timing; and the
+// OpenAI SDK's browser client, whose only way to send a credential is the subprotocol
+// `openai-insecure-api-key.<credential>`, opens /v1/realtime — its key kept out of every log.
+import { createExecutionContext } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../../src/index";
+import { BASE, jwtFor, upstreamRequests } from "../../helpers/api";
+import { env } from "../../helpers/env";
+import { call, inAccount, keyOf, sleep, until, userOn } from "../../helpers/reliability";
+
+const LISTEN = "/v1/realtime/listen?provider=deepgram&encoding=linear16&sampleRate=16000";
+const SPEAK = "/v1/realtime/speak?provider=deepgram";
+const OPENAI = "/v1/realtime?model=openai/gpt-realtime";
+/** A check every second, so a lapse is seen within a second. */
+const FAST = { ...(env as any), REALTIME_CHECK_INTERVAL_SECONDS: "1" };
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+interface Client {
+  res: Response;
+  ws?: WebSocket;
+  /** The text messages received, parsed. */
+  events: any[];
+  closed: Promise<{ code: number; at: number }>;
+}
+
+async function open(path: string, o: { headers?: Record<string, string>; protocols?: string[]; env?: any } = {}): Promise<Client> {
+  const headers = new Headers(o.headers);
+  headers.set("upgrade", "websocket");
+  if (o.protocols) headers.set("sec-websocket-protocol", o.protocols.join(", "));
+  const res = await worker.fetch(new Request(`${BASE}${path}`, { headers }), o.env ?? env, createExecutionContext());
+  const events: any[] = [];
+  const ws = res.webSocket ?? undefined;
+  let closed = Promise.resolve({ code: -1, at: Date.now() });
+  if (ws) {
+    ws.accept();
+    closed = new Promise((ok) => ws.addEventListener("close", (e: CloseEvent) => ok({ code: e.code, at: Date.now() })));
+    ws.addEventListener("message", (e: MessageEvent) => typeof e.data === "string" && events.push(JSON.parse(e.data)));
+  }
+  return { res, ws, events, closed };
+}
+
+/** Resolves with the close, or "open" if the session is still running after `ms`. */
+const closedWithin = (c: Client, ms: number) => Promise.race([c.closed, sleep(ms).then(() => "open" as const)]);
+
+/** The subject of a user's JWT: another JWT for the same user, with an exp of the test's choosing. */
+const subjectOf = (jwt: string) => JSON.parse(atob(jwt.split(".")[1]!.replaceAll("-", "+").replaceAll("_", "/"))).sub as string;
+
+/** The error event's code and message, in the uniform protocol or OpenAI's. */
+const errorOf = (e: any) => (e?.type === "error" ? (e.error ?? e) : undefined);
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("credentials that lapse during a session end it: an error event, then 4401", () => {
+  it("a JWT's exp passing ends listen, speak and /v1/realtime sessions within the check interval", async () => {
+    const u = await userOn("pro");
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const short = await jwtFor(subjectOf(u.jwt), { expiresIn: exp });
+    const clients = await Promise.all([LISTEN, SPEAK, OPENAI].map((path) => open(path, { headers: bearer(short), env: FAST })));
+    expect(clients.map((c) => c.res.status)).toEqual([101, 101, 101]);
+    const ends = await Promise.all(clients.map((c) => closedWithin(c, 8_000)));
+    for (const [i, end] of ends.entries()) {
+      if (end === "open") throw new Error(`session ${i} outlived its JWT`);
+      expect(end.code).toBe(4401);
+      expect(end.at).toBeGreaterThanOrEqual(exp * 1000);
+      expect(end.at).toBeLessThan(exp * 1000 + 4_000); // one check interval (1 s), and slack for a busy machine
+      const error = errorOf(clients[i]!.events.findLast((e) => e.type === "error"));
+      expect(error).toMatchObject({ code: "unauthorized", message: expect.stringMatching(/expired/) });
+    }
+  }, 20_000);
+
+  it("a client token minted with a JWT expires no later than the JWT, and its session ends when the JWT does", async () => {
+    const u = await userOn("pro");
+    const exp = Math.floor(Date.now() / 1000) + 3;
+    const short = await jwtFor(subjectOf(u.jwt), { expiresIn: exp });
+    const minted = await call("/v1/realtime/tokens", { method: "POST", headers: bearer(short), json: { operation: "listen" } });
+    expect(minted.status).toBe(201);
+    const { token, expiresAt } = (await minted.json()) as { token: string; expiresAt: string };
+    expect(Date.parse(expiresAt)).toBeLessThanOrEqual(exp * 1000);
+    const c = await open(`${LISTEN}&token=${token}`, { env: FAST });
+    expect(c.res.status).toBe(101);
+    const end = await closedWithin(c, 8_000);
+    if (end === "open") throw new Error("the token's session outlived the JWT that minted it");
+    expect(end.code).toBe(4401);
+    expect(end.at).toBeGreaterThanOrEqual(exp * 1000);
+    expect(errorOf(c.events.findLast((e) => e.type === "error"))).toMatchObject({ code: "unauthorized" });
+  }, 20_000);
+
+  it("an API key whose expiresAt passes during a session ends it", async () => {
+    const u = await userOn("pro");
+    const key = await keyOf(u, { expiresInDays: 1 });
+    const c = await open(LISTEN, { headers: bearer(key.key), env: FAST });
+    expect(c.res.status).toBe(101);
+    // Expiry is a point in time: bring it near in the Account object's copy, as time would.
+    const expiresAt = Date.now() + 1_500;
+    await inAccount(u.id, async (instance) => {
+      (await instance.copy).keys.get(key.id).expiresAt = expiresAt;
+    });
+    const end = await closedWithin(c, 6_000);
+    if (end === "open") throw new Error("the session outlived its API key");
+    expect(end.code).toBe(4401);
+    expect(end.at).toBeGreaterThanOrEqual(expiresAt);
+    expect(errorOf(c.events.findLast((e) => e.type === "error"))).toMatchObject({
+      code: "unauthorized",
+      message: expect.stringMatching(/expired/),
+    });
+  }, 20_000);
+});
+
+describe("the upgrade's answer", () => {
+  it("one session over the plan's cap: 429 session_limit_reached with a whole-seconds Retry-After (the check interval)", async () => {
+    const u = await userOn("free"); // one session at a time
+    const seven = { ...(env as any), REALTIME_CHECK_INTERVAL_SECONDS: "7" };
+    const first = await open(LISTEN, { headers: bearer(u.jwt), env: seven });
+    expect(first.res.status).toBe(101);
+    const second = await open(LISTEN, { headers: bearer(u.jwt), env: seven });
+    expect(second.res.status).toBe(429);
+    expect(((await second.res.json()) as any).error.code).toBe("session_limit_reached");
+    expect(second.res.headers.get("retry-after")).toBe("7");
+    first.ws?.close(1000);
+    await closedWithin(first, 3_000);
+  });
+
+  it("the 101 carries Server-Timing: gateway and upstream (the time to the provider's upgrade answer)", async () => {
+    const u = await userOn("pro");
+    const key = await keyOf(u);
+    for (const path of [LISTEN, OPENAI]) {
+      const c = await open(path, { headers: bearer(key.key) });
+      expect(c.res.status).toBe(101);
+      expect(c.res.headers.get("x-provider-used")).toBeTruthy();
+      expect(c.res.headers.get("server-timing")).toMatch(/^gateway;dur=\d+(\.\d)?, upstream;dur=\d+(\.\d)?$/);
+      c.ws?.close(1000);
+      await closedWithin(c, 3_000);
+    }
+  });
+});
+
+describe("the OpenAI SDK's browser client: the credential as subprotocol openai-insecure-api-key.<credential>", () => {
+  // What OpenAIRealtimeWebSocket offers (openai-node src/realtime/websocket.ts).
+  const sdkProtocols = (credential: string) => ["realtime", `openai-insecure-api-key.${credential}`];
+
+  it("an API key opens /v1/realtime, answered with subprotocol realtime; the key is in no log line, log entry or upstream call", async () => {
+    const u = await userOn("pro");
+    const key = await keyOf(u);
+    const lines: string[] = [];
+    for (const level of ["log", "error", "warn", "info", "debug"] as const) {
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
+    }
+    const c = await open(OPENAI, { protocols: sdkProtocols(key.key) });
+    expect(c.res.status).toBe(101);
+    expect(c.res.headers.get("sec-websocket-protocol")).toBe("realtime");
+    c.ws?.send(JSON.stringify({ type: "session.update", session: { type: "realtime", instructions: "be brief" } }));
+    await sleep(200);
+    c.ws?.close(1000);
+    await closedWithin(c, 3_000);
+    const rows = await until(
+      async () => ((await (await call("/v1/requests", { headers: bearer(u.jwt) })).json()) as any).requests as any[],
+      (r) => r.some((e) => e.keyId === key.id && e.path === "/v1/realtime"),
+    );
+    expect(rows.some((e) => e.keyId === key.id && e.path === "/v1/realtime" && e.status === 101)).toBe(true);
+    expect(JSON.stringify(rows)).not.toContain(key.key);
+    expect(lines.join("\n")).not.toContain(key.key);
+    expect(JSON.stringify(await upstreamRequests("openai"))).not.toContain(key.key);
+  });
+
+  it("a client token opens one session there", async () => {
+    const u = await userOn("pro");
+    const key = await keyOf(u);
+    const minted = await call("/v1/realtime/tokens", { method: "POST", headers: bearer(key.key), json: { operation: "realtime" } });
+    const { token } = (await minted.json()) as { token: string };
+    const c = await open(OPENAI, { protocols: sdkProtocols(token) });
+    expect(c.res.status).toBe(101);
+    expect(c.res.headers.get("sec-websocket-protocol")).toBe("realtime");
+    c.ws?.close(1000);
+    await closedWithin(c, 3_000);
+    const again = await open(OPENAI, { protocols: sdkProtocols(token) });
+    expect(again.res.status).toBe(401);
+  });
+
+  it("a header credential wins over the subprotocol, and a subprotocol carrying a credential is never the one answered", async () => {
+    const u = await userOn("pro");
+    const key = await keyOf(u);
+    const c = await open(OPENAI, { headers: bearer(key.key), protocols: [`openai-insecure-api-key.${key.key}`] });
+    expect(c.res.status).toBe(101);
+    expect(c.res.headers.get("sec-websocket-protocol")).toBeNull();
+    c.ws?.close(1000);
+    await closedWithin(c, 3_000);
+  });
+
+  it("a bad credential there gets the same 401 as in a header", async () => {
+    const u = await userOn("pro");
+    const good = await keyOf(u);
+    const unknownKey = `${good.key.slice(0, -4)}zzzz`;
+    const errorFor = async (c: Client) => {
+      expect(c.ws).toBeUndefined();
+      return { status: c.res.status, error: ((await c.res.json()) as any).error };
+    };
+    const inHeader = await errorFor(await open(OPENAI, { headers: bearer(unknownKey), protocols: ["realtime"] }));
+    expect(inHeader.status).toBe(401);
+    expect(await errorFor(await open(OPENAI, { protocols: sdkProtocols(unknownKey) }))).toEqual(inHeader);
+    const forged = `vgt_${btoa(u.id).replaceAll("=", "")}.${"A".repeat(43)}`;
+    const tokenError = await errorFor(await open(`${OPENAI}&token=${forged}`));
+    expect(await errorFor(await open(OPENAI, { protocols: sdkProtocols(forged) }))).toEqual(tokenError);
+    expect(tokenError.status).toBe(401);
+  });
+});
