@@ -49,7 +49,9 @@ export function chatBound(
 /**
  * What a chat is charged. A complete answer: the usage the provider reported, each missing figure at its
  * bound. An answer cut short (the provider failed, or the client left) after some output: the input as
- * reported (else its bound — the provider read all of it) and the output tokens seen so far.
+ * reported (else its bound — the provider read all of it) and the output tokens seen so far — or the
+ * provider's own running count, if higher (Anthropic reports one in message_start and in any intermediate
+ * message_delta: a partial figure, never less than was delivered).
  */
 export function chatCostMc(
   model: string,
@@ -60,7 +62,7 @@ export function chatCostMc(
   prices: Prices = DEFAULT_PRICES,
 ): number {
   const input = reported.inputTokens ?? bound.inputTokens;
-  const output = reported.outputTokens ?? (complete ? bound.outputTokens : outputTokensSeen);
+  const output = complete ? (reported.outputTokens ?? bound.outputTokens) : Math.max(reported.outputTokens ?? 0, outputTokensSeen);
   return llmCostMc(model, input, output, prices) ?? 0;
 }
 

@@ -286,6 +286,35 @@ describe("partial delivery", () => {
     expect(ledger.usedMc).toBeLessThan(bound.estimateMc ?? 0);
   });
 
+  it("an Anthropic stream cut after 20 deltas is charged at least those 20 tokens, not the running count its message_start reported", async () => {
+    const user = await userOn("free");
+    const marker = nonce();
+    const model = "claude-sonnet-4-20250514";
+    const content = `${marker} ${Array.from({ length: 30 }, (_, i) => `word${i}`).join(" ")}`;
+    // message_start (output_tokens: 1), content_block_start, ping, then one delta per word: cut after 20 of them.
+    await fault({ provider: "anthropic", bodyIncludes: marker, mode: "truncate", afterChunks: 3 + 20 });
+    const res = await call("/v1/chat", {
+      method: "POST",
+      headers: auth(user.jwt),
+      json: { provider: "anthropic", model, stream: true, messages: [{ role: "user", content }] },
+    });
+    expect(res.status).toBe(200);
+    const events = (await res.text())
+      .split("\n\n")
+      .filter((e) => e.startsWith("data: "))
+      .map((e) => JSON.parse(e.slice(6)));
+    const deltas = events.filter((e) => e.type === "delta");
+    expect(deltas.length).toBeGreaterThanOrEqual(15);
+    expect(events.at(-1)?.type).toBe("error");
+    const ledger = await until(
+      () => ledgerOf(user.id),
+      (l) => l.reservedMc === 0 && l.requestCount === 1,
+    );
+    // Whatever the input was (at least a token), the output delivered is charged.
+    expect(ledger.usedMc).toBeGreaterThanOrEqual(llmCostMc(model, 1, deltas.length) ?? Number.POSITIVE_INFINITY);
+    expect(ledger.usedMc).toBeLessThan(chatBound(model, [{ role: "user", content }], undefined, undefined).estimateMc ?? 0);
+  });
+
   it("a stream that fails before any delta is refunded in full", async () => {
     const user = await userOn("free");
     const marker = nonce();
