@@ -22,7 +22,7 @@ import type {
 } from "../metering/contract";
 import { billingPeriod, effectivePlan, RATE_LIMIT_WINDOW_MS, type UsageKind } from "../metering/plans";
 import { pricesFor } from "../metering/price-config";
-import { peekToken } from "../ratelimit/gcra";
+import { peekToken, tatUnder } from "../ratelimit/gcra";
 import * as changes from "./catalog-changes";
 import type { CatalogCopy } from "./catalog-copy";
 import { keyIsValid } from "./catalog-copy";
@@ -53,7 +53,7 @@ export class Account extends AccountParts {
     const plan = pricesFor(this.env).plans[effectivePlan(copy.user.plan, copy.user.planExpiresAt, now)];
     const perMinute = keyRequestsPerMinute(key?.key, plan.requestsPerMinute);
     const rate = req.rateCounted
-      ? peekToken(this.rates.get(req.rateKey), perMinute, RATE_LIMIT_WINDOW_MS, now)
+      ? peekToken(tatUnder(this.rates.get(req.rateKey), perMinute, RATE_LIMIT_WINDOW_MS, now), perMinute, RATE_LIMIT_WINDOW_MS, now)
       : this.takeRateToken(req.rateKey, perMinute, now);
     const usage = () => this.snapshot(copy, now);
     if (rate.retryAfterSeconds !== undefined) return this.refuse("rate_limited", rate, usage());

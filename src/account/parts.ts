@@ -10,7 +10,7 @@ import { CreditLedger } from "../metering/ledger";
 import { billingPeriod, effectivePlan, RATE_LIMIT_WINDOW_MS } from "../metering/plans";
 import { pricesFor } from "../metering/price-config";
 import { planLimitMc } from "../metering/prices";
-import { takeToken } from "../ratelimit/gcra";
+import { type Bucket, takeToken, tatUnder } from "../ratelimit/gcra";
 import type * as changes from "./catalog-changes";
 import { CatalogCopy } from "./catalog-copy";
 import { MIRROR_DELAY_MS, RESERVATION_TTL_MS } from "./mirror";
@@ -26,8 +26,8 @@ export abstract class AccountParts extends DurableObject<Env> {
   protected readonly outbox: Outbox;
   protected readonly notices: Notices;
   protected readonly sessions: RealtimeSessions;
-  /** GCRA theoretical arrival times by rate bucket (API key id, or "user"); in memory only. */
-  protected readonly rates = new Map<string, number>();
+  /** GCRA buckets (theoretical arrival time, and the limit it was counted under) by API key id, or "user"; in memory only. */
+  protected readonly rates = new Map<string, Bucket>();
   protected userId?: string;
   /** When the alarm is set for, as far as this object knows (undefined: not read yet; null: none). */
   protected alarmAt?: number | null;
@@ -145,8 +145,9 @@ export abstract class AccountParts extends DurableObject<Env> {
    * bucket lost with the object is, nearly always, one that had already emptied.
    */
   protected takeRateToken(rateKey: string, limit: number, now: number): RateState {
-    const { state, tat } = takeToken(this.rates.get(rateKey), limit, RATE_LIMIT_WINDOW_MS, now);
-    if (tat !== undefined) this.rates.set(rateKey, tat);
+    const current = tatUnder(this.rates.get(rateKey), limit, RATE_LIMIT_WINDOW_MS, now);
+    const { state, tat } = takeToken(current, limit, RATE_LIMIT_WINDOW_MS, now);
+    if (tat !== undefined) this.rates.set(rateKey, { tat, limit });
     return state;
   }
 

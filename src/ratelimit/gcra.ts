@@ -31,6 +31,24 @@ export function takeToken(tat: number | undefined, limit: number, windowMs: numb
   return { state: { limit, remaining: Math.floor((windowMs - (next - now)) / interval) }, tat: next };
 }
 
+/** A bucket as the Account object keeps it: its TAT, and the limit it was counted under. */
+export interface Bucket {
+  tat: number;
+  limit: number;
+}
+
+/**
+ * The bucket's TAT under `limit`, for a bucket counted under another one (the user's plan or the key's
+ * rate changed): the requests it holds — its time ahead of now ÷ the old interval — counted at the new
+ * interval, so the new limit holds from the very next request. Never more than a full window ahead: a
+ * lowered limit makes the caller wait as an emptied bucket would, not for the old requests to drain at the
+ * new pace.
+ */
+export function tatUnder(bucket: Bucket | undefined, limit: number, windowMs: number, now: number): number | undefined {
+  if (!bucket || bucket.limit === limit || bucket.tat <= now) return bucket?.tat;
+  return now + Math.min((bucket.tat - now) * (bucket.limit / limit), windowMs);
+}
+
 /** The bucket's state without taking a request (a request already counted, admitted a second time). */
 export function peekToken(tat: number | undefined, limit: number, windowMs: number, now: number): RateState {
   const interval = windowMs / limit;

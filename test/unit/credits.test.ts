@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { usageKvKey } from "../../src/metering/contract";
 import {
+  adminJwt,
   api,
   bearer,
   createKey,
@@ -340,6 +341,34 @@ describe("rate limits", () => {
     expect(body.error.code).toBe("rate_limited");
     const remaining = ok.map((r) => Number(r.headers.get("x-ratelimit-remaining"))).sort((a, b) => a - b);
     expect(remaining).toEqual(Array.from({ length: 30 }, (_, i) => i));
+  });
+
+  it("a plan change holds from the very next request: an upgrade lifts the limit, a downgrade lowers it, the requests already made still counted", async () => {
+    const admin = bearer(await adminJwt());
+    const setPlan = async (id: string, plan: string) =>
+      expect((await api(`/api/admin/users/${id}`, { method: "PATCH", headers: admin, json: { plan } })).status).toBe(200);
+    // free (30 a minute), all 30 used; then pro (300): 30 requests are 6 s of a 60 s window at pro's pace.
+    const up = await newUser();
+    for (const r of await Promise.all(Array.from({ length: 30 }, () => api("/v1/me", { headers: bearer(up.jwt) }))))
+      expect(r.status).toBe(200);
+    expect((await api("/v1/me", { headers: bearer(up.jwt) })).status).toBe(429);
+    await setPlan(up.id, "pro");
+    const next = await Promise.all(Array.from({ length: 20 }, () => api("/v1/me", { headers: bearer(up.jwt) })));
+    expect(next.filter((r) => r.status === 200)).toHaveLength(20);
+    const left = Math.min(...next.map((r) => Number(r.headers.get("x-ratelimit-remaining"))));
+    expect(next[0]!.headers.get("x-ratelimit-limit")).toBe("300");
+    // About 250 (300 − 30 − 20): a little more as the seconds the test takes drain the bucket.
+    expect(left).toBeGreaterThanOrEqual(300 - 30 - 20 - 2);
+    expect(left).toBeLessThanOrEqual(300 - 30 - 20 + 15);
+    // pro, 100 requests this minute; then free: over its 30 at once — refused, told to come back in a free interval.
+    const down = await newUser({ plan: "pro" });
+    const burst = await Promise.all(Array.from({ length: 100 }, () => api("/v1/me", { headers: bearer(down.jwt) })));
+    expect(burst.filter((r) => r.status === 200)).toHaveLength(100);
+    await setPlan(down.id, "free");
+    const after = await api("/v1/me", { headers: bearer(down.jwt) });
+    expect(after.status).toBe(429);
+    expect(after.headers.get("x-ratelimit-limit")).toBe("30");
+    expect(Number(after.headers.get("retry-after"))).toBeLessThanOrEqual(2);
   });
 
   it("limits are per API key; rate-limited requests cost no credits", async () => {
