@@ -58,19 +58,29 @@ export class Settlement {
         .catch(() => null)
         .then((mc) => (mc === null ? null : metered ? mc : 0)),
     );
-    // A cost known before the answer's headers go (a JSON answer): the X-Usage-* headers show the credits
-    // as this charge leaves them — its reservation replaced by what it cost, as for a speech request
-    // charged at admission — not the moment the reservation was made.
-    if (typeof cost === "number" && metered && this.admission.reservationId) {
-      const usage = this.admission.usage;
+    if (metered && (cost === null || typeof cost === "number")) this.showSettled(cost);
+    this.tell(cost, result);
+  }
+
+  /**
+   * A cost (or a refund) known before the answer's headers go — a JSON answer, a failure: the X-Usage-*
+   * headers show the credits as this settlement leaves them, not as admission left them — the reservation
+   * replaced by what it cost, a charge made at admission given back by a refund.
+   */
+  private showSettled(cost: number | null) {
+    const usage = this.admission.usage;
+    const held = this.admission.charge?.amountMc ?? 0;
+    const spent = cost ?? 0;
+    if (this.admission.reservationId) {
       this.c.set("usage", {
         ...usage,
-        usedMc: usage.usedMc + cost,
-        remainingMc: usage.remainingMc + this.reservedMc - cost,
+        usedMc: usage.usedMc + spent,
+        remainingMc: usage.remainingMc + this.reservedMc - spent,
         reservedMc: usage.reservedMc - this.reservedMc,
       });
+    } else if (held > 0 && cost === null) {
+      this.c.set("usage", { ...usage, usedMc: usage.usedMc - held, remainingMc: usage.remainingMc + held });
     }
-    this.tell(cost, result);
   }
 
   /** Give back everything admission reserved or charged (the provider failed, or nothing ran). */

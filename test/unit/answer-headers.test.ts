@@ -3,7 +3,7 @@
 // 0, and a reserved request whose cost is known when it answers shows the credits as its charge leaves them.
 import { describe, expect, it } from "vitest";
 import { bearer } from "../helpers/api";
-import { backgroundDone, call, inAccount, ledgerOf, until, userOn } from "../helpers/reliability";
+import { backgroundDone, call, fault, inAccount, ledgerOf, until, userOn } from "../helpers/reliability";
 
 const nonce = () => `n${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
 const chatBody = (text: string) => ({ provider: "openai", model: "gpt-4.1-mini", messages: [{ role: "user", content: text }] });
@@ -52,5 +52,21 @@ describe("X-Usage-* on a reserved request's answer", () => {
     const next = await call("/v1/me", { headers: bearer(u.jwt) });
     expect(res.headers.get("x-usage-current")).toBe(next.headers.get("x-usage-current"));
     expect(res.headers.get("x-usage-remaining")).toBe(next.headers.get("x-usage-remaining"));
+  });
+
+  it("a request that failed and was refunded shows the credits as before it: speech (charged at admission) and chat (reserved)", async () => {
+    const u = await userOn("pro");
+    const before = await call("/v1/me", { headers: bearer(u.jwt) });
+    for (const [path, provider, json] of [
+      ["/v1/synthesize", "elevenlabs", (m: string) => ({ provider: "elevenlabs", text: `${m} hello there, a failing speech request.` })],
+      ["/v1/chat", "openai", (m: string) => chatBody(m)],
+    ] as const) {
+      const m = nonce();
+      await fault({ provider, bodyIncludes: m, mode: "error", status: 500 });
+      const res = await call(path, { method: "POST", headers: bearer(u.jwt), json: json(m) });
+      expect(res.status, path).toBe(502);
+      expect(res.headers.get("x-usage-current"), path).toBe(before.headers.get("x-usage-current"));
+      expect(res.headers.get("x-usage-remaining"), path).toBe(before.headers.get("x-usage-remaining"));
+    }
   });
 });
