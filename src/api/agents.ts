@@ -32,8 +32,9 @@ const fields = {
   language: z.string().min(1).max(32).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   maxTokens: z.number().int().min(1).max(16_384).nullish(),
+  // Checked on the raw body (preprocess): the record schema drops a "__proto__" key before any refine sees it.
   metadata: z
-    .record(z.string(), z.unknown())
+    .preprocess(refuseUnsafeKeys, z.record(z.string(), z.unknown()))
     .refine((m) => new TextEncoder().encode(JSON.stringify(m)).byteLength <= METADATA_MAX_BYTES, {
       error: `at most ${METADATA_MAX_BYTES} bytes as JSON`,
     })
@@ -43,14 +44,48 @@ const fields = {
   }).nullish(),
 };
 
+/**
+ * Keys that a JS object cannot hold as plain data: `__proto__` is dropped (or swaps the prototype) when
+ * copied, and `constructor`/`prototype` shadow what code expects. Metadata is stored verbatim, so rather
+ * than keep some of it, such a key (at any depth) is refused: 400 validation_failed naming where.
+ */
+const UNSAFE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+function refuseUnsafeKeys(value: unknown, ctx: z.RefinementCtx): unknown {
+  // Iterative: the nesting depth is the caller's to choose.
+  const stack: { node: unknown; path: (string | number)[] }[] = [{ node: value, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop() as (typeof stack)[number];
+    if (node === null || typeof node !== "object") continue;
+    for (const [key, child] of Object.entries(node)) {
+      const at = [...path, Array.isArray(node) ? Number(key) : key];
+      if (!Array.isArray(node) && UNSAFE_KEYS.has(key)) {
+        ctx.addIssue({ code: "custom", path: at, message: `the key "${key}" is not allowed in metadata` });
+      } else stack.push({ node: child, path: at });
+    }
+  }
+  return value;
+}
+
+/**
+ * A request's own fallback on an agent's chat or speak replaces the agent's stored list for that request
+ * (it is not appended: a caller who sends one has said which providers may serve it; [] means none).
+ * It is checked like /v1/chat's and /v1/synthesize's, for that one operation.
+ */
+const RequestFallback = Fallback.optional().openapi({
+  description:
+    'Providers to try in order when the one before fails before its first byte: ids ("cartesia") or {"provider","model"?,"voiceId"?}. ' +
+    "When sent, it replaces the agent's stored fallback for this request ([] means no fallback).",
+});
+
 export const CreateAgentBody = z.object(fields).openapi("CreateAgent");
 /** PUT changes the fields it names (null clears one) and keeps the others. */
 export const UpdateAgentBody = z.object(fields).partial().openapi("UpdateAgent");
 export const AgentChatBody = z
-  .object({ messages: z.array(ChatMessageSchema).min(1).max(500), stream: z.boolean().optional() })
+  .object({ messages: z.array(ChatMessageSchema).min(1).max(500), stream: z.boolean().optional(), fallback: RequestFallback })
   .openapi("AgentChatRequest");
 export const AgentSpeakBody = z
-  .object({ text: z.string().min(1).max(5000), format: z.enum(AUDIO_FORMATS).optional() })
+  .object({ text: z.string().min(1).max(5000), format: z.enum(AUDIO_FORMATS).optional(), fallback: RequestFallback })
   .openapi("AgentSpeakRequest");
 
 const nullable = z.string().nullable();

@@ -28,21 +28,27 @@ export interface SynthesizeInput {
 }
 
 export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: IdempotencyClaim): Promise<Response> {
-  const chain = candidates(c, "tts", { provider: input.provider, model: input.model, voiceId: input.voiceId }, input.fallback);
-  // Every provider in the chain must be able to serve the format asked for: checked before any is tried.
-  const plans = chain.map(({ adapter }) => {
-    const plan = planSpeech(adapter.tts, input.format, input.sampleRate);
-    if (plan.kind === "unsupported") {
-      const asked = `${input.format ?? "audio"}${input.sampleRate ? ` at ${input.sampleRate} Hz` : ""}`;
-      throw new ApiError("unsupported_format", `${adapter.name} cannot serve ${asked}: ${plan.reason}.`, {
-        provider: adapter.id,
-        format: input.format ?? null,
-      });
-    }
-    return plan satisfies Servable;
-  });
-  return withFailover(c, chain, (candidate) =>
-    synthesizeWith(c, candidate, plans[chain.indexOf(candidate)] as Servable, input, idempotency),
+  const planned = candidates(c, "tts", { provider: input.provider, model: input.model, voiceId: input.voiceId }, input.fallback).map(
+    (candidate) => ({ candidate, plan: planSpeech(candidate.adapter.tts, input.format, input.sampleRate) }),
+  );
+  // The format is planned for every provider before any is tried. The request's own provider must serve
+  // it (else 400: the caller asked it of that provider); a fallback entry that cannot is no candidate for
+  // this request and drops out of the chain (not tried, so not in X-Provider-Attempts) — a fallback is
+  // there to help the first provider, never to veto a format it serves.
+  const [first] = planned;
+  if (first?.plan.kind === "unsupported") {
+    const asked = `${input.format ?? "audio"}${input.sampleRate ? ` at ${input.sampleRate} Hz` : ""}`;
+    throw new ApiError("unsupported_format", `${first.candidate.adapter.name} cannot serve ${asked}: ${first.plan.reason}.`, {
+      provider: first.candidate.adapter.id,
+      format: input.format ?? null,
+    });
+  }
+  const servable = planned.filter((p): p is { candidate: Candidate<"tts">; plan: Servable } => p.plan.kind !== "unsupported");
+  const plans = new Map(servable.map((p) => [p.candidate, p.plan]));
+  return withFailover(
+    c,
+    servable.map((p) => p.candidate),
+    (candidate) => synthesizeWith(c, candidate, plans.get(candidate) as Servable, input, idempotency),
   );
 }
 

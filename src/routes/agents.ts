@@ -43,7 +43,7 @@ async function agentChat(c: Ctx, id: string, body: z.infer<typeof AgentChatBody>
     temperature: agent.temperature ?? undefined,
     maxTokens: agent.maxTokens ?? undefined,
     stream: body.stream,
-    fallback: fallbackFor(agent, "llm"),
+    fallback: body.fallback ?? fallbackFor(agent, "llm"), // the request's own list replaces the stored one
   };
   const out = await chat(c, input, await idempotencyFor(c, body), { render: chatAnswer });
   return out.kind === "stream" ? sseResponse(out.body) : c.json(out.body, 200);
@@ -52,11 +52,15 @@ async function agentChat(c: Ctx, id: string, body: z.infer<typeof AgentChatBody>
 async function agentSpeak(c: Ctx, id: string, body: z.infer<typeof AgentSpeakBody>) {
   const agent = await ownAgent(c, id);
   const input = { provider: agent.ttsProvider ?? undefined, voiceId: agent.voiceId ?? undefined, model: agent.ttsModel ?? undefined };
-  const fallback = fallbackFor(agent, "tts");
+  // The request's own list, when sent, replaces the stored one (see AgentSpeakBody).
+  const fallback = body.fallback ?? fallbackFor(agent, "tts");
   return synthesize(c, { ...input, text: body.text, format: body.format, fallback }, await idempotencyFor(c, body));
 }
 
-/** The agent's stored fallback entries whose provider offers the operation (one list serves speak and chat). */
+/**
+ * The agent's stored fallback entries whose provider offers the operation (one list serves speak and chat).
+ * Used only when the request sends no `fallback` of its own: a request's list replaces it (AgentChatBody).
+ */
 function fallbackFor(agent: agentsTable.AgentRow, op: "tts" | "llm"): FallbackEntry[] | undefined {
   if (!agent.fallback) return undefined;
   const entries = JSON.parse(agent.fallback) as { provider: string; model?: string; voiceId?: string }[];

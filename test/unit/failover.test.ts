@@ -23,7 +23,8 @@ describe("failover", () => {
     await fault({ provider: "elevenlabs", bodyIncludes: marker, mode: "error", status: 503 });
     const text = `hello ${marker}`;
     await call("/v1/me", { headers: auth(user.jwt) });
-    const tat = () => inAccount(user.id, (instance) => instance.rates.get("user") as number);
+    // A bucket is { tat, limit } since a plan change holds at once (src/ratelimit/gcra.ts Bucket).
+    const tat = () => inAccount(user.id, (instance) => (instance.rates.get("user") as { tat: number }).tat);
     const before = await tat();
     const res = await speak(user.jwt, text);
     expect(res.status).toBe(200);
