@@ -348,11 +348,13 @@ describe("rate limits", () => {
     const setPlan = async (id: string, plan: string) =>
       expect((await api(`/api/admin/users/${id}`, { method: "PATCH", headers: admin, json: { plan } })).status).toBe(200);
     // free (30 a minute), all 30 used; then pro (300): 30 requests are 6 s of a 60 s window at pro's pace.
-    const up = await newUser();
-    for (const r of await Promise.all(Array.from({ length: 30 }, () => api("/v1/me", { headers: bearer(up.jwt) }))))
-      expect(r.status).toBe(200);
+    // A user never seen before, created by the burst itself: nothing else was counted.
+    const up = { jwt: await jwtFor(uniqueSub("upgrade")) };
+    const first = await Promise.all(Array.from({ length: 30 }, () => api("/v1/me", { headers: bearer(up.jwt) })));
+    for (const r of first) expect(r.status).toBe(200);
+    const upId = ((await first[0]!.json()) as any).user.id as string;
     expect((await api("/v1/me", { headers: bearer(up.jwt) })).status).toBe(429);
-    await setPlan(up.id, "pro");
+    await setPlan(upId, "pro");
     const next = await Promise.all(Array.from({ length: 20 }, () => api("/v1/me", { headers: bearer(up.jwt) })));
     expect(next.filter((r) => r.status === 200)).toHaveLength(20);
     const left = Math.min(...next.map((r) => Number(r.headers.get("x-ratelimit-remaining"))));
