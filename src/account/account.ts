@@ -211,7 +211,8 @@ export class Account extends AccountParts {
     return changes.updateUser(await this.changeHost(userId), userId, patch, audit);
   }
 
-  async addCredits(userId: string, amountMc: number, audit: changes.AuditNote): Promise<UsageSnapshot> {
+  /** null: refused, the balance would pass its ceiling (nothing written). */
+  async addCredits(userId: string, amountMc: number, audit: changes.AuditNote): Promise<UsageSnapshot | null> {
     return changes.addCredits(await this.changeHost(userId), userId, amountMc, audit);
   }
 

@@ -73,8 +73,22 @@ export async function deleteProviderKey(h: ChangeHost, userId: string, provider:
 
 export type UserPatch = { plan?: string; planExpiresAt?: number | null; paygMc?: number; role?: string };
 
-export async function updateUser(h: ChangeHost, userId: string, patch: UserPatch, audit: AuditNote): Promise<UsageSnapshot> {
-  await usersTable.updateUser(h.env.DB, userId, patch, audit, Date.now());
+/**
+ * A plan set without planExpiresAt keeps the stored expiry — unless that has passed: then the grant has no
+ * expiry. The lapsed user is already free in effect (API.md §6), and the scheduled job clears the expiry
+ * when it demotes them, so re-granting must not depend on whether the job has run yet (it would leave a
+ * past expiry that makes the new plan free at once). Decided here, against the object's copy, so D1, the
+ * audit row and the copy all get the same patch.
+ */
+function grantPatch(patch: UserPatch, storedExpiresAt: number | null, now: number): UserPatch {
+  const lapsed = storedExpiresAt !== null && storedExpiresAt <= now;
+  return patch.plan !== undefined && patch.planExpiresAt === undefined && lapsed ? { ...patch, planExpiresAt: null } : patch;
+}
+
+export async function updateUser(h: ChangeHost, userId: string, asked: UserPatch, audit: AuditNote): Promise<UsageSnapshot> {
+  const now = Date.now();
+  const patch = grantPatch(asked, h.copy.user.planExpiresAt, now);
+  await usersTable.updateUser(h.env.DB, userId, patch, audit, now);
   const user = h.copy.user;
   if (patch.plan !== undefined) user.plan = patch.plan;
   if (patch.planExpiresAt !== undefined) user.planExpiresAt = patch.planExpiresAt;
@@ -88,9 +102,30 @@ export async function updateUser(h: ChangeHost, userId: string, patch: UserPatch
   return h.snapshot();
 }
 
-/** Add PAYG credits: the audit row goes to D1 first, then the amount is added (a delta, never a stale total). */
-export async function addCredits(h: ChangeHost, userId: string, amountMc: number, audit: AuditNote): Promise<UsageSnapshot> {
-  await usersTable.auditTopUp(h.env.DB, userId, amountMc, audit, Date.now());
+/**
+ * The most a PAYG balance may hold: 10^12 credits = 10^15 millicredits, 9× below Number.MAX_SAFE_INTEGER
+ * (≈ 9.007 × 10^15), so every balance, and a balance plus a refund or a plan's credits, stays an exact
+ * integer (API.md §6: "keep fractions exact"). Past 2^53 an added millicredit is silently lost.
+ */
+export const MAX_PAYG_BALANCE_MC = 1e15;
+
+/** Top-ups accepted but not yet added (their D1 audit write is in flight), per object's ledger. */
+const pendingTopUpsMc = new WeakMap<CreditLedger, number>();
+
+/**
+ * Add PAYG credits: the audit row goes to D1 first, then the amount is added (a delta, never a stale total).
+ * Refused — null, nothing written — if the balance would pass MAX_PAYG_BALANCE_MC, counting top-ups still
+ * awaiting D1, since the object takes other calls during that await.
+ */
+export async function addCredits(h: ChangeHost, userId: string, amountMc: number, audit: AuditNote): Promise<UsageSnapshot | null> {
+  const pending = pendingTopUpsMc.get(h.ledger) ?? 0;
+  if (h.ledger.paygMc + pending + amountMc > MAX_PAYG_BALANCE_MC) return null;
+  pendingTopUpsMc.set(h.ledger, pending + amountMc);
+  try {
+    await usersTable.auditTopUp(h.env.DB, userId, amountMc, audit, Date.now());
+  } finally {
+    pendingTopUpsMc.set(h.ledger, (pendingTopUpsMc.get(h.ledger) ?? 0) - amountMc);
+  }
   h.ledger.addPayg(amountMc);
   h.notices.toppedUp(amountMc);
   h.balanceChanged();

@@ -10,10 +10,14 @@
 //              "my-model": {"input": 1, "output": 2}}}
 //
 // Every part is optional and merges over the defaults: a plan's fields one by one, a price per provider
-// or prefix (a new prefix adds a model family).
+// or prefix (a new prefix adds a model family). A tts/stt key may be a provider's alias (`fish-audio`) and
+// is stored under its id, which is what requests are priced by; a key that names no provider, or one that
+// does not offer that operation, or two keys for the same provider (or the same LLM prefix up to case)
+// are refused — each would otherwise be an entry that silently prices nothing.
 import { z } from "zod";
 import { ConfigError } from "../config";
 import type { Env } from "../env";
+import { findProvider, offers, PROVIDER_IDS } from "../providers/registry";
 import { PLAN_IDS, type PlanId } from "./plans";
 import { byLongestPrefix, DEFAULT_PRICES, type Prices } from "./prices";
 
@@ -32,11 +36,45 @@ const PlanOverride = z.strictObject({
 
 const providerId = z.string().regex(/^[a-z0-9-]{1,64}$/, "a provider id");
 
+/** Prices by provider for one operation: keys (ids or aliases) resolved to the provider's id. */
+const pricesByProvider = (op: "tts" | "stt") =>
+  z.record(providerId, credits).transform((prices, ctx) => {
+    const out: Record<string, number> = {};
+    const seen = new Map<string, string>();
+    for (const [name, price] of Object.entries(prices)) {
+      const refuse = (message: string) => ctx.addIssue({ code: "custom", path: [name], message });
+      const p = findProvider(name);
+      if (!p) refuse(`no such provider (one of ${PROVIDER_IDS.join(", ")})`);
+      else if (!offers(p, op)) refuse(`${p.id} offers no ${op.toUpperCase()}`);
+      else if (seen.has(p.id)) refuse(`the same provider as "${seen.get(p.id)}"`);
+      else {
+        seen.set(p.id, name);
+        out[p.id] = price;
+      }
+    }
+    return out;
+  });
+
+// Prefixes match trimmed and case-insensitively, so " GPT-4.1" and "gpt-4.1" are one entry: refuse the
+// pair (checked on the keys as written, before trimming merges them) rather than silently keep one.
+const LlmPrices = z
+  .record(z.string(), z.unknown())
+  .superRefine((prices, ctx) => {
+    const seen = new Map<string, string>();
+    for (const prefix of Object.keys(prices)) {
+      const key = prefix.trim().toLowerCase();
+      const other = seen.get(key);
+      if (other !== undefined) ctx.addIssue({ code: "custom", path: [prefix], message: `the same prefix as "${other}"` });
+      else seen.set(key, prefix);
+    }
+  })
+  .pipe(z.record(z.string().trim().min(1).max(200), z.strictObject({ input: credits, output: credits })));
+
 export const PricesOverride = z.strictObject({
   plans: z.partialRecord(z.enum(PLAN_IDS), PlanOverride).optional(),
-  tts: z.record(providerId, credits).optional(),
-  stt: z.record(providerId, credits).optional(),
-  llm: z.record(z.string().trim().min(1).max(200), z.strictObject({ input: credits, output: credits })).optional(),
+  tts: pricesByProvider("tts").optional(),
+  stt: pricesByProvider("stt").optional(),
+  llm: LlmPrices.optional(),
 });
 
 export type PricesOverride = z.infer<typeof PricesOverride>;

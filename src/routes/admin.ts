@@ -2,6 +2,7 @@
 // Every change goes through the user's Account object (which writes D1 and the audit trail), so the
 // hot path sees it on the user's next request.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { MAX_PAYG_BALANCE_MC } from "../account/catalog-changes";
 import { usageView } from "../api/account";
 import { errors, IsoDate, iso } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
@@ -36,23 +37,51 @@ const AdminUser = z
   })
   .openapi("AdminUser");
 
+/** The balance ceiling in credits (catalog-changes.ts says why it keeps millicredits exact). */
+const MAX_BALANCE = MAX_PAYG_BALANCE_MC / MC_PER_CREDIT;
+/** One top-up: 10^9 credits, far more than any real purchase, so a typo of a few zeros is refused outright. */
+const MAX_TOP_UP = 1e9;
+
 const PatchUser = z
   .object({
-    plan: z.enum(PLAN_IDS).optional(),
-    planExpiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
-    paygCredits: z.number().min(0).max(1e12).optional(),
+    plan: z.enum(PLAN_IDS).optional().openapi({
+      description:
+        "The plan. Given without planExpiresAt it keeps the stored expiry, unless that has passed: then the plan is granted with no expiry (as for a user the scheduled job already moved to free).",
+    }),
+    planExpiresAt: z.iso
+      .datetime({ offset: true })
+      .nullable()
+      .optional()
+      .openapi({ description: "When the plan lapses to free; null for never." }),
+    paygCredits: z
+      .number()
+      .min(0)
+      .max(MAX_BALANCE)
+      .optional()
+      .openapi({ description: `The PAYG balance, at most ${MAX_BALANCE} credits.` }),
     role: z.enum(["user", "admin"]).optional(),
   })
   .strict()
   .refine((v) => Object.keys(v).length > 0, "Give at least one of plan, planExpiresAt, paygCredits, role")
   .openapi("AdminUserPatch");
 
-const AddCredits = z.object({ amount: z.number().positive().max(1e12), reason: z.string().min(1).max(500) }).openapi("AdminAddCredits");
+const AddCredits = z
+  .object({
+    amount: z
+      .number()
+      .positive()
+      .max(MAX_TOP_UP)
+      .openapi({ description: `Credits to add, at most ${MAX_TOP_UP}; refused if the balance would pass ${MAX_BALANCE}.` }),
+    reason: z.string().min(1).max(500),
+  })
+  .openapi("AdminAddCredits");
 
 /** Credits (possibly fractional, e.g. 16.6) → exact integer millicredits; more than 3 decimals is refused. */
 function creditsToMc(credits: number, field: string): number {
   const mc = Math.round(credits * MC_PER_CREDIT);
-  if (Math.abs(mc - credits * MC_PER_CREDIT) > 1e-6)
+  // Exactly three decimals or fewer iff mc/1000 is the same double: a fixed tolerance on credits × 1000 also
+  // refused about 1 in 80 valid amounts above 10^7 credits (e.g. 543610791.57 × 1000 = …570.00006).
+  if (mc / MC_PER_CREDIT !== credits)
     throw new ApiError("validation_failed", `${field} has more than 3 decimals.`, {
       fields: [{ path: field, message: "at most 3 decimals" }],
     });
@@ -152,10 +181,16 @@ export function registerAdmin(app: OpenAPIHono<AppEnv>) {
       const { id } = c.req.valid("param");
       const body = c.req.valid("json");
       const user = await userOr404(c, id);
+      const amountMc = creditsToMc(body.amount, "amount");
+      // The Account object decides, counting top-ups racing this one: null is over the balance's ceiling.
       const snap = await c
         .get("bindings")
         .account(id)
-        .addCredits(id, creditsToMc(body.amount, "amount"), { actor: c.get("principal").userId, reason: body.reason });
+        .addCredits(id, amountMc, { actor: c.get("principal").userId, reason: body.reason });
+      if (!snap)
+        throw new ApiError("validation_failed", `The PAYG balance would exceed ${MAX_BALANCE} credits.`, {
+          fields: [{ path: "amount", message: `the balance may hold at most ${MAX_BALANCE} credits` }],
+        });
       return c.json(adminUserView(user, snap), 200);
     },
   );

@@ -6,6 +6,7 @@ import { ConfigError } from "../../src/config";
 import worker from "../../src/index";
 import { applyPrices, parsePrices, pricesFor } from "../../src/metering/price-config";
 import { DEFAULT_PRICES, llmCostMc, planLimitMc, sttCostMc, ttsCostMc } from "../../src/metering/prices";
+import { PROVIDERS } from "../../src/providers/registry";
 import { BASE, bearer, createKey, jwtFor, newUser, uniqueSub } from "../helpers/api";
 import { env } from "../helpers/env";
 import { inAccount } from "../helpers/reliability";
@@ -86,6 +87,37 @@ describe("the PRICES variable", () => {
     expect(bad([])).toMatch(/PRICES/);
   });
 
+  it("a tts/stt key may be a provider's alias: it prices that provider (requests are priced by id)", () => {
+    const p = parsePrices('{"tts":{"fish-audio":5},"stt":{"fish-audio":2.5}}');
+    expect([p.tts.fishaudio, p.stt.fishaudio, p.tts["fish-audio"]]).toEqual([5, 2.5, undefined]);
+    expect(ttsCostMc("fishaudio", 1000, false, p)).toBe(5_000);
+  });
+
+  it("an unknown provider id, an operation the provider lacks or two keys for one entry are refused", () => {
+    const bad = (v: unknown) => {
+      try {
+        parsePrices(JSON.stringify(v));
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as Error).message;
+      }
+      throw new Error(`accepted ${JSON.stringify(v)}`);
+    };
+    expect(bad({ tts: { elevenlab: 5 } })).toMatch(/PRICES\.tts\.elevenlab: no such provider/);
+    expect(bad({ tts: { anthropic: 5 } })).toMatch(/PRICES\.tts\.anthropic: anthropic offers no TTS/);
+    expect(bad({ stt: { anthropic: 5 } })).toMatch(/PRICES\.stt\.anthropic: anthropic offers no STT/);
+    expect(bad({ tts: { fishaudio: 5, "fish-audio": 6 } })).toMatch(/PRICES\.tts\.fish-audio: the same provider as "fishaudio"/);
+    // LLM prices are by model prefix (any prefix is a model family), but two spellings of one prefix are one entry.
+    const price = { input: 1, output: 1 };
+    expect(bad({ llm: { "GPT-4.1": price, " gpt-4.1": price } })).toMatch(/PRICES\.llm\. gpt-4\.1: the same prefix as "GPT-4\.1"/);
+  });
+
+  it("every default price names a provider that offers the operation (what PRICES itself must name)", () => {
+    const ids = (op: "tts" | "stt") => Object.keys(DEFAULT_PRICES[op]).map((id) => PROVIDERS.find((p) => p.id === id && p[op])?.id);
+    expect(ids("tts")).toEqual(Object.keys(DEFAULT_PRICES.tts));
+    expect(ids("stt")).toEqual(Object.keys(DEFAULT_PRICES.stt));
+  });
+
   it("is parsed once per env object", () => {
     const e = { PRICES: '{"tts":{"openai":20}}' } as any;
     const first = pricesFor(e);
@@ -101,6 +133,20 @@ describe("the worker with PRICES", () => {
     const body = (await res.json()) as any;
     expect(body.error.code).toBe("misconfigured");
     expect(body.error.message).toContain("PRICES.tts.elevenlabs");
+  });
+
+  it("an alias in PRICES prices its provider: /v1/providers and a request on fishaudio use it", async () => {
+    const u = await newUser({ plan: "pro" });
+    const vars = { PRICES: '{"tts":{"fish-audio":5}}' };
+    const res = await callWith(vars, "/v1/providers", { headers: bearer(u.jwt) });
+    const fish = ((await res.json()) as any).providers.find((p: any) => p.id === "fishaudio");
+    expect(fish.operations.tts.price.creditsPer1000Characters).toBe(5);
+    const speak = await callWith(vars, "/v1/synthesize", {
+      method: "POST",
+      headers: { ...bearer(u.jwt), "content-type": "application/json" },
+      body: JSON.stringify({ provider: "fishaudio", text: "a".repeat(100) }),
+    });
+    expect([speak.status, speak.headers.get("x-usage-cost")]).toEqual([200, "0.5"]);
   });
 
   it("speech is priced from PRICES: 100 characters at 50 credits per 1,000 cost 5 credits (4.5 with an API key)", async () => {
