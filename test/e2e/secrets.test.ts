@@ -36,12 +36,20 @@ function providerKey(label: string, key: string, random: string) {
   secrets.push({ label, needles: [key, random] });
 }
 
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
+/**
+ * Every file under `dir` with its bytes. SQLite's side files (-wal, -shm) come and go as an object closes its
+ * database (its pages are then in the main file, which is read): one gone between listing and reading is skipped.
+ */
+function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
+  const out: { path: string; bytes: Buffer }[] = [];
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
-    else out.push(p);
+    try {
+      if (statSync(p).isDirectory()) out.push(...filesUnder(p));
+      else out.push({ path: p, bytes: readFileSync(p) });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
   }
   return out;
 }
@@ -222,7 +230,7 @@ describe("secrets at rest and in logs", () => {
     }
 
     const persistDir = inject("persistDir");
-    const files = filesUnder(persistDir).map((f) => ({ name: relative(persistDir, f), bytes: readFileSync(f) }));
+    const files = filesUnder(persistDir).map((f) => ({ name: relative(persistDir, f.path), bytes: f.bytes }));
     const log = { name: "worker log", bytes: readFileSync(inject("workerLog")) };
     const kinds = (re: RegExp) => files.filter((f) => re.test(f.name));
     // The scan reads what it must: D1, KV and the Account objects' SQLite, and each holds this user's data.
