@@ -11,6 +11,31 @@ const unsupported = (what: string) =>
     .optional()
     .openapi({ description: "Not supported" });
 
+/** Refused unless absent, null or a value that asks for nothing the gateway does not do (`harmless`). */
+const refusedUnless = (what: string, harmless: (v: unknown) => boolean = () => false) =>
+  z
+    .any()
+    .refine((v) => v === undefined || v === null || harmless(v), { error: `${what} is not supported by this gateway` })
+    .optional()
+    .openapi({ description: "Not supported" });
+
+const StopText = z.string().min(1).max(1000);
+/** json_schema: OpenAI's name rule; the schema goes to the provider (and is reserved for as input). */
+const JsonSchemaFormat = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: "a-z, A-Z, 0-9, underscores and dashes, at most 64" }),
+  description: z.string().max(10_000).optional(),
+  schema: z
+    .record(z.string(), z.unknown())
+    .refine((v) => JSON.stringify(v).length <= 100_000, { error: "at most 100,000 characters of JSON" })
+    .optional(),
+  strict: z.boolean().nullish(),
+});
+const ResponseFormat = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text") }),
+  z.object({ type: z.literal("json_object") }),
+  z.object({ type: z.literal("json_schema"), json_schema: JsonSchemaFormat }),
+]);
+
 const ContentPart = z.object({ type: z.literal("text"), text: z.string().max(200_000) });
 
 export const OpenAiMessage = z.object({
@@ -33,13 +58,35 @@ export const ChatCompletionBody = z
     stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
     n: z.literal(1, { error: "only n=1 is supported" }).nullish(),
     models: z
-      .array(z.string().min(1).max(300))
-      .max(4)
+      // A custom type error: zod would also run the length check on a string ("expected string to have <=4 characters").
+      .array(z.string().min(1).max(300), {
+        error: (issue) =>
+          issue.code === "invalid_type" ? "a list of '<provider>/<model>' names, e.g. [\"anthropic/claude-sonnet-4\"]" : undefined,
+      })
+      .refine((list) => list.length <= 4, { error: "at most 4 models to fail over to" })
       .optional()
       .openapi({ description: "Models ('<provider>/<model>') to fail over to, in order, when the one before fails before its first byte" }),
     user: z.string().max(256).optional(),
     tools: unsupported("tools"),
     functions: unsupported("functions"),
+    // Passed on to the provider where it takes them (providers/chat-options.ts), else refused naming the field.
+    stop: z.union([StopText, z.array(StopText).max(4)]).nullish(),
+    seed: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).nullish(),
+    top_p: z.number().min(0).max(1).nullish(),
+    presence_penalty: z.number().min(-2).max(2).nullish(),
+    frequency_penalty: z.number().min(-2).max(2).nullish(),
+    response_format: ResponseFormat.nullish(),
+    // Refused wherever they would change the answer.
+    logprobs: refusedUnless("logprobs", (v) => v === false),
+    top_logprobs: refusedUnless("top_logprobs"),
+    logit_bias: refusedUnless("logit_bias"),
+    modalities: refusedUnless("modalities other than ['text']", (v) => Array.isArray(v) && v.length === 1 && v[0] === "text"),
+    audio: refusedUnless("audio output"),
+    tool_choice: refusedUnless("tool_choice (tools are not supported)", (v) => v === "none"),
+    reasoning_effort: refusedUnless("reasoning_effort"),
+    verbosity: refusedUnless("verbosity"),
+    web_search_options: refusedUnless("web_search_options"),
+    prediction: refusedUnless("prediction"),
   })
   .openapi("ChatCompletionRequest");
 
@@ -57,10 +104,23 @@ export const SpeechBody = z
   })
   .openapi("SpeechRequest");
 
+export const TRANSCRIPTION_FORMATS = ["json", "text", "srt", "verbose_json", "vtt"] as const;
+
 export const TranscriptionOptions = z.object({
   model: z.string().min(1).max(300),
-  response_format: z.enum(["json", "text", "verbose_json"]).optional(),
+  response_format: z.enum(TRANSCRIPTION_FORMATS).optional(),
   language: z.string().min(1).max(32).optional(),
+  // A form sends "true"/"false"; JSON a boolean. Streamed transcript events are not served: refused, not ignored.
+  stream: z
+    .union([z.boolean(), z.enum(["true", "false"])])
+    .optional()
+    .refine((v) => v !== true && v !== "true", {
+      error: "streamed transcription is not supported by this gateway: leave stream out (or false) for one answer",
+    }),
+  timestamp_granularities: z
+    .array(z.enum(["word", "segment"]))
+    .max(2)
+    .optional(),
 });
 
 export const TranscriptionForm = z.object({
@@ -69,13 +129,23 @@ export const TranscriptionForm = z.object({
   audioUrl: z.string().optional().openapi({ description: "Voxgate's addition: instead of file, https to a public host" }),
   model: z.string().openapi({ example: "groq/whisper-large-v3-turbo" }),
   language: z.string().optional(),
-  response_format: z.string().optional().openapi({ description: "json (default), text or verbose_json" }),
+  response_format: z.string().optional().openapi({ description: "json (default), text, srt, verbose_json or vtt" }),
+  "timestamp_granularities[]": z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .openapi({
+      description: "word and/or segment, with verbose_json: forwarded (OpenAI whisper, Groq) or from the provider's own word timings",
+    }),
 });
+
+export const ModelObject = z
+  .object({ id: z.string(), object: z.literal("model"), created: z.number(), owned_by: z.string() })
+  .openapi("Model");
 
 export const ModelList = z
   .object({
     object: z.literal("list"),
-    data: z.array(z.object({ id: z.string(), object: z.literal("model"), created: z.number(), owned_by: z.string() })),
+    data: z.array(ModelObject),
   })
   .openapi("ModelList");
 

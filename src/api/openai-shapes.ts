@@ -13,6 +13,13 @@ import type { ChatResult, SttResult } from "../providers/types";
 
 export const OPENAI_COMPAT_PATHS = new Set(["/v1/chat/completions", "/v1/audio/speech", "/v1/audio/transcriptions", "/v1/models"]);
 
+/** An OpenAI-compatible path, or one under it (GET /v1/models/{model}; a 404 under /v1/chat/completions/…). */
+export function isOpenAiCompatPath(path: string): boolean {
+  if (OPENAI_COMPAT_PATHS.has(path)) return true;
+  for (const p of OPENAI_COMPAT_PATHS) if (path.startsWith(`${p}/`)) return true;
+  return false;
+}
+
 // ---- errors ------------------------------------------------------------------------------------------
 
 /** OpenAI's error `type` for each status the gateway answers with (the SDK picks its error class by status). */
@@ -58,7 +65,7 @@ export function openAiError(status: number, error: { code: string; message: stri
  * (X-Request-Id, Retry-After, X-RateLimit-*), so the official SDK raises its typed errors.
  */
 export const openAiErrorShape: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (!OPENAI_COMPAT_PATHS.has(c.req.path)) return next();
+  if (!isOpenAiCompatPath(c.req.path)) return next();
   await next();
   const res = c.res;
   if (res.status < 400 || !(res.headers.get("content-type") ?? "").includes("application/json")) return;
@@ -138,6 +145,21 @@ export function servableModels(prices: Prices): ListedModel[] {
   return models;
 }
 
+/**
+ * One servable model by id (models.retrieve): `<provider>/<model>` as listed, a provider alias, or a bare
+ * OpenAI model name; undefined for anything else (an id that is no model name at all included).
+ */
+export function servableModel(prices: Prices, id: string): ListedModel | undefined {
+  let canonical: string;
+  try {
+    const { provider, model } = parseModel(id);
+    canonical = `${provider}/${model}`;
+  } catch {
+    return undefined;
+  }
+  return servableModels(prices).find((m) => m.id === canonical);
+}
+
 // ---- chat --------------------------------------------------------------------------------------------
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -193,10 +215,8 @@ export function completionChunks(model: string, includeUsage: boolean): (event: 
 
 // ---- transcription -----------------------------------------------------------------------------------
 
-export type TranscriptionFormat = "json" | "text" | "verbose_json";
-
-/** The native transcription (also what an idempotent replay holds) in the requested OpenAI format. */
-export function transcriptionBody(result: SttResult, format: Exclude<TranscriptionFormat, "text">, language?: string) {
+/** The native transcription (also what an idempotent replay holds) in OpenAI's json or verbose_json. */
+export function transcriptionBody(result: SttResult, format: "json" | "verbose_json", language?: string) {
   if (format === "json") return { text: result.text, usage: { type: "duration" as const, seconds: result.durationSeconds } };
   return {
     task: "transcribe" as const,
@@ -204,7 +224,8 @@ export function transcriptionBody(result: SttResult, format: Exclude<Transcripti
     duration: result.durationSeconds,
     text: result.text,
     ...(result.words ? { words: result.words } : {}),
-    segments: [],
+    // Whisper's segments where the provider gave them (the timings and text; no token-level details).
+    segments: (result.segments ?? []).map((s, id) => ({ id, start: s.start, end: s.end, text: s.text })),
     usage: { type: "duration" as const, seconds: result.durationSeconds },
   };
 }

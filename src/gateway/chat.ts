@@ -2,9 +2,11 @@
 // an output cap the provider is told) → call the provider → answer JSON, or relay its token stream as it
 // arrives → charge the tokens it reports (a stream cut short: what was delivered).
 import type { Ctx } from "../context";
+import { ApiError } from "../http/errors";
 import { mediaType } from "../http/media-type";
 import type { IdempotencyClaim } from "../metering/contract";
 import { chatBound, chatCostMc } from "../metering/estimates";
+import { optionsPromptText } from "../providers/chat-options";
 import { providerText } from "../providers/provider-text";
 import type { ChatInput, ChatResult } from "../providers/types";
 import { type ChatEvent, chatDecoder } from "./decoders";
@@ -20,10 +22,13 @@ export interface ChatRequestInput extends Omit<ChatInput, "stream"> {
   fallback?: readonly FallbackEntry[];
 }
 
-/** How a route answers: `render` shapes a complete answer, `emit` each stream event (Voxgate's SSE by default). */
+/**
+ * How a route answers: `render` shapes a complete answer; `emit`, given the provider and model that
+ * serve the stream (after a failover, not the first asked), shapes each stream event (Voxgate's SSE by default).
+ */
 export interface ChatShapes<Body> {
   render(result: ChatResult, provider: string, model: string): Body;
-  emit?: (event: ChatEvent) => Uint8Array | undefined;
+  emit?: (provider: string, model: string) => (event: ChatEvent) => Uint8Array | undefined;
 }
 
 export type ChatOutcome<Body> = { kind: "json"; body: Body } | { kind: "stream"; body: ReadableStream<Uint8Array> };
@@ -35,7 +40,21 @@ export async function chat<Body>(
   shapes: ChatShapes<Body>,
 ): Promise<ChatOutcome<Body>> {
   const chain = candidates(c, "llm", { provider: input.provider, model: input.model }, input.fallback);
-  return withFailover(c, chain, (candidate) => chatWith(c, candidate, input, idempotency, shapes));
+  // Checked for every provider before any is tried (as speech formats are, synthesize.ts): the request's
+  // own provider must take the request as asked (else 400, nothing reserved or sent); a fallback entry
+  // that cannot would answer something else, so it drops out of the chain (not tried, not in
+  // X-Provider-Attempts) — a fallback is there to help the first provider, never to veto an option it takes.
+  const refusals = chain.map(({ adapter, model }) => adapter.llm.refuse({ ...input, model: model ?? adapter.llm.defaultModel }));
+  const refusal = refusals[0];
+  if (refusal)
+    throw new ApiError("validation_failed", `Invalid request: ${refusal.field}: ${refusal.message}`, {
+      fields: [{ path: refusal.field, message: refusal.message }],
+    });
+  return withFailover(
+    c,
+    chain.filter((_, i) => !refusals[i]),
+    (candidate) => chatWith(c, candidate, input, idempotency, shapes),
+  );
 }
 
 /** One provider's attempt. */
@@ -49,7 +68,9 @@ async function chatWith<Body>(
   const llm = adapter.llm;
   const model = chosen ?? llm.defaultModel;
   const prices = c.get("prices");
-  const bound = chatBound(model, input.messages, input.system, input.maxTokens, prices);
+  // Stop sequences and a JSON schema are read by the provider too: reserved for like the prompt.
+  const system = [input.system, optionsPromptText(input.options)].filter(Boolean).join("\n") || undefined;
+  const bound = chatBound(model, input.messages, system, input.maxTokens, prices);
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "llm", estimateMc: bound.estimateMc, idempotency });
   try {
     const stream = input.stream === true;
@@ -75,7 +96,7 @@ async function chatWith<Body>(
       throw invalidAnswer(adapter, `an unexpected content type for a stream (${type || "none"})`);
     }
     const decoder = chatDecoder(llm, {
-      emit: shapes.emit,
+      emit: shapes.emit?.(adapter.id, model),
       // The done event says what the stream costs: what the settlement below charges for a complete stream.
       charge: (reported) => ({
         usage: { inputTokens: reported.inputTokens ?? bound.inputTokens, outputTokens: reported.outputTokens ?? bound.outputTokens },

@@ -22,6 +22,8 @@ export interface TranscribeRequest {
   provider?: string;
   model?: string;
   language?: string;
+  /** Timestamp granularities to ask the provider for (only those its adapter lists in `timestamps`). */
+  timestamps?: SttInput["timestamps"];
   /** Providers to try, in order, when the one before fails before its first byte. */
   fallback?: readonly FallbackEntry[];
 }
@@ -61,7 +63,9 @@ async function transcribeWith(
   const estimateMc = sttBoundMc(adapter.id, model, measured.seconds, tokenBilled, c.get("prices"));
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "stt", estimateMc, idempotency });
   try {
-    const input: SttInput = { audio, model, language: req.language };
+    const offered = stt.timestamps?.(model) ?? [];
+    const timestamps = req.timestamps?.filter((g) => offered.includes(g));
+    const input: SttInput = { audio, model, language: req.language, timestamps: timestamps?.length ? timestamps : undefined };
     const res = await callProvider(c, adapter, upstream.key, await upstreamRequest(() => stt.request(input, upstream)));
     let result: SttResult;
     try {
@@ -77,6 +81,8 @@ async function transcribeWith(
       provider: adapter.id,
       model,
       words: result.words,
+      // Only when asked for (the native /v1/transcribe answer names none).
+      ...(timestamps?.includes("segment") && result.segments ? { segments: result.segments } : {}),
     };
     const costMc = sttChargeMc(
       adapter.id,

@@ -1,5 +1,6 @@
 // Anthropic Messages API. Auth: x-api-key + anthropic-version. Stream: named SSE events;
 // input tokens arrive in message_start, output tokens in message_delta (cumulative: the last wins).
+import { refuseNoTurn, refuseOptions } from "./chat-options";
 import type { ChatStreamEvent, ProviderAdapter } from "./types";
 import { errorText, get, is2xx, json } from "./wire";
 
@@ -15,6 +16,8 @@ export const anthropic: ProviderAdapter = {
   baseUrls: { api: "https://api.anthropic.com" },
   llm: {
     defaultModel: "claude-sonnet-4-20250514",
+    // The Messages API has stop_sequences and top_p; no seed, penalties or JSON response format.
+    refuse: (input) => refuseNoTurn("Anthropic", input) ?? refuseOptions("Anthropic", input.options, { stop: true, topP: true }),
     request(input, ctx) {
       // Anthropic takes the system prompt apart from the turns; system turns in messages join it.
       const system = [input.system, ...input.messages.filter((m) => m.role === "system").map((m) => m.content)]
@@ -27,6 +30,8 @@ export const anthropic: ProviderAdapter = {
       };
       if (system) body.system = system;
       if (input.temperature !== undefined) body.temperature = Math.min(input.temperature, 1);
+      if (input.options?.stop?.length) body.stop_sequences = input.options.stop;
+      if (input.options?.topP !== undefined) body.top_p = input.options.topP;
       if (input.stream) body.stream = true;
       return json(`${ctx.urls.api}/v1/messages`, headers(ctx.key), body);
     },

@@ -56,6 +56,8 @@ export const cartesia: ProviderAdapter = {
   },
   stt: {
     defaultModel: "ink-whisper",
+    // Word timings are always asked for.
+    timestamps: () => ["word"],
     request(input, ctx) {
       const form = formOf({ file: input.audio, model: input.model, language: input.language, "timestamp_granularities[]": "word" });
       return multipart(`${ctx.urls.api}/stt`, headers(ctx.key), form);

@@ -44,6 +44,8 @@ export const deepgram: ProviderAdapter = {
   },
   stt: {
     defaultModel: "nova-3",
+    // Every transcript carries word timings.
+    timestamps: () => ["word"],
     request(input, ctx): UpstreamRequest {
       const q = new URLSearchParams({ model: input.model, smart_format: "true" });
       if (input.language) q.set("language", input.language);

@@ -46,6 +46,8 @@ export const elevenlabs: ProviderAdapter = {
   },
   stt: {
     defaultModel: "scribe_v1",
+    // Every transcript carries word timings.
+    timestamps: () => ["word"],
     request(input, ctx) {
       const form = formOf({
         model_id: input.model,

@@ -2,13 +2,15 @@
 // GROQ_BASE_URL already ends in /openai/v1, so paths below are the OpenAI ones.
 import { bearer, openAiChat, openAiErrorMessage } from "./openai-compatible";
 import type { ProviderAdapter } from "./types";
-import { formOf, get, is2xx, multipart, transcriptOf } from "./wire";
+import { formOf, get, is2xx, multipart, transcriptOf, WHISPER_TIMESTAMPS, withTimestamps } from "./wire";
 
 export const groq: ProviderAdapter = {
   id: "groq",
   name: "Groq",
   baseUrls: { api: "https://api.groq.com/openai/v1" },
   llm: openAiChat({
+    name: "Groq",
+    dialect: "openai",
     defaultModel: "meta-llama/llama-4-scout-17b-16e-instruct",
     baseUrl: (ctx) => ctx.urls.api,
     maxTokensField: "max_completion_tokens",
@@ -17,6 +19,7 @@ export const groq: ProviderAdapter = {
   }),
   stt: {
     defaultModel: "whisper-large-v3-turbo",
+    timestamps: () => WHISPER_TIMESTAMPS,
     request(input, ctx) {
       const form = formOf({
         file: input.audio,
@@ -25,6 +28,7 @@ export const groq: ProviderAdapter = {
         // Plain json has no duration, which billing needs.
         response_format: "verbose_json",
       });
+      withTimestamps(form, input);
       return multipart(`${ctx.urls.api}/audio/transcriptions`, bearer(ctx.key), form);
     },
     parse: transcriptOf,

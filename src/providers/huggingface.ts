@@ -21,6 +21,8 @@ export const huggingface: ProviderAdapter = {
   name: "HuggingFace",
   baseUrls: { api: "https://router.huggingface.co", hub: "https://huggingface.co" },
   llm: openAiChat({
+    name: "Hugging Face",
+    dialect: "tgi",
     defaultModel: "meta-llama/Llama-4-Scout-17B-16E-Instruct",
     baseUrl: (ctx) => `${ctx.urls.api}/v1`,
     // The router speaks TGI's schema: max_tokens, and stream_options.include_usage for stream usage.

@@ -1,5 +1,6 @@
 // Chat in OpenAI's wire format, shared by OpenAI, Groq and Hugging Face (all OpenAI-compatible).
-import type { ChatInput, ChatResult, ChatStreamEvent, LlmAdapter, UpstreamContext, UpstreamRequest } from "./types";
+import { refuseOptions } from "./chat-options";
+import type { ChatInput, ChatOptions, ChatResult, ChatStreamEvent, LlmAdapter, UpstreamContext, UpstreamRequest } from "./types";
 import { errorText, json } from "./wire";
 
 export interface OpenAiChatOptions {
@@ -9,6 +10,47 @@ export interface OpenAiChatOptions {
   maxTokensField: "max_tokens" | "max_completion_tokens";
   /** Whether the provider takes `stream_options.include_usage` (Groq reports usage in `x_groq` instead). */
   streamOptions: boolean;
+  /** The provider's name, for refusals. */
+  name: string;
+  /**
+   * "openai": OpenAI's request fields (OpenAI, Groq). "tgi": Hugging Face's router speaks TGI's schema:
+   * response_format is a grammar ({type:"json", value: schema} or {type:"json_schema", value:{name, schema}})
+   * and seed is unsigned.
+   */
+  dialect: "openai" | "tgi";
+}
+
+/** The options' fields in OpenAI's (or TGI's) request body. */
+function optionFields(options: ChatOptions | undefined, dialect: OpenAiChatOptions["dialect"]): Record<string, unknown> {
+  if (!options) return {};
+  const body: Record<string, unknown> = {};
+  if (options.stop?.length) body.stop = options.stop;
+  if (options.seed !== undefined) body.seed = options.seed;
+  if (options.topP !== undefined) body.top_p = options.topP;
+  if (options.presencePenalty !== undefined) body.presence_penalty = options.presencePenalty;
+  if (options.frequencyPenalty !== undefined) body.frequency_penalty = options.frequencyPenalty;
+  const format = options.responseFormat;
+  if (format && dialect === "openai") {
+    body.response_format =
+      format.type === "json_object"
+        ? { type: "json_object" }
+        : {
+            type: "json_schema",
+            json_schema: {
+              name: format.name,
+              ...(format.description !== undefined ? { description: format.description } : {}),
+              ...(format.schema !== undefined ? { schema: format.schema } : {}),
+              ...(format.strict !== undefined ? { strict: format.strict } : {}),
+            },
+          };
+  } else if (format) {
+    // TGI's "json" grammar constrains the output to a JSON schema: any object for JSON mode.
+    body.response_format =
+      format.type === "json_object"
+        ? { type: "json", value: { type: "object" } }
+        : { type: "json_schema", value: { name: format.name, schema: format.schema ?? { type: "object" } } };
+  }
+  return body;
 }
 
 export function openAiMessages(input: ChatInput) {
@@ -23,9 +65,19 @@ export function bearer(key: string): Record<string, string> {
 export function openAiChat(options: OpenAiChatOptions): LlmAdapter {
   return {
     defaultModel: options.defaultModel,
+    refuse: (input) =>
+      refuseOptions(options.name, input.options, {
+        stop: true,
+        seed: options.dialect === "tgi" ? (seed) => (seed < 0 ? "must be 0 or more" : undefined) : true,
+        topP: true,
+        presencePenalty: true,
+        frequencyPenalty: true,
+        responseFormat: true,
+      }),
     request(input: ChatInput, ctx: UpstreamContext): UpstreamRequest {
       const body: Record<string, unknown> = { model: input.model, messages: openAiMessages(input) };
       if (input.temperature !== undefined) body.temperature = input.temperature;
+      Object.assign(body, optionFields(input.options, options.dialect));
       if (input.maxTokens !== undefined) body[options.maxTokensField] = input.maxTokens;
       if (input.stream) {
         body.stream = true;

@@ -1,7 +1,7 @@
 // OpenAI: chat, speech (raw audio), transcription (multipart). Auth: Authorization: Bearer.
 import { bearer, openAiChat, openAiErrorMessage } from "./openai-compatible";
 import type { NativeOutput, ProviderAdapter } from "./types";
-import { formOf, get, is2xx, json, multipart, transcriptOf } from "./wire";
+import { formOf, get, is2xx, json, multipart, transcriptOf, WHISPER_TIMESTAMPS, withTimestamps } from "./wire";
 
 /** The voices OpenAI speech documents (SDK code written for OpenAI names one of these). */
 export const OPENAI_VOICES = [
@@ -32,6 +32,8 @@ export const openai: ProviderAdapter = {
   name: "OpenAI",
   baseUrls: { api: "https://api.openai.com/v1" },
   llm: openAiChat({
+    name: "OpenAI",
+    dialect: "openai",
     defaultModel: "gpt-4.1-mini",
     baseUrl: (ctx) => ctx.urls.api,
     maxTokensField: "max_completion_tokens",
@@ -57,6 +59,8 @@ export const openai: ProviderAdapter = {
   stt: {
     defaultModel: "whisper-1",
     tokenBilled: (model) => model.startsWith("gpt-4o"),
+    // Timestamps come with verbose_json, which only the whisper models answer.
+    timestamps: (model) => (model.startsWith("whisper") ? WHISPER_TIMESTAMPS : []),
     request(input, ctx) {
       const form = formOf({
         file: input.audio,
@@ -65,6 +69,7 @@ export const openai: ProviderAdapter = {
         // verbose_json carries the audio duration (billing); newer models only answer json with usage.seconds.
         response_format: input.model.startsWith("whisper") ? "verbose_json" : "json",
       });
+      withTimestamps(form, input);
       return multipart(`${ctx.urls.api}/audio/transcriptions`, bearer(ctx.key), form);
     },
     parse: transcriptOf,

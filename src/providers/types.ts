@@ -90,7 +90,11 @@ export interface SttInput {
   audio: { data: Blob; filename: string; contentType: string };
   model: string;
   language?: string;
+  /** Timestamp granularities the caller asked for (only sent to an adapter whose `timestamps` lists them). */
+  timestamps?: readonly TimestampGranularity[];
 }
+
+export type TimestampGranularity = "word" | "segment";
 
 export interface SttResult {
   text: string;
@@ -100,10 +104,17 @@ export interface SttResult {
   usage?: TokenUsage;
   language?: string;
   words?: { word: string; start: number; end: number }[];
+  /** Whisper-style segments (verbose_json), where the provider gives them. */
+  segments?: { start: number; end: number; text: string }[];
 }
 
 export interface SttAdapter {
   defaultModel: string;
+  /**
+   * Timestamps the provider gives for `model`: asked for with SttInput.timestamps (Whisper's
+   * timestamp_granularities) or always present in its transcript. None listed: it gives none.
+   */
+  timestamps?(model: string): readonly TimestampGranularity[];
   /** Models billed in tokens rather than by the minute (OpenAI's gpt-4o-transcribe family). */
   tokenBilled?(model: string): boolean;
   request(input: SttInput, ctx: UpstreamContext): Promise<UpstreamRequest> | UpstreamRequest;
@@ -115,6 +126,23 @@ export interface ChatMessage {
   content: string;
 }
 
+/**
+ * Options that shape the output beyond temperature (the OpenAI-compatible surface's). An adapter passes
+ * on those it declares (LlmAdapter.refuse names the first it cannot take); none can raise the output cap.
+ */
+export interface ChatOptions {
+  stop?: string[];
+  seed?: number;
+  topP?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  responseFormat?: ChatResponseFormat;
+}
+
+export type ChatResponseFormat =
+  | { type: "json_object" }
+  | { type: "json_schema"; name: string; schema?: Record<string, unknown>; strict?: boolean; description?: string };
+
 export interface ChatInput {
   model: string;
   messages: ChatMessage[];
@@ -122,6 +150,13 @@ export interface ChatInput {
   temperature?: number;
   maxTokens?: number;
   stream: boolean;
+  options?: ChatOptions;
+}
+
+/** Why a provider cannot take a chat request as asked: the request field at fault and why. */
+export interface ChatRefusal {
+  field: string;
+  message: string;
 }
 
 export interface TokenUsage {
@@ -147,6 +182,11 @@ export interface ChatStreamEvent {
 
 export interface LlmAdapter {
   defaultModel: string;
+  /**
+   * Checked for every provider of the chain before anything is reserved or sent: a request this provider
+   * cannot take as asked (an option it does not offer, no turn to answer) is the caller's 400.
+   */
+  refuse(input: Omit<ChatInput, "stream">): ChatRefusal | undefined;
   request(input: ChatInput, ctx: UpstreamContext): UpstreamRequest;
   parse(body: any): ChatResult;
   /** Read one SSE event (`event` name may be undefined; `data` is the raw data string). */

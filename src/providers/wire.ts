@@ -1,7 +1,7 @@
 // Building blocks for adapters: upstream requests (JSON, GET, multipart) and readers for shapes several
 // providers share (error texts, word timings, Whisper-style transcripts).
 import { upstreamIdProblem } from "./ids";
-import type { SttResult, UpstreamRequest } from "./types";
+import type { SttInput, SttResult, TimestampGranularity, UpstreamRequest } from "./types";
 
 export function json(url: string, headers: Record<string, string>, body: unknown): UpstreamRequest {
   return {
@@ -37,6 +37,20 @@ export function formOf(fields: Record<string, string | { data: Blob; filename: s
     else form.append(name, value.data, value.filename);
   }
   return form;
+}
+
+/** What Whisper's verbose_json gives when asked with timestamp_granularities[] (OpenAI's whisper models, Groq). */
+export const WHISPER_TIMESTAMPS: readonly TimestampGranularity[] = ["word", "segment"];
+
+/** The caller's timestamp granularities as Whisper's multipart field, one `timestamp_granularities[]` each. */
+export function withTimestamps(form: FormData, input: SttInput): void {
+  for (const g of input.timestamps ?? []) form.append("timestamp_granularities[]", g);
+}
+
+/** Whisper segments {start, end, text}, where the transcript has them. */
+export function segmentsOf(list: unknown): SttResult["segments"] {
+  if (!Array.isArray(list)) return undefined;
+  return list.map((s: any) => ({ start: Number(s.start), end: Number(s.end), text: String(s.text ?? "") }));
 }
 
 /** Word timings from a provider's list, reading the word from `wordKey`. */
@@ -75,6 +89,7 @@ export function transcriptOf(body: any): SttResult {
     usage,
     language: body.language,
     words: wordsOf(body.words),
+    segments: segmentsOf(body.segments),
   };
 }
 

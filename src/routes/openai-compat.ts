@@ -2,20 +2,14 @@
 // /v1/audio/transcriptions and GET /v1/models, so the official `openai` SDK works with a Voxgate key.
 // Requests are translated into the gateway operations' inputs and run through the same path as the
 // native routes (auth, BYOK, metering, rate limits, headers); api/openai-shapes.ts renders the answers.
-import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { GATEWAY_ERRORS, sseResponse } from "../api/gateway";
-import { ChatCompletionBody, ModelList, messageText, SpeechBody, TranscriptionForm, TranscriptionOptions } from "../api/openai-schemas";
-import {
-  chatCompletion,
-  completionChunks,
-  parseModel,
-  servableModels,
-  type TranscriptionFormat,
-  transcriptionBody,
-} from "../api/openai-shapes";
+import { chatInput } from "../api/openai-options";
+import { ChatCompletionBody, ModelList, ModelObject, SpeechBody, TranscriptionForm } from "../api/openai-schemas";
+import { chatCompletion, completionChunks, openAiError, parseModel, servableModel, servableModels } from "../api/openai-shapes";
+import { timestampsToAsk, transcriptionOptions, transcriptionResponse } from "../api/openai-transcription";
 import { BinaryAudio, errors, IdempotencyHeader, json, security } from "../api/schemas";
-import { formOf, transcribeInput } from "../api/transcribe-input";
-import { validationError } from "../api/validation";
+import { transcribeInput } from "../api/transcribe-input";
 import type { AppEnv, Ctx } from "../context";
 import { base64ToBytes } from "../encoding/base64";
 import { IdempotentReplay } from "../gateway/admission";
@@ -23,30 +17,18 @@ import { chat } from "../gateway/chat";
 import { idempotencyFor } from "../gateway/idempotency";
 import { synthesize } from "../gateway/synthesize";
 import { type TranscribeRequest, transcribe } from "../gateway/transcribe";
-import { mediaType } from "../http/media-type";
 import { findProvider } from "../providers/registry";
-import type { ChatMessage, SttResult } from "../providers/types";
+import type { SttResult } from "../providers/types";
 
 async function chatCompletions(c: Ctx, body: z.infer<typeof ChatCompletionBody>): Promise<Response> {
   const { provider, model } = parseModel(body.model);
-  const messages: ChatMessage[] = body.messages.map((m) => ({
-    role: m.role === "developer" ? "system" : m.role,
-    content: messageText(m.content),
-  }));
-  const input = {
-    provider,
-    model,
-    messages,
-    temperature: body.temperature ?? undefined,
-    maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
-    stream: body.stream === true,
-    fallback: (body.models ?? []).filter((m) => m !== body.model).map((m) => parseModel(m, "models")),
-  };
-  const out = await chat(c, input, await idempotencyFor(c, body), {
-    // The caller's own model name goes back in the answer, or, after a failover, the one that served.
-    render: (result, served, servedModel) =>
-      chatCompletion(served === provider && servedModel === model ? body.model : `${served}/${servedModel}`, result),
-    emit: completionChunks(body.model, body.stream_options?.include_usage === true),
+  // The caller's own model name goes back in the answer, or, after a failover, the one that served.
+  const servedName = (served: string, servedModel: string) =>
+    served === provider && servedModel === model ? body.model : `${served}/${servedModel}`;
+  const out = await chat(c, chatInput(body, { provider, model }), await idempotencyFor(c, body), {
+    render: (result, served, servedModel) => chatCompletion(servedName(served, servedModel), result),
+    // Bound to the provider that serves the stream, so every chunk names it (as X-Provider-Used does).
+    emit: (served, servedModel) => completionChunks(servedName(served, servedModel), body.stream_options?.include_usage === true),
   });
   return out.kind === "stream" ? sseResponse(out.body) : c.json(out.body, 200);
 }
@@ -60,25 +42,13 @@ async function speech(c: Ctx, body: z.infer<typeof SpeechBody>) {
   return synthesize(c, { provider, model, text: body.input, voiceId, format: body.response_format }, await idempotencyFor(c, body));
 }
 
-/** The OpenAI fields of a transcription request, from whichever body transcribeInput read. */
-async function transcriptionOptions(c: Ctx) {
-  const type = mediaType(c.req.header("content-type"));
-  let fields: Record<string, unknown>;
-  if (type === "multipart/form-data") {
-    fields = Object.fromEntries([...(await formOf(c)).entries()].filter(([, v]) => typeof v === "string" && v !== ""));
-  } else if (type === "application/json") fields = (await c.req.json()) as Record<string, unknown>;
-  else fields = c.req.query();
-  const parsed = TranscriptionOptions.safeParse(fields);
-  if (!parsed.success) throw validationError(parsed.error.issues);
-  return parsed.data;
-}
-
 async function transcriptions(c: Ctx): Promise<Response> {
   const audio = await transcribeInput(c);
   const options = await transcriptionOptions(c);
   const { provider, model } = parseModel(options.model);
-  const input: TranscribeRequest = { ...audio, provider, model, language: options.language };
-  const format: TranscriptionFormat = options.response_format ?? "json";
+  const timestamps = timestampsToAsk(options, provider, model);
+  const input: TranscribeRequest = { ...audio, provider, model, language: options.language, timestamps };
+  const format = options.response_format ?? "json";
   let result: SttResult;
   try {
     result = await transcribe(c, input, await idempotencyFor(c, { ...input, response_format: format }));
@@ -88,8 +58,7 @@ async function transcriptions(c: Ctx): Promise<Response> {
     result = JSON.parse(new TextDecoder().decode(base64ToBytes(e.result.bodyBase64)));
     c.header("idempotent-replayed", "true");
   }
-  if (format === "text") return c.text(result.text, 200);
-  return c.json(transcriptionBody(result, format, options.language), 200);
+  return transcriptionResponse(c, result, options);
 }
 
 export function registerOpenAiCompat(app: OpenAPIHono<AppEnv>) {
@@ -129,10 +98,11 @@ export function registerOpenAiCompat(app: OpenAPIHono<AppEnv>) {
       method: "post",
       path: "/v1/audio/transcriptions",
       tags: ["OpenAI-compatible"],
-      summary: "OpenAI speech to text (multipart: file, model, language, response_format json|text|verbose_json)",
+      summary:
+        "OpenAI speech to text (multipart: file, model, language, response_format json|text|srt|verbose_json|vtt, timestamp_granularities[])",
       security,
       request: { headers: IdempotencyHeader, body: { content: { "multipart/form-data": { schema: TranscriptionForm } } } },
-      responses: { 200: { description: "Transcription (text/plain for response_format=text)" }, ...errors(...GATEWAY_ERRORS) },
+      responses: { 200: { description: "Transcription (text/plain for response_format text, srt and vtt)" }, ...errors(...GATEWAY_ERRORS) },
     }),
     // The body is read by transcribeInput (as on /v1/transcribe), not by the route validators.
     async (c) => (await transcriptions(c)) as never,
@@ -149,4 +119,31 @@ export function registerOpenAiCompat(app: OpenAPIHono<AppEnv>) {
     }),
     (c) => c.json({ object: "list" as const, data: servableModels(c.get("prices")) }, 200),
   );
+
+  // models.retrieve: the SDK percent-encodes the id's slashes (openai%2Fgpt-4.1-mini); a client that does
+  // not sends them as they are, which these two undocumented routes take (ids have up to three parts).
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/models/{model}",
+      tags: ["OpenAI-compatible"],
+      summary: "One servable model ('<provider>/<model>', its slashes percent-encoded or not), or 404",
+      security,
+      request: { params: z.object({ model: z.string().openapi({ example: "openai%2Fgpt-4.1-mini" }) }) },
+      responses: { 200: { description: "Model", content: json(ModelObject) }, ...errors(401, 404, 429) },
+    }),
+    (c) => retrieveModel(c, c.req.valid("param").model) as never,
+  );
+  app.get("/v1/models/:provider/:model", (c) => retrieveModel(c, `${c.req.param("provider")}/${c.req.param("model")}`));
+  app.get("/v1/models/:provider/:org/:model", (c) =>
+    retrieveModel(c, `${c.req.param("provider")}/${c.req.param("org")}/${c.req.param("model")}`),
+  );
+}
+
+function retrieveModel(c: Ctx, id: string): Response {
+  const found = servableModel(c.get("prices"), id);
+  if (found) return c.json(found, 200);
+  // OpenAI's own answer for an unknown model: 404 model_not_found (in OpenAI's shape already).
+  const message = `The model '${id.slice(0, 300)}' does not exist or is not served by this gateway (GET /v1/models lists them).`;
+  return c.json(openAiError(404, { code: "model_not_found", message, fields: [{ path: "model" }] }), 404);
 }

@@ -46,7 +46,7 @@ export async function backgroundDone(): Promise<void> {
 export type RouteClass = "user" | "admin" | "portal" | "portal-signin" | "portal-page" | "public";
 
 /** What a path parameter names, so a test can put a real (or another user's) resource in it. */
-export type ParamKind = "apiKey" | "providerKey" | "agent" | "user" | "webhook";
+export type ParamKind = "apiKey" | "providerKey" | "agent" | "user" | "webhook" | "model";
 
 export interface RouteSpec {
   method: string;
@@ -110,6 +110,7 @@ const ROUTE_LIST: string[] = [
   "POST /v1/audio/speech",
   "POST /v1/audio/transcriptions",
   "GET /v1/models",
+  "GET /v1/models/{model}",
   // realtime voice over WebSockets (§4.3): without an Upgrade header a valid credential gets 426
   "POST /v1/realtime/tokens",
   "GET /v1/realtime/listen",
@@ -151,8 +152,11 @@ const ROUTE_LIST: string[] = [
 /** Routes that are served but are not (and need not be) operations of the OpenAPI document. */
 const UNDOCUMENTED = new Set(["GET /openapi.json", "GET /docs", "GET /portal"]);
 
-/** The OpenAI-compatible paths: errors in OpenAI's shape, same statuses. */
-export const OPENAI_PATHS = new Set(["/v1/chat/completions", "/v1/audio/speech", "/v1/audio/transcriptions", "/v1/models"]);
+const OPENAI_ROOTS = ["/v1/chat/completions", "/v1/audio/speech", "/v1/audio/transcriptions", "/v1/models"];
+/** The OpenAI-compatible paths and those under them (/v1/models/{model}, a 404 under one): errors in OpenAI's shape, same statuses. */
+export const OPENAI_PATHS = {
+  has: (path: string) => OPENAI_ROOTS.some((root) => path === root || path.startsWith(`${root}/`)),
+};
 
 export function classify(method: string, path: string): RouteClass {
   if (path === "/openapi.json" || path === "/docs") return "public";
@@ -167,6 +171,7 @@ export function classify(method: string, path: string): RouteClass {
 function paramKind(path: string): ParamKind | undefined {
   if (!path.includes("{")) return undefined;
   if (path.includes("{provider}")) return "providerKey";
+  if (path === "/v1/models/{model}") return "model";
   if (path.startsWith("/api/admin/users/")) return "user";
   if (path.includes("/agents/")) return "agent";
   if (path.includes("/webhooks/")) return "webhook";

@@ -396,12 +396,13 @@ describe("POST /v1/audio/transcriptions", () => {
     const noModel = await api("/v1/audio/transcriptions", { method: "POST", headers: bearer(u.key), body: form });
     expect(noModel.status).toBe(400);
     expectOpenAiError(await noModel.json(), "invalid_request_error", "validation_failed", "model");
-    const srt = await api("/v1/audio/transcriptions", {
+    // srt and vtt are served (openai-options.test.ts); diarized_json is not.
+    const diarized = await api("/v1/audio/transcriptions", {
       method: "POST",
       headers: bearer(u.key),
-      body: upload("whisper-1", { response_format: "srt" }),
+      body: upload("whisper-1", { response_format: "diarized_json" }),
     });
-    expectOpenAiError(await srt.json(), "invalid_request_error", "validation_failed", "response_format");
+    expectOpenAiError(await diarized.json(), "invalid_request_error", "validation_failed", "response_format");
     const noFile = new FormData();
     noFile.append("model", "whisper-1");
     const res = await api("/v1/audio/transcriptions", { method: "POST", headers: bearer(u.key), body: noFile });
