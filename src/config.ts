@@ -9,6 +9,8 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+/** A string variable with a default: unset, empty or blank is the default; surrounding spaces are dropped. */
+const withDefault = (fallback: string) => optionalString.transform((v) => v ?? fallback);
 const bool = z
   .string()
   .optional()
@@ -88,15 +90,15 @@ const ConfigSchema = z.object({
   JWT_AUDIENCE: optionalString,
   JWT_JWKS_URL: optionalString.pipe(z.url().optional()),
   JWT_JWKS: optionalString.refine((v) => v === undefined || isJwks(v), 'must be a JWKS JSON document {"keys":[…]}'),
-  DEFAULT_TTS_PROVIDER: z.string().default("elevenlabs"),
-  DEFAULT_STT_PROVIDER: z.string().default("openai"),
-  DEFAULT_LLM_PROVIDER: z.string().default("openai"),
+  DEFAULT_TTS_PROVIDER: withDefault("elevenlabs"),
+  DEFAULT_STT_PROVIDER: withDefault("openai"),
+  DEFAULT_LLM_PROVIDER: withDefault("openai"),
   PROVIDER_TIMEOUT_MS: positiveInt(30_000),
   PROVIDER_KEY_ENCRYPTION_KEY: optionalString.refine((v) => v === undefined || isKey32(v), "must be 32 bytes, base64-encoded"),
   PROVIDER_KEY_ENCRYPTION_KEY_VERSION: positiveInt(1),
   PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS: optionalString,
   DEBUG_STORAGE_COUNTS: bool,
-  SMS_PROVIDER: z.enum(["console", "twilio"]).default("console"),
+  SMS_PROVIDER: withDefault("console").pipe(z.enum(["console", "twilio"])),
   /** Portal sign-in codes sent per hour across everyone (SMS pumping from many addresses): beyond it, 429. */
   OTP_SENDS_PER_HOUR: positiveInt(1000),
   AUDIO_URL_ALLOW_HOSTS: allowHosts,

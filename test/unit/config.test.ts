@@ -30,6 +30,26 @@ describe("config", () => {
     for (const p of PROVIDERS) expect(bare.providerUrls[p.id]).toEqual(p.baseUrls);
   });
 
+  it("an empty or blank variable is unset: its default applies (surrounding spaces are dropped)", () => {
+    for (const blank of ["", "  "]) {
+      const config = getConfig({
+        ...base(),
+        SMS_PROVIDER: blank,
+        DEFAULT_TTS_PROVIDER: blank,
+        DEFAULT_STT_PROVIDER: blank,
+        DEFAULT_LLM_PROVIDER: blank,
+      });
+      expect(config.SMS_PROVIDER).toBe("console");
+      expect([config.DEFAULT_TTS_PROVIDER, config.DEFAULT_STT_PROVIDER, config.DEFAULT_LLM_PROVIDER]).toEqual([
+        "elevenlabs",
+        "openai",
+        "openai",
+      ]);
+    }
+    const spaced = getConfig({ ...base(), SMS_PROVIDER: " twilio ", DEFAULT_TTS_PROVIDER: " cartesia " });
+    expect([spaced.SMS_PROVIDER, spaced.DEFAULT_TTS_PROVIDER]).toEqual(["twilio", "cartesia"]);
+  });
+
   it("names each malformed variable", () => {
     for (const [name, value] of [
       ["PROVIDER_TIMEOUT_MS", "soon"],
