@@ -115,7 +115,8 @@ function knownRoutes(app: OpenAPIHono<AppEnv>) {
   return (method: string, path: string) => {
     routes ??= app.routes
       .filter((r) => r.method !== "ALL")
-      .map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/:[^/]+/g, "[^/]+")}/?$`) }));
+      // As strict as the router: "/v1/me/" is not "/v1/me" (a 404 for everyone, before any credential is looked at).
+      .map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/:[^/]+/g, "[^/]+")}$`) }));
     return routes.some((r) => (r.method === method || (method === "HEAD" && r.method === "GET")) && r.pattern.test(path));
   };
 }

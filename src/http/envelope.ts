@@ -1,5 +1,5 @@
-// The HTTP envelope of a request with a body, checked before anything reads it: the content type (415)
-// and the size (413) for the route.
+// The HTTP envelope of a request with a body, checked before anything reads it: the content type and
+// coding (415) and the size (413) for the route.
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../context";
@@ -23,6 +23,10 @@ export const envelope: MiddlewareHandler<AppEnv> = async (c, next) => {
   const hasBody = length !== undefined ? length !== "0" : c.req.raw.body !== null;
   const type = mediaType(c.req.header("content-type"));
   if (hasBody) {
+    // A compressed body would reach the provider (and be charged) as it is: only identity is taken.
+    const coding = c.req.header("content-encoding")?.trim().toLowerCase();
+    if (coding && coding !== "identity")
+      throw new ApiError("unsupported_media_type", `Content-Encoding ${coding} is not accepted: send the body uncompressed.`);
     const ok =
       type === "application/json" ||
       (upload && (type === "multipart/form-data" || type.startsWith("audio/") || type === "application/octet-stream"));

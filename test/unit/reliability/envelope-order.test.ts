@@ -5,7 +5,7 @@
 // headers.
 import { describe, expect, it } from "vitest";
 import { bearer } from "../../helpers/api";
-import { call, keyOf, userOn } from "../../helpers/reliability";
+import { call, keyOf, ledgerOf, userOn } from "../../helpers/reliability";
 
 const textBody = (auth: Record<string, string>) => ({
   method: "POST",
@@ -54,5 +54,38 @@ describe("the envelope comes after the credentials", () => {
     expect((await call("/v1/nope", textBody({}))).status).toBe(404);
     const big = await call("/v1/nope", { method: "POST", json: { text: "x".repeat(2 * 1024 * 1024) } });
     expect(big.status).toBe(404);
+  });
+
+  it("a trailing slash is another path: 404 for everyone, no credential looked at, no rate-limit token taken", async () => {
+    const u = await userOn("scale");
+    const { key } = await keyOf(u);
+    const before = Number((await call("/v1/me", { headers: bearer(key) })).headers.get("x-ratelimit-remaining"));
+    for (const [method, path] of [
+      ["GET", "/v1/me/"],
+      ["POST", "/v1/chat/"],
+      ["GET", "/v1/keys/"],
+    ] as const) {
+      expect((await call(path, { method, headers: bearer(key), json: method === "POST" ? {} : undefined })).status, path).toBe(404);
+      expect((await call(path, { method, json: method === "POST" ? {} : undefined })).status, path).toBe(404);
+    }
+    const after = Number((await call("/v1/me", { headers: bearer(key) })).headers.get("x-ratelimit-remaining"));
+    expect(after).toBe(before - 1);
+  });
+
+  it("a compressed body (Content-Encoding other than identity) is 415: nothing reaches the provider, nothing is charged", async () => {
+    const u = await userOn("scale");
+    const before = await ledgerOf(u.id);
+    for (const coding of ["gzip", "br", "deflate"]) {
+      const res = await call("/v1/transcribe?provider=deepgram", {
+        method: "POST",
+        headers: { ...bearer(u.jwt), "content-type": "audio/wav", "content-encoding": coding },
+        body: new Uint8Array(3000).fill(1),
+      });
+      expect(res.status, coding).toBe(415);
+      expect(((await res.json()) as any).error.code).toBe("unsupported_media_type");
+    }
+    const ok = await call("/v1/me", { headers: bearer(u.jwt) });
+    expect(ok.status).toBe(200);
+    expect((await ledgerOf(u.id)).usedMc).toBe(before.usedMc);
   });
 });
