@@ -23,7 +23,7 @@ import { errorResponse } from "./http/respond";
 import { setUsageHeaders } from "./metering/headers";
 import { pricesFor } from "./metering/price-config";
 import { registerPortal } from "./portal/routes";
-import { rejectApiCredentials, requireSession, sameOrigin } from "./portal/session";
+import { notCrossOrigin, rejectApiCredentials, requireSession, sameOrigin } from "./portal/session";
 import { carriesClientToken } from "./realtime/client-token";
 import { type GatewayTiming, recordRequest } from "./requestlog/record";
 import { registerAccount, registerPortalAccount } from "./routes/account";
@@ -76,9 +76,9 @@ export function newApp() {
     app.use(group, onKnownRoute(authenticateUnlessToken), onKnownRoute(admission));
   app.use("/api/admin/*", onKnownRoute(requireAdmin));
   app.use("/portal/*", rejectApiCredentials);
-  // A state change must come from the portal's own page: sign-in as is; the portal's API once the session
-  // is known, so a request without one is 401 (no credentials) rather than 403.
-  app.use("/portal/auth/*", sameOrigin);
+  // A state change must come from the portal's own page: sign-in from no other origin (none at all is a
+  // non-browser client); the portal's API once the session is known, so without one it is 401, not 403.
+  app.use("/portal/auth/*", notCrossOrigin);
   app.use("/portal/api/*", onKnownRoute(requireSession), onKnownRoute(sameOrigin), onKnownRoute(admission));
   // The body's envelope (content type 415, size 413) after the credentials: a revoked key gets 401 and an
   // unknown route 404 whatever its body, and a refused body is admitted (rate-limited) like any bad input.

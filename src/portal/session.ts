@@ -43,6 +43,16 @@ export const sameOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
+/**
+ * Sign-in and sign-out: a browser's request from another origin is refused (login CSRF), but one with no
+ * Origin at all is let through — browsers send Origin on every POST, so only a non-browser client (curl,
+ * a server, a test) omits it, and such a client cannot be made to act for someone else.
+ */
+export const notCrossOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (STATE_CHANGING.has(c.req.method) && c.req.header("origin") === undefined) return next();
+  return sameOrigin(c, next);
+};
+
 /** Resolve the session cookie; the Voxgate user is the one with the session's verified phone number. */
 export const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
   const auth = await authFor(c);

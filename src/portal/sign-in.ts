@@ -144,9 +144,21 @@ async function authError(c: Ctx, res: Response): Promise<Response> {
         : (({ 400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found" } as Record<number, string>)[status] ??
           "bad_request");
   const message = typeof body.message === "string" && body.message ? body.message : "The sign-in request was refused.";
-  const out = c.json(errorBody(code, message, c.get("requestId")), status);
+  // Better Auth's body validation ("[body.code] Invalid input: …") in the API's shape: validation_failed, the fields listed.
+  const out =
+    code === "validation_error"
+      ? c.json(errorBody("validation_failed", message, c.get("requestId"), { fields: fieldsOf(message) }), 400)
+      : c.json(errorBody(code, message, c.get("requestId")), status);
   const retryAfter = res.headers.get("x-retry-after");
   if (retryAfter) out.headers.set("retry-after", retryAfter);
   out.headers.set("cache-control", "no-store");
   return out;
+}
+
+/** The fields Better Auth's validation message names: "[body.code] Invalid input: …; [body.phoneNumber] …". */
+function fieldsOf(message: string): { path: string; message: string }[] {
+  return [...message.matchAll(/\[body\.([^\]]+)\]\s*([^[]*)/g)].map((m) => ({
+    path: m[1] ?? "",
+    message: (m[2] ?? "").trim().replace(/[;,]$/, ""),
+  }));
 }
