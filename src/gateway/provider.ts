@@ -69,6 +69,9 @@ export async function admitOperation(c: Ctx, m: OperationMeter): Promise<Admitte
   c.set("usageBypassed", admission.keySource !== "platform");
   const settlement = new Settlement(c, admission, m.kind, admission.reservationId ? (m.estimateMc ?? 0) : 0);
   c.set("settlement", settlement);
+  // An exact cost reserved rather than charged (its Idempotency-Key keeps the result first): the headers
+  // show it as charged, as they do when admission charges it.
+  if (m.exact && admission.reservationId && m.estimateMc !== null) settlement.showCost(m.estimateMc);
   let key = admission.keySource === "byok" ? byok : admission.keySource === "platform" ? platform : undefined;
   if (admission.keySource === "stored" && admission.storedKey) {
     key = (await open(c.get("config"), c.get("principal").userId, m.adapter.id, admission.storedKey)) ?? undefined;

@@ -62,6 +62,11 @@ export class Settlement {
     this.tell(cost, result);
   }
 
+  /** Show `cost` in the X-Usage-* headers as if charged (an exact cost, before its charge is told). */
+  showCost(cost: number): void {
+    if (this.metered && !this.done) this.showSettled(cost);
+  }
+
   /**
    * A cost (or a refund) known before the answer's headers go — a JSON answer, a failure: the X-Usage-*
    * headers show the credits as this settlement leaves them, not as admission left them — the reservation

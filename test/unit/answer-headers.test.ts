@@ -69,4 +69,23 @@ describe("X-Usage-* on a reserved request's answer", () => {
       expect(res.headers.get("x-usage-remaining"), path).toBe(before.headers.get("x-usage-remaining"));
     }
   });
+
+  it("speech with an Idempotency-Key (reserved, not charged at admission) shows its cost as charged, as without one", async () => {
+    const u = await userOn("pro");
+    const body = (m: string) => ({ provider: "elevenlabs", text: `${m} hello there, an idempotent speech request.` });
+    const res = await call("/v1/synthesize", {
+      method: "POST",
+      headers: { ...bearer(u.jwt), "idempotency-key": nonce() },
+      json: body(nonce()),
+    });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    await until(
+      () => ledgerOf(u.id),
+      (l) => l.reservedMc === 0 && l.requestCount === 1,
+    );
+    const next = await call("/v1/me", { headers: bearer(u.jwt) });
+    expect(res.headers.get("x-usage-current")).toBe(next.headers.get("x-usage-current"));
+    expect(res.headers.get("x-usage-remaining")).toBe(next.headers.get("x-usage-remaining"));
+  });
 });
