@@ -10,6 +10,12 @@ import { mockDurationSeconds } from "../mocks/audio.mjs";
 
 const auth = (jwt: string) => ({ authorization: `Bearer ${jwt}` });
 const nonce = () => `n${crypto.randomUUID().replaceAll("-", "")}`;
+/** The JSON events of a /v1/chat SSE answer, in order. */
+const sseEvents = async (res: Response): Promise<any[]> =>
+  (await res.text())
+    .split("\n\n")
+    .filter((e) => e.startsWith("data: "))
+    .map((e) => JSON.parse(e.slice(6)));
 
 async function upstream(provider: string, marker: string): Promise<any[]> {
   const res = await fetch(`${env.TEST_MOCK_ORIGIN}/__control/requests?provider=${provider}`);
@@ -268,10 +274,7 @@ describe("partial delivery", () => {
       },
     });
     expect(res.status).toBe(200);
-    const events = (await res.text())
-      .split("\n\n")
-      .filter((e) => e.startsWith("data: "))
-      .map((e) => JSON.parse(e.slice(6)));
+    const events = await sseEvents(res);
     const deltas = events.filter((e) => e.type === "delta");
     expect(deltas).toHaveLength(3);
     expect(events.at(-1)?.type).toBe("error");
@@ -299,10 +302,7 @@ describe("partial delivery", () => {
       json: { provider: "anthropic", model, stream: true, messages: [{ role: "user", content }] },
     });
     expect(res.status).toBe(200);
-    const events = (await res.text())
-      .split("\n\n")
-      .filter((e) => e.startsWith("data: "))
-      .map((e) => JSON.parse(e.slice(6)));
+    const events = await sseEvents(res);
     const deltas = events.filter((e) => e.type === "delta");
     expect(deltas.length).toBeGreaterThanOrEqual(15);
     expect(events.at(-1)?.type).toBe("error");
@@ -344,10 +344,7 @@ describe("partial delivery", () => {
         messages: [{ role: "user", content: "hello there" }],
       },
     });
-    const events = (await res.text())
-      .split("\n\n")
-      .filter((e) => e.startsWith("data: "))
-      .map((e) => JSON.parse(e.slice(6)));
+    const events = await sseEvents(res);
     const done = events.find((e) => e.type === "done");
     expect(done.cost).toBe((llmCostMc("claude-sonnet-4-20250514", done.usage.inputTokens, done.usage.outputTokens) ?? 0) / 1000);
     const ledger = await until(

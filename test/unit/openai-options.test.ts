@@ -304,46 +304,23 @@ describe("POST /v1/audio/transcriptions: stream, timestamps, srt and vtt", () =>
     expect(((await words.json()) as any).words).toEqual(mockWordTimings(TRANSCRIPT, SECONDS));
     await mockControl("/reset", { method: "POST" });
     const g = "timestamp_granularities";
-    await expectSttRefused(
-      u,
-      upload("deepgram/nova-3", [
-        ["response_format", "verbose_json"],
-        [`${g}[]`, "segment"],
-      ]),
-      g,
-    );
-    await expectSttRefused(
-      u,
-      upload("fishaudio/default", [
-        ["response_format", "verbose_json"],
-        [`${g}[]`, "word"],
-      ]),
-      g,
-    );
-    await expectSttRefused(
-      u,
-      upload("gpt-4o-transcribe", [
-        ["response_format", "verbose_json"],
-        [`${g}[]`, "word"],
-      ]),
-      g,
-    );
-    await expectSttRefused(
-      u,
-      upload("whisper-1", [
-        ["response_format", "json"],
-        [`${g}[]`, "word"],
-      ]),
-      g,
-    );
-    await expectSttRefused(
-      u,
-      upload("whisper-1", [
-        ["response_format", "verbose_json"],
-        [`${g}[]`, "sentence"],
-      ]),
-      `${g}.0`,
-    );
+    // [model, response_format, granularity asked, the field the 400 names]
+    for (const [model, format, granularity, field] of [
+      ["deepgram/nova-3", "verbose_json", "segment", g],
+      ["fishaudio/default", "verbose_json", "word", g],
+      ["gpt-4o-transcribe", "verbose_json", "word", g],
+      ["whisper-1", "json", "word", g],
+      ["whisper-1", "verbose_json", "sentence", `${g}.0`],
+    ] as const) {
+      await expectSttRefused(
+        u,
+        upload(model, [
+          ["response_format", format],
+          [`${g}[]`, granularity],
+        ]),
+        field,
+      );
+    }
   });
 
   it("srt and vtt (text/plain): cues from segments (whisper), from words (deepgram), else one cue over the audio", async () => {
