@@ -15,12 +15,10 @@ import { toCredits } from "../metering/plans";
 /** A key's rules; null: no restriction of that kind. */
 export type KeyRules = Pick<KeyState, "scopes" | "providers" | "monthlyCreditLimitMc" | "requestsPerMinute">;
 
-/** A new key's rules: what the body asks for, each rule it leaves out taken from the caller key. */
-export function inheritedRules(caller: KeyRules, asked: KeyRulesPatch): KeyRules {
-  return patchedRules(caller, asked);
-}
-
-/** A key's rules after a PATCH: each rule the patch names replaces the key's (null lifts it); the rest stay. */
+/**
+ * A key's rules after a PATCH: each rule the patch names replaces the key's (null lifts it); the rest stay.
+ * Also a new key's rules: the caller's, patched by what the body asks for.
+ */
 export function patchedRules(key: KeyRules, patch: KeyRulesPatch): KeyRules {
   return {
     scopes: patch.scopes === undefined ? key.scopes : patch.scopes,

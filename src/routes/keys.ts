@@ -4,7 +4,7 @@
 // An API key calling these gives no key more than it has itself (src/auth/caller-key-rules.ts).
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import { keyStateOf } from "../account/catalog-copy";
-import { inheritedRules, type KeyRules, patchedRules, requireWithinCaller } from "../api/caller-key-rules";
+import { type KeyRules, patchedRules, requireWithinCaller } from "../api/caller-key-rules";
 import { keyRulesPatch } from "../api/key-rules";
 import { apiKeyView, CreatedKey, CreateKeyBody, KeyList, RotatedKey, UpdatedKey, UpdateKeyBody } from "../api/keys";
 import { errors, IdParam, SuccessSchema } from "../api/schemas";
@@ -66,7 +66,7 @@ async function createKey(c: Ctx, body: z.infer<typeof CreateKeyBody>) {
   const caller = await callerKeyRules(c);
   let rules: KeyRulesPatch | KeyRules = asked;
   if (caller) {
-    rules = inheritedRules(caller, asked);
+    rules = patchedRules(caller, asked);
     requireWithinCaller(caller, rules, "create");
   }
   const { plaintext, key } = await newKey(c, body.name ?? null, expiresAt);
