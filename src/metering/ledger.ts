@@ -26,6 +26,15 @@ export interface Reservation {
 /** Told of every charge once it landed (the Account object's usage notices). */
 export type OnCharge = (receipt: ChargeReceipt, limitMc: number) => void;
 
+interface ReservationRow extends Record<string, SqlStorageValue> {
+  id: string;
+  kind: UsageKind;
+  amount_mc: number;
+  created_at: number;
+  idempotency_key: string | null;
+  key_id: string | null;
+}
+
 interface ChargeRow extends Record<string, SqlStorageValue> {
   key_id: string | null;
   id: string;
@@ -47,6 +56,11 @@ export class CreditLedger {
   readonly keys: KeySpend;
   /** Totals per billing period (the `ledger` table, kept in memory once read). */
   private readonly periods: PeriodTotalsTable;
+  /**
+   * The open reservations, read once when the object wakes and kept in step with their table (this object
+   * is its only writer): closing one is a single DELETE, and closing one already closed touches no SQL.
+   */
+  private readonly open = new Map<string, Reservation>();
 
   /** The ledger's tables, and the columns added since (run when the object's schema changed: schema.ts). */
   static createTables(sql: SqlStorage) {
@@ -74,7 +88,18 @@ export class CreditLedger {
   ) {
     this.keys = new KeySpend(sql);
     this.periods = new PeriodTotalsTable(sql);
-    this.reservedMc = Number(sql.exec("SELECT COALESCE(SUM(amount_mc),0) AS s FROM reservations").one().s);
+    const rows = sql.exec<ReservationRow>("SELECT id, kind, amount_mc, created_at, idempotency_key, key_id FROM reservations");
+    for (const row of rows) {
+      this.open.set(row.id, {
+        id: row.id,
+        kind: row.kind,
+        amountMc: row.amount_mc,
+        createdAt: row.created_at,
+        idempotencyKey: row.idempotency_key,
+        keyId: row.key_id,
+      });
+      this.reservedMc += row.amount_mc;
+    }
     const payg = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'payg_mc'").toArray()[0];
     this.paygMc = payg ? Number(payg.v) : Number.NaN;
   }
@@ -124,6 +149,7 @@ export class CreditLedger {
       idempotencyKey ?? null,
       keyId ?? null,
     );
+    this.open.set(id, { id, kind, amountMc, createdAt: now, idempotencyKey: idempotencyKey ?? null, keyId: keyId ?? null });
     this.reservedMc += amountMc;
     this.keys.hold(keyId, amountMc);
     return id;
@@ -131,35 +157,24 @@ export class CreditLedger {
 
   /** Close a reservation (settled or expired); undefined when it was already closed. */
   release(id: string): Reservation | undefined {
-    const row = this.sql
-      .exec<{ kind: UsageKind; amount_mc: number; created_at: number; idempotency_key: string | null; key_id: string | null }>(
-        "DELETE FROM reservations WHERE id = ? RETURNING kind, amount_mc, created_at, idempotency_key, key_id",
-        id,
-      )
-      .toArray()[0];
-    if (!row) return undefined;
-    this.reservedMc -= row.amount_mc;
-    this.keys.unhold(row.key_id, row.amount_mc);
-    return {
-      id,
-      kind: row.kind,
-      amountMc: row.amount_mc,
-      createdAt: row.created_at,
-      idempotencyKey: row.idempotency_key,
-      keyId: row.key_id,
-    };
+    const reservation = this.open.get(id);
+    if (!reservation) return undefined;
+    this.sql.exec("DELETE FROM reservations WHERE id = ?", id);
+    this.open.delete(id);
+    this.reservedMc -= reservation.amountMc;
+    this.keys.unhold(reservation.keyId, reservation.amountMc);
+    return reservation;
   }
 
   /** Reservations opened at or before `createdBefore` (their requests never settled them). */
   stale(createdBefore: number): string[] {
-    return this.sql
-      .exec<{ id: string }>("SELECT id FROM reservations WHERE created_at <= ?", createdBefore)
-      .toArray()
-      .map((r) => r.id);
+    return [...this.open.values()].filter((r) => r.createdAt <= createdBefore).map((r) => r.id);
   }
 
   oldestReservationAt(): number | null {
-    return this.sql.exec<{ t: number | null }>("SELECT MIN(created_at) AS t FROM reservations").one().t;
+    let oldest: number | null = null;
+    for (const r of this.open.values()) if (oldest === null || r.createdAt < oldest) oldest = r.createdAt;
+    return oldest;
   }
 
   // ---- charges ----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // its own storage, and keys are created through it, so neither a wake nor a new key's first use reads D1.
 import { describe, expect, it } from "vitest";
 import { ensureSchema } from "../../src/account/schema";
+import { CreditLedger } from "../../src/metering/ledger";
 import { storageCounts } from "../helpers/api";
 import { call, inAccount, keyOf, userOn } from "../helpers/reliability";
 
@@ -73,6 +74,33 @@ describe("a cold Account object", () => {
       ensureSchema(sql);
       expect(tables()).toContain("notices");
       expect(schema()).not.toBe("older");
+    });
+  });
+
+  it("open reservations survive a wake: the woken ledger holds, settles and expires exactly what was open", async () => {
+    const user = await userOn("pro");
+    expect((await call("/v1/me", { headers: { authorization: `Bearer ${user.jwt}` } })).status).toBe(200);
+    await inAccount(user.id, (_instance, state) => {
+      const before = new CreditLedger(state.storage.sql);
+      const reservedBefore = before.reservedMc;
+      const a = before.reserve("llm", 700, 1_000, "idem-a", "key-a");
+      const b = before.reserve("tts", 300, 2_000);
+      const closed = before.reserve("llm", 50, 3_000);
+      expect(before.release(closed)?.amountMc).toBe(50);
+      // What a wake builds: a new ledger over the same storage, nothing carried in memory.
+      const woken = new CreditLedger(state.storage.sql);
+      expect(woken.reservedMc).toBe(reservedBefore + 1_000);
+      expect(woken.stale(1_500)).toEqual([a]);
+      expect(woken.oldestReservationAt()).toBe(1_000);
+      expect(woken.release(closed)).toBeUndefined();
+      expect(woken.release(a)).toEqual({ id: a, kind: "llm", amountMc: 700, createdAt: 1_000, idempotencyKey: "idem-a", keyId: "key-a" });
+      expect(woken.release(a)).toBeUndefined(); // once
+      expect(woken.release(b)?.amountMc).toBe(300);
+      expect(woken.reservedMc).toBe(reservedBefore);
+      // …and the table agrees with it: a second wake finds none of them.
+      const again = new CreditLedger(state.storage.sql);
+      expect(again.reservedMc).toBe(reservedBefore);
+      expect(again.stale(10_000)).toEqual([]);
     });
   });
 });
