@@ -7,7 +7,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
-import { ApiError } from "../http/errors";
+import { ApiError, attemptOutcome } from "../http/errors";
 import { ModelId, VoiceId } from "../providers/ids";
 import type { Operation } from "../providers/types";
 import { IdempotentReplay } from "./admission";
@@ -65,15 +65,6 @@ function reachedProvider(e: unknown): boolean {
   return e.code === "provider_error" || e.code === "provider_timeout" || e.code === "provider_unreachable";
 }
 
-/** What X-Provider-Attempts says of an attempt that failed. */
-function outcomeOf(e: unknown): string {
-  if (!(e instanceof ApiError)) return "error";
-  if (e.code === "provider_timeout") return "timeout";
-  if (e.code === "provider_unreachable") return "unreachable";
-  const status = e.details?.providerStatus;
-  return typeof status === "number" ? String(status) : String(e.status);
-}
-
 /** Run `attempt` over the chain until one answers; its answer (or the last failure) is the request's. */
 export async function withFailover<Op extends Operation, T>(
   c: Context<AppEnv>,
@@ -102,7 +93,7 @@ export async function withFailover<Op extends Operation, T>(
         throw e;
       }
       // Refused before the provider was called (credits, scope, rate limit, no key): not an attempt either.
-      if (reachedProvider(e)) tried.push(`${id}=${outcomeOf(e)}`);
+      if (reachedProvider(e)) tried.push(`${id}=${attemptOutcome(e)}`);
       if (!failedBeforeFirstByte(e)) throw e;
       recordFailure(c, id, settings);
       if (last) throw e;

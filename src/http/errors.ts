@@ -71,3 +71,12 @@ export function errorBody(code: string, message: string, requestId: string, deta
     requestId,
   };
 }
+
+/** What X-Provider-Attempts (and the request log) says of a provider call that failed. */
+export function attemptOutcome(e: unknown): string {
+  if (!(e instanceof ApiError)) return "error";
+  if (e.code === "provider_timeout") return "timeout";
+  if (e.code === "provider_unreachable") return "unreachable";
+  const status = e.details?.providerStatus;
+  return typeof status === "number" ? String(status) : String(e.status);
+}

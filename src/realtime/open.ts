@@ -8,7 +8,7 @@ import { forgetKey } from "../auth/key-cache";
 import type { Ctx } from "../context";
 import { open as openSealed } from "../crypto/provider-key-vault";
 import { sha256Hex } from "../crypto/sha256";
-import { ApiError } from "../http/errors";
+import { ApiError, attemptOutcome } from "../http/errors";
 import type { RealtimeOperation, SessionOpened } from "../metering/contract";
 import { REALTIME_KIND, type SlicePrice } from "../metering/realtime";
 import { byokHeader, platformKeyVar } from "../providers/registry";
@@ -112,8 +112,11 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
     );
   } catch (e) {
     giveBack(); // nothing flowed: nothing is charged
+    c.set("providerAttempts", [`${o.adapter.id}=${attemptOutcome(e)}`]);
     throw e;
   }
+  // The provider accepted the session: one call, as X-Provider-Attempts and the request log count them.
+  c.set("providerAttempts", [`${o.adapter.id}=101`]);
 
   const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
   server.accept();

@@ -158,7 +158,13 @@ describe("the OpenAI SDK's browser client: the credential as subprotocol openai-
       async () => ((await (await call("/v1/requests", { headers: bearer(u.jwt) })).json()) as any).requests as any[],
       (r) => r.some((e) => e.keyId === key.id && e.path === "/v1/realtime"),
     );
-    expect(rows.some((e) => e.keyId === key.id && e.path === "/v1/realtime" && e.status === 101)).toBe(true);
+    // The session is one provider call, in the log entry as on the 101.
+    expect(rows.find((e) => e.keyId === key.id && e.path === "/v1/realtime")).toMatchObject({
+      status: 101,
+      provider: "openai",
+      attempts: 1,
+    });
+    expect(c.res.headers.get("x-provider-attempts")).toBe("openai=101");
     expect(JSON.stringify(rows)).not.toContain(key.key);
     expect(lines.join("\n")).not.toContain(key.key);
     expect(JSON.stringify(await upstreamRequests("openai"))).not.toContain(key.key);
