@@ -18,17 +18,32 @@ export interface RateDecision {
 }
 
 /**
+ * Time is counted on a grid of 1/1024 ms: Date.now() is whole milliseconds, and a TAT on this grid stays
+ * exact in a double (53 bits hold 2^43 ms — until the year 2248 — in 1/1024ths), so adding intervals never
+ * rounds. With 60 s / limit in floating point it did: of 9 requests against 9 a minute only 8 passed (8 ×
+ * 6666.67 ms summed to 60,000.0002), and X-RateLimit-Remaining said 7 after the first.
+ */
+const GRID = 1024;
+
+/** A window's interval per request, on the grid (rounded down, so `limit` intervals fit in the window). */
+function intervalOf(limit: number, windowMs: number): number {
+  return Math.floor((windowMs * GRID) / limit) / GRID;
+}
+
+/**
  * Take one request from a bucket allowing `limit` requests per `windowMs`.
  * `tat` is the bucket's current theoretical arrival time (undefined for a new bucket).
  */
 export function takeToken(tat: number | undefined, limit: number, windowMs: number, now: number): RateDecision {
-  const interval = windowMs / limit;
+  const interval = intervalOf(limit, windowMs);
+  // The burst is `limit` whole intervals (≤ windowMs): exactly `limit` requests fit, whatever the limit.
+  const burst = limit * interval;
   const next = Math.max(tat ?? now, now) + interval;
-  if (next - now > windowMs) {
-    const waitMs = next - windowMs - now;
+  if (next - now > burst) {
+    const waitMs = next - burst - now;
     return { state: { limit, remaining: 0, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) } };
   }
-  return { state: { limit, remaining: Math.floor((windowMs - (next - now)) / interval) }, tat: next };
+  return { state: { limit, remaining: Math.floor((burst - (next - now)) / interval) }, tat: next };
 }
 
 /** A bucket as the Account object keeps it: its TAT, and the limit it was counted under. */
@@ -46,12 +61,14 @@ export interface Bucket {
  */
 export function tatUnder(bucket: Bucket | undefined, limit: number, windowMs: number, now: number): number | undefined {
   if (!bucket || bucket.limit === limit || bucket.tat <= now) return bucket?.tat;
-  return now + Math.min((bucket.tat - now) * (bucket.limit / limit), windowMs);
+  // Back on the grid (takeToken's arithmetic stays exact from there).
+  const held = Math.round((bucket.tat - now) * (bucket.limit / limit) * GRID) / GRID;
+  return now + Math.min(held, limit * intervalOf(limit, windowMs));
 }
 
 /** The bucket's state without taking a request (a request already counted, admitted a second time). */
 export function peekToken(tat: number | undefined, limit: number, windowMs: number, now: number): RateState {
-  const interval = windowMs / limit;
+  const interval = intervalOf(limit, windowMs);
   const used = Math.max(tat ?? now, now) - now;
-  return { limit, remaining: Math.max(0, Math.floor((windowMs - used) / interval)) };
+  return { limit, remaining: Math.max(0, Math.floor((limit * interval - used) / interval)) };
 }

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { chatBound } from "../../src/metering/estimates";
 import { ttsCostMc } from "../../src/metering/prices";
+import { takeToken } from "../../src/ratelimit/gcra";
 import { call, fault, inAccount, keyOf, until, userOn } from "../helpers/reliability";
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -196,6 +197,43 @@ describe("enforced at admission", () => {
     expect(Number(limited[0]!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     // Other keys of the user have the plan's rate.
     expect((await call("/v1/me", { headers: auth((await keyOf(u)).key) })).headers.get("x-ratelimit-limit")).toBe("300");
+  });
+
+  it("a rate that does not divide the minute (9, 14 a minute) is exact too: L pass, X-RateLimit-Remaining counts L−1 … 0", async () => {
+    // 60 s / 9 is not a whole number of ms: summed in floating point, 9 intervals came to 60,000.0002 ms,
+    // so the 9th request could be refused, and the first was told 7 left instead of 8.
+    const u = await userOn("pro");
+    for (const rpm of [9, 14]) {
+      const { body } = await createKey(u.jwt, { requestsPerMinute: rpm });
+      const results = await Promise.all(Array.from({ length: rpm + 6 }, () => call("/v1/me", { headers: auth(body.key) })));
+      const ok = results.filter((r) => r.status === 200);
+      expect(ok).toHaveLength(rpm);
+      expect(results.filter((r) => r.status === 429)).toHaveLength(6);
+      const remaining = ok.map((r) => Number(r.headers.get("x-ratelimit-remaining"))).sort((a, b) => a - b);
+      expect(remaining).toEqual(Array.from({ length: rpm }, (_, i) => i));
+    }
+  });
+
+  it("GCRA on a frozen clock: of L + 1 requests exactly L pass, counting down L−1 … 0, for every L up to 1,000 (and 7,777)", () => {
+    const now = Date.UTC(2026, 11, 1, 12, 0, 0, 123);
+    const wrong: string[] = [];
+    for (const limit of [...Array.from({ length: 1000 }, (_, i) => i + 1), 7_777]) {
+      let tat: number | undefined;
+      const remaining: number[] = [];
+      for (let i = 0; i <= limit; i++) {
+        const r = takeToken(tat, limit, 60_000, now);
+        if (r.tat === undefined) {
+          if (!(r.state.retryAfterSeconds! >= 1)) wrong.push(`${limit}: Retry-After ${r.state.retryAfterSeconds}`);
+          continue;
+        }
+        remaining.push(r.state.remaining);
+        tat = r.tat;
+      }
+      if (remaining.length !== limit || remaining.some((left, i) => left !== limit - 1 - i)) {
+        wrong.push(`${limit}: ${remaining.length} passed, remaining ${remaining.slice(0, 3).join(",")}…`);
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 });
 
