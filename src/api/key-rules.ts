@@ -3,7 +3,8 @@
 import type { Scope } from "../auth/scopes";
 import { ApiError } from "../http/errors";
 import type { KeyRulesPatch } from "../metering/contract";
-import { MC_PER_CREDIT, PLANS, type PlanId } from "../metering/plans";
+import { MC_PER_CREDIT, type PlanId } from "../metering/plans";
+import type { Prices } from "../metering/prices";
 import { findProvider } from "../providers/registry";
 
 export interface KeyRulesInput {
@@ -14,8 +15,11 @@ export interface KeyRulesInput {
   requestsPerMinute?: number | null;
 }
 
-/** Only the fields present in `input` appear in the patch; invalid ones answer 400 naming the field. */
-export function keyRulesPatch(input: KeyRulesInput, plan: PlanId): KeyRulesPatch {
+/**
+ * Only the fields present in `input` appear in the patch; invalid ones answer 400 naming the field. The
+ * plan's rate is the effective one (PRICES applied), as admission counts it.
+ */
+export function keyRulesPatch(input: KeyRulesInput, plan: PlanId, prices: Prices): KeyRulesPatch {
   const patch: KeyRulesPatch = {};
   if (input.name !== undefined) patch.name = input.name;
   if (input.scopes !== undefined) patch.scopes = input.scopes;
@@ -24,7 +28,7 @@ export function keyRulesPatch(input: KeyRulesInput, plan: PlanId): KeyRulesPatch
     patch.monthlyCreditLimitMc = input.monthlyCreditLimit === null ? null : creditsToMc(input.monthlyCreditLimit);
   }
   if (input.requestsPerMinute !== undefined) {
-    const planLimit = PLANS[plan].requestsPerMinute;
+    const planLimit = prices.plans[plan].requestsPerMinute;
     if (input.requestsPerMinute !== null && input.requestsPerMinute > planLimit) {
       throw invalid("requestsPerMinute", `at most ${planLimit}, the ${plan} plan's rate`);
     }

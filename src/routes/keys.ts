@@ -61,7 +61,7 @@ async function createKey(c: Ctx, body: z.infer<typeof CreateKeyBody>) {
   requirePaying(c);
   const now = Date.now();
   const expiresAt = body.expiresInDays ? now + body.expiresInDays * DAY_MS : null;
-  const { name: _, ...asked } = keyRulesPatch(body, admittedUsage(c).plan);
+  const { name: _, ...asked } = keyRulesPatch(body, admittedUsage(c).plan, c.get("prices"));
   // An API key's new key inherits the caller's rules the body leaves out, and may ask for no more.
   const caller = await callerKeyRules(c);
   let rules: KeyRulesPatch | KeyRules = asked;
@@ -85,7 +85,7 @@ async function createKey(c: Ctx, body: z.infer<typeof CreateKeyBody>) {
 
 async function updateKey(c: Ctx, id: string, body: z.infer<typeof UpdateKeyBody>) {
   const userId = c.get("principal").userId;
-  const patch = keyRulesPatch(body, admittedUsage(c).plan);
+  const patch = keyRulesPatch(body, admittedUsage(c).plan, c.get("prices"));
   await requireTargetWithinCaller(c, id, patch, "change");
   const row = await c.get("bindings").account(userId).updateKey(userId, id, patch);
   if (!row) throw new ApiError("not_found", "No active API key with this id.");

@@ -186,4 +186,33 @@ describe("the worker with PRICES", () => {
     const res = await callWith({}, "/v1/usage", { headers: bearer(u.jwt) });
     expect(res.headers.get("x-ratelimit-limit")).toBe("60");
   });
+
+  it("a key's requestsPerMinute is bounded by the plan's rate from PRICES, not the default's", async () => {
+    const u = await newUser({ plan: "pro" });
+    const vars = { PRICES: JSON.stringify({ plans: { pro: { requestsPerMinute: 600 }, starter: { requestsPerMinute: 20 } } }) };
+    const original = await inAccount(u.id, (instance) => {
+      const before = instance.env;
+      instance.env = { ...before, ...vars };
+      return before;
+    });
+    const create = (json: unknown) =>
+      callWith(vars, "/v1/keys", {
+        method: "POST",
+        headers: { ...bearer(u.jwt), "content-type": "application/json" },
+        body: JSON.stringify(json),
+      });
+    try {
+      // pro is 600 a minute here: 500 is within it (was: 400, "at most 300", the default's).
+      const within = await create({ requestsPerMinute: 500 });
+      expect(within.status).toBe(201);
+      expect(((await within.json()) as any).apiKey.requestsPerMinute).toBe(500);
+      const over = await create({ requestsPerMinute: 601 });
+      expect(over.status).toBe(400);
+      expect(((await over.json()) as any).error.fields[0].path).toBe("requestsPerMinute");
+    } finally {
+      await inAccount(u.id, (instance) => {
+        instance.env = original;
+      });
+    }
+  });
 });
