@@ -62,6 +62,10 @@ export class Account extends AccountParts {
     const keySource = this.keySource(copy, req.meter);
     if (!keySource) return this.refuse("provider_key_missing", rate, usage());
     if (req.idempotency) {
+      // A reservation past its time to live is closed first, as the alarm would (charged at its bound, its
+      // record done): else a retry arriving before the alarm ran would find the record stale, run again
+      // and be charged a second time.
+      this.closeStaleReservations(copy, now);
       const verdict = this.idempotency.check(req.idempotency, now, RESERVATION_TTL_MS);
       if (!verdict.ok) return { ...this.refuse(verdict.error, rate, usage()), replay: "replay" in verdict ? verdict.replay : undefined };
     }

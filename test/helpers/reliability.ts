@@ -395,3 +395,16 @@ export async function inAccount<R>(userId: string, fn: (instance: any, state: Du
   ) => Promise<R>;
   return run((env as any).ACCOUNT.getByName(userId), fn);
 }
+
+/**
+ * Move an open reservation's opening time (to make it stale, or of another month): in its table and in the
+ * object's memory, where the ledger keeps the open ones (what a wake would read back from the table).
+ */
+export async function ageReservation(userId: string, reservationId: string, createdAt: (at: number) => number): Promise<void> {
+  await inAccount(userId, (instance, state) => {
+    const open = instance.ledger.open.get(reservationId);
+    if (!open) throw new Error(`no open reservation ${reservationId}`);
+    open.createdAt = createdAt(open.createdAt);
+    state.storage.sql.exec("UPDATE reservations SET created_at = ? WHERE id = ?", open.createdAt, reservationId);
+  });
+}

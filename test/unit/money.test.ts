@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { chatBound, LLM_DEFAULT_RESERVE_OUTPUT_TOKENS } from "../../src/metering/estimates";
 import { llmCostMc, sttCostMc, ttsCostMc } from "../../src/metering/prices";
 import { env } from "../helpers/env";
-import { call, fault, inAccount, ledgerOf, until, userOn } from "../helpers/reliability";
+import { ageReservation, call, fault, inAccount, ledgerOf, until, userOn } from "../helpers/reliability";
 // @ts-expect-error plain JS module shared with the mock server
 import { mockDurationSeconds } from "../mocks/audio.mjs";
 
@@ -369,10 +369,8 @@ describe("settlement that does not land", () => {
     expect(admitted.ok).toBe(true);
     const reservationId = (admitted as { reservationId: string }).reservationId;
     // Age the reservation past its time to live and run the alarm.
-    await inAccount(user.id, async (instance, state) => {
-      state.storage.sql.exec("UPDATE reservations SET created_at = created_at - 31 * 60000 WHERE id = ?", reservationId);
-      await instance.alarm();
-    });
+    await ageReservation(user.id, reservationId, (at) => at - 31 * 60_000);
+    await inAccount(user.id, (instance) => instance.alarm());
     let ledger = await ledgerOf(user.id);
     expect(ledger.reservedMc).toBe(0);
     expect(ledger.usedMc).toBe(9_000); // charged at its bound, not refunded blindly
@@ -387,6 +385,28 @@ describe("settlement that does not land", () => {
     ledger = await ledgerOf(user.id);
     expect(ledger.usedMc).toBe(3_000);
     expect(ledger.requestCount).toBe(1);
+  });
+
+  it("a retry with the same Idempotency-Key after the reservation's time to live, before the alarm ran, is not charged again", async () => {
+    const user = await userOn("free");
+    const stub = env.ACCOUNT.getByName(user.id);
+    const idempotency = { key: nonce(), fingerprint: "f" };
+    const meter = { provider: "deepgram", kind: "stt" as const, byok: false, platformKeyAvailable: true, estimateMc: 9_000 };
+    const first = (await stub.admit({ userId: user.id, rateKey: "user", meter, idempotency })) as { reservationId: string };
+    // Its worker died: 31 minutes later the reservation and its record are stale, and the alarm has not run yet.
+    await ageReservation(user.id, first.reservationId, (at) => at - 31 * 60_000);
+    await inAccount(user.id, (_instance, state) => {
+      state.storage.sql.exec("UPDATE idempotency SET created_at = created_at - 31 * 60000 WHERE k = ?", idempotency.key);
+    });
+    // Was: admitted afresh (a second reservation), and the alarm then charged the first at its bound as well.
+    const retry = await stub.admit({ userId: user.id, rateKey: "user", meter, idempotency });
+    expect(retry.ok).toBe(false);
+    expect((retry as { error: string }).error).toBe("idempotency_completed");
+    await inAccount(user.id, (instance) => instance.alarm());
+    const ledger = await ledgerOf(user.id);
+    expect(ledger.usedMc).toBe(9_000); // the first, at its bound, once
+    expect(ledger.requestCount).toBe(1);
+    expect(ledger.reservedMc).toBe(0);
   });
 
   it("a refund retried after it landed reverses the charge once", async () => {
@@ -419,9 +439,7 @@ describe("settlement that does not land", () => {
     lastMonth.setUTCDate(1);
     lastMonth.setUTCMonth(lastMonth.getUTCMonth() - 1);
     lastMonth.setUTCHours(23, 59, 59, 0);
-    await inAccount(user.id, (_i, state) => {
-      state.storage.sql.exec("UPDATE reservations SET created_at = ? WHERE id = ?", lastMonth.getTime(), reservationId);
-    });
+    await ageReservation(user.id, reservationId, () => lastMonth.getTime());
     await stub.settle({ userId: user.id, reservationId, kind: "stt", actualMc: 2_000 });
     const period = lastMonth.toISOString().slice(0, 7);
     const row = await inAccount(

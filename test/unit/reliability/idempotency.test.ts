@@ -8,7 +8,7 @@ import { firstAudio, IDEMPOTENT_AUDIO_MAX_BYTES } from "../../../src/gateway/fir
 import { ttsCostMc } from "../../../src/metering/prices";
 import { bearer } from "../../helpers/api";
 import { env } from "../../helpers/env";
-import { call, fault, inAccount, keyOf, ledgerOf, pendingFaults, sleep, type TestAccount, until, userOn } from "../../helpers/reliability";
+import { ageReservation, call, fault, inAccount, keyOf, ledgerOf, pendingFaults, sleep, type TestAccount, until, userOn } from "../../helpers/reliability";
 
 const nonce = () => `n${crypto.randomUUID().replaceAll("-", "")}`;
 
@@ -344,14 +344,15 @@ describe("Idempotency-Key: a retry is never charged twice", () => {
     // What a request that never settled leaves behind: a reservation and a running idempotency record.
     const meter = { provider: "openai", kind: "llm" as const, byok: false, platformKeyAvailable: true, estimateMc: 5_000 };
     const fingerprint = await fingerprintOf("/v1/chat", chatBody(`died ${k}`));
-    expect((await stub.admit({ userId: user.id, rateKey: "user", meter, idempotency: { key: k, fingerprint } })).ok).toBe(true);
+    const admitted = await stub.admit({ userId: user.id, rateKey: "user", meter, idempotency: { key: k, fingerprint } });
+    expect(admitted.ok).toBe(true);
     const during = await call("/v1/chat", { method: "POST", headers: idem(k, bearer(user.jwt)), json: chatBody(`died ${k}`) });
     expect(during.status).toBe(409);
     // 31 minutes later the alarm closes the reservation: what the provider did is unknown, so it is charged
     // its bound (issue 12: never a blind refund), and the idempotency record follows it.
+    const t = Date.now() - 31 * 60_000;
+    await ageReservation(user.id, (admitted as { reservationId: string }).reservationId, () => t);
     await inAccount(user.id, async (_i, state) => {
-      const t = Date.now() - 31 * 60_000;
-      state.storage.sql.exec("UPDATE reservations SET created_at = ?", t);
       state.storage.sql.exec("UPDATE idempotency SET created_at = ? WHERE k = ?", t, k);
     });
     const { runDurableObjectAlarm } = await import("cloudflare:test");
