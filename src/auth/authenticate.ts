@@ -11,7 +11,16 @@ import { userForSubject } from "../db/users";
 import { ApiError } from "../http/errors";
 import { looksLikeApiKey } from "./api-key";
 import { looksLikeJwt, verifyJwt } from "./jwt";
-import { keysByHash, lastUsedWrites, remember, returnKeyLookup, takeKeyLookup, unknownHashes, usersBySubject } from "./key-cache";
+import {
+  keysByHash,
+  lastUsedWrites,
+  remember,
+  returnKeyLookup,
+  revokedHashes,
+  takeKeyLookup,
+  unknownHashes,
+  usersBySubject,
+} from "./key-cache";
 
 /** lastUsedAt is written at most this often per key and isolate: it may lag, it must not slow requests. */
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
@@ -65,6 +74,7 @@ async function apiKeyPrincipal(c: Ctx, token: string): Promise<Principal> {
   let key = keysByHash.get(hash);
   if (!key) {
     if (unknownHashes.has(hash)) throw unauthorized("Unknown API key.");
+    if (revokedHashes.has(hash)) throw unauthorized("This API key has been revoked.");
     // A key this isolate has not seen costs a D1 read: bounded per client address (key-cache.ts).
     const address = c.req.header("cf-connecting-ip") ?? "";
     const retryAfter = takeKeyLookup(address, now);
@@ -78,8 +88,12 @@ async function apiKeyPrincipal(c: Ctx, token: string): Promise<Principal> {
       remember(unknownHashes, hash);
       throw unauthorized("Unknown API key.");
     }
+    if (row.revokedAt !== null) {
+      // Counted against the address like a miss, and remembered: revocation is never undone.
+      remember(revokedHashes, hash);
+      throw unauthorized("This API key has been revoked.");
+    }
     returnKeyLookup(address, now);
-    if (row.revokedAt !== null) throw unauthorized("This API key has been revoked.");
     key = { keyId: row.id, userId: row.userId, expiresAt: row.expiresAt };
     remember(keysByHash, hash, key);
   }

@@ -15,6 +15,8 @@ export interface KnownKey {
 export const keysByHash = new Map<string, KnownKey>();
 /** Hashes no key has: keys are random and server-made, so a hash unknown now stays unknown. */
 export const unknownHashes = new Set<string>();
+/** Hashes of revoked keys (revocation is final): a leaked, revoked key sent again costs no D1 read. */
+export const revokedHashes = new Set<string>();
 export const usersBySubject = new Map<string, string>();
 /** Key id → when this isolate last wrote its lastUsedAt (only for requests the Account object admitted). */
 export const lastUsedWrites = new Map<string, number>();

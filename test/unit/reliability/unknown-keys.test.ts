@@ -79,6 +79,36 @@ describe("unknown API keys", () => {
     expect(res.status).toBe(401);
   });
 
+  it("a revoked key sent again and again costs one D1 read per isolate, and its look-up counts against the address like a miss", async () => {
+    const user = await userOn("pro");
+    const { key, id } = await keyOf(user);
+    const del = await call(`/v1/keys/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${user.jwt}` } });
+    expect(del.status).toBe(200);
+    forgetKey(id); // as in another isolate, or once the Account object refused it here
+    const address = newAddress();
+    let reads = 0;
+    for (let i = 0; i < 2 * UNKNOWN_KEY_LOOKUPS_BURST; i++) {
+      const res = await call("/v1/me", from(address, key));
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as any).error.message).toMatch(/revoked/);
+      reads += storageCounts(res).d1 ?? 0;
+    }
+    expect(reads).toBe(1);
+    // A look-up that found a revoked key found no usable key: it is taken from the address's budget
+    // (ten revoked keys, then unknown ones up to the burst: the next is refused, whatever refilled meanwhile).
+    const revoked: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const other = await keyOf(user);
+      await call(`/v1/keys/${other.id}`, { method: "DELETE", headers: { authorization: `Bearer ${user.jwt}` } });
+      forgetKey(other.id);
+      revoked.push(other.key);
+    }
+    const fresh = newAddress();
+    for (const k of revoked) expect((await call("/v1/me", from(fresh, k))).status).toBe(401);
+    for (let i = 0; i < UNKNOWN_KEY_LOOKUPS_BURST - 10; i++) await call("/v1/me", from(fresh, unknownKey()));
+    expect((await call("/v1/me", from(fresh, unknownKey()))).status).toBe(429);
+  });
+
   it("the same unknown key twice costs one D1 read", async () => {
     const address = newAddress();
     const key = unknownKey();
