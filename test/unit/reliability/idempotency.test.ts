@@ -8,7 +8,19 @@ import { firstAudio, IDEMPOTENT_AUDIO_MAX_BYTES } from "../../../src/gateway/fir
 import { ttsCostMc } from "../../../src/metering/prices";
 import { bearer } from "../../helpers/api";
 import { env } from "../../helpers/env";
-import { ageReservation, call, fault, inAccount, keyOf, ledgerOf, pendingFaults, sleep, type TestAccount, until, userOn } from "../../helpers/reliability";
+import {
+  ageReservation,
+  call,
+  fault,
+  inAccount,
+  keyOf,
+  ledgerOf,
+  pendingFaults,
+  sleep,
+  type TestAccount,
+  until,
+  userOn,
+} from "../../helpers/reliability";
 
 const nonce = () => `n${crypto.randomUUID().replaceAll("-", "")}`;
 
