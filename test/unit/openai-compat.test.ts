@@ -206,6 +206,44 @@ describe("POST /v1/chat/completions", () => {
     expect(await retry.json()).toEqual(first);
     expect(await upstreamRequests("openai")).toHaveLength(1);
   });
+
+  it("Idempotency-Key: the same body with its keys in another order, at any depth, is the same request (replayed, not 422)", async () => {
+    const u = await keyUser();
+    const schema = (order: "ab" | "ba") => {
+      const props = order === "ab" ? { a: { type: "string" }, b: { type: "number" } } : { b: { type: "number" }, a: { type: "string" } };
+      return order === "ab"
+        ? { type: "object", properties: props, required: ["a", "b"], additionalProperties: false }
+        : { additionalProperties: false, required: ["a", "b"], properties: props, type: "object" };
+    };
+    const headers = { ...bearer(u.key), "idempotency-key": `oa-order-${u.id}` };
+    const first = await completions(headers, {
+      model: "gpt-4.1-mini",
+      messages: user("in order"),
+      response_format: { type: "json_schema", json_schema: { name: "answer", schema: schema("ab") } },
+    });
+    expect(first.status).toBe(200);
+    const body = await first.json();
+    await eventually(
+      () => usageOf(u.jwt),
+      (b) => b.requestCount === 1,
+    );
+    const reordered = await completions(headers, {
+      response_format: { json_schema: { schema: schema("ba"), name: "answer" }, type: "json_schema" },
+      messages: [{ content: "in order", role: "user" }],
+      model: "gpt-4.1-mini",
+    });
+    expect(reordered.status, await reordered.clone().text()).toBe(200);
+    expect(reordered.headers.get("idempotent-replayed")).toBe("true");
+    expect(await reordered.json()).toEqual(body);
+    // A different value at depth is still a different body.
+    const changed = await completions(headers, {
+      model: "gpt-4.1-mini",
+      messages: user("in order"),
+      response_format: { type: "json_schema", json_schema: { name: "answer", schema: { ...schema("ab"), required: ["a"] } } },
+    });
+    expect(changed.status).toBe(422);
+    expect(await upstreamRequests("openai")).toHaveLength(1);
+  });
 });
 
 describe("errors in OpenAI's shape", () => {

@@ -26,15 +26,8 @@ const nonce = () => `n${crypto.randomUUID().replaceAll("-", "")}`;
 
 /** The fingerprint the gateway records for a JSON POST (src/metering/idempotency.ts): method, path, sorted fields. */
 async function fingerprintOf(path: string, body: Record<string, unknown>): Promise<string> {
-  const { sha256Hex } = await import("../../../src/crypto/sha256");
-  const parts = [
-    "POST",
-    path,
-    ...Object.entries(body)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => `${k}=${JSON.stringify(v)}`),
-  ];
-  return sha256Hex(parts.join("\n"));
+  const { requestFingerprint } = await import("../../../src/gateway/idempotency");
+  return requestFingerprint("POST", path, body);
 }
 const idem = (key: string, auth: Record<string, string>) => ({ ...auth, "idempotency-key": key });
 
