@@ -57,20 +57,22 @@ export const ChatBody = z
   })
   .openapi("ChatRequest");
 
-export const TranscribeJson = z
-  .object({
-    // Any string: whether it may be fetched is the public-URL policy's call (400 invalid_audio_url, API.md §4.1).
-    audioUrl: z
-      .string()
-      .min(1)
-      .max(8192)
-      .openapi({ format: "uri", description: "https to a public host; fetched by Voxgate (at most AUDIO_URL_MAX_BYTES)" }),
-    provider: z.string().min(1).max(64).optional(),
-    model: ModelId.optional(),
-    language: z.string().min(1).max(32).optional(),
-    fallback: FallbackSchema,
-  })
-  .openapi("TranscribeUrlRequest");
+/** A transcription's provider, model and language: the same rules in JSON, multipart fields and the query. */
+export const TranscribeFields = z.object({
+  provider: z.string().min(1).max(64).optional(),
+  model: ModelId.optional(),
+  language: z.string().min(1).max(32).optional(),
+});
+
+export const TranscribeJson = TranscribeFields.extend({
+  // Any string: whether it may be fetched is the public-URL policy's call (400 invalid_audio_url, API.md §4.1).
+  audioUrl: z
+    .string()
+    .min(1)
+    .max(8192)
+    .openapi({ format: "uri", description: "https to a public host; fetched by Voxgate (at most AUDIO_URL_MAX_BYTES)" }),
+  fallback: FallbackSchema,
+}).openapi("TranscribeUrlRequest");
 
 export const TranscribeForm = z.object({
   // Either may be sent (transcribeInput requires one): the validator must not refuse a form with audioUrl only.

@@ -6,8 +6,7 @@ import { invalidAudioUrl, type TranscribeRequest } from "../gateway/transcribe";
 import { ApiError } from "../http/errors";
 import { mediaType } from "../http/media-type";
 import { checkPublicUrl } from "../http/public-url";
-import { upstreamIdProblem } from "../providers/ids";
-import { TranscribeJson } from "./gateway";
+import { TranscribeFields, TranscribeJson } from "./gateway";
 import { validationError } from "./validation";
 
 export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
@@ -21,15 +20,14 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
     };
     const audioUrl = field("audioUrl");
     if (!(file instanceof File) && !audioUrl) throw validationError([{ path: ["file"], message: "Required: an audio file (or audioUrl)" }]);
+    const fields = checkedFields({ provider: field("provider"), model: field("model"), language: field("language") });
     return {
       audio:
         file instanceof File
           ? { data: file, filename: file.name || "audio", contentType: file.type || "application/octet-stream" }
           : undefined,
       audioUrl: file instanceof File ? undefined : checkedAudioUrl(c, audioUrl),
-      provider: field("provider"),
-      model: modelId(field("model")),
-      language: field("language"),
+      ...fields,
       fallback: fallbackField(field("fallback")),
     };
   }
@@ -45,14 +43,11 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
     return { ...parsed.data, audioUrl: checkedAudioUrl(c, parsed.data.audioUrl) };
   }
   if (type.startsWith("audio/") || type === "application/octet-stream") {
+    const query = (name: string) => c.req.query(name) || undefined; // an empty parameter names nothing
+    const fields = checkedFields({ provider: query("provider"), model: query("model"), language: query("language") });
     const data = await c.req.blob();
     if (data.size === 0) throw validationError([{ path: ["body"], message: "Empty audio body" }]);
-    return {
-      audio: { data, filename: "audio", contentType: type },
-      provider: c.req.query("provider"),
-      model: modelId(c.req.query("model")),
-      language: c.req.query("language"),
-    };
+    return { audio: { data, filename: "audio", contentType: type }, ...fields };
   }
   throw new ApiError("unsupported_media_type", "Send multipart/form-data, audio bytes, or application/json with audioUrl.");
 }
@@ -69,11 +64,14 @@ function checkedAudioUrl(c: Ctx, url: string | undefined): string | undefined {
   return url;
 }
 
-/** A model named by a multipart field or the query: the same rule as the JSON schemas' (API.md §4.1). */
-function modelId(value: string | undefined): string | undefined {
-  const problem = value === undefined ? undefined : upstreamIdProblem(value, true);
-  if (problem) throw validationError([{ path: ["model"], message: problem }]);
-  return value;
+/**
+ * Provider, model and language named by multipart fields or the query: the JSON body's rules (API.md
+ * §4.1 for the model; lengths bounded as there, so nothing unbounded is echoed back or sent upstream).
+ */
+function checkedFields(fields: { provider?: string; model?: string; language?: string }) {
+  const parsed = TranscribeFields.safeParse(fields);
+  if (!parsed.success) throw validationError(parsed.error.issues);
+  return parsed.data;
 }
 
 /** A multipart `fallback` field: a JSON array, or a comma-separated list of provider ids. */

@@ -122,3 +122,29 @@ function labelContradicts(contentType: string | undefined, format: AudioFormat):
   const families = LABELS[type];
   return families !== undefined && !families.includes(format);
 }
+
+/**
+ * File-name extensions per container, the first one canonical. OpenAI and Groq tell an upload's format by
+ * its name's extension alone (their spec asks for "an extension-bearing filename"; `.opus`, `.bin` or none
+ * is refused), so an upload goes out under an extension that names what its bytes are.
+ */
+const EXTENSIONS: Record<AudioFormat, readonly string[]> = {
+  wav: ["wav"],
+  mp3: ["mp3", "mpeg", "mpga"],
+  // Raw ADTS is often named .m4a, a name OpenAI takes (its decoder probes the bytes); .aac it refuses.
+  aac: ["aac", "m4a"],
+  flac: ["flac"],
+  ogg: ["ogg", "oga"],
+  webm: ["webm"],
+  mp4: ["m4a", "mp4"],
+};
+
+/** `filename` with the extension of the container `format` (kept when it already names it); unchanged when unknown. */
+export function fileNameFor(filename: string, format: AudioFormat | undefined): string {
+  if (!format) return filename;
+  const dot = filename.lastIndexOf(".");
+  const extension = dot > 0 ? filename.slice(dot + 1).toLowerCase() : "";
+  if (EXTENSIONS[format].includes(extension)) return filename;
+  const stem = dot > 0 ? filename.slice(0, dot) : filename;
+  return `${stem || "audio"}.${EXTENSIONS[format][0]}`;
+}

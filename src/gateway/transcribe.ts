@@ -1,7 +1,7 @@
 // Transcription: choose the provider → get the audio's bytes (an audioUrl is fetched under the
 // public-URL policy, after the request was admitted) → measure its duration → reserve that at the
 // provider's price → call the provider with the bytes → charge what it reports.
-import { measureAudio } from "../audio/duration";
+import { fileNameFor, measureAudio } from "../audio/duration";
 import type { Ctx } from "../context";
 import { ApiError } from "../http/errors";
 import { fetchPublic, PUBLIC_URL_UNAVAILABLE_MESSAGE, PublicUrlTooLarge, PublicUrlUnavailable } from "../http/fetch-public";
@@ -44,7 +44,9 @@ export async function transcribe(c: Ctx, req: TranscribeRequest, idempotency?: I
     throw new ApiError("validation_failed", `The audio (${where}) is empty.`, { fields: [{ path: where, message: "Empty audio" }] });
   }
   const measured = await measureAudio(audio.data, audio.contentType);
-  return withFailover(c, chain, (candidate) => transcribeWith(c, candidate, req, audio, measured.seconds, idempotency));
+  // Named for what the bytes are (a raw body or an audioUrl has no useful name; "voice.opus" is Ogg).
+  const named = { ...audio, filename: fileNameFor(audio.filename, measured.format) };
+  return withFailover(c, chain, (candidate) => transcribeWith(c, candidate, req, named, measured.seconds, idempotency));
 }
 
 /** One provider's attempt, with the audio fetched and measured once for all of them. */

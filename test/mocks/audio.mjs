@@ -100,7 +100,8 @@ function wavSeconds(data) {
   for (let at = 12; at + 8 <= bytes.length; ) {
     const id = ascii(at);
     const size = view.getUint32(at + 4, true);
-    if (id === "fmt " && at + 16 <= bytes.length) byteRate = view.getUint32(at + 12, true);
+    // The fmt body starts at at + 8: format tag, channels, sample rate (+ 12), then the byte rate (+ 16).
+    if (id === "fmt " && at + 20 <= bytes.length) byteRate = view.getUint32(at + 16, true);
     if (id === "data") {
       if (!byteRate) return undefined;
       const present = bytes.length - (at + 8);

@@ -32,6 +32,7 @@ import inworld from "./providers/inworld.mjs";
 import openai from "./providers/openai.mjs";
 import resembleai from "./providers/resembleai.mjs";
 import { attachRealtime, WS_FAULT_MODES } from "./realtime/server.mjs";
+import { mockTone } from "./tone.mjs";
 
 export const PROVIDERS = [elevenlabs, openai, anthropic, cartesia, deepgram, fishaudio, inworld, resembleai, groq, huggingface];
 export const PROVIDER_IDS = PROVIDERS.map((p) => p.id);
@@ -391,6 +392,12 @@ export async function startMockProviders({
       for (let sent = 0; sent < size && !res.destroyed; sent += piece.length)
         await writeChunk(res, piece.subarray(0, Math.min(piece.length, size - sent)));
       return res.end();
+    }
+    // GET /__control/tone: a real recording for an audioUrl (an 8 kHz WAV tone), at a URL with no file extension.
+    if (req.method === "GET" && route === "/tone") {
+      const wav = mockTone("an audioUrl recording", { sampleRate: 8000, container: "wav" });
+      res.writeHead(200, { "content-type": "audio/wav", "content-length": String(wav.length) });
+      return res.end(Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength));
     }
     if (req.method === "GET" && route === "/health")
       return reply(200, { ok: true, specCheck: Boolean(checker?.enabled), specsDir: dir, baseUrls: api.baseUrls });

@@ -129,7 +129,7 @@ describe("failover", () => {
     marker = nonce();
     await fault({ provider: "deepgram", path: "/v1/listen", bodyIncludes: marker, mode: "error", status: 503 });
     const form = new FormData();
-    form.append("file", new File([new TextEncoder().encode(`audio ${marker}`)], "a.bin"));
+    form.append("file", new File([new TextEncoder().encode(`audio ${marker}`)], "a.wav"));
     form.append("provider", "deepgram");
     form.append("fallback", "openai");
     const stt = await call("/v1/transcribe", { method: "POST", headers: auth(user.jwt), body: form });

@@ -145,10 +145,15 @@ describe("POST /v1/transcribe", () => {
 
   it("JSON audioUrl: Voxgate fetches it (an allow-listed loopback host here), measures it, and sends every provider the bytes", async () => {
     const u = await keyUser();
-    // The mock's health document stands in for an audio file; AUDIO_URL_ALLOW_HOSTS lists the mock's host:port.
-    const audioUrl = `${env.TEST_MOCK_ORIGIN}/__control/health`;
-    const size = (await (await fetch(audioUrl)).arrayBuffer()).byteLength;
-    for (const provider of ["deepgram", "openai"]) {
+    // AUDIO_URL_ALLOW_HOSTS lists the mock's host:port. Deepgram gets the health document as "audio" (its type
+    // is no audio type); OpenAI, which tells the format by the file name, a WAV at a URL with no extension.
+    const health = `${env.TEST_MOCK_ORIGIN}/__control/health`;
+    const tone = `${env.TEST_MOCK_ORIGIN}/__control/tone`;
+    const size = (await (await fetch(tone)).arrayBuffer()).byteLength;
+    for (const [provider, audioUrl] of [
+      ["deepgram", health],
+      ["openai", tone],
+    ]) {
       const res = await api("/v1/transcribe", { method: "POST", headers: bearer(u.key), json: { provider, audioUrl } });
       expect(res.status, await res.clone().text()).toBe(200);
     }
@@ -157,6 +162,8 @@ describe("POST /v1/transcribe", () => {
     expect(dreq.headers["content-type"]).toBe("application/octet-stream"); // not the file's claimed JSON type
     const [oreq] = await upstreamRequests("openai");
     expect(oreq.body.files.file.size).toBe(size);
+    // The URL's last segment, with the extension of what the bytes are.
+    expect(oreq.body.files.file.filename).toBe("tone.wav");
   });
 
   it("requires a file or audioUrl", async () => {

@@ -6,7 +6,7 @@ import { sizeBoundSeconds } from "../../src/audio/duration";
 import { sttCostMc } from "../../src/metering/prices";
 import { bearer, upstreamRequests } from "../helpers/api";
 import { call, inAccount, ledgerOf, until, userOn } from "../helpers/reliability";
-import { makeWav } from "./audio/audio-files";
+import { fixture, makeWav } from "./audio/audio-files";
 
 function upload(bytes: Uint8Array, fields: Record<string, string>): FormData {
   const form = new FormData();
@@ -67,8 +67,42 @@ describe("the body's content type", () => {
       const body = (await res.json()) as any;
       expect(res.status, JSON.stringify(body)).toBe(200);
       expect(body.provider).toBe("deepgram");
+      // One second of 16 kHz 16-bit audio, as the provider hears it.
+      expect(body.durationSeconds).toBe(1);
       // Charged what the provider reported.
       expect(Number(res.headers.get("x-usage-cost"))).toBe(sttCostMc("deepgram", body.durationSeconds)! / 1000);
+    }
+  });
+
+  it("OpenAI and Groq tell the format by the file name: a nameless body, a browser's 'blob' or 'voice.opus' goes out named for its container", async () => {
+    const u = await userOn("pro");
+    const wav = makeWav({ sampleRate: 16000, channels: 1, bitsPerSample: 16, frames: 16000 });
+    const ogg = fixture("speech.opus");
+    const webm = fixture("speech.webm");
+    const named = (bytes: Uint8Array, name: string, type: string, provider: string) => {
+      const form = new FormData();
+      form.append("file", new File([bytes], name, { type }));
+      form.append("provider", provider);
+      return form;
+    };
+    const cases: { provider: string; init: RequestInit; sent: string }[] = [
+      // The audio bytes themselves: no name at all.
+      { provider: "openai", init: { headers: { "content-type": "audio/wav" }, body: wav }, sent: "audio.wav" },
+      { provider: "groq", init: { headers: { "content-type": "application/octet-stream" }, body: wav }, sent: "audio.wav" },
+      // MediaRecorder's Blob is uploaded as "blob"; a WhatsApp voice note as .opus (Ogg, which OpenAI takes as .ogg).
+      { provider: "openai", init: { body: named(webm, "blob", "audio/webm", "openai") }, sent: "blob.webm" },
+      { provider: "groq", init: { body: named(ogg, "voice.opus", "audio/ogg", "groq") }, sent: "voice.ogg" },
+      // A name that already says the container is kept.
+      { provider: "openai", init: { body: named(ogg, "note.oga", "audio/ogg", "openai") }, sent: "note.oga" },
+    ];
+    for (const c of cases) {
+      const query = c.init.body instanceof FormData ? "" : `?provider=${c.provider}`;
+      const headers = { ...bearer(u.jwt), ...(c.init.headers as Record<string, string> | undefined) };
+      const res = await call(`/v1/transcribe${query}`, { method: "POST", ...c.init, headers });
+      expect(res.status, `${c.sent}: ${await res.clone().text()}`).toBe(200);
+      const [req] = (await upstreamRequests(c.provider)).slice(-1);
+      expect(req.body.files.file.filename).toBe(c.sent);
+      expect(req.specErrors).toEqual([]);
     }
   });
 
@@ -97,5 +131,41 @@ describe("the body's content type", () => {
       expect(body.error.code, type).toBe("bad_request");
       expect(body.error.message, type).toMatch(/multipart/i);
     }
+  });
+});
+
+describe("fields in a multipart body or the query", () => {
+  it("provider, model and language are held to the JSON body's rules: 400 validation_failed naming the field, nothing echoed, called or charged", async () => {
+    const u = await userOn("pro");
+    const wav = makeWav({ sampleRate: 16000, channels: 1, bitsPerSample: 16, frames: 1600 });
+    const before = await ledgerOf(u.id);
+    const called = (await upstreamRequests("deepgram")).length;
+    const cases: [string, Record<string, string>][] = [
+      ["provider", { provider: "p".repeat(100_000) }],
+      ["model", { provider: "deepgram", model: "m".repeat(5000) }],
+      ["language", { provider: "deepgram", language: "l".repeat(100_000) }],
+    ];
+    for (const [field, fields] of cases) {
+      const multipart = await call("/v1/transcribe", { method: "POST", headers: bearer(u.jwt), body: upload(wav, fields) });
+      const query = await call(`/v1/transcribe?${new URLSearchParams(fields)}`, {
+        method: "POST",
+        headers: { ...bearer(u.jwt), "content-type": "audio/wav" },
+        body: wav,
+      });
+      for (const [way, res] of [
+        ["multipart", multipart],
+        ["query", query],
+      ] as const) {
+        const text = await res.text();
+        expect(res.status, `${way} ${field}`).toBe(400);
+        expect(text.length, `${way} ${field}: the value is not echoed`).toBeLessThan(2000);
+        const body = JSON.parse(text);
+        expect(body.error.code).toBe("validation_failed");
+        expect(body.error.fields.map((f: any) => f.path)).toEqual([field]);
+      }
+    }
+    expect((await upstreamRequests("deepgram")).length).toBe(called);
+    const after = await ledgerOf(u.id);
+    expect([after.usedMc, after.reservedMc]).toEqual([before.usedMc, 0]);
   });
 });

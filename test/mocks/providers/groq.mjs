@@ -6,7 +6,7 @@
 import { MOCK_URL_AUDIO_BYTES } from "../audio.mjs";
 import { openaiCompatibleChat, openaiModelList } from "../lib/llm.mjs";
 import { authToken, isInvalidKey, mockId } from "../lib/respond.mjs";
-import { openaiError, transcriptionResponse } from "./openai.mjs";
+import { openaiError, transcriptionResponse, unsupportedFileName } from "./openai.mjs";
 
 function auth(ctx) {
   const key = authToken(ctx.headers, "Bearer");
@@ -21,6 +21,8 @@ function transcription(ctx) {
   if (!mp.fields.model) return openaiError(400, "model is required", { param: "model" });
   const file = mp.files.file;
   if (!file && !mp.fields.url) return openaiError(400, "either file or url must be provided", { param: "file" });
+  const unnamed = file && unsupportedFileName(file);
+  if (unnamed) return unnamed;
   return transcriptionResponse(mp, file ? file.size : MOCK_URL_AUDIO_BYTES, "groq", mockId("req_"));
 }
 

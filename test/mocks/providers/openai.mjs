@@ -76,8 +76,24 @@ function transcription(ctx) {
   if (!mp) return openaiError(400, "Invalid Content-Type header (expected multipart/form-data).", {});
   if (!mp.fields.model) return openaiError(400, "you must provide a model parameter", { param: "model" });
   if (!mp.files.file) return openaiError(400, "Missing required parameter: 'file'.", { param: "file", code: "missing_required_parameter" });
+  const unnamed = unsupportedFileName(mp.files.file);
+  if (unnamed) return unnamed;
   const bytes = mp.files.file.size || 0;
   return transcriptionResponse(mp, bytes, "openai");
+}
+
+/** The upload extensions Whisper-style endpoints take: they tell the format by the file name alone. */
+const TRANSCRIPTION_EXTENSIONS = ["flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm"];
+
+/**
+ * OpenAI (and Groq) refuse an upload whose file name has no supported extension, whatever its bytes or
+ * content type (the spec: "an extension-bearing filename"; `.opus`, `.bin` or none is a 400). Shared with Groq.
+ */
+export function unsupportedFileName(file) {
+  const extension = /\.([^.]+)$/.exec(file.filename ?? "")?.[1]?.toLowerCase();
+  if (TRANSCRIPTION_EXTENSIONS.includes(extension)) return null;
+  const list = TRANSCRIPTION_EXTENSIONS.map((e) => `'${e}'`).join(", ");
+  return openaiError(400, `Invalid file format. Supported formats: [${list}]`, { param: "file" });
 }
 
 /** Shared with Groq (flavor "groq"). */

@@ -2,7 +2,13 @@
 // before encoding (test/fixtures/audio/README.md), and every WAV's is the samples written here.
 import { describe, expect, it } from "vitest";
 import { plausible } from "../../../src/audio/containers/reading";
-import { LOSSY_MAX_BITS_PER_SECOND, measureAudio, SIZE_BOUND_BITS_PER_SECOND, sizeBoundSeconds } from "../../../src/audio/duration";
+import {
+  fileNameFor,
+  LOSSY_MAX_BITS_PER_SECOND,
+  measureAudio,
+  SIZE_BOUND_BITS_PER_SECOND,
+  sizeBoundSeconds,
+} from "../../../src/audio/duration";
 import { ENCODER_EXTRA_SECONDS, FIXTURE_SECONDS, FIXTURES, type FixtureName, fixture, makeWav, PLAIN_MP3_SECONDS } from "./audio-files";
 
 describe("measureAudio reads each container's real duration", () => {
@@ -105,5 +111,19 @@ describe("the size bound", () => {
     for (const name of Object.keys(FIXTURES) as FixtureName[]) {
       expect(sizeBoundSeconds(FIXTURES[name].bytes.length)).toBeGreaterThan(FIXTURE_SECONDS + ENCODER_EXTRA_SECONDS);
     }
+  });
+});
+
+describe("the file name an upload goes out under (OpenAI and Groq read the format from it)", () => {
+  it("gets the extension of the container its bytes are, keeps one that already names it, and is left alone when unknown", () => {
+    expect(fileNameFor("audio", "wav")).toBe("audio.wav");
+    expect(fileNameFor("blob", "webm")).toBe("blob.webm");
+    expect(fileNameFor("PTT-0001.opus", "ogg")).toBe("PTT-0001.ogg");
+    expect(fileNameFor("clip.bin", "mp3")).toBe("clip.mp3");
+    expect(fileNameFor("talk.M4A", "mp4")).toBe("talk.M4A");
+    expect(fileNameFor("note.oga", "ogg")).toBe("note.oga");
+    expect(fileNameFor("song.mpga", "mp3")).toBe("song.mpga");
+    expect(fileNameFor("", "flac")).toBe("audio.flac");
+    expect(fileNameFor("clip.bin", undefined)).toBe("clip.bin");
   });
 });
