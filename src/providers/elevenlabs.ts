@@ -58,10 +58,11 @@ export const elevenlabs: ProviderAdapter = {
     },
     parse(body) {
       const words = Array.isArray(body.words) ? body.words.filter((w: any) => w.type !== "spacing") : [];
-      const lastEnd = words.length ? Number(words[words.length - 1].end) : 0;
       return {
         text: String(body.text ?? ""),
-        durationSeconds: secondsOf(body.audio_duration_secs ?? lastEnd),
+        // ElevenLabs bills the audio's length. Without audio_duration_secs it reported none: the gateway then
+        // charges the measured length (API.md §6) — never the last word's end, which leaves out trailing silence.
+        durationSeconds: secondsOf(body.audio_duration_secs),
         language: body.language_code,
         words: wordsOf(words, "text"),
       };
