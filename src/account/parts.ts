@@ -124,6 +124,7 @@ export abstract class AccountParts extends DurableObject<Env> {
         return key;
       },
       takeRate: (rateKey, limit, now) => this.takeRateToken(rateKey, limit, now),
+      requestsPerMinute: (plan) => pricesFor(this.env).plans[plan].requestsPerMinute,
       keySource: (meter) => this.keySource(copy, meter),
       snapshot: (now) => this.snapshot(copy, now),
       limitMc: (at) => this.limitMc(copy, at),

@@ -26,7 +26,7 @@ import type {
   UsageSnapshot,
 } from "../metering/contract";
 import type { CreditLedger } from "../metering/ledger";
-import { effectivePlan, PLANS, type UsageKind } from "../metering/plans";
+import { effectivePlan, type PlanId, type UsageKind } from "../metering/plans";
 import { REALTIME_SESSIONS_PER_PLAN } from "../metering/realtime";
 import { type CatalogCopy, type KeyState, keyIsValid } from "./catalog-copy";
 import { keyCreditsLeft, keyRequestsPerMinute, outsideKeyScope } from "./key-rules";
@@ -41,6 +41,8 @@ export interface AccountHost {
   /** A key's state (read from D1 once if it was created after the copy was loaded). */
   readKey(keyId: string): Promise<KeyState | undefined>;
   takeRate(rateKey: string, limit: number, now: number): RateState;
+  /** The plan's requests per minute, as configured (PRICES applied). */
+  requestsPerMinute(plan: PlanId): number;
   keySource(meter: Meter): KeySource | undefined;
   snapshot(now: number): UsageSnapshot;
   limitMc(at: number): number;
@@ -129,7 +131,7 @@ export class RealtimeSessions {
     // A scoped key (API.md §7.1): its own rate (never above the plan's), its scopes and providers.
     const rate = host.takeRate(
       token ? (token.key_id ?? "user") : req.rateKey,
-      keyRequestsPerMinute(key, PLANS[plan].requestsPerMinute),
+      keyRequestsPerMinute(key, host.requestsPerMinute(plan)),
       now,
     );
     if (rate.retryAfterSeconds !== undefined) return refuse("rate_limited", rate, host.snapshot(now));
@@ -231,12 +233,15 @@ export class RealtimeSessions {
 
   /**
    * End a session: release its reservation (or reverse the bound the lease's end charged) and charge the
-   * exact cost once, in the period the session began. A second close changes nothing.
+   * exact cost once, in the period the session began. A second close changes nothing. A session that never
+   * ran (its provider refused it) gives back the client token its open used (marked used at its start).
    */
   close(req: SessionCloseRequest, host: AccountHost): void {
     const row = this.session(req.sessionId);
     if (!row || row.state === "closed") return;
     const now = Date.now();
+    if (req.unusedTokenHash)
+      this.sql.exec("UPDATE rt_tokens SET used_at = NULL WHERE hash = ? AND used_at = ?", req.unusedTokenHash, row.started_at);
     if (row.state === "open" && row.reservation_id) host.ledger.release(row.reservation_id);
     // Closed at its bound by the lease's end: reverse that and charge the truth — unless it is no longer
     // reversible (a close more than a day late), when the bound stands.

@@ -241,4 +241,6 @@ export interface SessionCloseRequest {
   sessionId: string;
   /** The exact cost of what flowed (0 for a bypassed session): charged once, in the session's period. */
   actualMc: number;
+  /** The session never started (its provider refused it): the client token that opened it may open another. */
+  unusedTokenHash?: string;
 }

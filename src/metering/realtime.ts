@@ -2,10 +2,11 @@
 // "Realtime sessions"). A session is charged exactly what flowed — seconds of audio streamed (listen),
 // characters sent (speak), the tokens OpenAI reports (realtime) — at the plan's prices, once, at its end.
 // While it runs it holds a reservation from the ledger, taken in slices and topped up as audio or text
-// flows; it never forwards work its reservation does not cover.
+// flows; it never forwards work its reservation does not cover. Every price here is the effective one
+// (PRICES applied: the request's `prices`), as for HTTP requests.
 import type { RealtimeOperation } from "./contract";
 import type { PlanId, UsageKind } from "./plans";
-import { llmCostMc, llmPrice, sttCostMc, ttsCostMc } from "./prices";
+import { DEFAULT_PRICES, llmCostMc, llmPrice, type Prices, sttCostMc, ttsCostMc } from "./prices";
 
 export const REALTIME_KIND: Record<RealtimeOperation, UsageKind> = { listen: "stt", speak: "tts", realtime: "llm" };
 
@@ -32,33 +33,36 @@ export interface SlicePrice {
   minimumMc: number;
 }
 
-export function listenSlice(provider: string): SlicePrice {
-  return { sliceMc: sttCostMc(provider, SLICE_LISTEN_SECONDS), minimumMc: sttCostMc(provider, 1) ?? 0 };
+export function listenSlice(provider: string, prices: Prices = DEFAULT_PRICES): SlicePrice {
+  return { sliceMc: sttCostMc(provider, SLICE_LISTEN_SECONDS, prices), minimumMc: sttCostMc(provider, 1, prices) ?? 0 };
 }
 
 /** At the full price (the API-key discount is applied to the charge, when the credential is known). */
-export function speakSlice(provider: string): SlicePrice {
-  return { sliceMc: ttsCostMc(provider, SLICE_SPEAK_CHARACTERS, false), minimumMc: ttsCostMc(provider, 1, false) ?? 0 };
+export function speakSlice(provider: string, prices: Prices = DEFAULT_PRICES): SlicePrice {
+  return {
+    sliceMc: ttsCostMc(provider, SLICE_SPEAK_CHARACTERS, false, prices),
+    minimumMc: ttsCostMc(provider, 1, false, prices) ?? 0,
+  };
 }
 
-export function realtimeSlice(model: string): SlicePrice {
-  const price = llmPrice(model);
+export function realtimeSlice(model: string, prices: Prices = DEFAULT_PRICES): SlicePrice {
+  const price = llmPrice(model, prices);
   return { sliceMc: price ? price.output * SLICE_REALTIME_TOKENS : null, minimumMc: price?.output ?? 0 };
 }
 
 /** Listen: the audio's exact length from its bytes (whole milliseconds, rounded up), at the provider's price per minute. */
-export function listenCostMc(provider: string, audioBytes: number, bytesPerSecond: number): number {
+export function listenCostMc(provider: string, audioBytes: number, bytesPerSecond: number, prices: Prices = DEFAULT_PRICES): number {
   if (audioBytes <= 0) return 0;
   const ms = Math.ceil((audioBytes * 1000) / bytesPerSecond);
-  return sttCostMc(provider, ms / 1000) ?? 0;
+  return sttCostMc(provider, ms / 1000, prices) ?? 0;
 }
 
 /** Speak: per character sent (code points, as /v1/synthesize), 10% less for API-key ("developer") sessions. */
-export function speakCostMc(provider: string, characters: number, viaApiKey: boolean): number {
-  return characters > 0 ? (ttsCostMc(provider, characters, viaApiKey) ?? 0) : 0;
+export function speakCostMc(provider: string, characters: number, viaApiKey: boolean, prices: Prices = DEFAULT_PRICES): number {
+  return characters > 0 ? (ttsCostMc(provider, characters, viaApiKey, prices) ?? 0) : 0;
 }
 
 /** Realtime: text and audio tokens alike, at the model's input/output price. */
-export function realtimeCostMc(model: string, inputTokens: number, outputTokens: number): number {
-  return llmCostMc(model, inputTokens, outputTokens) ?? 0;
+export function realtimeCostMc(model: string, inputTokens: number, outputTokens: number, prices: Prices = DEFAULT_PRICES): number {
+  return llmCostMc(model, inputTokens, outputTokens, prices) ?? 0;
 }

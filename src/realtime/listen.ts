@@ -2,17 +2,16 @@
 // frame as it arrives (wrapped where the provider wants JSON), each frame let through only while the
 // reservation covers the seconds it brings; the provider's results come back as uniform transcripts.
 // Charged the audio's exact length from its bytes, at the provider's price per minute.
+
+import type { Prices } from "../metering/prices";
 import { listenCostMc } from "../metering/realtime";
-import { endings, listenCommand, NORMAL_END, transcriptEvent } from "./protocol";
+import { END_GRACE_MS, endings, listenCommand, NORMAL_END, transcriptEvent } from "./protocol";
 import type { Frame, ListenParams, ListenStream } from "./providers/types";
 import type { Session } from "./session";
 
-/** After {"type":"close"}, how long the provider may take to send its last transcripts. */
-const END_GRACE_MS = 5_000;
-
-export function relayListen(s: Session, stream: ListenStream, provider: string, params: ListenParams): void {
+export function relayListen(s: Session, stream: ListenStream, provider: string, params: ListenParams, prices: Prices): void {
   const bytesPerSecond = params.sampleRate * (params.encoding === "mulaw" ? 1 : 2);
-  const costOf = (bytes: number) => listenCostMc(provider, bytes, bytesPerSecond);
+  const costOf = (bytes: number) => listenCostMc(provider, bytes, bytesPerSecond, prices);
   let audioBytes = 0;
   let audioSinceTick = false;
   let ending = false;

@@ -57,6 +57,7 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
   const intervalMs = config.REALTIME_CHECK_INTERVAL_SECONDS * 1000;
   const leaseMs = Math.max(LEASE_MIN_MS, LEASE_CHECK_INTERVALS * intervalMs);
   const account = c.get("bindings").account(userId);
+  const tokenHash = token ? await sha256Hex(token.token) : undefined;
 
   o.admitted();
   const res = await account.openSession({
@@ -65,7 +66,7 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
     rateKey: principal?.rateKey ?? "user",
     jwtExpiresAt: jwtExpiresAt(c),
     credential: principal ? (principal.kind === "api_key" ? "api_key" : "jwt") : undefined,
-    tokenHash: token ? await sha256Hex(token.token) : undefined,
+    tokenHash,
     operation: o.operation,
     meter: {
       provider: o.adapter.id,
@@ -94,7 +95,11 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
   c.set("providerUsed", o.adapter.id);
   c.set("usageBypassed", res.keySource !== "platform");
 
-  const giveBack = () => c.executionCtx.waitUntil(account.closeSession({ userId, sessionId: res.sessionId, actualMc: 0 }).catch(() => {}));
+  // The session never started: nothing is charged, and its client token may open another.
+  const giveBack = () =>
+    c.executionCtx.waitUntil(
+      account.closeSession({ userId, sessionId: res.sessionId, actualMc: 0, unusedTokenHash: tokenHash }).catch(() => {}),
+    );
   let key = res.keySource === "byok" ? byok : res.keySource === "platform" ? platform : undefined;
   if (res.keySource === "stored" && res.storedKey) key = (await openSealed(config, userId, o.adapter.id, res.storedKey)) ?? undefined;
   if (key === undefined) {

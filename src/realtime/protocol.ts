@@ -10,6 +10,9 @@ export interface Ending {
 
 export const NORMAL_END: Ending = { code: 1000 };
 
+/** After {"type":"close"}, how long the provider may take to send its last transcripts (speak: how long it may stay silent). */
+export const END_GRACE_MS = 5_000;
+
 export const endings = {
   unauthorized: (message: string): Ending => ({ code: 4401, error: { code: "unauthorized", message } }),
   credits: (message: string): Ending => ({ code: 4402, error: { code: "insufficient_credits", message } }),

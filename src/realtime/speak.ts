@@ -2,13 +2,14 @@
 // let through only while the reservation covers its characters; the provider's audio comes back as
 // binary frames as it arrives (decoded from base64 where the provider wraps it), and a {"type":"done"}
 // follows the audio of each flush. Charged per character sent, at the provider's price.
+import type { Prices } from "../metering/prices";
 import { speakCostMc } from "../metering/realtime";
-import { DONE_EVENT, endings, NORMAL_END, speakCommand } from "./protocol";
+import { DONE_EVENT, END_GRACE_MS, endings, NORMAL_END, speakCommand } from "./protocol";
 import type { Frame, SpeakStream } from "./providers/types";
 import type { Session } from "./session";
 
-export function relaySpeak(s: Session, stream: SpeakStream, provider: string, viaApiKey: boolean): void {
-  const costOf = (characters: number) => speakCostMc(provider, characters, viaApiKey);
+export function relaySpeak(s: Session, stream: SpeakStream, provider: string, viaApiKey: boolean, prices: Prices): void {
+  const costOf = (characters: number) => speakCostMc(provider, characters, viaApiKey, prices);
   let characters = 0;
   let unflushed = false;
   let closing = false;
@@ -16,6 +17,13 @@ export function relaySpeak(s: Session, stream: SpeakStream, provider: string, vi
   // false when there was nothing to speak (answered as soon as those before it are).
   const flushes: boolean[] = [];
   const { client, upstream, governor } = s.o;
+  // After {"type":"close"}: a provider silent for END_GRACE_MS (it never answers the last flush) does not
+  // hold the session, and its slot, open; one still sending audio is waited for.
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  const awaitEnd = () => {
+    clearTimeout(grace);
+    grace = setTimeout(() => s.end(NORMAL_END), END_GRACE_MS);
+  };
 
   const answerFlushes = () => {
     while (flushes[0] === false) {
@@ -59,13 +67,17 @@ export function relaySpeak(s: Session, stream: SpeakStream, provider: string, vi
       if ("error" in cmd) return s.clientError(cmd.error);
       if (closing) return;
       if (cmd.type === "text") return text(cmd.text);
-      if (cmd.type === "close") closing = true;
+      if (cmd.type === "close") {
+        closing = true;
+        awaitEnd();
+      }
       flush();
     });
   });
 
   upstream.addEventListener("message", (e: MessageEvent) => {
     if (s.ended) return;
+    if (closing) awaitEnd();
     for (const ev of stream.read(e.data as Frame)) {
       if (ev.type === "audio") s.toClient(ev.bytes);
       else if (ev.type === "error") return s.end(endings.provider(ev.message));

@@ -98,13 +98,13 @@ export function registerRealtime(app: OpenAPIHono<AppEnv>) {
       return (await openRealtime(c, {
         operation: "listen",
         adapter,
-        slice: listenSlice(adapter.id),
+        slice: listenSlice(adapter.id, c.get("prices")),
         admitted: () => admittedElsewhere(c),
         target: (up) => {
           stream = rt.start(params, up);
           return stream.target;
         },
-        relay: (session) => stream && relayListen(session, stream, adapter.id, params),
+        relay: (session) => stream && relayListen(session, stream, adapter.id, params, c.get("prices")),
       })) as never;
     },
   );
@@ -133,13 +133,13 @@ export function registerRealtime(app: OpenAPIHono<AppEnv>) {
       return (await openRealtime(c, {
         operation: "speak",
         adapter,
-        slice: speakSlice(adapter.id),
+        slice: speakSlice(adapter.id, c.get("prices")),
         admitted: () => admittedElsewhere(c),
         target: (up) => {
           stream = rt.start(params, up);
           return stream.target;
         },
-        relay: (session, opened) => stream && relaySpeak(session, stream, adapter.id, opened.credential === "api_key"),
+        relay: (session, opened) => stream && relaySpeak(session, stream, adapter.id, opened.credential === "api_key", c.get("prices")),
       })) as never;
     },
   );
@@ -164,11 +164,11 @@ export function registerRealtime(app: OpenAPIHono<AppEnv>) {
       return (await openRealtime(c, {
         operation: "realtime",
         adapter,
-        slice: realtimeSlice(model),
+        slice: realtimeSlice(model, c.get("prices")),
         openAiProtocol: true,
         admitted: () => admittedElsewhere(c),
         target: (up) => openaiRealtimeTarget(model, up, beta),
-        relay: (session) => relayOpenAi(session, new RealtimeMeter(model)),
+        relay: (session) => relayOpenAi(session, new RealtimeMeter(model, c.get("prices"))),
       })) as never;
     },
   );

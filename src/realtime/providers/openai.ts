@@ -14,6 +14,7 @@
 // replaces the estimate. A response cut off by the end of the session is charged its estimate.
 // Unconfirmed: OpenAI's exact audio token rates (the published ~600 input / ~1,200 output tokens a minute).
 
+import { DEFAULT_PRICES, type Prices } from "../../metering/prices";
 import { realtimeCostMc } from "../../metering/realtime";
 import type { UpstreamContext } from "../../providers/types";
 import { type Frame, jsonOf, type UpstreamTarget } from "./types";
@@ -53,23 +54,26 @@ export class RealtimeMeter {
   /** Every response.done's usage, summed (what OpenAI reported). */
   readonly usage = { inputTokens: 0, outputTokens: 0 };
 
-  constructor(private readonly model: string) {}
+  constructor(
+    private readonly model: string,
+    private readonly prices: Prices = DEFAULT_PRICES,
+  ) {}
 
   /** What the session has cost so far, the running response estimated. */
   get costMc(): number {
-    return this.reportedMc + realtimeCostMc(this.model, this.inputTokens, this.outputTokens);
+    return this.reportedMc + this.cost(this.inputTokens, this.outputTokens);
   }
 
   /** The charge at the end: every report, plus the estimate of a response the end cut off. */
   get finalMc(): number {
-    return this.reportedMc + (this.responding ? realtimeCostMc(this.model, this.inputTokens, this.outputTokens) : 0);
+    return this.reportedMc + (this.responding ? this.cost(this.inputTokens, this.outputTokens) : 0);
   }
 
   /** The estimated cost a client event adds (before it is forwarded). */
   clientCostMc(frame: Frame): number {
     const msg = jsonOf(frame);
     const tokens = this.clientTokens(msg);
-    return realtimeCostMc(this.model, tokens, 0);
+    return this.cost(tokens, 0);
   }
 
   client(frame: Frame): void {
@@ -96,7 +100,7 @@ export class RealtimeMeter {
       const input = Number(u?.input_tokens) || 0;
       const output = Number(u?.output_tokens) || 0;
       // No usage reported (should not happen): the estimate stands, as "a missing figure at its bound".
-      const reported = u ? realtimeCostMc(this.model, input, output) : realtimeCostMc(this.model, this.inputTokens, this.outputTokens);
+      const reported = u ? this.cost(input, output) : this.cost(this.inputTokens, this.outputTokens);
       this.reportedMc += reported;
       this.usage.inputTokens += u ? input : this.inputTokens;
       this.usage.outputTokens += u ? output : this.outputTokens;
@@ -105,6 +109,10 @@ export class RealtimeMeter {
       this.outputTokens = 0;
       this.responding = false;
     }
+  }
+
+  private cost(inputTokens: number, outputTokens: number): number {
+    return realtimeCostMc(this.model, inputTokens, outputTokens, this.prices);
   }
 
   private clientTokens(msg: any): number {

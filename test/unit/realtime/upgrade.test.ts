@@ -6,9 +6,9 @@
 import { createExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../../src/index";
-import { BASE, jwtFor, upstreamRequests } from "../../helpers/api";
+import { BASE, faultFor, jwtFor, marker, upstreamRequests } from "../../helpers/api";
 import { env } from "../../helpers/env";
-import { call, inAccount, keyOf, sleep, until, userOn } from "../../helpers/reliability";
+import { call, inAccount, keyOf, ledgerOf, sleep, until, userOn } from "../../helpers/reliability";
 
 const LISTEN = "/v1/realtime/listen?provider=deepgram&encoding=linear16&sampleRate=16000";
 const SPEAK = "/v1/realtime/speak?provider=deepgram";
@@ -209,5 +209,120 @@ describe("the OpenAI SDK's browser client: the credential as subprotocol openai-
     const tokenError = await errorFor(await open(`${OPENAI}&token=${forged}`));
     expect(await errorFor(await open(OPENAI, { protocols: sdkProtocols(forged) }))).toEqual(tokenError);
     expect(tokenError.status).toBe(401);
+  });
+});
+
+describe("prices and plans as the operator configured them (PRICES)", () => {
+  it("listen and speak are charged at PRICES, and a realtime model priced only there opens a metered session", async () => {
+    const u = await userOn("pro");
+    const vars = {
+      ...(env as any),
+      PRICES: JSON.stringify({ stt: { deepgram: 90 }, tts: { deepgram: 300 }, llm: { "house-realtime": { input: 1, output: 2 } } }),
+    };
+    const listen = await open(LISTEN, { headers: bearer(u.jwt), env: vars });
+    expect(listen.res.status).toBe(101);
+    listen.ws?.send(new Uint8Array(32_000)); // 1 s of 16 kHz 16-bit audio: 1.5 credits at 90 a minute
+    listen.ws?.send(JSON.stringify({ type: "close" }));
+    expect(await closedWithin(listen, 10_000)).toMatchObject({ code: 1000 });
+    expect(listen.events.findLast((e) => e.type === "usage")).toMatchObject({ seconds: 1, cost: 1.5 });
+    expect(
+      (
+        await until(
+          () => ledgerOf(u.id),
+          (l) => l.usedMc > 0,
+        )
+      ).usedMc,
+    ).toBe(1_500);
+
+    const speak = await open(SPEAK, { headers: bearer(u.jwt), env: vars });
+    expect(speak.res.status).toBe(101);
+    speak.ws?.send(JSON.stringify({ type: "text", text: "hello" })); // 5 characters: 1.5 credits at 300 per 1,000
+    speak.ws?.send(JSON.stringify({ type: "close" }));
+    expect(await closedWithin(speak, 10_000)).toMatchObject({ code: 1000 });
+    expect(speak.events.findLast((e) => e.type === "usage")).toMatchObject({ characters: 5, cost: 1.5 });
+    expect(
+      (
+        await until(
+          () => ledgerOf(u.id),
+          (l) => l.usedMc > 1_500,
+        )
+      ).usedMc,
+    ).toBe(3_000);
+
+    const house = await open("/v1/realtime?model=openai/house-realtime", { headers: bearer(u.jwt), env: vars });
+    expect(house.res.status).toBe(101);
+    house.ws?.close(1000);
+    await closedWithin(house, 3_000);
+  }, 30_000);
+
+  it("opening a session takes the plan's rate from PRICES", async () => {
+    const u = await userOn("pro");
+    const key = await keyOf(u); // its own rate bucket, untouched so far
+    const vars = { PRICES: JSON.stringify({ plans: { pro: { requestsPerMinute: 2 } } }) };
+    // The Account object reads its own env: give it the same PRICES as the worker for this test.
+    const original = await inAccount(u.id, (instance) => {
+      const before = instance.env;
+      instance.env = { ...before, ...vars };
+      return before;
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const c = await open(LISTEN, { headers: bearer(key.key), env: { ...(env as any), ...vars } });
+        statuses.push(c.res.status);
+        c.ws?.close(1000);
+        await closedWithin(c, 3_000);
+      }
+      expect(statuses).toEqual([101, 101, 429]);
+    } finally {
+      await inAccount(u.id, (instance) => {
+        instance.env = original;
+      });
+    }
+  });
+});
+
+describe("ending", () => {
+  it("a speak session asked to close ends even when the provider never answers its last flush", async () => {
+    const u = await userOn("pro");
+    const m = marker();
+    await faultFor(m, { provider: "deepgram", path: "/v1/speak", mode: "ws_stall" });
+    const c = await open(SPEAK, { headers: bearer(u.jwt), env: FAST });
+    expect(c.res.status).toBe(101);
+    c.ws?.send(JSON.stringify({ type: "text", text: `hello ${m}` }));
+    c.ws?.send(JSON.stringify({ type: "close" }));
+    const end = await closedWithin(c, 15_000);
+    if (end === "open") throw new Error("the session outlived its close by 15 s");
+    expect(end.code).toBe(1000);
+    // Its slot is free again, and what was sent is charged.
+    expect(await inAccount(u.id, (instance) => instance.sessions.openCount())).toBe(0);
+    expect(
+      (
+        await until(
+          () => ledgerOf(u.id),
+          (l) => l.usedMc > 0,
+        )
+      ).usedMc,
+    ).toBeGreaterThan(0);
+  }, 30_000);
+
+  it("a provider refusing the upgrade does not spend the client token: it opens a session afterwards", async () => {
+    const u = await userOn("pro");
+    const minted = await call("/v1/realtime/tokens", { method: "POST", headers: bearer(u.jwt), json: { operation: "listen" } });
+    const { token } = (await minted.json()) as { token: string };
+    const m = marker(); // in the model, which goes into the provider's URL: the fault is this upgrade's
+    await faultFor(m, { provider: "deepgram", path: "/v1/listen", mode: "ws_refuse", status: 503 });
+    const refused = await open(`${LISTEN}&model=${m}&token=${token}`);
+    expect(refused.res.status).toBe(502);
+    const retried = await until(
+      () => open(`${LISTEN}&token=${token}`),
+      (c) => c.res.status !== 401,
+    );
+    expect(retried.res.status).toBe(101);
+    retried.ws?.close(1000);
+    await closedWithin(retried, 3_000);
+    // Once it opened a session it is spent.
+    expect((await open(`${LISTEN}&token=${token}`)).res.status).toBe(401);
+    expect((await ledgerOf(u.id)).usedMc).toBe(0);
   });
 });
