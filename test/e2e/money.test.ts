@@ -20,9 +20,9 @@ async function freeUser() {
   return { jwt, id: me.user.id as string };
 }
 
-function upload(bytes: Uint8Array, fields: Record<string, string>): FormData {
+function upload(bytes: Uint8Array, fields: Record<string, string>, name = "clip.bin"): FormData {
   const form = new FormData();
-  form.append("file", new File([bytes], "clip.bin", { type: "application/octet-stream" }));
+  form.append("file", new File([bytes], name, { type: "application/octet-stream" }));
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   return form;
 }
@@ -66,7 +66,8 @@ describe("money through wrangler dev", () => {
     const res = await call("/v1/transcribe", {
       method: "POST",
       headers: bearer(u.key),
-      body: upload(new Uint8Array(4000).fill(7), { provider: "openai", model: "gpt-4o-transcribe" }),
+      // OpenAI tells a format by the file's extension alone (and refuses .bin): bytes it cannot tell need one.
+      body: upload(new Uint8Array(4000).fill(7), { provider: "openai", model: "gpt-4o-transcribe" }, "clip.mp3"),
     });
     expect(res.status).toBe(200);
     const cost = Number(res.headers.get("x-usage-cost"));
