@@ -48,7 +48,6 @@ export class Account extends AccountParts {
     if (key?.readD1) this.d1Queries++;
     if (key && !keyIsValid(key.key, now)) return this.refuse("invalid_credentials");
     // From here on everything is synchronous: no other request interleaves, so limits are exact.
-    if (outsideKeyScope(key?.key, req)) return this.refuse("scope_denied");
     // Plans as configured (PRICES applied): parsed once per env, a map lookup here.
     const plan = pricesFor(this.env).plans[effectivePlan(copy.user.plan, copy.user.planExpiresAt, now)];
     const perMinute = keyRequestsPerMinute(key?.key, plan.requestsPerMinute);
@@ -57,6 +56,9 @@ export class Account extends AccountParts {
       : this.takeRateToken(req.rateKey, perMinute, now);
     const usage = () => this.snapshot(copy, now);
     if (rate.retryAfterSeconds !== undefined) return this.refuse("rate_limited", rate, usage());
+    // After the rate limit, as for realtime sessions (sessions.ts): a request outside the key's scope counts
+    // and its 403 carries the X-RateLimit-* and X-Usage-* headers like every authenticated answer (API.md §5).
+    if (outsideKeyScope(key?.key, req)) return this.refuse("scope_denied", rate, usage());
     if (!req.meter) return { ok: true, rate, usage: usage(), d1Queries: this.d1Queries };
 
     const keySource = this.keySource(copy, req.meter);

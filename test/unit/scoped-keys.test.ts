@@ -121,6 +121,28 @@ describe("enforced at admission", () => {
     expect(chatRes.status).toBe(403);
   });
 
+  it("a 403 scope_denied is counted by the key's rate limit and carries the X-RateLimit-* and X-Usage-* headers (API.md §5)", async () => {
+    const u = await userOn("pro");
+    const { body } = await createKey(u.jwt, { providers: ["fishaudio"], requestsPerMinute: 3 });
+    for (const [i, path] of ["/v1/synthesize", "/v1/chat/completions"].entries()) {
+      const json =
+        path === "/v1/synthesize"
+          ? { provider: "elevenlabs", text: "Hi." }
+          : { model: "anthropic/x", messages: [{ role: "user", content: "x" }] };
+      const res = await call(path, { method: "POST", headers: auth(body.key), json });
+      expect(res.status, path).toBe(403);
+      expect([res.headers.get("x-ratelimit-limit"), res.headers.get("x-ratelimit-remaining")], path).toEqual(["3", String(2 - i)]);
+      for (const h of ["x-usage-current", "x-usage-limit", "x-usage-remaining", "x-usage-bypassed"])
+        expect(res.headers.get(h), `${path} ${h}`).not.toBeNull();
+      await res.arrayBuffer();
+    }
+    // Requests outside the key's scope are requests all the same: the third in the minute is its last.
+    const third = await speak(body.key, "fishaudio");
+    expect([third.status, third.headers.get("x-ratelimit-remaining")]).toEqual([200, "0"]);
+    await third.arrayBuffer();
+    expect((await speak(body.key, "elevenlabs")).status).toBe(429);
+  });
+
   it("a 10-credit monthly limit holds exactly under 50 concurrent requests; the owner's other keys keep working", async () => {
     const u = await userOn("pro");
     const limited = (await createKey(u.jwt, { name: "budget", monthlyCreditLimit: 10 })).body;
