@@ -32,12 +32,15 @@ interface State {
   openedAt?: number;
 }
 
-const states = new Map<string, State & { syncedAt: number }>();
+/** This isolate's own: when it last synced, and until when its half-open probe is out (no other is let through). */
+type Local = State & { syncedAt: number; probeUntil: number };
 
-function stateOf(provider: string): State & { syncedAt: number } {
+const states = new Map<string, Local>();
+
+function stateOf(provider: string): Local {
   let s = states.get(provider);
   if (!s) {
-    s = { failures: [], openUntil: 0, syncedAt: 0 };
+    s = { failures: [], openUntil: 0, syncedAt: 0, probeUntil: 0 };
     states.set(provider, s);
   }
   return s;
@@ -57,10 +60,19 @@ export function healthOf(provider: string, now = Date.now()): Health {
   return now < s.openUntil ? "open" : "half_open";
 }
 
-/** May this provider be tried now? An open breaker says no until its cool-down is over. */
-export function allows(c: Ctx, provider: string, now = Date.now()): boolean {
+/**
+ * May this provider be tried now? An open breaker says no until its cool-down is over; then one request
+ * probes it (half-open) and the others skip it until that probe has answered — or, should it never tell
+ * (refused before the call, the caller's own 4xx), until `probeLeaseMs` has passed.
+ */
+export function allows(c: Ctx, provider: string, probeLeaseMs: number, now = Date.now()): boolean {
   refresh(c, provider, now);
-  return healthOf(provider, now) !== "open";
+  const health = healthOf(provider, now);
+  if (health !== "half_open") return health === "closed";
+  const s = stateOf(provider);
+  if (now < s.probeUntil) return false;
+  s.probeUntil = now + probeLeaseMs;
+  return true;
 }
 
 /** The provider failed before its first byte (connection, timeout, 5xx, 429). */
@@ -72,6 +84,7 @@ export function recordFailure(c: Ctx, provider: string, settings: BreakerSetting
     s.openUntil = now + settings.coolDownMs;
     s.openedAt = now;
   }
+  s.probeUntil = 0;
   share(c, provider, s);
 }
 
@@ -82,6 +95,7 @@ export function recordSuccess(c: Ctx, provider: string) {
   s.failures = [];
   s.openUntil = 0;
   s.openedAt = 0;
+  s.probeUntil = 0;
   share(c, provider, s);
 }
 

@@ -77,7 +77,7 @@ export async function withFailover<Op extends Operation, T>(
   for (const [i, candidate] of chain.entries()) {
     const id = candidate.adapter.id;
     const last = i === chain.length - 1;
-    if (!last && !allows(c, id)) {
+    if (!last && !allows(c, id, settings.coolDownMs)) {
       tried.push(`${id}=skipped`);
       continue;
     }

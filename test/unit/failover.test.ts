@@ -257,6 +257,36 @@ describe("the circuit breaker", () => {
     await closed.arrayBuffer();
   });
 
+  it("half-open: one request probes the provider; the others skip it until that probe has answered", async () => {
+    const user = await userOn("pro");
+    const speakVia = (text: string) =>
+      call("/v1/synthesize", { method: "POST", headers: auth(user.jwt), json: { provider: "inworld", text, fallback: ["cartesia"] } });
+    for (let i = 0; i < Number(env.BREAKER_FAILURES ?? 5); i++) {
+      const marker = nonce();
+      await fault({ provider: "inworld", bodyIncludes: marker, mode: "error", status: 500 });
+      const res = await speakVia(marker);
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    await new Promise((r) => setTimeout(r, Number(env.BREAKER_COOLDOWN_MS ?? 30_000) + 50));
+    // The probe hangs (and then times out); a request arriving meanwhile must not reach inworld too.
+    const probeMarker = nonce();
+    await fault({ provider: "inworld", bodyIncludes: probeMarker, mode: "timeout", delayMs: 20_000 });
+    const probe = speakVia(probeMarker);
+    await until(
+      () => requestsTo("inworld", probeMarker),
+      (r) => r.length === 1,
+    );
+    const marker = nonce();
+    const other = await speakVia(marker);
+    expect(other.headers.get("x-provider-attempts")).toBe("inworld=skipped, cartesia=200");
+    await other.arrayBuffer();
+    expect(await requestsTo("inworld", marker)).toHaveLength(0);
+    const probed = await probe;
+    expect(probed.headers.get("x-provider-attempts")).toBe("inworld=timeout, cartesia=200");
+    await probed.arrayBuffer();
+  });
+
   it("a provider alone in its chain is always tried, open breaker or not", async () => {
     const user = await userOn("pro");
     const res = await call("/v1/synthesize", { method: "POST", headers: auth(user.jwt), json: { provider: "fishaudio", text: "alone" } });
