@@ -35,5 +35,26 @@ export async function providerFailure(adapter: ProviderAdapter, res: Response, k
   const details: Record<string, unknown> = { provider: adapter.id, providerStatus: res.status, providerMessage: message };
   const retryAfter = res.headers.get("retry-after");
   if (retryAfter) details.providerRetryAfter = retryAfter;
-  return new ApiError("provider_error", `${adapter.name} answered ${res.status}: ${message}`, details);
+  return new ApiError(
+    "provider_error",
+    `${adapter.name} answered ${res.status}: ${message}`,
+    details,
+    retryHeaders(res.status, retryAfter),
+  );
+}
+
+/** Beyond this wait a client is told not to retry at all (the OpenAI SDK would sleep as long as it is told). */
+const RETRY_AFTER_MAX_SECONDS = 60;
+
+/**
+ * What a client's retry logic reads on the 502 (the official OpenAI SDK retries every 5xx unless told
+ * otherwise): a provider's 4xx other than 408/409/429 is the caller's error and the same request would
+ * fail again (`x-should-retry: false`); a provider that said when to come back (429, 503) is passed on.
+ */
+function retryHeaders(status: number, retryAfter: string | null): Record<string, string> | undefined {
+  if (status >= 400 && status < 500 && status !== 408 && status !== 409 && status !== 429) return { "x-should-retry": "false" };
+  // Delta-seconds only (an HTTP date from the provider's clock is not passed on).
+  const seconds = retryAfter?.trim();
+  if (!seconds || !/^\d{1,9}$/.test(seconds)) return undefined;
+  return Number(seconds) > RETRY_AFTER_MAX_SECONDS ? { "retry-after": seconds, "x-should-retry": "false" } : { "retry-after": seconds };
 }

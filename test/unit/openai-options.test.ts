@@ -455,4 +455,41 @@ describe("the official SDK against these fixes", () => {
     const bad = c.chat.completions.create({ model: "gpt-4.1-mini", messages: [{ role: "user", content: "x" }], logprobs: true });
     await expect(bad).rejects.toMatchObject({ status: 400, param: "logprobs" });
   });
+
+  it("retries: a provider's own 4xx (a 502 here) is not retried by the SDK; a provider's Retry-After is passed on", async () => {
+    const u = await newKeyUser();
+    const retrying = new OpenAI({
+      apiKey: u.key,
+      baseURL: `${BASE}/v1`,
+      maxRetries: 2,
+      fetch: ((url: any, init: any) => SELF.fetch(url, init)) as any,
+    });
+    let m = marker();
+    // The same request would fail the same way: one call upstream, not three.
+    await faultFor(m, { provider: "openai", mode: "error", status: 400, times: 3 });
+    const refused = retrying.chat.completions.create({ model: "gpt-4.1-mini", messages: [{ role: "user", content: `q ${m}` }] });
+    await expect(refused).rejects.toMatchObject({ status: 502, code: "provider_error" });
+    const sent = (await upstreamRequests("openai")).filter((r) => JSON.stringify(r.body).includes(m));
+    expect(sent).toHaveLength(1);
+    // A rate-limited provider says when to come back: the 502 carries its Retry-After (the SDK waits that long).
+    m = marker();
+    await faultFor(m, { provider: "openai", mode: "error", status: 429, retryAfter: 7 });
+    const limited = await api("/v1/chat/completions", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { model: "gpt-4.1-mini", messages: [{ role: "user", content: `q ${m}` }] },
+    });
+    expect([limited.status, limited.headers.get("retry-after"), limited.headers.get("x-should-retry")]).toEqual([502, "7", null]);
+    await limited.arrayBuffer();
+    // One that says "in an hour" is not retried at all.
+    m = marker();
+    await faultFor(m, { provider: "openai", mode: "error", status: 429, retryAfter: 3600 });
+    const later = await api("/v1/chat/completions", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { model: "gpt-4.1-mini", messages: [{ role: "user", content: `q ${m}` }] },
+    });
+    expect([later.status, later.headers.get("retry-after"), later.headers.get("x-should-retry")]).toEqual([502, "3600", "false"]);
+    await later.arrayBuffer();
+  });
 });
