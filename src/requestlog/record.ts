@@ -42,6 +42,23 @@ export interface RequestLogMessage {
   entry: RequestLogEntry;
 }
 
+/** Our own resource ids (key_…, whk_…, agt_…: three letters, an underscore, 32 hex digits) are kept as they are. */
+const OWN_ID = /^[a-z]{3}_[0-9a-f]{32}$/;
+/** A long run of letters and digits: what keys and tokens look like, never a route's own words or an id we made. */
+const TOKEN_RUN = /[A-Za-z0-9]{20,}/;
+
+/**
+ * The path as logged: without its query string, and with any segment that looks like a credential — an API
+ * key pasted where its id belongs (DELETE /v1/keys/plabs_…), a provider key as a provider — replaced, so the
+ * log never keeps a key however a request was written.
+ */
+export function loggedPath(path: string, keyPrefix: string): string {
+  return path
+    .split("/")
+    .map((s) => ((s.startsWith(keyPrefix) && s.length > keyPrefix.length + 8) || (!OWN_ID.test(s) && TOKEN_RUN.test(s)) ? "[redacted]" : s))
+    .join("/");
+}
+
 /** A user's API requests are logged; the portal's own calls and operators' admin calls are not. */
 const LOGGED_PATHS = /^\/(v1|api\/v1)\//;
 
@@ -62,7 +79,7 @@ export function recordRequest(c: Ctx, startedAt: number, timing?: GatewayTiming)
         userId: principal?.userId ?? c.get("loggedUserId") ?? "",
         createdAt: startedAt,
         method: c.req.method,
-        path: c.req.path,
+        path: loggedPath(c.req.path, c.get("config").API_KEY_PREFIX),
         keyId: principal?.keyId ?? null,
         provider: c.get("providerUsed") ?? null,
         status,

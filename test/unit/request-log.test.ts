@@ -176,6 +176,37 @@ describe("the request log", () => {
     for (const s of [key.key, key.key.slice(6), ...Object.values(secrets)]) expect(stored, s).not.toContain(s);
   });
 
+  it("a key pasted into the path (DELETE /v1/keys/<the key itself>, a provider key as the provider) is not kept", async () => {
+    const u = await userOn("pro");
+    const key = await keyOf(u);
+    const providerKey = "sk_4f1c9a7be2d05836a1c4f9e7b2d0a5c8e3f1b6d9a2c7e4f0";
+    const sent: [string, string][] = [
+      ["DELETE", `/v1/keys/${key.key}`],
+      ["POST", `/v1/keys/${key.key}/rotate`],
+      ["DELETE", `/api/v1/user/api-keys/${key.key}`],
+      ["DELETE", `/v1/provider-keys/${providerKey}`],
+      ["DELETE", `/v1/keys/${key.id}`],
+    ];
+    for (const [method, path] of sent) await (await call(path, { method, headers: auth(u.jwt) })).arrayBuffer();
+    const rows = await until(
+      async () => (await listAll(u.jwt)).filter((r) => r.method !== "GET"),
+      (r) => r.length >= sent.length + 1, // and the POST that made the key
+    );
+    const text = JSON.stringify(rows);
+    for (const s of [key.key.slice(6), providerKey]) expect(text, s).not.toContain(s);
+    expect(rows.map((r) => r.path)).toEqual(
+      expect.arrayContaining([
+        "/v1/keys/[redacted]",
+        "/v1/keys/[redacted]/rotate",
+        "/api/v1/user/api-keys/[redacted]",
+        "/v1/provider-keys/[redacted]",
+        `/v1/keys/${key.id}`,
+      ]),
+    );
+    const stored = JSON.stringify((await env.DB.prepare("SELECT * FROM request_log WHERE user_id = ?").bind(u.id).all()).results);
+    expect(stored).not.toContain(key.key.slice(6));
+  });
+
   it("shows the last 30 days; the cron deletes older entries", async () => {
     const u = await userOn("pro");
     const key = await keyOf(u);
