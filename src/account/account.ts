@@ -26,6 +26,7 @@ import { peekToken, tatUnder } from "../ratelimit/gcra";
 import * as changes from "./catalog-changes";
 import type { CatalogCopy } from "./catalog-copy";
 import { keyIsValid } from "./catalog-copy";
+import type { EventMessage } from "./events";
 import { keyRequestsPerMinute, outsideKeyScope, overKeyLimit } from "./key-rules";
 import { MIRROR_DELAY_MS, mirror, RESERVATION_TTL_MS } from "./mirror";
 import { AccountMissing, AccountParts, earliest, OUTBOX_RETRY_MS } from "./parts";
@@ -220,6 +221,19 @@ export class Account extends AccountParts {
   /** null: refused, the balance would pass its ceiling (nothing written). */
   async addCredits(userId: string, amountMc: number, audit: changes.AuditNote): Promise<UsageSnapshot | null> {
     return changes.addCredits(await this.changeHost(userId), userId, amountMc, audit);
+  }
+
+  // ---- events the worker saw (src/webhooks/emit.ts) --------------------------------------------
+
+  /**
+   * Keep an event (a key created, rotated or revoked) in this object's outbox and send it from there: a
+   * Queue that is down when the change happens only delays it (the alarm retries), it never loses it.
+   * Idempotent per event id: a retried call keeps one row.
+   */
+  async emit(userId: string, message: EventMessage): Promise<void> {
+    await this.catalog(userId);
+    this.outbox.add(message, Date.now());
+    this.flushOutbox();
   }
 
   // ---- the alarm ----------------------------------------------------------------------------------

@@ -1,12 +1,15 @@
 // Webhooks (API.md §7.1) in workerd: CRUD and its limits, the URL policy, Standard Webhooks signatures
 // checked by the independent `standardwebhooks` package, key events through the real Queue, and the
 // consumer's retry schedule, delivery log, redirects, timeouts and deleted webhooks.
+import { createExecutionContext, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newEvent } from "../../src/account/events";
 import type { Env } from "../../src/env";
+import worker from "../../src/index";
 import { FIRST_RETRY_DELAY_S, handleWebhookMessages, RETRY_WINDOW_MS, retryDelaySeconds } from "../../src/webhooks/consumer";
+import { BASE } from "../helpers/api";
 import { env as testEnv } from "../helpers/env";
-import { call, keyOf, until, userOn } from "../helpers/reliability";
+import { call, inAccount, keyOf, until, userOn } from "../helpers/reliability";
 import { hookUrl, loopbackOnlyFetch, planAnswers, queueMessage, received, verified } from "../helpers/webhooks";
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -158,6 +161,41 @@ describe("delivery through the Queue", () => {
     expect(byType["key.revoked"].data).toEqual({ keyId: rotated.apiKey.id });
     expect(atB[0].id).toBe(byType["key.revoked"].id); // one event, the same id at both
     expect(JSON.stringify([atA, atB])).not.toContain(key.key); // never a plaintext key
+  });
+
+  it("a key event made while the webhook Queue is down is kept by the Account object and sent once it is back", async () => {
+    const u = await userOn("starter");
+    const a = hookUrl("keys-queue-down");
+    const hook = await createHook(u.jwt, a.url, ["key.created"]);
+    const down = { send: () => Promise.reject(new Error("queue down")), sendBatch: () => Promise.reject(new Error("queue down")) };
+    // The Queue refuses everything, for the worker and for the user's Account object alike.
+    const real = await inAccount(u.id, (instance) => {
+      const queue = instance.outbox.queue;
+      instance.outbox.queue = () => down;
+      return queue;
+    });
+    try {
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(
+        new Request(`${BASE}/v1/keys`, { method: "POST", headers: { ...auth(u.jwt), "content-type": "application/json" }, body: "{}" }),
+        { ...(testEnv as any), WEBHOOK_QUEUE: down },
+        ctx,
+      );
+      expect(res.status).toBe(201);
+      await waitOnExecutionContext(ctx); // every send tried (and retried) and failed
+      expect(await inAccount(u.id, (instance) => instance.outbox.pending)).toBe(true);
+    } finally {
+      await inAccount(u.id, (instance) => {
+        instance.outbox.queue = real;
+      });
+    }
+    // The Queue is back: the object's alarm sends what it kept.
+    await runDurableObjectAlarm(testEnv.ACCOUNT.getByName(u.id));
+    const got = await until(
+      () => received(a.path),
+      (r) => r.length >= 1,
+    );
+    expect(verified(hook.secret, got).map((e) => e.type)).toEqual(["key.created"]);
   });
 
   it("an event is told only to webhooks that existed when it happened", async () => {
