@@ -5,6 +5,7 @@ import { DEFAULT_CONVERTED_RATE, SPEECH_FORMATS, SPEECH_SAMPLE_RATES } from "../
 import { type FormatOffer, speechFormats } from "../src/gateway/speech-output";
 import { DEFAULT_PRICES, llmPrice } from "../src/metering/prices";
 import { PROVIDERS } from "../src/providers/registry";
+import { SPEECH_TEXT_MAX_CHARS, type TextLimit } from "../src/providers/text-limit";
 
 const kHz = (rates: number[]) => rates.map((r) => String(r / 1000)).join(", ");
 
@@ -15,6 +16,17 @@ function cell(offer: FormatOffer | undefined): string {
   else if (offer.byDefault.delivery === "native") parts.push("native (its rate)");
   if (offer.converted.length) parts.push(`converted ${kHz(offer.converted)}`);
   return parts.join("; ") + (offer.condition ? ` ¹` : "");
+}
+
+const chars = (n: number) => Math.min(n, SPEECH_TEXT_MAX_CHARS).toLocaleString("en-US");
+
+/** "1,000 (model `aura-2…`); 2,000 otherwise" — the first matching entry wins, as the gateway applies them. */
+function textLimitCell(limit: TextLimit): string {
+  const rules = (limit.when ?? []).map((r) => {
+    const what = [r.model && `model \`${r.model}…\``, r.format && `${r.format} (asked of the provider)`].filter(Boolean).join(", ");
+    return `${chars(r.chars)} for ${what}`;
+  });
+  return rules.length ? `${rules.join("; ")}; ${chars(limit.chars)} otherwise` : chars(limit.chars);
 }
 
 const price = (credits: number | undefined, unit: string) => (credits === undefined ? "no price" : `${credits} ${unit}`);
@@ -77,6 +89,27 @@ export function renderProviderMatrix(): string {
     );
   }
   const sttOnly = PROVIDERS.filter((p) => !p.tts).map((p) => p.id);
-  out.push("", `No speech: ${sttOnly.join(", ")}.`, "");
+  out.push(
+    "",
+    `No speech: ${sttOnly.join(", ")}.`,
+    "",
+    "## Speech text limits",
+    "",
+    `Characters (Unicode code points, as billed) of \`text\` (\`input\` on \`/v1/audio/speech\`) one request takes. Voxgate`,
+    `takes at most ${chars(SPEECH_TEXT_MAX_CHARS)}; a provider that takes less gets only what it takes: longer text is 400`,
+    "`validation_failed` naming the field before anything is reserved or sent, and a `fallback` entry that cannot take it",
+    "is skipped (not tried, not in `X-Provider-Attempts`). Each adapter declares its limit with its source.",
+    "",
+    "| provider | characters | source |",
+    "|---|---|---|",
+  );
+  for (const p of PROVIDERS) if (p.tts) out.push(`| ${p.id} | ${textLimitCell(p.tts.maxText)} | ${p.tts.maxText.source} |`);
+  out.push(
+    "",
+    "Realtime speak (`/v1/realtime/speak`) takes up to 5,000 characters in one text message whatever the provider: a",
+    "message longer than the provider's WebSocket takes in one frame (Deepgram: 2,000 per Speak message) is sent as",
+    "several frames back to back, cut after whitespace, before the next flush.",
+    "",
+  );
   return out.join("\n");
 }

@@ -6,6 +6,7 @@ import { breakerView } from "../gateway/breaker";
 import { type FormatOffer, speechFormats } from "../gateway/speech-output";
 import { API_KEY_TTS_DISCOUNT_PERCENT, llmPrice, type Prices } from "../metering/prices";
 import { PROVIDERS, platformKeyVar } from "../providers/registry";
+import { SPEECH_TEXT_MAX_CHARS } from "../providers/text-limit";
 import { AUDIO_FORMATS, type ProviderAdapter } from "../providers/types";
 import { listenProvider, OPENAI_REALTIME_PROVIDER, speakProvider } from "../realtime/providers/registry";
 import { iso } from "./schemas";
@@ -24,6 +25,23 @@ const FormatSchema = z.object({
     .nullable()
     .openapi({ description: "A limit on the conversion, e.g. Hugging Face: from what the model answers, when that is WAV or FLAC" }),
 });
+
+const TextLimitSchema = z
+  .object({
+    characters: z.number().int().openapi({ description: "For any model and format that no entry of `when` names" }),
+    when: z
+      .array(
+        z.object({
+          model: z.string().nullable().openapi({ description: "A model id prefix" }),
+          format: z.enum(AUDIO_FORMATS).nullable().openapi({ description: "The format asked of the provider" }),
+          characters: z.number().int(),
+        }),
+      )
+      .openapi({ description: "Other limits, the first that matches wins" }),
+  })
+  .openapi({
+    description: `Most characters of text one request takes (longer: 400 validation_failed, and a fallback that cannot take it is skipped); never above ${SPEECH_TEXT_MAX_CHARS}`,
+  });
 
 const LlmPriceSchema = z.object({
   modelPrefix: z.string(),
@@ -61,6 +79,7 @@ export const ProviderSchema = z
             .string()
             .openapi({ description: "What a request naming no format gets: mp3, or `model` (the model's own audio)" }),
           formats: z.array(FormatSchema),
+          maxText: TextLimitSchema,
           price: z.object({ creditsPer1000Characters: z.number(), apiKeyDiscountPercent: z.number() }).nullable(),
         })
         .nullable(),
@@ -134,6 +153,7 @@ export function providerView(p: ProviderAdapter, prices: Prices, platformKey: bo
             voices: tts.voices ? [...tts.voices] : null,
             defaultFormat: tts.modelChoosesFormat ? "model" : "mp3",
             formats: formatsOf(tts),
+            maxText: textLimitView(tts),
             price:
               ttsPrice === undefined ? null : { creditsPer1000Characters: ttsPrice, apiKeyDiscountPercent: API_KEY_TTS_DISCOUNT_PERCENT },
           }
@@ -142,6 +162,17 @@ export function providerView(p: ProviderAdapter, prices: Prices, platformKey: bo
       llm: p.llm ? { defaultModel: p.llm.defaultModel, price: llmDefault ? llmView(llmDefault) : null } : null,
       realtime: realtimeView(p.id),
     },
+  };
+}
+
+function textLimitView(tts: NonNullable<ProviderAdapter["tts"]>): z.infer<typeof TextLimitSchema> {
+  return {
+    characters: Math.min(tts.maxText.chars, SPEECH_TEXT_MAX_CHARS),
+    when: (tts.maxText.when ?? []).map((r) => ({
+      model: r.model ?? null,
+      format: r.format ?? null,
+      characters: Math.min(r.chars, SPEECH_TEXT_MAX_CHARS),
+    })),
   };
 }
 

@@ -9,6 +9,7 @@ import { mediaType } from "../http/media-type";
 import type { IdempotencyClaim } from "../metering/contract";
 import { ttsCostMc } from "../metering/prices";
 import { providerText } from "../providers/provider-text";
+import { maxTextChars, textChars } from "../providers/text-limit";
 import type { AudioFormat } from "../providers/types";
 import { audioDecoder } from "./decoders";
 import { type Candidate, candidates, type FallbackEntry, withFailover } from "./failover";
@@ -25,16 +26,23 @@ export interface SynthesizeInput {
   sampleRate?: number;
   /** Providers to try, in order, when the one before fails before its first audio. */
   fallback?: readonly FallbackEntry[];
+  /** The request field that carries `text`, named when it is too long ("input" on /v1/audio/speech). */
+  textField?: string;
 }
 
 export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: IdempotencyClaim): Promise<Response> {
+  const characters = textChars(input.text);
   const planned = candidates(c, "tts", { provider: input.provider, model: input.model, voiceId: input.voiceId }, input.fallback).map(
-    (candidate) => ({ candidate, plan: planSpeech(candidate.adapter.tts, input.format, input.sampleRate) }),
+    (candidate) => {
+      const plan = planSpeech(candidate.adapter.tts, input.format, input.sampleRate);
+      return { candidate, plan, maxChars: textLimit(candidate, plan) };
+    },
   );
-  // The format is planned for every provider before any is tried. The request's own provider must serve
-  // it (else 400: the caller asked it of that provider); a fallback entry that cannot is no candidate for
-  // this request and drops out of the chain (not tried, so not in X-Provider-Attempts) — a fallback is
-  // there to help the first provider, never to veto a format it serves.
+  // The format and the text's length are checked for every provider before any is tried. The request's
+  // own provider must serve the format and take the text (else 400: the caller asked it of that provider);
+  // a fallback entry that cannot is no candidate for this request and drops out of the chain (not tried,
+  // so not in X-Provider-Attempts) — a fallback is there to help the first provider, never to veto a
+  // request it can serve.
   const [first] = planned;
   if (first?.plan.kind === "unsupported") {
     const asked = `${input.format ?? "audio"}${input.sampleRate ? ` at ${input.sampleRate} Hz` : ""}`;
@@ -43,7 +51,15 @@ export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: I
       format: input.format ?? null,
     });
   }
-  const servable = planned.filter((p): p is { candidate: Candidate<"tts">; plan: Servable } => p.plan.kind !== "unsupported");
+  if (first && characters > first.maxChars) {
+    const field = input.textField ?? "text";
+    const message = `${first.candidate.adapter.name} takes at most ${first.maxChars} characters in one request; this text has ${characters} (split it, or choose another provider).`;
+    throw new ApiError("validation_failed", `Invalid request: ${field}: ${message}`, { fields: [{ path: field, message }] });
+  }
+  const servable = planned.filter(
+    (p): p is { candidate: Candidate<"tts">; plan: Servable; maxChars: number } =>
+      p.plan.kind !== "unsupported" && characters <= p.maxChars,
+  );
   const plans = new Map(servable.map((p) => [p.candidate, p.plan]));
   return withFailover(
     c,
@@ -53,6 +69,14 @@ export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: I
 }
 
 type Servable = Exclude<SpeechPlan, { kind: "unsupported" }>;
+
+/** The most characters this provider takes in one request, for the model it runs and the format asked of it. */
+function textLimit({ adapter, model, voiceId }: Candidate<"tts">, plan: SpeechPlan): number {
+  const tts = adapter.tts;
+  const chosen = model ?? tts.defaultModel;
+  const ask = plan.kind === "native" ? plan : plan.kind === "convert" ? plan.ask : undefined;
+  return maxTextChars(tts.maxText, tts.upstreamModel?.(chosen, voiceId ?? tts.defaultVoice) ?? chosen, ask?.format);
+}
 
 /** One provider's attempt: speech is priced exactly, so it is charged at admission. */
 async function synthesizeWith(
@@ -64,7 +88,7 @@ async function synthesizeWith(
 ): Promise<Response> {
   const tts = adapter.tts;
   const model = chosenModel ?? tts.defaultModel;
-  const characters = [...input.text].length;
+  const characters = textChars(input.text);
   const costMc = ttsCostMc(adapter.id, characters, c.get("principal").kind === "api_key", c.get("prices"));
   const { settlement, upstream } = await admitOperation(c, { adapter, kind: "tts", estimateMc: costMc, exact: true, idempotency });
   const key = upstream.key;

@@ -6,7 +6,7 @@ import type { Ctx } from "../context";
 import { ApiError } from "../http/errors";
 import { fetchPublic, PUBLIC_URL_UNAVAILABLE_MESSAGE, PublicUrlTooLarge, PublicUrlUnavailable } from "../http/fetch-public";
 import type { IdempotencyClaim } from "../metering/contract";
-import { sttBoundMc, sttChargeMc } from "../metering/estimates";
+import { plausibleSeconds, sttBoundMc, sttChargeMc } from "../metering/estimates";
 import type { SttInput, SttResult } from "../providers/types";
 import { admit } from "./admission";
 import { type Candidate, candidates, type FallbackEntry, withFailover } from "./failover";
@@ -75,10 +75,17 @@ async function transcribeWith(
     } catch {
       throw invalidAnswer(adapter, "a transcription that is not valid JSON");
     }
+    // A duration the audio sent cannot have (e.g. milliseconds read as seconds) is neither shown nor charged:
+    // the measured length, which was reserved, stands in for it.
+    const reportedSeconds = plausibleSeconds(result.durationSeconds, measured.seconds);
+    if (result.durationSeconds !== undefined && reportedSeconds === undefined)
+      console.warn(
+        `[${c.get("requestId")}] ${adapter.id} reported ${result.durationSeconds} s for audio measured at ${measured.seconds} s: charged the measured length`,
+      );
     const body: Transcription = {
       success: true,
       text: result.text,
-      durationSeconds: result.durationSeconds ?? measured.seconds,
+      durationSeconds: reportedSeconds ?? measured.seconds,
       language: result.language,
       provider: adapter.id,
       model,
@@ -91,7 +98,7 @@ async function transcribeWith(
       model,
       tokenBilled,
       measured.seconds,
-      { seconds: result.durationSeconds, usage: result.usage },
+      { seconds: reportedSeconds, usage: result.usage },
       c.get("prices"),
     );
     settlement.charge(costMc, () => jsonResult(body));

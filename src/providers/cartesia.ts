@@ -1,11 +1,15 @@
 // Cartesia: TTS (SSE for raw encodings, bytes for containers) and batch STT (multipart).
 // Auth: Bearer, plus a Cartesia-Version header on every request (the spec's only allowed value).
+import { SPEECH_TEXT_MAX_CHARS, type TextLimit } from "./text-limit";
 import type { AudioFormat, NativeOutput, ProviderAdapter } from "./types";
 import { errorText, formOf, get, is2xx, json, multipart, transcriptOf } from "./wire";
 
 const CARTESIA_VERSION = "2025-11-04";
 /** The spec's sample_rate enum (no 32000). */
 const RATES = [8000, 16000, 22050, 24000, 44100, 48000];
+
+/** No limit on `transcript` is documented (the spec has no maxLength; docs.cartesia.ai names none): Voxgate's own. */
+const SPEECH_TEXT: TextLimit = { chars: SPEECH_TEXT_MAX_CHARS, source: "none documented" };
 
 const headers = (key: string) => ({ authorization: `Bearer ${key}`, "cartesia-version": CARTESIA_VERSION });
 
@@ -30,6 +34,7 @@ export const cartesia: ProviderAdapter = {
     defaultVoice: "694f9389-aac1-45b6-b726-9d9369183238",
     defaultModel: "sonic-3",
     outputs: OUTPUTS,
+    maxText: SPEECH_TEXT,
     request(input, ctx) {
       // G.711 is telephony audio: 8 kHz unless asked otherwise.
       const rate = input.sampleRate ?? (input.format === "ulaw" || input.format === "alaw" ? 8000 : 44100);

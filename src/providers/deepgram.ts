@@ -1,5 +1,6 @@
 // Deepgram: TTS (/v1/speak, streamed raw audio) and STT (/v1/listen, raw audio body or JSON {url}).
 // Auth: Authorization: Token <key> (not Bearer). Options travel in the query string, not the body.
+import type { TextLimit } from "./text-limit";
 import type { AudioFormat, NativeOutput, ProviderAdapter, UpstreamRequest } from "./types";
 import { errorText, get, is2xx, json, secondsOf } from "./wire";
 
@@ -22,6 +23,21 @@ const OUTPUTS: NativeOutput[] = Object.entries(SPEAK).map(([format, s]) => ({ fo
 const auth = (key: string) => ({ authorization: `Token ${key}` });
 const DEFAULT_MODEL = "aura-2-thalia-en";
 
+/**
+ * /v1/speak's input text limit by model (developers.deepgram.com/docs/text-to-speech, "Input Text Limit";
+ * deepgram/deepgram-docs fern/docs/text-to-speech.mdx, updated for Aura-2 in 774bb81, 2025-07-01): Aura-2
+ * 1,000 characters, Aura-1 2,000; longer text is answered 422.
+ */
+const SPEECH_TEXT: TextLimit = {
+  chars: 2_000,
+  when: [{ model: "aura-2", chars: 1_000 }],
+  source: "developers.deepgram.com/docs/text-to-speech (Input Text Limit)",
+};
+
+/** An Aura model name is the voice: a voice the caller chose (anything but the default) names the model. */
+const speakModel = (model: string | undefined, voiceId: string) =>
+  voiceId && voiceId !== DEFAULT_MODEL ? voiceId : (model ?? DEFAULT_MODEL);
+
 export const deepgram: ProviderAdapter = {
   id: "deepgram",
   name: "Deepgram",
@@ -31,11 +47,12 @@ export const deepgram: ProviderAdapter = {
     defaultVoice: DEFAULT_MODEL,
     defaultModel: DEFAULT_MODEL,
     outputs: OUTPUTS,
+    maxText: SPEECH_TEXT,
+    upstreamModel: speakModel,
     request(input, ctx) {
       const s = SPEAK[input.format];
       if (!s) throw new Error(`Deepgram has no ${input.format} output`); // the gateway asks only for OUTPUTS
-      // So a voice the caller chose (anything but the default) names the model.
-      const model = input.voiceId && input.voiceId !== DEFAULT_MODEL ? input.voiceId : (input.model ?? DEFAULT_MODEL);
+      const model = speakModel(input.model, input.voiceId);
       const q = new URLSearchParams({ model, encoding: s.encoding });
       if (s.container) q.set("container", s.container);
       if (s.settable) q.set("sample_rate", String(input.sampleRate ?? (s.encoding === "linear16" ? 24000 : 8000)));

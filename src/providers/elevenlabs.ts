@@ -1,4 +1,5 @@
 // ElevenLabs: TTS (chunked raw audio from /stream) and STT (multipart). Auth: xi-api-key.
+import type { TextLimit } from "./text-limit";
 import type { AudioFormat, NativeOutput, ProviderAdapter } from "./types";
 import { errorText, formOf, get, json, multipart, pathSegment, secondsOf, wordsOf } from "./wire";
 
@@ -31,6 +32,14 @@ function outputFormat(format: AudioFormat, sampleRate: number | undefined): stri
 
 const headers = (key: string) => ({ "xi-api-key": key });
 
+/**
+ * ElevenLabs' limit depends on the model (help.elevenlabs.io "What's the maximum amount of characters…" and
+ * "API - Error Code 400 or 401", max_character_limit_exceeded): Flash/Turbo v2.5 40,000 characters, Flash/Turbo
+ * v2 30,000, Multilingual v2 and English v1 10,000; eleven_v3 5,000 (its model page), the smallest — so
+ * every model takes all Voxgate takes (5,000).
+ */
+const SPEECH_TEXT: TextLimit = { chars: 5_000, source: "help.elevenlabs.io (per model; eleven_v3's 5,000 is the smallest)" };
+
 export const elevenlabs: ProviderAdapter = {
   id: "elevenlabs",
   name: "ElevenLabs",
@@ -39,6 +48,7 @@ export const elevenlabs: ProviderAdapter = {
     defaultVoice: "21m00Tcm4TlvDq8ikWAM",
     defaultModel: "eleven_flash_v2_5",
     outputs: OUTPUTS,
+    maxText: SPEECH_TEXT,
     request(input, ctx) {
       const url = `${ctx.urls.api}/v1/text-to-speech/${pathSegment(input.voiceId, "voiceId")}/stream?output_format=${outputFormat(input.format, input.sampleRate)}`;
       return { upstream: json(url, headers(ctx.key), { text: input.text, model_id: input.model }), envelope: { kind: "raw" } };

@@ -1,9 +1,18 @@
 // Fish Audio: TTS (/v1/tts, JSON in, streamed raw audio out) and ASR (/v1/asr, multipart).
 // Auth: Bearer; the TTS model is chosen by a `model` header, not a body field.
+import { SPEECH_TEXT_MAX_CHARS, type TextLimit } from "./text-limit";
 import type { NativeOutput, ProviderAdapter } from "./types";
 import { errorText, formOf, get, is2xx, json, multipart, secondsOf } from "./wire";
 
-/** Fish's docs say seconds, its Python SDK says milliseconds; the spec says seconds. Set to 1000 if ms. */
+/**
+ * /v1/asr's `duration` is in seconds: Fish's OpenAPI spec ("Duration of the audio in seconds"), its JS SDK
+ * (README and examples/asr.mjs print it as "Duration (s)"), and its docs since fishaudio/docs c4d801d
+ * (2026-06-05), whose examples were run against the live API: "Correctness fixes surfaced by live testing:
+ * duration in seconds" (the Python SDK reference's "Duration in milliseconds" became "in seconds"). The
+ * Python SDK's docstring (fishaudio/types/asr.py, "Total audio duration in milliseconds") is the one
+ * dissenter. Whatever Fish answers, a duration far past the audio sent is not charged
+ * (src/metering/estimates.ts, plausibleSeconds).
+ */
 const ASR_DURATION_UNITS_PER_SECOND = 1;
 const RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
 /**
@@ -17,6 +26,12 @@ const OUTPUTS: NativeOutput[] = [
   { format: "opus", sampleRates: [48000] },
 ];
 
+/**
+ * No limit on `text` is documented: the spec's TTSRequest.text has no maxLength and docs.fish.audio names none
+ * (Fish cuts long text into chunks itself, `chunk_length`). Voxgate's own.
+ */
+const SPEECH_TEXT: TextLimit = { chars: SPEECH_TEXT_MAX_CHARS, source: "none documented" };
+
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 export const fishaudio: ProviderAdapter = {
@@ -29,6 +44,7 @@ export const fishaudio: ProviderAdapter = {
     defaultVoice: "7f92f8afb8ec43bf81429cc1c9199cb1",
     defaultModel: "s1",
     outputs: OUTPUTS,
+    maxText: SPEECH_TEXT,
     request(input, ctx) {
       const body: Record<string, unknown> = {
         text: input.text,

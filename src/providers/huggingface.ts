@@ -3,6 +3,7 @@
 // {"inputs": text} → the model's audio (FLAC or WAV, the model's choice); raw audio → {"text"}.
 // Auth: Bearer hf_…. The model id goes into the path, one encoded segment per part of `org/name`.
 import { bearer, openAiChat } from "./openai-compatible";
+import { SPEECH_TEXT_MAX_CHARS } from "./text-limit";
 import type { ProviderAdapter, UpstreamRequest } from "./types";
 import { errorText, get, hubModelPath, is2xx, json } from "./wire";
 
@@ -35,6 +36,9 @@ export const huggingface: ProviderAdapter = {
     defaultModel: TTS_MODEL,
     outputs: [],
     modelChoosesFormat: true,
+    // No limit on `inputs` is documented for hf-inference's text-to-speech task (no OpenAPI spec exists for
+    // it; the task page and huggingface.js name none): Voxgate's own.
+    maxText: { chars: SPEECH_TEXT_MAX_CHARS, source: "none documented" },
     request(input, ctx) {
       // The task spec's only input is `inputs` (parameters are model-specific and left out).
       return { upstream: json(task(ctx.urls.api, input.model), bearer(ctx.key), { inputs: input.text }), envelope: { kind: "raw" } };

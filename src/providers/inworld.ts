@@ -1,6 +1,7 @@
 // Inworld: TTS (voice:stream, NDJSON of base64 chunks) and STT (JSON with base64 audio).
 // Auth: Authorization: Basic <key> — the portal key is already base64, so it is sent verbatim.
 import { bytesToBase64 } from "../encoding/base64";
+import type { TextLimit } from "./text-limit";
 import type { AudioFormat, NativeOutput, ProviderAdapter } from "./types";
 import { errorText, get, is2xx, json, secondsOf } from "./wire";
 
@@ -23,6 +24,12 @@ const ENCODING: Partial<Record<AudioFormat, { encoding: string; rates: number[] 
 };
 const OUTPUTS: NativeOutput[] = Object.entries(ENCODING).map(([format, e]) => ({ format: format as AudioFormat, sampleRates: e.rates }));
 
+/**
+ * `text` of /tts/v1/voice: "Maximum 2,000 characters" (the spec, maxLength 2000; providers.md). voice:stream (not
+ * in the spec) takes the same request body: the same limit.
+ */
+const SPEECH_TEXT: TextLimit = { chars: 2_000, source: "Inworld's API reference (/tts/v1/voice text)" };
+
 const auth = (key: string) => ({ authorization: `Basic ${key}` });
 
 async function blobToBase64(blob: Blob): Promise<string> {
@@ -37,12 +44,12 @@ export const inworld: ProviderAdapter = {
     defaultVoice: "Dennis",
     defaultModel: "inworld-tts-1.5-mini",
     outputs: OUTPUTS,
+    maxText: SPEECH_TEXT,
     request(input, ctx) {
       const encoding = ENCODING[input.format];
       if (!encoding) throw new Error(`Inworld has no ${input.format} output`); // the gateway asks only for OUTPUTS
       const audioConfig: Record<string, unknown> = { audioEncoding: encoding.encoding };
       if (input.sampleRate !== undefined) audioConfig.sampleRateHertz = input.sampleRate;
-      // Text over 2,000 characters is left for Inworld to refuse, with its own message.
       const body = { text: input.text, voiceId: input.voiceId, modelId: input.model, audioConfig };
       return {
         upstream: json(`${ctx.urls.api}/tts/v1/voice:stream`, auth(ctx.key), body),

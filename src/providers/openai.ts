@@ -1,5 +1,6 @@
 // OpenAI: chat, speech (raw audio), transcription (multipart). Auth: Authorization: Bearer.
 import { bearer, openAiChat, openAiErrorMessage } from "./openai-compatible";
+import type { TextLimit } from "./text-limit";
 import type { NativeOutput, ProviderAdapter } from "./types";
 import { formOf, get, is2xx, json, multipart, transcriptOf, WHISPER_TIMESTAMPS, withTimestamps } from "./wire";
 
@@ -26,6 +27,8 @@ const OUTPUTS: NativeOutput[] = (["mp3", "opus", "aac", "flac", "wav", "pcm"] as
   format,
   sampleRates: [SPEECH_SAMPLE_RATE],
 }));
+/** `input` of POST /audio/speech: "The maximum length is 4096 characters" (the spec's CreateSpeechRequest, maxLength 4096). */
+const SPEECH_TEXT: TextLimit = { chars: 4096, source: "OpenAI's spec (CreateSpeechRequest.input)" };
 
 export const openai: ProviderAdapter = {
   id: "openai",
@@ -44,6 +47,7 @@ export const openai: ProviderAdapter = {
     voices: OPENAI_VOICES,
     defaultModel: "gpt-4o-mini-tts",
     outputs: OUTPUTS,
+    maxText: SPEECH_TEXT,
     request(input, ctx) {
       return {
         upstream: json(`${ctx.urls.api}/audio/speech`, bearer(ctx.key), {

@@ -3,6 +3,7 @@
 //
 // Resemble always frames PCM and μ-law in WAV (on /stream and /synthesize alike), so pcm, μ-law and
 // A-law are made by the gateway from its streamed WAV; opus does not exist there.
+import type { TextLimit } from "./text-limit";
 import type { NativeOutput, ProviderAdapter } from "./types";
 import { errorText, get, is2xx, json } from "./wire";
 
@@ -12,6 +13,13 @@ const OUTPUTS: NativeOutput[] = [
   { format: "wav", sampleRates: RATES },
   { format: "mp3", sampleRates: RATES },
 ];
+
+/** `data`: POST /stream "max 2000 characters", POST /synthesize (mp3 here) "max 3,000 characters" (the spec). */
+const SPEECH_TEXT: TextLimit = {
+  chars: 2_000,
+  when: [{ format: "mp3", chars: 3_000 }],
+  source: "Resemble's spec (/stream and /synthesize data)",
+};
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
@@ -26,6 +34,7 @@ export const resembleai: ProviderAdapter = {
     // The voice picks its model; the synthesis API has no model field.
     defaultModel: "",
     outputs: OUTPUTS,
+    maxText: SPEECH_TEXT,
     request(input, ctx) {
       const body: Record<string, unknown> = { voice_uuid: input.voiceId, data: input.text };
       if (input.sampleRate !== undefined) body.sample_rate = String(input.sampleRate);

@@ -3,6 +3,7 @@
 // reached and what it offers, builds upstream requests and reads upstream responses.
 // Adding a provider: see "Adding a provider" in docs/ARCHITECTURE.md.
 import type { NativeOutput, SpeechFormat } from "../audio/plan";
+import type { TextLimit } from "./text-limit";
 
 export type { NativeOutput } from "../audio/plan";
 
@@ -82,6 +83,13 @@ export interface TtsAdapter {
    * comes, with its content type; a format is converted from the model's audio when that is WAV or FLAC.
    */
   modelChoosesFormat?: boolean;
+  /**
+   * The longest text the provider takes in one request, with a comment citing where the figure comes from
+   * (src/providers/text-limit.ts). Longer text is the caller's 400 before anything is reserved or sent.
+   */
+  maxText: TextLimit;
+  /** The model the provider runs for this model and voice, where the voice can name it (Deepgram); else the model. */
+  upstreamModel?(model: string, voiceId: string): string;
   request(input: TtsInput, ctx: UpstreamContext): { upstream: UpstreamRequest; envelope: AudioEnvelope };
 }
 

@@ -1,5 +1,6 @@
 // Voxgate's uniform realtime protocol (API.md §4.3): what a listen or speak client sends, what it is
 // sent, and how a session ends — a close code after an `error` event that says why.
+import { SPEECH_TEXT_MAX_CHARS, textChars } from "../providers/text-limit";
 import type { ListenEvent } from "./providers/types";
 
 /** How a session ends: the close code, and the error event sent before it (none for a normal end). */
@@ -48,7 +49,7 @@ export const usageEvent = (usage: { seconds: number; costMc: number; characters?
 export const DONE_EVENT = JSON.stringify({ type: "done" });
 
 /** Longest text a speak session takes in one message (as /v1/synthesize takes in one request). */
-export const SPEAK_TEXT_MAX_CHARS = 5000;
+export const SPEAK_TEXT_MAX_CHARS = SPEECH_TEXT_MAX_CHARS;
 
 const controlType = (text: string): { type?: unknown; text?: unknown } | undefined => {
   try {
@@ -75,7 +76,7 @@ export function speakCommand(text: string): SpeakCommand | { error: string } {
   if (msg?.type === "flush" || msg?.type === "close") return { type: msg.type };
   if (msg?.type === "text") {
     if (typeof msg.text !== "string") return { error: 'A text message is {"type":"text","text":"…"}.' };
-    if ([...msg.text].length > SPEAK_TEXT_MAX_CHARS) return { error: `One text message takes at most ${SPEAK_TEXT_MAX_CHARS} characters.` };
+    if (textChars(msg.text) > SPEAK_TEXT_MAX_CHARS) return { error: `One text message takes at most ${SPEAK_TEXT_MAX_CHARS} characters.` };
     return { type: "text", text: msg.text };
   }
   return { error: 'Send {"type":"text","text":"…"}, {"type":"flush"} or {"type":"close"}.' };

@@ -2,13 +2,27 @@
 // let through only while the reservation covers its characters; the provider's audio comes back as
 // binary frames as it arrives (decoded from base64 where the provider wraps it), and a {"type":"done"}
 // follows the audio of each flush. Charged per character sent, at the provider's price.
+//
+// A text message longer than the provider takes in one frame (SpeakProvider.maxTextChars: Deepgram's Speak
+// message, 2,000 characters) is sent as several frames back to back, cut after whitespace where it can be:
+// every provider here buffers text until a flush, so the speech, the characters charged and the flushes
+// are the same as for one frame — the client's protocol (API.md §4.3) does not change with the provider,
+// and no message that one provider takes is refused for another.
 import type { Prices } from "../metering/prices";
 import { speakCostMc } from "../metering/realtime";
+import { textChars, textPieces } from "../providers/text-limit";
 import { DONE_EVENT, END_GRACE_MS, endings, NORMAL_END, speakCommand } from "./protocol";
-import type { Frame, SpeakStream } from "./providers/types";
+import type { Frame, SpeakProvider, SpeakStream } from "./providers/types";
 import type { Session } from "./session";
 
-export function relaySpeak(s: Session, stream: SpeakStream, provider: string, viaApiKey: boolean, prices: Prices): void {
+export function relaySpeak(
+  s: Session,
+  stream: SpeakStream,
+  speaker: Pick<SpeakProvider, "id" | "maxTextChars">,
+  viaApiKey: boolean,
+  prices: Prices,
+): void {
+  const provider = speaker.id;
   const costOf = (characters: number) => speakCostMc(provider, characters, viaApiKey, prices);
   let characters = 0;
   let unflushed = false;
@@ -45,11 +59,11 @@ export function relaySpeak(s: Session, stream: SpeakStream, provider: string, vi
 
   const text = (t: string) => {
     if (t.length === 0) return;
-    const next = characters + [...t].length;
+    const next = characters + textChars(t);
     const forward = () => {
       characters = next;
       unflushed = true;
-      s.toUpstream(stream.text(t));
+      for (const piece of textPieces(t, speaker.maxTextChars)) s.toUpstream(stream.text(piece));
     };
     const admitted = governor.admit(costOf(next));
     if (admitted === true) return forward();

@@ -39,7 +39,8 @@ async function speech(c: Ctx, body: z.infer<typeof SpeechBody>) {
   // SDK code written for OpenAI names an OpenAI voice; another provider speaks in its default voice instead.
   const openAiVoices = findProvider("openai")?.tts?.voices ?? [];
   const voiceId = provider !== "openai" && openAiVoices.includes(voice) ? undefined : voice;
-  return synthesize(c, { provider, model, text: body.input, voiceId, format: body.response_format }, await idempotencyFor(c, body));
+  const input = { provider, model, text: body.input, voiceId, format: body.response_format, textField: "input" };
+  return synthesize(c, input, await idempotencyFor(c, body));
 }
 
 async function transcriptions(c: Ctx): Promise<Response> {

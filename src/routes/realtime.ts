@@ -139,7 +139,7 @@ export function registerRealtime(app: OpenAPIHono<AppEnv>) {
           stream = rt.start(params, up);
           return stream.target;
         },
-        relay: (session, opened) => stream && relaySpeak(session, stream, adapter.id, opened.credential === "api_key", c.get("prices")),
+        relay: (session, opened) => stream && relaySpeak(session, stream, rt, opened.credential === "api_key", c.get("prices")),
       })) as never;
     },
   );

@@ -8,6 +8,7 @@
 // (no mp3). Errors: {type:"error", message}.
 // Unconfirmed: that `duration` of a transcript is the seconds it covers (start/end are derived from it).
 import { base64ToBytes } from "../../encoding/base64";
+import { SPEECH_TEXT_MAX_CHARS } from "../../providers/text-limit";
 import { type Frame, jsonOf, type ListenProvider, query, type SpeakProvider, seconds } from "./types";
 
 const CARTESIA_VERSION = "2025-11-04";
@@ -52,6 +53,8 @@ export const cartesiaSpeak: SpeakProvider = {
   id: "cartesia",
   defaultVoice: "694f9389-aac1-45b6-b726-9d9369183238",
   defaultModel: "sonic-3",
+  // No limit on a continuation's transcript is documented: Voxgate's own for one message.
+  maxTextChars: SPEECH_TEXT_MAX_CHARS,
   defaultRate: (format) => (format === "ulaw" ? 8000 : 24000),
   supports: (format, rate) => format !== "mp3" && (format === "ulaw" ? rate === 8000 : RATES.includes(rate)),
   start(p, up) {

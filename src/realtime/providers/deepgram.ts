@@ -58,6 +58,9 @@ export const deepgramSpeak: SpeakProvider = {
   id: "deepgram",
   defaultVoice: DEFAULT_VOICE,
   defaultModel: DEFAULT_VOICE,
+  // "The input limit is currently 2000 characters for the text input of each Speak message" (developers.deepgram.com
+  // docs/streaming-text-to-speech, "Character Limits"); Deepgram buffers Speak text until a Flush.
+  maxTextChars: 2_000,
   defaultRate: (format) => (format === "ulaw" ? 8000 : 24000),
   supports: (format, rate) => SPEAK_RATES[format]?.includes(rate) ?? false,
   start(p, up) {

@@ -17,6 +17,7 @@
 // audio position as its end if no timestamps came); there is no end-of-stream message, so `idle()` says
 // when every second sent has a final transcript.
 import { base64ToBytes, bytesToBase64 } from "../../encoding/base64";
+import { SPEECH_TEXT_MAX_CHARS } from "../../providers/text-limit";
 import { type Frame, jsonOf, type ListenEvent, type ListenProvider, query, type SpeakProvider, seconds } from "./types";
 
 const RATES = [8000, 16000, 22050, 24000, 44100, 48000];
@@ -94,6 +95,9 @@ export const elevenlabsSpeak: SpeakProvider = {
   id: "elevenlabs",
   defaultVoice: "21m00Tcm4TlvDq8ikWAM",
   defaultModel: "eleven_flash_v2_5",
+  // No limit on one message's text is documented (a request takes 5,000 characters and more on every model:
+  // src/providers/elevenlabs.ts): Voxgate's own for one message.
+  maxTextChars: SPEECH_TEXT_MAX_CHARS,
   defaultRate: (format) => (format === "ulaw" ? 8000 : format === "mp3" ? 44100 : 24000),
   supports: (format, rate) =>
     format === "ulaw" ? rate === 8000 : format === "mp3" ? rate === 22050 || rate === 44100 : RATES.includes(rate),

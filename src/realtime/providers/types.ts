@@ -82,6 +82,11 @@ export interface SpeakProvider {
   id: string;
   defaultVoice: string;
   defaultModel: string;
+  /**
+   * The most characters one text frame to the provider may carry (its source cited): a client's text message
+   * longer than this is sent as several frames back to back (src/realtime/speak.ts).
+   */
+  maxTextChars: number;
   /** The sample rate a format gets when the client names none. */
   defaultRate(format: SpeakFormat): number;
   supports(format: SpeakFormat, sampleRate: number): boolean;

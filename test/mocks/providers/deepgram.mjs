@@ -78,9 +78,14 @@ function listen(ctx) {
   });
 }
 
+/** /v1/speak's input text limit (developers.deepgram.com/docs/text-to-speech): Aura-2 1,000 characters, Aura-1 2,000 → 422. */
+const speakTextLimit = (model) => ((model || "aura-asteria-en").startsWith("aura-2") ? 1000 : 2000);
+
 function speak(ctx) {
   const b = ctx.json;
   if (!b || typeof b.text !== "string") return error(400, 'Invalid JSON body: expected {"text": "..."}', {}, ctx);
+  const limit = speakTextLimit(ctx.query.model);
+  if ([...b.text].length > limit) return error(422, `Input text exceeds maximum character limit of ${limit}.`, {}, ctx);
   const encoding = ctx.query.encoding || "mp3";
   const container = ctx.query.container ?? (TONE_ENCODINGS[encoding] ? "wav" : undefined);
   const type = container === "wav" ? "audio/wav" : container === "ogg" ? "audio/ogg" : mimeFor(encoding);

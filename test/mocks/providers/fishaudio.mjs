@@ -1,7 +1,9 @@
 // Fish Audio: POST /v1/tts (JSON; `model` header), POST /v1/asr (multipart), GET /wallet/{user}/api-credit.
 // Auth `Authorization: Bearer <key>`; a missing or bad key → 401 with a plain-text body.
 // Other errors: JSON {status, message}. Audio format string for mockAudio(): body `format`, default "mp3".
-// ASR duration is in seconds (the docs/SDK conflict is noted in providers.md).
+// ASR duration is in seconds (Fish's spec and its live-tested docs; the Python SDK's docstring says
+// milliseconds). `language: "mock-duration-ms"` makes the mock answer in milliseconds, as that docstring
+// claims, so tests can check that such a report is not charged 1000×.
 
 import { mockAudio, mockDurationSeconds, mockTranscriptFor } from "../audio.mjs";
 import { authToken, isInvalidKey, json, mimeFor, rawAudio, text } from "../lib/respond.mjs";
@@ -40,8 +42,9 @@ function asr(ctx) {
   const audio = mp.files.audio;
   if (!audio) return json({ status: 422, message: "audio: Field required" }, 422);
   const transcript = mockTranscriptFor(audio.size);
-  const duration = mockDurationSeconds(audio.size, audio.data);
-  return json({ text: transcript, duration, segments: [{ text: transcript, start: 0, end: duration }] });
+  const seconds = mockDurationSeconds(audio.size, audio.data);
+  const duration = mp.fields.language === "mock-duration-ms" ? seconds * 1000 : seconds;
+  return json({ text: transcript, duration, segments: [{ text: transcript, start: 0, end: seconds }] });
 }
 
 function credit(ctx) {

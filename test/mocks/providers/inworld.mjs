@@ -34,6 +34,8 @@ function auth(ctx) {
 function ttsInput(ctx) {
   const b = ctx.json;
   if (!b || typeof b.text !== "string") return { fail: error(400, "text is required") };
+  // "Maximum 2,000 characters" (the spec's /tts/v1/voice text; voice:stream takes the same body).
+  if ([...b.text].length > 2000) return { fail: error(400, "text must be at most 2000 characters") };
   if (!b.voiceId) return { fail: error(400, "voiceId is required") };
   if (!b.modelId) return { fail: error(400, "modelId is required") };
   const format = b.audioConfig?.audioEncoding || "MP3";

@@ -29,15 +29,17 @@ function auth(ctx) {
   return null;
 }
 
-function input(ctx) {
+/** `data`: /stream "max 2000 characters", /synthesize "max 3,000 characters" (the spec). */
+function input(ctx, maxChars) {
   const b = ctx.json;
   if (!b || typeof b.voice_uuid !== "string") return { fail: error(400, "voice_uuid is required") };
   if (typeof b.data !== "string") return { fail: error(400, "data is required") };
+  if ([...b.data].length > maxChars) return { fail: error(400, `data exceeds the maximum of ${maxChars} characters`) };
   return { b };
 }
 
 function synthesize(ctx) {
-  const { b, fail } = input(ctx);
+  const { b, fail } = input(ctx, 3000);
   if (fail) return fail;
   const format = b.output_format || "wav";
   const audio = format === "wav" ? wavTone(b, false) : mockAudio(b.data, format);
@@ -54,7 +56,7 @@ function synthesize(ctx) {
 }
 
 function stream(ctx) {
-  const { b, fail } = input(ctx);
+  const { b, fail } = input(ctx, 2000);
   if (fail) return fail;
   // Chunked WAV whose header carries the unknown size 0xFFFFFFFF (providers.md).
   return rawAudio(wavTone(b, true), mimeFor("wav"));

@@ -45,6 +45,8 @@ export default {
     switch (msg.type) {
       case "Speak":
         if (typeof msg.text !== "string") return session.protocolError("Speak without text");
+        // "The input limit is currently 2000 characters for the text input of each Speak message" (Deepgram's docs).
+        if ([...msg.text].length > 2000) return session.protocolError("Speak text over 2000 characters");
         state.text += msg.text;
         session.characters(msg.text.length);
         return;
