@@ -11,7 +11,8 @@ import type { KeyState } from "./catalog-copy";
 export function outsideKeyScope(key: KeyState | undefined, req: AdmitRequest): boolean {
   if (!key) return false;
   if (req.scope !== undefined && key.scopes !== null && !key.scopes.includes(req.scope)) return true;
-  return req.meter !== undefined && key.providers !== null && !key.providers.includes(req.meter.provider);
+  const provider = req.meter?.provider ?? req.provider;
+  return provider !== undefined && key.providers !== null && !key.providers.includes(provider);
 }
 
 /** Requests per minute for the key's bucket: its own limit, never above the plan's. */

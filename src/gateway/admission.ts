@@ -52,7 +52,7 @@ export const admission: MiddlewareHandler<AppEnv> = async (c, next) => {
 };
 
 /** Admit the request (with a meter for a gateway operation); throws the refusal as an ApiError. */
-export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClaim): Promise<Admitted> {
+export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClaim, provider = meter?.provider): Promise<Admitted> {
   // A request admitted a second time (after its audio was fetched, or for another provider) counts once.
   const rateCounted = attempted.has(c) || undefined;
   attempted.add(c);
@@ -69,7 +69,7 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
   try {
     res = await bindings
       .account(p.userId)
-      .admit({ userId: p.userId, keyId: p.keyId, rateKey: p.rateKey, scope, rateCounted, meter, idempotency, settles: carried });
+      .admit({ userId: p.userId, keyId: p.keyId, rateKey: p.rateKey, scope, rateCounted, meter, provider, idempotency, settles: carried });
   } catch (e) {
     sendAgain();
     throw e;
@@ -90,8 +90,8 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
     case "scope_denied":
       throw new ApiError(
         "scope_denied",
-        `This API key may not do this: it needs the '${scope}' scope${meter ? ` and '${meter.provider}' among its providers` : ""}.`,
-        { scope: scope ?? null, provider: meter?.provider ?? null },
+        `This API key may not do this: it needs the '${scope}' scope${provider ? ` and '${provider}' among its providers` : ""}.`,
+        { scope: scope ?? null, provider: provider ?? null },
       );
     case "key_credit_limit_reached":
       throw new ApiError("key_credit_limit_reached", "This API key reached its monthly credit limit; nothing was charged.", {

@@ -57,6 +57,8 @@ export interface AdmitRequest {
   /** This request already took its rate-limit token (a second admission: after a download, another provider). */
   rateCounted?: boolean;
   meter?: Meter;
+  /** The provider an unmetered request acts on (a stored provider key's): checked against a key's providers like a meter's. */
+  provider?: string;
   idempotency?: IdempotencyClaim;
   /**
    * Earlier requests' settles this isolate held back (src/gateway/settle-batch.ts): applied before this

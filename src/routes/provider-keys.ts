@@ -6,7 +6,8 @@ import { errors, IsoDate, iso, SuccessSchema } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
 import { open, seal } from "../crypto/provider-key-vault";
 import * as providerKeysTable from "../db/provider-keys";
-import { callUpstream } from "../gateway/upstream";
+import { admit } from "../gateway/admission";
+import { callUpstream, providerFailure } from "../gateway/upstream";
 import { ApiError } from "../http/errors";
 import { findProvider } from "../providers/registry";
 import type { ProviderAdapter } from "../providers/types";
@@ -54,9 +55,15 @@ const VerifyResult = z
   .object({ success: z.literal(true), provider: z.string(), valid: z.boolean(), status: z.number().int() })
   .openapi("ProviderKeyVerification");
 
-function providerOr400(name: string): ProviderAdapter {
+/**
+ * The provider named, or 400. An API key with a provider allow-list (API.md §7.1) may store, verify or
+ * delete only its providers' keys: admitted once more for the provider (the rate limit counts it once),
+ * 403 scope_denied otherwise. JWTs and portal sessions have no allow-list.
+ */
+async function providerOr400(c: Ctx, name: string): Promise<ProviderAdapter> {
   const adapter = findProvider(name);
   if (!adapter) throw new ApiError("unknown_provider", `Unknown provider '${name}'.`, { provider: name });
+  if (c.get("principal").keyId) await admit(c, undefined, undefined, adapter.id);
   return adapter;
 }
 
@@ -79,7 +86,7 @@ function shownTail(row: providerKeysTable.ProviderKeyRow): string {
 }
 
 async function putProviderKey(c: Ctx, body: z.infer<typeof PutBody>) {
-  const adapter = providerOr400(body.provider);
+  const adapter = await providerOr400(c, body.provider);
   const userId = c.get("principal").userId;
   const sealed = await seal(c.get("config"), userId, adapter.id, body.apiKey);
   const row = await c
@@ -95,7 +102,7 @@ async function listProviderKeys(c: Ctx) {
 }
 
 async function verifyProviderKey(c: Ctx, name: string) {
-  const adapter = providerOr400(name);
+  const adapter = await providerOr400(c, name);
   const userId = c.get("principal").userId;
   const row = await providerKeysTable.getProviderKey(c.get("bindings").db, userId, adapter.id);
   if (!row) throw new ApiError("not_found", `No stored ${adapter.name} key.`);
@@ -103,6 +110,9 @@ async function verifyProviderKey(c: Ctx, name: string) {
   if (key === null) throw new ApiError("conflict", `The stored ${adapter.name} key cannot be decrypted; store it again.`);
   const check = adapter.verify({ urls: c.get("config").providerUrls[adapter.id] ?? { api: "" }, key });
   const res = await callUpstream(adapter, check.upstream, c.get("config").PROVIDER_TIMEOUT_MS, key);
+  // A provider failing (5xx) or shedding load (429) says nothing about the key: that is a 502 passing its
+  // status and message on (API.md §8), as for a timeout or a connection error — never "valid": false.
+  if (res.status >= 500 || res.status === 429) throw await providerFailure(adapter, res, key);
   const body = await res.text().catch(() => "");
   const valid = check.valid(res.status, body);
   if (valid) await providerKeysTable.markProviderKeyVerified(c.get("bindings").db, userId, adapter.id, Date.now());
@@ -110,7 +120,7 @@ async function verifyProviderKey(c: Ctx, name: string) {
 }
 
 async function deleteProviderKey(c: Ctx, name: string) {
-  const adapter = providerOr400(name);
+  const adapter = await providerOr400(c, name);
   const userId = c.get("principal").userId;
   const ok = await c.get("bindings").account(userId).deleteProviderKey(userId, adapter.id);
   if (!ok) throw new ApiError("not_found", `No stored ${adapter.name} key.`);

@@ -355,6 +355,23 @@ describe("provider keys and precedence", () => {
     }
   });
 
+  it("verify: a key check the provider fails (5xx) or sheds (429) is a 502 with its status, not valid:false", async () => {
+    const u = await keyUser();
+    await api("/v1/provider-keys", { method: "POST", headers: bearer(u.key), json: { provider: "deepgram", apiKey: "good-deepgram-key" } });
+    const verify = () => api("/v1/provider-keys/deepgram/verify", { method: "POST", headers: bearer(u.key) });
+    for (const status of [503, 429]) {
+      await mockControl("/fault", { method: "POST", json: { provider: "deepgram", path: "/v1/projects", mode: "error", status } });
+      const res = await verify();
+      const body = (await res.json()) as any;
+      expect([res.status, body.error?.code, body.error?.providerStatus], `${status}`).toEqual([502, "provider_error", status]);
+      expect(JSON.stringify(body)).not.toContain("good-deepgram-key");
+    }
+    const list = (await (await api("/v1/provider-keys", { headers: bearer(u.key) })).json()) as any;
+    expect(list.providerKeys[0].verifiedAt).toBeNull();
+    // The key check answering for itself again: valid.
+    expect(await (await verify()).json()).toEqual({ success: true, provider: "deepgram", valid: true, status: 200 });
+  });
+
   it("the D1 row holds no plaintext; a ciphertext moved to another user's row does not decrypt", async () => {
     const a = await keyUser();
     const b = await keyUser();

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { chatBound } from "../../src/metering/estimates";
 import { ttsCostMc } from "../../src/metering/prices";
 import { takeToken } from "../../src/ratelimit/gcra";
+import { env } from "../helpers/env";
 import { call, fault, inAccount, keyOf, until, userOn } from "../helpers/reliability";
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -119,6 +120,42 @@ describe("enforced at admission", () => {
     expect(byok.status).toBe(403);
     const chatRes = await chat(body.key, "openai");
     expect(chatRes.status).toBe(403);
+  });
+
+  it("a provider allow-list covers stored provider keys: another provider's key cannot be stored, verified or deleted", async () => {
+    const u = await userOn("pro");
+    const { body } = await createKey(u.jwt, { providers: ["fishaudio"], requestsPerMinute: 10 });
+    const k = auth(body.key);
+    const secret = `sk-eleven-${crypto.randomUUID()}`;
+    const store = await call("/v1/provider-keys", {
+      method: "POST",
+      headers: k,
+      json: { provider: "elevenlabs", apiKey: "sk-not-mine-to-store" },
+    });
+    expect([store.status, await codeOf(store)]).toEqual([403, "scope_denied"]);
+    // The owner stores one; the fishaudio-only key may neither check it with ElevenLabs nor delete it.
+    expect(
+      (await call("/v1/provider-keys", { method: "POST", headers: auth(u.jwt), json: { provider: "elevenlabs", apiKey: secret } })).status,
+    ).toBe(201);
+    const verify = await call("/v1/provider-keys/elevenlabs/verify", { method: "POST", headers: k });
+    expect([verify.status, await codeOf(verify)]).toEqual([403, "scope_denied"]);
+    const del = await call("/v1/provider-keys/elevenlabs", { method: "DELETE", headers: k });
+    expect([del.status, await codeOf(del)]).toEqual([403, "scope_denied"]);
+    const checks = (await (await fetch(`${env.TEST_MOCK_ORIGIN}/__control/requests?provider=elevenlabs&path=/v1/user`)).json()) as any[];
+    expect(checks.filter((r) => r.headers["xi-api-key"] === secret)).toEqual([]);
+    const list = (await (await call("/v1/provider-keys", { headers: auth(u.jwt) })).json()) as any;
+    expect(list.providerKeys.map((p: any) => [p.provider, p.verifiedAt])).toEqual([["elevenlabs", null]]);
+    // Its own provider (by alias too): stored, verified, deleted — each request counted once by its rate limit.
+    const own = await call("/v1/provider-keys", {
+      method: "POST",
+      headers: k,
+      json: { provider: "fish-audio", apiKey: "sk-own-fish-key" },
+    });
+    expect([own.status, own.headers.get("x-ratelimit-remaining")]).toEqual([201, "6"]);
+    await own.arrayBuffer();
+    const ok = await call("/v1/provider-keys/fishaudio/verify", { method: "POST", headers: k });
+    expect([ok.status, ((await ok.json()) as any).valid, ok.headers.get("x-ratelimit-remaining")]).toEqual([200, true, "5"]);
+    expect((await call("/v1/provider-keys/fishaudio", { method: "DELETE", headers: k })).status).toBe(200);
   });
 
   it("a 403 scope_denied is counted by the key's rate limit and carries the X-RateLimit-* and X-Usage-* headers (API.md §5)", async () => {
