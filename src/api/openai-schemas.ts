@@ -121,6 +121,23 @@ export const TranscriptionOptions = z.object({
     .array(z.enum(["word", "segment"]))
     .max(2)
     .optional(),
+  // Passed to the providers that take them (OpenAI, Groq); refused for the others (src/gateway/transcribe.ts).
+  prompt: z.string().min(1).max(4096).optional(),
+  // A form sends a string.
+  temperature: z
+    .union([
+      z.number(),
+      z
+        .string()
+        .trim()
+        .regex(/^\d+(\.\d+)?$/, "a number")
+        .transform(Number),
+    ])
+    .pipe(z.number().min(0).max(1))
+    .optional(),
+  // What no provider here gives: refused, not ignored.
+  include: z.never({ error: "log probabilities are not supported by this gateway: leave include out" }).optional(),
+  chunking_strategy: z.never({ error: "chunking is not supported by this gateway: leave chunking_strategy out" }).optional(),
 });
 
 export const TranscriptionForm = z.object({
@@ -136,6 +153,11 @@ export const TranscriptionForm = z.object({
     .openapi({
       description: "word and/or segment, with verbose_json: forwarded (OpenAI whisper, Groq) or from the provider's own word timings",
     }),
+  prompt: z.string().optional().openapi({ description: "Passed to OpenAI and Groq; 400 (param prompt) for providers that take none" }),
+  temperature: z
+    .string()
+    .optional()
+    .openapi({ description: "0–1; passed to OpenAI and Groq; 400 (param temperature) for providers that take none" }),
 });
 
 export const ModelObject = z

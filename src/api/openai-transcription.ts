@@ -27,6 +27,11 @@ export async function transcriptionOptions(c: Ctx): Promise<TranscriptionRequest
     const granularities = [...form.getAll(`${GRANULARITIES}[]`), ...form.getAll(GRANULARITIES)];
     delete fields[`${GRANULARITIES}[]`];
     if (granularities.length) fields[GRANULARITIES] = granularities;
+    // …and `include[]` the same way (refused: see TranscriptionOptions).
+    if (form.has("include[]")) {
+      delete fields["include[]"];
+      fields.include = form.getAll("include[]");
+    }
   } else if (type === "application/json") fields = (await c.req.json()) as Record<string, unknown>;
   else fields = c.req.query();
   const parsed = TranscriptionOptions.safeParse(fields);

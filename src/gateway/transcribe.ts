@@ -7,13 +7,15 @@ import { ApiError } from "../http/errors";
 import { fetchPublic, PUBLIC_URL_UNAVAILABLE_MESSAGE, PublicUrlTooLarge, PublicUrlUnavailable } from "../http/fetch-public";
 import type { IdempotencyClaim } from "../metering/contract";
 import { plausibleSeconds, sttBoundMc, sttChargeMc } from "../metering/estimates";
-import type { SttInput, SttResult } from "../providers/types";
+import type { SttInput, SttOption, SttResult } from "../providers/types";
 import { admit } from "./admission";
 import { type Candidate, candidates, type FallbackEntry, withFailover } from "./failover";
 import { jsonResult } from "./idempotency";
 import { admitOperation, callProvider, invalidAnswer, upstreamRequest } from "./provider";
 
 export type Recording = SttInput["audio"];
+
+const STT_OPTIONS: readonly SttOption[] = ["prompt", "temperature"];
 
 export interface TranscribeRequest {
   /** The uploaded audio, or undefined when `audioUrl` is given. */
@@ -24,6 +26,8 @@ export interface TranscribeRequest {
   language?: string;
   /** Timestamp granularities to ask the provider for (only those its adapter lists in `timestamps`). */
   timestamps?: SttInput["timestamps"];
+  prompt?: string;
+  temperature?: number;
   /** Providers to try, in order, when the one before fails before its first byte. */
   fallback?: readonly FallbackEntry[];
 }
@@ -36,7 +40,17 @@ export interface Transcription extends Omit<SttResult, "usage"> {
 }
 
 export async function transcribe(c: Ctx, req: TranscribeRequest, idempotency?: IdempotencyClaim): Promise<Transcription> {
-  const chain = candidates(c, "stt", { provider: req.provider, model: req.model }, req.fallback);
+  const candidatesAsked = candidates(c, "stt", { provider: req.provider, model: req.model }, req.fallback);
+  // Options only some providers take: the request's own provider must take them (else 400, nothing reserved
+  // or sent); a fallback that cannot drops out of the chain — never a transcript made without what was asked.
+  const asked = STT_OPTIONS.filter((o) => req[o] !== undefined);
+  const refusals = candidatesAsked.map(({ adapter }) => asked.find((o) => !adapter.stt.takes?.includes(o)));
+  const refused = refusals[0];
+  if (refused) {
+    const message = `${candidatesAsked[0]?.adapter.name} takes no ${refused}`;
+    throw new ApiError("validation_failed", `Invalid request: ${refused}: ${message}`, { fields: [{ path: refused, message }] });
+  }
+  const chain = candidatesAsked.filter((_, i) => !refusals[i]);
   const audio = req.audio ?? (await download(c, req.audioUrl));
   // No bytes, no transcription: refused before anything is reserved (never a metered request charged 0).
   if (audio.data.size === 0) {
@@ -67,7 +81,14 @@ async function transcribeWith(
   try {
     const offered = stt.timestamps?.(model) ?? [];
     const timestamps = req.timestamps?.filter((g) => offered.includes(g));
-    const input: SttInput = { audio, model, language: req.language, timestamps: timestamps?.length ? timestamps : undefined };
+    const input: SttInput = {
+      audio,
+      model,
+      language: req.language,
+      timestamps: timestamps?.length ? timestamps : undefined,
+      prompt: req.prompt,
+      temperature: req.temperature,
+    };
     const res = await callProvider(c, adapter, upstream.key, await upstreamRequest(() => stt.request(input, upstream)));
     let result: SttResult;
     try {

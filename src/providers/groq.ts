@@ -20,11 +20,14 @@ export const groq: ProviderAdapter = {
   stt: {
     defaultModel: "whisper-large-v3-turbo",
     timestamps: () => WHISPER_TIMESTAMPS,
+    takes: ["prompt", "temperature"],
     request(input, ctx) {
       const form = formOf({
         file: input.audio,
         model: input.model,
         language: input.language,
+        prompt: input.prompt,
+        temperature: input.temperature === undefined ? undefined : String(input.temperature),
         // Plain json has no duration, which billing needs.
         response_format: "verbose_json",
       });

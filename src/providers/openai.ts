@@ -63,6 +63,7 @@ export const openai: ProviderAdapter = {
   stt: {
     defaultModel: "whisper-1",
     tokenBilled: (model) => model.startsWith("gpt-4o"),
+    takes: ["prompt", "temperature"],
     // Timestamps come with verbose_json, which only the whisper models answer.
     timestamps: (model) => (model.startsWith("whisper") ? WHISPER_TIMESTAMPS : []),
     request(input, ctx) {
@@ -70,6 +71,8 @@ export const openai: ProviderAdapter = {
         file: input.audio,
         model: input.model,
         language: input.language,
+        prompt: input.prompt,
+        temperature: input.temperature === undefined ? undefined : String(input.temperature),
         // verbose_json carries the audio duration (billing); newer models only answer json with usage.seconds.
         response_format: input.model.startsWith("whisper") ? "verbose_json" : "json",
       });

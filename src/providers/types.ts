@@ -100,7 +100,13 @@ export interface SttInput {
   language?: string;
   /** Timestamp granularities the caller asked for (only sent to an adapter whose `timestamps` lists them). */
   timestamps?: readonly TimestampGranularity[];
+  /** Text to guide the transcript (OpenAI's `prompt`), and sampling temperature 0–1: only for adapters that take them. */
+  prompt?: string;
+  temperature?: number;
 }
+
+/** Transcription options only some providers take (SttAdapter.takes); elsewhere a request with one is refused. */
+export type SttOption = "prompt" | "temperature";
 
 export type TimestampGranularity = "word" | "segment";
 
@@ -125,6 +131,8 @@ export interface SttAdapter {
   timestamps?(model: string): readonly TimestampGranularity[];
   /** Models billed in tokens rather than by the minute (OpenAI's gpt-4o-transcribe family). */
   tokenBilled?(model: string): boolean;
+  /** The options of SttInput it passes on (none listed: it takes none). */
+  takes?: readonly SttOption[];
   request(input: SttInput, ctx: UpstreamContext): Promise<UpstreamRequest> | UpstreamRequest;
   parse(body: any, input: SttInput): SttResult;
 }

@@ -48,7 +48,15 @@ async function transcriptions(c: Ctx): Promise<Response> {
   const options = await transcriptionOptions(c);
   const { provider, model } = parseModel(options.model);
   const timestamps = timestampsToAsk(options, provider, model);
-  const input: TranscribeRequest = { ...audio, provider, model, language: options.language, timestamps };
+  const input: TranscribeRequest = {
+    ...audio,
+    provider,
+    model,
+    language: options.language,
+    timestamps,
+    prompt: options.prompt,
+    temperature: options.temperature,
+  };
   const format = options.response_format ?? "json";
   let result: SttResult;
   try {

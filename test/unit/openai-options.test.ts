@@ -260,6 +260,32 @@ describe("POST /v1/audio/transcriptions: stream, timestamps, srt and vtt", () =>
     expect(await settledLedger(u.id)).toBe(before);
   }
 
+  it("prompt and temperature reach OpenAI and Groq (spec-clean); a provider that takes neither refuses them by name; include and chunking_strategy are refused", async () => {
+    const u = await newKeyUser();
+    for (const [model, provider] of [
+      ["whisper-1", "openai"],
+      ["groq/whisper-large-v3-turbo", "groq"],
+    ] as const) {
+      const res = await transcribe(
+        u.key,
+        upload(model, [
+          ["prompt", "Voxgate, GCRA"],
+          ["temperature", "0.2"],
+        ]),
+      );
+      expect(res.status, await res.clone().text()).toBe(200);
+      const [req] = await upstreamRequests(provider);
+      expect(req.specErrors).toEqual([]);
+      expect(req.body.fields).toMatchObject({ prompt: "Voxgate, GCRA", temperature: "0.2" });
+    }
+    await mockControl("/reset", { method: "POST" });
+    await expectSttRefused(u, upload("deepgram/nova-3", [["prompt", "Voxgate"]]), "prompt");
+    await expectSttRefused(u, upload("elevenlabs/scribe_v1", [["temperature", "0"]]), "temperature");
+    await expectSttRefused(u, upload("whisper-1", [["temperature", "1.5"]]), "temperature");
+    await expectSttRefused(u, upload("gpt-4o-transcribe", [["include[]", "logprobs"]]), "include");
+    await expectSttRefused(u, upload("gpt-4o-transcribe", [["chunking_strategy", "auto"]]), "chunking_strategy");
+  });
+
   it("stream=true is refused naming stream (it was answered as one JSON object the SDK's stream could not read, and charged)", async () => {
     const u = await newKeyUser();
     await expectSttRefused(u, upload("gpt-4o-transcribe", [["stream", "true"]]), "stream");
