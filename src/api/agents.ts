@@ -6,7 +6,7 @@ import { ModelId, VoiceId } from "../providers/ids";
 import { findProvider, offers, PROVIDERS } from "../providers/registry";
 import { AUDIO_FORMATS, type Operation } from "../providers/types";
 import { ChatMessageSchema } from "./gateway";
-import { iso } from "./schemas";
+import { IsoTime, iso } from "./schemas";
 
 /** The metadata object, serialized, may take this much room in the agent's row. */
 const METADATA_MAX_BYTES = 16_384;
@@ -114,8 +114,8 @@ export const AgentSchema = z
     maxTokens: z.number().int().nullable(),
     metadata: z.record(z.string(), z.unknown()).nullable(),
     fallback: z.array(z.object({ provider: z.string(), model: z.string().optional(), voiceId: z.string().optional() })).nullable(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: IsoTime,
+    updatedAt: IsoTime,
   })
   .openapi("Agent");
 export const AgentEnvelope = z.object({ success: z.literal(true), agent: AgentSchema }).openapi("AgentResponse");

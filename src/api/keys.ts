@@ -4,14 +4,14 @@ import { z } from "@hono/zod-openapi";
 import { SCOPES } from "../auth/scopes";
 import type { ApiKeyRow } from "../db/api-keys";
 import { toCredits } from "../metering/plans";
-import { IsoDate, iso } from "./schemas";
+import { IsoDate, IsoTime, iso } from "./schemas";
 
 export const ApiKeySchema = z
   .object({
     id: z.string(),
     keyPrefix: z.string().openapi({ example: "plabs_Ab3dE" }),
     name: z.string().nullable(),
-    createdAt: z.string(),
+    createdAt: IsoTime,
     expiresAt: IsoDate,
     lastUsedAt: IsoDate,
     revokedAt: IsoDate,

@@ -9,7 +9,7 @@ import { PROVIDERS, platformKeyVar } from "../providers/registry";
 import { SPEECH_TEXT_MAX_CHARS } from "../providers/text-limit";
 import { AUDIO_FORMATS, type ProviderAdapter } from "../providers/types";
 import { listenProvider, OPENAI_REALTIME_PROVIDER, speakProvider } from "../realtime/providers/registry";
-import { iso } from "./schemas";
+import { IsoTime, iso } from "./schemas";
 
 const Rates = z.array(z.number().int()).openapi({ example: [8000, 16000] });
 
@@ -57,7 +57,7 @@ const HealthSchema = z
   .object({
     state: z.enum(["unknown", "closed", "open", "half_open"]),
     since: z.string().nullable(),
-    retryAt: z.string().nullable(),
+    retryAt: IsoTime.nullable(),
   })
   .openapi("ProviderHealth");
 

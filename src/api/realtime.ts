@@ -2,6 +2,7 @@
 // request and answer. What flows over the sockets is described in src/realtime/protocol.ts.
 import { z } from "@hono/zod-openapi";
 import { upstreamIdProblem } from "../providers/ids";
+import { IsoTime } from "./schemas";
 
 /** A voice or model id as it goes into a provider's URL: nothing that could change the URL's shape. */
 const Id = z
@@ -58,7 +59,7 @@ export const RealtimeTokenSchema = z
   .object({
     success: z.literal(true),
     token: z.string().openapi({ example: "vgt_dXNyXzEyMw.Qm9vdHN0cmFwIHRoZSB0b2tlbiBzZWNyZXQgaGVyZSBwbGVhc2U" }),
-    expiresAt: z.string().openapi({ example: "2026-11-22T10:01:00.000Z" }),
+    expiresAt: IsoTime,
   })
   .openapi("RealtimeToken");
 

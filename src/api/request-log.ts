@@ -3,7 +3,7 @@ import { z } from "@hono/zod-openapi";
 import type { RequestCursor, RequestLogRow } from "../db/request-log";
 import { bytesToBase64url } from "../encoding/base64";
 import { toCredits } from "../metering/plans";
-import { iso } from "./schemas";
+import { IsoTime, iso } from "./schemas";
 
 export const RequestLogQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).optional().openapi({ description: "Default 50" }),
@@ -13,7 +13,7 @@ export const RequestLogQuery = z.object({
 export const RequestLogEntrySchema = z
   .object({
     id: z.string().openapi({ description: "The request's X-Request-Id" }),
-    createdAt: z.string(),
+    createdAt: IsoTime,
     method: z.string(),
     path: z.string().openapi({ description: "Without the query string" }),
     keyId: z.string().nullable().openapi({ description: "The API key's id; null for a JWT" }),

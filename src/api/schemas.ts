@@ -51,7 +51,9 @@ export const IdParam = z.object({
     .openapi({ param: { name: "id", in: "path" } }),
 });
 
-export const IsoDate = z.string().nullable().openapi({ example: "2026-11-22T10:00:00.000Z" });
+/** A moment as ISO-8601 (API.md §2): `format: date-time` in the document. */
+export const IsoTime = z.string().openapi({ format: "date-time", example: "2026-11-22T10:00:00.000Z" });
+export const IsoDate = IsoTime.nullable();
 
 /** Milliseconds since the epoch as ISO-8601 (null stays null). */
 export function iso(ms: number): string;

@@ -3,7 +3,7 @@
 import { z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../account/events";
 import type { DeliveryRow, WebhookRow } from "../db/webhooks";
-import { iso } from "./schemas";
+import { IsoTime, iso } from "./schemas";
 
 export const WebhookSchema = z
   .object({
@@ -11,7 +11,7 @@ export const WebhookSchema = z
     url: z.string(),
     events: z.array(z.enum(EVENT_TYPES)),
     description: z.string().nullable(),
-    createdAt: z.string(),
+    createdAt: IsoTime,
   })
   .openapi("Webhook");
 
@@ -45,7 +45,7 @@ export const CreatedWebhook = z
 export const WebhookList = z.object({ success: z.literal(true), webhooks: z.array(WebhookSchema) }).openapi("WebhookList");
 
 const EventSchema = z
-  .object({ id: z.string(), type: z.enum(EVENT_TYPES), createdAt: z.string(), data: z.record(z.string(), z.unknown()) })
+  .object({ id: z.string(), type: z.enum(EVENT_TYPES), createdAt: IsoTime, data: z.record(z.string(), z.unknown()) })
   .openapi("WebhookEvent");
 export const TestEventSent = z.object({ success: z.literal(true), event: EventSchema }).openapi("WebhookTestQueued");
 
@@ -59,7 +59,7 @@ export const DeliverySchema = z
     outcome: z.enum(["delivered", "retrying", "failed"]),
     error: z.string().nullable(),
     durationMs: z.number().int(),
-    createdAt: z.string(),
+    createdAt: IsoTime,
   })
   .openapi("WebhookDelivery");
 export const DeliveryList = z.object({ success: z.literal(true), deliveries: z.array(DeliverySchema) }).openapi("WebhookDeliveryList");

@@ -1,5 +1,5 @@
 // The api_keys table: only SHA-256 hashes, never a plaintext key.
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
 import { apiKeys } from "../../schema";
 import { orm } from "./orm";
 
@@ -157,7 +157,8 @@ export function storedRules(patch: {
 
 /**
  * Change an active key's name or rules (PATCH /v1/keys/:id, through the user's Account object, which
- * updates its copy after this succeeded). Returns the row, or null when no active key of the user has this id.
+ * updates its copy after this succeeded). Returns the row, or null when no active key of the user has this id:
+ * active is neither revoked nor expired (API.md §2), as for rotation.
  */
 export async function updateKeyRules(
   d1: D1Database,
@@ -165,20 +166,17 @@ export async function updateKeyRules(
   keyId: string,
   patch: Partial<KeyRules> & { name?: string | null },
 ): Promise<ApiKeyRow | null> {
+  const active = and(
+    eq(apiKeys.id, keyId),
+    eq(apiKeys.userId, userId),
+    isNull(apiKeys.revokedAt),
+    or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, Date.now())),
+  );
   if (Object.keys(patch).length === 0) {
-    const row = await orm(d1)
-      .select()
-      .from(apiKeys)
-      .where(and(eq(apiKeys.id, keyId), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
-      .get();
+    const row = await orm(d1).select().from(apiKeys).where(active).get();
     return row ?? null;
   }
-  const rows = await orm(d1)
-    .update(apiKeys)
-    .set(patch)
-    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
-    .returning()
-    .all();
+  const rows = await orm(d1).update(apiKeys).set(patch).where(active).returning().all();
   return rows[0] ?? null;
 }
 

@@ -3,8 +3,8 @@
 // hot path sees it on the user's next request.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { MAX_PAYG_BALANCE_MC } from "../account/catalog-changes";
-import { usageView } from "../api/account";
-import { errors, IsoDate, iso } from "../api/schemas";
+import { UsageSchema, usageView } from "../api/account";
+import { errors, IsoDate, IsoTime, iso } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
 import { getUser, type UserRow } from "../db/users";
 import { ApiError } from "../http/errors";
@@ -32,7 +32,7 @@ const AdminUser = z
       planExpiresAt: IsoDate,
       paygCredits: z.number(),
       role: z.string(),
-      createdAt: z.string(),
+      createdAt: IsoTime,
     }),
   })
   .openapi("AdminUser");
@@ -204,7 +204,10 @@ export function registerAdmin(app: OpenAPIHono<AppEnv>) {
       security: adminSecurity,
       request: { params: UserParam },
       responses: {
-        200: { description: "Usage", content: { "application/json": { schema: z.object({ success: z.literal(true), usage: z.any() }) } } },
+        200: {
+          description: "Usage",
+          content: { "application/json": { schema: z.object({ success: z.literal(true), usage: UsageSchema }).openapi("AdminUsage") } },
+        },
         ...errors(401, 403, 404),
       },
     }),

@@ -32,8 +32,27 @@ function documentScopes(app: OpenAPIHono<AppEnv>) {
   }
 }
 
+/**
+ * Every route that takes an API key or a JWT can also answer 400 (Authorization and X-API-Key differ)
+ * and 503 auth_unavailable (the JWKS could not be fetched), whatever else it does (API.md §1, §8); every
+ * state change under the portal's session 403 when it does not come from the portal's own Origin (§7).
+ */
+function documentCredentialErrors(app: OpenAPIHono<AppEnv>) {
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type !== "route") continue;
+    const { security, method, responses } = def.route;
+    const statuses = security?.some((s) => "bearerAuth" in s)
+      ? [400, 503]
+      : security?.some((s) => "portalSession" in s) && method !== "get"
+        ? [403]
+        : [];
+    for (const status of statuses) responses[status] ??= errors(status)[status] as (typeof responses)[string];
+  }
+}
+
 export function registerDocs(app: OpenAPIHono<AppEnv>) {
   documentScopes(app);
+  documentCredentialErrors(app);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",

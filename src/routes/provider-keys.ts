@@ -2,7 +2,7 @@
 // the portal session, /portal/api/provider-keys. Secrets are sealed (AES-256-GCM) before they leave
 // this isolate, and no response ever carries one.
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { errors, IsoDate, iso, SuccessSchema } from "../api/schemas";
+import { errors, IsoDate, IsoTime, iso, SuccessSchema } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
 import { open, seal } from "../crypto/provider-key-vault";
 import * as providerKeysTable from "../db/provider-keys";
@@ -29,8 +29,8 @@ const ProviderKeySchema = z
   .object({
     provider: z.string(),
     last4: z.string().openapi({ description: "The key's last 4 characters (empty for a key too short to show any of it)" }),
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    createdAt: IsoTime,
+    updatedAt: IsoTime,
     verifiedAt: IsoDate,
   })
   .openapi("ProviderKey");

@@ -218,6 +218,29 @@ describe("key lifecycle", () => {
     expect(res.status).toBe(401);
   });
 
+  it("an expired key is no longer active: PATCH and rotate answer 404 and change nothing", async () => {
+    const u = await newUser({ plan: "pro" });
+    const { id } = await createKey(u.jwt, { expiresInDays: 1, name: "old" });
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1, id)
+      .run();
+    await inAccount(u.id, async (instance) => {
+      const state = await instance.copy;
+      state.keys.get(id).expiresAt = Date.now() - 1;
+    });
+    for (const [method, path, json] of [
+      ["PATCH", `/v1/keys/${id}`, { name: "renamed" }],
+      ["PATCH", `/v1/keys/${id}`, {}],
+      ["POST", `/v1/keys/${id}/rotate`, undefined],
+    ] as const) {
+      const res = await api(path, { method, headers: bearer(u.jwt), json });
+      expect(res.status, `${method} ${path} ${JSON.stringify(json)}`).toBe(404);
+      expect(((await res.json()) as any).error.code).toBe("not_found");
+    }
+    const listed = ((await (await api("/v1/keys", { headers: bearer(u.jwt) })).json()) as any).apiKeys;
+    expect(listed.map((k: any) => [k.id, k.name])).toEqual([[id, "old"]]);
+  });
+
   it("another user's key or an unknown id: 404", async () => {
     const a = await newUser({ plan: "pro" });
     const b = await newUser({ plan: "pro" });
@@ -284,6 +307,33 @@ describe("errors and request ids", () => {
     expect(ok.headers.get("x-request-id")).toBe("abc-123");
     const bad = await api("/openapi.json", { headers: { "x-request-id": "bad id\twith spaces" } });
     expect(bad.headers.get("x-request-id")).toMatch(/^req_[0-9a-f]{32}$/);
+  });
+
+  it("the OpenAPI document: refs resolve, dates are date-time, the admin usage answer is typed, credential and Origin errors listed", async () => {
+    const doc = (await (await api("/openapi.json")).json()) as any;
+    const text = JSON.stringify(doc);
+    for (const [, name = ""] of text.matchAll(/"#\/components\/schemas\/([^"]+)"/g))
+      expect(doc.components.schemas[name], name).toBeDefined();
+    const s = doc.components.schemas;
+    for (const f of ["createdAt", "expiresAt", "lastUsedAt", "revokedAt"]) expect(s.ApiKey.properties[f].format, f).toBe("date-time");
+    expect(s.Me.properties.user.properties.planExpiresAt.format).toBe("date-time");
+    const usage = doc.paths["/api/admin/users/{id}/usage"].get.responses[200].content["application/json"].schema;
+    const usageSchema = usage.$ref ? s[usage.$ref.split("/").pop()] : usage;
+    expect(usageSchema.required).toEqual(["success", "usage"]);
+    expect(usageSchema.properties.usage.$ref).toBe("#/components/schemas/Usage");
+    // Any route taking an API key or a JWT may answer 400 (the two credential headers differ) and 503 auth_unavailable.
+    let credentialed = 0;
+    for (const [path, ops] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(ops)) {
+        // A portal state change from another Origin: 403.
+        if (op.security?.some((sec: any) => "portalSession" in sec) && method !== "get")
+          expect(op.responses["403"], `${method} ${path} 403`).toBeDefined();
+        if (!op.security?.some((sec: any) => "bearerAuth" in sec)) continue;
+        credentialed++;
+        for (const status of ["400", "401", "503"]) expect(op.responses[status], `${method} ${path} ${status}`).toBeDefined();
+      }
+    }
+    expect(credentialed).toBeGreaterThan(40);
   });
 
   it("serves an OpenAPI 3.1 document and a reference page", async () => {
