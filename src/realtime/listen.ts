@@ -9,11 +9,18 @@ import { END_GRACE_MS, endings, listenCommand, NORMAL_END, transcriptEvent } fro
 import type { Frame, ListenParams, ListenStream } from "./providers/types";
 import type { Session } from "./session";
 
+/**
+ * How often a provider that closes an idle stream is sent a keep-alive while no audio flows: Deepgram closes
+ * one that gets neither audio nor a KeepAlive for 10 s (NET-0001) and asks for one every 3-5 s
+ * (developers.deepgram.com/docs/audio-keep-alive). At most two periods pass between frames: 6 s.
+ */
+export const KEEP_ALIVE_MS = 3_000;
+
 export function relayListen(s: Session, stream: ListenStream, provider: string, params: ListenParams, prices: Prices): void {
   const bytesPerSecond = params.sampleRate * (params.encoding === "mulaw" ? 1 : 2);
   const costOf = (bytes: number) => listenCostMc(provider, bytes, bytesPerSecond, prices);
   let audioBytes = 0;
-  let audioSinceTick = false;
+  let audioSinceKeepAlive = false;
   let ending = false;
   const { client, upstream, governor } = s.o;
 
@@ -26,7 +33,7 @@ export function relayListen(s: Session, stream: ListenStream, provider: string, 
     const next = audioBytes + chunk.byteLength;
     const forward = () => {
       audioBytes = next;
-      audioSinceTick = true;
+      audioSinceKeepAlive = true;
       s.toUpstream(stream.audio(chunk));
     };
     const admitted = governor.admit(costOf(next));
@@ -68,13 +75,18 @@ export function relayListen(s: Session, stream: ListenStream, provider: string, 
     s.end(endings.provider(`The provider closed the stream (${e.code}${e.reason ? ` ${e.reason}` : ""}).`));
   });
 
+  // Its own timer, not the session's check interval (up to 30 s): the provider's idle limit is shorter.
+  const keepAlive = stream.keepAlive;
+  if (keepAlive) {
+    const timer = setInterval(() => {
+      if (s.ended) return clearInterval(timer);
+      if (!audioSinceKeepAlive && !ending) s.toUpstream(keepAlive());
+      audioSinceKeepAlive = false;
+    }, KEEP_ALIVE_MS);
+  }
+
   s.start({
     usage: () => ({ seconds: audioBytes / bytesPerSecond }),
     costMc: () => costOf(audioBytes),
-    onTick: () => {
-      // Deepgram closes a stream that gets no audio for about 10 s.
-      if (!audioSinceTick && !ending && stream.keepAlive) s.toUpstream(stream.keepAlive());
-      audioSinceTick = false;
-    },
   });
 }

@@ -11,7 +11,7 @@
 // cost is estimated from what flows — input audio at 10 tokens a second, input text at one token per
 // UTF-8 byte, the conversation so far re-read by each response, output audio at 20 tokens a second and a
 // token per text delta — so the session tops up (or stops) before the report arrives; the report then
-// replaces the estimate. A response cut off by the end of the session is charged its estimate.
+// replaces the estimate. A response cut off by the end of the session (one OpenAI started) is charged its estimate.
 // Unconfirmed: OpenAI's exact audio token rates (the published ~600 input / ~1,200 output tokens a minute).
 
 import { DEFAULT_PRICES, type Prices } from "../../metering/prices";
@@ -49,6 +49,8 @@ export class RealtimeMeter {
   private outputTokens = 0;
   private contextTokens = 0; // what the next response re-reads (the last report's total)
   private responding = false;
+  // A response.create sent, and no response.* since: an error event now means OpenAI refused it.
+  private requested = false;
   private inputBps = 48000;
   private outputBps = 48000;
   /** Every response.done's usage, summed (what OpenAI reported). */
@@ -79,18 +81,30 @@ export class RealtimeMeter {
   client(frame: Frame): void {
     const msg = jsonOf(frame);
     this.inputTokens += this.clientTokens(msg);
-    if (msg?.type === "response.create") this.responding = true;
+    // Asked for: a session cut before OpenAI's answer still pays the estimate (OpenAI may have begun, and
+    // bills the conversation it re-reads) — unless OpenAI refuses it (an error event before any response.*).
+    if (msg?.type === "response.create") {
+      this.responding = true;
+      this.requested = true;
+    }
   }
 
   server(frame: Frame): void {
     const msg = jsonOf(frame);
     const type = String(msg?.type ?? "");
+    // A response runs once OpenAI says so (response.created, or any of its events; its own turn detection
+    // starts some); a response.create it refuses (an error event before any response.*) is never charged.
+    if (type.startsWith("response.") && type !== "response.done") {
+      this.responding = true;
+      this.requested = false;
+    } else if (type === "error" && this.requested) {
+      this.responding = false;
+      this.requested = false;
+    }
     if (type === "session.created" || type === "session.updated") {
       const s = msg.session ?? {};
       this.inputBps = bytesPerSecond(s.audio?.input?.format ?? s.input_audio_format);
       this.outputBps = bytesPerSecond(s.audio?.output?.format ?? s.output_audio_format);
-    } else if (type === "response.created") {
-      this.responding = true;
     } else if ((type === "response.output_audio.delta" || type === "response.audio.delta") && typeof msg.delta === "string") {
       this.outputTokens += Math.ceil((base64Bytes(msg.delta) * OUTPUT_AUDIO_TOKENS_PER_SECOND) / this.outputBps);
     } else if (type.endsWith("text.delta") || type.endsWith("transcript.delta")) {

@@ -12,6 +12,9 @@
 // - interim results only with `interim_results=true`;
 // - a refused handshake is an HTTP 4xx/5xx carrying `dg-error` and `dg-request-id` headers;
 // - errors mid-stream are close frames: 1011 "NET-0000"/"NET-0001", DATA-0000 for undecodable audio.
+// - a stream that gets neither audio nor a KeepAlive for 10 s is closed with 1011 "NET-0001"
+//   (developers.deepgram.com/docs/audio-keep-alive: "send a KeepAlive message every 3-5 seconds to
+//   prevent the 10-second timeout that triggers a NET-0001 error and closes the connection").
 // Unconfirmed: the exact `dg-error` value (the mock puts the JSON error body there), 1008 for DATA-0000
 // (older docs say 1002), and that an empty binary frame ends the stream like CloseStream.
 
@@ -19,6 +22,15 @@ import { isInvalidKey } from "../lib/respond.mjs";
 import { bytesPerSecondFor, FALLBACK_BYTES_PER_SECOND, ListenMeter } from "./listen.mjs";
 
 const MODEL_UUID = "00000000-0000-4000-8000-000000000000";
+
+/** Deepgram closes a stream that received neither audio nor a KeepAlive for this long. */
+export const IDLE_TIMEOUT_MS = 10_000;
+
+/** (Re)start the idle timer: any frame from the client counts as activity. */
+function armIdle(session) {
+  clearTimeout(session.state.idle);
+  session.state.idle = setTimeout(() => !session.state.ended && session.close(1011, "NET-0001"), IDLE_TIMEOUT_MS);
+}
 
 /** Deepgram refusals carry the error in a `dg-error` header too. */
 export function refusal(desc) {
@@ -106,10 +118,15 @@ export default {
     session.state.meter = new ListenMeter(bps);
     session.state.interim = query.interim_results === "true";
     session.record.audioSeconds = 0;
+    armIdle(session);
+  },
+  closed(session) {
+    clearTimeout(session.state.idle);
   },
   message(session, data, isBinary) {
     const { state } = session;
     if (state.ended) return session.protocolError("frame after CloseStream");
+    armIdle(session);
     if (isBinary) {
       if (data.length === 0) return closeStream(session);
       session.audioIn(data.length);

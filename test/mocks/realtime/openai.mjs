@@ -249,7 +249,17 @@ const HANDLERS = {
     });
   },
   "response.create"(session, msg) {
-    respond(session, isObject(msg.response) ? msg.response : {});
+    const opts = isObject(msg.response) ? msg.response : {};
+    // openai-node (RealtimeResponseCreateParams.max_output_tokens): "an integer between 1 and 4096 … or
+    // `inf`". A bad value is refused with an error event and no response (the error's wording: unconfirmed).
+    const max = opts.max_output_tokens;
+    if (max !== undefined && max !== "inf" && !(Number.isInteger(max) && max >= 1 && max <= 4096)) {
+      return sendError(session, "invalid_request_error", "invalid_value", `Invalid 'response.max_output_tokens': ${JSON.stringify(max)}.`, {
+        param: "response.max_output_tokens",
+        eventId: msg.event_id,
+      });
+    }
+    respond(session, opts);
   },
   "response.cancel"(session, msg) {
     sendError(session, "invalid_request_error", "response_cancel_not_active", "Cancellation failed: no active response found.", {

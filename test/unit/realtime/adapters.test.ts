@@ -151,6 +151,29 @@ describe("the OpenAI Realtime meter", () => {
     m.client(append);
     expect(m.finalMc).toBe(realtimeCostMc("gpt-realtime", 12, 7));
   });
+
+  it("a response.create that OpenAI refuses (an error event, no response.created) adds nothing to the charge", () => {
+    const m = new RealtimeMeter("gpt-realtime");
+    m.client(j({ type: "response.create" }));
+    m.server(j({ type: "response.created", response: { id: "resp_1", usage: null } }));
+    m.server(j({ type: "response.done", response: { id: "resp_1", usage: { input_tokens: 12, output_tokens: 7 } } }));
+    m.client(j({ type: "response.create", response: { max_output_tokens: 0 } }));
+    m.server(j({ type: "error", error: { type: "invalid_request_error", code: "invalid_value", param: "response.max_output_tokens" } }));
+    // The session ends now: charged what OpenAI reported, not an estimate for a response that never ran.
+    expect(m.finalMc).toBe(realtimeCostMc("gpt-realtime", 12, 7));
+    // A response that did start and is cut off is charged its estimate (deltas imply it runs).
+    m.server(j({ type: "response.output_audio_transcript.delta", delta: "Hi" }));
+    expect(m.finalMc).toBeGreaterThan(realtimeCostMc("gpt-realtime", 12, 7));
+  });
+
+  it("a session cut between response.create and OpenAI's answer pays the response's estimate (OpenAI may have begun: it re-reads the conversation)", () => {
+    const m = new RealtimeMeter("gpt-realtime");
+    m.client(j({ type: "response.create" }));
+    m.server(j({ type: "response.done", response: { id: "resp_1", usage: { input_tokens: 12, output_tokens: 7 } } }));
+    m.client(j({ type: "response.create" }));
+    // Ends now, before response.created: the re-read conversation (19 tokens) is charged as estimated.
+    expect(m.finalMc).toBe(realtimeCostMc("gpt-realtime", 12, 7) + realtimeCostMc("gpt-realtime", 19, 0));
+  });
 });
 
 describe("the uniform protocol and client tokens", () => {

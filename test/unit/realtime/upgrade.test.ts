@@ -6,6 +6,7 @@
 import { createExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../../src/index";
+import { realtimeCostMc } from "../../../src/metering/realtime";
 import { BASE, faultFor, jwtFor, marker, upstreamRequests } from "../../helpers/api";
 import { env } from "../../helpers/env";
 import { call, inAccount, keyOf, ledgerOf, sleep, until, userOn } from "../../helpers/reliability";
@@ -331,4 +332,51 @@ describe("ending", () => {
     expect((await open(`${LISTEN}&token=${token}`)).res.status).toBe(401);
     expect((await ledgerOf(u.id)).usedMc).toBe(0);
   });
+
+  it("a listen session whose client pauses longer than Deepgram's 10 s idle timeout stays open: KeepAlives keep it", async () => {
+    // Deepgram closes a stream that gets neither audio nor a KeepAlive for 10 s (NET-0001; its docs: send one
+    // every 3-5 s). The check interval (default 10 s) is no keep-alive timer: a pause of 12 s must not end the session.
+    const u = await userOn("pro");
+    const m = marker();
+    const c = await open(`${LISTEN}&model=${m}`, { headers: bearer(u.jwt) });
+    expect(c.res.status).toBe(101);
+    c.ws?.send(new Uint8Array(32_000)); // 1 s of audio, then silence (the caller is listening to the agent)
+    expect(await closedWithin(c, 12_000)).toBe("open");
+    c.ws?.send(JSON.stringify({ type: "close" }));
+    expect(await closedWithin(c, 10_000)).toMatchObject({ code: 1000 });
+    expect(c.events.findLast((e) => e.type === "usage")).toMatchObject({ seconds: 1 });
+    const record = (await upstreamRequests("deepgram")).find((r: any) => r.query?.model === m);
+    expect(record?.textFrames).toContain(JSON.stringify({ type: "KeepAlive" }));
+  }, 40_000);
+
+  it("/v1/realtime is charged exactly the usage response.done reported, even after a response.create OpenAI refused", async () => {
+    const u = await userOn("pro");
+    const c = await open(OPENAI, { headers: bearer(u.jwt) });
+    expect(c.res.status).toBe(101);
+    const item = { type: "message", role: "user", content: [{ type: "input_text", text: "Hello there how are you" }] };
+    c.ws?.send(JSON.stringify({ type: "conversation.item.create", item }));
+    c.ws?.send(JSON.stringify({ type: "response.create", response: { output_modalities: ["text"] } }));
+    await until(
+      async () => c.events.filter((e) => e.type === "response.done").length,
+      (n) => n === 1,
+    );
+    // Refused by OpenAI (max_output_tokens is 1..4096 or "inf"): an error event, and no response runs.
+    c.ws?.send(JSON.stringify({ type: "response.create", response: { max_output_tokens: 0 } }));
+    await until(
+      async () => c.events.filter((e) => e.type === "error").length,
+      (n) => n === 1,
+    );
+    c.ws?.close(1000);
+    await closedWithin(c, 5_000);
+    const usage = c.events.find((e) => e.type === "response.done").response.usage;
+    const exact = realtimeCostMc("gpt-realtime", usage.input_tokens, usage.output_tokens);
+    expect(
+      (
+        await until(
+          () => ledgerOf(u.id),
+          (l) => l.usedMc > 0,
+        )
+      ).usedMc,
+    ).toBe(exact);
+  }, 30_000);
 });
