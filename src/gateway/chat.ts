@@ -86,7 +86,7 @@ async function chatWith<Body>(
       }
       const body = shapes.render(result, adapter.id, model);
       const costMc = chatCostMc(model, bound, result.usage, true, 0, prices);
-      settlement.charge(costMc, () => jsonResult(body));
+      settlement.charge(costMc, () => jsonResult(body, adapter.id));
       c.set("usageCostMc", settlement.metered ? costMc : 0);
       return { kind: "json", body };
     }

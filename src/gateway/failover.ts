@@ -90,6 +90,7 @@ export async function withFailover<Op extends Operation, T>(
       // A retry's stored answer (Idempotency-Key) is no attempt: no provider ran and this request is charged nothing.
       if (e instanceof IdempotentReplay) {
         c.set("usageCostMc", 0);
+        c.set("usageBypassed", e.result.headers["x-usage-bypassed"] === "true");
         throw e;
       }
       // Refused before the provider was called (credits, scope, rate limit, no key): not an attempt either.

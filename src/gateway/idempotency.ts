@@ -75,12 +75,12 @@ export function replayResponse(result: IdempotentResult): Response {
   });
 }
 
-/** A JSON answer as the result an idempotent retry gets replayed. */
-export function jsonResult(body: unknown): IdempotentResult {
+/** A JSON answer as the result an idempotent retry gets replayed, naming the provider that served it (as speech does). */
+export function jsonResult(body: unknown, provider: string): IdempotentResult {
   return {
     status: 200,
     contentType: "application/json",
-    headers: {},
+    headers: { "x-provider-used": provider },
     bodyBase64: bytesToBase64(new TextEncoder().encode(JSON.stringify(body))),
   };
 }

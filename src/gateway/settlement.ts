@@ -59,7 +59,14 @@ export class Settlement {
         .then((mc) => (mc === null ? null : metered ? mc : 0)),
     );
     if (metered && (cost === null || typeof cost === "number")) this.showSettled(cost);
-    this.tell(cost, result);
+    // A replay answers as the first did: bypassed when a BYOK or stored key served it (API.md §5).
+    const kept =
+      result &&
+      (() => {
+        const r = result();
+        return r && { ...r, headers: { ...r.headers, "x-usage-bypassed": String(!metered) } };
+      });
+    this.tell(cost, kept);
   }
 
   /** Show `cost` in the X-Usage-* headers as if charged (an exact cost, before its charge is told). */

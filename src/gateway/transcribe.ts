@@ -122,7 +122,7 @@ async function transcribeWith(
       { seconds: reportedSeconds, usage: result.usage },
       c.get("prices"),
     );
-    settlement.charge(costMc, () => jsonResult(body));
+    settlement.charge(costMc, () => jsonResult(body, adapter.id));
     c.set("usageCostMc", settlement.metered ? costMc : 0);
     return body;
   } catch (e) {

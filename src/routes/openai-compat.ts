@@ -66,6 +66,8 @@ async function transcriptions(c: Ctx): Promise<Response> {
     if (!(e instanceof IdempotentReplay) || e.result.status !== 200) throw e;
     result = JSON.parse(new TextDecoder().decode(base64ToBytes(e.result.bodyBase64)));
     c.header("idempotent-replayed", "true");
+    const provider = e.result.headers["x-provider-used"];
+    if (provider) c.header("x-provider-used", provider);
   }
   return transcriptionResponse(c, result, options);
 }

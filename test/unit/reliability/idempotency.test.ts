@@ -412,6 +412,62 @@ describe("Idempotency-Key: a retry is never charged twice", () => {
     await retry.arrayBuffer();
   });
 
+  it("a replay answers with the first answer's X-Provider-Used and X-Usage-Bypassed (API.md §5), charged 0, on every route", async () => {
+    const user = await userOn("pro");
+    const agent = (await (
+      await call("/v1/agents", {
+        method: "POST",
+        headers: bearer(user.jwt),
+        json: { name: "hdrs", llmProvider: "openai", llmModel: "gpt-4.1-mini" },
+      })
+    ).json()) as any;
+    const upload =
+      (field: "provider" | "model", value: string, extra: Record<string, string> = {}) =>
+      () => {
+        const form = new FormData();
+        form.append("file", new File([new Uint8Array(2500).fill(5)], "clip.wav", { type: "audio/wav" }));
+        form.append(field, value);
+        for (const [k, v] of Object.entries(extra)) form.append(k, v);
+        return form;
+      };
+    const byokOpenai = { "x-provider-key-openai": "byok-openai-key" };
+    const cases: [string, unknown, Record<string, string>][] = [
+      ["/v1/chat", chatBody("headers"), {}],
+      ["/v1/chat", chatBody("headers byok"), byokOpenai],
+      ["/v1/transcribe", upload("provider", "deepgram"), {}],
+      [`/v1/agents/${agent.agent.id}/chat`, { messages: [{ role: "user", content: "headers agent" }] }, {}],
+      ["/v1/chat/completions", { model: "openai/gpt-4.1-mini", messages: [{ role: "user", content: "headers compat" }] }, byokOpenai],
+      ["/v1/audio/transcriptions", upload("model", "deepgram/nova-3", { response_format: "text" }), {}],
+      ["/v1/synthesize", { provider: "elevenlabs", text: "headers byok speech" }, { "x-provider-key-elevenlabs": "byok-eleven-key" }],
+    ];
+    let charged = 0;
+    for (const [path, body, extra] of cases) {
+      const k = nonce();
+      const headers = { ...idem(k, bearer(user.jwt)), ...extra };
+      const send = () =>
+        typeof body === "function"
+          ? call(path, { method: "POST", headers, body: body() })
+          : call(path, { method: "POST", headers, json: body });
+      const first = await send();
+      expect(first.status, path).toBe(200);
+      const bytes = Buffer.from(await first.arrayBuffer());
+      if (first.headers.get("x-usage-bypassed") === "false") charged++;
+      const before = await settled(user, charged);
+      expect(await doneOrFailed(user, k), path).toBe("done");
+      const retry = await send();
+      expect(retry.status, path).toBe(200);
+      expect(retry.headers.get("idempotent-replayed"), path).toBe("true");
+      expect(Buffer.from(await retry.arrayBuffer()).equals(bytes), path).toBe(true);
+      for (const h of ["content-type", "x-provider-used", "x-usage-bypassed"]) {
+        expect(retry.headers.get(h), `${path} ${h}`).toBe(first.headers.get(h));
+      }
+      expect(retry.headers.get("x-usage-cost"), path).toBe("0");
+      await sleep(50);
+      const after = await ledgerOf(user.id);
+      expect([after.usedMc, after.requestCount], path).toEqual([before.usedMc, before.requestCount]);
+    }
+  });
+
   it("an invalid Idempotency-Key is refused (400) before anything runs", async () => {
     const user = await userOn("pro");
     for (const k of ["x".repeat(256), "with space", "tab\tinside"]) {
