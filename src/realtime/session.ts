@@ -26,8 +26,6 @@ export interface SessionHooks {
   usage(): { seconds: number; characters?: number };
   /** The exact cost of what flowed (for bypassed sessions: what it would cost, for the caps). */
   costMc(): number;
-  /** Each check interval, after the lease was renewed (e.g. a keep-alive to the provider). */
-  onTick?(): void;
 }
 
 export class Session {
@@ -121,7 +119,6 @@ export class Session {
     if (this.ended || !this.hooks) return;
     await this.o.governor.tick();
     if (this.ended) return;
-    this.hooks.onTick?.();
     if (!this.o.openAiProtocol) {
       this.toClient(usageEvent({ ...this.hooks.usage(), costMc: this.o.governor.metered ? this.hooks.costMc() : 0 }));
     }
