@@ -3,7 +3,7 @@
 // srt/vtt subtitles cut from the native transcript (openai-captions.ts).
 import type { z } from "@hono/zod-openapi";
 import type { Ctx } from "../context";
-import { ApiError } from "../http/errors";
+import { invalidField } from "../http/errors";
 import { mediaType } from "../http/media-type";
 import { findProvider } from "../providers/registry";
 import type { SttResult, TimestampGranularity } from "../providers/types";
@@ -39,8 +39,7 @@ export async function transcriptionOptions(c: Ctx): Promise<TranscriptionRequest
   return parsed.data;
 }
 
-const refuse = (message: string) =>
-  new ApiError("validation_failed", `Invalid request: ${GRANULARITIES}: ${message}`, { fields: [{ path: GRANULARITIES, message }] });
+const refuse = (message: string) => invalidField(GRANULARITIES, message);
 
 /**
  * The timestamps to ask the provider for. Asked for by the caller: only with verbose_json (as OpenAI),

@@ -2,7 +2,7 @@
 // an output cap the provider is told) → call the provider → answer JSON, or relay its token stream as it
 // arrives → charge the tokens it reports (a stream cut short: what was delivered).
 import type { Ctx } from "../context";
-import { ApiError } from "../http/errors";
+import { invalidField } from "../http/errors";
 import { mediaType } from "../http/media-type";
 import type { IdempotencyClaim } from "../metering/contract";
 import { chatBound, chatCostMc } from "../metering/estimates";
@@ -10,7 +10,7 @@ import { optionsPromptText } from "../providers/chat-options";
 import { providerText } from "../providers/provider-text";
 import type { ChatInput, ChatResult } from "../providers/types";
 import { type ChatEvent, chatDecoder } from "./decoders";
-import { type Candidate, candidates, type FallbackEntry, withFailover } from "./failover";
+import { type Candidate, candidates, chainTaking, type FallbackEntry, withFailover } from "./failover";
 import { jsonResult } from "./idempotency";
 import { admitOperation, callProvider, invalidAnswer } from "./provider";
 import { relay } from "./relay";
@@ -40,21 +40,12 @@ export async function chat<Body>(
   shapes: ChatShapes<Body>,
 ): Promise<ChatOutcome<Body>> {
   const chain = candidates(c, "llm", { provider: input.provider, model: input.model }, input.fallback);
-  // Checked for every provider before any is tried (as speech formats are, synthesize.ts): the request's
-  // own provider must take the request as asked (else 400, nothing reserved or sent); a fallback entry
-  // that cannot would answer something else, so it drops out of the chain (not tried, not in
-  // X-Provider-Attempts) — a fallback is there to help the first provider, never to veto an option it takes.
-  const refusals = chain.map(({ adapter, model }) => adapter.llm.refuse({ ...input, model: model ?? adapter.llm.defaultModel }));
-  const refusal = refusals[0];
-  if (refusal)
-    throw new ApiError("validation_failed", `Invalid request: ${refusal.field}: ${refusal.message}`, {
-      fields: [{ path: refusal.field, message: refusal.message }],
-    });
-  return withFailover(
-    c,
-    chain.filter((_, i) => !refusals[i]),
-    (candidate) => chatWith(c, candidate, input, idempotency, shapes),
-  );
+  // The request's options, checked for every provider before any is tried (failover.ts, chainTaking).
+  const taking = chainTaking(chain, ({ adapter, model }) => {
+    const refusal = adapter.llm.refuse({ ...input, model: model ?? adapter.llm.defaultModel });
+    return refusal && invalidField(refusal.field, refusal.message);
+  });
+  return withFailover(c, taking, (candidate) => chatWith(c, candidate, input, idempotency, shapes));
 }
 
 /** One provider's attempt. */

@@ -34,6 +34,18 @@ export interface Candidate<Op extends Operation> {
   voiceId?: string;
 }
 
+/**
+ * The chain as this request may run it, checked before any provider is tried: the request's own provider (the
+ * first) must take the request as asked — else its refusal is thrown, nothing reserved or sent; a fallback
+ * entry that cannot drops out (not tried, not in X-Provider-Attempts): a fallback is there to help the first
+ * provider, never to veto a request it serves.
+ */
+export function chainTaking<C>(chain: readonly C[], refusalOf: (candidate: C) => ApiError | undefined): C[] {
+  const refusals = chain.map(refusalOf);
+  if (refusals[0]) throw refusals[0];
+  return chain.filter((_, i) => !refusals[i]);
+}
+
 /** The chain to try: the request's own provider first, then its fallback entries (each checked now). */
 export function candidates<Op extends Operation>(
   c: Context<AppEnv>,

@@ -4,7 +4,7 @@
 // any audio is refunded; once audio was sent the charge stands.
 import type { Ctx } from "../context";
 import { bytesToBase64 } from "../encoding/base64";
-import { ApiError } from "../http/errors";
+import { ApiError, invalidField } from "../http/errors";
 import { mediaType } from "../http/media-type";
 import type { IdempotencyClaim } from "../metering/contract";
 import { ttsCostMc } from "../metering/prices";
@@ -12,7 +12,7 @@ import { providerText } from "../providers/provider-text";
 import { maxTextChars, textChars } from "../providers/text-limit";
 import type { AudioFormat } from "../providers/types";
 import { audioDecoder } from "./decoders";
-import { type Candidate, candidates, type FallbackEntry, withFailover } from "./failover";
+import { type Candidate, candidates, chainTaking, type FallbackEntry, withFailover } from "./failover";
 import { audioTypeFits, firstAudio, IDEMPOTENT_AUDIO_MAX_BYTES } from "./first-audio";
 import { admitOperation, callProvider, invalidAnswer, upstreamRequest } from "./provider";
 import { converting, modelAudioSource, planSpeech, type SpeechPlan } from "./speech-output";
@@ -38,29 +38,23 @@ export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: I
       return { candidate, plan, maxChars: textLimit(candidate, plan) };
     },
   );
-  // The format and the text's length are checked for every provider before any is tried. The request's
-  // own provider must serve the format and take the text (else 400: the caller asked it of that provider);
-  // a fallback entry that cannot is no candidate for this request and drops out of the chain (not tried,
-  // so not in X-Provider-Attempts) — a fallback is there to help the first provider, never to veto a
-  // request it can serve.
-  const [first] = planned;
-  if (first?.plan.kind === "unsupported") {
-    const asked = `${input.format ?? "audio"}${input.sampleRate ? ` at ${input.sampleRate} Hz` : ""}`;
-    throw new ApiError("unsupported_format", `${first.candidate.adapter.name} cannot serve ${asked}: ${first.plan.reason}.`, {
-      provider: first.candidate.adapter.id,
-      format: input.format ?? null,
-    });
-  }
-  if (first && characters > first.maxChars) {
-    const field = input.textField ?? "text";
-    const message = `${first.candidate.adapter.name} takes at most ${first.maxChars} characters in one request; this text has ${characters} (split it, or choose another provider).`;
-    throw new ApiError("validation_failed", `Invalid request: ${field}: ${message}`, { fields: [{ path: field, message }] });
-  }
-  const servable = planned.filter(
-    (p): p is { candidate: Candidate<"tts">; plan: Servable; maxChars: number } =>
-      p.plan.kind !== "unsupported" && characters <= p.maxChars,
-  );
-  const plans = new Map(servable.map((p) => [p.candidate, p.plan]));
+  // The format and the text's length, checked for every provider before any is tried (failover.ts, chainTaking).
+  const servable = chainTaking(planned, ({ candidate, plan, maxChars }) => {
+    const name = candidate.adapter.name;
+    if (plan.kind === "unsupported") {
+      const asked = `${input.format ?? "audio"}${input.sampleRate ? ` at ${input.sampleRate} Hz` : ""}`;
+      return new ApiError("unsupported_format", `${name} cannot serve ${asked}: ${plan.reason}.`, {
+        provider: candidate.adapter.id,
+        format: input.format ?? null,
+      });
+    }
+    if (characters > maxChars) {
+      const message = `${name} takes at most ${maxChars} characters in one request; this text has ${characters} (split it, or choose another provider).`;
+      return invalidField(input.textField ?? "text", message);
+    }
+    return undefined;
+  });
+  const plans = new Map(servable.map((p) => [p.candidate, p.plan as Servable]));
   return withFailover(
     c,
     servable.map((p) => p.candidate),

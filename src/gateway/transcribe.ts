@@ -3,13 +3,13 @@
 // provider's price → call the provider with the bytes → charge what it reports.
 import { fileNameFor, measureAudio } from "../audio/duration";
 import type { Ctx } from "../context";
-import { ApiError } from "../http/errors";
+import { ApiError, invalidField } from "../http/errors";
 import { fetchPublic, PUBLIC_URL_UNAVAILABLE_MESSAGE, PublicUrlTooLarge, PublicUrlUnavailable } from "../http/fetch-public";
 import type { IdempotencyClaim } from "../metering/contract";
 import { plausibleSeconds, sttBoundMc, sttChargeMc } from "../metering/estimates";
 import type { SttInput, SttOption, SttResult } from "../providers/types";
 import { admit } from "./admission";
-import { type Candidate, candidates, type FallbackEntry, withFailover } from "./failover";
+import { type Candidate, candidates, chainTaking, type FallbackEntry, withFailover } from "./failover";
 import { jsonResult } from "./idempotency";
 import { admitOperation, callProvider, invalidAnswer, upstreamRequest } from "./provider";
 
@@ -40,17 +40,13 @@ export interface Transcription extends Omit<SttResult, "usage"> {
 }
 
 export async function transcribe(c: Ctx, req: TranscribeRequest, idempotency?: IdempotencyClaim): Promise<Transcription> {
-  const candidatesAsked = candidates(c, "stt", { provider: req.provider, model: req.model }, req.fallback);
-  // Options only some providers take: the request's own provider must take them (else 400, nothing reserved
-  // or sent); a fallback that cannot drops out of the chain — never a transcript made without what was asked.
+  // Options only some providers take, checked for every provider before any is tried (failover.ts,
+  // chainTaking): never a transcript made without what was asked.
   const asked = STT_OPTIONS.filter((o) => req[o] !== undefined);
-  const refusals = candidatesAsked.map(({ adapter }) => asked.find((o) => !adapter.stt.takes?.includes(o)));
-  const refused = refusals[0];
-  if (refused) {
-    const message = `${candidatesAsked[0]?.adapter.name} takes no ${refused}`;
-    throw new ApiError("validation_failed", `Invalid request: ${refused}: ${message}`, { fields: [{ path: refused, message }] });
-  }
-  const chain = candidatesAsked.filter((_, i) => !refusals[i]);
+  const chain = chainTaking(candidates(c, "stt", { provider: req.provider, model: req.model }, req.fallback), ({ adapter }) => {
+    const refused = asked.find((o) => !adapter.stt.takes?.includes(o));
+    return refused && invalidField(refused, `${adapter.name} takes no ${refused}`);
+  });
   const audio = req.audio ?? (await download(c, req.audioUrl));
   // No bytes, no transcription: refused before anything is reserved (never a metered request charged 0).
   if (audio.data.size === 0) {

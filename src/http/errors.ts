@@ -80,3 +80,8 @@ export function attemptOutcome(e: unknown): string {
   const status = e.details?.providerStatus;
   return typeof status === "number" ? String(status) : String(e.status);
 }
+
+/** 400 validation_failed naming one field, as a schema's refusal names it (src/api/validation.ts). */
+export function invalidField(field: string, message: string): ApiError {
+  return new ApiError("validation_failed", `Invalid request: ${field}: ${message}`, { fields: [{ path: field, message }] });
+}
