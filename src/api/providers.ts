@@ -9,7 +9,7 @@ import { PROVIDERS, platformKeyVar } from "../providers/registry";
 import { SPEECH_TEXT_MAX_CHARS } from "../providers/text-limit";
 import { AUDIO_FORMATS, type ProviderAdapter } from "../providers/types";
 import { listenProvider, OPENAI_REALTIME_PROVIDER, speakProvider } from "../realtime/providers/registry";
-import { IsoTime, iso } from "./schemas";
+import { IsoDate, iso } from "./schemas";
 
 const Rates = z.array(z.number().int()).openapi({ example: [8000, 16000] });
 
@@ -56,8 +56,8 @@ const LlmPriceSchema = z.object({
 const HealthSchema = z
   .object({
     state: z.enum(["unknown", "closed", "open", "half_open"]),
-    since: z.string().nullable(),
-    retryAt: IsoTime.nullable(),
+    since: IsoDate,
+    retryAt: IsoDate,
   })
   .openapi("ProviderHealth");
 

@@ -48,9 +48,6 @@ export const usageEvent = (usage: { seconds: number; costMc: number; characters?
 
 export const DONE_EVENT = JSON.stringify({ type: "done" });
 
-/** Longest text a speak session takes in one message (as /v1/synthesize takes in one request). */
-export const SPEAK_TEXT_MAX_CHARS = SPEECH_TEXT_MAX_CHARS;
-
 const controlType = (text: string): { type?: unknown; text?: unknown } | undefined => {
   try {
     const msg = JSON.parse(text);
@@ -76,7 +73,9 @@ export function speakCommand(text: string): SpeakCommand | { error: string } {
   if (msg?.type === "flush" || msg?.type === "close") return { type: msg.type };
   if (msg?.type === "text") {
     if (typeof msg.text !== "string") return { error: 'A text message is {"type":"text","text":"…"}.' };
-    if (textChars(msg.text) > SPEAK_TEXT_MAX_CHARS) return { error: `One text message takes at most ${SPEAK_TEXT_MAX_CHARS} characters.` };
+    // One message takes as much text as /v1/synthesize takes in one request.
+    if (textChars(msg.text) > SPEECH_TEXT_MAX_CHARS)
+      return { error: `One text message takes at most ${SPEECH_TEXT_MAX_CHARS} characters.` };
     return { type: "text", text: msg.text };
   }
   return { error: 'Send {"type":"text","text":"…"}, {"type":"flush"} or {"type":"close"}.' };

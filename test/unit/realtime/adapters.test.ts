@@ -3,8 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { getConfig } from "../../../src/config";
 import { realtimeCostMc } from "../../../src/metering/realtime";
+import { SPEECH_TEXT_MAX_CHARS } from "../../../src/providers/text-limit";
 import { newClientToken, tokenUser } from "../../../src/realtime/client-token";
-import { listenCommand, SPEAK_TEXT_MAX_CHARS, speakCommand } from "../../../src/realtime/protocol";
+import { listenCommand, speakCommand } from "../../../src/realtime/protocol";
 import { cartesiaListen, cartesiaSpeak } from "../../../src/realtime/providers/cartesia";
 import { deepgramListen, deepgramSpeak } from "../../../src/realtime/providers/deepgram";
 import { elevenlabsListen, elevenlabsSpeak } from "../../../src/realtime/providers/elevenlabs";
@@ -182,7 +183,7 @@ describe("the uniform protocol and client tokens", () => {
     expect(listenCommand("finalize")).toHaveProperty("error");
     expect(speakCommand(j({ type: "text", text: "hi" }))).toEqual({ type: "text", text: "hi" });
     expect(speakCommand(j({ type: "text", text: 5 }))).toHaveProperty("error");
-    expect(speakCommand(j({ type: "text", text: "x".repeat(SPEAK_TEXT_MAX_CHARS + 1) }))).toHaveProperty("error");
+    expect(speakCommand(j({ type: "text", text: "x".repeat(SPEECH_TEXT_MAX_CHARS + 1) }))).toHaveProperty("error");
     expect(speakCommand(j([1]))).toHaveProperty("error");
   });
 
