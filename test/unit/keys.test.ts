@@ -5,6 +5,17 @@ import { api, bearer, createKey, hs256Jwt, jwtFor, newUser, otherSigningKey, sto
 import { env } from "../helpers/env";
 import { inAccount } from "../helpers/reliability";
 
+/** Move a key's expiry into the past (as time passing would): in D1 and in the Account object's copy. */
+async function expireKey(userId: string, keyId: string) {
+  await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+    .bind(Date.now() - 1, keyId)
+    .run();
+  await inAccount(userId, async (instance) => {
+    const state = await instance.copy;
+    state.keys.get(keyId).expiresAt = Date.now() - 1;
+  });
+}
+
 describe("credentials", () => {
   it("accepts an API key as Bearer and as X-API-Key", async () => {
     const u = await newUser({ plan: "pro" });
@@ -206,14 +217,7 @@ describe("key lifecycle", () => {
     const u = await newUser({ plan: "pro" });
     const { key, id } = await createKey(u.jwt, { expiresInDays: 1 });
     expect((await api("/v1/me", { headers: bearer(key) })).status).toBe(200);
-    // Move the expiry into the past (as time passing would).
-    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
-      .bind(Date.now() - 1, id)
-      .run();
-    await inAccount(u.id, async (instance) => {
-      const state = await instance.copy;
-      state.keys.get(id).expiresAt = Date.now() - 1;
-    });
+    await expireKey(u.id, id);
     const res = await api("/v1/me", { headers: bearer(key) });
     expect(res.status).toBe(401);
   });
@@ -221,13 +225,7 @@ describe("key lifecycle", () => {
   it("an expired key is no longer active: PATCH and rotate answer 404 and change nothing", async () => {
     const u = await newUser({ plan: "pro" });
     const { id } = await createKey(u.jwt, { expiresInDays: 1, name: "old" });
-    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
-      .bind(Date.now() - 1, id)
-      .run();
-    await inAccount(u.id, async (instance) => {
-      const state = await instance.copy;
-      state.keys.get(id).expiresAt = Date.now() - 1;
-    });
+    await expireKey(u.id, id);
     for (const [method, path, json] of [
       ["PATCH", `/v1/keys/${id}`, { name: "renamed" }],
       ["PATCH", `/v1/keys/${id}`, {}],
