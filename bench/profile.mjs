@@ -4,6 +4,9 @@
 // self time by module and by function, and writes the .cpuprofile (open it in Chrome DevTools).
 // The Account Durable Object runs in the same isolate, so its work is in the profile too.
 //   S: synthesize-platform (default) · synthesize-byok · synthesize-jwt · chat
+//      · cold-object: one request at a time, each user's Account object woken cold (after 16 s idle) and
+//        then warm; prints both first bytes and the JS time a wake spends in the object's constructor and
+//        in loading its copy of the user (the rest of a cold wake is workerd's own).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -22,7 +25,7 @@ const { values: args } = parseArgs({
     out: { type: "string" },
   },
 });
-const SCENARIOS = ["synthesize-platform", "synthesize-byok", "synthesize-jwt", "chat"];
+const SCENARIOS = ["synthesize-platform", "synthesize-byok", "synthesize-jwt", "chat", "cold-object"];
 if (!SCENARIOS.includes(args.scenario)) {
   console.error(`--scenario takes one of ${SCENARIOS.join(", ")}`);
   process.exit(2);
@@ -59,6 +62,7 @@ async function main() {
     logPath: join(dir, "workerd.log"),
   });
   const accounts = await createBenchAccounts(voxgate.url, await jwtSigner(privateJwk), { users: 16, keysPerUser: 2, tag: "profile" });
+  if (args.scenario === "cold-object") return coldObject(voxgate, inspectorPort, accounts.keys.slice(0, 12), bundle.main);
   let k = 0;
   let j = 0;
   const key = () => accounts.keys[k++ % accounts.keys.length];
@@ -93,6 +97,61 @@ async function main() {
   writeFileSync(out, JSON.stringify(profile));
   printProfile(profile, readFileSync(bundle.main, "utf8"));
   console.log(`\nprofile written to ${out}`);
+}
+
+/** First audio byte with the object cold, then warm, one request at a time; the wake's JS cost from the profile. */
+async function coldObject(voxgate, inspectorPort, keys, bundlePath) {
+  const body = JSON.stringify({ text: "Hello from the Voxgate benchmark." });
+  const firstByteMs = async (key) => {
+    const t0 = performance.now();
+    const res = await fetch(`${voxgate.url}/v1/synthesize`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body,
+    });
+    const reader = res.body.getReader();
+    await reader.read();
+    const ms = performance.now() - t0;
+    while (!(await reader.read()).done);
+    return ms;
+  };
+  for (const key of [...keys, ...keys]) await firstByteMs(key); // warm-up: keys verified, code optimized
+  const inspector = await connectInspector(inspectorPort);
+  await inspector.send("Profiler.enable");
+  await inspector.send("Profiler.setSamplingInterval", { interval: SAMPLING_INTERVAL_US });
+  await inspector.send("Profiler.start");
+  const times = { cold: [], warm: [] };
+  for (let round = 0; round < 3; round++) {
+    await new Promise((r) => setTimeout(r, 16_000)); // idle objects are evicted after ~10 s
+    for (const key of keys) {
+      times.cold.push(await firstByteMs(key));
+      times.warm.push(await firstByteMs(key));
+    }
+  }
+  const { profile } = await inspector.send("Profiler.stop");
+  inspector.close();
+  const median = (a) => a.sort((x, y) => x - y)[a.length >> 1].toFixed(2);
+  console.log(`cold-object: ${times.cold.length} wakes, first byte p50 cold ${median(times.cold)} ms, warm ${median(times.warm)} ms`);
+  const perWake = (name) => (sampledMs(profile, name) / times.cold.length).toFixed(3);
+  console.log(`JS per wake: Account constructor ${perWake("Account")} ms, loading the user's copy ${perWake("loadCopy")} ms`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(profile));
+  printProfile(profile, readFileSync(bundlePath, "utf8"));
+  console.log(`\nprofile written to ${out}`);
+}
+
+/** Milliseconds sampled inside a function (its outermost calls, children included). */
+function sampledMs(profile, functionName) {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map();
+  // A sample's weight is the time to the next one, capped: an idle gap is not the function's.
+  profile.samples.forEach((id, i) => {
+    selfUs.set(id, (selfUs.get(id) ?? 0) + Math.min(profile.timeDeltas[i + 1] ?? 0, 1000));
+  });
+  const total = (n) => (selfUs.get(n.id) ?? 0) + (n.children ?? []).reduce((a, c) => a + total(nodes.get(c)), 0);
+  const walk = (n) =>
+    n.callFrame.functionName === functionName ? total(n) : (n.children ?? []).reduce((a, c) => a + walk(nodes.get(c)), 0);
+  return walk(profile.nodes[0]) / 1000;
 }
 
 async function connectInspector(port) {
