@@ -5,13 +5,11 @@
 // Handles every subframe type (constant, verbatim, fixed, LPC), wasted bits, Rice/escape residuals and the
 // stereo decorrelations. The frame CRCs are not checked (a transport error surfaces as a broken stream).
 // `!` on typed-array reads: indices are kept in range by the bit reader and the block sizes it read.
+import { Bits, NeedMore } from "./flac-bits";
 
 export class FlacFormatError extends Error {
   override name = "FlacFormatError";
 }
-
-/** Thrown by the bit reader when the frame goes past the bytes received so far. */
-class NeedMore extends Error {}
 
 export interface FlacFormat {
   sampleRate: number;
@@ -30,39 +28,6 @@ export interface FlacDecoder {
 
 const MAX_METADATA_BYTES = 16 * 1024 * 1024; // skipped as it streams; beyond this it is not a TTS answer
 const FRAME_BITS = [0, 8, 12, 0, 16, 20, 24, 32];
-
-class Bits {
-  pos = 0; // in bits
-  constructor(private readonly b: Uint8Array) {}
-  read(n: number): number {
-    let v = 0;
-    for (let i = 0; i < n; i++) {
-      const byte = this.pos >> 3;
-      if (byte >= this.b.length) throw new NeedMore();
-      v = v * 2 + ((this.b[byte]! >> (7 - (this.pos & 7))) & 1);
-      this.pos++;
-    }
-    return v;
-  }
-  signed(n: number): number {
-    if (n === 0) return 0;
-    const v = this.read(n);
-    return v >= 2 ** (n - 1) ? v - 2 ** n : v;
-  }
-  unary(): number {
-    let zeros = 0;
-    while (this.read(1) === 0) zeros++;
-    return zeros;
-  }
-  /** Rice-coded signed value with parameter k. */
-  rice(k: number): number {
-    const u = this.unary() * 2 ** k + this.read(k);
-    return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
-  }
-  align() {
-    this.pos = (this.pos + 7) & ~7;
-  }
-}
 
 function codedNumber(bits: Bits): void {
   const lead = bits.read(8);
