@@ -134,6 +134,42 @@ describe("the body's content type", () => {
   });
 });
 
+describe("a multipart body of many parts", () => {
+  it("more than 64 parts is 400 validation_failed naming the body, before the form is parsed: nothing called, reserved or charged", async () => {
+    const u = await userOn("pro");
+    const wav = makeWav({ sampleRate: 16000, channels: 1, bitsPerSample: 16, frames: 1600 });
+    const before = await ledgerOf(u.id);
+    const called = (await upstreamRequests("openai")).length;
+    for (const path of ["/v1/transcribe", "/v1/audio/transcriptions"]) {
+      // 20,000 empty parts (a 25 MiB body holds 200,000: seconds of the runtime's form parser).
+      const form = upload(wav, { provider: "openai", model: "whisper-1" });
+      for (let i = 0; i < 20_000; i++) form.append("x", "");
+      const res = await call(path, { method: "POST", headers: bearer(u.jwt), body: form });
+      expect(res.status, path).toBe(400);
+      const body = (await res.json()) as any;
+      expect(body.error.code, path).toBe("validation_failed");
+      expect(JSON.stringify(body.error), path).toMatch(/64 multipart parts/);
+    }
+    expect((await upstreamRequests("openai")).length).toBe(called);
+    const after = await ledgerOf(u.id);
+    expect(after.usedMc).toBe(before.usedMc);
+    expect(after.reservedMc).toBe(0);
+  });
+
+  it("a file with its fields, a field repeated, is read as before (64 parts and fewer)", async () => {
+    const u = await userOn("pro");
+    const wav = makeWav({ sampleRate: 16000, channels: 1, bitsPerSample: 16, frames: 16000 });
+    const form = upload(wav, { model: "whisper-1", response_format: "verbose_json" });
+    form.append("timestamp_granularities[]", "word");
+    form.append("timestamp_granularities[]", "segment");
+    for (let i = 0; form.getAll("x").length + 5 < 64; i++) form.append("x", "");
+    const res = await call("/v1/audio/transcriptions", { method: "POST", headers: bearer(u.jwt), body: form });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    expect(JSON.parse(text).text).toEqual(expect.any(String));
+  });
+});
+
 describe("fields in a multipart body or the query", () => {
   it("provider, model and language are held to the JSON body's rules: 400 validation_failed naming the field, nothing echoed, called or charged", async () => {
     const u = await userOn("pro");
