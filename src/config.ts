@@ -80,6 +80,32 @@ function isKey32(b64: string): boolean {
   }
 }
 
+/**
+ * PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS: the older master keys rows may still be sealed under, as
+ * "<version>:<base64 of 32 bytes>" entries separated by commas → version → key. A malformed entry, a key
+ * that is not 32 bytes or a version listed twice is refused, naming the entry but never its key: a typo
+ * here would otherwise only show later, as every row sealed under that version failing to decrypt.
+ */
+const previousMasterKeys = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const keys = new Map<number, string>();
+    const problem = (message: string) => ctx.addIssue({ code: "custom", message });
+    for (const [i, raw] of (v ?? "").split(",").entries()) {
+      const entry = raw.trim();
+      if (entry === "") continue; // blank, or a trailing comma
+      const m = /^(\d+)\s*:\s*(\S+)$/.exec(entry);
+      const version = Number(m?.[1]);
+      if (!m?.[2] || !Number.isSafeInteger(version) || version <= 0) {
+        problem(`entry ${i + 1} must be <version>:<base64 key>, the version a positive integer (e.g. 1:<base64>,2:<base64>)`);
+      } else if (!isKey32(m[2])) problem(`entry ${i + 1} (version ${version}): the key must be 32 bytes, base64-encoded`);
+      else if (keys.has(version)) problem(`version ${version} is listed twice`);
+      else keys.set(version, m[2]);
+    }
+    return keys as ReadonlyMap<number, string>;
+  });
+
 const ConfigSchema = z.object({
   API_KEY_PREFIX: z
     .string()
@@ -96,7 +122,7 @@ const ConfigSchema = z.object({
   PROVIDER_TIMEOUT_MS: positiveInt(30_000),
   PROVIDER_KEY_ENCRYPTION_KEY: optionalString.refine((v) => v === undefined || isKey32(v), "must be 32 bytes, base64-encoded"),
   PROVIDER_KEY_ENCRYPTION_KEY_VERSION: positiveInt(1),
-  PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS: optionalString,
+  PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS: previousMasterKeys,
   DEBUG_STORAGE_COUNTS: bool,
   SMS_PROVIDER: withDefault("console").pipe(z.enum(["console", "twilio"])),
   /** Portal sign-in codes sent per hour across everyone (SMS pumping from many addresses): beyond it, 429. */
@@ -112,6 +138,22 @@ const ConfigSchema = z.object({
   // checks its credential and reports usage — at most 30 s, the longest a revoked key may keep one open.
   REALTIME_MAX_SECONDS: positiveInt(3600),
   REALTIME_CHECK_INTERVAL_SECONDS: positiveInt(10).pipe(z.number().max(30, "must be at most 30 (seconds)")),
+});
+
+/**
+ * The current key's version listed among the previous ones with another key: rows sealed under that older
+ * key would silently stop decrypting (the current key wins the version).
+ */
+const CheckedConfigSchema = ConfigSchema.superRefine((c, ctx) => {
+  const current = c.PROVIDER_KEY_ENCRYPTION_KEY_VERSION;
+  const listed = c.PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS.get(current);
+  if (c.PROVIDER_KEY_ENCRYPTION_KEY && listed !== undefined && listed !== c.PROVIDER_KEY_ENCRYPTION_KEY) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS"],
+      message: `version ${current} is PROVIDER_KEY_ENCRYPTION_KEY_VERSION, the current key's, with another key (raise the version when you rotate)`,
+    });
+  }
 });
 
 /** Every provider's <ID>_BASE_URL (and second hosts), with the adapter's default when unset. */
@@ -130,7 +172,7 @@ const cache = new WeakMap<object, Config>();
 export function getConfig(env: Env): Config {
   let config = cache.get(env);
   if (config) return config;
-  const parsed = ConfigSchema.safeParse(env);
+  const parsed = CheckedConfigSchema.safeParse(env);
   const urls = BaseUrlSchema.safeParse(env);
   const issues = [...(parsed.error?.issues ?? []), ...(urls.error?.issues ?? [])];
   if (!parsed.success || !urls.success || issues.length) {

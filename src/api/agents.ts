@@ -5,6 +5,7 @@ import { Fallback } from "../gateway/failover";
 import { ModelId, VoiceId } from "../providers/ids";
 import { findProvider, offers, PROVIDERS } from "../providers/registry";
 import { AUDIO_FORMATS, type Operation } from "../providers/types";
+import { displayText } from "./display-text";
 import { ChatMessageSchema } from "./gateway";
 import { IsoTime, iso } from "./schemas";
 
@@ -21,7 +22,7 @@ const providerOffering = (op: Operation, what: string) => {
 };
 
 const fields = {
-  name: z.string().min(1).max(100),
+  name: displayText(100),
   systemPrompt: z.string().max(10_000).nullish(),
   firstMessage: z.string().max(10_000).nullish(),
   voiceId: VoiceId.nullish(),

@@ -4,6 +4,7 @@ import { z } from "@hono/zod-openapi";
 import { SCOPES } from "../auth/scopes";
 import type { ApiKeyRow } from "../db/api-keys";
 import { toCredits } from "../metering/plans";
+import { displayText } from "./display-text";
 import { IsoDate, IsoTime, iso } from "./schemas";
 
 export const ApiKeySchema = z
@@ -38,7 +39,7 @@ const PerMinute = z.number().int().min(1).max(1_000_000).openapi({ description: 
 
 export const CreateKeyBody = z
   .object({
-    name: z.string().min(1).max(100).optional(),
+    name: displayText(100).optional(),
     expiresInDays: z.number().int().min(1).max(3650).optional(),
     scopes: ScopeList.optional(),
     providers: ProviderList.optional(),
@@ -50,7 +51,7 @@ export const CreateKeyBody = z
 /** PATCH /v1/keys/:id: the fields given change; null lifts a restriction (or clears the name). */
 export const UpdateKeyBody = z
   .object({
-    name: z.string().min(1).max(100).nullable().optional(),
+    name: displayText(100).nullable().optional(),
     scopes: ScopeList.nullable().optional(),
     providers: ProviderList.nullable().optional(),
     monthlyCreditLimit: CreditLimit.nullable().optional(),

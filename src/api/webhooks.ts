@@ -3,6 +3,7 @@
 import { z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../account/events";
 import type { DeliveryRow, WebhookRow } from "../db/webhooks";
+import { displayText } from "./display-text";
 import { IsoTime, iso } from "./schemas";
 
 export const WebhookSchema = z
@@ -28,7 +29,7 @@ export const CreateWebhookBody = z
       .max(EVENT_TYPES.length)
       .refine((l) => new Set(l).size === l.length, "each event once")
       .openapi({ description: "The events to deliver (webhook.test is always delivered by the test route)" }),
-    description: z.string().min(1).max(200).optional(),
+    description: displayText(200).optional(),
   })
   .openapi("CreateWebhook");
 

@@ -15,14 +15,11 @@ export interface Sealed {
 const IV_BYTES = 12;
 const imported = new Map<string, Promise<CryptoKey>>();
 
-function masterKeys(config: Config): Map<number, string> {
-  const keys = new Map<number, string>();
-  for (const entry of (config.PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS ?? "").split(",")) {
-    const m = /^\s*(\d+)\s*:\s*(\S+)\s*$/.exec(entry);
-    if (m?.[1] !== undefined && m[2] !== undefined) keys.set(Number(m[1]), m[2]);
-  }
-  if (config.PROVIDER_KEY_ENCRYPTION_KEY) keys.set(config.PROVIDER_KEY_ENCRYPTION_KEY_VERSION, config.PROVIDER_KEY_ENCRYPTION_KEY);
-  return keys;
+/** The master key of a version: the current one, or one of the previous ones (parsed and checked by config.ts). */
+function masterKey(config: Config, version: number): string | undefined {
+  if (config.PROVIDER_KEY_ENCRYPTION_KEY && version === config.PROVIDER_KEY_ENCRYPTION_KEY_VERSION)
+    return config.PROVIDER_KEY_ENCRYPTION_KEY;
+  return config.PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS.get(version);
 }
 
 function cryptoKey(secret: string): Promise<CryptoKey> {
@@ -55,9 +52,24 @@ export async function seal(config: Config, userId: string, provider: string, pla
   return { ciphertext: bytesToBase64(new Uint8Array(data)), iv: bytesToBase64(iv), keyVersion: config.PROVIDER_KEY_ENCRYPTION_KEY_VERSION };
 }
 
+/**
+ * The answer when a stored provider key cannot be decrypted (its master key rotated away without
+ * PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS, a tampered or moved row): on the gateway and on verify (realtime
+ * answers the same code) 400 provider_key_missing, as for no key at all (API.md §3). It is not a
+ * 409 (nothing concurrent, a retry fails the same) nor a 5xx to retry: the user must store the key again
+ * (or send it as BYOK), and this code is what a client already acts on that way.
+ */
+export function unreadableStoredKey(provider: { id: string; name: string }): ApiError {
+  return new ApiError(
+    "provider_key_missing",
+    `The stored ${provider.name} key can no longer be decrypted (the server's encryption key changed); store it again.`,
+    { provider: provider.id },
+  );
+}
+
 /** The plaintext, or null when it cannot be decrypted (wrong row, unknown master-key version, tampering). */
 export async function open(config: Config, userId: string, provider: string, sealed: Sealed): Promise<string | null> {
-  const secret = masterKeys(config).get(sealed.keyVersion);
+  const secret = masterKey(config, sealed.keyVersion);
   if (!secret) return null;
   try {
     const data = await crypto.subtle.decrypt(

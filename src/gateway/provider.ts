@@ -1,7 +1,7 @@
 // The steps every gateway operation shares: choose the provider, admit the operation and resolve the
 // provider key it runs with (BYOK header > stored key > platform key), call the provider.
 import type { Ctx } from "../context";
-import { open } from "../crypto/provider-key-vault";
+import { open, unreadableStoredKey } from "../crypto/provider-key-vault";
 import { ApiError } from "../http/errors";
 import type { IdempotencyClaim } from "../metering/contract";
 import type { UsageKind } from "../metering/plans";
@@ -78,7 +78,7 @@ export async function admitOperation(c: Ctx, m: OperationMeter): Promise<Admitte
   }
   if (key === undefined) {
     settlement.refund(); // nothing ran: an Idempotency-Key stays free for the retry
-    throw new ApiError("provider_key_missing", `The stored ${m.adapter.name} key cannot be decrypted; store it again.`);
+    throw unreadableStoredKey(m.adapter);
   }
   return { settlement, upstream: { urls: c.get("config").providerUrls[m.adapter.id] ?? { api: "" }, key } };
 }

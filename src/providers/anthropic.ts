@@ -65,6 +65,10 @@ export const anthropic: ProviderAdapter = {
       }
     },
   },
-  verify: (ctx) => ({ upstream: get(`${ctx.urls.api}/v1/models`, headers(ctx.key)), valid: is2xx }),
+  verify: (ctx) => ({
+    upstream: get(`${ctx.urls.api}/v1/models`, headers(ctx.key)),
+    // A key Anthropic knows but restricts answers 403 permission_error: still valid (a bad key is 401).
+    valid: (status, body) => is2xx(status) || (status === 403 && body.includes("permission_error")),
+  }),
   errorMessage: (_status, body) => errorText(body, (p) => p?.error?.message),
 };

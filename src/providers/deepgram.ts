@@ -85,9 +85,9 @@ export const deepgram: ProviderAdapter = {
     },
   },
   verify: (ctx) => ({
-    // A bad key answers 401 INVALID_AUTH.
+    // A bad key answers 401 INVALID_AUTH; a key without the scope to list projects 403 INSUFFICIENT_PERMISSIONS: still valid.
     upstream: get(`${ctx.urls.api}/v1/projects`, auth(ctx.key)),
-    valid: is2xx,
+    valid: (status, body) => is2xx(status) || (status === 403 && body.includes("INSUFFICIENT_PERMISSIONS")),
   }),
   // Legacy {err_code, err_msg}, modern {category, message, details}, or plain text.
   errorMessage: (_status, body) => errorText(body, (p) => p?.err_msg ?? p?.message ?? p?.details, true),

@@ -4,13 +4,15 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { errors, IsoDate, IsoTime, iso, SuccessSchema } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
-import { open, seal } from "../crypto/provider-key-vault";
+import { open, seal, unreadableStoredKey } from "../crypto/provider-key-vault";
 import * as providerKeysTable from "../db/provider-keys";
 import { admit } from "../gateway/admission";
 import { callUpstream, providerFailure } from "../gateway/upstream";
 import { ApiError } from "../http/errors";
+import { providerText } from "../providers/provider-text";
 import { findProvider } from "../providers/registry";
 import type { ProviderAdapter } from "../providers/types";
+import { is2xx } from "../providers/wire";
 
 /**
  * The shortest provider key stored. Real ones run to tens of characters (OpenAI `sk-…`, Anthropic
@@ -52,8 +54,37 @@ const ProviderParam = z.object({
     .openapi({ param: { name: "provider", in: "path" } }),
 });
 const VerifyResult = z
-  .object({ success: z.literal(true), provider: z.string(), valid: z.boolean(), status: z.number().int() })
+  .object({
+    success: z.literal(true),
+    provider: z.string(),
+    valid: z.boolean(),
+    status: z.number().int().openapi({ description: "The HTTP status of the provider's key check" }),
+    restricted: z
+      .literal(true)
+      .optional()
+      .openapi({
+        description:
+          "Present when the provider knows the key but refused it the key check for want of a permission (Anthropic's 403 " +
+          "permission_error, Deepgram's 403 INSUFFICIENT_PERMISSIONS, ElevenLabs' 401 missing_permissions): the key is " +
+          "genuine — calls needing that permission will be refused",
+      }),
+    message: z.string().optional().openapi({ description: "With restricted: what the provider said (never the key)" }),
+  })
   .openapi("ProviderKeyVerification");
+
+type KeyCheck = ReturnType<ProviderAdapter["verify"]>;
+
+/**
+ * What a key check's answer says of the key (a 5xx or 429 is the provider's trouble: a 502, before this).
+ * The adapter knows its provider's answers: a bad key is refused (401, or whatever the provider sends), and
+ * a few answers name a key the provider knows but restricts (Anthropic's 403 permission_error, Deepgram's
+ * 403 INSUFFICIENT_PERMISSIONS, ElevenLabs' 401 missing_permissions) — valid, and said to be restricted, so
+ * the user is not sent to replace a good key. Any other refusal (a bare 403 included) is not valid.
+ */
+function keyCheckVerdict(check: KeyCheck, status: number, body: string): { valid: boolean; restricted: boolean } {
+  const valid = check.valid(status, body);
+  return { valid, restricted: valid && !is2xx(status) };
+}
 
 /**
  * The provider named, or 400. An API key with a provider allow-list (API.md §7.1) may store, verify or
@@ -107,16 +138,20 @@ async function verifyProviderKey(c: Ctx, name: string) {
   const row = await providerKeysTable.getProviderKey(c.get("bindings").db, userId, adapter.id);
   if (!row) throw new ApiError("not_found", `No stored ${adapter.name} key.`);
   const key = await open(c.get("config"), userId, adapter.id, row);
-  if (key === null) throw new ApiError("conflict", `The stored ${adapter.name} key cannot be decrypted; store it again.`);
+  if (key === null) throw unreadableStoredKey(adapter);
   const check = adapter.verify({ urls: c.get("config").providerUrls[adapter.id] ?? { api: "" }, key });
   const res = await callUpstream(adapter, check.upstream, c.get("config").PROVIDER_TIMEOUT_MS, key);
   // A provider failing (5xx) or shedding load (429) says nothing about the key: that is a 502 passing its
   // status and message on (API.md §8), as for a timeout or a connection error — never "valid": false.
   if (res.status >= 500 || res.status === 429) throw await providerFailure(adapter, res, key);
   const body = await res.text().catch(() => "");
-  const valid = check.valid(res.status, body);
+  const { valid, restricted } = keyCheckVerdict(check, res.status, body);
   if (valid) await providerKeysTable.markProviderKeyVerified(c.get("bindings").db, userId, adapter.id, Date.now());
-  return { success: true as const, provider: adapter.id, valid, status: res.status };
+  const answer = { success: true as const, provider: adapter.id, valid, status: res.status };
+  if (!restricted) return answer;
+  const said = providerText(adapter.errorMessage(res.status, body) ?? "", key) || `HTTP ${res.status}`;
+  const message = `${adapter.name} knows this key but refused it the key check (${res.status}: ${said}); calls needing that permission will be refused.`;
+  return { ...answer, restricted: true as const, message };
 }
 
 async function deleteProviderKey(c: Ctx, name: string) {

@@ -116,6 +116,26 @@ describe("agent CRUD", () => {
     expect(((await (await api(`/v1/agents/${ada.id}`, { headers: auth })).json()) as any).agent.temperature).toBe(ADA.temperature);
   });
 
+  it("a name that is empty after trimming is refused, naming the field (create and update); names are stored trimmed", async () => {
+    const u = await newUser({ plan: "pro" });
+    const auth = bearer(u.jwt);
+    for (const name of [" ", "\t\n  "]) {
+      const res = await api("/v1/agents", { method: "POST", headers: auth, json: { name } });
+      expect(res.status, JSON.stringify(name)).toBe(400);
+      const body = (await res.json()) as any;
+      expect(body.error.code).toBe("validation_failed");
+      expect(body.error.fields.map((f: any) => f.path)).toEqual(["name"]);
+    }
+    expect(((await (await api("/v1/agents", { headers: auth })).json()) as any).agents).toEqual([]);
+    const agent = await createAgent(auth, { name: "  Front desk " });
+    expect(agent.name).toBe("Front desk");
+    const blank = await api(`/v1/agents/${agent.id}`, { method: "PUT", headers: auth, json: { name: "   " } });
+    expect(blank.status).toBe(400);
+    expect(((await blank.json()) as any).error.fields.map((f: any) => f.path)).toEqual(["name"]);
+    const renamed = await api(`/v1/agents/${agent.id}`, { method: "PUT", headers: auth, json: { name: " Night desk" } });
+    expect(((await renamed.json()) as any).agent.name).toBe("Night desk");
+  });
+
   it("another user's agent is a 404 on every route, and stays untouched", async () => {
     const owner = await newUser({ plan: "pro" });
     const other = await newUser({ plan: "pro" });

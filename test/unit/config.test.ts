@@ -65,6 +65,57 @@ describe("config", () => {
     }
   });
 
+  it("PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS is validated like the current key: a bad entry is named, its key never shown", async () => {
+    const k1 = btoa("1".repeat(32));
+    const k2 = btoa("2".repeat(32));
+    const short = btoa("short-key-material");
+    const current = { PROVIDER_KEY_ENCRYPTION_KEY: k2, PROVIDER_KEY_ENCRYPTION_KEY_VERSION: "2" };
+    for (const bad of [
+      `1:${short}`, // not 32 bytes
+      "1:not base64!", // not base64 (and not one token)
+      k1, // no version
+      `0:${k1}`, // version not positive
+      `v1:${k1}`,
+      `1:${k1} 3:${k1}`, // a missing comma
+      `1:${k1},1:${k1}`, // a version twice
+      `2:${k1}`, // the current version, with another key
+    ]) {
+      const attempt = () => getConfig({ ...base(), ...current, PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS: bad });
+      expect(attempt, bad).toThrowError(ConfigError);
+      expect(attempt, bad).toThrowError(/PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS/);
+      try {
+        attempt();
+      } catch (e) {
+        for (const secret of [k1, short]) expect((e as Error).message, bad).not.toContain(secret);
+      }
+    }
+    // Blank, spaced, a trailing comma, and the current key listed under its own version are all fine.
+    expect(
+      getConfig({ ...base(), ...current, PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS: "  " }).PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS.size,
+    ).toBe(0);
+    const ok = getConfig({ ...base(), ...current, PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS: ` 1 : ${k1} , 2:${k2},` });
+    expect([...ok.PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS]).toEqual([
+      [1, k1],
+      [2, k2],
+    ]);
+
+    // Through the real worker: a JSON 500 misconfigured naming the variable, as for PRICES.
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request("http://voxgate.test/v1/me"),
+      { ...base(), PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS: `1:${short}` },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as any;
+    expect([body.error.code, body.error.message]).toEqual([
+      "misconfigured",
+      expect.stringContaining("PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS"),
+    ]);
+    expect(body.error.message).not.toContain(short);
+  });
+
   it("a configuration error is a JSON 500 naming the variable, never an HTML page", async () => {
     // The real worker with one malformed variable: the error comes out of the app's own onError.
     const ctx = createExecutionContext();

@@ -390,7 +390,7 @@ describe("provider keys and precedence", () => {
     const rowA = (await env.DB.prepare("SELECT * FROM provider_keys WHERE user_id = ?").bind(a.id).first()) as any;
     await env.DB.prepare("UPDATE provider_keys SET ciphertext = ?, iv = ? WHERE user_id = ?").bind(rowA.ciphertext, rowA.iv, b.id).run();
     const res = await api("/v1/provider-keys/cartesia/verify", { method: "POST", headers: bearer(b.key) });
-    expect(res.status).toBe(409);
+    expect([res.status, ((await res.json()) as any).error.code]).toEqual([400, "provider_key_missing"]);
   });
 
   it("a row sealed under an older master-key version still decrypts", async () => {

@@ -156,6 +156,33 @@ describe("key lifecycle", () => {
     expect(wrongType.status).toBe(415);
   });
 
+  it("a name that is empty after trimming is refused, naming the field (create, PATCH); names are stored trimmed", async () => {
+    const u = await newUser({ plan: "pro" });
+    for (const name of [" ", "   ", "\t\n", "\u00a0\u3000"]) {
+      const res = await api("/v1/keys", { method: "POST", headers: bearer(u.jwt), json: { name } });
+      expect(res.status, JSON.stringify(name)).toBe(400);
+      const body = (await res.json()) as any;
+      expect(body.error.code).toBe("validation_failed");
+      expect(body.error.fields.map((f: any) => f.path)).toEqual(["name"]);
+    }
+    expect(((await (await api("/v1/keys", { headers: bearer(u.jwt) })).json()) as any).apiKeys).toEqual([]);
+
+    const created = await api("/v1/keys", { method: "POST", headers: bearer(u.jwt), json: { name: "  ci runner \t" } });
+    expect(created.status).toBe(201);
+    const { apiKey } = (await created.json()) as any;
+    expect(apiKey.name).toBe("ci runner");
+    const blank = await api(`/v1/keys/${apiKey.id}`, { method: "PATCH", headers: bearer(u.jwt), json: { name: "  " } });
+    expect(blank.status).toBe(400);
+    expect(((await blank.json()) as any).error.fields.map((f: any) => f.path)).toEqual(["name"]);
+    const renamed = await api(`/v1/keys/${apiKey.id}`, { method: "PATCH", headers: bearer(u.jwt), json: { name: " deploy " } });
+    expect(((await renamed.json()) as any).apiKey.name).toBe("deploy");
+    // 100 characters once trimmed is still within bounds.
+    const long = await api("/v1/keys", { method: "POST", headers: bearer(u.jwt), json: { name: ` ${"n".repeat(100)} ` } });
+    expect(long.status).toBe(201);
+    const list = (await (await api("/v1/keys", { headers: bearer(u.jwt) })).json()) as any;
+    expect(list.apiKeys.map((k: any) => k.name)).toEqual(["n".repeat(100), "deploy"]);
+  });
+
   it("stores nothing but a SHA-256 hash in D1", async () => {
     const u = await newUser({ plan: "pro" });
     const { key, id } = await createKey(u.jwt);

@@ -64,6 +64,26 @@ describe("webhook endpoints", () => {
     expect(((await (await call("/v1/webhooks", { headers: auth(u.jwt) })).json()) as any).webhooks).toEqual([]);
   });
 
+  it("a description that is empty after trimming is refused, naming the field; descriptions are stored trimmed", async () => {
+    const u = await userOn("starter");
+    const { url } = hookUrl("blank-description");
+    for (const description of [" ", "\t \n"]) {
+      const res = await call("/v1/webhooks", { method: "POST", headers: auth(u.jwt), json: { url, events: ["key.created"], description } });
+      expect(res.status, JSON.stringify(description)).toBe(400);
+      const body = (await res.json()) as any;
+      expect(body.error.code).toBe("validation_failed");
+      expect(body.error.fields.map((f: any) => f.path)).toEqual(["description"]);
+    }
+    expect(((await (await call("/v1/webhooks", { headers: auth(u.jwt) })).json()) as any).webhooks).toEqual([]);
+    const res = await call("/v1/webhooks", {
+      method: "POST",
+      headers: auth(u.jwt),
+      json: { url, events: ["key.created"], description: "  ops  " },
+    });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as any).webhook.description).toBe("ops");
+  });
+
   it("URLs follow the audioUrl rules: https to a public host; loopback only because WEBHOOK_ALLOW_HOSTS lists it", async () => {
     const u = await userOn("starter");
     for (const url of [

@@ -1,0 +1,111 @@
+// Stored provider keys that cannot be used as they are: a key this deployment can no longer decrypt (one
+// answer on every route), and a key its provider knows but restricts (verify says so, not "invalid").
+
+import { beforeEach, describe, expect, it } from "vitest";
+import { getConfig } from "../../src/config";
+import { seal } from "../../src/crypto/provider-key-vault";
+import { api, bearer, mockControl, newKeyUser, upstreamRequests } from "../helpers/api";
+import { env } from "../helpers/env";
+
+beforeEach(async () => {
+  await mockControl("/reset", { method: "POST" });
+});
+
+const verify = (key: string, provider: string) => api(`/v1/provider-keys/${provider}/verify`, { method: "POST", headers: bearer(key) });
+const store = (key: string, provider: string, apiKey: string) =>
+  api("/v1/provider-keys", { method: "POST", headers: bearer(key), json: { provider, apiKey } });
+const verifiedAt = async (key: string, provider: string) =>
+  ((await (await api("/v1/provider-keys", { headers: bearer(key) })).json()) as any).providerKeys.find((k: any) => k.provider === provider)
+    .verifiedAt;
+
+describe("a stored key that cannot be decrypted", () => {
+  it("the gateway and verify give the same 400 provider_key_missing, naming the provider; nothing reaches it; storing it again mends it", async () => {
+    const u = await newKeyUser();
+    // Sealed under a master key this deployment no longer has (rotated away without listing it in
+    // PROVIDER_KEY_ENCRYPTION_KEYS_PREVIOUS), stored through the Account object as the route stores it.
+    const gone = { ...getConfig(env as any), PROVIDER_KEY_ENCRYPTION_KEY: btoa("r".repeat(32)), PROVIDER_KEY_ENCRYPTION_KEY_VERSION: 9 };
+    const sealed = await seal(gone, u.id, "groq", "gsk_rotated-away-groq-key");
+    await (env as any).ACCOUNT.getByName(u.id).putProviderKey(u.id, {
+      userId: u.id,
+      provider: "groq",
+      ...sealed,
+      last4: "-key",
+      now: Date.now(),
+    });
+
+    const chat = await api("/v1/chat", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "groq", model: "llama-3.3-70b-versatile", messages: [{ role: "user", content: "hi" }] },
+    });
+    const check = await verify(u.key, "groq");
+    const [viaChat, viaVerify] = [(await chat.json()) as any, (await check.json()) as any];
+    expect([
+      [chat.status, viaChat.error.code],
+      [check.status, viaVerify.error.code],
+    ]).toEqual([
+      [400, "provider_key_missing"],
+      [400, "provider_key_missing"],
+    ]);
+    const answers = [];
+    for (const body of [viaChat, viaVerify]) {
+      expect(body.error.provider).toBe("groq");
+      expect(body.error.message).toMatch(/stored Groq key .*decrypted.*store it again/);
+      answers.push(body.error.message);
+    }
+    expect(answers[0]).toBe(answers[1]);
+    expect(await upstreamRequests("groq")).toHaveLength(0);
+    expect(await verifiedAt(u.key, "groq")).toBeNull();
+
+    expect((await store(u.key, "groq", "gsk_stored-again-groq-key")).status).toBe(201);
+    expect(await (await verify(u.key, "groq")).json()).toEqual({ success: true, provider: "groq", valid: true, status: 200 });
+  });
+});
+
+describe("verify: a key the provider knows but restricts", () => {
+  it("Anthropic's 403 permission_error from the key check is a valid, restricted key (with the provider's reason, never the key); verifiedAt is set", async () => {
+    const u = await newKeyUser();
+    const secret = "good-anthropic-restricted-key";
+    await store(u.key, "anthropic", secret);
+    await mockControl("/fault", {
+      method: "POST",
+      json: {
+        provider: "anthropic",
+        path: "/v1/models",
+        mode: "error",
+        status: 403,
+        message: `Your API key ${secret} does not have permission to use the specified resource.`,
+      },
+    });
+    const res = await verify(u.key, "anthropic");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body).toMatchObject({ success: true, provider: "anthropic", valid: true, status: 403, restricted: true });
+    expect(body.message).toContain("does not have permission");
+    expect(JSON.stringify(body)).not.toContain(secret);
+    expect(await verifiedAt(u.key, "anthropic")).not.toBeNull();
+  });
+
+  it("ElevenLabs' 401 missing_permissions (a key without user_read) is valid and restricted too", async () => {
+    const u = await newKeyUser();
+    await store(u.key, "elevenlabs", "noperm-elevenlabs-key");
+    const body = (await (await verify(u.key, "elevenlabs")).json()) as any;
+    expect(body).toMatchObject({ success: true, provider: "elevenlabs", valid: true, status: 401, restricted: true });
+    expect(body.message).toContain("user_read");
+  });
+
+  it("a bare 403 (no permission error the provider names) is not valid: some providers refuse a bad key with it", async () => {
+    const u = await newKeyUser();
+    await store(u.key, "groq", "gsk_forbidden-groq-key");
+    await mockControl("/fault", { method: "POST", json: { provider: "groq", path: "/models", mode: "error", status: 403 } });
+    expect(await (await verify(u.key, "groq")).json()).toEqual({ success: true, provider: "groq", valid: false, status: 403 });
+  });
+
+  it("a 401 is still an invalid key, and a 2xx a plain valid one: neither carries restricted", async () => {
+    const u = await newKeyUser();
+    await store(u.key, "anthropic", "invalid-anthropic-key");
+    expect(await (await verify(u.key, "anthropic")).json()).toEqual({ success: true, provider: "anthropic", valid: false, status: 401 });
+    await store(u.key, "elevenlabs", "good-elevenlabs-key");
+    expect(await (await verify(u.key, "elevenlabs")).json()).toEqual({ success: true, provider: "elevenlabs", valid: true, status: 200 });
+  });
+});
