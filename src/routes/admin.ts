@@ -4,6 +4,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { MAX_PAYG_BALANCE_MC } from "../account/catalog-changes";
 import { UsageSchema, usageView } from "../api/account";
+import { displayText } from "../api/display-text";
 import { errors, IsoDate, IsoTime, iso } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
 import { getUser, type UserRow } from "../db/users";
@@ -72,7 +73,7 @@ const AddCredits = z
       .positive()
       .max(MAX_TOP_UP)
       .openapi({ description: `Credits to add, at most ${MAX_TOP_UP}; refused if the balance would pass ${MAX_BALANCE}.` }),
-    reason: z.string().min(1).max(500),
+    reason: displayText(500).openapi({ description: "Why (kept in the credit audit); stored trimmed, not only whitespace" }),
   })
   .openapi("AdminAddCredits");
 

@@ -85,3 +85,19 @@ describe("PAYG top-ups stay exact", () => {
     expect((await topUp(u.id, 0.0001)).status).toBe(400);
   });
 });
+
+describe("a top-up's reason", () => {
+  it("one of only whitespace is 400 validation_failed naming reason, and nothing is added; a reason is kept trimmed", async () => {
+    const u = await newUser({ plan: "starter" });
+    const [before, audited] = [await paygOf(u.id), await auditRows(u.id)];
+    const blank = await topUp(u.id, 5, " \t ");
+    expect([blank.status, ((await blank.json()) as any).error.code]).toEqual([400, "validation_failed"]);
+    expect(await paygOf(u.id)).toBe(before);
+    expect(await auditRows(u.id)).toBe(audited);
+    expect((await topUp(u.id, 5, "  goodwill  ")).status).toBe(200);
+    const row = await env.DB.prepare("SELECT reason FROM credit_audit WHERE user_id = ? ORDER BY rowid DESC LIMIT 1")
+      .bind(u.id)
+      .first<{ reason: string }>();
+    expect(row?.reason).toBe("goodwill");
+  });
+});
