@@ -81,6 +81,10 @@ export const openai: ProviderAdapter = {
     },
     parse: transcriptOf,
   },
-  verify: (ctx) => ({ upstream: get(`${ctx.urls.api}/models`, bearer(ctx.key)), valid: is2xx }),
+  verify: (ctx) => ({
+    upstream: get(`${ctx.urls.api}/models`, bearer(ctx.key)),
+    // A restricted key without the Models read scope answers 401 "… Missing scopes: api.model.read": still valid.
+    valid: (status, body) => is2xx(status) || (status === 401 && body.includes("Missing scopes")),
+  }),
   errorMessage: openAiErrorMessage,
 };

@@ -65,7 +65,7 @@ const VerifyResult = z
       .openapi({
         description:
           "Present when the provider knows the key but refused it the key check for want of a permission (Anthropic's 403 " +
-          "permission_error, Deepgram's 403 INSUFFICIENT_PERMISSIONS, ElevenLabs' 401 missing_permissions): the key is " +
+          "permission_error, Deepgram's 403 INSUFFICIENT_PERMISSIONS, ElevenLabs' 401 missing_permissions, OpenAI's 401 Missing scopes): the key is " +
           "genuine — calls needing that permission will be refused",
       }),
     message: z.string().optional().openapi({ description: "With restricted: what the provider said (never the key)" }),
@@ -78,7 +78,7 @@ type KeyCheck = ReturnType<ProviderAdapter["verify"]>;
  * What a key check's answer says of the key (a 5xx or 429 is the provider's trouble: a 502, before this).
  * The adapter knows its provider's answers: a bad key is refused (401, or whatever the provider sends), and
  * a few answers name a key the provider knows but restricts (Anthropic's 403 permission_error, Deepgram's
- * 403 INSUFFICIENT_PERMISSIONS, ElevenLabs' 401 missing_permissions) — valid, and said to be restricted, so
+ * 403 INSUFFICIENT_PERMISSIONS, ElevenLabs' 401 missing_permissions, OpenAI's 401 Missing scopes) — valid, and said to be restricted, so
  * the user is not sent to replace a good key. Any other refusal (a bare 403 included) is not valid.
  */
 function keyCheckVerdict(check: KeyCheck, status: number, body: string): { valid: boolean; restricted: boolean } {

@@ -94,6 +94,19 @@ describe("verify: a key the provider knows but restricts", () => {
     expect(body.message).toContain("user_read");
   });
 
+  it("OpenAI's 401 'Missing scopes' (a restricted key without the Models read scope) is valid and restricted", async () => {
+    const u = await newKeyUser();
+    await store(u.key, "openai", "sk-restricted-openai-key");
+    const message =
+      "You have insufficient permissions for this operation. Missing scopes: api.model.read. Check that you have the correct " +
+      "role in your organization (Reader, Writer, Owner) and project (Member, Owner), and if you're using a restricted API key, " +
+      "that it has the necessary scopes.";
+    await mockControl("/fault", { method: "POST", json: { provider: "openai", path: "/models", mode: "error", status: 401, message } });
+    const body = (await (await verify(u.key, "openai")).json()) as any;
+    expect(body).toMatchObject({ success: true, provider: "openai", valid: true, status: 401, restricted: true });
+    expect(body.message).toContain("api.model.read");
+  });
+
   it("a bare 403 (no permission error the provider names) is not valid: some providers refuse a bad key with it", async () => {
     const u = await newKeyUser();
     await store(u.key, "groq", "gsk_forbidden-groq-key");
