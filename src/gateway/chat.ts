@@ -1,19 +1,19 @@
 // Chat: choose the provider (and its fallbacks) → reserve the bound of its cost (the prompt's bytes, and
-// an output cap the provider is told) → call the provider → answer JSON, or relay its token stream as it
-// arrives → charge the tokens it reports (a stream cut short: what was delivered).
+// an output cap the provider is told) → call the provider → answer JSON, or relay its token stream from
+// its first token on → charge the tokens it reports (a stream cut short: what was delivered).
 import type { Ctx } from "../context";
-import { invalidField } from "../http/errors";
+import { ApiError, invalidField } from "../http/errors";
 import { mediaType } from "../http/media-type";
 import type { IdempotencyClaim } from "../metering/contract";
 import { chatBound, chatCostMc } from "../metering/estimates";
 import { optionsPromptText } from "../providers/chat-options";
 import { providerText } from "../providers/provider-text";
-import type { ChatInput, ChatResult } from "../providers/types";
+import type { ChatInput, ChatResult, LlmAdapter, ProviderAdapter } from "../providers/types";
 import { type ChatEvent, chatDecoder } from "./decoders";
 import { type Candidate, candidates, chainTaking, type FallbackEntry, withFailover } from "./failover";
 import { jsonResult } from "./idempotency";
-import { admitOperation, callProvider, invalidAnswer } from "./provider";
-import { relay } from "./relay";
+import { admitOperation, callProvider, invalidAnswer, type Offering } from "./provider";
+import { relay, StreamCutShort } from "./relay";
 
 export interface ChatRequestInput extends Omit<ChatInput, "stream"> {
   provider?: string;
@@ -69,12 +69,7 @@ async function chatWith<Body>(
     const request = llm.request({ ...input, model, maxTokens: bound.outputTokens, stream }, upstream);
     const res = await callProvider(c, adapter, upstream.key, request);
     if (!stream) {
-      let result: ChatResult;
-      try {
-        result = llm.parse(await res.json());
-      } catch {
-        throw invalidAnswer(adapter, "an answer that is not valid JSON");
-      }
+      const result = await answerOf(adapter, res);
       const body = shapes.render(result, adapter.id, model);
       const costMc = chatCostMc(model, bound, result.usage, true, 0, prices);
       settlement.charge(costMc, () => jsonResult(body, adapter.id));
@@ -84,9 +79,10 @@ async function chatWith<Body>(
     const type = mediaType(res.headers.get("content-type"));
     if (!res.body || type !== "text/event-stream") {
       res.body?.cancel().catch(() => {});
-      throw invalidAnswer(adapter, `an unexpected content type for a stream (${type || "none"})`);
+      throw unusable(adapter, `an unexpected content type for a stream (${type || "none"})`);
     }
-    const decoder = chatDecoder(llm, {
+    const inBand: { error?: string } = {};
+    const decoder = chatDecoder(noting(llm, inBand), {
       emit: shapes.emit?.(adapter.id, model),
       // The done event says what the stream costs: what the settlement below charges for a complete stream.
       charge: (reported) => ({
@@ -95,7 +91,13 @@ async function chatWith<Body>(
       }),
       sanitize: (message) => providerText(message, upstream.key),
     });
-    const { body, outcome } = relay(res.body, decoder);
+    const { body, outcome, first } = relay(res.body, decoder);
+    // Nothing is answered before the first token (or the done event): events before it (Anthropic's
+    // message_start and ping, OpenAI's role chunk) give the client nothing, so a stream that fails by
+    // then — an error event, a cut, garbage — is a provider failure another provider may answer.
+    await first.catch((e) => {
+      throw failedBeforeFirstToken(adapter, e, inBand.error, upstream.key);
+    });
     settlement.charge(
       outcome.then((end) => {
         const seen = decoder.outputTokensSeen();
@@ -109,4 +111,53 @@ async function chatWith<Body>(
     settlement.refund();
     throw e;
   }
+}
+
+/** The complete answer; a 2xx body that is not JSON, or not the provider's answer, is a provider failure. */
+async function answerOf(adapter: Offering<"llm">, res: Response): Promise<ChatResult> {
+  let payload: unknown;
+  try {
+    payload = await res.json();
+  } catch {
+    throw unusable(adapter, "an answer that is not valid JSON");
+  }
+  try {
+    return adapter.llm.parse(payload);
+  } catch {
+    throw unusable(adapter, "JSON that is not a chat answer");
+  }
+}
+
+/** A 2xx answer nothing of which reached the client: a provider failure, which another provider may answer. */
+function unusable(adapter: ProviderAdapter, what: string): ApiError {
+  const e = invalidAnswer(adapter, what);
+  e.beforeFirstByte = true;
+  return e;
+}
+
+/** The stream failed before its first token: an error event (its message passed on), a cut, or what cannot be read. */
+function failedBeforeFirstToken(adapter: ProviderAdapter, e: unknown, reported: string | undefined, key: string): ApiError {
+  if (reported !== undefined) {
+    const message = providerText(reported, key) || "stream error";
+    const error = new ApiError("provider_error", `${adapter.name} answered with an error before its first token: ${message}`, {
+      provider: adapter.id,
+      providerMessage: message,
+    });
+    error.beforeFirstByte = true;
+    return error;
+  }
+  if (e instanceof StreamCutShort) return unusable(adapter, "a stream that ended before its first token");
+  return unusable(adapter, `a stream that failed before its first token (${providerText(String((e as Error)?.message ?? e), key)})`);
+}
+
+/** The adapter, noting the error a stream reports in band (the decoder throws it; a 502 passes it on). */
+function noting(llm: LlmAdapter, reported: { error?: string }): LlmAdapter {
+  return {
+    ...llm,
+    readStreamEvent(event, data) {
+      const read = llm.readStreamEvent(event, data);
+      if (read.error !== undefined) reported.error = read.error;
+      return read;
+    },
+  };
 }

@@ -1,9 +1,9 @@
 // Failover (API.md §4.2): a request may name providers to try in order when the one before fails before
-// its first byte — a connection error, a timeout, a 5xx or a 429. Anything else (a 4xx, a stream that
-// broke after it started) is the answer. Each attempt is its own admission and settlement: the failed
-// one is refunded (and its refund has landed before the next is admitted), the one that served is
-// charged at its own price, and the rate limit counts the request once. A provider whose breaker is
-// open is skipped, unless it is the last one left.
+// its first byte — a connection error, a timeout, a 5xx or a 429, or a 2xx that is no answer (nothing of
+// it reached the client). Anything else (a 4xx, a stream that broke after it started) is the answer.
+// Each attempt is its own admission and settlement: the failed one is refunded (and its refund has landed
+// before the next is admitted), the one that served is charged at its own price, and the rate limit
+// counts the request once. A provider whose breaker is open is skipped, unless it is the last one left.
 import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
@@ -46,19 +46,37 @@ export function chainTaking<C>(chain: readonly C[], refusalOf: (candidate: C) =>
   return chain.filter((_, i) => !refusals[i]);
 }
 
-/** The chain to try: the request's own provider first, then its fallback entries (each checked now). */
+/**
+ * The chain to try: the request's own provider first, then its fallback entries (each checked now). An
+ * entry that asks for what is already in the chain — the same provider and model (and voice, for speech),
+ * defaults filled in — is dropped, its first place kept: asking the same again adds nothing but a second
+ * failure. Not a 400: an agent's one stored list serves speak and chat (its speech fallback may be its
+ * chat provider), and `models` on /v1/chat/completions conventionally repeats the model asked for.
+ */
 export function candidates<Op extends Operation>(
   c: Context<AppEnv>,
   op: Op,
   first: { provider?: string; model?: string; voiceId?: string },
   fallback: readonly FallbackEntry[] | undefined,
 ): Candidate<Op>[] {
-  const chain = [{ adapter: chooseProvider(c, op, first.provider), model: first.model, voiceId: first.voiceId }];
-  for (const entry of fallback ?? []) {
+  const chain: Candidate<Op>[] = [];
+  const asked = new Set<string>();
+  for (const entry of [first, ...(fallback ?? [])]) {
     const e = typeof entry === "string" ? { provider: entry } : entry;
-    chain.push({ adapter: chooseProvider(c, op, e.provider), model: e.model, voiceId: e.voiceId });
+    const candidate = { adapter: chooseProvider(c, op, e.provider), model: e.model, voiceId: e.voiceId };
+    const same = sameAsk(op, candidate);
+    if (asked.has(same)) continue;
+    asked.add(same);
+    chain.push(candidate);
   }
   return chain;
+}
+
+/** What a candidate asks for: its provider, model and (speech) voice, each provider's default where none is named. */
+function sameAsk<Op extends Operation>(op: Op, { adapter, model, voiceId }: Candidate<Op>): string {
+  const offering = adapter[op] as { defaultModel: string; defaultVoice?: string };
+  const voice = op === "tts" ? (voiceId ?? offering.defaultVoice ?? "") : "";
+  return JSON.stringify([adapter.id, model ?? offering.defaultModel, voice]);
 }
 
 /** Did the provider fail before its first byte in a way another provider may not? */
@@ -67,7 +85,8 @@ export function failedBeforeFirstByte(e: unknown): e is ApiError {
   if (e.code === "provider_timeout" || e.code === "provider_unreachable") return true;
   if (e.code !== "provider_error") return false;
   const status = e.details?.providerStatus;
-  // No provider status: it answered 200 and then nothing usable before its first byte (speech).
+  // No provider status: it answered 2xx and then nothing usable before its first byte (speech's first
+  // audio, chat's first token, a body that is no answer).
   return status === undefined ? e.beforeFirstByte : typeof status === "number" && (status >= 500 || status === 429);
 }
 

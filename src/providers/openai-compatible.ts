@@ -96,7 +96,11 @@ export function openAiChat(options: OpenAiChatOptions): LlmAdapter {
     readStreamEvent(event: string | undefined, data: string): ChatStreamEvent {
       if (data.trim() === "[DONE]") return { done: true };
       const chunk = JSON.parse(data);
-      if (event === "error" || chunk.error) return { error: chunk.error?.message ?? chunk.message ?? "stream error" };
+      // OpenAI's {"error":{message}}; TGI (Hugging Face's router) sends {"error": "…", "error_type"}.
+      if (event === "error" || chunk.error) {
+        const message = typeof chunk.error === "string" ? chunk.error : (chunk.error?.message ?? chunk.message);
+        return { error: typeof message === "string" && message ? message : "stream error" };
+      }
       const usage = chunk.usage ?? chunk.x_groq?.usage;
       const delta = chunk.choices?.[0]?.delta?.content;
       return {

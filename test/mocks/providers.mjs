@@ -45,6 +45,7 @@ const FAULT_MODES = new Set([
   "truncate",
   "slow",
   "invalid_json",
+  "unexpected_json",
   "wrong_content_type",
   ...WS_FAULT_MODES,
 ]);
@@ -200,7 +201,7 @@ function streamError(desc, plan, providerId) {
     return desc;
   const event =
     providerId === "anthropic"
-      ? `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: "api_error", message: plan.message } })}\n\n`
+      ? `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: plan.status === 529 ? "overloaded_error" : "api_error", message: plan.message } })}\n\n`
       : `data: ${JSON.stringify({ error: { message: plan.message, type: "server_error", code: null } })}\n\n`;
   return { ...desc, chunks: [...desc.chunks.slice(0, plan.afterChunks), event] };
 }
@@ -239,7 +240,7 @@ async function send(res, desc, plan, signal) {
       res.socket?.destroy();
       return;
     }
-    if (i === 0 && plan.mode === "slow" && chunks.length > 1) {
+    if (i === (plan.afterChunks ?? 1) - 1 && plan.mode === "slow" && i < chunks.length - 1) {
       if (!(await pause(plan.delayMs, signal))) return;
     }
   }
@@ -531,6 +532,14 @@ export async function startMockProviders({
             chunks: ['{"mock": "this body is not valid JSON'],
             streaming: false,
           });
+        case "unexpected_json":
+          // Valid JSON that is not the provider's answer: an error object under a 200 (some OpenAI-compatible proxies).
+          return finish({
+            status: 200,
+            headers: { "content-type": "application/json" },
+            chunks: [JSON.stringify({ error: { message: fault.message ?? "Upstream error (mock fault)", type: "server_error" } })],
+            streaming: false,
+          });
         case "wrong_content_type":
           return finish({
             status: 200,
@@ -544,12 +553,13 @@ export async function startMockProviders({
           plan = { mode: "truncate", afterChunks: fault.afterChunks ?? 1 };
           break;
         case "slow":
-          plan = { mode: "slow", delayMs: fault.delayMs ?? 500 };
+          plan = { mode: "slow", delayMs: fault.delayMs ?? 500, afterChunks: fault.afterChunks ?? 1 };
           break;
         case "stream_error":
           plan = {
             mode: "stream_error",
             afterChunks: fault.afterChunks ?? 1,
+            status: fault.status,
             message: fault.message ?? "Internal server error (mock fault)",
           };
           break;

@@ -244,7 +244,8 @@ describe("POST /v1/chat", () => {
   it("a stream cut short ends with the error event, never with a done event", async () => {
     const u = await keyUser();
     const cut = marker();
-    await faultFor(cut, { provider: "openai", mode: "truncate" });
+    // Cut after the role chunk and two words: the stream had started (a cut before the first token is a 502).
+    await faultFor(cut, { provider: "openai", mode: "truncate", afterChunks: 3 });
     const res = await api("/v1/chat", {
       method: "POST",
       headers: bearer(u.key),

@@ -184,7 +184,8 @@ describe("POST /v1/chat/completions", () => {
   it("a stream cut short ends with an OpenAI error event (which the SDK raises), not [DONE]", async () => {
     const u = await keyUser();
     const cut = marker();
-    await faultFor(cut, { provider: "openai", mode: "truncate" });
+    // Cut after the role chunk and two words: the stream had started (a cut before the first token is a 502).
+    await faultFor(cut, { provider: "openai", mode: "truncate", afterChunks: 3 });
     const res = await completions(bearer(u.key), { model: "gpt-4.1-mini", messages: user(`a b c d e f ${cut}`), stream: true });
     expect(res.status).toBe(200);
     const events = await sseData(res);

@@ -64,4 +64,11 @@ describe("Hugging Face adapter", () => {
     expect(huggingface.errorMessage(400, JSON.stringify({ error: { message: "bad" } }))).toBe("bad");
     expect(huggingface.errorMessage(404, JSON.stringify({ detail: "not found" }))).toBe("not found");
   });
+
+  it("chat stream: an error event's message is read whether `error` is OpenAI's object or TGI's string", () => {
+    const read = (data: string) => huggingface.llm!.readStreamEvent(undefined, data);
+    expect(read(JSON.stringify({ error: "Model is overloaded", error_type: "overloaded" }))).toEqual({ error: "Model is overloaded" });
+    expect(read(JSON.stringify({ error: { message: "Internal error", type: "server_error" } }))).toEqual({ error: "Internal error" });
+    expect(read(JSON.stringify({ error: {} }))).toEqual({ error: "stream error" });
+  });
 });

@@ -78,7 +78,8 @@ describe("provider error text reaches the client bounded and without credentials
       const auth = bearer((await keyOf(user)).key);
       const nonce = nonceOf();
       const { text, secrets } = hostileText(`platform-${provider}-key`);
-      await fault({ provider, bodyIncludes: nonce, mode: "stream_error", afterChunks: 2, message: text });
+      // After the first token (Anthropic's comes 4th, after message_start, content_block_start and ping): in band.
+      await fault({ provider, bodyIncludes: nonce, mode: "stream_error", afterChunks: provider === "anthropic" ? 4 : 2, message: text });
       const res = await call("/v1/chat", { method: "POST", headers: auth, json: chatBody(provider, model, nonce, true) });
       expect(res.status).toBe(200);
       const body = await res.text();
@@ -94,6 +95,21 @@ describe("provider error text reaches the client bounded and without credentials
       expect(leaks(body, secrets)).toEqual([]);
     });
   }
+
+  it("an error event before the first token (a 502, not a stream): bounded and redacted", async () => {
+    const user = await userOn("scale");
+    const auth = bearer((await keyOf(user)).key);
+    const nonce = nonceOf();
+    const { text, secrets } = hostileText("platform-anthropic-key");
+    await fault({ provider: "anthropic", bodyIncludes: nonce, mode: "stream_error", afterChunks: 3, message: text });
+    const res = await call("/v1/chat", { method: "POST", headers: auth, json: chatBody("anthropic", "claude-sonnet-4", nonce, true) });
+    const body = await res.text();
+    expect(res.status, body.slice(0, 500)).toBe(502);
+    const error = JSON.parse(body).error;
+    expect(error.providerMessage.length).toBeLessThanOrEqual(PROVIDER_TEXT_MAX_CHARS);
+    expect(body.length).toBeLessThan(4096);
+    expect(leaks(body, secrets)).toEqual([]);
+  });
 
   it("OpenAI-compatible stream (/v1/chat/completions): the error chunk is bounded and redacted", async () => {
     const user = await userOn("scale");
