@@ -9,9 +9,8 @@
 // A session whose worker died stops renewing its lease: at the lease's end it is closed at its bound
 // (what it had reserved: the most it could have forwarded), reversibly — a late close corrects it.
 //
-// A session's credential is judged in one place, credentialLapse(), at the open and at each renewal: an
-// API key by its state here (revoked, expired), a JWT by its exp, which only the worker saw — so the
-// session row keeps it (jwt_expires_at), as does a client token minted with a JWT, for its session.
+// A session's credential is judged in one place, credentialLapse() (session-credential.ts), at the open
+// and at each renewal.
 import type {
   KeySource,
   Meter,
@@ -28,8 +27,9 @@ import type {
 import type { CreditLedger } from "../metering/ledger";
 import { effectivePlan, type PlanId, type UsageKind } from "../metering/plans";
 import { REALTIME_SESSIONS_PER_PLAN } from "../metering/realtime";
-import { type CatalogCopy, type KeyState, keyIsValid } from "./catalog-copy";
+import type { CatalogCopy, KeyState } from "./catalog-copy";
 import { keyCreditsLeft, keyRequestsPerMinute, outsideKeyScope } from "./key-rules";
+import { credentialLapse } from "./session-credential";
 
 /** Closed sessions and spent or expired tokens are kept this long (a late close finds its session). */
 const KEEP_CLOSED_MS = 24 * 60 * 60_000;
@@ -286,20 +286,4 @@ export class RealtimeSessions {
   private session(id: string): SessionRow | undefined {
     return this.sql.exec<SessionRow>("SELECT * FROM rt_sessions WHERE id = ?", id).toArray()[0];
   }
-}
-
-/**
- * Why a session's credential no longer holds at `now`, or undefined while it does: its API key revoked
- * (or unknown), or past its expiry — the key's, or the exp of the JWT that opened the session or minted
- * its token.
- */
-function credentialLapse(
-  keyId: string | undefined,
-  key: KeyState | undefined,
-  jwtExpiresAt: number | null,
-  now: number,
-): "invalid_credentials" | "credential_expired" | undefined {
-  if (jwtExpiresAt !== null && jwtExpiresAt <= now) return "credential_expired";
-  if (!keyId || keyIsValid(key, now)) return undefined;
-  return key?.revokedAt === null ? "credential_expired" : "invalid_credentials";
 }

@@ -57,7 +57,7 @@ export function relayListen(s: Session, stream: ListenStream, provider: string, 
 
   client.addEventListener("message", (e: MessageEvent) => {
     const data = e.data as Frame;
-    s.serial(() => (typeof data === "string" ? command(data) : audio(data)));
+    s.serial(data, () => (typeof data === "string" ? command(data) : audio(data)));
   });
 
   upstream.addEventListener("message", (e: MessageEvent) => {

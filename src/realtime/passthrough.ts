@@ -14,7 +14,7 @@ export function relayOpenAi(s: Session, meter: RealtimeMeter): void {
 
   client.addEventListener("message", (e: MessageEvent) => {
     const frame = e.data as Frame;
-    s.serial(() => {
+    s.serial(frame, () => {
       const forward = () => {
         meter.client(frame);
         s.toUpstream(frame);

@@ -23,6 +23,8 @@ export const endings = {
   }),
   provider: (message: string): Ending => ({ code: 4502, error: { code: "provider_error", message } }),
   internal: (message: string): Ending => ({ code: 1011, error: { code: "internal_error", message } }),
+  /** The client sent more than a session holds while it waits for a top-up (RFC 6455 1013: try again later). */
+  backlog: (message: string): Ending => ({ code: 1013, error: { code: "rate_limited", message } }),
 };
 
 export const errorEvent = (code: string, message: string) => JSON.stringify({ type: "error", code, message });

@@ -2,12 +2,22 @@
 // and the maxSeconds timer, and the one way a session ends — usage and error events, the close code,
 // both sockets closed, the exact cost settled once. The listen, speak and OpenAI relays (listen.ts,
 // speak.ts, passthrough.ts) put their frames through it; frames are handed on as they come, never held,
-// except behind a top-up the reservation is waiting for (their order kept).
+// except behind a top-up the reservation is waiting for (their order kept) — and at most QUEUED_BYTES_MAX
+// of them: a client that sends more meanwhile has its session ended (1013), none of it forwarded or charged.
 
 import { providerText } from "../providers/provider-text";
 import type { Governor } from "./governor";
 import { type Ending, endings, errorEvent, openAiErrorEvent, usageEvent } from "./protocol";
 import type { Frame } from "./providers/types";
+
+/**
+ * What a session holds of the client's frames while a top-up is pending (bytes; a text frame by its length).
+ * A top-up is one Account call, tens of milliseconds; 1 MiB is 10 s of the densest audio a session takes
+ * (48 kHz 16-bit PCM, 96 KB/s; 16 s of OpenAI's base64 24 kHz PCM, 33 s of 16 kHz PCM). A client past it is
+ * sending far faster than real time, or the Account object is out of reach: holding more would only grow
+ * the isolate's memory (shared by every session in it), and dropping frames would lose audio silently.
+ */
+export const QUEUED_BYTES_MAX = 1024 * 1024;
 
 export interface SessionOptions {
   client: WebSocket;
@@ -36,6 +46,8 @@ export class Session {
   private finish!: () => void;
   private hooks?: SessionHooks;
   private chain?: Promise<void>;
+  /** Bytes of client frames waiting behind a top-up. */
+  private queuedBytes = 0;
   private timeLimit?: ReturnType<typeof setTimeout>;
   private checks?: ReturnType<typeof setInterval>;
 
@@ -56,15 +68,30 @@ export class Session {
     upstream.addEventListener("error", () => this.end(endings.provider("The provider's connection failed.")));
   }
 
-  /** Run client-side work in order: at once, unless earlier work waits for a top-up. */
-  serial(task: () => void | Promise<void>): void {
+  /**
+   * Run the work a client frame brings, in order: at once, unless earlier work waits for a top-up — then
+   * after it, as long as what waits stays within QUEUED_BYTES_MAX; past that the session ends (1013).
+   */
+  serial(frame: Frame, task: () => void | Promise<void>): void {
     if (this.ended) return;
     if (!this.chain) {
       const pending = task();
       if (pending) this.track(pending);
       return;
     }
-    this.track(this.chain.then(() => (this.ended ? undefined : task())));
+    const bytes = typeof frame === "string" ? frame.length : frame.byteLength;
+    if (this.queuedBytes + bytes > QUEUED_BYTES_MAX) {
+      const mib = QUEUED_BYTES_MAX / (1024 * 1024);
+      this.end(endings.backlog(`More than ${mib} MiB arrived while the session waited for credits; none of it was forwarded or charged.`));
+      return;
+    }
+    this.queuedBytes += bytes;
+    this.track(
+      this.chain.then(() => {
+        this.queuedBytes -= bytes;
+        return this.ended ? undefined : task();
+      }),
+    );
   }
 
   toClient(frame: string | ArrayBuffer | ArrayBufferView): void {

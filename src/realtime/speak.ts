@@ -75,7 +75,7 @@ export function relaySpeak(
 
   client.addEventListener("message", (e: MessageEvent) => {
     const data = e.data as Frame;
-    s.serial(() => {
+    s.serial(data, () => {
       if (typeof data !== "string") return s.clientError("A speak session takes text messages, not audio.");
       const cmd = speakCommand(data);
       if ("error" in cmd) return s.clientError(cmd.error);

@@ -12,11 +12,13 @@
 // UTF-8 byte, the conversation so far re-read by each response, output audio at 20 tokens a second and a
 // token per text delta — so the session tops up (or stops) before the report arrives; the report then
 // replaces the estimate. A response cut off by the end of the session (one OpenAI started) is charged its estimate.
+// Input audio transcription, when the session turns it on, is billed too: openai-transcription.ts.
 // Unconfirmed: OpenAI's exact audio token rates (the published ~600 input / ~1,200 output tokens a minute).
 
 import { DEFAULT_PRICES, type Prices } from "../../metering/prices";
 import { realtimeCostMc } from "../../metering/realtime";
 import type { UpstreamContext } from "../../providers/types";
+import { InputTranscriptionMeter } from "./openai-transcription";
 import { type Frame, jsonOf, type UpstreamTarget } from "./types";
 
 const INPUT_AUDIO_TOKENS_PER_SECOND = 10;
@@ -55,20 +57,29 @@ export class RealtimeMeter {
   private outputBps = 48000;
   /** Every response.done's usage, summed (what OpenAI reported). */
   readonly usage = { inputTokens: 0, outputTokens: 0 };
+  /** The input audio transcription (its usage: transcription.usage). */
+  readonly transcription: InputTranscriptionMeter;
 
   constructor(
     private readonly model: string,
     private readonly prices: Prices = DEFAULT_PRICES,
-  ) {}
-
-  /** What the session has cost so far, the running response estimated. */
-  get costMc(): number {
-    return this.reportedMc + this.cost(this.inputTokens, this.outputTokens);
+  ) {
+    this.transcription = new InputTranscriptionMeter(prices);
   }
 
-  /** The charge at the end: every report, plus the estimate of a response the end cut off. */
+  /** What the session has cost so far, the running response and the turns being transcribed estimated. */
+  get costMc(): number {
+    return this.finishedMc + this.cost(this.inputTokens, this.outputTokens);
+  }
+
+  /** The charge at the end: every report, plus the estimate of a response (and of transcriptions) the end cut off. */
   get finalMc(): number {
-    return this.reportedMc + (this.responding ? this.cost(this.inputTokens, this.outputTokens) : 0);
+    return this.finishedMc + (this.responding ? this.cost(this.inputTokens, this.outputTokens) : 0);
+  }
+
+  /** Reported responses, and transcriptions reported or under way. */
+  private get finishedMc(): number {
+    return this.reportedMc + this.transcription.reportedMc + this.transcription.pendingMc;
   }
 
   /** The estimated cost a client event adds (before it is forwarded). */
@@ -81,6 +92,7 @@ export class RealtimeMeter {
   client(frame: Frame): void {
     const msg = jsonOf(frame);
     this.inputTokens += this.clientTokens(msg);
+    if (msg?.type === "input_audio_buffer.append" && typeof msg.audio === "string") this.transcription.appended(base64Bytes(msg.audio));
     // Asked for: a session cut before OpenAI's answer still pays the estimate (OpenAI may have begun, and
     // bills the conversation it re-reads) — unless OpenAI refuses it (an error event before any response.*).
     if (msg?.type === "response.create") {
@@ -105,6 +117,9 @@ export class RealtimeMeter {
       const s = msg.session ?? {};
       this.inputBps = bytesPerSecond(s.audio?.input?.format ?? s.input_audio_format);
       this.outputBps = bytesPerSecond(s.audio?.output?.format ?? s.output_audio_format);
+      this.transcription.server(msg, this.inputBps);
+    } else if (type.startsWith("input_audio_buffer.") || type.startsWith("conversation.item.input_audio_transcription.")) {
+      this.transcription.server(msg, this.inputBps);
     } else if ((type === "response.output_audio.delta" || type === "response.audio.delta") && typeof msg.delta === "string") {
       this.outputTokens += Math.ceil((base64Bytes(msg.delta) * OUTPUT_AUDIO_TOKENS_PER_SECOND) / this.outputBps);
     } else if (type.endsWith("text.delta") || type.endsWith("transcript.delta")) {

@@ -21,6 +21,10 @@
 //
 // Reply = mockReply(text of the last user item; an audio item counts as mockTranscriptFor(bytes)).
 // Output audio = mockAudio(reply, session.audio.output.format.type), in 4 deltas. Usage: mockRealtimeUsage.
+// Input audio transcription (session.audio.input.transcription {model}): each committed buffer is answered
+// with conversation.item.input_audio_transcription.completed {item_id, content_index, transcript, usage}
+// (openai-python types/realtime/conversation_item_input_audio_transcription_completed_event.py), usage by
+// mockTranscriptionUsage: whisper-1 {type:"duration", seconds}, any other model {type:"tokens", …}.
 
 import { base64ToBytes, bytesToBase64, countTokens, mockAudio, mockReply, mockTranscriptFor, splitBytes, splitWords } from "../audio.mjs";
 import { isInvalidKey, mockId, nowSeconds } from "../lib/respond.mjs";
@@ -49,6 +53,23 @@ export function mockRealtimeUsage({ instructions = "", items = [], reply = "", o
       cached_tokens_details: { text_tokens: 0, audio_tokens: 0, image_tokens: 0 },
     },
     output_token_details: { text_tokens: outText, audio_tokens: outAudio },
+  };
+}
+
+/**
+ * Usage of one input audio transcription (deterministic): whisper-1 by duration (the audio's seconds);
+ * other models in tokens — input = 1 audio token per 100 ms, output = words of the transcript.
+ */
+export function mockTranscriptionUsage(model, audioBytes, bytesPerSecond) {
+  if (model === "whisper-1") return { type: "duration", seconds: audioBytes / bytesPerSecond };
+  const audio = Math.ceil(audioBytes / (bytesPerSecond / 10));
+  const output = countTokens(mockTranscriptFor(audioBytes));
+  return {
+    type: "tokens",
+    input_tokens: audio,
+    output_tokens: output,
+    total_tokens: audio + output,
+    input_token_details: { text_tokens: 0, audio_tokens: audio },
   };
 }
 
@@ -99,9 +120,9 @@ function fail(session, status, message) {
 }
 
 /** Add an item to the conversation and announce it (conversation.item.added, then .done). */
-function addItem(session, { role, text = "", audioBytes = 0, bytesPerSecond = 48000, content }) {
+function addItem(session, { id = mockId("item_"), role, text = "", audioBytes = 0, bytesPerSecond = 48000, content }) {
   const { state } = session;
-  const item = { id: mockId("item_"), type: "message", object: "realtime.item", status: "completed", role, content };
+  const item = { id, type: "message", object: "realtime.item", status: "completed", role, content };
   const previous_item_id = state.lastItemId;
   state.items.push({ id: item.id, role, text, audioBytes, bytesPerSecond });
   state.lastItemId = item.id;
@@ -199,7 +220,7 @@ const HANDLERS = {
     session.sendJson(ev("input_audio_buffer.cleared"));
   },
   "input_audio_buffer.commit"(session, msg) {
-    const { state } = session;
+    const { state, record } = session;
     const bps = bytesPerSecondOf(state.session.audio.input.format);
     if (state.buffer < bps / 10) {
       const msText = ((state.buffer / bps) * 1000).toFixed(2);
@@ -214,7 +235,22 @@ const HANDLERS = {
     const previous_item_id = state.lastItemId;
     const itemId = mockId("item_");
     session.sendJson(ev("input_audio_buffer.committed", { previous_item_id, item_id: itemId }));
-    addItem(session, { role: "user", audioBytes: state.buffer, bytesPerSecond: bps, content: [{ type: "input_audio", transcript: null }] });
+    addItem(session, {
+      id: itemId,
+      role: "user",
+      audioBytes: state.buffer,
+      bytesPerSecond: bps,
+      content: [{ type: "input_audio", transcript: null }],
+    });
+    const model = state.session.audio.input.transcription?.model;
+    if (model) {
+      const usage = mockTranscriptionUsage(model, state.buffer, bps);
+      const transcript = mockTranscriptFor(state.buffer);
+      session.sendJson(
+        ev("conversation.item.input_audio_transcription.completed", { item_id: itemId, content_index: 0, transcript, usage }),
+      );
+      record.reported.transcriptions.push({ item_id: itemId, model, usage });
+    }
     state.buffer = 0;
   },
   "conversation.item.create"(session, msg) {
@@ -295,7 +331,7 @@ export default {
       lastItemId: null,
       conversationId: mockId("conv_"),
     });
-    record.reported = { responses: [], usage: { input_tokens: 0, output_tokens: 0, total_tokens: 0 } };
+    record.reported = { responses: [], transcriptions: [], usage: { input_tokens: 0, output_tokens: 0, total_tokens: 0 } };
     session.sendJson(ev("session.created", { session: state.session }));
   },
   message(session, data, isBinary) {
