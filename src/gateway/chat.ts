@@ -15,6 +15,15 @@ import { jsonResult } from "./idempotency";
 import { admitOperation, callProvider, invalidAnswer, type Offering } from "./provider";
 import { relay, StreamCutShort } from "./relay";
 
+/**
+ * A chat stream is read ahead of its client up to this much (text: far more than any answer's SSE), so a
+ * client gone without the runtime cancelling the body still lets the stream end and be settled by what it
+ * reports — not left to the alarm, which would charge the whole reservation. A client that takes nothing
+ * for CLIENT_STALL_MS while that much waits is taken as gone (charged for what was delivered).
+ */
+const CHAT_READ_AHEAD_BYTES = 1024 * 1024;
+const CLIENT_STALL_MS = 30_000;
+
 export interface ChatRequestInput extends Omit<ChatInput, "stream"> {
   provider?: string;
   stream?: boolean;
@@ -91,7 +100,7 @@ async function chatWith<Body>(
       }),
       sanitize: (message) => providerText(message, upstream.key),
     });
-    const { body, outcome, first } = relay(res.body, decoder);
+    const { body, outcome, first } = relay(res.body, decoder, { aheadBytes: CHAT_READ_AHEAD_BYTES, stallMs: CLIENT_STALL_MS });
     // Nothing is answered before the first token (or the done event): events before it (Anthropic's
     // message_start and ping, OpenAI's role chunk) give the client nothing, so a stream that fails by
     // then — an error event, a cut, garbage — is a provider failure another provider may answer.

@@ -33,7 +33,7 @@ export async function firstAudio(
   decoder: Decoder = RAW,
 ): Promise<FirstAudio> {
   if (decoder.passesThrough && keepMax === 0) return pipedFirstAudio(source, timeoutMs);
-  const r = relay(source, decoder, keepMax);
+  const r = relay(source, decoder, { keepMax });
   const failure = await within(
     r.first.then(() => undefined, asError),
     timeoutMs,

@@ -30,12 +30,29 @@ export interface Relay {
   kept(): Uint8Array | undefined;
 }
 
+export interface RelayOptions {
+  /** Keep what the client was sent, up to this many bytes (idempotent replays). */
+  keepMax?: number;
+  /**
+   * Read ahead of the client up to this many bytes (default: one chunk). A text stream (chat) reads its
+   * provider to the end even when nobody reads it: a client gone without the runtime cancelling the body
+   * (workerd behind a local proxy does not) still ends in an outcome, settled by what the stream reports.
+   */
+  aheadBytes?: number;
+  /**
+   * A client that takes nothing for this long while the read-ahead is full is taken as gone: the provider's
+   * stream is cancelled and the outcome is `client_abort` (charged for what was delivered).
+   */
+  stallMs?: number;
+}
+
 /**
  * Read `source` as it arrives, turn it into the client's chunks with `decoder`, hand each on at once. The
- * stream starts reading before anyone consumes it (high-water mark 1), so `first` tells the caller
- * whether there is anything to answer with before it commits to a 200.
+ * stream starts reading before anyone consumes it (high-water mark: one chunk, or `aheadBytes`), so
+ * `first` tells the caller whether there is anything to answer with before it commits to a 200.
  */
-export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, keepMax = 0): Relay {
+export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, options: RelayOptions = {}): Relay {
+  const { keepMax = 0, aheadBytes, stallMs } = options;
   const ended = deferred<StreamOutcome>();
   const firstChunk = deferred<void>();
   const { promise: outcome, resolve } = ended;
@@ -45,6 +62,7 @@ export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, keep
   let kept: Uint8Array[] | undefined = keepMax > 0 ? [] : undefined;
   let keptBytes = 0;
   let completed = false;
+  let stall: ReturnType<typeof setTimeout> | undefined;
 
   const emit = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array) => {
     if (kept) {
@@ -54,6 +72,17 @@ export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, keep
     }
     controller.enqueue(chunk);
     firstReady();
+    // The read-ahead is full: the client has this long to take some of it.
+    if (stallMs !== undefined && (controller.desiredSize ?? 1) <= 0) {
+      clearTimeout(stall);
+      stall = setTimeout(() => {
+        const gone = new Error("the client took nothing of the stream for too long");
+        resolve("client_abort");
+        firstFailed(gone);
+        controller.error(gone);
+        reader.cancel(gone).catch(() => {});
+      }, stallMs);
+    }
   };
 
   const failWith = (controller: ReadableStreamDefaultController<Uint8Array>, e: unknown) => {
@@ -74,44 +103,49 @@ export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, keep
     reader.cancel(e).catch(() => {});
   };
 
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        let r: ReadableStreamReadResult<Uint8Array>;
-        try {
-          r = await reader.read();
-        } catch (e) {
-          return failWith(controller, e);
-        }
-        if (r.done) {
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        clearTimeout(stall);
+        for (;;) {
+          let r: ReadableStreamReadResult<Uint8Array>;
           try {
-            const tail = decoder.end();
-            if (tail?.byteLength) emit(controller, tail);
-            controller.close();
-            completed = true;
-            firstReady();
-            resolve("complete");
+            r = await reader.read();
           } catch (e) {
-            failWith(controller, e);
+            return failWith(controller, e);
           }
-          return;
+          if (r.done) {
+            try {
+              const tail = decoder.end();
+              if (tail?.byteLength) emit(controller, tail);
+              controller.close();
+              completed = true;
+              firstReady();
+              resolve("complete");
+            } catch (e) {
+              failWith(controller, e);
+            }
+            return;
+          }
+          let out: Uint8Array | undefined;
+          try {
+            out = decoder.chunk(r.value);
+          } catch (e) {
+            return failWith(controller, e);
+          }
+          if (out?.byteLength) return emit(controller, out);
+          // Only part of an event so far: keep reading.
         }
-        let out: Uint8Array | undefined;
-        try {
-          out = decoder.chunk(r.value);
-        } catch (e) {
-          return failWith(controller, e);
-        }
-        if (out?.byteLength) return emit(controller, out);
-        // Only part of an event so far: keep reading.
-      }
+      },
+      cancel(reason) {
+        clearTimeout(stall);
+        resolve("client_abort");
+        firstFailed(reason);
+        return reader.cancel(reason);
+      },
     },
-    cancel(reason) {
-      resolve("client_abort");
-      firstFailed(reason);
-      return reader.cancel(reason);
-    },
-  });
+    aheadBytes === undefined ? undefined : new ByteLengthQueuingStrategy({ highWaterMark: aheadBytes }),
+  );
   return { body, outcome, first, kept: () => (completed && kept ? (concat(kept) ?? new Uint8Array()) : undefined) };
 }
 

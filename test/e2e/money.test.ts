@@ -122,4 +122,35 @@ describe("money through wrangler dev", () => {
     const seen = Math.max(3, Math.ceil(new TextEncoder().encode(deltas.map((d) => d.text).join("")).byteLength / 4));
     expect(after.credits.used).toBe((llmCostMc("gpt-4.1", inputBound, seen) ?? 0) / 1000);
   });
+
+  it("a client that leaves a streamed chat after its first token is settled by the stream, not left holding its reservation", async () => {
+    // Settled within seconds by what the stream delivered or reported — never left to the alarm, which would
+    // charge the whole reservation 30 minutes later. (The relay reads a chat ahead of its client, so this holds
+    // also where a disconnect never reaches the Worker's response stream: gateway/relay.test.ts.)
+    const u = await payingUser("pro");
+    const nonce = `n${crypto.randomUUID().replaceAll("-", "")}`;
+    await mock("/fault", {
+      method: "POST",
+      json: { provider: "openai", bodyIncludes: nonce, mode: "slow", afterChunks: 3, delayMs: 1500 },
+    });
+    const leave = new AbortController();
+    const res = await call("/v1/chat", {
+      method: "POST",
+      signal: leave.signal,
+      headers: bearer(u.key),
+      json: { provider: "openai", model: "gpt-4.1", stream: true, maxTokens: 4000, messages: [{ role: "user", content: `${nonce} hi` }] },
+    });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    expect((await reader.read()).done).toBe(false); // the first token arrived
+    leave.abort();
+    const after = await settled(
+      () => usage(u.jwt),
+      (x) => x.requestCount === 1 && x.credits.used + x.credits.remaining === x.credits.limit,
+    );
+    expect(after.credits.used).toBeGreaterThan(0);
+    // Nothing is still held: the 4,000 output tokens reserved (64 credits at gpt-4.1's 16/1,000) are back.
+    expect(after.credits.used + after.credits.remaining).toBe(after.credits.limit);
+    expect(after.credits.used).toBeLessThan(1);
+  });
 });

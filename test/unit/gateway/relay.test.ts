@@ -12,7 +12,7 @@ async function readAll(body: ReadableStream<Uint8Array>): Promise<string> {
 describe("relay", () => {
   it("hands the first chunk on before the source has ended, and reports a complete stream", async () => {
     const src = source();
-    const r = relay(src.stream, identity, 1024);
+    const r = relay(src.stream, identity, { keepMax: 1024 });
     src.push("first");
     await r.first; // resolved while the source is still open
     const reader = r.body.getReader();
@@ -27,7 +27,7 @@ describe("relay", () => {
 
   it("keeps nothing for a replay when the stream is over the limit", async () => {
     const src = source();
-    const r = relay(src.stream, identity, 8);
+    const r = relay(src.stream, identity, { keepMax: 8 });
     src.push("0123456789");
     src.close();
     expect(await readAll(r.body)).toBe("0123456789");
@@ -99,6 +99,48 @@ describe("relay", () => {
     src.push("c\nd");
     src.close();
     expect(await readAll(r.body)).toBe("abc\nd");
+    expect(await r.outcome).toBe("complete");
+  });
+
+  it("with a read-ahead, a stream nobody reads is still read to its end: the outcome is known, the tokens seen", async () => {
+    // A client gone without the runtime cancelling the body (workerd behind a local proxy): nothing pulls.
+    const src = source();
+    let seen = 0;
+    const counting: Decoder = {
+      chunk: (b) => {
+        seen += b.byteLength;
+        return b;
+      },
+      end: () => undefined,
+    };
+    const r = relay(src.stream, counting, { aheadBytes: 64 * 1024, stallMs: 60_000 });
+    for (let i = 0; i < 100; i++) src.push(`data: token ${i}\n\n`);
+    src.close();
+    const outcome = await Promise.race([r.outcome, new Promise((ok) => setTimeout(() => ok("still waiting"), 1_000))]);
+    expect(outcome).toBe("complete");
+    expect(seen).toBe(Array.from({ length: 100 }, (_, i) => `data: token ${i}\n\n`.length).reduce((a, b) => a + b));
+  });
+
+  it("a client that takes nothing while the read-ahead is full is taken as gone after stallMs: client_abort, upstream cancelled", async () => {
+    const src = source();
+    const r = relay(src.stream, identity, { aheadBytes: 16, stallMs: 50 });
+    src.push("0123456789abcdef0123"); // more than the read-ahead: the relay waits for the client
+    await r.first;
+    const outcome = await Promise.race([r.outcome, new Promise((ok) => setTimeout(() => ok("still waiting"), 1_000))]);
+    expect(outcome).toBe("client_abort");
+    expect(src.cancelled()).toBeInstanceOf(Error);
+  });
+
+  it("a client that reads on is never taken as gone, however long the stream", async () => {
+    const src = source();
+    const r = relay(src.stream, identity, { aheadBytes: 4, stallMs: 30 });
+    const reading = readAll(r.body);
+    for (let i = 0; i < 5; i++) {
+      src.push("abcdefgh");
+      await new Promise((ok) => setTimeout(ok, 40)); // longer than stallMs, between chunks the client takes at once
+    }
+    src.close();
+    expect(await reading).toBe("abcdefgh".repeat(5));
     expect(await r.outcome).toBe("complete");
   });
 });
