@@ -14,7 +14,7 @@ export async function runQueue(batch: MessageBatch<unknown>, env: Env): Promise<
   const webhooks: Message<WebhookMessage>[] = [];
   for (const m of batch.messages) {
     const kind = (m.body as Partial<QueueMessage> | null)?.kind;
-    if (kind === "request") requests.push(m as Message<RequestLogMessage>);
+    if (kind === "requests" || kind === "request") requests.push(m as Message<RequestLogMessage>);
     else if (kind === "event" || kind === "delivery") webhooks.push(m as Message<WebhookMessage>);
     else m.ack(); // not a message of ours: dropped rather than retried forever
   }

@@ -5,8 +5,8 @@
 // Why a Queue rather than a D1 write per request or an isolate buffer: a write per request is a D1 round
 // trip per request (even after the response it costs D1 capacity and a subrequest each); an isolate
 // buffer flushed now and then loses what it holds when the isolate is evicted. The Queue takes entries
-// durably — those finishing within 20 ms of each other in one send — and its consumer writes up to 100
-// entries in one D1 batch (writer.ts).
+// durably — those finishing within 20 ms of each other in one message — and its consumer writes a batch
+// of messages in one D1 batch (writer.ts).
 //
 // What is kept: ids, the method, the path without its query string, the key's id, the provider, the
 // status, the cost, the duration, the provider attempts and the Server-Timing figures — never a body, a key or a header value.
@@ -37,10 +37,11 @@ export interface GatewayTiming {
   upstreamMs: number;
 }
 
-export interface RequestLogMessage {
-  kind: "request";
-  entry: RequestLogEntry;
-}
+/**
+ * A Queue message of the request log: the entries of the requests that ended close together in one
+ * isolate (`requests`), or — sent before entries were grouped, still read — one entry (`request`).
+ */
+export type RequestLogMessage = { kind: "requests"; entries: RequestLogEntry[] } | { kind: "request"; entry: RequestLogEntry };
 
 /** Our own resource ids (key_…, whk_…, agt_…: three letters, an underscore, 32 hex digits) are kept as they are. */
 const OWN_ID = /^[a-z]{3}_[0-9a-f]{32}$/;
@@ -107,27 +108,33 @@ export function recordRequest(c: Ctx, startedAt: number, timing?: GatewayTiming)
         }),
       );
       if (!entry.userId || !LOGGED_PATHS.test(entry.path)) return;
-      await enqueue(c.env.REQUEST_LOG_QUEUE, { kind: "request", entry });
+      await enqueue(c.env.REQUEST_LOG_QUEUE, entry);
     })().catch((e) => console.error(`[${c.get("requestId")}] request log entry not sent: ${String(e)}`)),
   );
 }
 
-// Entries that finish close together in one isolate go to the Queue as one batch: one send per
-// BATCH_WINDOW_MS instead of one per request. Every request's waitUntil awaits the batch its entry is
-// in, so no entry is left in memory when the isolate may be evicted.
+// Entries that finish close together in one isolate go to the Queue as one message: one send per
+// BATCH_WINDOW_MS instead of one per request — and one Queue operation (billed per 64 KB written, read and
+// deleted) instead of one per entry. Every request's waitUntil awaits the message its entry is in, so no
+// entry is left in memory when the isolate may be evicted.
 const BATCH_WINDOW_MS = 20;
-const BATCH_MAX = 100; // a Queue batch takes at most 100 messages
-let pending: { queue: Queue<RequestLogMessage>; messages: RequestLogMessage[]; sent: Promise<void> } | undefined;
+/** Entries per message: the consumer's D1 batch stays small, and the message under one 64 KB operation. */
+const ENTRIES_MAX = 100;
+const MESSAGE_BYTES_MAX = 48 * 1024;
+let pending: { queue: Queue<RequestLogMessage>; entries: RequestLogEntry[]; bytes: number; sent: Promise<void> } | undefined;
 
-function enqueue(queue: Queue<RequestLogMessage>, message: RequestLogMessage): Promise<void> {
-  if (pending && pending.queue === queue && pending.messages.length < BATCH_MAX) {
-    pending.messages.push(message);
+function enqueue(queue: Queue<RequestLogMessage>, entry: RequestLogEntry): Promise<void> {
+  // An entry's size: its path is the only long field (bounded by the URL a request can carry).
+  const bytes = 256 + entry.path.length;
+  if (pending && pending.queue === queue && pending.entries.length < ENTRIES_MAX && pending.bytes + bytes <= MESSAGE_BYTES_MAX) {
+    pending.entries.push(entry);
+    pending.bytes += bytes;
     return pending.sent;
   }
-  const batch = { queue, messages: [message], sent: Promise.resolve() };
+  const batch = { queue, entries: [entry], bytes, sent: Promise.resolve() };
   batch.sent = new Promise<void>((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(async () => {
     if (pending === batch) pending = undefined;
-    await queue.sendBatch(batch.messages.map((body) => ({ body, contentType: "json" as const })));
+    await queue.send({ kind: "requests", entries: batch.entries }, { contentType: "json" });
   });
   pending = batch;
   return batch.sent;

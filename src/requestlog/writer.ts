@@ -1,6 +1,6 @@
-// The request-log Queue's consumer: each batch of entries (up to 100, wrangler.toml) is one D1 batch.
-// A batch that fails to write is retried by the Queue; rows carry their own ids, so a redelivered entry
-// is written once.
+// The request-log Queue's consumer: the entries of a batch of messages (up to 100 messages, wrangler.toml;
+// each holding the entries of requests that ended together, record.ts) are one D1 batch. A batch that fails
+// to write is retried by the Queue; rows carry their own ids, so a redelivered entry is written once.
 import { insertRequests } from "../db/request-log";
 import type { Env } from "../env";
 import type { RequestLogMessage } from "./record";
@@ -9,7 +9,7 @@ export async function handleRequestLogMessages(messages: readonly Message<Reques
   try {
     await insertRequests(
       env.DB,
-      messages.map((m) => m.body.entry),
+      messages.flatMap((m) => (m.body.kind === "requests" ? m.body.entries : [m.body.entry])),
     );
     for (const m of messages) m.ack();
   } catch (e) {

@@ -5,6 +5,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { insertRequests, type RequestLogRow } from "../../src/db/request-log";
 import worker from "../../src/index";
+import { runQueue } from "../../src/queue";
 import { env } from "../helpers/env";
 import { call, keyOf, until, userOn } from "../helpers/reliability";
 
@@ -307,5 +308,72 @@ describe("the request log", () => {
       upstreamMs: r.upstream_ms,
     }));
     expect(written).toEqual(Array.from({ length: 25 }, (_, i) => row(i)));
+  });
+
+  it("requests that end together go to the Queue as one message holding their entries (one Queue operation, not one each)", async () => {
+    const u = await userOn("pro");
+    const key = await keyOf(u);
+    const sent: { calls: string[]; entries: number } = { calls: [], entries: 0 };
+    const real = env.REQUEST_LOG_QUEUE;
+    const queue = {
+      send: async (body: any, options?: QueueSendOptions) => {
+        sent.calls.push("send");
+        sent.entries += body.kind === "requests" ? body.entries.length : 1;
+        return real.send(body, options);
+      },
+      sendBatch: async (messages: Iterable<MessageSendRequest>, options?: QueueSendBatchOptions) => {
+        const list = [...messages];
+        sent.calls.push(`sendBatch(${list.length})`);
+        sent.entries += list.length;
+        return real.sendBatch(list, options);
+      },
+    };
+    const ctx = createExecutionContext();
+    const own = { ...env, REQUEST_LOG_QUEUE: queue } as unknown as typeof env;
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        worker.fetch!(new Request("http://voxgate.test/v1/me", { headers: auth(key.key) }) as any, own, ctx),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(12).fill(200));
+    await waitOnExecutionContext(ctx);
+    expect(sent).toEqual({ calls: ["send"], entries: 12 });
+    const rows = await entriesOf(u.jwt, key.id, 12);
+    expect(rows.map((r) => r.id).sort()).toEqual(responses.map((r) => r.headers.get("x-request-id")).sort());
+  });
+
+  it("the consumer writes grouped messages and single-entry ones (sent before entries were grouped) alike", async () => {
+    const tag = crypto.randomUUID().slice(0, 8);
+    const entry = (i: number) => ({
+      rowId: `row_${tag}_${i}`,
+      requestId: `req_${tag}_${i}`,
+      userId: `usr_${tag}`,
+      createdAt: 1_700_000_100_000 + i,
+      method: "GET",
+      path: "/v1/me",
+      keyId: null,
+      provider: null,
+      status: 200,
+      costMc: 0,
+      durationMs: 1,
+      attempts: 0,
+      gatewayMs: null,
+      upstreamMs: null,
+    });
+    const acked: string[] = [];
+    const message = (id: string, body: unknown) => ({ id, body, ack: () => acked.push(id), retry: () => {} });
+    await runQueue(
+      {
+        messages: [
+          message("grouped", { kind: "requests", entries: [entry(0), entry(1), entry(2)] }),
+          message("single", { kind: "request", entry: entry(3) }),
+        ],
+      } as unknown as MessageBatch<unknown>,
+      env as any,
+    );
+    const written = (await env.DB.prepare("SELECT row_id FROM request_log WHERE user_id = ? ORDER BY created_at").bind(`usr_${tag}`).all())
+      .results;
+    expect(written.map((r: any) => r.row_id)).toEqual([0, 1, 2, 3].map((i) => `row_${tag}_${i}`));
+    expect(acked.sort()).toEqual(["grouped", "single"]);
   });
 });
