@@ -84,7 +84,8 @@ function refuseUnsafeKeys(value: unknown, ctx: z.RefinementCtx): unknown {
  */
 const RequestFallback = Fallback.optional().openapi({
   description:
-    'Providers to try in order when the one before fails before its first byte: ids ("cartesia") or {"provider","model"?,"voiceId"?}. ' +
+    'Providers to try in order when the one before fails before its first byte: ids ("cartesia") or {"provider","model"?,"voiceId"?}; ' +
+    "at most 4, an entry asking what the chain already has tried once. " +
     "When sent, it replaces the agent's stored fallback for this request ([] means no fallback).",
 });
 

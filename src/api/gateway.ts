@@ -10,7 +10,8 @@ export const GATEWAY_ERRORS = [400, 401, 402, 409, 413, 415, 422, 429, 502, 504]
 /** Providers to try in order when the one before fails before its first byte (API.md §4.2). */
 export const FallbackSchema = Fallback.optional().openapi({
   description:
-    'Providers to try in order when the one before fails before its first byte: ids ("cartesia") or {"provider","model"?,"voiceId"?}',
+    'Providers to try in order when the one before fails before its first byte: ids ("cartesia") or {"provider","model"?,"voiceId"?}; ' +
+    "at most 4. An entry asking what the chain already has (the same provider and model, and voice for speech) is tried once.",
 });
 
 export const SynthesizeBody = z
