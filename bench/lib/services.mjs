@@ -138,7 +138,7 @@ export async function startVoxgateDirect({ bundlePath, vars, persistDir, port, l
         queueProducers: { WEBHOOK_QUEUE: { queueName: "voxgate-webhooks" }, REQUEST_LOG_QUEUE: { queueName: "voxgate-request-log" } },
         queueConsumers: {
           "voxgate-webhooks": { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 100 },
-          "voxgate-request-log": { maxBatchSize: 10, maxBatchTimeout: 2, maxRetries: 10 },
+          "voxgate-request-log": { maxBatchSize: 100, maxBatchTimeout: 2, maxRetries: 10 },
         },
       },
     ],

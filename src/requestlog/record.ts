@@ -118,8 +118,11 @@ export function recordRequest(c: Ctx, startedAt: number, timing?: GatewayTiming)
 // deleted) instead of one per entry. Every request's waitUntil awaits the message its entry is in, so no
 // entry is left in memory when the isolate may be evicted.
 const BATCH_WINDOW_MS = 20;
-/** Entries per message: the consumer's D1 batch stays small, and the message under one 64 KB operation. */
-const ENTRIES_MAX = 100;
+/**
+ * Entries per message: a consumer batch (up to 100 messages, wrangler.toml) stays ≤ 1,000 rows — one D1
+ * batch well inside D1's limits — and a message under one 64 KB operation.
+ */
+const ENTRIES_MAX = 10;
 const MESSAGE_BYTES_MAX = 48 * 1024;
 let pending: { queue: Queue<RequestLogMessage>; entries: RequestLogEntry[]; bytes: number; sent: Promise<void> } | undefined;
 
