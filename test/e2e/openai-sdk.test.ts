@@ -95,9 +95,10 @@ describe("chat.completions through the SDK", () => {
     });
   }
 
-  it("a provider stream cut short surfaces as an APIError while iterating", async () => {
+  it("a provider stream cut short after its first token surfaces as an APIError while iterating", async () => {
     const u = await payingUser("pro");
-    await mock("/fault", { method: "POST", json: { provider: "openai", mode: "truncate" } });
+    // After the role chunk and two words: the answer had started (a cut before the first token is a 502).
+    await mock("/fault", { method: "POST", json: { provider: "openai", mode: "truncate", afterChunks: 3 } });
     const stream = await sdk(u.key).chat.completions.create({
       model: "gpt-4.1-mini",
       messages: [{ role: "user", content: "a b c d e f" }],
