@@ -17,8 +17,13 @@ export interface Principal {
   isAdmin: boolean;
   /** Rate-limit bucket: per API key, per user otherwise. */
   rateKey: string;
-  /** When the credential stops being valid (ms): a JWT's `exp` (an API key's expiry is the Account object's to judge). */
+  /**
+   * When the credential stops being valid (ms): a JWT's `exp`, or a portal session's expiry as of this request
+   * (Better Auth extends it while it is used; an API key's expiry is the Account object's to judge).
+   */
   expiresAt?: number;
+  /** The portal session's id (Better Auth's auth_session row; session principals only): signing out ends it. */
+  portalSessionId?: string;
 }
 
 export interface AppVariables {

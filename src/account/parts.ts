@@ -123,6 +123,7 @@ export abstract class AccountParts extends DurableObject<Env> {
         if (readD1) this.d1Queries++;
         return key;
       },
+      portalSessionUntil: (id) => this.portalSessionUntil(id),
       takeRate: (rateKey, limit, now) => this.takeRateToken(rateKey, limit, now),
       requestsPerMinute: (plan) => pricesFor(this.env).plans[plan].requestsPerMinute,
       keySource: (meter) => this.keySource(copy, meter),
@@ -131,6 +132,23 @@ export abstract class AccountParts extends DurableObject<Env> {
       scheduleAlarm: (at) => this.scheduleAlarm(at),
       d1Queries: () => this.d1Queries,
     };
+  }
+
+  /**
+   * When a portal session ends (ms), from its auth_session row (Better Auth's; its primary key): null when
+   * there is none (signed out, deleted). Asked only for the sessions of client tokens a portal session
+   * minted, once per check. D1 failing is no verdict (undefined): the next check asks again, rather than
+   * ending a session over a blip. An expiry that does not parse is taken as passed.
+   */
+  protected async portalSessionUntil(id: string): Promise<number | null | undefined> {
+    this.d1Queries++;
+    try {
+      const row = await this.env.DB.prepare("SELECT expires_at FROM auth_session WHERE id = ?").bind(id).first<{ expires_at: string }>();
+      return row ? Date.parse(row.expires_at) || 0 : null;
+    } catch (e) {
+      console.warn(`[voxgate] portal session check failed (checked again at the next interval): ${String(e)}`);
+      return undefined;
+    }
   }
 
   /** BYOK header > stored key > platform key; undefined when none is available. */

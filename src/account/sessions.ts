@@ -9,7 +9,7 @@
 // A session whose worker died stops renewing its lease: at the lease's end it is closed at its bound
 // (what it had reserved: the most it could have forwarded), reversibly — a late close corrects it.
 //
-// A session's credential is judged in one place, credentialLapse() (session-credential.ts), at the open
+// A session's credential is judged in one place, judgeCredential() (session-credential.ts), at the open
 // and at each renewal.
 import type {
   KeySource,
@@ -27,19 +27,17 @@ import type {
 import type { CreditLedger } from "../metering/ledger";
 import { effectivePlan, type PlanId, type UsageKind } from "../metering/plans";
 import { REALTIME_SESSIONS_PER_PLAN } from "../metering/realtime";
-import type { CatalogCopy, KeyState } from "./catalog-copy";
+import type { CatalogCopy } from "./catalog-copy";
 import { keyCreditsLeft, keyRequestsPerMinute, outsideKeyScope } from "./key-rules";
-import { credentialLapse } from "./session-credential";
+import { type CredentialColumns, type CredentialReads, judgeCredential } from "./session-credential";
 
 /** Closed sessions and spent or expired tokens are kept this long (a late close finds its session). */
 const KEEP_CLOSED_MS = 24 * 60 * 60_000;
 
 /** What the sessions need from the Account object: its catalog copy and its private steps. */
-export interface AccountHost {
+export interface AccountHost extends CredentialReads {
   copy: CatalogCopy;
   ledger: CreditLedger;
-  /** A key's state (read from D1 once if it was created after the copy was loaded). */
-  readKey(keyId: string): Promise<KeyState | undefined>;
   takeRate(rateKey: string, limit: number, now: number): RateState;
   /** The plan's requests per minute, as configured (PRICES applied). */
   requestsPerMinute(plan: PlanId): number;
@@ -50,23 +48,19 @@ export interface AccountHost {
   d1Queries(): number;
 }
 
-interface TokenRow extends Record<string, SqlStorageValue> {
+interface TokenRow extends CredentialColumns, Record<string, SqlStorageValue> {
   operation: string;
   provider: string | null;
   max_seconds: number | null;
   max_credits_mc: number | null;
-  key_id: string | null;
-  jwt_expires_at: number | null;
   credential: string;
   expires_at: number;
   used_at: number | null;
 }
 
-interface SessionRow extends Record<string, SqlStorageValue> {
+interface SessionRow extends CredentialColumns, Record<string, SqlStorageValue> {
   id: string;
   kind: string;
-  key_id: string | null;
-  jwt_expires_at: number | null;
   metered: number;
   reservation_id: string | null;
   reserved_mc: number;
@@ -85,9 +79,20 @@ export class RealtimeSessions {
         reservation_id TEXT, reserved_mc INTEGER NOT NULL, started_at INTEGER NOT NULL, lease_until INTEGER NOT NULL,
         state TEXT NOT NULL, closed_at INTEGER);
     `);
+    // Columns added since: each added where it is missing (objects created before it).
     for (const table of ["rt_tokens", "rt_sessions"]) {
-      const columns = sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
-      if (!columns.some((c) => c.name === "jwt_expires_at")) sql.exec(`ALTER TABLE ${table} ADD COLUMN jwt_expires_at INTEGER`);
+      const columns = new Set(
+        sql
+          .exec<{ name: string }>(`PRAGMA table_info(${table})`)
+          .toArray()
+          .map((c) => c.name),
+      );
+      for (const [column, type] of [
+        ["jwt_expires_at", "INTEGER"],
+        ["portal_session_id", "TEXT"],
+      ] as const) {
+        if (!columns.has(column)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+      }
     }
   }
 
@@ -97,8 +102,8 @@ export class RealtimeSessions {
   issueToken(req: RealtimeTokenRequest, now: number): void {
     this.sql.exec("DELETE FROM rt_tokens WHERE expires_at <= ?", now - KEEP_CLOSED_MS);
     this.sql.exec(
-      `INSERT INTO rt_tokens (hash, operation, provider, max_seconds, max_credits_mc, key_id, jwt_expires_at, credential, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO rt_tokens (hash, operation, provider, max_seconds, max_credits_mc, key_id, jwt_expires_at, portal_session_id,
+         credential, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       req.tokenHash,
       req.operation,
       req.provider ?? null,
@@ -106,6 +111,7 @@ export class RealtimeSessions {
       req.maxCreditsMc ?? null,
       req.keyId ?? null,
       req.jwtExpiresAt ?? null,
+      req.portalSessionId ?? null,
       req.credential,
       req.expiresAt,
     );
@@ -120,10 +126,10 @@ export class RealtimeSessions {
       ({ ok: false, error, rate, usage, d1Queries: host.d1Queries() }) as const;
     const token = req.tokenHash ? this.token(req.tokenHash) : undefined;
     if (req.tokenHash && (!token || token.used_at !== null || token.expires_at <= Date.now())) return refuse("invalid_credentials");
-    const keyId = token ? (token.key_id ?? undefined) : req.keyId;
-    const jwtExpiresAt = token ? token.jwt_expires_at : (req.jwtExpiresAt ?? null);
-    const key = keyId ? await host.readKey(keyId) : undefined;
-    if (credentialLapse(keyId, key, jwtExpiresAt, Date.now())) return refuse("invalid_credentials");
+    const cred = token ?? { key_id: req.keyId ?? null, jwt_expires_at: req.jwtExpiresAt ?? null, portal_session_id: null };
+    const keyId = cred.key_id ?? undefined;
+    const { key, lapse } = await judgeCredential(cred, host);
+    if (lapse) return refuse("invalid_credentials");
     // From here on synchronous: nothing interleaves, so the cap and the balance are exact.
     const now = Date.now();
     if (req.tokenHash && this.token(req.tokenHash)?.used_at !== null) return refuse("invalid_credentials");
@@ -165,12 +171,13 @@ export class RealtimeSessions {
     const sessionId = `rts_${crypto.randomUUID().replaceAll("-", "")}`;
     const leaseUntil = now + req.leaseMs;
     this.sql.exec(
-      `INSERT INTO rt_sessions (id, kind, key_id, jwt_expires_at, metered, reservation_id, reserved_mc, started_at, lease_until, state)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
+      `INSERT INTO rt_sessions (id, kind, key_id, jwt_expires_at, portal_session_id, metered, reservation_id, reserved_mc, started_at,
+         lease_until, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
       sessionId,
       kind,
-      keyId ?? null,
-      jwtExpiresAt,
+      cred.key_id,
+      cred.jwt_expires_at,
+      cred.portal_session_id,
       keySource === "platform" ? 1 : 0,
       reservationId,
       reservedMc,
@@ -203,8 +210,7 @@ export class RealtimeSessions {
   async renew(req: SessionRenewRequest, host: AccountHost): Promise<SessionRenewal> {
     const first = this.session(req.sessionId);
     if (first?.state !== "open") return { ok: false, error: "session_closed" };
-    const key = first.key_id ? await host.readKey(first.key_id) : undefined;
-    const lapse = credentialLapse(first.key_id ?? undefined, key, first.jwt_expires_at, Date.now());
+    const { lapse } = await judgeCredential(first, host);
     if (lapse) return { ok: false, error: lapse };
     const now = Date.now();
     const row = this.session(req.sessionId);

@@ -173,6 +173,8 @@ export interface RealtimeTokenRequest extends RealtimeCaps {
   keyId?: string;
   /** The exp (ms) of the JWT that minted it: the token's session ends then too. */
   jwtExpiresAt?: number;
+  /** The portal session (Better Auth's auth_session id) that minted it: its session ends when that one does. */
+  portalSessionId?: string;
   credential: RealtimeCredential;
   /** SHA-256 hex of the token: the plaintext never reaches storage. */
   tokenHash: string;

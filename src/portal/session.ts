@@ -59,9 +59,20 @@ export const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
   // returnHeaders: a session Better Auth extends (at most daily) comes with a refreshed cookie to pass on.
   const { headers, response: session } = await auth.api.getSession({ headers: c.req.raw.headers, returnHeaders: true });
   const phone = session?.user.phoneNumberVerified ? session.user.phoneNumber : null;
-  if (!phone) throw new ApiError("unauthorized", "Sign in to the portal first (phone number and code).");
+  if (!session || !phone) throw new ApiError("unauthorized", "Sign in to the portal first (phone number and code).");
   phones.set(c, phone);
-  c.set("principal", { kind: "session", userId: await voxgateUserFor(c.get("bindings").db, phone), isAdmin: false, rateKey: "user" });
+  const userId = await voxgateUserFor(c.get("bindings").db, phone);
+  // The session's id and expiry: a realtime client token minted with it (routes/realtime.ts) lives no longer,
+  // and the session the token opens ends when this portal session does (signed out, expired, deleted).
+  const { id: portalSessionId, expiresAt } = session.session;
+  c.set("principal", {
+    kind: "session",
+    userId,
+    isAdmin: false,
+    rateKey: "user",
+    portalSessionId,
+    expiresAt: new Date(expiresAt).getTime(),
+  });
   await next();
   for (const cookie of headers.getAll("set-cookie")) c.res.headers.append("set-cookie", cookie);
 };

@@ -3,6 +3,8 @@
 // (the official SDK's browser client: client-token.ts) is checked here, exactly as a header key is — the
 // same 401s, the same principal. A JWT's exp (verified by the middleware) is handed to the Account object, which judges
 // every session's credential at each check interval (src/account/sessions.ts): the JWT itself never reaches it.
+// So is the id of a portal session that mints a client token (never its cookie): the object reads whether that
+// session still holds (auth_session in D1) at each check of the token's session.
 import { principalFor } from "../auth/authenticate";
 import type { Ctx, Principal } from "../context";
 import { CLIENT_TOKEN_PREFIX, openAiSubprotocolCredential } from "./client-token";
@@ -22,4 +24,11 @@ export async function upgradePrincipal(c: Ctx): Promise<Principal | undefined> {
 export function jwtExpiresAt(c: Ctx): number | undefined {
   const principal = c.get("principal") as Principal | undefined;
   return principal?.kind === "jwt" ? principal.expiresAt : undefined;
+}
+
+/** The portal session a client token is minted with (its id and expiry, ms); undefined for an API key or a JWT. */
+export function portalSessionOf(c: Ctx): { id: string; expiresAt: number } | undefined {
+  const principal = c.get("principal") as Principal | undefined;
+  if (principal?.kind !== "session" || principal.portalSessionId === undefined) return undefined;
+  return { id: principal.portalSessionId, expiresAt: principal.expiresAt ?? Number.POSITIVE_INFINITY };
 }

@@ -21,7 +21,7 @@ import { listenSlice, realtimeSlice, speakSlice } from "../metering/realtime";
 import { findProvider } from "../providers/registry";
 import type { ProviderAdapter } from "../providers/types";
 import { newClientToken } from "../realtime/client-token";
-import { jwtExpiresAt } from "../realtime/credential";
+import { jwtExpiresAt, portalSessionOf } from "../realtime/credential";
 import { relayListen } from "../realtime/listen";
 import { openRealtime } from "../realtime/open";
 import { relayOpenAi } from "../realtime/passthrough";
@@ -177,7 +177,9 @@ export function registerRealtime(app: OpenAPIHono<AppEnv>) {
 /**
  * Mint a client token: its hash, operation, provider and caps go to the user's Account object. A token
  * minted with a JWT does not outlive it: it expires at the JWT's exp at the latest, and the session it
- * opens ends (4401) when that exp passes, as a session opened with the JWT itself does.
+ * opens ends (4401) when that exp passes, as a session opened with the JWT itself does. One minted with a
+ * portal session likewise: it expires with that session at the latest, and its session ends (4401) within
+ * a check interval of the portal session's end (signed out, expired, deleted).
  */
 async function issueToken(c: Ctx, body: z.infer<typeof RealtimeTokenBody>) {
   if (body.provider !== undefined) {
@@ -188,7 +190,12 @@ async function issueToken(c: Ctx, body: z.infer<typeof RealtimeTokenBody>) {
   const p = c.get("principal");
   const token = newClientToken(p.userId);
   const jwtExpiry = jwtExpiresAt(c);
-  const expiresAt = Math.min(Date.now() + (body.ttlSeconds ?? TOKEN_TTL_DEFAULT_SECONDS) * 1000, jwtExpiry ?? Number.POSITIVE_INFINITY);
+  const portal = portalSessionOf(c);
+  const expiresAt = Math.min(
+    Date.now() + (body.ttlSeconds ?? TOKEN_TTL_DEFAULT_SECONDS) * 1000,
+    jwtExpiry ?? Number.POSITIVE_INFINITY,
+    portal?.expiresAt ?? Number.POSITIVE_INFINITY,
+  );
   await c
     .get("bindings")
     .account(p.userId)
@@ -196,6 +203,7 @@ async function issueToken(c: Ctx, body: z.infer<typeof RealtimeTokenBody>) {
       userId: p.userId,
       keyId: p.keyId,
       jwtExpiresAt: jwtExpiry,
+      portalSessionId: portal?.id,
       // Portal sessions pay as JWTs do (the API-key discount is for developer usage).
       credential: p.kind === "api_key" ? "api_key" : "jwt",
       tokenHash: await sha256Hex(token),
