@@ -12,7 +12,7 @@ import type { ChatInput, ChatResult, LlmAdapter, ProviderAdapter } from "../prov
 import { type ChatEvent, chatDecoder } from "./decoders";
 import { type Candidate, candidates, chainTaking, type FallbackEntry, withFailover } from "./failover";
 import { jsonResult } from "./idempotency";
-import { admitOperation, callProvider, invalidAnswer, type Offering } from "./provider";
+import { admitOperation, callProvider, type Offering, unusable } from "./provider";
 import { relay, StreamCutShort } from "./relay";
 
 /**
@@ -135,13 +135,6 @@ async function answerOf(adapter: Offering<"llm">, res: Response): Promise<ChatRe
   } catch {
     throw unusable(adapter, "JSON that is not a chat answer");
   }
-}
-
-/** A 2xx answer nothing of which reached the client: a provider failure, which another provider may answer. */
-function unusable(adapter: ProviderAdapter, what: string): ApiError {
-  const e = invalidAnswer(adapter, what);
-  e.beforeFirstByte = true;
-  return e;
 }
 
 /** The stream failed before its first token: an error event (its message passed on), a cut, or what cannot be read. */

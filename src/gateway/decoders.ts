@@ -7,16 +7,31 @@ import { Lines, SseParser } from "./sse";
 
 class ProviderStreamError extends Error {}
 
+/** A JSON-audio answer (SSE, NDJSON, one document) that ended without any audio in it. */
+class NoAudio extends Error {
+  constructor() {
+    super("no audio in its answer");
+  }
+}
+
 export function audioDecoder(envelope: AudioEnvelope): Decoder {
   if (envelope.kind === "raw") return { chunk: (b) => b, end: () => undefined, passesThrough: true };
 
+  let audioSeen = false;
   const decode = (payload: any): Uint8Array | undefined => {
     const error = envelope.errorOf?.(payload);
     if (error) throw new ProviderStreamError(error);
     const b64 = envelope.audioOf(payload);
+    if (typeof b64 === "string" && b64 !== "") audioSeen = true;
     return b64 ? base64ToBytes(b64) : undefined;
   };
   const decodeAll = (texts: string[]) => concat(texts.filter((t) => t.trim() !== "").flatMap((t) => decode(JSON.parse(t)) ?? []));
+  // JSON with no audio in it at all (e.g. {"error":…} under a 200, which no errorOf knows) is not the
+  // provider's answer: it fails before its first audio (a provider failure, failed over) — never an empty 200.
+  const ended = (tail: Uint8Array | undefined) => {
+    if (!audioSeen) throw new NoAudio();
+    return tail;
+  };
 
   if (envelope.kind === "sse") {
     const sse = new SseParser();
@@ -29,17 +44,19 @@ export function audioDecoder(envelope: AudioEnvelope): Decoder {
             .filter((d) => d !== "[DONE]"),
         ),
       end: () =>
-        decodeAll(
-          sse
-            .end()
-            .map((e) => e.data)
-            .filter((d) => d !== "[DONE]"),
+        ended(
+          decodeAll(
+            sse
+              .end()
+              .map((e) => e.data)
+              .filter((d) => d !== "[DONE]"),
+          ),
         ),
     };
   }
   if (envelope.kind === "ndjson") {
     const lines = new Lines();
-    return { chunk: (b) => decodeAll(lines.push(b)), end: () => decodeAll([lines.rest()]) };
+    return { chunk: (b) => decodeAll(lines.push(b)), end: () => ended(decodeAll([lines.rest()])) };
   }
   // One JSON document: nothing can be decoded before it is complete.
   const parts: Uint8Array[] = [];
@@ -48,7 +65,7 @@ export function audioDecoder(envelope: AudioEnvelope): Decoder {
       parts.push(b);
       return undefined;
     },
-    end: () => decodeAll([new TextDecoder().decode(concat(parts) ?? new Uint8Array())]),
+    end: () => ended(decodeAll([new TextDecoder().decode(concat(parts) ?? new Uint8Array())])),
   };
 }
 

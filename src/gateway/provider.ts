@@ -99,6 +99,17 @@ export function invalidAnswer(adapter: ProviderAdapter, what: string) {
 }
 
 /**
+ * A 2xx answer nothing of which reached the client (a body that is not JSON or not the provider's answer,
+ * speech of another content type): a provider failure — refunded, counted by the breaker, and another
+ * provider may answer (failover.ts, failedBeforeFirstByte).
+ */
+export function unusable(adapter: ProviderAdapter, what: string): ApiError {
+  const e = invalidAnswer(adapter, what);
+  e.beforeFirstByte = true;
+  return e;
+}
+
+/**
  * Build the upstream request with the adapter; a value the adapter refuses to put into the provider's URL
  * (UnsafeUpstreamValue) is the caller's error: 400 validation_failed naming the field.
  */

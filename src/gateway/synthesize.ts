@@ -14,7 +14,7 @@ import type { AudioFormat } from "../providers/types";
 import { audioDecoder } from "./decoders";
 import { type Candidate, candidates, chainTaking, type FallbackEntry, withFailover } from "./failover";
 import { audioTypeFits, firstAudio, IDEMPOTENT_AUDIO_MAX_BYTES } from "./first-audio";
-import { admitOperation, callProvider, invalidAnswer, upstreamRequest } from "./provider";
+import { admitOperation, callProvider, unusable, upstreamRequest } from "./provider";
 import { converting, modelAudioSource, planSpeech, type SpeechPlan } from "./speech-output";
 
 export interface SynthesizeInput {
@@ -103,9 +103,11 @@ async function synthesizeWith(
     );
     const res = await callProvider(c, adapter, key, req);
     const upstreamType = res.headers.get("content-type");
+    // JSON or HTML where audio was expected (an error under a 200, a captive portal): nothing reached the
+    // client, so it is a provider failure another provider may answer.
     if (!res.body || !audioTypeFits(envelope, upstreamType)) {
       res.body?.cancel().catch(() => {});
-      throw invalidAnswer(adapter, `an unexpected content type (${upstreamType ?? "none"})`);
+      throw unusable(adapter, `an unexpected content type (${upstreamType ?? "none"})`);
     }
     let decoder = audioDecoder(envelope);
     if (plan.kind === "convert") {
@@ -132,11 +134,8 @@ async function synthesizeWith(
         provider: adapter.id,
       });
     }
-    if (audio.failure) {
-      const e = invalidAnswer(adapter, `audio that could not be read (${providerText(audio.failure.message, key)})`);
-      e.beforeFirstByte = true; // another provider may still answer (failover)
-      throw e;
-    }
+    // Before its first audio (a body that is not its envelope, an error event, a cut): another provider may still answer.
+    if (audio.failure) throw unusable(adapter, `audio that could not be read (${providerText(audio.failure.message, key)})`);
     // From its first audio on, the request is charged in full: providers bill the whole text once they
     // accept it (ElevenLabs' character-cost comes before any audio), whether the client listens to the
     // end or the provider breaks off — only a provider that fails before any audio is refunded.

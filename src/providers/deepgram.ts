@@ -2,7 +2,7 @@
 // Auth: Authorization: Token <key> (not Bearer). Options travel in the query string, not the body.
 import type { TextLimit } from "./text-limit";
 import type { AudioFormat, NativeOutput, ProviderAdapter, UpstreamRequest } from "./types";
-import { errorText, get, is2xx, json, secondsOf } from "./wire";
+import { errorText, get, is2xx, json, secondsOf, transcriptText } from "./wire";
 
 /**
  * encoding/container per format; rates are the spec's per-encoding enums. mp3 and opus have one fixed
@@ -75,7 +75,7 @@ export const deepgram: ProviderAdapter = {
       const channel = body?.results?.channels?.[0];
       const alt = channel?.alternatives?.[0];
       return {
-        text: String(alt?.transcript ?? ""),
+        text: transcriptText(alt?.transcript),
         durationSeconds: secondsOf(body?.metadata?.duration),
         language: channel?.detected_language,
         words: Array.isArray(alt?.words)

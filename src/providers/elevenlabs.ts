@@ -1,7 +1,7 @@
 // ElevenLabs: TTS (chunked raw audio from /stream) and STT (multipart). Auth: xi-api-key.
 import type { TextLimit } from "./text-limit";
 import type { AudioFormat, NativeOutput, ProviderAdapter } from "./types";
-import { errorText, formOf, get, json, multipart, pathSegment, secondsOf, wordsOf } from "./wire";
+import { errorText, formOf, get, json, multipart, pathSegment, secondsOf, transcriptText, wordsOf } from "./wire";
 
 /**
  * What ElevenLabs produces: output_format values of its spec (codec_rate[_bitrate]). No wav there: the
@@ -67,9 +67,10 @@ export const elevenlabs: ProviderAdapter = {
       return multipart(`${ctx.urls.api}/v1/speech-to-text`, headers(ctx.key), form);
     },
     parse(body) {
+      const text = transcriptText(body?.text);
       const words = Array.isArray(body.words) ? body.words.filter((w: any) => w.type !== "spacing") : [];
       return {
-        text: String(body.text ?? ""),
+        text,
         // ElevenLabs bills the audio's length. Without audio_duration_secs it reported none: the gateway then
         // charges the measured length (API.md §6) — never the last word's end, which leaves out trailing silence.
         durationSeconds: secondsOf(body.audio_duration_secs),

@@ -2,7 +2,7 @@
 // Auth: Bearer; the TTS model is chosen by a `model` header, not a body field.
 import { SPEECH_TEXT_MAX_CHARS, type TextLimit } from "./text-limit";
 import type { NativeOutput, ProviderAdapter } from "./types";
-import { errorText, formOf, get, is2xx, json, multipart, secondsOf } from "./wire";
+import { errorText, formOf, get, is2xx, json, multipart, secondsOf, transcriptText } from "./wire";
 
 /**
  * /v1/asr's `duration` is in seconds: Fish's OpenAPI spec ("Duration of the audio in seconds"), its JS SDK
@@ -69,7 +69,7 @@ export const fishaudio: ProviderAdapter = {
     },
     parse(body) {
       return {
-        text: String(body.text ?? ""),
+        text: transcriptText(body?.text),
         durationSeconds: secondsOf(body.duration, ASR_DURATION_UNITS_PER_SECOND),
         language: body.language_code ?? undefined,
       };

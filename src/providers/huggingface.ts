@@ -5,7 +5,7 @@
 import { bearer, openAiChat } from "./openai-compatible";
 import { SPEECH_TEXT_MAX_CHARS } from "./text-limit";
 import type { ProviderAdapter, UpstreamRequest } from "./types";
-import { errorText, get, hubModelPath, is2xx, json } from "./wire";
+import { errorText, get, hubModelPath, is2xx, json, transcriptText } from "./wire";
 
 /**
  * Small open defaults. MMS-TTS English (VITS, ~36M parameters, 16 kHz) and Whisper large-v3, the
@@ -54,7 +54,7 @@ export const huggingface: ProviderAdapter = {
     parse(body) {
       // {text, chunks?}; older deployments answered [{text}]. No duration: billed at the measured length.
       const result = Array.isArray(body) ? body[0] : body;
-      return { text: String(result?.text ?? "") };
+      return { text: transcriptText(result?.text) };
     },
   },
   verify: (ctx) => ({

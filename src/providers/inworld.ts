@@ -71,6 +71,8 @@ export const inworld: ProviderAdapter = {
     },
     parse(body) {
       const t = body?.transcription;
+      // Its JSON may leave out an empty transcript (proto3), never the transcription itself.
+      if (typeof t !== "object" || t === null) throw new Error("Inworld's answer is not a transcription");
       return {
         text: String(t?.transcript ?? ""),
         durationSeconds: secondsOf(body?.usage?.transcribedAudioMs, 1000),

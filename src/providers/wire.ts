@@ -75,16 +75,26 @@ export function errorText(body: string, pick: (payload: any) => unknown, plainTe
 }
 
 /**
+ * A transcript's text where the provider's answer always has one: anything else (no such field, e.g.
+ * {"error":…} under a 200) is not its transcript — the parse throws and the gateway fails over.
+ */
+export function transcriptText(value: unknown): string {
+  if (typeof value !== "string") throw new Error("the provider's answer is not a transcript");
+  return value;
+}
+
+/**
  * The common transcript shape {text, duration (s), language, words[{word,start,end}], usage} (Whisper,
  * Cartesia, gpt-4o-transcribe): usage is {type:"duration", seconds} or {type:"tokens", input_tokens, output_tokens}.
  */
 export function transcriptOf(body: any): SttResult {
+  const text = transcriptText(body?.text);
   const usage =
     body.usage?.type === "tokens"
       ? { inputTokens: Number(body.usage.input_tokens ?? 0), outputTokens: Number(body.usage.output_tokens ?? 0) }
       : undefined;
   return {
-    text: String(body.text ?? ""),
+    text,
     durationSeconds: secondsOf(body.duration ?? body.usage?.seconds),
     usage,
     language: body.language,

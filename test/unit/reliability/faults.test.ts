@@ -1,6 +1,6 @@
 // Provider faults (issue 5 §3): every fault the mock provider can inject — 500s, 429 with Retry-After,
 // timeouts (PROVIDER_TIMEOUT_MS is 2000 in tests), connection resets, truncated streams, invalid JSON,
-// wrong content types — on speech (raw bytes, SSE, NDJSON and one-JSON-document providers),
+// JSON that is not the provider's answer ({"error":…} under a 200), wrong content types — on speech (raw bytes, SSE, NDJSON and one-JSON-document providers),
 // transcription, chat and streamed chat. The client gets 502/504 (audio that already started is
 // aborted; a chat stream answers from its first token on, so a cut before it is a 502 too), and nothing
 // stays reserved. Money (issue 12): a failure before anything was delivered is refunded in full; speech
@@ -81,6 +81,9 @@ const FAULTS: Fault[] = [
   { name: "connection reset", spec: { mode: "reset" } },
   { name: "truncated", spec: { mode: "truncate" } },
   { name: "invalid JSON", spec: { mode: "invalid_json" } },
+  // A 200 that is no answer is a provider failure like a 5xx (refunded, failed over): a JSON-audio
+  // provider's speech without audio and a transcription without a transcript were once a 200, charged.
+  { name: "unexpected JSON", spec: { mode: "unexpected_json" } },
   { name: "wrong content type", spec: { mode: "wrong_content_type" } },
 ];
 
@@ -135,6 +138,9 @@ async function scenario(op: Operation, f: Fault): Promise<string[]> {
     if (!(Array.isArray(code) ? code.includes(body.error?.code) : body.error?.code === code))
       problems.push(`error.code ${body.error?.code}`);
     if (body.error?.provider !== op.provider) problems.push(`error.provider ${body.error?.provider}`);
+    // A 2xx that was no answer: its HTTP status (200) is not a provider status to pass on.
+    if (["invalid_json", "unexpected_json", "wrong_content_type"].includes(String(f.spec.mode)) && body.error?.providerStatus !== undefined)
+      problems.push(`providerStatus ${body.error.providerStatus} on a 200`);
     if (f.spec.mode === "error") {
       if (body.error.providerStatus !== f.spec.status) problems.push(`providerStatus ${body.error.providerStatus}`);
       if (f.spec.retryAfter !== undefined && body.error.providerRetryAfter !== String(f.spec.retryAfter))
