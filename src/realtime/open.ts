@@ -6,7 +6,7 @@
 import { keyAdmitted } from "../auth/authenticate";
 import { forgetKey } from "../auth/key-cache";
 import type { Ctx } from "../context";
-import { open as openSealed } from "../crypto/provider-key-vault";
+import { open as openSealed, unreadableStoredKey } from "../crypto/provider-key-vault";
 import { sha256Hex } from "../crypto/sha256";
 import { ApiError, attemptOutcome } from "../http/errors";
 import type { RealtimeOperation, SessionOpened } from "../metering/contract";
@@ -104,7 +104,9 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
   if (res.keySource === "stored" && res.storedKey) key = (await openSealed(config, userId, o.adapter.id, res.storedKey)) ?? undefined;
   if (key === undefined) {
     giveBack();
-    throw new ApiError("provider_key_missing", `The stored ${o.adapter.name} key cannot be decrypted; store it again.`);
+    // The one answer every route gives a stored key this deployment cannot decrypt (crypto/provider-key-vault.ts).
+    if (res.keySource === "stored") throw unreadableStoredKey(o.adapter);
+    throw new ApiError("provider_key_missing", `No key for provider '${o.adapter.id}' is available.`, { provider: o.adapter.id });
   }
   let upstream: WebSocket;
   try {

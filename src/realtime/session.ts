@@ -11,13 +11,19 @@ import { type Ending, endings, errorEvent, openAiErrorEvent, usageEvent } from "
 import type { Frame } from "./providers/types";
 
 /**
- * What a session holds of the client's frames while a top-up is pending (bytes; a text frame by its length).
+ * What a session holds of the client's frames while a top-up is pending (bytes; a text frame by its UTF-8 bytes,
+ * as it came over the wire — not its UTF-16 length, a third of that for CJK text).
  * A top-up is one Account call, tens of milliseconds; 1 MiB is 10 s of the densest audio a session takes
  * (48 kHz 16-bit PCM, 96 KB/s; 16 s of OpenAI's base64 24 kHz PCM, 33 s of 16 kHz PCM). A client past it is
  * sending far faster than real time, or the Account object is out of reach: holding more would only grow
  * the isolate's memory (shared by every session in it), and dropping frames would lose audio silently.
  */
 export const QUEUED_BYTES_MAX = 1024 * 1024;
+/**
+ * What a held frame counts beside its bytes: the task waiting for it (a closure and a promise) takes memory
+ * whatever the frame's size, so a flood of empty frames meets the bound too (16,384 of them fill it).
+ */
+export const QUEUED_FRAME_BYTES = 64;
 
 export interface SessionOptions {
   client: WebSocket;
@@ -79,7 +85,7 @@ export class Session {
       if (pending) this.track(pending);
       return;
     }
-    const bytes = typeof frame === "string" ? frame.length : frame.byteLength;
+    const bytes = QUEUED_FRAME_BYTES + (typeof frame === "string" ? utf8Bytes(frame) : frame.byteLength);
     if (this.queuedBytes + bytes > QUEUED_BYTES_MAX) {
       const mib = QUEUED_BYTES_MAX / (1024 * 1024);
       this.end(endings.backlog(`More than ${mib} MiB arrived while the session waited for credits; none of it was forwarded or charged.`));
@@ -168,4 +174,22 @@ function close(ws: WebSocket, code: number, reason: string): void {
   } catch {
     // already closed
   }
+}
+
+/** A string's length in UTF-8 bytes, counted without encoding it (a lone surrogate counts as U+FFFD's 3). */
+export function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
 }

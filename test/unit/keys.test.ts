@@ -158,7 +158,9 @@ describe("key lifecycle", () => {
 
   it("a name that is empty after trimming is refused, naming the field (create, PATCH); names are stored trimmed", async () => {
     const u = await newUser({ plan: "pro" });
-    for (const name of [" ", "   ", "\t\n", "\u00a0\u3000"]) {
+    // Whitespace, and characters that show nothing either (zero-width, word joiner, Mongolian vowel
+    // separator, a Hangul filler, bidi marks) with it or alone.
+    for (const name of [" ", "   ", "\t\n", "\u00a0\u3000", "\u200b", " \u200b\u200c\u200d ", "\u2060\u180e", "\u3164", "\u200e\u200f"]) {
       const res = await api("/v1/keys", { method: "POST", headers: bearer(u.jwt), json: { name } });
       expect(res.status, JSON.stringify(name)).toBe(400);
       const body = (await res.json()) as any;
@@ -179,8 +181,12 @@ describe("key lifecycle", () => {
     // 100 characters once trimmed is still within bounds.
     const long = await api("/v1/keys", { method: "POST", headers: bearer(u.jwt), json: { name: ` ${"n".repeat(100)} ` } });
     expect(long.status).toBe(201);
+    expect((await api("/v1/keys", { method: "POST", headers: bearer(u.jwt), json: { name: ` ${"n".repeat(101)} ` } })).status).toBe(400);
+    // Something visible with invisible characters around it is a name (an emoji's ZWJ and variation selector kept).
+    const emoji = await api("/v1/keys", { method: "POST", headers: bearer(u.jwt), json: { name: "\u200bops \u2764\ufe0f" } });
+    expect(((await emoji.json()) as any).apiKey.name).toBe("\u200bops \u2764\ufe0f");
     const list = (await (await api("/v1/keys", { headers: bearer(u.jwt) })).json()) as any;
-    expect(list.apiKeys.map((k: any) => k.name)).toEqual(["n".repeat(100), "deploy"]);
+    expect(list.apiKeys.map((k: any) => k.name)).toEqual(["\u200bops \u2764\ufe0f", "n".repeat(100), "deploy"]);
   });
 
   it("stores nothing but a SHA-256 hash in D1", async () => {

@@ -62,6 +62,31 @@ describe("a stored key that cannot be decrypted", () => {
   });
 });
 
+describe("a stored key that cannot be decrypted, at a realtime upgrade", () => {
+  it("the same 400 provider_key_missing as the gateway and verify give, naming the provider (unreadableStoredKey)", async () => {
+    const u = await newKeyUser();
+    const gone = { ...getConfig(env as any), PROVIDER_KEY_ENCRYPTION_KEY: btoa("r".repeat(32)), PROVIDER_KEY_ENCRYPTION_KEY_VERSION: 9 };
+    const sealed = await seal(gone, u.id, "deepgram", "rotated-away-deepgram-key-0123456789");
+    await (env as any).ACCOUNT.getByName(u.id).putProviderKey(u.id, {
+      userId: u.id,
+      provider: "deepgram",
+      ...sealed,
+      last4: "6789",
+      now: Date.now(),
+    });
+    const res = await api("/v1/realtime/listen?provider=deepgram&encoding=linear16&sampleRate=16000", {
+      headers: { ...bearer(u.key), upgrade: "websocket" },
+    });
+    const check = (await (await verify(u.key, "deepgram")).json()) as any;
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as any;
+    expect(body.error).toEqual(check.error);
+    expect(body.error).toMatchObject({ code: "provider_key_missing", provider: "deepgram" });
+    expect(body.error.message).toMatch(/stored Deepgram key .*decrypted.*store it again/);
+    expect(await upstreamRequests("deepgram")).toHaveLength(0);
+  });
+});
+
 describe("verify: a key the provider knows but restricts", () => {
   it("Anthropic's 403 permission_error from the key check is a valid, restricted key (with the provider's reason, never the key); verifiedAt is set", async () => {
     const u = await newKeyUser();

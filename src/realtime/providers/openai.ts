@@ -18,7 +18,7 @@
 import { DEFAULT_PRICES, type Prices } from "../../metering/prices";
 import { realtimeCostMc } from "../../metering/realtime";
 import type { UpstreamContext } from "../../providers/types";
-import { InputTranscriptionMeter } from "./openai-transcription";
+import { count, InputTranscriptionMeter } from "./openai-transcription";
 import { type Frame, jsonOf, type UpstreamTarget } from "./types";
 
 const INPUT_AUDIO_TOKENS_PER_SECOND = 10;
@@ -67,9 +67,12 @@ export class RealtimeMeter {
     this.transcription = new InputTranscriptionMeter(prices);
   }
 
-  /** What the session has cost so far, the running response and the turns being transcribed estimated. */
+  /**
+   * What the session has cost so far, the running response and the turns being transcribed estimated — and
+   * the audio appended for the next turn at its transcription's bound, which a commit makes owed.
+   */
   get costMc(): number {
-    return this.finishedMc + this.cost(this.inputTokens, this.outputTokens);
+    return this.finishedMc + this.transcription.bufferedMc + this.cost(this.inputTokens, this.outputTokens);
   }
 
   /** The charge at the end: every report, plus the estimate of a response (and of transcriptions) the end cut off. */
@@ -86,7 +89,13 @@ export class RealtimeMeter {
   clientCostMc(frame: Frame): number {
     const msg = jsonOf(frame);
     const tokens = this.clientTokens(msg);
-    return this.cost(tokens, 0);
+    const transcribed =
+      msg?.type === "input_audio_buffer.append" && typeof msg.audio === "string"
+        ? this.transcription.appendCostMc(base64Bytes(msg.audio))
+        : msg?.type === "session.update"
+          ? this.transcription.updateCostMc(msg)
+          : 0;
+    return this.cost(tokens, 0) + transcribed;
   }
 
   client(frame: Frame): void {
@@ -126,13 +135,13 @@ export class RealtimeMeter {
       if (type.startsWith("response.")) this.outputTokens += 1;
     } else if (type === "response.done") {
       const u = msg.response?.usage;
-      const input = Number(u?.input_tokens) || 0;
-      const output = Number(u?.output_tokens) || 0;
-      // No usage reported (should not happen): the estimate stands, as "a missing figure at its bound".
-      const reported = u ? this.cost(input, output) : this.cost(this.inputTokens, this.outputTokens);
-      this.reportedMc += reported;
-      this.usage.inputTokens += u ? input : this.inputTokens;
-      this.usage.outputTokens += u ? output : this.outputTokens;
+      // A figure not reported, or not a count (negative, not finite, not whole): its estimate stands, as "a
+      // missing figure at its bound" (a negative one would take from the bill).
+      const input = count(u?.input_tokens, true) ?? this.inputTokens;
+      const output = count(u?.output_tokens, true) ?? this.outputTokens;
+      this.reportedMc += this.cost(input, output);
+      this.usage.inputTokens += input;
+      this.usage.outputTokens += output;
       this.contextTokens = u ? input + output : this.contextTokens + this.inputTokens + this.outputTokens;
       this.inputTokens = 0;
       this.outputTokens = 0;

@@ -11,7 +11,7 @@ import { listenCostMc, speakCostMc } from "../../../src/metering/realtime";
 import { Governor } from "../../../src/realtime/governor";
 import { relayListen } from "../../../src/realtime/listen";
 import type { ListenStream, SpeakStream } from "../../../src/realtime/providers/types";
-import { QUEUED_BYTES_MAX, Session } from "../../../src/realtime/session";
+import { QUEUED_BYTES_MAX, QUEUED_FRAME_BYTES, Session } from "../../../src/realtime/session";
 import { relaySpeak } from "../../../src/realtime/speak";
 import { sleep, until } from "../../helpers/reliability";
 
@@ -153,5 +153,32 @@ describe("client frames behind a pending top-up", () => {
       (n) => n === 1,
     );
     expect(t.account.closes[0]?.actualMc).toBe(fiveCharactersMc);
+  });
+
+  it("listen: empty frames are held at a cost too (each waiting frame is a task in memory): a flood of them ends the session (1013)", async () => {
+    const oneSecondMc = listenCostMc("deepgram", BYTES_PER_SECOND, BYTES_PER_SECOND);
+    const t = sessionWith(oneSecondMc, 30 * oneSecondMc);
+    relayListen(t.session, listenStream(), "deepgram", LISTEN_PARAMS, DEFAULT_PRICES);
+    t.client.send(new Uint8Array(BYTES_PER_SECOND)); // covered: forwarded; the reservation is spent, a top-up is asked for
+    t.client.send(new Uint8Array(1)); // waits for the top-up itself
+    for (let i = 0; i < QUEUED_BYTES_MAX / QUEUED_FRAME_BYTES + 10; i++) t.client.send(new Uint8Array(0));
+    expect(await closedWithin(t.closed, 10_000)).toBe(1013);
+    expect(t.forwarded).toEqual([BYTES_PER_SECOND]);
+  });
+
+  it("speak: text waiting is counted in the UTF-8 bytes it came in, not its UTF-16 length (CJK text is 3 bytes a character)", async () => {
+    const fiveCharactersMc = speakCostMc("deepgram", 5, false, DEFAULT_PRICES);
+    const t = sessionWith(fiveCharactersMc, 50 * fiveCharactersMc);
+    relaySpeak(t.session, speakStream(), { id: "deepgram", maxTextChars: 2_000 }, false, DEFAULT_PRICES);
+    t.client.send(JSON.stringify({ type: "text", text: "hello" }));
+    const text = JSON.stringify({ type: "text", text: "語".repeat(1_500) });
+    const bytes = new TextEncoder().encode(text).byteLength;
+    expect(bytes).toBeGreaterThan(2.9 * text.length);
+    // Past the bound in bytes, well within it in UTF-16 units (a third of it).
+    const frames = Math.ceil(QUEUED_BYTES_MAX / bytes) + 2;
+    expect(frames * text.length).toBeLessThan(QUEUED_BYTES_MAX / 2);
+    for (let i = 0; i < frames; i++) t.client.send(text);
+    expect(await closedWithin(t.closed, 5_000)).toBe(1013);
+    expect(t.forwarded).toEqual(["hello"]);
   });
 });

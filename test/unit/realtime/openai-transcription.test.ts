@@ -100,6 +100,99 @@ describe("the OpenAI Realtime meter: input audio transcription", () => {
   });
 });
 
+describe("the OpenAI Realtime meter: reports it does not take at their word", () => {
+  it("figures that are no counts (negative, not finite, not numbers) are not believed: a turn's bound, a response's estimate is charged", () => {
+    const m = meterWith("gpt-4o-transcribe");
+    turn(m, "item_1", 48_000);
+    const bound = m.finalMc;
+    expect(bound).toBeGreaterThan(0);
+    m.server(completed("item_1", tokens(-1_000_000_000, -5)));
+    expect(m.finalMc).toBe(bound);
+    turn(m, "item_2", 48_000);
+    m.server(
+      '{"type":"conversation.item.input_audio_transcription.completed","item_id":"item_2","usage":{"type":"tokens","input_tokens":1e400,"output_tokens":3}}',
+    );
+    expect(m.finalMc).toBe(2 * bound);
+    expect(Number.isFinite(m.finalMc)).toBe(true);
+    expect(m.transcription.usage).toEqual({ seconds: 0, inputTokens: 0, outputTokens: 0 });
+
+    const w = meterWith("whisper-1");
+    turn(w, "item_1", 48_000);
+    w.server(completed("item_1", { type: "duration", seconds: -100 }));
+    expect(w.finalMc).toBe(sttCostMc("openai", 1));
+    expect(w.transcription.usage.seconds).toBe(0);
+
+    // response.done: a negative figure would take from the bill; its estimate stands instead.
+    const r = meterWith("whisper-1");
+    r.client(j({ type: "response.create" }));
+    r.server(j({ type: "response.created" }));
+    r.server(j({ type: "response.output_text.delta", delta: "hi" }));
+    r.server(j({ type: "response.done", response: { usage: { input_tokens: -1_000_000, output_tokens: 3 } } }));
+    expect(r.finalMc).toBe(realtimeCostMc("gpt-realtime", 0, 3));
+    expect(r.usage).toEqual({ inputTokens: 0, outputTokens: 3 });
+  });
+
+  it("a duration for an item no commit announced is bounded as /v1/transcribe bounds one (no audio was measured); a repeated report is charged once", () => {
+    const m = meterWith("whisper-1");
+    turn(m, "item_1", 48_000);
+    m.server(completed("item_unknown", { type: "duration", seconds: 100_000 }));
+    expect(m.finalMc).toBe(sttCostMc("openai", 1)); // item_1's bound only
+    m.server(completed("item_1", { type: "duration", seconds: 1 }));
+    m.server(completed("item_1", { type: "duration", seconds: 1 }));
+    expect(m.finalMc).toBe(sttCostMc("openai", 1));
+
+    const t = meterWith("gpt-4o-transcribe");
+    turn(t, "item_1", 48_000);
+    t.server(completed("item_1", tokens(20, 5)));
+    t.server(completed("item_1", tokens(20, 5)));
+    expect(t.finalMc).toBe(llmCostMc("gpt-4o-transcribe", 20, 5));
+  });
+
+  it("a turn is charged at the model it was committed under, though transcription was turned off before its report", () => {
+    const m = meterWith("gpt-4o-transcribe");
+    turn(m, "item_1", 48_000); // 1 s
+    m.server(j({ type: "session.updated", session: { type: "realtime", audio: { input: { format: PCM24, transcription: null } } } }));
+    m.server(completed("item_1", tokens(400, 300)));
+    expect(m.finalMc).toBe(llmCostMc("gpt-4o-transcribe", 400, 300));
+    expect(m.finalMc).not.toBe(sttCostMc("openai", 1));
+  });
+
+  it("audio appended while transcription is on counts at its transcription's bound before the commit: an append is admitted against it", () => {
+    const m = meterWith("gpt-4o-transcribe");
+    const append = j({ type: "input_audio_buffer.append", audio: audio(480_000) }); // 10 s
+    const realtimeOnly = realtimeCostMc("gpt-realtime", 100, 0); // 10 tokens a second
+    const tenSecondsBound = m.transcription.appendCostMc(480_000);
+    expect(tenSecondsBound).toBeGreaterThan(0);
+    expect(m.clientCostMc(append)).toBe(realtimeOnly + tenSecondsBound);
+    m.client(append);
+    expect(m.costMc).toBe(realtimeOnly + tenSecondsBound);
+    expect(m.finalMc).toBe(0); // nothing committed: nothing transcribed yet
+    m.server(j({ type: "input_audio_buffer.committed", previous_item_id: null, item_id: "item_1" }));
+    expect(m.costMc).toBe(realtimeOnly + tenSecondsBound); // the commit moves the bound, adds nothing
+    expect(m.finalMc).toBe(tenSecondsBound);
+    // Off: appends add only the realtime model's input.
+    const off = new RealtimeMeter("gpt-realtime");
+    expect(off.clientCostMc(append)).toBe(realtimeOnly);
+    // ... until a session.update turns transcription on: the audio buffered so far becomes owed at its bound.
+    off.server(j({ type: "session.created", session: { type: "realtime", audio: { input: { format: PCM24, transcription: null } } } }));
+    off.client(append);
+    const turnOn = {
+      type: "session.update",
+      session: { type: "realtime", audio: { input: { transcription: { model: "gpt-4o-transcribe" } } } },
+    };
+    expect(off.clientCostMc(j(turnOn))).toBe(tenSecondsBound);
+    expect(off.clientCostMc(j({ type: "session.update", session: { type: "realtime", instructions: "be brief" } }))).toBe(0);
+    off.client(j(turnOn));
+    off.server(
+      j({
+        type: "session.updated",
+        session: { type: "realtime", audio: { input: { format: PCM24, transcription: { model: "gpt-4o-transcribe" } } } },
+      }),
+    );
+    expect(off.costMc).toBe(realtimeOnly + tenSecondsBound);
+  });
+});
+
 describe("GET /v1/realtime with input audio transcription on", () => {
   it("the transcription is charged with the session, at PRICES, within a reservation topped up to cover it", async () => {
     const u = await userOn("pro");
@@ -144,5 +237,40 @@ describe("GET /v1/realtime with input audio transcription on", () => {
     );
     expect([ledger.usedMc, ledger.reservedMc]).toEqual([exact, 0]);
     expect(events.filter((e) => e.type === "error")).toEqual([]);
+  }, 30_000);
+
+  it("audio whose transcription the credits cannot pay is stopped as it is appended (4402), not committed and charged past the limit (§4.3: one slice)", async () => {
+    const u = await userOn("free"); // 2,500 credits
+    // whisper-1 at 60,000 credits a minute: 1,000 a second, so 10 s of audio to transcribe is 4 × the balance.
+    const PRICES = j({ stt: { openai: 60_000 } });
+    const vars = { ...(env as any), PRICES };
+    const headers = new Headers({ upgrade: "websocket", authorization: `Bearer ${u.jwt}` });
+    const res = await worker.fetch(
+      new Request(`${BASE}/v1/realtime?model=openai/gpt-realtime`, { headers }),
+      vars,
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    ws.accept();
+    const events: any[] = [];
+    ws.addEventListener("message", (e: MessageEvent) => void events.push(JSON.parse(e.data as string)));
+    const closed = new Promise<number>((ok) => ws.addEventListener("close", (e: CloseEvent) => ok(e.code)));
+    ws.send(j({ type: "session.update", session: { type: "realtime", audio: { input: { transcription: { model: "whisper-1" } } } } }));
+    await until(
+      async () => events.some((e) => e.type === "session.updated"),
+      (v) => v,
+    );
+    for (let i = 0; i < 10; i++) ws.send(j({ type: "input_audio_buffer.append", audio: audio(48_000) })); // 1 s each
+    ws.send(j({ type: "input_audio_buffer.commit" }));
+    const code = await Promise.race([closed, sleep(8_000).then(() => "open" as const)]);
+    if (code === "open") ws.close(1000);
+    const ledger = await until(
+      () => ledgerOf(u.id),
+      (l) => l.usedMc > 0 && l.reservedMc === 0,
+    );
+    const slice = realtimeCostMc("gpt-realtime", 0, 1_000);
+    expect(code).toBe(4402);
+    expect(ledger.usedMc).toBeLessThanOrEqual(2_500_000 + slice);
   }, 30_000);
 });
