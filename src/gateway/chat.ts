@@ -11,6 +11,7 @@ import { providerText } from "../providers/provider-text";
 import type { ChatInput, ChatResult, LlmAdapter, ProviderAdapter } from "../providers/types";
 import { type ChatEvent, chatDecoder } from "./decoders";
 import { type Candidate, candidates, chainTaking, type FallbackEntry, withFailover } from "./failover";
+import { within } from "./first-audio";
 import { jsonResult } from "./idempotency";
 import { admitOperation, callProvider, type Offering, unusable } from "./provider";
 import { relay, StreamCutShort } from "./relay";
@@ -103,10 +104,15 @@ async function chatWith<Body>(
     const { body, outcome, first } = relay(res.body, decoder, { aheadBytes: CHAT_READ_AHEAD_BYTES, stallMs: CLIENT_STALL_MS });
     // Nothing is answered before the first token (or the done event): events before it (Anthropic's
     // message_start and ping, OpenAI's role chunk) give the client nothing, so a stream that fails by
-    // then — an error event, a cut, garbage — is a provider failure another provider may answer.
-    await first.catch((e) => {
+    // then — an error event, a cut, garbage — is a provider failure another provider may answer. The wait
+    // is bounded by the time-to-first-byte limit: a stream with no token by then (a model that thinks long
+    // before it answers: OpenAI's reasoning models send nothing, Anthropic's thinking is not shown) is
+    // answered anyway — the client gets its headers and the tokens when they come, an error after that in band.
+    const failedEarly = first.catch((e) => {
       throw failedBeforeFirstToken(adapter, e, inBand.error, upstream.key);
     });
+    failedEarly.catch(() => {}); // past the limit an early failure is the stream's, in band
+    await within(failedEarly, c.get("config").PROVIDER_TIMEOUT_MS);
     settlement.charge(
       outcome.then((end) => {
         const seen = decoder.outputTokensSeen();

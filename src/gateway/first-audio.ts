@@ -33,14 +33,26 @@ export async function firstAudio(
   decoder: Decoder = RAW,
 ): Promise<FirstAudio> {
   if (decoder.passesThrough && keepMax === 0) return pipedFirstAudio(source, timeoutMs);
-  const r = relay(source, decoder, { keepMax });
+  // `first` also settles when the answer ends: one that ended with not a byte from the provider (a 200 with
+  // an empty body; a converting decoder's header alone) has no audio in it — a failure, never an empty 200.
+  let heard = false;
+  const noting: Decoder = {
+    ...decoder,
+    chunk: (bytes) => {
+      if (bytes.byteLength > 0) heard = true;
+      return decoder.chunk(bytes);
+    },
+  };
+  const r = relay(source, noting, { keepMax });
   const failure = await within(
-    r.first.then(() => undefined, asError),
+    r.first.then(() => (heard ? undefined : new Error(NO_AUDIO)), asError),
     timeoutMs,
   );
   if (failure === "timeout") r.body.cancel(new Error("no audio in time")).catch(() => {});
   return { stream: r.body, failure, ended: r.outcome, kept: r.kept };
 }
+
+const NO_AUDIO = "an answer with no audio in it";
 
 const RAW: Decoder = { chunk: (b) => b, end: () => undefined, passesThrough: true };
 
@@ -72,7 +84,7 @@ async function pipedFirstAudio(source: ReadableStream<Uint8Array>, timeoutMs: nu
     reader.cancel(new Error("no audio in time")).catch(() => {});
     return failed("timeout");
   }
-  if (first.done) return { stream: emptyStream(), ended: Promise.resolve("complete"), kept: () => undefined };
+  if (first.done) return failed(new Error(NO_AUDIO));
   const { readable, writable } = new IdentityTransformStream();
   const firstBytes = first.value;
   const ended = (async (): Promise<StreamOutcome> => {
@@ -94,7 +106,7 @@ async function pipedFirstAudio(source: ReadableStream<Uint8Array>, timeoutMs: nu
 }
 
 /** `promise`, or "timeout" when `ms` pass first (the timer is cleared either way). */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([promise, new Promise<"timeout">((ok) => (timer = setTimeout(() => ok("timeout"), ms)))]);

@@ -73,16 +73,25 @@ export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, opti
     controller.enqueue(chunk);
     firstReady();
     // The read-ahead is full: the client has this long to take some of it.
-    if (stallMs !== undefined && (controller.desiredSize ?? 1) <= 0) {
-      clearTimeout(stall);
-      stall = setTimeout(() => {
-        const gone = new Error("the client took nothing of the stream for too long");
-        resolve("client_abort");
-        firstFailed(gone);
-        controller.error(gone);
-        reader.cancel(gone).catch(() => {});
-      }, stallMs);
-    }
+    if (stallMs !== undefined && (controller.desiredSize ?? 1) <= 0) watchStall(controller, stallMs);
+  };
+
+  /**
+   * Taken as gone only when the client took nothing at all for `ms`: a read that leaves the read-ahead
+   * still full (a small chunk taken while a large one waits) calls no pull, so the room left is compared
+   * instead — a client still reading, however slowly, is never cut off.
+   */
+  const watchStall = (controller: ReadableStreamDefaultController<Uint8Array>, ms: number) => {
+    clearTimeout(stall);
+    const room = controller.desiredSize ?? 0;
+    stall = setTimeout(() => {
+      if ((controller.desiredSize ?? 0) > room) return watchStall(controller, ms);
+      const gone = new Error("the client took nothing of the stream for too long");
+      resolve("client_abort");
+      firstFailed(gone);
+      controller.error(gone);
+      reader.cancel(gone).catch(() => {});
+    }, ms);
   };
 
   const failWith = (controller: ReadableStreamDefaultController<Uint8Array>, e: unknown) => {

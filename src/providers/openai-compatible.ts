@@ -86,7 +86,10 @@ export function openAiChat(options: OpenAiChatOptions): LlmAdapter {
       return json(`${options.baseUrl(ctx)}/chat/completions`, bearer(ctx.key), body);
     },
     parse(body: any): ChatResult {
-      const content = body?.choices?.[0]?.message?.content;
+      const message = body?.choices?.[0]?.message;
+      // A refusal (structured outputs) answers content null and the refusal's text: an answer, never a
+      // provider failure (which would fail over and count against the provider's circuit breaker).
+      const content = message?.content ?? message?.refusal;
       if (typeof content !== "string") throw new Error("the provider's answer had no message content");
       return {
         content,
@@ -102,7 +105,8 @@ export function openAiChat(options: OpenAiChatOptions): LlmAdapter {
         return { error: typeof message === "string" && message ? message : "stream error" };
       }
       const usage = chunk.usage ?? chunk.x_groq?.usage;
-      const delta = chunk.choices?.[0]?.delta?.content;
+      // A refusal streams as `refusal` deltas instead of `content`: passed on as the answer's text, as parse() does.
+      const delta = chunk.choices?.[0]?.delta?.content || chunk.choices?.[0]?.delta?.refusal;
       return {
         delta: typeof delta === "string" && delta.length ? delta : undefined,
         usage: usage ? { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens } : undefined,

@@ -47,6 +47,7 @@ const FAULT_MODES = new Set([
   "invalid_json",
   "unexpected_json",
   "wrong_content_type",
+  "empty",
   ...WS_FAULT_MODES,
 ]);
 const WS_MODES = new Set(WS_FAULT_MODES);
@@ -216,9 +217,11 @@ function writeChunk(res, buf) {
 }
 
 async function send(res, desc, plan, signal) {
-  let chunks = desc.chunks.map(toBuffer);
+  // `empty`: the answer's status and headers, then no body at all (chunked, so no Content-Length says so).
+  let chunks = plan.mode === "empty" ? [] : desc.chunks.map(toBuffer);
   const headers = { ...desc.headers };
-  const chunked = desc.streaming || plan.mode === "truncate" || plan.mode === "slow";
+  if (plan.mode === "empty") delete headers["content-length"];
+  const chunked = desc.streaming || plan.mode === "truncate" || plan.mode === "slow" || plan.mode === "empty";
   if (chunked && chunks.length === 1 && chunks[0].length >= 2 && plan.mode) {
     const half = Math.floor(chunks[0].length / 2);
     chunks = [chunks[0].subarray(0, half), chunks[0].subarray(half)];
@@ -551,6 +554,9 @@ export async function startMockProviders({
           });
         case "truncate":
           plan = { mode: "truncate", afterChunks: fault.afterChunks ?? 1 };
+          break;
+        case "empty":
+          plan = { mode: "empty" };
           break;
         case "slow":
           plan = { mode: "slow", delayMs: fault.delayMs ?? 500, afterChunks: fault.afterChunks ?? 1 };

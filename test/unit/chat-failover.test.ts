@@ -3,6 +3,7 @@
 // ping, OpenAI-style `data: {"error":…}`) or that ends before its first token. Nothing reached the client:
 // a provider failure — refunded, counted by the breaker, failed over, else 502 with the provider's message.
 import { describe, expect, it } from "vitest";
+import { openai } from "../../src/providers/openai";
 import { env } from "../helpers/env";
 import { call, fault, ledgerOf, sleep, until, userOn } from "../helpers/reliability";
 
@@ -208,6 +209,32 @@ describe("a streamed chat that fails before its first token", () => {
     expect(events(await res.text()).at(-1)?.type).toBe("done");
   });
 
+  it("headers and then silence before the first token: answered at PROVIDER_TIMEOUT_MS (a model may think long), the tokens when they come", async () => {
+    const user = await userOn("pro");
+    const marker = nonce();
+    const timeoutMs = Number(env.PROVIDER_TIMEOUT_MS);
+    // OpenAI's role chunk at once (headers sent, no token), the rest after the time-to-first-byte limit.
+    await fault({ provider: "openai", bodyIncludes: marker, mode: "slow", afterChunks: 1, delayMs: timeoutMs + 3_000 });
+    const started = Date.now();
+    const res = await chat(user.jwt, {
+      provider: "openai",
+      model: "gpt-4.1-mini",
+      stream: true,
+      messages: [{ role: "user", content: `${marker} a b` }],
+      fallback: [{ provider: "anthropic", model: HAIKU }],
+    });
+    // The headers came at the limit, before the first token: the client was not left without an answer.
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(timeoutMs + 2_000);
+    expect(res.headers.get("x-provider-attempts")).toBe("openai=200");
+    const got = events(await res.text());
+    expect(got[0]).toMatchObject({ type: "delta" });
+    expect(got.at(-1)).toMatchObject({ type: "done" });
+    expect(await requestsTo("anthropic", marker)).toHaveLength(0);
+    const ledger = await settled(user.id, (l) => l.usedMc === Math.round(got.at(-1).cost * 1000));
+    expect(ledger.requestCount).toBe(1);
+  });
+
   it("after its first token an error stays in band: no failover once something was delivered (guard)", async () => {
     const user = await userOn("pro");
     const marker = nonce();
@@ -248,5 +275,25 @@ describe("a streamed chat that fails before its first token", () => {
     for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
     expect(events(rest).at(-1)?.type).toBe("done");
+  });
+});
+
+describe("a refusal is an answer, not a provider failure (guard for the 2xx-non-answer rule)", () => {
+  it("OpenAI's content null with its refusal text (OpenAPI: content and refusal both nullable) is the answer's text", () => {
+    const answer = {
+      choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "I can't help with that." }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 9, completion_tokens: 7 },
+    };
+    expect(openai.llm!.parse(answer)).toEqual({ content: "I can't help with that.", usage: { inputTokens: 9, outputTokens: 7 } });
+    // What still is no answer: no message at all (an error under a 200).
+    expect(() => openai.llm!.parse({ error: { message: "upstream failed" } })).toThrow();
+  });
+
+  it("a streamed refusal's deltas are the answer's text (the stream does not end with no token)", () => {
+    const read = (delta: Record<string, unknown>) =>
+      openai.llm!.readStreamEvent(undefined, JSON.stringify({ choices: [{ index: 0, delta, finish_reason: null }] }));
+    expect(read({ role: "assistant", content: null, refusal: "" })).toEqual({ delta: undefined, usage: undefined });
+    expect(read({ refusal: "I can't" })).toEqual({ delta: "I can't", usage: undefined });
+    expect(read({ content: "Echo" })).toEqual({ delta: "Echo", usage: undefined });
   });
 });

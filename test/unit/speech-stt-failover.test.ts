@@ -86,6 +86,42 @@ describe("speech answered 200 with something that is not audio, before any audio
     expect([ledger.usedMc, ledger.requestCount]).toEqual([cost, 1]);
   });
 
+  it("a raw-audio 200 with an empty body fails over (never an empty 200 charged in full), with an Idempotency-Key too", async () => {
+    for (const idempotent of [false, true]) {
+      const user = await userOn("pro");
+      const marker = nonce();
+      const text = `hello ${marker}`;
+      await fault({ provider: "elevenlabs", bodyIncludes: marker, mode: "empty" });
+      const res = await call("/v1/synthesize", {
+        method: "POST",
+        headers: { ...auth(user.jwt), ...(idempotent ? { "idempotency-key": marker } : {}) },
+        json: { provider: "elevenlabs", text, fallback: ["cartesia"] },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-provider-attempts")).toBe("elevenlabs=502, cartesia=200");
+      expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(0);
+      const cost = ttsCostMc("cartesia", [...text].length, false) ?? 0;
+      expect(costOf(res)).toBe(cost);
+      const ledger = await settled(user.id, (l) => l.usedMc === cost);
+      expect([ledger.usedMc, ledger.requestCount]).toEqual([cost, 1]); // elevenlabs' charge was refunded
+    }
+  });
+
+  it("/v1/audio/speech: an empty 200 with no provider left is a 502 in OpenAI's error shape, refunded", async () => {
+    const user = await userOn("pro");
+    const marker = nonce();
+    await fault({ provider: "openai", bodyIncludes: marker, mode: "empty" });
+    const res = await call("/v1/audio/speech", {
+      method: "POST",
+      headers: auth(user.jwt),
+      json: { model: "tts-1", voice: "nova", input: `hi ${marker}` },
+    });
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as any).error).toMatchObject({ code: "provider_error" });
+    const ledger = await settled(user.id, (l) => l.usedMc === 0);
+    expect([ledger.usedMc, ledger.requestCount]).toEqual([0, 0]);
+  });
+
   it("with no provider left: 502 provider_error naming the provider, refunded in full", async () => {
     const user = await userOn("pro");
     const marker = nonce();

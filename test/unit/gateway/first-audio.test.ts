@@ -3,7 +3,8 @@
 // cut never looks like a complete answer, a client that hangs up stops the provider's answer.
 import { describe, expect, it } from "vitest";
 import { firstAudio } from "../../../src/gateway/first-audio";
-import { dec, source } from "../../helpers/streams";
+import type { Decoder } from "../../../src/gateway/relay";
+import { dec, enc, source } from "../../helpers/streams";
 
 const RAW = { chunk: (b: Uint8Array) => b, end: () => undefined, passesThrough: true };
 
@@ -73,13 +74,22 @@ describe("firstAudio, raw audio piped", () => {
     expect(src.cancelled()).toBeInstanceOf(Error);
   });
 
-  it("an answer with no audio at all ends empty and complete", async () => {
+  it("an answer with no audio at all (a 2xx with an empty body) is a failure, never an empty answer — piped or kept", async () => {
+    for (const keepMax of [0, 1024]) {
+      const src = source();
+      src.close();
+      const audio = await firstAudio(src.stream, 2000, keepMax, RAW);
+      expect(audio.failure).toBeInstanceOf(Error);
+      expect((audio.failure as Error).message).toBe("an answer with no audio in it");
+    }
+  });
+
+  it("a converting decoder's own bytes (a header) with nothing from the provider are no audio either", async () => {
     const src = source();
     src.close();
-    const audio = await firstAudio(src.stream, 2000, 0, RAW);
-    expect(audio.failure).toBeUndefined();
-    expect((await new Response(audio.stream).arrayBuffer()).byteLength).toBe(0);
-    expect(await audio.ended).toBe("complete");
+    const header: Decoder = { chunk: (b) => b, end: () => enc("RIFF....WAVE") };
+    const audio = await firstAudio(src.stream, 2000, 0, header);
+    expect(audio.failure).toBeInstanceOf(Error);
   });
 
   it("audio kept for an idempotent replay is still relayed in JS and kept whole", async () => {

@@ -143,4 +143,24 @@ describe("relay", () => {
     expect(await reading).toBe("abcdefgh".repeat(5));
     expect(await r.outcome).toBe("complete");
   });
+  it("a client that takes a small chunk while a large one keeps the read-ahead full is still reading, not gone", async () => {
+    const src = source();
+    const r = relay(src.stream, identity, { aheadBytes: 8, stallMs: 60 });
+    src.push("a");
+    src.push("b");
+    src.push("0123456789abcdefghij"); // over the read-ahead on its own: each small read leaves it full
+    const reader = r.body.getReader();
+    await r.first;
+    await new Promise((ok) => setTimeout(ok, 10));
+    expect(dec((await reader.read()).value as Uint8Array)).toBe("a");
+    await new Promise((ok) => setTimeout(ok, 40));
+    expect(dec((await reader.read()).value as Uint8Array)).toBe("b");
+    await new Promise((ok) => setTimeout(ok, 40)); // 80 ms since the read-ahead filled, 40 since the client last read
+    expect(dec((await reader.read()).value as Uint8Array)).toBe("0123456789abcdefghij");
+    src.push("z");
+    src.close();
+    expect(dec((await reader.read()).value as Uint8Array)).toBe("z");
+    expect((await reader.read()).done).toBe(true);
+    expect(await r.outcome).toBe("complete");
+  });
 });
