@@ -13,7 +13,7 @@ import { type ChatEvent, chatDecoder } from "./decoders";
 import { type Candidate, candidates, chainTaking, type FallbackEntry, withFailover } from "./failover";
 import { within } from "./first-audio";
 import { jsonResult } from "./idempotency";
-import { admitOperation, callProvider, type Offering, unusable } from "./provider";
+import { admitOperation, callProvider, parsedAnswer, unusable } from "./provider";
 import { relay, StreamCutShort } from "./relay";
 
 /**
@@ -79,7 +79,7 @@ async function chatWith<Body>(
     const request = llm.request({ ...input, model, maxTokens: bound.outputTokens, stream }, upstream);
     const res = await callProvider(c, adapter, upstream.key, request);
     if (!stream) {
-      const result = await answerOf(adapter, res);
+      const result = await parsedAnswer(adapter, res, (p) => llm.parse(p), { body: "an answer", shape: "a chat answer" });
       const body = shapes.render(result, adapter.id, model);
       const costMc = chatCostMc(model, bound, result.usage, true, 0, prices);
       settlement.charge(costMc, () => jsonResult(body, adapter.id));
@@ -125,21 +125,6 @@ async function chatWith<Body>(
   } catch (e) {
     settlement.refund();
     throw e;
-  }
-}
-
-/** The complete answer; a 2xx body that is not JSON, or not the provider's answer, is a provider failure. */
-async function answerOf(adapter: Offering<"llm">, res: Response): Promise<ChatResult> {
-  let payload: unknown;
-  try {
-    payload = await res.json();
-  } catch {
-    throw unusable(adapter, "an answer that is not valid JSON");
-  }
-  try {
-    return adapter.llm.parse(payload);
-  } catch {
-    throw unusable(adapter, "JSON that is not a chat answer");
   }
 }
 

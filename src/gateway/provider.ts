@@ -110,6 +110,29 @@ export function unusable(adapter: ProviderAdapter, what: string): ApiError {
 }
 
 /**
+ * A provider's one-document answer, parsed by its adapter: a 2xx body that is not JSON, or JSON that is not
+ * the answer (`parse` throws, e.g. {"error":…} under a 200), is `unusable` — refunded, failed over.
+ */
+export async function parsedAnswer<T>(
+  adapter: ProviderAdapter,
+  res: Response,
+  parse: (payload: unknown) => T,
+  what: { body: string; shape: string },
+): Promise<T> {
+  let payload: unknown;
+  try {
+    payload = await res.json();
+  } catch {
+    throw unusable(adapter, `${what.body} that is not valid JSON`);
+  }
+  try {
+    return parse(payload);
+  } catch {
+    throw unusable(adapter, `JSON that is not ${what.shape}`);
+  }
+}
+
+/**
  * Build the upstream request with the adapter; a value the adapter refuses to put into the provider's URL
  * (UnsafeUpstreamValue) is the caller's error: 400 validation_failed naming the field.
  */

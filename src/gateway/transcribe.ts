@@ -11,7 +11,7 @@ import type { SttInput, SttOption, SttResult } from "../providers/types";
 import { admit } from "./admission";
 import { type Candidate, candidates, chainTaking, type FallbackEntry, withFailover } from "./failover";
 import { jsonResult } from "./idempotency";
-import { admitOperation, callProvider, type Offering, unusable, upstreamRequest } from "./provider";
+import { admitOperation, callProvider, parsedAnswer, upstreamRequest } from "./provider";
 
 export type Recording = SttInput["audio"];
 
@@ -86,7 +86,10 @@ async function transcribeWith(
       temperature: req.temperature,
     };
     const res = await callProvider(c, adapter, upstream.key, await upstreamRequest(() => stt.request(input, upstream)));
-    const result = await transcriptOf(adapter, res, input);
+    const result = await parsedAnswer(adapter, res, (p) => stt.parse(p, input), {
+      body: "a transcription",
+      shape: "a transcription",
+    });
     // A duration the audio sent cannot have (e.g. milliseconds read as seconds) is neither shown nor charged:
     // the measured length, which was reserved, stands in for it.
     const reportedSeconds = plausibleSeconds(result.durationSeconds, measured.seconds);
@@ -119,24 +122,6 @@ async function transcribeWith(
   } catch (e) {
     settlement.refund();
     throw e;
-  }
-}
-
-/**
- * The provider's transcript; a 2xx body that is not JSON, or not its transcript (e.g. {"error":…} under a
- * 200), is a provider failure: refunded, counted by the breaker, failed over (nothing reached the client).
- */
-async function transcriptOf(adapter: Offering<"stt">, res: Response, input: SttInput): Promise<SttResult> {
-  let payload: unknown;
-  try {
-    payload = await res.json();
-  } catch {
-    throw unusable(adapter, "a transcription that is not valid JSON");
-  }
-  try {
-    return adapter.stt.parse(payload, input);
-  } catch {
-    throw unusable(adapter, "JSON that is not a transcription");
   }
 }
 

@@ -25,6 +25,8 @@ export const QUEUED_BYTES_MAX = 1024 * 1024;
  */
 export const QUEUED_FRAME_BYTES = 64;
 
+const utf8 = new TextEncoder();
+
 export interface SessionOptions {
   client: WebSocket;
   upstream: WebSocket;
@@ -85,7 +87,7 @@ export class Session {
       if (pending) this.track(pending);
       return;
     }
-    const bytes = QUEUED_FRAME_BYTES + (typeof frame === "string" ? utf8Bytes(frame) : frame.byteLength);
+    const bytes = QUEUED_FRAME_BYTES + (typeof frame === "string" ? utf8.encode(frame).byteLength : frame.byteLength);
     if (this.queuedBytes + bytes > QUEUED_BYTES_MAX) {
       const mib = QUEUED_BYTES_MAX / (1024 * 1024);
       this.end(endings.backlog(`More than ${mib} MiB arrived while the session waited for credits; none of it was forwarded or charged.`));
@@ -174,22 +176,4 @@ function close(ws: WebSocket, code: number, reason: string): void {
   } catch {
     // already closed
   }
-}
-
-/** A string's length in UTF-8 bytes, counted without encoding it (a lone surrogate counts as U+FFFD's 3). */
-export function utf8Bytes(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0x80) bytes += 1;
-    else if (unit < 0x800) bytes += 2;
-    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    } else bytes += 3;
-  }
-  return bytes;
 }
