@@ -216,6 +216,31 @@ describe("Idempotency-Key: a retry is never charged twice", () => {
     expect((await ledgerOf(user.id)).usedMc).toBe(charged.usedMc);
   });
 
+  // The refund is sent to the Account object before the error is answered (settlement.ts: never held for a
+  // later admission), so it reaches the object ahead of any retry the answer prompts.
+  it("a retry sent the moment the failure is answered runs: the refund is on its way before the error goes out", async () => {
+    const user = await userOn("pro");
+    const k = nonce();
+    for (const provider of ["openai", "anthropic"]) await fault({ provider, bodyIncludes: k, mode: "error", status: 503 });
+    const failed = await call("/v1/chat", {
+      method: "POST",
+      headers: idem(k, bearer(user.jwt)),
+      json: { ...chatBody(`at once ${k}`), fallback: ["anthropic"] },
+    });
+    expect(failed.status).toBe(502);
+    // Nothing held by then: the credits are back and the key is free.
+    expect((await ledgerOf(user.id)).reservedMc).toBe(0);
+    expect(await recordState(user, k)).toBe("failed");
+    const retry = await call("/v1/chat", {
+      method: "POST",
+      headers: idem(k, bearer(user.jwt)),
+      json: { ...chatBody(`at once ${k}`), fallback: ["anthropic"] },
+    });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get("idempotent-replayed")).toBeNull();
+    await retry.text();
+  });
+
   it("20 concurrent deliveries of one webhook: one runs and is charged, the others get 409", async () => {
     const user = await userOn("pro");
     const { key } = await keyOf(user);
