@@ -8,8 +8,9 @@ import { open, seal, unreadableStoredKey } from "../crypto/provider-key-vault";
 import * as providerKeysTable from "../db/provider-keys";
 import { admit } from "../gateway/admission";
 import { callUpstream, providerFailure } from "../gateway/upstream";
+import { readTextPrefix } from "../http/body";
 import { ApiError } from "../http/errors";
-import { providerText } from "../providers/provider-text";
+import { PROVIDER_ERROR_BODY_MAX_BYTES, providerText } from "../providers/provider-text";
 import { findProvider } from "../providers/registry";
 import type { ProviderAdapter } from "../providers/types";
 import { is2xx } from "../providers/wire";
@@ -144,7 +145,11 @@ async function verifyProviderKey(c: Ctx, name: string) {
   // A provider failing (5xx) or shedding load (429) says nothing about the key: that is a 502 passing its
   // status and message on (API.md §8), as for a timeout or a connection error — never "valid": false.
   if (res.status >= 500 || res.status === 429) throw await providerFailure(adapter, res, key);
-  const body = await res.text().catch(() => "");
+  // Only a refusal's body says anything (a restricted key's reason); an accepted check's (a model or voice
+  // list) is not read at all, a refusal's only up to the error-body bound.
+  let body = "";
+  if (is2xx(res.status)) res.body?.cancel().catch(() => {});
+  else body = await readTextPrefix(res.body, PROVIDER_ERROR_BODY_MAX_BYTES).catch(() => "");
   const { valid, restricted } = keyCheckVerdict(check, res.status, body);
   if (valid) await providerKeysTable.markProviderKeyVerified(c.get("bindings").db, userId, adapter.id, Date.now());
   const answer = { success: true as const, provider: adapter.id, valid, status: res.status };

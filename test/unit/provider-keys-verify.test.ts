@@ -147,3 +147,14 @@ describe("verify: a key the provider knows but restricts", () => {
     expect(await (await verify(u.key, "elevenlabs")).json()).toEqual({ success: true, provider: "elevenlabs", valid: true, status: 200 });
   });
 });
+
+describe("verify reads only what its verdict needs", () => {
+  it("an accepted key check's body is not read: a 200 whose list trickles in is answered at once (never waited for)", { timeout: 15_000 }, async () => {
+    const u = await newKeyUser();
+    await store(u.key, "openai", "sk-good-openai-key");
+    // Half the model list, the rest a minute later: the verdict is the status; the list is never needed.
+    await mockControl("/fault", { method: "POST", json: { provider: "openai", path: "/models", mode: "slow", delayMs: 60_000 } });
+    const res = await verify(u.key, "openai");
+    expect(await res.json()).toEqual({ success: true, provider: "openai", valid: true, status: 200 });
+  });
+});
