@@ -141,7 +141,7 @@ function finalizeHeaders(c: Ctx, timing: GatewayTiming | undefined): void {
  * Server-Timing (API.md §5) on proxied responses, and the same figures in the request log: `upstream` is
  * the provider's time to its first byte, `gateway` the rest — Voxgate's own time before the call and
  * after the first byte (until the answer started). Milliseconds to 0.1; Workers' clocks move across I/O,
- * which is where the time goes. Undefined when no provider answered.
+ * which is where the time goes. Undefined when no provider was called (a timed-out or unreachable one counts: its wait is `upstream`).
  */
 function gatewayTiming(timing: AppVariables["timing"]): GatewayTiming | undefined {
   if (!timing?.upstreamStart || timing.upstreamFirstByte === undefined) return undefined;

@@ -25,11 +25,11 @@ export const RequestLogEntrySchema = z
     gatewayMs: z
       .number()
       .nullable()
-      .openapi({ description: "Voxgate's own time, as in the answer's Server-Timing (ms); null when no provider answered" }),
+      .openapi({ description: "Voxgate's own time, as in the answer's Server-Timing (ms); null when no provider was called" }),
     upstreamMs: z
       .number()
       .nullable()
-      .openapi({ description: "The provider's time to its first byte, as in Server-Timing (ms); null when no provider answered" }),
+      .openapi({ description: "The provider's time to its first byte, as in Server-Timing (ms); null when no provider was called" }),
   })
   .openapi("RequestLogEntry");
 

@@ -87,8 +87,13 @@ export async function admitOperation(c: Ctx, m: OperationMeter): Promise<Admitte
 export async function callProvider(c: Ctx, adapter: ProviderAdapter, key: string, req: UpstreamRequest): Promise<Response> {
   const timing = c.get("timing");
   if (timing) timing.upstreamStart = performance.now();
-  const res = await callUpstream(adapter, req, c.get("config").PROVIDER_TIMEOUT_MS, key);
-  if (timing) timing.upstreamFirstByte = performance.now();
+  let res: Response;
+  try {
+    res = await callUpstream(adapter, req, c.get("config").PROVIDER_TIMEOUT_MS, key);
+  } finally {
+    // Also when it timed out or could not be reached: Server-Timing then shows how long the provider was waited for.
+    if (timing) timing.upstreamFirstByte = performance.now();
+  }
   if (!res.ok) throw await providerFailure(adapter, res, key);
   return res;
 }

@@ -26,7 +26,7 @@ export interface RequestLogEntry {
   costMc: number;
   durationMs: number;
   attempts: number;
-  /** Server-Timing's figures (API.md §5): Voxgate's own time and the provider's time to its first byte; null when no provider answered. */
+  /** Server-Timing's figures (API.md §5): Voxgate's own time and the provider's time to its first byte; null when no provider was called. */
   gatewayMs: number | null;
   upstreamMs: number | null;
 }

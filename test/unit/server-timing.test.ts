@@ -1,7 +1,7 @@
 // Server-Timing (API.md §5): a proxied answer says what the gateway itself added and how long the provider
 // took to its first byte; a request that proxies nothing carries no such header.
 import { describe, expect, it } from "vitest";
-import { call, userOn } from "../helpers/reliability";
+import { call, fault, userOn } from "../helpers/reliability";
 
 function parse(header: string | null): Record<string, number> {
   return Object.fromEntries(
@@ -33,6 +33,21 @@ describe("Server-Timing", () => {
       const timing = parse(res.headers.get("server-timing"));
       expect(Object.keys(timing).sort()).toEqual(["gateway", "upstream"]);
       expect(timing.gateway).toBeGreaterThanOrEqual(0);
+      expect(timing.upstream).toBeGreaterThanOrEqual(0);
+      await res.arrayBuffer();
+    }
+  });
+
+  it("a provider that timed out or could not be reached: upstream is how long it was waited for", async () => {
+    const user = await userOn("pro");
+    const auth = { authorization: `Bearer ${user.jwt}` };
+    for (const mode of ["timeout", "reset"]) {
+      const text = `timing ${mode} ${crypto.randomUUID()}`;
+      await fault({ provider: "cartesia", bodyIncludes: text, mode, delayMs: 5_000 });
+      const res = await call("/v1/synthesize", { method: "POST", headers: auth, json: { provider: "cartesia", text } });
+      expect(res.status).toBe(mode === "timeout" ? 504 : 502);
+      const timing = parse(res.headers.get("server-timing"));
+      expect(Object.keys(timing).sort(), mode).toEqual(["gateway", "upstream"]);
       expect(timing.upstream).toBeGreaterThanOrEqual(0);
       await res.arrayBuffer();
     }
