@@ -61,7 +61,8 @@ export function openAiError(status: number, error: { code: string; message: stri
 /**
  * The one place errors on the OpenAI-compatible paths change shape: it runs outside the envelope
  * checks, authentication and the routes, and rewrites the Voxgate error JSON they answered with
- * (thrown ApiErrors, validation failures) into OpenAI's shape — same status, same headers
+ * (thrown ApiErrors, validation failures) into OpenAI's `error` object, kept in Voxgate's envelope
+ * (`success: false`, `requestId`, which OpenAI's clients ignore) — same status, same headers
  * (X-Request-Id, Retry-After, X-RateLimit-*), so the official SDK raises its typed errors.
  */
 export const openAiErrorShape: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -79,10 +80,9 @@ export const openAiErrorShape: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (body?.success !== false || typeof error?.code !== "string") return;
   const headers = new Headers(res.headers);
   headers.delete("content-length");
-  c.res = new Response(
-    JSON.stringify(openAiError(res.status, { code: error.code, message: String(error.message ?? ""), fields: error.fields })),
-    { status: res.status, headers },
-  );
+  // OpenAI's `error` object (what the SDK reads), inside Voxgate's envelope (API.md §8: `success` and `requestId`).
+  const shaped = openAiError(res.status, { code: error.code, message: String(error.message ?? ""), fields: error.fields });
+  c.res = new Response(JSON.stringify({ success: false, ...shaped, requestId: c.get("requestId") }), { status: res.status, headers });
 };
 
 // ---- model naming ------------------------------------------------------------------------------------

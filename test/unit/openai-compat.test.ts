@@ -27,7 +27,10 @@ async function sseData(res: Response): Promise<any[]> {
 }
 
 function expectOpenAiError(body: any, type: string, code: string | null, param: string | null = null) {
-  expect(Object.keys(body)).toEqual(["error"]);
+  // OpenAI's error object in Voxgate's envelope (API.md §8).
+  expect(Object.keys(body)).toEqual(["success", "error", "requestId"]);
+  expect(body.success).toBe(false);
+  expect(body.requestId).toEqual(expect.any(String));
   expect(body.error).toEqual({ message: expect.any(String), type, param, code });
 }
 

@@ -40,7 +40,11 @@ async function expectRefused(u: { id: string; key: string }, body: unknown, para
   const res = await completions({ ...bearer(u.key), ...headers }, body);
   const json = (await res.json()) as any;
   expect(res.status, JSON.stringify(json)).toBe(400);
-  expect(json).toEqual({ error: { message: expect.any(String), type: "invalid_request_error", param, code: "validation_failed" } });
+  expect(json).toEqual({
+    success: false,
+    error: { message: expect.any(String), type: "invalid_request_error", param, code: "validation_failed" },
+    requestId: expect.any(String),
+  });
   expect(await upstreamAll()).toEqual([]);
   expect(await settledLedger(u.id)).toBe(before);
   return json.error.message as string;
