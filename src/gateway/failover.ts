@@ -12,7 +12,7 @@ import { ModelId, VoiceId } from "../providers/ids";
 import type { Operation } from "../providers/types";
 import { IdempotentReplay } from "./admission";
 import { allows, type BreakerSettings, recordFailure, recordSuccess } from "./breaker";
-import { chooseProvider, type Offering } from "./provider";
+import { byokOf, chooseProvider, type Offering } from "./provider";
 
 /** A fallback entry: a provider id, or the provider with the model/voice to use there. */
 export const FallbackEntry = z.union([
@@ -64,6 +64,7 @@ export function candidates<Op extends Operation>(
   for (const entry of [first, ...(fallback ?? [])]) {
     const e = typeof entry === "string" ? { provider: entry } : entry;
     const candidate = { adapter: chooseProvider(c, op, e.provider), model: e.model, voiceId: e.voiceId };
+    byokOf(c, candidate.adapter); // a malformed BYOK header is the caller's 400 before anything runs, for any entry
     const same = sameAsk(op, candidate);
     if (asked.has(same)) continue;
     asked.add(same);
@@ -90,6 +91,11 @@ export function failedBeforeFirstByte(e: unknown): e is ApiError {
   return status === undefined ? e.beforeFirstByte : typeof status === "number" && (status >= 500 || status === 429);
 }
 
+/** Refused at admission for what the fallback lacks, not for what the caller asked. */
+function unusableFallback(e: unknown): boolean {
+  return e instanceof ApiError && (e.code === "provider_key_missing" || e.code === "model_not_priced");
+}
+
 /** Did the attempt get as far as calling the provider? (An unexpected error is counted: it may have.) */
 function reachedProvider(e: unknown): boolean {
   if (!(e instanceof ApiError)) return true;
@@ -105,6 +111,7 @@ export async function withFailover<Op extends Operation, T>(
   const settings: BreakerSettings = { failuresToOpen: c.get("config").BREAKER_FAILURES, coolDownMs: c.get("config").BREAKER_COOLDOWN_MS };
   const tried: string[] = [];
   c.set("providerAttempts", tried);
+  let failure: ApiError | undefined;
   for (const [i, candidate] of chain.entries()) {
     const id = candidate.adapter.id;
     const last = i === chain.length - 1;
@@ -124,11 +131,20 @@ export async function withFailover<Op extends Operation, T>(
         c.set("usageBypassed", e.result.headers["x-usage-bypassed"] === "true");
         throw e;
       }
+      // A fallback this request cannot run on (no key for it, a model the platform has no price for) drops
+      // out as a fallback whose options it cannot take does (chainTaking): the answer stays the outage that
+      // led to it — not a 400 blaming the caller, and only now, since the key it would use is known only at
+      // admission (a stored key).
+      if (failure && unusableFallback(e)) {
+        if (last) throw failure;
+        continue;
+      }
       // Refused before the provider was called (credits, scope, rate limit, no key): not an attempt either.
       if (reachedProvider(e)) tried.push(`${id}=${attemptOutcome(e)}`);
       if (!failedBeforeFirstByte(e)) throw e;
       recordFailure(c, id, settings);
       if (last) throw e;
+      failure = e;
       // The failed attempt's refund lands before the next attempt is admitted (its Idempotency-Key is free again).
       await c.get("settlement")?.closed;
     }

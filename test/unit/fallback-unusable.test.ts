@@ -1,0 +1,109 @@
+// What the caller sends for a provider's key, and fallbacks this request cannot run on (API.md §4.2, §8):
+// a BYOK header that holds no usable key is the caller's 400 before anything runs; a fallback with no key or
+// no price drops out when its turn comes, so an outage is answered as the outage — never as the caller's 400.
+import { describe, expect, it } from "vitest";
+import { env } from "../helpers/env";
+import { call, fault, ledgerOf, userOn } from "../helpers/reliability";
+
+const auth = (jwt: string) => ({ authorization: `Bearer ${jwt}` });
+const nonce = () => `n${crypto.randomUUID().replaceAll("-", "")}`;
+
+async function requestsTo(provider: string, marker: string): Promise<any[]> {
+  const all = (await (await fetch(`${env.TEST_MOCK_ORIGIN}/__control/requests?provider=${provider}`)).json()) as any[];
+  return all.filter((r) => JSON.stringify(r.body ?? "").includes(marker));
+}
+
+const chat = (jwt: string, marker: string, extra: Record<string, unknown>, headers: Record<string, string> = {}) =>
+  call("/v1/chat", {
+    method: "POST",
+    headers: { ...auth(jwt), ...headers },
+    json: { provider: "groq", model: "llama-3.3-70b-versatile", messages: [{ role: "user", content: `hi ${marker}` }], ...extra },
+  });
+
+describe("a fallback this request cannot run on", () => {
+  it("no key for it (Hugging Face has no platform key here): the primary's outage is the answer, 502 — not 400", async () => {
+    const user = await userOn("pro");
+    const marker = nonce();
+    await fault({ provider: "groq", bodyIncludes: marker, mode: "error", status: 503 });
+    const res = await chat(user.jwt, marker, { fallback: [{ provider: "huggingface", model: "meta-llama/Llama-3.1-8B-Instruct" }] });
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as any;
+    expect(body.error.code).toBe("provider_error");
+    expect(body.error.providerStatus).toBe(503);
+    expect(res.headers.get("x-provider-attempts")).toBe("groq=503");
+    expect(await requestsTo("huggingface", marker)).toHaveLength(0);
+    expect((await ledgerOf(user.id)).usedMc).toBe(0);
+  });
+
+  it("a model with no price on the platform key: dropped, the next fallback serves", async () => {
+    const user = await userOn("pro");
+    const marker = nonce();
+    await fault({ provider: "groq", bodyIncludes: marker, mode: "error", status: 503 });
+    const res = await chat(user.jwt, marker, {
+      fallback: [
+        { provider: "openai", model: "o3-pro-unpriced" },
+        { provider: "openai", model: "gpt-4.1-mini" },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-provider-used")).toBe("openai");
+    expect(res.headers.get("x-provider-attempts")).toBe("groq=503, openai=200");
+    await res.arrayBuffer();
+  });
+
+  it("the same fallbacks while the primary is up: it serves, as before", async () => {
+    const user = await userOn("pro");
+    const res = await chat(user.jwt, nonce(), { fallback: [{ provider: "openai", model: "o3-pro-unpriced" }] });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-provider-used")).toBe("groq");
+    await res.arrayBuffer();
+  });
+});
+
+describe("a BYOK header that holds no usable key", () => {
+  const cases: [string, string, RegExp][] = [
+    ["empty", "", /is empty/],
+    ["only spaces", "   ", /is empty/],
+    ["two keys (the header sent twice)", "key-one-aaaaaaaa, key-two-bbbbbbbb", /more than one key/],
+    ["a character no key has", "café-key-aaaaaaaa", /characters no provider key has/],
+  ];
+  for (const [what, value, message] of cases) {
+    it(`${what}: 400 validation_failed naming the header; nothing runs, nothing charged`, async () => {
+      const user = await userOn("pro");
+      const marker = nonce();
+      const res = await call("/v1/synthesize", {
+        method: "POST",
+        headers: { ...auth(user.jwt), "x-provider-key-elevenlabs": value },
+        json: { provider: "elevenlabs", text: `say ${marker}` },
+      });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as any;
+      expect(body.error.code).toBe("validation_failed");
+      expect(body.error.message).toMatch(message);
+      expect(body.error.message).toContain("X-Provider-Key-ElevenLabs");
+      expect(JSON.stringify(body)).not.toContain("key-one-aaaaaaaa");
+      expect(await requestsTo("elevenlabs", marker)).toHaveLength(0);
+      expect((await ledgerOf(user.id)).usedMc).toBe(0);
+    });
+  }
+
+  it("a fallback's malformed header is refused before the primary runs", async () => {
+    const user = await userOn("pro");
+    const marker = nonce();
+    const res = await chat(user.jwt, marker, { fallback: ["openai"] }, { "x-provider-key-openai": "" });
+    expect(res.status).toBe(400);
+    expect(await requestsTo("groq", marker)).toHaveLength(0);
+  });
+
+  it("a well-formed key is still the caller's own (bypassed, not metered)", async () => {
+    const user = await userOn("pro");
+    const res = await call("/v1/synthesize", {
+      method: "POST",
+      headers: { ...auth(user.jwt), "x-provider-key-elevenlabs": "  caller-elevenlabs-key  " },
+      json: { provider: "elevenlabs", text: "own key" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-usage-bypassed")).toBe("true");
+    await res.arrayBuffer();
+  });
+});
