@@ -62,9 +62,13 @@ export function byokOf(c: Ctx, adapter: ProviderAdapter): string | undefined {
   if (/^[\x21-\x2b\x2d-\x7e]+$/.test(key)) return key;
   const header = `X-Provider-Key-${adapter.name}`;
   const why = key === "" ? "is empty" : key.includes(",") ? "holds more than one key (sent twice?)" : "has characters no provider key has";
-  throw new ApiError("validation_failed", `${header} ${why}: send one ${adapter.name} key, or leave the header out to use the platform's.`, {
-    fields: [{ path: header, message: why }],
-  });
+  throw new ApiError(
+    "validation_failed",
+    `${header} ${why}: send one ${adapter.name} key, or leave the header out to use the platform's.`,
+    {
+      fields: [{ path: header, message: why }],
+    },
+  );
 }
 
 /** Admit the operation (one Durable Object round trip) and resolve the provider key it runs with. */
