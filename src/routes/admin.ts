@@ -75,6 +75,7 @@ const AddCredits = z
       .openapi({ description: `Credits to add, at most ${MAX_TOP_UP}; refused if the balance would pass ${MAX_BALANCE}.` }),
     reason: displayText(500).openapi({ description: "Why (kept in the credit audit); stored trimmed, not only whitespace" }),
   })
+  .strict() // a misspelt field is refused, not ignored: credits are added only as asked
   .openapi("AdminAddCredits");
 
 /** Credits (possibly fractional, e.g. 16.6) → exact integer millicredits; more than 3 decimals is refused. */

@@ -101,3 +101,17 @@ describe("a top-up's reason", () => {
     expect(row?.reason).toBe("goodwill");
   });
 });
+
+describe("a top-up's fields", () => {
+  it("an unknown field (a misspelt one) is 400 validation_failed naming it; nothing is added", async () => {
+    const u = await newUser({ plan: "starter" });
+    const [before, audited] = [await paygOf(u.id), await auditRows(u.id)];
+    const res = await admin(`/api/admin/users/${u.id}/credits`, "POST", { amount: 10, reason: "ok", currency: "usd" });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as any;
+    expect(body.error.code).toBe("validation_failed");
+    expect(JSON.stringify(body.error)).toContain("currency");
+    expect(await paygOf(u.id)).toBe(before);
+    expect(await auditRows(u.id)).toBe(audited);
+  });
+});
