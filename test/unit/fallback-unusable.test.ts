@@ -107,3 +107,17 @@ describe("a BYOK header that holds no usable key", () => {
     await res.arrayBuffer();
   });
 });
+
+describe("a fallback that is not a list of at most four", () => {
+  it("a string is told it is no list (not that it has too many characters); five entries are too many", async () => {
+    const user = await userOn("pro");
+    const one = await chat(user.jwt, nonce(), { fallback: "cartesia" });
+    expect(one.status).toBe(400);
+    const said = JSON.stringify(((await one.json()) as any).error);
+    expect(said).toMatch(/expected array/);
+    expect(said).not.toMatch(/characters/);
+    const five = await chat(user.jwt, nonce(), { fallback: ["openai", "anthropic", "groq", "huggingface", "openai"] });
+    expect(five.status).toBe(400);
+    expect(JSON.stringify(((await five.json()) as any).error)).toMatch(/at most 4/);
+  });
+});
