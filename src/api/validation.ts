@@ -5,11 +5,19 @@ import type { AppEnv, Ctx } from "../context";
 import { ApiError } from "../http/errors";
 import { errorResponse } from "../http/respond";
 
-export function fieldsOf(issues: readonly { path: readonly PropertyKey[]; message: string }[]) {
-  return issues.map((i) => ({ path: i.path.map(String).join(".") || "(body)", message: i.message }));
+type Issue = { path: readonly PropertyKey[]; message: string; code?: string };
+
+/**
+ * One line per field. A value of the wrong type is told only that: zod also runs a length check on it
+ * (`"messages": "hi"` was told "expected string to have <=500 characters" besides "expected array").
+ */
+export function fieldsOf(issues: readonly Issue[]) {
+  const at = (i: Issue) => i.path.map(String).join(".") || "(body)";
+  const mistyped = new Set(issues.filter((i) => i.code === "invalid_type").map(at));
+  return issues.filter((i) => i.code === "invalid_type" || !mistyped.has(at(i))).map((i) => ({ path: at(i), message: i.message }));
 }
 
-export function validationError(issues: readonly { path: readonly PropertyKey[]; message: string }[]): ApiError {
+export function validationError(issues: readonly Issue[]): ApiError {
   const fields = fieldsOf(issues);
   return new ApiError("validation_failed", `Invalid request: ${fields.map((f) => `${f.path}: ${f.message}`).join("; ")}`, { fields });
 }

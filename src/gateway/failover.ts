@@ -25,11 +25,7 @@ export const FallbackEntry = z.union([
 ]);
 /** At most this many providers after the first. */
 export const FALLBACK_MAX = 4;
-// The bound as a refinement, not `.max()`: zod runs a length check on a value of the wrong type too, so a
-// string (`"fallback": "cartesia"`) was told it had too many characters besides that it is no list.
-export const Fallback = z
-  .array(FallbackEntry)
-  .refine((list) => list.length <= FALLBACK_MAX, `at most ${FALLBACK_MAX} providers after the first`);
+export const Fallback = z.array(FallbackEntry).max(FALLBACK_MAX);
 export type FallbackEntry = z.infer<typeof FallbackEntry>;
 
 export interface Candidate<Op extends Operation> {
