@@ -120,7 +120,11 @@ describe("a fallback that is not a list of at most four", () => {
     expect(five.status).toBe(400);
     expect(JSON.stringify(((await five.json()) as any).error)).toMatch(/<=4 items/);
     // The same on every route: a list given as a string.
-    const messages = await call("/v1/chat", { method: "POST", headers: auth(user.jwt), json: { provider: "groq", model: "llama-3.3-70b-versatile", messages: "hi" } });
+    const messages = await call("/v1/chat", {
+      method: "POST",
+      headers: auth(user.jwt),
+      json: { provider: "groq", model: "llama-3.3-70b-versatile", messages: "hi" },
+    });
     expect(messages.status).toBe(400);
     const fields = ((await messages.json()) as any).error.fields;
     expect(fields).toEqual([{ path: "messages", message: expect.stringMatching(/expected array/) }]);
