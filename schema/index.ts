@@ -47,6 +47,11 @@ export const apiKeys = sqliteTable(
     monthlyCreditLimitMc: integer("monthly_credit_limit_mc"),
     /** The key's own rate limit (at most the plan's); null = the plan's. */
     requestsPerMinute: integer("requests_per_minute"),
+    /**
+     * The key whose monthly spend this key's charges count in (its spend budget): kept by rotation, shared
+     * by keys a limited key creates; null = its own id. Fixed when the key is made.
+     */
+    budgetKeyId: text("budget_key_id"),
   },
   (t) => [
     uniqueIndex("api_keys_hash_uq").on(t.keyHash),

@@ -25,7 +25,7 @@ export interface ChangeHost {
   snapshot(): UsageSnapshot;
 }
 
-/** Create a key (at most MAX_ACTIVE_KEYS active: D1 decides atomically) and know it at once. */
+/** Create a key (at most MAX_ACTIVE_KEYS active: D1 decides atomically) and know it — and its budget — at once. */
 export async function createKey(h: ChangeHost, userId: string, key: apiKeysTable.NewApiKey, now: number) {
   const row = await apiKeysTable.createKey(h.env.DB, userId, key, now);
   if (row) h.copy.setKey(row.id, keyStateOf(row));
@@ -40,6 +40,10 @@ export async function revokeKey(h: ChangeHost, userId: string, keyId: string): P
   return outcome;
 }
 
+/**
+ * The new key keeps the old one's rules and spend budget (D1 copies them); the old one stays in the copy,
+ * revoked, so a request it still has running settles into the budget its successor spends from.
+ */
 export async function rotateKey(h: ChangeHost, userId: string, oldKeyId: string, next: apiKeysTable.NewApiKey) {
   const now = Date.now();
   const row = await apiKeysTable.rotateKey(h.env.DB, userId, oldKeyId, next, now);

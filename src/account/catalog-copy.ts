@@ -6,12 +6,14 @@
 // direction that matters. The copy is kept in the object's own storage too: an object that wakes (after
 // being evicted while idle) reads it from local SQLite, with no D1 round trip before its first answer.
 // Each key's rules (scopes, provider allow-list, monthly credit limit, rate limit — API.md §7.1) are held
-// with its validity, so the admission call enforces them with no extra round trip.
+// with its validity, so the admission call enforces them with no extra round trip; so is the budget its
+// spend counts in, which the ledger's key spend asks this copy for (src/metering/key-spend.ts).
 
 import type { Scope } from "../auth/scopes";
 import { findKeyById, type KeyRules, NO_KEY_RULES } from "../db/api-keys";
 import { loadAccount } from "../db/users";
 import type { StoredKeyCipher } from "../metering/contract";
+import type { SpendBudgets } from "../metering/key-spend";
 
 export interface UserState {
   plan: string;
@@ -27,9 +29,11 @@ export interface KeyState {
   providers: readonly string[] | null;
   monthlyCreditLimitMc: number | null;
   requestsPerMinute: number | null;
+  /** The key whose monthly spend this one's counts in (rotation keeps it; a limited key's child shares it); null: its own. */
+  budgetKeyId: string | null;
 }
 
-type KeyRow = { expiresAt: number | null; revokedAt: number | null } & KeyRules;
+type KeyRow = { expiresAt: number | null; revokedAt: number | null; budgetKeyId: string | null } & KeyRules;
 
 /** A key's state from its D1 row (the rule lists are stored as JSON arrays). */
 export function keyStateOf(row: KeyRow): KeyState {
@@ -40,6 +44,7 @@ export function keyStateOf(row: KeyRow): KeyState {
     providers: parseList(row.providers),
     monthlyCreditLimitMc: row.monthlyCreditLimitMc,
     requestsPerMinute: row.requestsPerMinute,
+    budgetKeyId: row.budgetKeyId,
   };
 }
 
@@ -51,7 +56,7 @@ function parseList(json: string | null): string[] | null {
 
 /** Where the copy is kept in the object's storage; bump the version when its shape changes (it is then reloaded from D1). */
 const STORED_COPY = "catalog_copy";
-const STORED_COPY_VERSION = 2;
+const STORED_COPY_VERSION = 3;
 
 interface StoredCopy {
   v: number;
@@ -61,7 +66,7 @@ interface StoredCopy {
   catalogPaygMc: number;
 }
 
-export class CatalogCopy {
+export class CatalogCopy implements SpendBudgets {
   private sql?: SqlStorage;
 
   constructor(
@@ -136,8 +141,16 @@ export class CatalogCopy {
 
   revoke(keyId: string, at: number) {
     // Remembered even for a key this copy has not seen: a D1 read racing with the revoke must not win.
-    const known = this.keys.get(keyId) ?? keyStateOf({ expiresAt: null, revokedAt: at, ...NO_KEY_RULES });
+    const known = this.keys.get(keyId) ?? keyStateOf({ expiresAt: null, revokedAt: at, budgetKeyId: null, ...NO_KEY_RULES });
     this.setKey(keyId, { ...known, revokedAt: at });
+  }
+
+  /**
+   * The budget a key's spend counts in. A revoked key stays known here, so a request it still has running
+   * settles into the budget its successor spends from.
+   */
+  budgetOf(keyId: string): string {
+    return this.keys.get(keyId)?.budgetKeyId ?? keyId;
   }
 }
 

@@ -2,6 +2,8 @@
 // key: its scopes and provider allow-list (403 scope_denied), its own rate limit (the same GCRA bucket,
 // at most the plan's rate) and its monthly credit limit (402 key_credit_limit_reached), measured like the
 // user's credits — what its open reservations hold counts as spent — so it is exact under concurrency.
+// The limit is the key's own; the spend it is measured against is its budget's (src/metering/key-spend.ts):
+// its predecessors' if it was rotated, its maker's family's if a limited key made it.
 import type { AdmitRequest } from "../metering/contract";
 import type { CreditLedger } from "../metering/ledger";
 import { billingPeriod } from "../metering/plans";
@@ -21,13 +23,13 @@ export function keyRequestsPerMinute(key: KeyState | undefined, planLimit: numbe
   return own ? Math.min(own, planLimit) : planLimit;
 }
 
-/** What a key may still spend this month (Infinity without a limit). */
+/** What a key may still spend this month, its budget's spend counted (Infinity without a limit). */
 export function keyCreditsLeft(key: KeyState | undefined, keyId: string | undefined, ledger: CreditLedger, now: number): number {
   if (!key || !keyId || key.monthlyCreditLimitMc === null) return Number.POSITIVE_INFINITY;
   return Math.max(0, key.monthlyCreditLimitMc - ledger.keys.usedMc(keyId, billingPeriod(now)));
 }
 
-/** Would `estimateMc` more take the key past its monthly credit limit? */
+/** Would `estimateMc` more take the key's budget past the key's monthly credit limit? */
 export function overKeyLimit(
   key: KeyState | undefined,
   keyId: string | undefined,

@@ -73,10 +73,17 @@ export abstract class AccountParts extends DurableObject<Env> {
     return this.copy;
   }
 
-  /** The copy kept in this object's storage (no D1), else D1's rows — kept here from then on. */
+  /**
+   * The copy kept in this object's storage (no D1), else D1's rows — kept here from then on. The ledger's
+   * key spend asks it which budget each key spends from.
+   */
   protected async loadCopy(userId: string): Promise<CatalogCopy> {
-    const kept = CatalogCopy.restore(this.sql);
-    if (kept) return kept;
+    const copy = CatalogCopy.restore(this.sql) ?? (await this.loadCopyFromD1(userId));
+    this.ledger.keys.useBudgets(copy);
+    return copy;
+  }
+
+  private async loadCopyFromD1(userId: string): Promise<CatalogCopy> {
     this.d1Queries++;
     const copy = await CatalogCopy.load(this.env.DB, userId);
     if (!copy) throw new AccountMissing();

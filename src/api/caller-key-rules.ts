@@ -5,7 +5,12 @@
 // scopes ⊆ the caller's, providers ⊆ the caller's allow-list (if it has one), a monthly credit limit and
 // a rate limit ≤ the caller's (if it has them). A rule a create leaves out is inherited from the caller;
 // anything that asks for more — null ("no limit") included — is 403 scope_denied naming the rule.
-// JWTs and portal sessions are the account's owner: they are not bounded.
+// A limit per key would not hold for the family, though: each new key would bring a fresh month of spend.
+// So a key made by a key with a monthly credit limit spends from its maker's budget (each key's own limit
+// is measured against the family's spend: src/metering/key-spend.ts), and such a caller may rotate — and
+// so learn the plaintext of — only keys of its own budget.
+// JWTs and portal sessions are the account's owner: they are not bounded; the keys they (and keys with
+// no monthly limit) make have budgets of their own.
 import type { KeyState } from "../account/catalog-copy";
 import { SCOPES, type Scope } from "../auth/scopes";
 import { ApiError } from "../http/errors";
@@ -14,6 +19,26 @@ import { toCredits } from "../metering/plans";
 
 /** A key's rules; null: no restriction of that kind. */
 export type KeyRules = Pick<KeyState, "scopes" | "providers" | "monthlyCreditLimitMc" | "requestsPerMinute">;
+
+/** The API key making a request: its id, its rules and the budget it spends from. */
+export type CallerKey = { id: string } & KeyRules & Pick<KeyState, "budgetKeyId">;
+
+const budgetOf = (key: { id: string; budgetKeyId: string | null }) => key.budgetKeyId ?? key.id;
+
+/** The budget a key made by `caller` spends from: the caller's if it has a monthly credit limit; else null (its own). */
+export function newKeyBudget(caller: CallerKey | undefined): string | null {
+  return caller && caller.monthlyCreditLimitMc !== null ? budgetOf(caller) : null;
+}
+
+/**
+ * 403 scope_denied when a caller with a monthly credit limit would rotate a key of another budget: the new
+ * plaintext would give it that budget's credits on top of its own.
+ */
+export function requireRotatableByCaller(caller: CallerKey, target: { id: string; budgetKeyId: string | null }): void {
+  if (caller.monthlyCreditLimitMc === null || budgetOf(target) === budgetOf(caller)) return;
+  const message = "may only rotate keys that spend from its own monthly credit limit (itself, its rotations and the keys it made)";
+  throw new ApiError("scope_denied", `This API key ${message}.`, { fields: [{ path: "monthlyCreditLimit", message }] });
+}
 
 /**
  * A key's rules after a PATCH: each rule the patch names replaces the key's (null lifts it); the rest stay.

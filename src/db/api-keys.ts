@@ -22,9 +22,11 @@ export interface NewApiKey {
   keyHash: string;
   expiresAt: number | null;
   rules?: KeyRules;
+  /** The key whose monthly spend it shares (a limited key's child: src/api/caller-key-rules.ts); absent: its own. */
+  budgetKeyId?: string | null;
 }
 
-/** What the Account object's copy holds of each key: its validity and its rules. */
+/** What the Account object's copy holds of each key: its validity, its rules and whose spend it counts in. */
 export const keyStateColumns = {
   expiresAt: apiKeys.expiresAt,
   revokedAt: apiKeys.revokedAt,
@@ -32,6 +34,7 @@ export const keyStateColumns = {
   providers: apiKeys.providers,
   monthlyCreditLimitMc: apiKeys.monthlyCreditLimitMc,
   requestsPerMinute: apiKeys.requestsPerMinute,
+  budgetKeyId: apiKeys.budgetKeyId,
 };
 
 /** The most active (not revoked, not expired) keys a user may hold (API.md §2). */
@@ -71,8 +74,8 @@ export async function createKey(d1: D1Database, userId: string, key: NewApiKey, 
   const res = await d1
     .prepare(
       `INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, created_at, expires_at,
-         scopes, providers, monthly_credit_limit_mc, requests_per_minute)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?10, ?11, ?12
+         scopes, providers, monthly_credit_limit_mc, requests_per_minute, budget_key_id)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?10, ?11, ?12, ?13
        WHERE (SELECT COUNT(*) FROM api_keys WHERE user_id = ?2 AND revoked_at IS NULL
               AND (expires_at IS NULL OR expires_at > ?6)) < ?8`,
     )
@@ -89,11 +92,12 @@ export async function createKey(d1: D1Database, userId: string, key: NewApiKey, 
       rules.providers,
       rules.monthlyCreditLimitMc,
       rules.requestsPerMinute,
+      key.budgetKeyId ?? null,
     )
     .run();
   if (!res.meta.changes) return null;
-  const { rules: _, ...row } = key;
-  return { ...row, ...rules, userId, createdAt: now, lastUsedAt: null, revokedAt: null, replacedBy: null };
+  const { rules: _, budgetKeyId = null, ...row } = key;
+  return { ...row, ...rules, budgetKeyId, userId, createdAt: now, lastUsedAt: null, revokedAt: null, replacedBy: null };
 }
 
 /** "revoked" now, "already_revoked" before (DELETE is idempotent), or null: unknown or another user's. */
@@ -111,8 +115,9 @@ export async function revokeKey(d1: D1Database, userId: string, keyId: string, n
 
 /**
  * Atomic rotation (one D1 batch = one transaction): revoke the old key and insert the new one with the
- * old key's name and lifetime length, or do neither. Returns null when the old key is not the
- * user's, or is no longer active.
+ * old key's name, lifetime length, rules and spend budget (its month's spend carries over: API.md §7.1
+ * "rotation keeps them"), or do neither. Returns null when the old key is not the user's, or is no
+ * longer active.
  */
 export async function rotateKey(d1: D1Database, userId: string, oldKeyId: string, next: NewApiKey, now: number): Promise<ApiKeyRow | null> {
   const [, insert] = await d1.batch([
@@ -125,9 +130,9 @@ export async function rotateKey(d1: D1Database, userId: string, oldKeyId: string
     d1
       .prepare(
         `INSERT INTO api_keys (id, user_id, name, key_prefix, key_hash, created_at, expires_at,
-           scopes, providers, monthly_credit_limit_mc, requests_per_minute)
+           scopes, providers, monthly_credit_limit_mc, requests_per_minute, budget_key_id)
          SELECT ?1, ?2, name, ?3, ?4, ?5, CASE WHEN expires_at IS NULL THEN NULL ELSE ?5 + (expires_at - created_at) END,
-           scopes, providers, monthly_credit_limit_mc, requests_per_minute
+           scopes, providers, monthly_credit_limit_mc, requests_per_minute, COALESCE(budget_key_id, id)
          FROM api_keys WHERE id = ?6 AND replaced_by = ?1`,
       )
       .bind(next.id, userId, next.keyPrefix, next.keyHash, now, oldKeyId),

@@ -1,10 +1,18 @@
 // API keys: create, list, rotate, revoke (API.md §2), scoped keys' rules and PATCH (§7.1) — under
 // /v1/keys, the Sonna aliases under /api/v1/user/api-keys, and (with the portal session) /portal/api/keys.
 // Each change is told to the user's webhooks (key.created, key.rotated, key.revoked) after the response.
-// An API key calling these gives no key more than it has itself (src/auth/caller-key-rules.ts).
+// An API key calling these gives no key more than it has itself, and the keys a limited one makes spend
+// from its budget (src/api/caller-key-rules.ts).
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
-import { keyStateOf } from "../account/catalog-copy";
-import { type KeyRules, patchedRules, requireWithinCaller } from "../api/caller-key-rules";
+import { type KeyState, keyStateOf } from "../account/catalog-copy";
+import {
+  type CallerKey,
+  type KeyRules,
+  newKeyBudget,
+  patchedRules,
+  requireRotatableByCaller,
+  requireWithinCaller,
+} from "../api/caller-key-rules";
 import { keyRulesPatch } from "../api/key-rules";
 import { apiKeyView, CreatedKey, CreateKeyBody, KeyList, RotatedKey, UpdatedKey, UpdateKeyBody } from "../api/keys";
 import { errors, IdParam, SuccessSchema } from "../api/schemas";
@@ -28,28 +36,33 @@ function requirePaying(c: Ctx) {
   }
 }
 
-/** The rules of the API key making this request; undefined for a JWT or portal session (not bounded). */
-async function callerKeyRules(c: Ctx): Promise<KeyRules | undefined> {
+/** The API key making this request (its rules and budget); undefined for a JWT or portal session (not bounded). */
+async function callerKey(c: Ctx): Promise<CallerKey | undefined> {
   const { keyId, userId } = c.get("principal");
   if (keyId === undefined) return undefined;
-  const rules = await activeKeyRules(c, userId, keyId);
+  const key = await activeKey(c, userId, keyId);
   // Revoked (or rotated out) since admission let this request in: it may no longer manage keys.
-  if (!rules) throw new ApiError("unauthorized", "This API key has been revoked.");
-  return rules;
+  if (!key) throw new ApiError("unauthorized", "This API key has been revoked.");
+  return { id: keyId, ...key };
 }
 
-/** A key's rules from D1 (the catalog of record: the Account object writes there first); undefined if not active. */
-async function activeKeyRules(c: Ctx, userId: string, keyId: string): Promise<KeyRules | undefined> {
+/** A key's state from D1 (the catalog of record: the Account object writes there first); undefined if not active. */
+async function activeKey(c: Ctx, userId: string, keyId: string): Promise<KeyState | undefined> {
   const row = await apiKeysTable.findKeyById(c.get("bindings").db, userId, keyId);
   return row && row.revokedAt === null ? keyStateOf(row) : undefined;
 }
 
-/** An API key caller may change or rotate only a key within its own rules (none of its own: 404 follows). */
+/**
+ * An API key caller may change or rotate only a key within its own rules, and one with a monthly limit may
+ * rotate only keys of its own budget (a key not the user's, or not active: 404 follows).
+ */
 async function requireTargetWithinCaller(c: Ctx, id: string, patch: KeyRulesPatch, doing: "change" | "rotate") {
-  const caller = await callerKeyRules(c);
+  const caller = await callerKey(c);
   if (!caller) return;
-  const target = await activeKeyRules(c, c.get("principal").userId, id);
-  if (target) requireWithinCaller(caller, patchedRules(target, patch), doing);
+  const target = await activeKey(c, c.get("principal").userId, id);
+  if (!target) return;
+  requireWithinCaller(caller, patchedRules(target, patch), doing);
+  if (doing === "rotate") requireRotatableByCaller(caller, { id, ...target });
 }
 
 async function newKey(c: Ctx, name: string | null, expiresAt: number | null): Promise<{ plaintext: string; key: apiKeysTable.NewApiKey }> {
@@ -63,7 +76,7 @@ async function createKey(c: Ctx, body: z.infer<typeof CreateKeyBody>) {
   const expiresAt = body.expiresInDays ? now + body.expiresInDays * DAY_MS : null;
   const { name: _, ...asked } = keyRulesPatch(body, admittedUsage(c).plan, c.get("prices"));
   // An API key's new key inherits the caller's rules the body leaves out, and may ask for no more.
-  const caller = await callerKeyRules(c);
+  const caller = await callerKey(c);
   let rules: KeyRulesPatch | KeyRules = asked;
   if (caller) {
     rules = patchedRules(caller, asked);
@@ -75,7 +88,11 @@ async function createKey(c: Ctx, body: z.infer<typeof CreateKeyBody>) {
   const row = await c
     .get("bindings")
     .account(userId)
-    .createKey(userId, { ...key, rules: { ...apiKeysTable.NO_KEY_RULES, ...apiKeysTable.storedRules(rules) } }, now);
+    .createKey(
+      userId,
+      { ...key, rules: { ...apiKeysTable.NO_KEY_RULES, ...apiKeysTable.storedRules(rules) }, budgetKeyId: newKeyBudget(caller) },
+      now,
+    );
   if (!row) throw new ApiError("key_limit_reached", `At most ${apiKeysTable.MAX_ACTIVE_KEYS} active API keys; revoke one first.`);
   rememberNewKey(key.keyHash, { keyId: key.id, userId, expiresAt: row.expiresAt });
   const apiKey = apiKeyView(row);

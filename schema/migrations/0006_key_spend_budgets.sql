@@ -1,0 +1,1 @@
+ALTER TABLE `api_keys` ADD `budget_key_id` text;
