@@ -46,6 +46,8 @@ export const CreateKeyBody = z
     monthlyCreditLimit: CreditLimit.optional(),
     requestsPerMinute: PerMinute.optional(),
   })
+  // A misspelt field is refused, not ignored: `expiresInDay` would make a key that never expires.
+  .strict()
   .openapi("CreateApiKey");
 
 /** PATCH /v1/keys/:id: the fields given change; null lifts a restriction (or clears the name). */

@@ -150,3 +150,18 @@ describe("a provider key's secret is never shown", () => {
     expect(listed).toMatchObject([{ provider: "groq", last4: "" }]);
   });
 });
+
+describe("creating a key with a field it does not take", () => {
+  it("a misspelt field (expiresInDay) is 400 validation_failed naming it; no key is made", async () => {
+    const u = await userOn("pro");
+    const auth = { authorization: `Bearer ${u.jwt}` };
+    const count = async () => ((await (await call("/v1/keys", { headers: auth })).json()) as any).apiKeys.length;
+    const before = await count();
+    const res = await call("/v1/keys", { method: "POST", headers: auth, json: { name: "typo", expiresInDay: 30 } });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as any;
+    expect(body.error.code).toBe("validation_failed");
+    expect(JSON.stringify(body.error)).toContain("expiresInDay");
+    expect(await count()).toBe(before);
+  });
+});
