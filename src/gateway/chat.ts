@@ -11,10 +11,10 @@ import { providerText } from "../providers/provider-text";
 import type { ChatInput, ChatResult, LlmAdapter, ProviderAdapter } from "../providers/types";
 import { type ChatEvent, chatDecoder } from "./decoders";
 import { type Candidate, candidates, chainTaking, type FallbackEntry, withFailover } from "./failover";
-import { within } from "./first-audio";
 import { jsonResult } from "./idempotency";
 import { admitOperation, callProvider, parsedAnswer, unusable } from "./provider";
 import { relay, StreamCutShort } from "./relay";
+import { within } from "./within";
 
 /**
  * A chat stream is read ahead of its client up to this much (text: far more than any answer's SSE), so a
@@ -24,6 +24,14 @@ import { relay, StreamCutShort } from "./relay";
  */
 const CHAT_READ_AHEAD_BYTES = 1024 * 1024;
 const CLIENT_STALL_MS = 30_000;
+/**
+ * A provider silent this long before its first token fails the stream (after it: PROVIDER_TIMEOUT_MS).
+ * Long, because a reasoning model may think minutes before it answers and sends nothing meanwhile; bounded
+ * all the same, well under the reservation's RESERVATION_TTL_MS (30 min, account/mirror.ts), so a
+ * provider that never answers is settled by the stream's outcome (nothing delivered: nothing owed), not
+ * by the alarm, which would charge the whole reservation.
+ */
+const FIRST_TOKEN_SILENCE_MS = 5 * 60_000;
 
 export interface ChatRequestInput extends Omit<ChatInput, "stream"> {
   provider?: string;
@@ -101,18 +109,27 @@ async function chatWith<Body>(
       }),
       sanitize: (message) => providerText(message, upstream.key),
     });
-    const { body, outcome, first } = relay(res.body, decoder, { aheadBytes: CHAT_READ_AHEAD_BYTES, stallMs: CLIENT_STALL_MS });
+    const timeoutMs = c.get("config").PROVIDER_TIMEOUT_MS;
+    // A provider that falls silent mid-stream fails it (the error event in band, the tokens delivered
+    // charged): else neither the client's stream nor the outcome that settles the reservation would end.
+    const { body, outcome, first } = relay(res.body, decoder, {
+      aheadBytes: CHAT_READ_AHEAD_BYTES,
+      stallMs: CLIENT_STALL_MS,
+      silenceMs: timeoutMs,
+      firstSilenceMs: Math.max(FIRST_TOKEN_SILENCE_MS, timeoutMs),
+    });
     // Nothing is answered before the first token (or the done event): events before it (Anthropic's
     // message_start and ping, OpenAI's role chunk) give the client nothing, so a stream that fails by
     // then — an error event, a cut, garbage — is a provider failure another provider may answer. The wait
     // is bounded by the time-to-first-byte limit: a stream with no token by then (a model that thinks long
     // before it answers: OpenAI's reasoning models send nothing, Anthropic's thinking is not shown) is
-    // answered anyway — the client gets its headers and the tokens when they come, an error after that in band.
+    // answered anyway — the client gets its headers and the tokens when they come, an error after that in band
+    // (at the latest when the provider stays silent for FIRST_TOKEN_SILENCE_MS).
     const failedEarly = first.catch((e) => {
       throw failedBeforeFirstToken(adapter, e, inBand.error, upstream.key);
     });
     failedEarly.catch(() => {}); // past the limit an early failure is the stream's, in band
-    await within(failedEarly, c.get("config").PROVIDER_TIMEOUT_MS);
+    await within(failedEarly, timeoutMs);
     settlement.charge(
       outcome.then((end) => {
         const seen = decoder.outputTokensSeen();

@@ -2,7 +2,7 @@
 // provider token streams → Voxgate's SSE events ({"type":"delta"} … {"type":"done","usage"}).
 import { base64ToBytes } from "../encoding/base64";
 import type { AudioEnvelope, LlmAdapter, TokenUsage } from "../providers/types";
-import { concat, type Decoder, StreamCutShort } from "./relay";
+import { concat, type Decoder, ProviderSilent, StreamCutShort } from "./relay";
 import { Lines, SseParser } from "./sse";
 
 class ProviderStreamError extends Error {}
@@ -136,7 +136,8 @@ export function chatDecoder(llm: LlmAdapter, options: ChatDecoderOptions = {}): 
       return tail;
     },
     fail: (e) => {
-      const message = e instanceof ProviderStreamError || e instanceof StreamCutShort ? e.message : "the provider's stream failed";
+      const told = e instanceof ProviderStreamError || e instanceof StreamCutShort || e instanceof ProviderSilent;
+      const message = told ? e.message : "the provider's stream failed";
       return emit({ type: "error", error: { code: "provider_error", message: options.sanitize ? options.sanitize(message) : message } });
     },
     usage: () => usage,

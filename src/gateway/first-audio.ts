@@ -4,6 +4,7 @@
 import { mediaType } from "../http/media-type";
 import type { AudioEnvelope } from "../providers/types";
 import { type Decoder, relay, type StreamOutcome } from "./relay";
+import { within } from "./within";
 
 /**
  * Audio kept for an idempotent retry (replayed byte for byte): at most this much, base64 in the Account
@@ -23,8 +24,8 @@ export interface FirstAudio {
 }
 
 /**
- * Wait for the first decoded audio chunk, within the time-to-first-byte limit. Up to `keepMax` bytes of
- * what the client gets are kept for an idempotent retry.
+ * Wait for the first decoded audio chunk, within the time-to-first-byte limit; after it, a provider silent
+ * for as long fails the stream. Up to `keepMax` bytes of what the client gets are kept for an idempotent retry.
  */
 export async function firstAudio(
   source: ReadableStream<Uint8Array>,
@@ -43,7 +44,9 @@ export async function firstAudio(
       return decoder.chunk(bytes);
     },
   };
-  const r = relay(source, noting, { keepMax });
+  // After the first audio, a provider silent for the same limit fails the stream (the client's is aborted):
+  // else a provider that stops sending but keeps its connection open would hold the client forever.
+  const r = relay(source, noting, { keepMax, silenceMs: timeoutMs });
   const failure = await within(
     r.first.then(() => (heard ? undefined : new Error(NO_AUDIO)), asError),
     timeoutMs,
@@ -62,7 +65,8 @@ const RAW: Decoder = { chunk: (b) => b, end: () => undefined, passesThrough: tru
  * A provider failure after the first chunk still aborts the client's stream (a cut answer never looks
  * complete) and a client that hangs up still cancels the provider's answer; the two are not told apart
  * once piped (workerd reports either as a lost connection), which speech does not need: it is charged
- * in full from its first audio on.
+ * in full from its first audio on. A provider that falls silent once piped is not seen (that would take JS
+ * on every chunk, which piping saves): such a stream lasts until the client or the provider ends it.
  */
 async function pipedFirstAudio(source: ReadableStream<Uint8Array>, timeoutMs: number): Promise<FirstAudio> {
   const reader = source.getReader();
@@ -103,16 +107,6 @@ async function pipedFirstAudio(source: ReadableStream<Uint8Array>, timeoutMs: nu
     );
   })();
   return { stream: readable, ended, kept: () => undefined };
-}
-
-/** `promise`, or "timeout" when `ms` pass first (the timer is cleared either way). */
-export async function within<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([promise, new Promise<"timeout">((ok) => (timer = setTimeout(() => ok("timeout"), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));

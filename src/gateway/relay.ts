@@ -44,6 +44,15 @@ export interface RelayOptions {
    * stream is cancelled and the outcome is `client_abort` (charged for what was delivered).
    */
   stallMs?: number;
+  /**
+   * A provider that sends nothing for this long while a read of its stream is pending, once the first chunk
+   * was handed on, is taken as failed: `upstream_error`, the in-band error event (SSE) or an aborted stream
+   * (raw), its body cancelled. Only a pending read counts: while a slow client keeps the read-ahead full
+   * nothing is read, and that is `stallMs`'s to judge, not the provider's silence.
+   */
+  silenceMs?: number;
+  /** The same before the first chunk is handed on (default: no limit, the caller bounds that wait itself). */
+  firstSilenceMs?: number;
 }
 
 /**
@@ -52,7 +61,7 @@ export interface RelayOptions {
  * `first` tells the caller whether there is anything to answer with before it commits to a 200.
  */
 export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, options: RelayOptions = {}): Relay {
-  const { keepMax = 0, aheadBytes, stallMs } = options;
+  const { keepMax = 0, aheadBytes, stallMs, silenceMs, firstSilenceMs } = options;
   const ended = deferred<StreamOutcome>();
   const firstChunk = deferred<void>();
   const { promise: outcome, resolve } = ended;
@@ -62,7 +71,12 @@ export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, opti
   let kept: Uint8Array[] | undefined = keepMax > 0 ? [] : undefined;
   let keptBytes = 0;
   let completed = false;
+  let over = false; // ended, failed or cancelled: a read that settles after that has no one to tell
+  let handedOn = false;
   let stall: ReturnType<typeof setTimeout> | undefined;
+  let silence: ReturnType<typeof setTimeout> | undefined;
+  let reading = false;
+  let readSince = 0; // when the pending read started: the last chunk's arrival, or the pull that asked
 
   const emit = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array) => {
     if (kept) {
@@ -71,6 +85,12 @@ export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, opti
       else kept.push(chunk);
     }
     controller.enqueue(chunk);
+    if (!handedOn) {
+      handedOn = true;
+      // The limit after the first chunk is another one: the next read arms it afresh.
+      clearTimeout(silence);
+      silence = undefined;
+    }
     firstReady();
     // The read-ahead is full: the client has this long to take some of it.
     if (stallMs !== undefined && (controller.desiredSize ?? 1) <= 0) watchStall(controller, stallMs);
@@ -87,6 +107,7 @@ export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, opti
     stall = setTimeout(() => {
       if ((controller.desiredSize ?? 0) > room) return watchStall(controller, ms);
       const gone = new Error("the client took nothing of the stream for too long");
+      stop();
       resolve("client_abort");
       firstFailed(gone);
       controller.error(gone);
@@ -94,7 +115,34 @@ export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, opti
     }, ms);
   };
 
+  /**
+   * One timer per limit, not one per chunk: it is armed when a read starts with none armed and, when it
+   * fires, compares the time the pending read has waited with the limit — re-armed for the rest when a
+   * chunk came meanwhile, left off when no read is pending (the next read arms it again).
+   */
+  const watchSilence = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    const ms = handedOn ? silenceMs : firstSilenceMs;
+    if (ms === undefined || silence !== undefined) return;
+    const check = (wait: number) => {
+      silence = setTimeout(() => {
+        silence = undefined;
+        if (over || !reading) return;
+        const waited = Date.now() - readSince;
+        if (waited < ms) return check(ms - waited);
+        failWith(controller, new ProviderSilent(ms));
+      }, wait);
+    };
+    check(ms);
+  };
+
+  const stop = () => {
+    over = true;
+    clearTimeout(stall);
+    clearTimeout(silence);
+  };
+
   const failWith = (controller: ReadableStreamDefaultController<Uint8Array>, e: unknown) => {
+    stop();
     resolve("upstream_error");
     firstFailed(e);
     let tail: Uint8Array | undefined;
@@ -118,16 +166,24 @@ export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, opti
         clearTimeout(stall);
         for (;;) {
           let r: ReadableStreamReadResult<Uint8Array>;
+          reading = true;
+          readSince = Date.now();
+          watchSilence(controller);
           try {
             r = await reader.read();
           } catch (e) {
+            if (over) return;
             return failWith(controller, e);
+          } finally {
+            reading = false;
           }
+          if (over) return; // failed or cancelled while the read was pending (the provider fell silent)
           if (r.done) {
             try {
               const tail = decoder.end();
               if (tail?.byteLength) emit(controller, tail);
               controller.close();
+              stop();
               completed = true;
               firstReady();
               resolve("complete");
@@ -147,7 +203,7 @@ export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, opti
         }
       },
       cancel(reason) {
-        clearTimeout(stall);
+        stop();
         resolve("client_abort");
         firstFailed(reason);
         return reader.cancel(reason);
@@ -167,6 +223,13 @@ function deferred<T>() {
     reject = fail;
   });
   return { promise, resolve, reject };
+}
+
+/** The provider's stream stayed open with nothing in it past the limit (RelayOptions.silenceMs). */
+export class ProviderSilent extends Error {
+  constructor(ms: number) {
+    super(`the provider sent nothing for ${ms} ms`);
+  }
 }
 
 export class StreamCutShort extends Error {

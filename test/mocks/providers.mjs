@@ -44,6 +44,7 @@ const FAULT_MODES = new Set([
   "reset",
   "truncate",
   "slow",
+  "stall",
   "invalid_json",
   "unexpected_json",
   "wrong_content_type",
@@ -221,7 +222,7 @@ async function send(res, desc, plan, signal) {
   let chunks = plan.mode === "empty" ? [] : desc.chunks.map(toBuffer);
   const headers = { ...desc.headers };
   if (plan.mode === "empty") delete headers["content-length"];
-  const chunked = desc.streaming || plan.mode === "truncate" || plan.mode === "slow" || plan.mode === "empty";
+  const chunked = desc.streaming || ["truncate", "slow", "stall", "empty"].includes(plan.mode);
   if (chunked && chunks.length === 1 && chunks[0].length >= 2 && plan.mode) {
     const half = Math.floor(chunks[0].length / 2);
     chunks = [chunks[0].subarray(0, half), chunks[0].subarray(half)];
@@ -235,8 +236,12 @@ async function send(res, desc, plan, signal) {
   }
   res.writeHead(desc.status, headers);
   res.flushHeaders();
+  // `stall`: a provider gone silent mid-answer — after its first chunks nothing more, the connection open.
+  const stallAt = plan.mode === "stall" ? (plan.afterChunks ?? 1) : -1;
+  const held = () => new Promise((r) => (signal.aborted ? r() : signal.addEventListener("abort", r, { once: true })));
   for (let i = 0; i < chunks.length; i++) {
     if (res.destroyed) return;
+    if (i === stallAt) return held();
     await writeChunk(res, chunks[i]);
     if (i === (plan.afterChunks ?? 1) - 1 && plan.mode === "truncate") {
       await new Promise((r) => setTimeout(r, 25)); // let the first chunk leave before the cut
@@ -247,6 +252,7 @@ async function send(res, desc, plan, signal) {
       if (!(await pause(plan.delayMs, signal))) return;
     }
   }
+  if (stallAt >= chunks.length) return held();
   res.end();
 }
 
@@ -560,6 +566,9 @@ export async function startMockProviders({
           break;
         case "slow":
           plan = { mode: "slow", delayMs: fault.delayMs ?? 500, afterChunks: fault.afterChunks ?? 1 };
+          break;
+        case "stall":
+          plan = { mode: "stall", afterChunks: fault.afterChunks ?? 1 };
           break;
         case "stream_error":
           plan = {

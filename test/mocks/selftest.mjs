@@ -1086,6 +1086,18 @@ await test("fault slow (first chunk at once, rest after delayMs)", async () => {
   assert(tFirst < 250 && total >= 290, `first chunk after ${tFirst} ms, all after ${total} ms`);
   expectTone(concatBytes(parts), TEXT, { sampleRate: 16000 });
 });
+await test("fault stall (SSE: the first events, then silence with the connection open)", async () => {
+  await fault({ provider: "openai", mode: "stall", afterChunks: 2 });
+  const ac = new AbortController();
+  const res = await fetch(`${U.OPENAI_BASE_URL}/chat/completions`, { ...chatInit({ stream: true }), signal: ac.signal });
+  const reader = res.body.getReader();
+  let received = "";
+  while (parseSse(received).length < 2) received += utf8Decode((await reader.read()).value);
+  const next = await Promise.race([reader.read().then(() => "more"), new Promise((r) => setTimeout(() => r("silent"), 300))]);
+  assertEq(next, "silent", "after the first events");
+  assertEq(parseSse(received).length, 2, "events before the silence");
+  ac.abort();
+});
 await test("x-mock-slow-ms header behaves like slow (JSON body split in two)", async () => {
   const t0 = Date.now();
   const res = await fetch(`${U.GROQ_BASE_URL}/models`, { headers: { ...AUTH.groq("k"), "x-mock-slow-ms": "200" } });
