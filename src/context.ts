@@ -56,6 +56,8 @@ export interface AppVariables {
   knownRoute?: boolean;
   /** Whose request log a request without a principal goes to (a realtime session opened by a client token). */
   loggedUserId?: string;
+  /** The API key such a session is charged to (the one that minted its client token): the request log's keyId. */
+  loggedKeyId?: string;
 }
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables };

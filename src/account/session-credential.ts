@@ -4,9 +4,14 @@
 // minted with a JWT, for its session — and a portal session (the one that minted a client token) by its
 // row in D1 (auth_session), which signing out deletes: the one credential read from D1 at each check,
 // and only for the sessions of tokens a portal session minted (API keys and JWTs gain no read).
+// A running session's key is judged for its rules too (API.md §7.1): a key whose scopes lost `realtime`, or
+// whose provider allow-list no longer names the session's provider, may no longer hold the session — it
+// ends as a lapsed credential does (4401), with the key's own refusal code, scope_denied. A client token
+// minted by the key carries the key's id to its session, so its session is judged by the same rules.
 import { type KeyState, keyIsValid } from "./catalog-copy";
+import { outsideKeyScope } from "./key-rules";
 
-export type CredentialLapse = "invalid_credentials" | "credential_expired";
+export type CredentialLapse = "invalid_credentials" | "credential_expired" | "scope_denied";
 
 /** The credential columns a client token's row and a session's row share (a header credential fills them too). */
 export interface CredentialColumns {
@@ -26,15 +31,23 @@ export interface CredentialReads {
   portalSessionUntil(id: string): Promise<number | null | undefined>;
 }
 
-/** Read what the credential's judgement needs, and judge it at the time of the reads. */
+/**
+ * Read what the credential's judgement needs, and judge it at the time of the reads. With `session` (a
+ * running session: its provider) the key's scopes and providers are judged too; the open judges them itself,
+ * after the rate limit, as admission does (sessions.ts).
+ */
 export async function judgeCredential(
   cred: CredentialColumns,
   reads: CredentialReads,
+  session?: { userId: string; provider: string | null },
 ): Promise<{ key: KeyState | undefined; lapse: CredentialLapse | undefined }> {
   const keyId = cred.key_id ?? undefined;
   const key = keyId ? await reads.readKey(keyId) : undefined;
   const portalUntil = cred.portal_session_id ? await reads.portalSessionUntil(cred.portal_session_id) : undefined;
-  return { key, lapse: credentialLapse(keyId, key, cred.jwt_expires_at, portalUntil, Date.now()) };
+  const lapse = credentialLapse(keyId, key, cred.jwt_expires_at, portalUntil, Date.now());
+  if (lapse || !session) return { key, lapse };
+  const req = { userId: session.userId, rateKey: keyId ?? "user", scope: "realtime" as const, provider: session.provider ?? undefined };
+  return { key, lapse: outsideKeyScope(key, req) ? "scope_denied" : undefined };
 }
 
 /**

@@ -10,7 +10,7 @@
 // (what it had reserved: the most it could have forwarded), reversibly — a late close corrects it.
 //
 // A session's credential is judged in one place, judgeCredential() (session-credential.ts), at the open
-// and at each renewal.
+// and at each renewal — at a renewal with the key's scopes and providers, against the session's provider.
 import type {
   KeySource,
   Meter,
@@ -61,6 +61,8 @@ interface TokenRow extends CredentialColumns, Record<string, SqlStorageValue> {
 interface SessionRow extends CredentialColumns, Record<string, SqlStorageValue> {
   id: string;
   kind: string;
+  /** null for a session opened before the column existed (its provider is then not re-judged). */
+  provider: string | null;
   metered: number;
   reservation_id: string | null;
   reserved_mc: number;
@@ -75,7 +77,7 @@ export class RealtimeSessions {
       CREATE TABLE IF NOT EXISTS rt_tokens (hash TEXT PRIMARY KEY, operation TEXT NOT NULL, provider TEXT,
         max_seconds INTEGER, max_credits_mc INTEGER, key_id TEXT, credential TEXT NOT NULL, expires_at INTEGER NOT NULL,
         used_at INTEGER);
-      CREATE TABLE IF NOT EXISTS rt_sessions (id TEXT PRIMARY KEY, kind TEXT NOT NULL, key_id TEXT, metered INTEGER NOT NULL,
+      CREATE TABLE IF NOT EXISTS rt_sessions (id TEXT PRIMARY KEY, kind TEXT NOT NULL, provider TEXT, key_id TEXT, metered INTEGER NOT NULL,
         reservation_id TEXT, reserved_mc INTEGER NOT NULL, started_at INTEGER NOT NULL, lease_until INTEGER NOT NULL,
         state TEXT NOT NULL, closed_at INTEGER);
     `);
@@ -90,6 +92,7 @@ export class RealtimeSessions {
       for (const [column, type] of [
         ["jwt_expires_at", "INTEGER"],
         ["portal_session_id", "TEXT"],
+        ["provider", "TEXT"], // rt_tokens has it from the start
       ] as const) {
         if (!columns.has(column)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
       }
@@ -171,10 +174,11 @@ export class RealtimeSessions {
     const sessionId = `rts_${crypto.randomUUID().replaceAll("-", "")}`;
     const leaseUntil = now + req.leaseMs;
     this.sql.exec(
-      `INSERT INTO rt_sessions (id, kind, key_id, jwt_expires_at, portal_session_id, metered, reservation_id, reserved_mc, started_at,
-         lease_until, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
+      `INSERT INTO rt_sessions (id, kind, provider, key_id, jwt_expires_at, portal_session_id, metered, reservation_id, reserved_mc,
+         started_at, lease_until, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
       sessionId,
       kind,
+      req.meter.provider,
       cred.key_id,
       cred.jwt_expires_at,
       cred.portal_session_id,
@@ -197,6 +201,7 @@ export class RealtimeSessions {
         maxSeconds: token?.max_seconds ?? undefined,
         maxCreditsMc: token?.max_credits_mc ?? undefined,
       },
+      keyId,
       rate,
       usage: host.snapshot(now),
       d1Queries: host.d1Queries(),
@@ -204,13 +209,14 @@ export class RealtimeSessions {
   }
 
   /**
-   * Renew a session's lease, check its credential still holds (revoked or expired ends it), and top its
-   * reservation up by what it asks, as far as the credits left allow (`grantedMc` may be less, or 0).
+   * Renew a session's lease, check its credential still holds (revoked, expired, or its key no longer allowed
+   * this session ends it), and top its reservation up by what it asks, as far as the credits left allow
+   * (`grantedMc` may be less, or 0).
    */
   async renew(req: SessionRenewRequest, host: AccountHost): Promise<SessionRenewal> {
     const first = this.session(req.sessionId);
     if (first?.state !== "open") return { ok: false, error: "session_closed" };
-    const { lapse } = await judgeCredential(first, host);
+    const { lapse } = await judgeCredential(first, host, { userId: req.userId, provider: first.provider });
     if (lapse) return { ok: false, error: lapse };
     const now = Date.now();
     const row = this.session(req.sessionId);

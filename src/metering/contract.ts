@@ -212,6 +212,8 @@ export interface SessionOpened {
   /** What the session may spend before it asks for more (0 for a bypassed session). */
   reservedMc: number;
   caps: RealtimeCaps;
+  /** The API key the session is charged to: the header key's, or the one that minted its client token (the request log's keyId). */
+  keyId?: string;
   rate: RateState;
   usage: UsageSnapshot;
   d1Queries: number;
@@ -237,8 +239,9 @@ export interface SessionRenewRequest {
 
 export type SessionRenewal =
   | { ok: true; reservedMc: number; grantedMc: number }
-  // invalid_credentials: revoked or unknown; credential_expired: the JWT's exp or the API key's expiry passed.
-  | { ok: false; error: "invalid_credentials" | "credential_expired" | "session_closed" };
+  // invalid_credentials: revoked or unknown; credential_expired: the JWT's exp or the API key's expiry passed;
+  // scope_denied: the key no longer has the realtime scope, or no longer allows the session's provider.
+  | { ok: false; error: "invalid_credentials" | "credential_expired" | "scope_denied" | "session_closed" };
 
 export interface SessionCloseRequest {
   userId: string;

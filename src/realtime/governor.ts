@@ -145,6 +145,12 @@ export class Governor {
       this.o.end(endings.unauthorized("The credential of this session has expired (the JWT's exp or the API key's expiry passed)."));
     } else if (renewal.error === "invalid_credentials") {
       this.o.end(endings.unauthorized("The credential of this session was revoked."));
+    } else if (renewal.error === "scope_denied") {
+      this.o.end(
+        endings.scopeDenied(
+          "The API key of this session may no longer open realtime sessions with this provider (its scopes or providers changed).",
+        ),
+      );
     } else {
       this.o.end(endings.internal("The session's lease ran out and it was closed."));
     }

@@ -155,6 +155,8 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
   // The request log's entry for the session waits for its end: its cost and its whole duration.
   c.set("settledCostMc", governor.settled);
   c.set("loggedUserId", userId);
+  // A client token's session is logged under the key that minted it (and is charged to its limit).
+  if (res.keyId) c.set("loggedKeyId", res.keyId);
 
   const headers = new Headers();
   const chosen = answeredSubprotocol(c, token);

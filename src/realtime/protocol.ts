@@ -16,6 +16,8 @@ export const END_GRACE_MS = 5_000;
 
 export const endings = {
   unauthorized: (message: string): Ending => ({ code: 4401, error: { code: "unauthorized", message } }),
+  /** The key no longer may hold this session (its scopes or providers changed): a credential invalid for it, so 4401. */
+  scopeDenied: (message: string): Ending => ({ code: 4401, error: { code: "scope_denied", message } }),
   credits: (message: string): Ending => ({ code: 4402, error: { code: "insufficient_credits", message } }),
   maxSeconds: (seconds: number): Ending => ({
     code: 4408,

@@ -81,7 +81,7 @@ export function recordRequest(c: Ctx, startedAt: number, timing?: GatewayTiming)
         createdAt: startedAt,
         method: c.req.method,
         path: loggedPath(c.req.path, c.get("config").API_KEY_PREFIX),
-        keyId: principal?.keyId ?? null,
+        keyId: principal?.keyId ?? c.get("loggedKeyId") ?? null,
         provider: c.get("providerUsed") ?? null,
         status,
         costMc,
