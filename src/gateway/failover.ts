@@ -6,13 +6,14 @@
 // counts the request once. A provider whose breaker is open is skipped, unless it is the last one left.
 import type { Context } from "hono";
 import { z } from "zod";
+import { byokOf } from "../auth/byok";
 import type { AppEnv } from "../context";
 import { ApiError, attemptOutcome } from "../http/errors";
 import { ModelId, VoiceId } from "../providers/ids";
 import type { Operation } from "../providers/types";
 import { IdempotentReplay } from "./admission";
 import { allows, type BreakerSettings, recordFailure, recordSuccess } from "./breaker";
-import { byokOf, chooseProvider, type Offering } from "./provider";
+import { chooseProvider, type Offering } from "./provider";
 
 /** A fallback entry: a provider id, or the provider with the model/voice to use there. */
 export const FallbackEntry = z.union([

@@ -1,11 +1,13 @@
 // The steps every gateway operation shares: choose the provider, admit the operation and resolve the
 // provider key it runs with (BYOK header > stored key > platform key), call the provider.
+
+import { byokOf } from "../auth/byok";
 import type { Ctx } from "../context";
 import { open, unreadableStoredKey } from "../crypto/provider-key-vault";
 import { ApiError } from "../http/errors";
 import type { IdempotencyClaim } from "../metering/contract";
 import type { UsageKind } from "../metering/plans";
-import { byokHeader, findProvider, offers, platformKeyVar } from "../providers/registry";
+import { findProvider, offers, platformKeyVar } from "../providers/registry";
 import type { Operation, ProviderAdapter, UpstreamContext, UpstreamRequest } from "../providers/types";
 import { UnsafeUpstreamValue } from "../providers/wire";
 import { admit } from "./admission";
@@ -46,29 +48,6 @@ export interface AdmittedOperation {
   settlement: Settlement;
   /** How the adapter addresses its provider: base URLs and the key this request runs with. */
   upstream: UpstreamContext;
-}
-
-/**
- * The caller's own key for the provider (its X-Provider-Key-<Name> header), or undefined when none was
- * sent. A header that was sent but holds no usable key — empty (an unset variable in the caller's code),
- * two values joined by a comma (the header sent twice), characters no provider key has — is a 400: never
- * silently replaced by the platform's metered key, never forwarded mangled.
- */
-export function byokOf(c: Ctx, adapter: ProviderAdapter): string | undefined {
-  const name = byokHeader(adapter);
-  const value = c.req.header(name);
-  if (value === undefined) return undefined;
-  const key = value.trim();
-  if (/^[\x21-\x2b\x2d-\x7e]+$/.test(key)) return key;
-  const header = `X-Provider-Key-${adapter.name}`;
-  const why = key === "" ? "is empty" : key.includes(",") ? "holds more than one key (sent twice?)" : "has characters no provider key has";
-  throw new ApiError(
-    "validation_failed",
-    `${header} ${why}: send one ${adapter.name} key, or leave the header out to use the platform's.`,
-    {
-      fields: [{ path: header, message: why }],
-    },
-  );
 }
 
 /** Admit the operation (one Durable Object round trip) and resolve the provider key it runs with. */

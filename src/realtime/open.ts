@@ -4,6 +4,7 @@
 // before the 101 is an HTTP error (401, 402, 403, 429, 502, 504) the client's WebSocket library reports.
 
 import { keyAdmitted } from "../auth/authenticate";
+import { byokOf } from "../auth/byok";
 import { forgetKey } from "../auth/key-cache";
 import type { Ctx } from "../context";
 import { open as openSealed, unreadableStoredKey } from "../crypto/provider-key-vault";
@@ -11,7 +12,7 @@ import { sha256Hex } from "../crypto/sha256";
 import { ApiError, attemptOutcome } from "../http/errors";
 import type { RealtimeOperation, SessionOpened } from "../metering/contract";
 import { REALTIME_KIND, type SlicePrice } from "../metering/realtime";
-import { byokHeader, platformKeyVar } from "../providers/registry";
+import { platformKeyVar } from "../providers/registry";
 import type { ProviderAdapter, UpstreamContext } from "../providers/types";
 import { answeredSubprotocol, clientTokenOf, tokenUser } from "./client-token";
 import { jwtExpiresAt, upgradePrincipal } from "./credential";
@@ -51,7 +52,7 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
     throw new ApiError("upgrade_required", "This is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket).");
   }
-  const byok = c.req.header(byokHeader(o.adapter))?.trim() || undefined;
+  const byok = byokOf(c, o.adapter); // a header sent with no usable key in it: 400, as on the HTTP routes
   const platformKey = c.env[platformKeyVar(o.adapter)];
   const platform = typeof platformKey === "string" && platformKey.length > 0 ? platformKey : undefined;
   const intervalMs = config.REALTIME_CHECK_INTERVAL_SECONDS * 1000;

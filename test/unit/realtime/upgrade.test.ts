@@ -380,3 +380,19 @@ describe("ending", () => {
     ).toBe(exact);
   }, 30_000);
 });
+
+describe("a BYOK header with no usable key in it, at the upgrade", () => {
+  it("is 400 validation_failed naming the header, as on the HTTP routes: no session, nothing reaches the provider", async () => {
+    const user = await userOn("pro");
+    const tag = marker();
+    for (const value of ["", "one-key-aaaaaaaa, two-key-bbbbbbbb"]) {
+      const client = await open(`${LISTEN}&tag=${tag}`, { headers: { ...bearer(user.jwt), "x-provider-key-deepgram": value } });
+      expect(client.res.status).toBe(400);
+      expect(client.ws).toBeUndefined();
+      const body = (await client.res.json()) as any;
+      expect(body.error.code).toBe("validation_failed");
+      expect(body.error.message).toContain("X-Provider-Key-Deepgram");
+    }
+    expect((await ledgerOf(user.id)).usedMc).toBe(0);
+  });
+});
