@@ -18,9 +18,12 @@ export function audioDecoder(envelope: AudioEnvelope): Decoder {
   if (envelope.kind === "raw") return { chunk: (b) => b, end: () => undefined, passesThrough: true };
 
   let audioSeen = false;
+  let endSeen = false;
   const decode = (payload: any): Uint8Array | undefined => {
+    if (endSeen) return undefined;
     const error = envelope.errorOf?.(payload);
     if (error) throw new ProviderStreamError(error);
+    if (envelope.endOf?.(payload)) endSeen = true;
     const b64 = envelope.audioOf(payload);
     if (typeof b64 === "string" && b64 !== "") audioSeen = true;
     return b64 ? base64ToBytes(b64) : undefined;
@@ -43,6 +46,7 @@ export function audioDecoder(envelope: AudioEnvelope): Decoder {
             .map((e) => e.data)
             .filter((d) => d !== "[DONE]"),
         ),
+      finished: () => endSeen,
       end: () =>
         ended(
           decodeAll(
@@ -56,7 +60,7 @@ export function audioDecoder(envelope: AudioEnvelope): Decoder {
   }
   if (envelope.kind === "ndjson") {
     const lines = new Lines();
-    return { chunk: (b) => decodeAll(lines.push(b)), end: () => ended(decodeAll([lines.rest()])) };
+    return { chunk: (b) => decodeAll(lines.push(b)), finished: () => endSeen, end: () => ended(decodeAll([lines.rest()])) };
   }
   // One JSON document: nothing can be decoded before it is complete.
   const parts: Uint8Array[] = [];
@@ -140,6 +144,7 @@ export function chatDecoder(llm: LlmAdapter, options: ChatDecoderOptions = {}): 
       const message = told ? e.message : "the provider's stream failed";
       return emit({ type: "error", error: { code: "provider_error", message: options.sanitize ? options.sanitize(message) : message } });
     },
+    finished: () => done,
     usage: () => usage,
     outputTokensSeen: () => Math.max(deltas, Math.ceil(outputBytes / 4)),
   };

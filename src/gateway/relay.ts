@@ -16,6 +16,11 @@ export interface Decoder {
    * one (raw audio) the client's stream is aborted, so a partial answer never looks complete.
    */
   fail?(error: unknown): Uint8Array | undefined;
+  /**
+   * The answer's end marker was seen (a chat's done event, an audio stream's done): the stream is complete
+   * there — what the provider still sends or holds open is not waited for (nor taken for silence).
+   */
+  finished?(): boolean;
   /** Hands every chunk on as it is (raw audio): the bytes may be piped natively instead (first-audio.ts). */
   passesThrough?: boolean;
 }
@@ -160,6 +165,21 @@ export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, opti
     reader.cancel(e).catch(() => {});
   };
 
+  /** The answer is complete: its last bytes, the client's stream closed, the outcome `complete`. */
+  const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    try {
+      const tail = decoder.end();
+      if (tail?.byteLength) emit(controller, tail);
+      controller.close();
+      stop();
+      completed = true;
+      firstReady();
+      resolve("complete");
+    } catch (e) {
+      failWith(controller, e);
+    }
+  };
+
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -178,27 +198,21 @@ export function relay(source: ReadableStream<Uint8Array>, decoder: Decoder, opti
             reading = false;
           }
           if (over) return; // failed or cancelled while the read was pending (the provider fell silent)
-          if (r.done) {
-            try {
-              const tail = decoder.end();
-              if (tail?.byteLength) emit(controller, tail);
-              controller.close();
-              stop();
-              completed = true;
-              firstReady();
-              resolve("complete");
-            } catch (e) {
-              failWith(controller, e);
-            }
-            return;
-          }
+          if (r.done) return finish(controller);
           let out: Uint8Array | undefined;
           try {
             out = decoder.chunk(r.value);
           } catch (e) {
             return failWith(controller, e);
           }
-          if (out?.byteLength) return emit(controller, out);
+          if (out?.byteLength) emit(controller, out);
+          // The answer's end marker came: it is complete, whatever the provider still holds open.
+          if (decoder.finished?.()) {
+            finish(controller);
+            reader.cancel().catch(() => {});
+            return;
+          }
+          if (out?.byteLength) return;
           // Only part of an event so far: keep reading.
         }
       },

@@ -54,6 +54,7 @@ export const cartesia: ProviderAdapter = {
               kind: "sse",
               audioOf: (p) => (p?.type === "chunk" ? p.data : null),
               errorOf: (p) => (p?.type === "error" ? String(p.message ?? p.title ?? "stream error") : undefined),
+              endOf: (p) => p?.type === "done",
             }
           : { kind: "raw" },
       };

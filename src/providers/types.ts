@@ -65,7 +65,13 @@ export interface TtsInput {
  */
 export type AudioEnvelope =
   | { kind: "raw" }
-  | { kind: "sse" | "ndjson" | "json"; audioOf(payload: any): string | null | undefined; errorOf?(payload: any): string | undefined };
+  | {
+      kind: "sse" | "ndjson" | "json";
+      audioOf(payload: any): string | null | undefined;
+      errorOf?(payload: any): string | undefined;
+      /** The provider's end-of-answer event, where it sends one: the answer is complete there (not waited past). */
+      endOf?(payload: any): boolean;
+    };
 
 export interface TtsAdapter {
   defaultVoice: string;
