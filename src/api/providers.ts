@@ -5,7 +5,7 @@ import { z } from "@hono/zod-openapi";
 import { breakerView } from "../gateway/breaker";
 import { type FormatOffer, speechFormats } from "../gateway/speech-output";
 import { API_KEY_TTS_DISCOUNT_PERCENT, llmPrice, type Prices } from "../metering/prices";
-import { PROVIDERS, platformKeyVar } from "../providers/registry";
+import { byokHeader, PROVIDERS, platformKeyVar } from "../providers/registry";
 import { SPEECH_TEXT_MAX_CHARS } from "../providers/text-limit";
 import { AUDIO_FORMATS, type ProviderAdapter } from "../providers/types";
 import { listenProvider, OPENAI_REALTIME_PROVIDER, speakProvider } from "../realtime/providers/registry";
@@ -141,7 +141,7 @@ export function providerView(p: ProviderAdapter, prices: Prices, platformKey: bo
     id: p.id,
     name: p.name,
     aliases: p.aliases ?? [],
-    byokHeader: `X-Provider-Key-${p.name}`,
+    byokHeader: byokHeader(p),
     platformKey,
     // The failover circuit breaker as this isolate sees it (API.md §4.2).
     health: healthView(p.id, now),

@@ -12,12 +12,11 @@ import type { ProviderAdapter } from "../providers/types";
  * silently replaced by the platform's metered key, never forwarded mangled.
  */
 export function byokOf(c: Ctx, adapter: ProviderAdapter): string | undefined {
-  const name = byokHeader(adapter);
-  const value = c.req.header(name);
+  const header = byokHeader(adapter);
+  const value = c.req.header(header);
   if (value === undefined) return undefined;
   const key = value.trim();
   if (/^[\x21-\x2b\x2d-\x7e]+$/.test(key)) return key;
-  const header = `X-Provider-Key-${adapter.name}`;
   const why = key === "" ? "is empty" : key.includes(",") ? "holds more than one key (sent twice?)" : "has characters no provider key has";
   throw new ApiError(
     "validation_failed",

@@ -17,3 +17,9 @@ export function bytesToBase64(bytes: Uint8Array): string {
 export function bytesToBase64url(bytes: Uint8Array): string {
   return bytesToBase64(bytes).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
+
+/** Bytes a base64 string decodes to, counted without decoding it (nor throwing on a malformed one). */
+export function base64Bytes(b64: string): number {
+  const pad = b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0;
+  return Math.floor((b64.length * 3) / 4) - pad;
+}

@@ -45,9 +45,9 @@ export function offers<Op extends Operation>(
   return p[op] !== undefined;
 }
 
-/** BYOK header for a provider: X-Provider-Key-<Name> (HTTP headers are case-insensitive). */
+/** BYOK header for a provider, as documented: X-Provider-Key-<Name> (looked up case-insensitively, as HTTP headers are). */
 export function byokHeader(p: ProviderAdapter): string {
-  return `x-provider-key-${p.name.toLowerCase()}`;
+  return `X-Provider-Key-${p.name}`;
 }
 
 /** The platform key's secret name, e.g. ELEVENLABS_API_KEY. */

@@ -6,6 +6,7 @@ import { errors, IsoDate, IsoTime, iso, SuccessSchema } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
 import { open, seal, unreadableStoredKey } from "../crypto/provider-key-vault";
 import * as providerKeysTable from "../db/provider-keys";
+import { base64Bytes } from "../encoding/base64";
 import { admit } from "../gateway/admission";
 import { callUpstream, providerFailure } from "../gateway/upstream";
 import { readTextPrefix } from "../http/body";
@@ -24,9 +25,6 @@ import { is2xx } from "../providers/wire";
 const PROVIDER_KEY_MIN_CHARS = 8;
 /** AES-GCM appends a 16-byte tag: the sealed key is this much longer than the plaintext (ASCII). */
 const GCM_TAG_BYTES = 16;
-
-/** Bytes a base64 string decodes to, counted without decoding it (a malformed row cannot throw here). */
-const base64Bytes = (b64: string) => Math.floor((b64.length * 3) / 4) - (b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0);
 
 const ProviderKeySchema = z
   .object({

@@ -24,7 +24,7 @@ export function textTokens(text: unknown): number {
 }
 
 /** A structured input's (tools, a prompt reference) tokens, bounded by its JSON text's bytes; none when absent. */
-function jsonTokens(value: unknown): number {
+export function jsonTokens(value: unknown): number {
   return value === undefined || value === null ? 0 : textTokens(JSON.stringify(value));
 }
 

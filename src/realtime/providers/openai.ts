@@ -26,10 +26,11 @@
 // Input audio transcription, when the session turns it on, is billed too: openai-transcription.ts.
 // Unconfirmed: OpenAI's exact audio token rates (the published ~600 input / ~1,200 output tokens a minute).
 
+import { base64Bytes } from "../../encoding/base64";
 import { DEFAULT_PRICES, type Prices } from "../../metering/prices";
 import { realtimeCostMc } from "../../metering/realtime";
 import type { UpstreamContext } from "../../providers/types";
-import { itemTokens, SessionInputs, textTokens } from "./openai-input";
+import { itemTokens, jsonTokens, SessionInputs, textTokens } from "./openai-input";
 import { count, InputTranscriptionMeter } from "./openai-transcription";
 import { type Frame, jsonOf, type UpstreamTarget } from "./types";
 
@@ -47,12 +48,6 @@ function bytesPerSecond(format: any): number {
   if (typeof format === "string") return format.startsWith("g711") ? 8000 : 48000;
   if (format?.type === "audio/pcmu" || format?.type === "audio/pcma") return 8000;
   return 2 * (Number(format?.rate) || 24000);
-}
-
-/** Decoded size of a base64 string, without decoding it. */
-function base64Bytes(b64: string): number {
-  const pad = b64.endsWith("==") ? 2 : b64.endsWith("=") ? 1 : 0;
-  return Math.floor((b64.length * 3) / 4) - pad;
 }
 
 /** A response asked for or running, and its estimate until its response.done replaces it with the report. */
@@ -275,8 +270,7 @@ export class RealtimeMeter {
     if (!r || typeof r !== "object") return read + this.inputs.tokens();
     const own = typeof r.instructions === "string";
     let tokens = read + this.inputs.tokens(own) + textTokens(r.instructions);
-    if (r.tools != null) tokens += textTokens(JSON.stringify(r.tools));
-    if (r.prompt != null) tokens += textTokens(JSON.stringify(r.prompt));
+    tokens += jsonTokens(r.tools) + jsonTokens(r.prompt);
     for (const item of Array.isArray(r.input) ? r.input : []) tokens += itemTokens(item, this.audioTokens);
     return tokens;
   }
