@@ -1,7 +1,8 @@
 // A scoped API key with the `keys` scope manages its user's keys, but may not give a key more than it has
 // itself (API.md §7.1: its limits must hold) — else {"scopes":["keys"],"monthlyCreditLimit":1} could
-// create an unrestricted key, PATCH its own limits away, or rotate an unrestricted key to learn its
-// plaintext. So, when the caller is an API key, the key it creates, changes or rotates ends up with:
+// create an unrestricted key, PATCH its own limits away, rotate an unrestricted key to learn its
+// plaintext, or revoke its owner's broader keys. So, when the caller is an API key, the key it creates,
+// changes, rotates or revokes is (or ends up) within the caller's rules:
 // scopes ⊆ the caller's, providers ⊆ the caller's allow-list (if it has one), a monthly credit limit and
 // a rate limit ≤ the caller's (if it has them). A rule a create leaves out is inherited from the caller;
 // anything that asks for more — null ("no limit") included — is 403 scope_denied naming the rule.
@@ -54,7 +55,7 @@ export function patchedRules(key: KeyRules, patch: KeyRulesPatch): KeyRules {
 }
 
 /** 403 scope_denied, naming each rule, when `key` would have more than the caller key: `doing` says how. */
-export function requireWithinCaller(caller: KeyRules, key: KeyRules, doing: "create" | "change" | "rotate"): void {
+export function requireWithinCaller(caller: KeyRules, key: KeyRules, doing: "create" | "change" | "rotate" | "revoke"): void {
   const over = beyondCaller(caller, key);
   if (over.length === 0) return;
   const what = over.map((f) => `${f.path} ${f.message}`).join("; ");

@@ -53,10 +53,11 @@ async function activeKey(c: Ctx, userId: string, keyId: string): Promise<KeyStat
 }
 
 /**
- * An API key caller may change or rotate only a key within its own rules, and one with a monthly limit may
- * rotate only keys of its own budget (a key not the user's, or not active: 404 follows).
+ * An API key caller may change, rotate or revoke only a key within its own rules (a leaked narrow key must
+ * not take away its owner's broader keys), and one with a monthly limit may rotate only keys of its own
+ * budget (a key not the user's, or not active: 404 or the revoke's idempotent answer follows).
  */
-async function requireTargetWithinCaller(c: Ctx, id: string, patch: KeyRulesPatch, doing: "change" | "rotate") {
+async function requireTargetWithinCaller(c: Ctx, id: string, patch: KeyRulesPatch, doing: "change" | "rotate" | "revoke") {
   const caller = await callerKey(c);
   if (!caller) return;
   const target = await activeKey(c, c.get("principal").userId, id);
@@ -128,6 +129,7 @@ async function rotateKey(c: Ctx, id: string) {
 }
 
 async function revokeKey(c: Ctx, id: string) {
+  await requireTargetWithinCaller(c, id, {}, "revoke");
   const outcome = await c.get("bindings").account(c.get("principal").userId).revokeKey(c.get("principal").userId, id);
   if (!outcome) throw new ApiError("not_found", "No API key with this id.");
   if (outcome === "revoked") emitEvent(c, c.get("principal").userId, "key.revoked", { keyId: id });

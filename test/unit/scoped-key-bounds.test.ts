@@ -1,5 +1,5 @@
 // A scoped key's limits hold for the keys it makes (API.md §7.1): an API key with the `keys` scope may
-// not create, PATCH or rotate its way to a key with more than it has — scopes, providers, monthly credit
+// not create, PATCH, rotate or revoke its way to a key with more than it has — scopes, providers, monthly credit
 // limit, requests per minute. Rules a create leaves out are inherited from the caller key; asking for
 // more is 403 scope_denied naming the rule. An unrestricted key, a JWT and the portal are not bounded.
 import { describe, expect, it } from "vitest";
@@ -107,6 +107,30 @@ describe("PATCH /v1/keys/:id by a restricted key", () => {
     expect(((await rotatedChild.json()) as any).apiKey).toMatchObject({ scopes: ["keys"], monthlyCreditLimit: 1 });
     // Unknown ids stay 404 (not 403: nothing is revealed).
     expect((await patch(caller.key, "key_nope", { name: "x" })).status).toBe(404);
+  });
+
+  it("may not revoke a key with more than it has (a leaked narrow key takes no broader key away); may revoke within it", async () => {
+    const u = await userOn("pro");
+    const caller = await keyOf(u, { scopes: ["keys", "tts"], providers: ["fishaudio"] });
+    const del = (token: string, id: string) => call(`/v1/keys/${id}`, { method: "DELETE", headers: auth(token) });
+    const wide = await keyOf(u);
+    const other = await keyOf(u, { scopes: ["keys", "tts"], providers: ["openai"] });
+    for (const [target, rules] of [
+      [wide, ["scopes", "providers"]],
+      [other, ["providers"]],
+    ] as const) {
+      const res = await del(caller.key, target.id);
+      expectDenied({ status: res.status, body: await res.json() }, [...rules]);
+      expect((await call("/v1/me", { headers: auth(target.key) })).status).toBe(200); // still active
+    }
+    const child = (await post(caller.key, { scopes: ["tts"] })).body;
+    expect((await del(caller.key, child.apiKey.id)).status).toBe(200);
+    expect((await call("/v1/me", { headers: auth(child.key) })).status).toBe(401);
+    expect((await del(caller.key, "key_nope")).status).toBe(404);
+    // The owner's unrestricted key revokes anything, and a key may always revoke itself.
+    expect((await del(wide.key, other.id)).status).toBe(200);
+    expect((await del(caller.key, caller.id)).status).toBe(200);
+    expect((await call("/v1/me", { headers: auth(caller.key) })).status).toBe(401);
   });
 });
 
