@@ -15,6 +15,8 @@ import { sha256Hex } from "../crypto/sha256";
 export const JWT_ALGORITHMS = ["RS256", "ES256", "EdDSA"];
 /** Claims a token must carry (API.md §1): one without an expiry or a subject is refused. */
 const REQUIRED_CLAIMS = ["exp", "sub"];
+/** How far in the future a token's `iat` may be (the issuer's clock ahead of ours). */
+const IAT_SKEW_MS = 60_000;
 
 type KeyResolver = (header: JWTHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey>;
 type Verified = Map<string, { payload: JWTPayload & { sub: string }; until: number }>;
@@ -110,6 +112,11 @@ async function verifySignature(token: string, set: KeyResolver, config: Config):
     });
     if (typeof payload.sub !== "string" || payload.sub.length === 0 || payload.sub.length > 255) {
       return { ok: false, reason: "token has no subject" };
+    }
+    // jose checks `iat` only against a maximum age: a token "issued" in the future is a forged or broken
+    // issuer's, refused beyond a minute of clock skew.
+    if (typeof payload.iat === "number" && payload.iat * 1000 > Date.now() + IAT_SKEW_MS) {
+      return { ok: false, reason: "token iat claim is in the future" };
     }
     return { ok: true, payload: payload as JWTPayload & { sub: string } };
   } catch (e) {

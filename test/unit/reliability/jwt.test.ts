@@ -56,6 +56,23 @@ describe("JWT claims", () => {
     }
   });
 
+  it("a token issued in the future (iat past a minute of clock skew) is refused with 401", async () => {
+    const key = (await importJWK(JSON.parse(env.TEST_JWT_PRIVATE_JWK), "ES256")) as CryptoKey;
+    const issuedIn = (seconds: number) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: "ES256", kid: "test-es256" })
+        .setIssuer("https://auth.voxgate.test/")
+        .setAudience("voxgate-api")
+        .setSubject(uniqueSub("jwt-iat"))
+        .setIssuedAt(Math.floor(Date.now() / 1000) + seconds)
+        .setExpirationTime(Math.floor(Date.now() / 1000) + seconds + 600)
+        .sign(key);
+    const future = await callWith({}, "/v1/me", bearer(await issuedIn(3600)));
+    expect(future.status).toBe(401);
+    expect(((await future.json()) as any).error.code).toBe("unauthorized");
+    expect((await callWith({}, "/v1/me", bearer(await issuedIn(30)))).status).toBe(200);
+  });
+
   it("an admin token without exp is refused with 401 on /api/admin routes (with exp it passes)", async () => {
     const me = await callWith({}, "/v1/me", bearer(await jwtFor(uniqueSub("jwt-target"))));
     const userId = ((await me.json()) as any).user.id;
