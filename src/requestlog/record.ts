@@ -137,8 +137,24 @@ function enqueue(queue: Queue<RequestLogMessage>, entry: RequestLogEntry): Promi
   const batch = { queue, entries: [entry], bytes, sent: Promise.resolve() };
   batch.sent = new Promise<void>((resolve) => setTimeout(resolve, BATCH_WINDOW_MS)).then(async () => {
     if (pending === batch) pending = undefined;
-    await queue.send({ kind: "requests", entries: batch.entries }, { contentType: "json" });
+    await sendRetried(queue, { kind: "requests", entries: batch.entries });
   });
   pending = batch;
   return batch.sent;
+}
+
+/** Waits before a failed send is tried again: the message holds up to ENTRIES_MAX requests' entries. */
+const RESEND_AFTER_MS = [100, 1_000];
+
+/** One message to the Queue, tried again after a failed send (a Queue's brief unavailability loses no entry). */
+async function sendRetried(queue: Queue<RequestLogMessage>, message: RequestLogMessage): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await queue.send(message, { contentType: "json" });
+    } catch (e) {
+      const wait = RESEND_AFTER_MS[attempt];
+      if (wait === undefined) throw e;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }

@@ -342,6 +342,29 @@ describe("the request log", () => {
     expect(rows.map((r) => r.id).sort()).toEqual(responses.map((r) => r.headers.get("x-request-id")).sort());
   });
 
+  it("a message whose send fails is sent again: its entries are not lost", async () => {
+    const u = await userOn("pro");
+    const key = await keyOf(u);
+    const real = env.REQUEST_LOG_QUEUE;
+    let sends = 0;
+    const queue = {
+      send: async (body: any, options?: QueueSendOptions) => {
+        sends++;
+        if (sends === 1) throw new Error("Queue send failed: service unavailable");
+        return real.send(body, options);
+      },
+    };
+    const ctx = createExecutionContext();
+    const own = { ...env, REQUEST_LOG_QUEUE: queue } as unknown as typeof env;
+    const responses = await Promise.all(
+      Array.from({ length: 3 }, () => worker.fetch!(new Request("http://voxgate.test/v1/me", { headers: auth(key.key) }) as any, own, ctx)),
+    );
+    await waitOnExecutionContext(ctx);
+    expect(sends).toBe(2);
+    const rows = await entriesOf(u.jwt, key.id, 3);
+    expect(rows.map((r) => r.id).sort()).toEqual(responses.map((r) => r.headers.get("x-request-id")).sort());
+  });
+
   it("the consumer writes grouped messages and single-entry ones (sent before entries were grouped) alike", async () => {
     const tag = crypto.randomUUID().slice(0, 8);
     const entry = (i: number) => ({
