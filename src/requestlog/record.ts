@@ -150,7 +150,8 @@ const RESEND_AFTER_MS = [100, 1_000];
 async function sendRetried(queue: Queue<RequestLogMessage>, message: RequestLogMessage): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await queue.send(message, { contentType: "json" });
+      await queue.send(message, { contentType: "json" });
+      return;
     } catch (e) {
       const wait = RESEND_AFTER_MS[attempt];
       if (wait === undefined) throw e;
