@@ -15,6 +15,7 @@ import { ConfigError, getConfig } from "./config";
 import type { AppEnv, AppVariables, Ctx } from "./context";
 import { admission, IdempotentReplay } from "./gateway/admission";
 import { replayResponse } from "./gateway/idempotency";
+import { preflight, setCorsHeaders } from "./http/cors";
 import { envelope } from "./http/envelope";
 import { ApiError } from "./http/errors";
 import { mediaType } from "./http/media-type";
@@ -42,6 +43,10 @@ import { registerWebhookRoutes } from "./routes/webhooks";
 export function newApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
+  // Credentials are checked only for routes that exist: an unknown route is a 404 for everyone. Asked
+  // by several middlewares, answered once per request.
+  const known = knownRoutes(app);
+
   app.use("*", async (c, next) => {
     c.set("timing", { start: performance.now() });
     const startedAt = Date.now();
@@ -49,7 +54,10 @@ export function newApp() {
     c.set("config", getConfig(c.env));
     c.set("prices", pricesFor(c.env));
     c.set("bindings", bindingsFor(c.env, c.get("config").DEBUG_STORAGE_COUNTS));
-    await next();
+    // A browser's preflight carries no credential: answered before any is asked for (src/http/cors.ts).
+    const answer = c.req.method === "OPTIONS" ? preflight(c.req.raw, c.req.path, c.get("config").CORS_ORIGINS, known) : undefined;
+    if (answer) c.res = answer;
+    else await next();
     const timing = gatewayTiming(c.get("timing"));
     finalizeHeaders(c, timing);
     recordRequest(c, startedAt, timing);
@@ -57,9 +65,6 @@ export function newApp() {
   // OpenAI-compatible routes answer errors in OpenAI's shape: outermost, so it also sees the envelope and auth failures.
   app.use("/v1/*", openAiErrorShape);
 
-  // Credentials are checked only for routes that exist: an unknown route is a 404 for everyone. Asked
-  // by several middlewares, answered once per request.
-  const known = knownRoutes(app);
   const onKnownRoute =
     (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> =>
     (c, next) => {
@@ -132,6 +137,8 @@ function finalizeHeaders(c: Ctx, timing: GatewayTiming | undefined): void {
     res.headers.set("x-request-id", c.get("requestId"));
   }
   setUsageHeaders(res.headers, c.var);
+  const origin = c.req.header("origin");
+  if (origin) setCorsHeaders(res.headers, c.get("config").CORS_ORIGINS, origin, c.req.path);
   if (timing) res.headers.set("server-timing", `gateway;dur=${timing.gatewayMs}, upstream;dur=${timing.upstreamMs}`);
   const counts = c.get("bindings")?.counts;
   if (counts) res.headers.set("x-voxgate-storage", formatCounts(counts));

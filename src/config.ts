@@ -1,6 +1,7 @@
 // Environment → typed, validated config (zod), parsed once per isolate and per env object.
 import { z } from "zod";
 import type { Env } from "./env";
+import { parseCorsOrigins } from "./http/cors";
 import { parseAllowHosts } from "./http/public-url";
 import { BASE_URL_VARIABLES } from "./providers/registry";
 import type { BaseUrls } from "./providers/types";
@@ -49,6 +50,19 @@ const url = (fallback: string) =>
       }
       return value.replace(/\/+$/, "");
     });
+
+/** CORS_ORIGINS (src/http/cors.ts): `*`, `none` or a comma-separated list of origins. */
+const corsOrigins = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    try {
+      return parseCorsOrigins(v);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: e instanceof Error ? e.message : "not a list of origins" });
+      return z.NEVER;
+    }
+  });
 
 /** A comma-separated list of hosts (or host:port) let past the public-URL policy (src/http/public-url.ts). */
 const allowHosts = z
@@ -134,6 +148,8 @@ const ConfigSchema = z.object({
   AUDIO_URL_MAX_BYTES: positiveInt(25 * 1024 * 1024),
   /** Webhook URLs follow the audioUrl rules; these hosts (or host:port) are let past them, http too. */
   WEBHOOK_ALLOW_HOSTS: allowHosts,
+  /** Browser origins that may call the bearer-credential APIs (src/http/cors.ts). */
+  CORS_ORIGINS: corsOrigins,
   // Realtime sessions (API.md §4.3): the longest a session may run, and how often it renews its lease,
   // checks its credential and reports usage — at most 30 s, the longest a revoked key may keep one open.
   REALTIME_MAX_SECONDS: positiveInt(3600),
