@@ -2,7 +2,8 @@
 //   vgt_<base64url(user id)>.<32 random bytes, base64url>
 // The token names its user, so the worker finds the user's Account object without D1; the object holds
 // only the token's SHA-256 and marks it used when it opens a session (src/account/sessions.ts).
-// Sent as the query parameter `token` or the subprotocol `voxgate-token.<token>` (echoed back).
+// Sent as the query parameter `token` or the subprotocol `voxgate-token.<token>` (echoed back only when the
+// client offered no subprotocol without a credential beside it).
 //
 // On /v1/realtime also as OpenAI's browser clients send a key (the official SDK's OpenAIRealtimeWebSocket
 // offers ["realtime", "openai-insecure-api-key.<key>"]): a client token or an API key there is taken as
@@ -68,12 +69,16 @@ export function clientTokenOf(c: Ctx): { token: string; subprotocol?: string } |
   return openAi?.startsWith(CLIENT_TOKEN_PREFIX) ? { token: openAi } : undefined;
 }
 
-/** The subprotocol a 101 answers with: a `voxgate-token.` one echoed, else `realtime` if offered (OpenAI's answer), else the first that carries no credential. */
+/**
+ * The subprotocol a 101 answers with: `realtime` if offered (OpenAI's answer), else the first that carries no
+ * credential; the `voxgate-token.` one only when it is all the client offered (a browser refuses a 101 that
+ * answers none of its offers), since response headers end up in proxies' logs.
+ */
 export function answeredSubprotocol(c: Ctx, token?: { subprotocol?: string }): string | undefined {
-  if (token?.subprotocol) return token.subprotocol;
   const plain = offeredSubprotocols(c).filter(
     (p) => !p.startsWith(TOKEN_SUBPROTOCOL_PREFIX) && !p.startsWith(OPENAI_KEY_SUBPROTOCOL_PREFIX),
   );
+  if (plain.length === 0) return token?.subprotocol;
   return plain.includes("realtime") ? "realtime" : plain[0];
 }
 

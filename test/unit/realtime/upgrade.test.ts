@@ -195,6 +195,29 @@ describe("the OpenAI SDK's browser client: the credential as subprotocol openai-
     await closedWithin(c, 3_000);
   });
 
+  it("a voxgate-token subprotocol is answered only when nothing else was offered: a plain one offered beside it is the answer", async () => {
+    const u = await userOn("pro");
+    const key = await keyOf(u);
+    const mint = async () =>
+      (
+        (await (
+          await call("/v1/realtime/tokens", { method: "POST", headers: bearer(key.key), json: { operation: "listen" } })
+        ).json()) as any
+      ).token as string;
+    const t1 = await mint();
+    const both = await open(LISTEN, { protocols: ["voxgate", `voxgate-token.${t1}`] });
+    expect(both.res.status).toBe(101);
+    expect(both.res.headers.get("sec-websocket-protocol")).toBe("voxgate");
+    both.ws?.close(1000);
+    await closedWithin(both, 3_000);
+    const t2 = await mint();
+    const alone = await open(LISTEN, { protocols: [`voxgate-token.${t2}`] });
+    expect(alone.res.status).toBe(101);
+    expect(alone.res.headers.get("sec-websocket-protocol")).toBe(`voxgate-token.${t2}`);
+    alone.ws?.close(1000);
+    await closedWithin(alone, 3_000);
+  });
+
   it("a bad credential there gets the same 401 as in a header", async () => {
     const u = await userOn("pro");
     const good = await keyOf(u);
