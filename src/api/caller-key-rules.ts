@@ -9,7 +9,8 @@
 // A limit per key would not hold for the family, though: each new key would bring a fresh month of spend.
 // So a key made by a key with a monthly credit limit spends from its maker's budget (each key's own limit
 // is measured against the family's spend: src/metering/key-spend.ts), and such a caller may rotate — and
-// so learn the plaintext of — only keys of its own budget.
+// so learn the plaintext of — only keys of its own budget. A key that expires makes none that outlives it
+// (one the body gives no lifetime expires with it).
 // JWTs and portal sessions are the account's owner: they are not bounded; the keys they (and keys with
 // no monthly limit) make have budgets of their own.
 import type { KeyState } from "../account/catalog-copy";
@@ -22,7 +23,7 @@ import { toCredits } from "../metering/plans";
 export type KeyRules = Pick<KeyState, "scopes" | "providers" | "monthlyCreditLimitMc" | "requestsPerMinute">;
 
 /** The API key making a request: its id, its rules and the budget it spends from. */
-export type CallerKey = { id: string } & KeyRules & Pick<KeyState, "budgetKeyId">;
+export type CallerKey = { id: string } & KeyRules & Pick<KeyState, "budgetKeyId" | "expiresAt">;
 
 const budgetOf = (key: { id: string; budgetKeyId: string | null }) => key.budgetKeyId ?? key.id;
 
@@ -39,6 +40,18 @@ export function requireRotatableByCaller(caller: CallerKey, target: { id: string
   if (caller.monthlyCreditLimitMc === null || budgetOf(target) === budgetOf(caller)) return;
   const message = "may only rotate keys that spend from its own monthly credit limit (itself, its rotations and the keys it made)";
   throw new ApiError("scope_denied", `This API key ${message}.`, { fields: [{ path: "monthlyCreditLimit", message }] });
+}
+
+/**
+ * 403 scope_denied when a key a caller that expires makes (or, rotating another key, mints) would outlive it:
+ * a leaked short-lived key must not leave a lasting one behind. `expiresAt` null: it would never expire.
+ */
+export function requireLifetimeWithinCaller(caller: CallerKey, expiresAt: number | null, path: "expiresInDays" | "expiresAt"): void {
+  if (caller.expiresAt === null || (expiresAt !== null && expiresAt <= caller.expiresAt)) return;
+  const message = `must not outlive the calling API key, which expires at ${new Date(caller.expiresAt).toISOString()}`;
+  throw new ApiError("scope_denied", `This API key may not make a key that outlives it: ${path} ${message}.`, {
+    fields: [{ path, message }],
+  });
 }
 
 /**

@@ -55,7 +55,7 @@ export async function findKeyByHash(d1: D1Database, keyHash: string) {
 
 export async function findKeyById(d1: D1Database, userId: string, keyId: string) {
   return orm(d1)
-    .select(keyStateColumns)
+    .select({ ...keyStateColumns, createdAt: apiKeys.createdAt })
     .from(apiKeys)
     .where(and(eq(apiKeys.id, keyId), eq(apiKeys.userId, userId)))
     .get();

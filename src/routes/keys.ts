@@ -10,6 +10,7 @@ import {
   type KeyRules,
   newKeyBudget,
   patchedRules,
+  requireLifetimeWithinCaller,
   requireRotatableByCaller,
   requireWithinCaller,
 } from "../api/caller-key-rules";
@@ -47,9 +48,9 @@ async function callerKey(c: Ctx): Promise<CallerKey | undefined> {
 }
 
 /** A key's state from D1 (the catalog of record: the Account object writes there first); undefined if not active. */
-async function activeKey(c: Ctx, userId: string, keyId: string): Promise<KeyState | undefined> {
+async function activeKey(c: Ctx, userId: string, keyId: string): Promise<(KeyState & { createdAt: number }) | undefined> {
   const row = await apiKeysTable.findKeyById(c.get("bindings").db, userId, keyId);
-  return row && row.revokedAt === null ? keyStateOf(row) : undefined;
+  return row && row.revokedAt === null ? { ...keyStateOf(row), createdAt: row.createdAt } : undefined;
 }
 
 /**
@@ -63,7 +64,13 @@ async function requireTargetWithinCaller(c: Ctx, id: string, patch: KeyRulesPatc
   const target = await activeKey(c, c.get("principal").userId, id);
   if (!target) return;
   requireWithinCaller(caller, patchedRules(target, patch), doing);
-  if (doing === "rotate") requireRotatableByCaller(caller, { id, ...target });
+  if (doing !== "rotate") return;
+  requireRotatableByCaller(caller, { id, ...target });
+  // The new key keeps the old one's lifetime length (API.md §2), from now; a key rotating itself may.
+  if (id !== caller.id) {
+    const lifetime = target.expiresAt === null ? null : target.expiresAt - target.createdAt;
+    requireLifetimeWithinCaller(caller, lifetime === null ? null : Date.now() + lifetime, "expiresAt");
+  }
 }
 
 async function newKey(c: Ctx, name: string | null, expiresAt: number | null): Promise<{ plaintext: string; key: apiKeysTable.NewApiKey }> {
@@ -74,14 +81,16 @@ async function newKey(c: Ctx, name: string | null, expiresAt: number | null): Pr
 async function createKey(c: Ctx, body: z.infer<typeof CreateKeyBody>) {
   requirePaying(c);
   const now = Date.now();
-  const expiresAt = body.expiresInDays ? now + body.expiresInDays * DAY_MS : null;
+  let expiresAt = body.expiresInDays ? now + body.expiresInDays * DAY_MS : null;
   const { name: _, ...asked } = keyRulesPatch(body, admittedUsage(c).plan, c.get("prices"));
-  // An API key's new key inherits the caller's rules the body leaves out, and may ask for no more.
+  // An API key's new key inherits the caller's rules (and expiry) the body leaves out, and may ask for no more.
   const caller = await callerKey(c);
   let rules: KeyRulesPatch | KeyRules = asked;
   if (caller) {
     rules = patchedRules(caller, asked);
     requireWithinCaller(caller, rules, "create");
+    if (body.expiresInDays === undefined) expiresAt = caller.expiresAt;
+    requireLifetimeWithinCaller(caller, expiresAt, "expiresInDays");
   }
   const { plaintext, key } = await newKey(c, body.name ?? null, expiresAt);
   const userId = c.get("principal").userId;

@@ -63,6 +63,36 @@ describe("POST /v1/keys by a restricted key", () => {
     });
   });
 
+  it("a key that expires makes none that outlives it: no lifetime given expires with it, a longer one is 403", async () => {
+    const u = await userOn("pro");
+    const caller = await keyOf(u, { scopes: ["keys", "tts"], expiresInDays: 2 });
+    const callerExpiry = (await keysOf(u.jwt)).find((k) => k.id === caller.id)!.expiresAt as string;
+    const inherited = await post(caller.key, { name: "child" });
+    expect(inherited.status).toBe(201);
+    expect(inherited.body.apiKey.expiresAt).toBe(callerExpiry);
+    expect((await post(caller.key, { expiresInDays: 1 })).status).toBe(201);
+    const before = (await keysOf(u.jwt)).length;
+    expectDenied(await post(caller.key, { expiresInDays: 3 }), ["expiresInDays"]);
+    expectDenied(await post(caller.key, { expiresInDays: 3650 }), ["expiresInDays"]);
+    expect(await keysOf(u.jwt)).toHaveLength(before);
+    // Rotating: a key that never expires (or outlives the caller once rotated) is not the caller's to mint;
+    // a shorter one, and the caller itself (same lifetime length, API.md §2), rotate as before.
+    const forever = await keyOf(u, { scopes: ["tts"] });
+    const rot = await call(`/v1/keys/${forever.id}/rotate`, { method: "POST", headers: auth(caller.key) });
+    expect(rot.status).toBe(403);
+    expect(((await rot.json()) as any).error.fields.map((f: any) => f.path)).toEqual(["expiresAt"]);
+    const longer = await keyOf(u, { scopes: ["tts"], expiresInDays: 30 });
+    expect((await call(`/v1/keys/${longer.id}/rotate`, { method: "POST", headers: auth(caller.key) })).status).toBe(403);
+    const shorter = await keyOf(u, { scopes: ["tts"], expiresInDays: 1 });
+    expect((await call(`/v1/keys/${shorter.id}/rotate`, { method: "POST", headers: auth(caller.key) })).status).toBe(201);
+    expect((await call(`/v1/keys/${caller.id}/rotate`, { method: "POST", headers: auth(caller.key) })).status).toBe(201);
+    // A key that never expires makes keys of any lifetime, as the owner does.
+    const open = await keyOf(u, { scopes: ["keys", "tts"] });
+    const made = await post(open.key, {});
+    expect(made.status).toBe(201);
+    expect(made.body.apiKey.expiresAt).toBeNull();
+  });
+
   it("a caller with only some restrictions bounds only those: {scopes:[keys], monthlyCreditLimit:1}", async () => {
     const u = await userOn("pro");
     const caller = await keyOf(u, { scopes: ["keys"], monthlyCreditLimit: 1 });
