@@ -20,9 +20,8 @@ import type {
   SettleRequest,
   UsageSnapshot,
 } from "../metering/contract";
-import { billingPeriod, effectivePlan, RATE_LIMIT_WINDOW_MS, type UsageKind } from "../metering/plans";
+import { billingPeriod, effectivePlan, type UsageKind } from "../metering/plans";
 import { pricesFor } from "../metering/price-config";
-import { peekToken, tatUnder } from "../ratelimit/gcra";
 import * as changes from "./catalog-changes";
 import type { CatalogCopy } from "./catalog-copy";
 import { keyIsValid } from "./catalog-copy";
@@ -52,9 +51,7 @@ export class Account extends AccountParts {
     // Plans as configured (PRICES applied): parsed once per env, a map lookup here.
     const plan = pricesFor(this.env).plans[effectivePlan(copy.user.plan, copy.user.planExpiresAt, now)];
     const perMinute = keyRequestsPerMinute(key?.key, plan.requestsPerMinute);
-    const rate = req.rateCounted
-      ? peekToken(tatUnder(this.rates.get(req.rateKey), perMinute, RATE_LIMIT_WINDOW_MS, now), perMinute, RATE_LIMIT_WINDOW_MS, now)
-      : this.takeRateToken(req.rateKey, perMinute, now);
+    const rate = req.rateCounted ? this.rateWindow(req.rateKey, perMinute).peek(now) : this.takeRateToken(req.rateKey, perMinute, now);
     const usage = () => this.snapshot(copy, now);
     if (rate.retryAfterSeconds !== undefined) return this.refuse("rate_limited", rate, usage());
     // After the rate limit, as for realtime sessions (sessions.ts): a request outside the key's scope counts

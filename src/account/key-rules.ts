@@ -1,5 +1,5 @@
 // A scoped key's rules as admission applies them (API.md §7.1), over the Account object's copy of the
-// key: its scopes and provider allow-list (403 scope_denied), its own rate limit (the same GCRA bucket,
+// key: its scopes and provider allow-list (403 scope_denied), its own rate limit (the same rate-limit window,
 // at most the plan's rate) and its monthly credit limit (402 key_credit_limit_reached), measured like the
 // user's credits — what its open reservations hold counts as spent — so it is exact under concurrency.
 // The limit is the key's own; the spend it is measured against is its budget's (src/metering/key-spend.ts):

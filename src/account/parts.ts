@@ -1,6 +1,6 @@
 // The Account Durable Object's parts, and the steps its RPC methods (account.ts) are made of: the
 // write-through copy of the catalog (catalog-copy.ts, kept in the object's storage), the credit ledger and
-// idempotency records (src/metering/), the rate limiter's buckets (src/ratelimit/gcra.ts, in memory), the
+// idempotency records (src/metering/), the rate limiter's buckets (src/ratelimit/window.ts, in memory), the
 // usage notices and their outbox, realtime sessions, and the alarm's timing.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
@@ -10,7 +10,7 @@ import { CreditLedger } from "../metering/ledger";
 import { billingPeriod, effectivePlan, RATE_LIMIT_WINDOW_MS } from "../metering/plans";
 import { pricesFor } from "../metering/price-config";
 import { planLimitMc } from "../metering/prices";
-import { type Bucket, takeToken, tatUnder } from "../ratelimit/gcra";
+import { type RateWindow, windowUnder } from "../ratelimit/window";
 import type * as changes from "./catalog-changes";
 import { CatalogCopy } from "./catalog-copy";
 import { MIRROR_DELAY_MS, RESERVATION_TTL_MS } from "./mirror";
@@ -26,8 +26,8 @@ export abstract class AccountParts extends DurableObject<Env> {
   protected readonly outbox: Outbox;
   protected readonly notices: Notices;
   protected readonly sessions: RealtimeSessions;
-  /** GCRA buckets (theoretical arrival time, and the limit it was counted under) by API key id, or "user"; in memory only. */
-  protected readonly rates = new Map<string, Bucket>();
+  /** Rate-limit windows (the last `limit` passed requests' times) by API key id, or "user"; in memory only. */
+  protected readonly rates = new Map<string, RateWindow>();
   protected userId?: string;
   /** When the alarm is set for, as far as this object knows (undefined: not read yet; null: none). */
   protected alarmAt?: number | null;
@@ -171,10 +171,15 @@ export abstract class AccountParts extends DurableObject<Env> {
    * bucket lost with the object is, nearly always, one that had already emptied.
    */
   protected takeRateToken(rateKey: string, limit: number, now: number): RateState {
-    const current = tatUnder(this.rates.get(rateKey), limit, RATE_LIMIT_WINDOW_MS, now);
-    const { state, tat } = takeToken(current, limit, RATE_LIMIT_WINDOW_MS, now);
-    if (tat !== undefined) this.rates.set(rateKey, { tat, limit });
-    return state;
+    return this.rateWindow(rateKey, limit).take(now);
+  }
+
+  /** The bucket of `rateKey` under `limit` (a changed limit holds at once: its newest requests carry over). */
+  protected rateWindow(rateKey: string, limit: number): RateWindow {
+    const current = this.rates.get(rateKey);
+    const bucket = windowUnder(current, limit, RATE_LIMIT_WINDOW_MS);
+    if (bucket !== current) this.rates.set(rateKey, bucket);
+    return bucket;
   }
 
   protected limitMc(copy: CatalogCopy, now: number): number {

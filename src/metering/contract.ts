@@ -1,7 +1,7 @@
 // The Account object's RPC contract: what the worker sends it and what it answers. Shared by the
 // object (src/account/) and its callers (admission, routes), so neither imports the other's code.
 import type { Scope } from "../auth/scopes";
-import type { RateState } from "../ratelimit/gcra";
+import type { RateState } from "../ratelimit/window";
 import type { PlanId, UsageKind } from "./plans";
 
 export type { RateState };

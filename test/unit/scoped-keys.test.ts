@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { chatBound } from "../../src/metering/estimates";
 import { ttsCostMc } from "../../src/metering/prices";
-import { takeToken } from "../../src/ratelimit/gcra";
+import { RateWindow } from "../../src/ratelimit/window";
 import { env } from "../helpers/env";
 import { call, fault, inAccount, keyOf, until, userOn } from "../helpers/reliability";
 
@@ -273,26 +273,67 @@ describe("enforced at admission", () => {
     }
   });
 
-  it("GCRA on a frozen clock: of L + 1 requests exactly L pass, counting down L−1 … 0, for every L up to 1,000 (and 7,777)", () => {
+  it("the window on a frozen clock: of L + 1 requests exactly L pass, counting down L−1 … 0, for every L up to 1,000 (and 7,777)", () => {
     const now = Date.UTC(2026, 11, 1, 12, 0, 0, 123);
     const wrong: string[] = [];
     for (const limit of [...Array.from({ length: 1000 }, (_, i) => i + 1), 7_777]) {
-      let tat: number | undefined;
+      const bucket = new RateWindow(limit, 60_000);
       const remaining: number[] = [];
       for (let i = 0; i <= limit; i++) {
-        const r = takeToken(tat, limit, 60_000, now);
-        if (r.tat === undefined) {
-          if (!(r.state.retryAfterSeconds! >= 1)) wrong.push(`${limit}: Retry-After ${r.state.retryAfterSeconds}`);
+        const r = bucket.take(now);
+        if (r.retryAfterSeconds !== undefined) {
+          if (!(r.retryAfterSeconds >= 1)) wrong.push(`${limit}: Retry-After ${r.retryAfterSeconds}`);
           continue;
         }
-        remaining.push(r.state.remaining);
-        tat = r.tat;
+        remaining.push(r.remaining);
       }
       if (remaining.length !== limit || remaining.some((left, i) => left !== limit - 1 - i)) {
         wrong.push(`${limit}: ${remaining.length} passed, remaining ${remaining.slice(0, 3).join(",")}…`);
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it("a burst spread over time gets exactly L through, and no window of a minute ever holds more than L (GCRA refilled: 308 of 400 at 300)", () => {
+    const start = Date.UTC(2026, 11, 1, 12, 0, 0, 0);
+    for (const [limit, spacingMs] of [
+      [300, 4],
+      [30, 50],
+      [60, 250],
+      [9, 1_000],
+    ] as const) {
+      const bucket = new RateWindow(limit, 60_000);
+      const passed: number[] = [];
+      // 3 minutes of requests every spacingMs.
+      for (let t = start; t < start + 180_000; t += spacingMs) if (bucket.take(t).retryAfterSeconds === undefined) passed.push(t);
+      // Exactly L in the first minute, then never more than L in any minute.
+      expect(
+        passed.filter((t) => t < start + 60_000),
+        `${limit}`,
+      ).toHaveLength(limit);
+      for (let i = limit; i < passed.length; i++) expect(passed[i]! - passed[i - limit]!, `${limit} #${i}`).toBeGreaterThanOrEqual(60_000);
+      expect(passed.length, `${limit}`).toBeGreaterThanOrEqual(3 * limit - 1);
+    }
+  });
+
+  it("Retry-After says when the window lets the next request through; a changed limit holds at once", () => {
+    const t0 = Date.UTC(2026, 11, 1, 12, 0, 0, 0);
+    const bucket = new RateWindow(3, 60_000);
+    expect(bucket.take(t0).remaining).toBe(2);
+    expect(bucket.take(t0 + 10_000).remaining).toBe(1);
+    expect(bucket.take(t0 + 20_000).remaining).toBe(0);
+    expect(bucket.take(t0 + 30_000).retryAfterSeconds).toBe(30);
+    expect(bucket.take(t0 + 59_999).retryAfterSeconds).toBe(1);
+    expect(bucket.take(t0 + 60_000).remaining).toBe(0); // the first left the window
+    expect(bucket.peek(t0 + 75_000).remaining).toBe(1);
+    // Lowered to 2: the two newest carry over, so none passes until the older of them leaves the window.
+    const lowered = new RateWindow(2, 60_000, bucket);
+    expect(lowered.take(t0 + 75_000).retryAfterSeconds).toBe(5);
+    expect(lowered.take(t0 + 80_000).remaining).toBe(0);
+    // Raised to 5: three more pass now.
+    const raised = new RateWindow(5, 60_000, lowered);
+    expect([1, 2, 3].map(() => raised.take(t0 + 81_000).retryAfterSeconds)).toEqual([undefined, undefined, undefined]);
+    expect(raised.take(t0 + 81_000).retryAfterSeconds).toBeGreaterThan(0);
   });
 });
 
