@@ -164,6 +164,24 @@ describe("voiceId and model never change the shape of the upstream URL", () => {
     expect(failures).toEqual([]);
   });
 
+  it("a lone surrogate in a voiceId or model (JSON can carry one, UTF-8 cannot) is 400, never a 500 or U+FFFD sent on", async () => {
+    const failures: string[] = [];
+    for (const bad of ["ab\ud800", "\udfffx", "x\udc00\ud800"]) {
+      for (const [label, path, body, openai] of [
+        ["elevenlabs voiceId", "/v1/synthesize", { provider: "elevenlabs", voiceId: bad, text: "hi" }, false],
+        ["deepgram voiceId", "/v1/synthesize", { provider: "deepgram", voiceId: bad, text: "hi" }, false],
+        ["openai model", "/v1/chat", { provider: "openai", model: bad, messages: [{ role: "user", content: "hi" }] }, false],
+        ["audio/speech voice", "/v1/audio/speech", { model: "elevenlabs/eleven_flash_v2_5", input: "hi", voice: bad }, true],
+      ] as const) {
+        const res = await call(...json(path, body));
+        const got = (await res.json()) as any;
+        const ok = res.status === 400 && (openai ? got.error?.type === "invalid_request_error" : got.error?.code === "validation_failed");
+        if (!ok) failures.push(`${label} ${JSON.stringify(bad)}: ${res.status} ${JSON.stringify(got).slice(0, 160)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
   it("legitimate ids with a slash still work: Hugging Face org/name (speech, chat) and Groq meta-llama/… (native and OpenAI-compatible)", async () => {
     const hfSpeech = await call(...json("/v1/synthesize", { provider: "huggingface", model: "voxgate/tone-wav", text: "hf ok" }, HF_BYOK));
     expect(hfSpeech.status).toBe(200);
