@@ -87,7 +87,13 @@ async function chatWith<Body>(
     const request = llm.request({ ...input, model, maxTokens: bound.outputTokens, stream }, upstream);
     const res = await callProvider(c, adapter, upstream.key, request);
     if (!stream) {
-      const result = await parsedAnswer(adapter, res, (p) => llm.parse(p), { body: "an answer", shape: "a chat answer" });
+      const result = await parsedAnswer(
+        adapter,
+        res,
+        (p) => llm.parse(p),
+        { body: "an answer", shape: "a chat answer" },
+        c.get("config").PROVIDER_TIMEOUT_MS,
+      );
       const body = shapes.render(result, adapter.id, model);
       const costMc = chatCostMc(model, bound, result.usage, true, 0, prices);
       settlement.charge(costMc, () => jsonResult(body, adapter.id));

@@ -13,6 +13,7 @@ import { UnsafeUpstreamValue } from "../providers/wire";
 import { admit } from "./admission";
 import { Settlement } from "./settlement";
 import { callUpstream, providerFailure } from "./upstream";
+import { within } from "./within";
 
 const OPERATION_NAMES: Record<Operation, string> = { tts: "speech synthesis", stt: "transcription", llm: "chat" };
 
@@ -125,10 +126,20 @@ export async function parsedAnswer<T>(
   res: Response,
   parse: (payload: unknown) => T,
   what: { body: string; shape: string },
+  timeoutMs: number,
 ): Promise<T> {
+  const text = await bodyWithin(res, timeoutMs).catch(() => undefined);
+  if (text === "timeout") {
+    const e = new ApiError("provider_timeout", `${adapter.name} did not finish its answer within ${timeoutMs} ms.`, {
+      provider: adapter.id,
+    });
+    e.beforeFirstByte = true;
+    throw e;
+  }
   let payload: unknown;
   try {
-    payload = await res.json();
+    if (text === undefined) throw new Error("the body broke off");
+    payload = JSON.parse(text);
   } catch {
     throw unusable(adapter, `${what.body} that is not valid JSON`);
   }
@@ -136,6 +147,29 @@ export async function parsedAnswer<T>(
     return parse(payload);
   } catch {
     throw unusable(adapter, `JSON that is not ${what.shape}`);
+  }
+}
+
+/**
+ * A one-document answer's body, read to its end within `ms` of its headers; "timeout" when the provider
+ * stops sending before the end (its headers and half its JSON, then silence): without a limit the request
+ * would hang with its credits reserved until the reservation's time to live charged their bound.
+ */
+async function bodyWithin(res: Response, ms: number): Promise<string | "timeout"> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const deadline = Date.now() + ms;
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    for (;;) {
+      const next = await within(reader.read(), Math.max(0, deadline - Date.now()));
+      if (next === "timeout") return "timeout";
+      if (next.done) return text + decoder.decode();
+      text += decoder.decode(next.value, { stream: true });
+    }
+  } finally {
+    reader.cancel().catch(() => {});
   }
 }
 

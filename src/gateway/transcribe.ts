@@ -43,9 +43,16 @@ export async function transcribe(c: Ctx, req: TranscribeRequest, idempotency?: I
   // Options only some providers take, checked for every provider before any is tried (failover.ts,
   // chainTaking): never a transcript made without what was asked.
   const asked = STT_OPTIONS.filter((o) => req[o] !== undefined);
-  const chain = chainTaking(candidates(c, "stt", { provider: req.provider, model: req.model }, req.fallback), ({ adapter }) => {
-    const refused = asked.find((o) => !adapter.stt.takes?.includes(o));
-    return refused && invalidField(refused, `${adapter.name} takes no ${refused}`);
+  // Likewise a language the provider has no field for, and a model it cannot be asked for.
+  const chain = chainTaking(candidates(c, "stt", { provider: req.provider, model: req.model }, req.fallback), ({ adapter, model }) => {
+    const stt = adapter.stt;
+    const refused = asked.find((o) => !stt.takes?.includes(o));
+    if (refused) return invalidField(refused, `${adapter.name} takes no ${refused}`);
+    if (req.language !== undefined && stt.takesLanguage === false)
+      return invalidField("language", `${adapter.name} takes no language (it detects the language itself)`);
+    if (model !== undefined && stt.models && !stt.models.includes(model))
+      return invalidField("model", `${adapter.name} transcribes with ${stt.models.join(", ")} only`);
+    return undefined;
   });
   const audio = req.audio ?? (await download(c, req.audioUrl));
   // No bytes, no transcription: refused before anything is reserved (never a metered request charged 0).
@@ -86,10 +93,13 @@ async function transcribeWith(
       temperature: req.temperature,
     };
     const res = await callProvider(c, adapter, upstream.key, await upstreamRequest(() => stt.request(input, upstream)));
-    const result = await parsedAnswer(adapter, res, (p) => stt.parse(p, input), {
-      body: "a transcription",
-      shape: "a transcription",
-    });
+    const result = await parsedAnswer(
+      adapter,
+      res,
+      (p) => stt.parse(p, input),
+      { body: "a transcription", shape: "a transcription" },
+      c.get("config").PROVIDER_TIMEOUT_MS,
+    );
     // A duration the audio sent cannot have (e.g. milliseconds read as seconds) is neither shown nor charged:
     // the measured length, which was reserved, stands in for it.
     const reportedSeconds = plausibleSeconds(result.durationSeconds, measured.seconds);
