@@ -58,3 +58,41 @@ export async function readTextPrefix(body: ReadableStream<Uint8Array> | null, ma
     reader.cancel().catch(() => {});
   }
 }
+
+/**
+ * A JSON body is UTF-8 (RFC 8259 §8.1): a Content-Type naming another charset (`charset=iso-8859-1`,
+ * `charset="utf-16"`; case-insensitive, quotes allowed) → 415 `unsupported_media_type`. Decoded as UTF-8
+ * anyway, its text would reach the provider altered (é as U+FFFD) and be charged.
+ */
+export function refuseNonUtf8Charset(contentType: string | null | undefined): void {
+  const params = contentType?.split(";").slice(1);
+  if (!params?.length) return;
+  for (const param of params) {
+    const eq = param.indexOf("=");
+    if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== "charset") continue;
+    const charset = param
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, "$1")
+      .trim()
+      .toLowerCase();
+    // "utf8" is the same encoding (a WHATWG label for it).
+    if (charset !== "utf-8" && charset !== "utf8")
+      throw new ApiError("unsupported_media_type", `A JSON body is UTF-8: charset ${charset.slice(0, 40) || "(empty)"} is not accepted.`);
+  }
+}
+
+/** A fatal decoder costs what the lenient one does; one per isolate (a non-streaming decode keeps no state). */
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/**
+ * A JSON body's bytes as text: bytes that are not UTF-8 → 400 `invalid_json` (never replaced with U+FFFD
+ * and sent on, charged). A leading byte-order mark is dropped, as Request.json() does.
+ */
+export function utf8JsonText(bytes: Uint8Array): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new ApiError("invalid_json", "The body is not UTF-8: a JSON body must be UTF-8 encoded.");
+  }
+}

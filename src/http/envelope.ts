@@ -1,8 +1,10 @@
-// The HTTP envelope of a request with a body, checked before anything reads it: the content type and
-// coding (415) and the size (413) for the route.
-import type { MiddlewareHandler } from "hono";
+// The HTTP envelope of a request with a body, checked before anything reads it: the content type, its
+// charset and coding (415) and the size (413) for the route; a JSON body is read here, once, as UTF-8 (400
+// when it is not), for the route's validator to parse.
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../context";
+import { readCappedBody, refuseNonUtf8Charset, utf8JsonText } from "./body";
 import { ApiError } from "./errors";
 import { mediaType } from "./media-type";
 
@@ -21,7 +23,9 @@ export const envelope: MiddlewareHandler<AppEnv> = async (c, next) => {
   const upload = UPLOAD_ROUTES.has(path);
   const length = c.req.header("content-length");
   const hasBody = length !== undefined ? length !== "0" : c.req.raw.body !== null;
-  const type = mediaType(c.req.header("content-type"));
+  const contentType = c.req.header("content-type");
+  const type = mediaType(contentType);
+  const json = hasBody && type === "application/json";
   if (hasBody) {
     // A compressed body would reach the provider (and be charged) as it is: only identity is taken.
     const coding = c.req.header("content-encoding")?.trim().toLowerCase();
@@ -35,9 +39,32 @@ export const envelope: MiddlewareHandler<AppEnv> = async (c, next) => {
         "unsupported_media_type",
         upload ? "Send multipart/form-data, the audio bytes (audio/*), or application/json." : "Send the body as application/json.",
       );
+    if (json) refuseNonUtf8Charset(contentType);
+  }
+  if (json) {
+    await readJsonText(c, upload ? UPLOAD_BODY_MAX_BYTES : JSON_BODY_MAX_BYTES, upload ? "25 MiB" : "1 MiB");
+    return next();
   }
   return (upload ? uploadLimit : jsonLimit)(c, next);
 };
+
+/**
+ * A JSON body, counted while it is read (413 past the cap, declared or streamed), decoded as strict UTF-8
+ * (400 invalid_json otherwise: never U+FFFD sent to a provider and charged). The text goes where Hono's
+ * c.req.json() / text() look first (its body cache, which holds promises), so the route's validator parses
+ * it without reading or decoding the body again.
+ */
+async function readJsonText(c: Context<AppEnv>, maxBytes: number, shown: string): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readCappedBody(c.req.raw, maxBytes, shown);
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    // The client went away mid-body, or the stream broke: what Hono's own reader answered (400).
+    throw new ApiError("invalid_json", "The body could not be read.");
+  }
+  (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(utf8JsonText(bytes));
+}
 
 /** The size limits, built once (a middleware per request would be rebuilt for nothing). */
 const sizeLimit = (maxSize: number, shown: string) =>

@@ -8,7 +8,7 @@ import { waitUntil } from "cloudflare:workers";
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { errors, SuccessSchema } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
-import { readCappedBody } from "../http/body";
+import { readCappedBody, refuseNonUtf8Charset, utf8JsonText } from "../http/body";
 import { ApiError, errorBody } from "../http/errors";
 import { mediaType } from "../http/media-type";
 import { consume, type RateLimitRule, refund } from "../ratelimit/otp-send-limit";
@@ -115,7 +115,9 @@ async function jsonBody(c: Ctx): Promise<Record<string, unknown>> {
   if (c.req.raw.body === null || length === "0") return {};
   if (mediaType(c.req.header("content-type")) !== "application/json")
     throw new ApiError("unsupported_media_type", "Send the body as application/json.");
-  const text = new TextDecoder().decode(await readCappedBody(c.req.raw, AUTH_BODY_MAX_BYTES, "16 KiB"));
+  // UTF-8 only, as every JSON body (src/http/envelope.ts): another charset 415, bytes that are not UTF-8 400.
+  refuseNonUtf8Charset(c.req.header("content-type"));
+  const text = utf8JsonText(await readCappedBody(c.req.raw, AUTH_BODY_MAX_BYTES, "16 KiB"));
   if (text === "") return {};
   let parsed: unknown;
   try {

@@ -14,6 +14,13 @@ import { errorText, formOf, get, is2xx, json, multipart, secondsOf, transcriptTe
  * (src/metering/estimates.ts, plausibleSeconds).
  */
 const ASR_DURATION_UNITS_PER_SECOND = 1;
+/**
+ * /v1/asr takes no model (the spec's ASR request has `audio`, `language`, `ignore_timestamps` only): it runs
+ * Fish's one speech-to-text model, which Fish publishes as Transcribe 1 (`fish-audio/transcribe-1` in the
+ * OpenRouter and Vercel AI Gateway listings: auto-detected language, timestamped segments, as /v1/asr).
+ * Reported as the model used; a request naming another is refused (SttAdapter.models), as it cannot be sent.
+ */
+const ASR_MODEL = "transcribe-1";
 const RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
 /**
  * The spec's `format` enum. Opus only encodes at 48 kHz (Fish's opus default); no G.711, so μ-law and
@@ -60,8 +67,8 @@ export const fishaudio: ProviderAdapter = {
     },
   },
   stt: {
-    // Fish ASR has a single model and no model field.
-    defaultModel: "",
+    defaultModel: ASR_MODEL,
+    models: [ASR_MODEL],
     request(input, ctx) {
       // ignore_timestamps false: Fish's SDK default (timestamps on).
       const form = formOf({ audio: input.audio, language: input.language, ignore_timestamps: "false" });

@@ -46,6 +46,9 @@ export const huggingface: ProviderAdapter = {
   },
   stt: {
     defaultModel: STT_MODEL,
+    // The hf-inference ASR task takes the raw audio as the whole body: no field for a language (the task's
+    // JSON parameters — return_timestamps, generation_parameters — have none either). Refused, not dropped.
+    takesLanguage: false,
     request(input, ctx): UpstreamRequest {
       // The raw audio as the whole body (the task spec's form without parameters); no multipart.
       const headers = { ...bearer(ctx.key), "content-type": input.audio.contentType || "application/octet-stream" };

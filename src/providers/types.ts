@@ -139,6 +139,14 @@ export interface SttAdapter {
   tokenBilled?(model: string): boolean;
   /** The options of SttInput it passes on (none listed: it takes none). */
   takes?: readonly SttOption[];
+  /**
+   * The only models the provider transcribes with, where its API names none it could be asked for (the
+   * first is `defaultModel`): another is refused (400 naming `model`), never reported as if it were used.
+   * Undefined: any model id is passed on.
+   */
+  models?: readonly string[];
+  /** false: its API has no language hint — a request naming one is refused (400 naming `language`), not dropped. */
+  takesLanguage?: boolean;
   request(input: SttInput, ctx: UpstreamContext): Promise<UpstreamRequest> | UpstreamRequest;
   parse(body: any, input: SttInput): SttResult;
 }
