@@ -6,7 +6,7 @@ import { ModelId, VoiceId } from "../providers/ids";
 import { findProvider, offers, PROVIDERS } from "../providers/registry";
 import { AUDIO_FORMATS, type Operation } from "../providers/types";
 import { displayText } from "./display-text";
-import { ChatMessageSchema } from "./gateway";
+import { ChatMessageSchema, SynthesizeBody } from "./gateway";
 import { IsoTime, iso } from "./schemas";
 
 /** The metadata object, serialized, may take this much room in the agent's row. */
@@ -96,7 +96,13 @@ export const AgentChatBody = z
   .object({ messages: z.array(ChatMessageSchema).min(1).max(500), stream: z.boolean().optional(), fallback: RequestFallback })
   .openapi("AgentChatRequest");
 export const AgentSpeakBody = z
-  .object({ text: z.string().min(1).max(5000), format: z.enum(AUDIO_FORMATS).optional(), fallback: RequestFallback })
+  .object({
+    text: z.string().min(1).max(5000),
+    format: z.enum(AUDIO_FORMATS).optional(),
+    // As /v1/synthesize takes it (a telephony caller's 8 kHz µ-law from the agent's voice).
+    sampleRate: SynthesizeBody.shape.sampleRate,
+    fallback: RequestFallback,
+  })
   .openapi("AgentSpeakRequest");
 
 const nullable = z.string().nullable();

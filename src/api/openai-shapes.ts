@@ -32,8 +32,12 @@ const ERROR_TYPES: Record<number, string> = {
   429: "rate_limit_error",
   500: "server_error",
 };
-/** Where OpenAI has a well-known `code` for a status, clients look for it; elsewhere Voxgate's code says more. */
-const ERROR_CODES: Record<number, string> = { 401: "invalid_api_key", 402: "insufficient_quota", 429: "rate_limit_exceeded" };
+/**
+ * Where OpenAI has a well-known `code` for a status, clients look for it; elsewhere Voxgate's code says more.
+ * Not for 402 (OpenAI answers no 402; its `insufficient_quota` is a 429): there Voxgate's code tells an
+ * exhausted account (`insufficient_credits`) from a key's spent monthly limit (`key_credit_limit_reached`).
+ */
+const ERROR_CODES: Record<number, string> = { 401: "invalid_api_key", 429: "rate_limit_exceeded" };
 /** Failures that come from the model name (its provider part) or the audio format. */
 const ERROR_PARAMS: Record<string, string> = {
   unknown_provider: "model",

@@ -17,7 +17,12 @@ export const anthropic: ProviderAdapter = {
   llm: {
     defaultModel: "claude-sonnet-4-20250514",
     // The Messages API has stop_sequences and top_p; no seed, penalties or JSON response format.
-    refuse: (input) => refuseNoTurn("Anthropic", input) ?? refuseOptions("Anthropic", input.options, { stop: true, topP: true }),
+    refuse: (input) =>
+      refuseNoTurn("Anthropic", input) ??
+      // Anthropic's range is 0–1 (its API answers 400 past it): refused, never clamped to another value.
+      (input.temperature !== undefined && input.temperature > 1
+        ? { field: "temperature", message: "Anthropic takes a temperature from 0 to 1." }
+        : refuseOptions("Anthropic", input.options, { stop: true, topP: true })),
     request(input, ctx) {
       // Anthropic takes the system prompt apart from the turns; system turns in messages join it.
       const system = [input.system, ...input.messages.filter((m) => m.role === "system").map((m) => m.content)]
@@ -29,7 +34,7 @@ export const anthropic: ProviderAdapter = {
         messages: input.messages.filter((m) => m.role !== "system").map((m) => ({ role: m.role, content: m.content })),
       };
       if (system) body.system = system;
-      if (input.temperature !== undefined) body.temperature = Math.min(input.temperature, 1);
+      if (input.temperature !== undefined) body.temperature = input.temperature;
       if (input.options?.stop?.length) body.stop_sequences = input.options.stop;
       if (input.options?.topP !== undefined) body.top_p = input.options.topP;
       if (input.stream) body.stream = true;

@@ -54,7 +54,11 @@ async function agentSpeak(c: Ctx, id: string, body: z.infer<typeof AgentSpeakBod
   const input = { provider: agent.ttsProvider ?? undefined, voiceId: agent.voiceId ?? undefined, model: agent.ttsModel ?? undefined };
   // The request's own list, when sent, replaces the stored one (see AgentSpeakBody).
   const fallback = body.fallback ?? fallbackFor(agent, "tts");
-  return synthesize(c, { ...input, text: body.text, format: body.format, fallback }, await idempotencyFor(c, body));
+  return synthesize(
+    c,
+    { ...input, text: body.text, format: body.format, sampleRate: body.sampleRate, fallback },
+    await idempotencyFor(c, body),
+  );
 }
 
 /**

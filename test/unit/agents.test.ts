@@ -257,6 +257,21 @@ describe("agent chat and speak", () => {
     expect(((await bad.json()) as any).error.fields.map((f: any) => f.path).sort()).toEqual(["format", "text"]);
   });
 
+  it("speak takes sampleRate as /v1/synthesize does: 8 kHz pcm is a third of 24 kHz's bytes; a rate no plan serves is 400", async () => {
+    const u = await newUser({ plan: "pro" });
+    const ada = await createAgent(bearer(u.jwt));
+    const speak = (json: Record<string, unknown>) => api(`/v1/agents/${ada.id}/speak`, { method: "POST", headers: bearer(u.jwt), json });
+    const at24 = await speak({ text: "hello there", format: "pcm", sampleRate: 24000 });
+    const at8 = await speak({ text: "hello there", format: "pcm", sampleRate: 8000 });
+    expect([at24.status, at8.status]).toEqual([200, 200]);
+    const [big, small] = [(await at24.arrayBuffer()).byteLength, (await at8.arrayBuffer()).byteLength];
+    expect(small).toBeGreaterThan(0);
+    expect(Math.abs(big / small - 3)).toBeLessThan(0.05);
+    const odd = await speak({ text: "hello there", format: "pcm", sampleRate: 12345 });
+    expect(odd.status).toBe(400);
+    expect(((await odd.json()) as any).error.code).toBe("unsupported_format");
+  });
+
   it("BYOK bypasses metering; an API key pays the discounted speech price", async () => {
     const u = await newUser({ plan: "pro" });
     const { key } = await createKey(u.jwt);

@@ -290,7 +290,7 @@ describe("errors in OpenAI's shape", () => {
     expect(await upstreamRequests("openai")).toHaveLength(0);
   });
 
-  it("429: rate_limit_error with Retry-After; 402: insufficient_quota", async () => {
+  it("429: rate_limit_error with Retry-After; 402: type insufficient_quota, code insufficient_credits", async () => {
     const u = await newUser(); // free: 30 requests a minute
     let res: Response | undefined;
     for (let i = 0; i < 40; i++) {
@@ -311,8 +311,18 @@ describe("errors in OpenAI's shape", () => {
       max_tokens: 128_000,
     });
     expect(big.status).toBe(402);
-    expectOpenAiError(await big.json(), "insufficient_quota", "insufficient_quota");
+    // Voxgate's code (API.md §6), so an exhausted account is told from a key's spent limit; OpenAI's type.
+    expectOpenAiError(await big.json(), "insufficient_quota", "insufficient_credits");
     expect(await upstreamRequests("anthropic")).toHaveLength(0);
+  });
+
+  it("402 for a key's spent monthly limit keeps its own code: key_credit_limit_reached, not the account's", async () => {
+    const u = await newUser({ plan: "pro" });
+    const created = await api("/v1/keys", { method: "POST", headers: bearer(u.jwt), json: { monthlyCreditLimit: 0.001 } });
+    const key = ((await created.json()) as any).key as string;
+    const res = await completions(bearer(key), { model: "openai/gpt-4.1", messages: user("hello"), max_tokens: 100 });
+    expect(res.status).toBe(402);
+    expectOpenAiError(await res.json(), "insufficient_quota", "key_credit_limit_reached");
   });
 
   it("provider failure: 502 api_error", async () => {

@@ -128,6 +128,20 @@ describe("chat.completions output options", () => {
     // {type:"text"} asks for the default answer: accepted anywhere.
     const text = await completions(bearer(u.key), { model, messages: user("x"), response_format: { type: "text" } });
     expect(text.status).toBe(200);
+    // Anthropic's temperature is 0–1: 1.5 is refused naming it (was clamped to 1 without a word); 1 passes as sent.
+    await mockControl("/reset", { method: "POST" });
+    expect(await expectRefused(u, { model, messages: user("x"), temperature: 1.5 }, "temperature")).toContain("Anthropic");
+    const native = await api("/v1/chat", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "anthropic", model: "claude-sonnet-4-20250514", temperature: 1.2, messages: user("x") },
+    });
+    expect(native.status).toBe(400);
+    expect(((await native.json()) as any).error.fields[0].path).toBe("temperature");
+    expect(await upstreamRequests("anthropic")).toHaveLength(0);
+    const one = await completions(bearer(u.key), { model, messages: user("x"), temperature: 1 });
+    expect(one.status).toBe(200);
+    expect((await upstreamRequests("anthropic"))[0].body.temperature).toBe(1);
   });
 
   it("failover: the first provider must take the options (else 400); a fallback that cannot drops out of the chain, never answering without them", async () => {
