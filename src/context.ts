@@ -46,6 +46,8 @@ export interface AppVariables {
   settlement?: { readonly closed: Promise<void> };
   /** Each provider tried, in order, with how it answered (X-Provider-Attempts). */
   providerAttempts?: string[];
+  /** The providers a gateway operation may be served by, in order (its failover chain): a key's allow-list must hold them all. */
+  chainProviders?: readonly string[];
   /** When the request arrived, and when its (last) provider was called and answered (Server-Timing). */
   timing?: { start: number; upstreamStart?: number; upstreamFirstByte?: number };
   /** The Idempotency-Key of a gateway request, once read. */

@@ -13,8 +13,12 @@ import type { KeyState } from "./catalog-copy";
 export function outsideKeyScope(key: KeyState | undefined, req: AdmitRequest): boolean {
   if (!key) return false;
   if (req.scope !== undefined && key.scopes !== null && !key.scopes.includes(req.scope)) return true;
+  const allowed = key.providers;
+  if (allowed === null) return false;
   const provider = req.meter?.provider ?? req.provider;
-  return provider !== undefined && key.providers !== null && !key.providers.includes(provider);
+  if (provider !== undefined && !allowed.includes(provider)) return true;
+  // A fallback the key may not use refuses the request at once, not when an outage reaches it.
+  return req.chain?.some((p) => !allowed.includes(p)) ?? false;
 }
 
 /** Requests per minute for the key's bucket: its own limit, never above the plan's. */

@@ -59,6 +59,7 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
   const p = c.get("principal");
   const bindings = c.get("bindings");
   const scope = p.keyId ? scopeFor(c.req.path) : undefined;
+  const chain = p.keyId && meter ? c.get("chainProviders") : undefined;
   // Earlier requests' charges waiting in this isolate go along (settle-batch.ts) — unless this request
   // could not send them again itself should the call fail (no execution context: a unit test's app.request).
   const ctx = executionCtxOf(c);
@@ -69,7 +70,18 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
   try {
     res = await bindings
       .account(p.userId)
-      .admit({ userId: p.userId, keyId: p.keyId, rateKey: p.rateKey, scope, rateCounted, meter, provider, idempotency, settles: carried });
+      .admit({
+        userId: p.userId,
+        keyId: p.keyId,
+        rateKey: p.rateKey,
+        scope,
+        rateCounted,
+        meter,
+        provider,
+        chain,
+        idempotency,
+        settles: carried,
+      });
   } catch (e) {
     sendAgain();
     throw e;
@@ -90,8 +102,8 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
     case "scope_denied":
       throw new ApiError(
         "scope_denied",
-        `This API key may not do this: it needs the '${scope}' scope${provider ? ` and '${provider}' among its providers` : ""}.`,
-        { scope: scope ?? null, provider: provider ?? null },
+        `This API key may not do this: it needs the '${scope}' scope${providersNeeded(provider, chain)}.`,
+        { scope: scope ?? null, provider: provider ?? null, ...(chain && chain.length > 1 ? { providers: chain } : {}) },
       );
     case "key_credit_limit_reached":
       throw new ApiError("key_credit_limit_reached", "This API key reached its monthly credit limit; nothing was charged.", {
@@ -144,4 +156,10 @@ export class IdempotentReplay extends Error {
   constructor(readonly result: IdempotentResult) {
     super("idempotent replay");
   }
+}
+
+/** The providers a refused key needed among its own: the request's, or every one its failover chain may use. */
+function providersNeeded(provider: string | undefined, chain: readonly string[] | undefined): string {
+  if (chain && chain.length > 1) return ` and each of ${chain.map((p) => `'${p}'`).join(", ")} (its fallback chain) among its providers`;
+  return provider ? ` and '${provider}' among its providers` : "";
 }

@@ -112,6 +112,12 @@ export async function withFailover<Op extends Operation, T>(
   const settings: BreakerSettings = { failuresToOpen: c.get("config").BREAKER_FAILURES, coolDownMs: c.get("config").BREAKER_COOLDOWN_MS };
   const tried: string[] = [];
   c.set("providerAttempts", tried);
+  // Checked at admission against a key's provider allow-list, all of them at once: a fallback the key may
+  // not use is refused before anything runs — not only once an outage reaches it.
+  c.set(
+    "chainProviders",
+    chain.map((candidate) => candidate.adapter.id),
+  );
   let failure: ApiError | undefined;
   for (const [i, candidate] of chain.entries()) {
     const id = candidate.adapter.id;

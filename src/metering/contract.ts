@@ -59,6 +59,8 @@ export interface AdmitRequest {
   meter?: Meter;
   /** The provider an unmetered request acts on (a stored provider key's): checked against a key's providers like a meter's. */
   provider?: string;
+  /** Every provider the operation may be served by (its failover chain): a key's allow-list must hold them all. */
+  chain?: readonly string[];
   idempotency?: IdempotencyClaim;
   /**
    * Earlier requests' settles this isolate held back (src/gateway/settle-batch.ts): applied before this

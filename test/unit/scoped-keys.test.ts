@@ -75,6 +75,37 @@ describe("creating and showing scoped keys", () => {
 });
 
 describe("enforced at admission", () => {
+  it("a fallback outside the key's providers is refused before anything runs, healthy primary or not (was: 403 only once an outage reached it)", async () => {
+    const u = await userOn("pro");
+    const { body } = await createKey(u.jwt, { providers: ["openai"] });
+    const key = body.key as string;
+    const marker = `fb${crypto.randomUUID().replaceAll("-", "")}`;
+    const messages = [{ role: "user", content: `hi ${marker}` }];
+    for (const [path, json] of [
+      [
+        "/v1/chat",
+        { provider: "openai", model: "gpt-4.1-mini", messages, fallback: [{ provider: "anthropic", model: "claude-sonnet-4" }] },
+      ],
+      ["/v1/chat/completions", { model: "openai/gpt-4.1-mini", models: ["anthropic/claude-sonnet-4-20250514"], messages }],
+      ["/v1/synthesize", { provider: "openai", text: `hi ${marker}`, fallback: ["cartesia"] }],
+    ] as const) {
+      const res = await call(path, { method: "POST", headers: auth(key), json });
+      const got = (await res.json()) as any;
+      expect(res.status, `${path} ${JSON.stringify(got)}`).toBe(403);
+      expect(got.error.code, path).toBe("scope_denied");
+      expect(got.error.message, path).toContain("fallback chain");
+    }
+    const { upstreamRequests } = await import("../helpers/api");
+    for (const p of ["openai", "anthropic", "cartesia"]) expect(JSON.stringify(await upstreamRequests(p))).not.toContain(marker);
+    // Within its providers, a fallback is fine.
+    const ok = await call("/v1/chat", {
+      method: "POST",
+      headers: auth(key),
+      json: { provider: "openai", model: "gpt-4.1-mini", messages, fallback: [{ provider: "openai", model: "gpt-4.1-nano" }] },
+    });
+    expect(ok.status).toBe(200);
+  });
+
   it("a key scoped to tts: speech works; chat, keys, agents, webhooks and provider keys get 403 scope_denied", async () => {
     const u = await userOn("pro");
     const { body } = await createKey(u.jwt, { scopes: ["tts"] });
