@@ -51,7 +51,7 @@ export class Account extends AccountParts {
     // Plans as configured (PRICES applied): parsed once per env, a map lookup here.
     const plan = pricesFor(this.env).plans[effectivePlan(copy.user.plan, copy.user.planExpiresAt, now)];
     const perMinute = keyRequestsPerMinute(key?.key, plan.requestsPerMinute);
-    const rate = req.rateCounted ? this.rateWindow(req.rateKey, perMinute).peek(now) : this.takeRateToken(req.rateKey, perMinute, now);
+    const rate = req.rateCounted ? this.rates.peek(req.rateKey, perMinute, now) : this.takeRateToken(req.rateKey, perMinute, now);
     const usage = () => this.snapshot(copy, now);
     if (rate.retryAfterSeconds !== undefined) return this.refuse("rate_limited", rate, usage());
     // After the rate limit, as for realtime sessions (sessions.ts): a request outside the key's scope counts

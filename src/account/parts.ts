@@ -7,15 +7,15 @@ import type { Env } from "../env";
 import type { AdmitRefusal, AdmitResult, KeySource, Meter, RateState, UsageSnapshot } from "../metering/contract";
 import { IdempotencyRecords } from "../metering/idempotency-records";
 import { CreditLedger } from "../metering/ledger";
-import { billingPeriod, effectivePlan, RATE_LIMIT_WINDOW_MS } from "../metering/plans";
+import { billingPeriod, effectivePlan } from "../metering/plans";
 import { pricesFor } from "../metering/price-config";
 import { planLimitMc } from "../metering/prices";
-import { type RateWindow, windowUnder } from "../ratelimit/window";
 import type * as changes from "./catalog-changes";
 import { CatalogCopy } from "./catalog-copy";
 import { MIRROR_DELAY_MS, RESERVATION_TTL_MS } from "./mirror";
 import { Notices } from "./notices";
 import { Outbox } from "./outbox";
+import { RateWindows } from "./rate-windows";
 import { ensureSchema } from "./schema";
 import { type AccountHost, RealtimeSessions } from "./sessions";
 
@@ -26,8 +26,8 @@ export abstract class AccountParts extends DurableObject<Env> {
   protected readonly outbox: Outbox;
   protected readonly notices: Notices;
   protected readonly sessions: RealtimeSessions;
-  /** Rate-limit windows (the last `limit` passed requests' times) by API key id, or "user"; in memory only. */
-  protected readonly rates = new Map<string, RateWindow>();
+  /** Rate-limit windows (the last `limit` passed requests' times) by API key id, or "user". */
+  protected readonly rates: RateWindows;
   protected userId?: string;
   /** When the alarm is set for, as far as this object knows (undefined: not read yet; null: none). */
   protected alarmAt?: number | null;
@@ -47,6 +47,7 @@ export abstract class AccountParts extends DurableObject<Env> {
     });
     this.idempotency = new IdempotencyRecords(this.sql);
     this.sessions = new RealtimeSessions(this.sql);
+    this.rates = new RateWindows(this.sql);
     this.userId = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'user_id'").toArray()[0]?.v;
   }
 
@@ -114,7 +115,7 @@ export abstract class AccountParts extends DurableObject<Env> {
       copy,
       ledger: this.ledger,
       notices: this.notices,
-      forgetRate: (rateKey) => this.rates.delete(rateKey),
+      forgetRate: (rateKey) => this.rates.forget(rateKey),
       balanceChanged: () => this.scheduleAlarm(Date.now() + MIRROR_DELAY_MS),
       snapshot: () => this.snapshot(copy, Date.now()),
     };
@@ -165,21 +166,9 @@ export abstract class AccountParts extends DurableObject<Env> {
     return meter.platformKeyAvailable ? "platform" : undefined;
   }
 
-  /**
-   * The rate limit's state lives in memory only (docs/PERFORMANCE.md: a write per request bought nothing):
-   * a bucket is at most a window ahead of now, and an object is evicted only after it was idle, so a
-   * bucket lost with the object is, nearly always, one that had already emptied.
-   */
+  /** Decided in memory, written to storage a second later (src/account/rate-windows.ts): never a write on the path. */
   protected takeRateToken(rateKey: string, limit: number, now: number): RateState {
-    return this.rateWindow(rateKey, limit).take(now);
-  }
-
-  /** The bucket of `rateKey` under `limit` (a changed limit holds at once: its newest requests carry over). */
-  protected rateWindow(rateKey: string, limit: number): RateWindow {
-    const current = this.rates.get(rateKey);
-    const bucket = windowUnder(current, limit, RATE_LIMIT_WINDOW_MS);
-    if (bucket !== current) this.rates.set(rateKey, bucket);
-    return bucket;
+    return this.rates.take(rateKey, limit, now);
   }
 
   protected limitMc(copy: CatalogCopy, now: number): number {

@@ -7,6 +7,7 @@ import { KeySpend } from "../metering/key-spend";
 import { CreditLedger } from "../metering/ledger";
 import { Notices } from "./notices";
 import { Outbox } from "./outbox";
+import { RateWindows } from "./rate-windows";
 import { RealtimeSessions } from "./sessions";
 
 const CREATORS = [
@@ -16,6 +17,7 @@ const CREATORS = [
   Outbox.createTables,
   Notices.createTables,
   RealtimeSessions.createTables,
+  RateWindows.createTables,
 ];
 
 /** Names this code's schema: changes whenever any of the DDL above changes. */

@@ -5,7 +5,8 @@
 // `limit` through. (GCRA, used before, refilled during the burst: one more every 60 s / limit, so 400
 // requests against 300 a minute let 308 through, and any minute could hold 2 × limit − 1.) A fixed window
 // would let 2 × limit through across its edge. The state is `limit` numbers per bucket (8 KB at 1,000 a
-// minute), in the Account object's memory; a decision is O(1), its `remaining` a binary search.
+// minute), in the Account object's memory (and its storage a second later: src/account/rate-windows.ts); a
+// decision is O(1), its `remaining` a binary search.
 // The caller (the user's Account object) calls this synchronously, so no two requests of a user interleave.
 
 export interface RateState {
@@ -59,6 +60,20 @@ export class RateWindow {
       else lo = mid + 1;
     }
     return { limit: this.limit, remaining: lo };
+  }
+
+  /** The times, oldest first (0: a slot not used yet): what storage keeps of the window. */
+  snapshot(): Float64Array {
+    const out = new Float64Array(this.limit);
+    for (let i = 0; i < this.limit; i++) out[i] = this.at(i);
+    return out;
+  }
+
+  /** A window from its snapshot (its limit is the snapshot's length). */
+  static restored(times: Float64Array, windowMs: number): RateWindow {
+    const window = new RateWindow(times.length, windowMs);
+    window.times.set(times);
+    return window;
   }
 
   /** The i-th time, oldest first. */

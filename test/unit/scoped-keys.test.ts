@@ -347,6 +347,22 @@ describe("enforced at admission", () => {
     }
   });
 
+  it("the window outlives the object: a second after a burst it is in storage, and a woken object refuses as the old one did", async () => {
+    const u = await userOn("free"); // 30 a minute, per user for JWT requests
+    const results = await Promise.all(Array.from({ length: 35 }, () => call("/v1/me", { headers: auth(u.jwt) })));
+    // userOn's own /v1/me and PATCH count too: the window is full either way.
+    expect(results.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(5);
+    await new Promise((r) => setTimeout(r, 1_300));
+    const [before, after] = await inAccount(u.id, (instance, state) => {
+      const now = Date.now();
+      // What a wake is: a new instance of the object on the same storage, its memory empty.
+      const woken = new instance.constructor(state, env);
+      return [instance.rates.peek("user", 30, now).remaining, woken.rates.peek("user", 30, now).remaining];
+    });
+    expect(before).toBe(0);
+    expect(after).toBe(0);
+  });
+
   it("Retry-After says when the window lets the next request through; a changed limit holds at once", () => {
     const t0 = Date.UTC(2026, 11, 1, 12, 0, 0, 0);
     const bucket = new RateWindow(3, 60_000);
