@@ -68,20 +68,18 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
   const sendAgain = () => carried && ctx?.waitUntil(sendSettlesAlone(c, p.userId)(carried));
   let res: AdmitResult;
   try {
-    res = await bindings
-      .account(p.userId)
-      .admit({
-        userId: p.userId,
-        keyId: p.keyId,
-        rateKey: p.rateKey,
-        scope,
-        rateCounted,
-        meter,
-        provider,
-        chain,
-        idempotency,
-        settles: carried,
-      });
+    res = await bindings.account(p.userId).admit({
+      userId: p.userId,
+      keyId: p.keyId,
+      rateKey: p.rateKey,
+      scope,
+      rateCounted,
+      meter,
+      provider,
+      chain,
+      idempotency,
+      settles: carried,
+    });
   } catch (e) {
     sendAgain();
     throw e;
