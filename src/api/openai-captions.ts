@@ -1,7 +1,8 @@
 // Subtitles for the OpenAI-compatible transcription's response_format srt and vtt, rendered from the
 // native transcript: one cue per segment where the provider gave segments (Whisper), else word timings
-// grouped into cues of a few seconds, else one cue spanning the whole audio. Pure functions.
-import type { SttResult } from "../providers/types";
+// grouped into cues of a few seconds, else one cue spanning the whole audio. verbose_json's segments are
+// cut the same way (verboseSegments). Pure functions.
+import type { SttResult, SttSegment } from "../providers/types";
 
 export interface Cue {
   start: number;
@@ -73,4 +74,50 @@ export function srt(cues: Cue[]): string {
 
 export function vtt(cues: Cue[]): string {
   return `WEBVTT\n\n${cues.map((c) => `${cueTime(c.start, ".")} --> ${cueTime(c.end, ".")}\n${cueText(c.text)}\n\n`).join("")}`;
+}
+
+/** OpenAI's TranscriptionSegment (verbose_json): every field its spec requires. */
+export interface VerboseSegment {
+  id: number;
+  seek: number;
+  start: number;
+  end: number;
+  text: string;
+  tokens: number[];
+  temperature: number;
+  avg_logprob: number;
+  compression_ratio: number;
+  no_speech_prob: number;
+}
+
+/**
+ * What a segment reports when its provider says nothing of its decoding (Deepgram, ElevenLabs, Cartesia,
+ * Fish, …; or a Whisper answer missing a field): values that claim nothing and trip none of the checks
+ * OpenAI documents for them. seek 0 (no offset into the audio known), tokens [] (no token ids: the
+ * provider's tokenizer is not Whisper's), temperature 0 (OpenAI's default, no resampling), avg_logprob 0
+ * (not below -1, so not "logprobs failed"), compression_ratio 1 (not above 2.4, so not "compression
+ * failed": text no more repetitive than itself), no_speech_prob 0 (the provider transcribed speech here,
+ * so a client dropping silent segments keeps it).
+ */
+export const NEUTRAL_SEGMENT = { seek: 0, tokens: [] as number[], temperature: 0, avg_logprob: 0, compression_ratio: 1, no_speech_prob: 0 };
+
+/**
+ * verbose_json's segments in OpenAI's shape: the provider's own segments with the decoding details it gave
+ * (Whisper at OpenAI and Groq), else the srt/vtt cues (word timings grouped, or one over the audio), the
+ * fields the provider cannot give filled with NEUTRAL_SEGMENT's values.
+ */
+export function verboseSegments(t: Transcript): VerboseSegment[] {
+  const given: (Cue & Partial<SttSegment>)[] = t.segments?.length ? t.segments : cuesOf(t);
+  return given.map((s, id) => ({
+    id,
+    seek: s.seek ?? NEUTRAL_SEGMENT.seek,
+    start: s.start,
+    end: s.end,
+    text: s.text,
+    tokens: s.tokens ?? [...NEUTRAL_SEGMENT.tokens],
+    temperature: s.temperature ?? NEUTRAL_SEGMENT.temperature,
+    avg_logprob: s.avg_logprob ?? NEUTRAL_SEGMENT.avg_logprob,
+    compression_ratio: s.compression_ratio ?? NEUTRAL_SEGMENT.compression_ratio,
+    no_speech_prob: s.no_speech_prob ?? NEUTRAL_SEGMENT.no_speech_prob,
+  }));
 }

@@ -1,5 +1,5 @@
 // The OpenAI transcription request's options (POST /v1/audio/transcriptions) and its answer in each
-// response_format: json, text, verbose_json (words and segments with timestamp_granularities), and
+// response_format: json, text, verbose_json (words and segments in OpenAI's shape), and
 // srt/vtt subtitles cut from the native transcript (openai-captions.ts).
 import type { z } from "@hono/zod-openapi";
 import type { Ctx } from "../context";
@@ -7,7 +7,7 @@ import { invalidField } from "../http/errors";
 import { mediaType } from "../http/media-type";
 import { findProvider } from "../providers/registry";
 import type { SttResult, TimestampGranularity } from "../providers/types";
-import { cuesOf, srt, vtt } from "./openai-captions";
+import { cuesOf, srt, verboseSegments, vtt } from "./openai-captions";
 import { TranscriptionOptions } from "./openai-schemas";
 import { transcriptionBody } from "./openai-shapes";
 import { formOf } from "./transcribe-input";
@@ -79,5 +79,8 @@ export function transcriptionResponse(c: Ctx, result: SttResult, options: Transc
     const render = SUBTITLE_RENDERERS[format];
     return c.text(render(cuesOf(result)), 200, { "content-type": "text/plain; charset=utf-8" });
   }
-  return c.json(transcriptionBody(result, format, options.language), 200);
+  const body = transcriptionBody(result, format, options.language);
+  // verbose_json: segments in OpenAI's TranscriptionSegment shape, every required field there (openai-captions.ts).
+  if (format === "verbose_json") return c.json({ ...body, segments: verboseSegments(result) }, 200);
+  return c.json(body, 200);
 }

@@ -11,8 +11,22 @@ import { mediaType } from "./media-type";
 /** Body size limits: JSON bodies, and audio uploads for transcription. */
 const JSON_BODY_MAX_BYTES = 1024 * 1024;
 const UPLOAD_BODY_MAX_BYTES = 25 * 1024 * 1024;
-/** Routes whose body may be multipart or raw audio rather than JSON. */
-const UPLOAD_ROUTES = new Set(["/v1/transcribe", "/v1/audio/transcriptions"]);
+/**
+ * Routes whose body is an audio upload rather than JSON (25 MiB), the bodies each takes, and its 415 saying
+ * exactly those: /v1/transcribe takes multipart, the audio bytes or JSON with an audioUrl; the OpenAI-compatible
+ * /v1/audio/transcriptions takes multipart only, as OpenAI's API does (its form is the SDK's).
+ */
+const UPLOAD_ROUTES: Record<string, { takes: (type: string) => boolean; refusal: string }> = {
+  "/v1/transcribe": {
+    takes: (type) =>
+      type === "application/json" || type === "multipart/form-data" || type.startsWith("audio/") || type === "application/octet-stream",
+    refusal: "Send multipart/form-data, the audio bytes (audio/*), or application/json with an audioUrl.",
+  },
+  "/v1/audio/transcriptions": {
+    takes: (type) => type === "multipart/form-data",
+    refusal: "Send multipart/form-data (file, model and the other fields), as OpenAI's API takes it.",
+  },
+};
 
 export const envelope: MiddlewareHandler<AppEnv> = async (c, next) => {
   const method = c.req.method;
@@ -20,7 +34,7 @@ export const envelope: MiddlewareHandler<AppEnv> = async (c, next) => {
   const path = c.req.path;
   // Sign-in bodies are checked by the sign-in route itself (src/portal/sign-in.ts).
   if (path.startsWith("/portal/auth/")) return next();
-  const upload = UPLOAD_ROUTES.has(path);
+  const upload = Object.hasOwn(UPLOAD_ROUTES, path) ? UPLOAD_ROUTES[path] : undefined;
   const length = c.req.header("content-length");
   const hasBody = length !== undefined ? length !== "0" : c.req.raw.body !== null;
   const contentType = c.req.header("content-type");
@@ -31,14 +45,8 @@ export const envelope: MiddlewareHandler<AppEnv> = async (c, next) => {
     const coding = c.req.header("content-encoding")?.trim().toLowerCase();
     if (coding && coding !== "identity")
       throw new ApiError("unsupported_media_type", `Content-Encoding ${coding} is not accepted: send the body uncompressed.`);
-    const ok =
-      type === "application/json" ||
-      (upload && (type === "multipart/form-data" || type.startsWith("audio/") || type === "application/octet-stream"));
-    if (!ok)
-      throw new ApiError(
-        "unsupported_media_type",
-        upload ? "Send multipart/form-data, the audio bytes (audio/*), or application/json." : "Send the body as application/json.",
-      );
+    const ok = upload ? upload.takes(type) : type === "application/json";
+    if (!ok) throw new ApiError("unsupported_media_type", upload ? upload.refusal : "Send the body as application/json.");
     if (json) refuseNonUtf8Charset(contentType);
   }
   if (json) {

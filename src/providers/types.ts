@@ -116,6 +116,19 @@ export type SttOption = "prompt" | "temperature";
 
 export type TimestampGranularity = "word" | "segment";
 
+/** A Whisper segment: its timings and text, and what Whisper reports of its decoding (OpenAI, Groq) where given. */
+export interface SttSegment {
+  start: number;
+  end: number;
+  text: string;
+  seek?: number;
+  tokens?: number[];
+  temperature?: number;
+  avg_logprob?: number;
+  compression_ratio?: number;
+  no_speech_prob?: number;
+}
+
 export interface SttResult {
   text: string;
   /** The audio's length as the provider reports it (it bills by it); undefined when it says nothing. */
@@ -124,8 +137,8 @@ export interface SttResult {
   usage?: TokenUsage;
   language?: string;
   words?: { word: string; start: number; end: number }[];
-  /** Whisper-style segments (verbose_json), where the provider gives them. */
-  segments?: { start: number; end: number; text: string }[];
+  /** Whisper-style segments (verbose_json), where the provider gives them, with Whisper's decoding details where it gives those. */
+  segments?: SttSegment[];
 }
 
 export interface SttAdapter {

@@ -1,7 +1,7 @@
 // Building blocks for adapters: upstream requests (JSON, GET, multipart) and readers for shapes several
 // providers share (error texts, word timings, Whisper-style transcripts).
 import { upstreamIdProblem } from "./ids";
-import type { SttInput, SttResult, TimestampGranularity, UpstreamRequest } from "./types";
+import type { SttInput, SttResult, SttSegment, TimestampGranularity, UpstreamRequest } from "./types";
 
 export function json(url: string, headers: Record<string, string>, body: unknown): UpstreamRequest {
   return {
@@ -47,10 +47,22 @@ export function withTimestamps(form: FormData, input: SttInput): void {
   for (const g of input.timestamps ?? []) form.append("timestamp_granularities[]", g);
 }
 
-/** Whisper segments {start, end, text}, where the transcript has them. */
+const WHISPER_SEGMENT_NUMBERS = ["temperature", "avg_logprob", "compression_ratio", "no_speech_prob"] as const;
+
+/**
+ * Whisper segments {start, end, text}, where the transcript has them, with the decoding details Whisper
+ * gives (seek, tokens, temperature, avg_logprob, compression_ratio, no_speech_prob) kept where they are
+ * numbers: verbose_json passes them on (api/openai-transcription.ts).
+ */
 export function segmentsOf(list: unknown): SttResult["segments"] {
   if (!Array.isArray(list)) return undefined;
-  return list.map((s: any) => ({ start: Number(s.start), end: Number(s.end), text: String(s.text ?? "") }));
+  return list.map((s: any) => {
+    const segment: SttSegment = { start: Number(s.start), end: Number(s.end), text: String(s.text ?? "") };
+    for (const key of WHISPER_SEGMENT_NUMBERS) if (typeof s?.[key] === "number" && Number.isFinite(s[key])) segment[key] = s[key];
+    if (Number.isInteger(s?.seek)) segment.seek = s.seek;
+    if (Array.isArray(s?.tokens) && s.tokens.every(Number.isInteger)) segment.tokens = s.tokens;
+    return segment;
+  });
 }
 
 /** Word timings from a provider's list, reading the word from `wordKey`. */

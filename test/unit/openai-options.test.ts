@@ -328,7 +328,21 @@ describe("POST /v1/audio/transcriptions: stream, timestamps, srt and vtt", () =>
       expect(res.status, await res.clone().text()).toBe(200);
       const body = (await res.json()) as any;
       expect(body.words).toEqual(mockWordTimings(TRANSCRIPT, SECONDS));
-      expect(body.segments).toEqual([{ id: 0, start: 0, end: SECONDS, text: TRANSCRIPT }]);
+      // Whisper's segment as the provider gave it (the mock's values), every field of OpenAI's TranscriptionSegment.
+      expect(body.segments).toEqual([
+        {
+          id: 0,
+          seek: 0,
+          start: 0,
+          end: SECONDS,
+          text: TRANSCRIPT,
+          tokens: [],
+          temperature: 0,
+          avg_logprob: -0.1,
+          compression_ratio: 1,
+          no_speech_prob: 0,
+        },
+      ]);
       const [req] = await upstreamRequests(provider);
       expect(req.specErrors).toEqual([]);
       expect(req.body.fields["timestamp_granularities[]"]).toEqual(["word", "segment"]);

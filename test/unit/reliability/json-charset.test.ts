@@ -82,15 +82,7 @@ describe("JSON bodies are UTF-8", () => {
     const u = await userOn("scale");
     const auth = bearer((await keyOf(u)).key);
     const bad = Uint8Array.from([...utf8('{"name":"caf'), 0xc3, 0x28, 0xff, ...utf8('"}')]);
-    for (const path of [
-      "/v1/chat",
-      "/v1/chat/completions",
-      "/v1/audio/speech",
-      "/v1/keys",
-      "/v1/transcribe",
-      "/v1/audio/transcriptions",
-      "/v1/agents",
-    ]) {
+    for (const path of ["/v1/chat", "/v1/chat/completions", "/v1/audio/speech", "/v1/keys", "/v1/transcribe", "/v1/agents"]) {
       for (const [type, status, code] of [
         ["application/json", 400, "invalid_json"],
         ["application/json; charset=latin1", 415, "unsupported_media_type"],
@@ -100,6 +92,12 @@ describe("JSON bodies are UTF-8", () => {
         const body = (await res.json()) as any;
         expect(body.error.code, `${path} ${type}`).toBe(code);
       }
+    }
+    // /v1/audio/transcriptions reads no JSON (multipart only, as OpenAI's): any JSON body is 415 there, its charset aside.
+    for (const type of ["application/json", "application/json; charset=latin1"]) {
+      const res = await call("/v1/audio/transcriptions", { method: "POST", headers: { ...auth, "content-type": type }, body: bad });
+      expect(res.status, type).toBe(415);
+      expect(((await res.json()) as any).error.code, type).toBe("unsupported_media_type");
     }
     const origin = { origin: new URL(BASE).origin, "cf-connecting-ip": "198.51.100.78" };
     const phone = Uint8Array.from([...utf8(`{"phoneNumber":"${newPhone()}","x":"`), 0xff, ...utf8('"}')]);
