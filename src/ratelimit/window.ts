@@ -4,9 +4,9 @@
 // passed requests, however a burst is spread: a burst that takes two seconds to arrive still gets exactly
 // `limit` through. (GCRA, used before, refilled during the burst: one more every 60 s / limit, so 400
 // requests against 300 a minute let 308 through, and any minute could hold 2 × limit − 1.) A fixed window
-// would let 2 × limit through across its edge. The state is `limit` numbers per bucket (8 KB at 1,000 a
-// minute), in the Account object's memory (and its storage a second later: src/account/rate-windows.ts); a
-// decision is O(1), its `remaining` a binary search.
+// would let 2 × limit through across its edge. The state is one number per request of the last minute (at
+// most `limit`: 8 KB at 1,000 a minute), in the Account object's memory (and its storage a second later:
+// src/account/rate-windows.ts); a decision is O(1) amortized.
 // The caller (the user's Account object) calls this synchronously, so no two requests of a user interleave.
 
 export interface RateState {
@@ -16,10 +16,18 @@ export interface RateState {
   retryAfterSeconds?: number;
 }
 
+/** A window's first ring: it grows (doubling, up to `limit`) only as far as requests fill a minute. */
+const INITIAL_CAPACITY = 16;
+
 export class RateWindow {
-  /** Times of the last `limit` passed requests, oldest at `next` (0: none yet — older than any window). */
-  private readonly times: Float64Array;
-  private next = 0;
+  /**
+   * The times of the passed requests still inside the window, oldest first from `start`: a ring of `count`
+   * entries that grows with the traffic, never past `limit` (a limit of a million costs what a minute's
+   * requests take, not 8 MB).
+   */
+  private times: Float64Array;
+  private start = 0;
+  private count = 0;
 
   /**
    * A bucket allowing `limit` requests per `windowMs`. `from`: the same bucket counted under another limit
@@ -30,55 +38,64 @@ export class RateWindow {
     private readonly windowMs: number,
     from?: RateWindow,
   ) {
-    this.times = new Float64Array(limit);
-    if (!from) return;
-    const carried = Math.min(limit, from.limit);
-    for (let i = 0; i < carried; i++) this.times[limit - carried + i] = from.at(from.limit - carried + i);
+    const carried = from ? Math.min(limit, from.count) : 0;
+    this.times = new Float64Array(Math.min(limit, Math.max(INITIAL_CAPACITY, carried)));
+    for (let i = 0; i < carried; i++) this.times[i] = (from as RateWindow).at((from as RateWindow).count - carried + i);
+    this.count = carried;
   }
 
   /** Take one request at `now`: passed with what is left, or refused with when to retry (nothing changes). */
   take(now: number): RateState {
-    const oldest = this.times[this.next] as number;
-    if (oldest > now - this.windowMs) {
-      const waitMs = oldest + this.windowMs - now;
+    this.forgetBefore(now - this.windowMs);
+    if (this.count === this.limit) {
+      const waitMs = this.at(0) + this.windowMs - now;
       return { limit: this.limit, remaining: 0, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
     }
-    this.times[this.next] = now;
-    this.next = (this.next + 1) % this.limit;
-    return this.peek(now);
+    if (this.count === this.times.length) this.grow();
+    this.times[(this.start + this.count) % this.times.length] = now;
+    this.count++;
+    return { limit: this.limit, remaining: this.limit - this.count };
   }
 
   /** The state without taking a request (a request already counted, admitted a second time). */
   peek(now: number): RateState {
-    // The first request (oldest first) still inside the window: every one from it on counts.
-    const since = now - this.windowMs;
-    let lo = 0;
-    let hi = this.limit;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.at(mid) > since) hi = mid;
-      else lo = mid + 1;
-    }
-    return { limit: this.limit, remaining: lo };
+    this.forgetBefore(now - this.windowMs);
+    return { limit: this.limit, remaining: this.limit - this.count };
   }
 
-  /** The times, oldest first (0: a slot not used yet): what storage keeps of the window. */
+  /** The times, oldest first: what storage keeps of the window. */
   snapshot(): Float64Array {
-    const out = new Float64Array(this.limit);
-    for (let i = 0; i < this.limit; i++) out[i] = this.at(i);
+    const out = new Float64Array(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.at(i);
     return out;
   }
 
-  /** A window from its snapshot (its limit is the snapshot's length). */
+  /** A window of the times in a snapshot (its limit their number: `windowUnder` carries them into the real one). */
   static restored(times: Float64Array, windowMs: number): RateWindow {
     const window = new RateWindow(times.length, windowMs);
-    window.times.set(times);
+    window.times = times;
+    window.count = times.length;
     return window;
+  }
+
+  /** Requests that left the window (at or before `since`) count no more. */
+  private forgetBefore(since: number): void {
+    while (this.count > 0 && this.at(0) <= since) {
+      this.start = (this.start + 1) % this.times.length;
+      this.count--;
+    }
+  }
+
+  private grow(): void {
+    const bigger = new Float64Array(Math.min(this.limit, this.times.length * 2));
+    for (let i = 0; i < this.count; i++) bigger[i] = this.at(i);
+    this.times = bigger;
+    this.start = 0;
   }
 
   /** The i-th time, oldest first. */
   private at(i: number): number {
-    return this.times[(this.next + i) % this.limit] as number;
+    return this.times[(this.start + i) % this.times.length] as number;
   }
 }
 

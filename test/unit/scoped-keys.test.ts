@@ -363,6 +363,16 @@ describe("enforced at admission", () => {
     expect(after).toBe(0);
   });
 
+  it("a window holds only the last minute's requests: a limit of a million costs what its traffic takes", () => {
+    const t0 = Date.UTC(2026, 11, 1, 12, 0, 0, 0);
+    const big = new RateWindow(1_000_000, 60_000);
+    for (let i = 0; i < 5; i++) expect(big.take(t0 + i).remaining).toBe(1_000_000 - 1 - i);
+    expect(big.snapshot()).toHaveLength(5);
+    // A minute later they have left: the window is empty again, and so is what storage keeps.
+    expect(big.take(t0 + 60_005).remaining).toBe(999_999);
+    expect(big.snapshot()).toHaveLength(1);
+  });
+
   it("Retry-After says when the window lets the next request through; a changed limit holds at once", () => {
     const t0 = Date.UTC(2026, 11, 1, 12, 0, 0, 0);
     const bucket = new RateWindow(3, 60_000);
