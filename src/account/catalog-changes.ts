@@ -20,6 +20,8 @@ export interface ChangeHost {
   notices: Notices;
   /** A revoked key's rate-limit bucket is dropped. */
   forgetRate(rateKey: string): void;
+  /** A rotated key's rate-limit window becomes its successor's (a rotation is no fresh minute). */
+  moveRate(from: string, to: string): void;
   /** The balance changed: the alarm mirrors it to KV and D1. */
   balanceChanged(): void;
   snapshot(): UsageSnapshot;
@@ -41,8 +43,9 @@ export async function revokeKey(h: ChangeHost, userId: string, keyId: string): P
 }
 
 /**
- * The new key keeps the old one's rules and spend budget (D1 copies them); the old one stays in the copy,
- * revoked, so a request it still has running settles into the budget its successor spends from.
+ * The new key keeps the old one's rules and spend budget (D1 copies them) and its rate-limit window; the old
+ * one stays in the copy, revoked, so a request it still has running settles into the budget its successor
+ * spends from.
  */
 export async function rotateKey(h: ChangeHost, userId: string, oldKeyId: string, next: apiKeysTable.NewApiKey) {
   const now = Date.now();
@@ -50,6 +53,7 @@ export async function rotateKey(h: ChangeHost, userId: string, oldKeyId: string,
   if (row) {
     h.copy.revoke(oldKeyId, now);
     h.copy.setKey(row.id, keyStateOf(row));
+    h.moveRate(oldKeyId, row.id);
   }
   return row;
 }

@@ -116,6 +116,7 @@ export abstract class AccountParts extends DurableObject<Env> {
       ledger: this.ledger,
       notices: this.notices,
       forgetRate: (rateKey) => this.rates.forget(rateKey),
+      moveRate: (from, to) => this.rates.move(from, to),
       balanceChanged: () => this.scheduleAlarm(Date.now() + MIRROR_DELAY_MS),
       snapshot: () => this.snapshot(copy, Date.now()),
     };

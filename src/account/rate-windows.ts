@@ -9,6 +9,13 @@ import { type RateState, RateWindow, windowUnder } from "../ratelimit/window";
 
 /** How long after a change the windows are written (batched: one write per changed window per second at most). */
 const PERSIST_AFTER_MS = 1_000;
+/**
+ * The most times a stored window keeps (its newest): 800 KB, under SQLite's 2 MB value limit in a Durable
+ * Object. A window holds one minute's requests, and one object serves far fewer than this in a minute.
+ */
+const STORED_MAX = 100_000;
+
+const stored = (times: Float64Array) => (times.length > STORED_MAX ? times.slice(times.length - STORED_MAX) : times);
 
 export class RateWindows {
   private readonly windows = new Map<string, RateWindow>();
@@ -51,15 +58,30 @@ export class RateWindows {
     this.sql.exec("DELETE FROM rate_windows WHERE rate_key = ?", rateKey);
   }
 
-  /** Write the changed windows now (the timer's work). */
+  /** A rotated key's window becomes its successor's: a rotation starts no fresh minute. */
+  move(from: string, to: string): void {
+    const window = this.get(from);
+    this.forget(from);
+    if (!window) return;
+    this.windows.set(to, window);
+    this.changed(to);
+  }
+
+  /** Write the changed windows now (the timer's work); one that cannot be written does not stop the others. */
   persist(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const rateKey of this.dirty) {
-      const window = this.windows.get(rateKey);
-      if (window) this.sql.exec("INSERT OR REPLACE INTO rate_windows (rate_key, times) VALUES (?, ?)", rateKey, window.snapshot().buffer);
-    }
+    const dirty = [...this.dirty];
     this.dirty.clear();
+    for (const rateKey of dirty) {
+      const window = this.windows.get(rateKey);
+      if (!window) continue;
+      try {
+        this.sql.exec("INSERT OR REPLACE INTO rate_windows (rate_key, times) VALUES (?, ?)", rateKey, stored(window.snapshot()).buffer);
+      } catch (e) {
+        console.error(`rate-limit window ${rateKey} not stored: ${String(e)}`);
+      }
+    }
   }
 
   private window(rateKey: string, limit: number): RateWindow {

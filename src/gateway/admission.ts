@@ -59,7 +59,7 @@ export async function admit(c: Ctx, meter?: Meter, idempotency?: IdempotencyClai
   const p = c.get("principal");
   const bindings = c.get("bindings");
   const scope = p.keyId ? scopeFor(c.req.path) : undefined;
-  const chain = p.keyId && meter ? c.get("chainProviders") : undefined;
+  const chain = p.keyId && provider ? c.get("chainProviders") : undefined;
   // Earlier requests' charges waiting in this isolate go along (settle-batch.ts) — unless this request
   // could not send them again itself should the call fail (no execution context: a unit test's app.request).
   const ctx = executionCtxOf(c);

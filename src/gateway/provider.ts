@@ -129,7 +129,7 @@ export async function parsedAnswer<T>(
   timeoutMs: number,
 ): Promise<T> {
   const text = await bodyWithin(res, timeoutMs).catch(() => undefined);
-  if (text === "timeout") {
+  if (text === TIMED_OUT) {
     const e = new ApiError("provider_timeout", `${adapter.name} did not finish its answer within ${timeoutMs} ms.`, {
       provider: adapter.id,
     });
@@ -154,8 +154,11 @@ export async function parsedAnswer<T>(
  * A one-document answer's body, read to its end within `ms` of its headers; "timeout" when the provider
  * stops sending before the end (its headers and half its JSON, then silence): without a limit the request
  * would hang with its credits reserved until the reservation's time to live charged their bound.
+ * (A symbol, not a string: a body that is the word "timeout" is a body.)
  */
-async function bodyWithin(res: Response, ms: number): Promise<string | "timeout"> {
+const TIMED_OUT = Symbol("timed out");
+
+async function bodyWithin(res: Response, ms: number): Promise<string | typeof TIMED_OUT> {
   if (!res.body) return "";
   const reader = res.body.getReader();
   const deadline = Date.now() + ms;
@@ -164,7 +167,7 @@ async function bodyWithin(res: Response, ms: number): Promise<string | "timeout"
   try {
     for (;;) {
       const next = await within(reader.read(), Math.max(0, deadline - Date.now()));
-      if (next === "timeout") return "timeout";
+      if (next === "timeout") return TIMED_OUT;
       if (next.done) return text + decoder.decode();
       text += decoder.decode(next.value, { stream: true });
     }

@@ -54,7 +54,9 @@ export async function transcribe(c: Ctx, req: TranscribeRequest, idempotency?: I
       return invalidField("model", `${adapter.name} transcribes with ${stt.models.join(", ")} only`);
     return undefined;
   });
-  const audio = req.audio ?? (await download(c, req.audioUrl));
+  // A key's provider allow-list is checked against the whole chain before an audioUrl is fetched.
+  c.set("chainProviders", chain.map((candidate) => candidate.adapter.id));
+  const audio = req.audio ?? (await download(c, req.audioUrl, chain[0]?.adapter.id));
   // No bytes, no transcription: refused before anything is reserved (never a metered request charged 0).
   if (audio.data.size === 0) {
     const where = req.audio ? "file" : "audioUrl";
@@ -139,10 +141,11 @@ async function transcribeWith(
  * Fetch an audioUrl: only after the request was admitted (a revoked key or a rate-limited caller makes
  * Voxgate fetch nothing), only from a public host (API.md §4.1), at most AUDIO_URL_MAX_BYTES.
  */
-async function download(c: Ctx, url: string | undefined): Promise<Recording> {
+async function download(c: Ctx, url: string | undefined, provider: string | undefined): Promise<Recording> {
   if (!url)
     throw new ApiError("validation_failed", "Send an audio file or an audioUrl.", { fields: [{ path: "file", message: "Required" }] });
-  await admit(c);
+  // Credentials, rate limit, scope and providers before anything is fetched (the credits once it is measured).
+  await admit(c, undefined, undefined, provider);
   const config = c.get("config");
   try {
     const got = await fetchPublic(url, {

@@ -38,17 +38,20 @@ export class RateWindow {
     private readonly windowMs: number,
     from?: RateWindow,
   ) {
-    const carried = from ? Math.min(limit, from.count) : 0;
-    this.times = new Float64Array(Math.min(limit, Math.max(INITIAL_CAPACITY, carried)));
-    for (let i = 0; i < carried; i++) this.times[i] = (from as RateWindow).at((from as RateWindow).count - carried + i);
+    // Every request still in the window carries over, also past a lowered limit: lowered then raised again,
+    // the window still counts them (keeping only the newest `limit` let a lowering reset it).
+    const carried = from?.count ?? 0;
+    this.times = new Float64Array(Math.max(Math.min(limit, INITIAL_CAPACITY), carried));
+    for (let i = 0; i < carried; i++) this.times[i] = (from as RateWindow).at(i);
     this.count = carried;
   }
 
   /** Take one request at `now`: passed with what is left, or refused with when to retry (nothing changes). */
   take(now: number): RateState {
     this.forgetBefore(now - this.windowMs);
-    if (this.count === this.limit) {
-      const waitMs = this.at(0) + this.windowMs - now;
+    if (this.count >= this.limit) {
+      // The next passes once all but limit − 1 of the window's requests have left it.
+      const waitMs = this.at(this.count - this.limit) + this.windowMs - now;
       return { limit: this.limit, remaining: 0, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
     }
     if (this.count === this.times.length) this.grow();
@@ -60,7 +63,7 @@ export class RateWindow {
   /** The state without taking a request (a request already counted, admitted a second time). */
   peek(now: number): RateState {
     this.forgetBefore(now - this.windowMs);
-    return { limit: this.limit, remaining: this.limit - this.count };
+    return { limit: this.limit, remaining: Math.max(0, this.limit - this.count) };
   }
 
   /** The times, oldest first: what storage keeps of the window. */
@@ -70,7 +73,7 @@ export class RateWindow {
     return out;
   }
 
-  /** A window of the times in a snapshot (its limit their number: `windowUnder` carries them into the real one). */
+  /** A window of the times in a snapshot (its limit their number: `windowUnder` carries them all into the real one). */
   static restored(times: Float64Array, windowMs: number): RateWindow {
     const window = new RateWindow(times.length, windowMs);
     window.times = times;
@@ -86,6 +89,7 @@ export class RateWindow {
     }
   }
 
+  /** Only while count < limit: the ring doubles, up to `limit`. */
   private grow(): void {
     const bigger = new Float64Array(Math.min(this.limit, this.times.length * 2));
     for (let i = 0; i < this.count; i++) bigger[i] = this.at(i);

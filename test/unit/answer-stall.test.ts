@@ -3,6 +3,8 @@
 // headers the request fails with 504 provider_timeout — refunded, failed over — instead of hanging with its
 // credits reserved (until the reservation's time to live charged their bound) and its Idempotency-Key busy.
 import { describe, expect, it } from "vitest";
+import { parsedAnswer } from "../../src/gateway/provider";
+import { findProvider } from "../../src/providers/registry";
 import { env } from "../helpers/env";
 import { call, fault, ledgerOf, until, userOn } from "../helpers/reliability";
 
@@ -101,5 +103,13 @@ describe("a one-document answer that stops halfway", () => {
     expect(Date.now() - started).toBeLessThan(2 * timeoutMs + SLACK_MS);
     const ledger = await nothingHeld(user.id);
     expect(ledger.usedMc).toBe(0);
+  });
+
+  it('a body that is the word "timeout" is a body: not JSON (502 provider_error), not a timeout', async () => {
+    const openai = findProvider("openai")!;
+    const what = { body: "an answer", shape: "a chat answer" };
+    const err: any = await parsedAnswer(openai, new Response("timeout"), (p) => p, what, 5_000).catch((e: unknown) => e);
+    expect(err.code).toBe("provider_error");
+    expect(err.beforeFirstByte).toBe(true);
   });
 });

@@ -97,6 +97,15 @@ describe("enforced at admission", () => {
     }
     const { upstreamRequests } = await import("../helpers/api");
     for (const p of ["openai", "anthropic", "cartesia"]) expect(JSON.stringify(await upstreamRequests(p))).not.toContain(marker);
+    // A transcription's audioUrl is not even fetched (the mock records its stand-in URLs as provider "control").
+    const audioUrl = `${env.TEST_MOCK_ORIGIN}/__control/redirect?to=${encodeURIComponent("/__control/tone")}&m=${marker}`;
+    const stt = await call("/v1/transcribe", {
+      method: "POST",
+      headers: auth(key),
+      json: { provider: "openai", audioUrl, fallback: ["deepgram"] },
+    });
+    expect(stt.status).toBe(403);
+    expect(JSON.stringify(await upstreamRequests("control"))).not.toContain(marker);
     // Within its providers, a fallback is fine.
     const ok = await call("/v1/chat", {
       method: "POST",
@@ -363,6 +372,21 @@ describe("enforced at admission", () => {
     expect(after).toBe(0);
   });
 
+  it("a limit lowered and raised again still counts the minute's requests (keeping only the newest reset the window: 119 of 60)", () => {
+    const t0 = Date.UTC(2026, 11, 1, 12, 0, 0, 0);
+    let bucket = new RateWindow(60, 60_000);
+    for (let i = 0; i < 60; i++) expect(bucket.take(t0 + i).retryAfterSeconds).toBeUndefined();
+    bucket = new RateWindow(1, 60_000, bucket);
+    expect(bucket.take(t0 + 1_000).retryAfterSeconds).toBeGreaterThan(0);
+    expect(bucket.peek(t0 + 1_000).remaining).toBe(0);
+    bucket = new RateWindow(60, 60_000, bucket);
+    expect(bucket.take(t0 + 2_000).retryAfterSeconds).toBe(58);
+    // As the burst leaves the window, room comes back one by one.
+    expect(bucket.take(t0 + 60_000).remaining).toBe(0);
+    expect(bucket.take(t0 + 60_001).remaining).toBe(0);
+    expect(bucket.take(t0 + 60_001).retryAfterSeconds).toBe(1);
+  });
+
   it("a window holds only the last minute's requests: a limit of a million costs what its traffic takes", () => {
     const t0 = Date.UTC(2026, 11, 1, 12, 0, 0, 0);
     const big = new RateWindow(1_000_000, 60_000);
@@ -371,6 +395,48 @@ describe("enforced at admission", () => {
     // A minute later they have left: the window is empty again, and so is what storage keeps.
     expect(big.take(t0 + 60_005).remaining).toBe(999_999);
     expect(big.snapshot()).toHaveLength(1);
+  });
+
+  it("a rotated key's successor keeps its window (a rotation is no fresh minute); the old key's window is gone", async () => {
+    const u = await userOn("pro");
+    const { body } = await createKey(u.jwt, { requestsPerMinute: 3 });
+    const results = await Promise.all(Array.from({ length: 4 }, () => call("/v1/me", { headers: auth(body.key) })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 429]);
+    const rotated = await call(`/v1/keys/${body.apiKey.id}/rotate`, { method: "POST", headers: auth(u.jwt) });
+    expect(rotated.status).toBe(201);
+    const next = (await rotated.json()) as any;
+    const first = await call("/v1/me", { headers: auth(next.key) });
+    expect(first.status).toBe(429);
+    expect(Number(first.headers.get("retry-after"))).toBeGreaterThan(50);
+    await new Promise((r) => setTimeout(r, 1_300));
+    const rows = await inAccount(u.id, (_instance, state) =>
+      state.storage.sql
+        .exec<{ rate_key: string }>("SELECT rate_key FROM rate_windows")
+        .toArray()
+        .map((r) => r.rate_key),
+    );
+    expect(rows).toContain(next.apiKey.id);
+    expect(rows).not.toContain(body.apiKey.id);
+  });
+
+  it("a window too big to store does not keep the others from being stored; the stored one keeps its newest 100,000", async () => {
+    const u = await userOn("pro");
+    const stored = await inAccount(u.id, (instance, state) => {
+      const now = Date.now();
+      for (let i = 0; i < 150_000; i++) instance.rates.take("big", 1_000_000, now);
+      instance.rates.take("small", 30, now);
+      instance.rates.persist();
+      return state.storage.sql
+        .exec<{ rate_key: string; n: number }>("SELECT rate_key, length(times) / 8 AS n FROM rate_windows ORDER BY rate_key")
+        .toArray()
+        .map((r) => [r.rate_key, r.n]);
+    });
+    expect(stored).toEqual(
+      expect.arrayContaining([
+        ["big", 100_000],
+        ["small", 1],
+      ]),
+    );
   });
 
   it("Retry-After says when the window lets the next request through; a changed limit holds at once", () => {
