@@ -55,7 +55,10 @@ export async function transcribe(c: Ctx, req: TranscribeRequest, idempotency?: I
     return undefined;
   });
   // A key's provider allow-list is checked against the whole chain before an audioUrl is fetched.
-  c.set("chainProviders", chain.map((candidate) => candidate.adapter.id));
+  c.set(
+    "chainProviders",
+    chain.map((candidate) => candidate.adapter.id),
+  );
   const audio = req.audio ?? (await download(c, req.audioUrl, chain[0]?.adapter.id));
   // No bytes, no transcription: refused before anything is reserved (never a metered request charged 0).
   if (audio.data.size === 0) {
