@@ -10,7 +10,8 @@ import { call, inAccount, keyOf, userOn } from "../helpers/reliability";
 async function forgetMemory(userId: string) {
   await inAccount(userId, (instance) => {
     instance.copy = undefined;
-    instance.rates.clear();
+    // Its rate-limit windows as a wake finds them: in storage only (src/account/rate-windows.ts).
+    instance.rates = new instance.rates.constructor(instance.sql);
   });
 }
 
