@@ -52,7 +52,9 @@ describe("portal: try live transcription", () => {
     await page.locator("#try-provider").selectOption("deepgram");
     await page.locator("#try-start").click();
     // The mock's transcript of the first whole second: "word1 word2".
-    await expect.poll(() => page.locator("#try-final").textContent(), { timeout: 20_000 }).toMatch(/^word1 word2/);
+    // On a failure, what the page said (an error event, a refused token) is in the message.
+    const said = async () => `${await page.locator("#try-final").textContent()} | msg: ${await page.locator("#try-msg").textContent()}`;
+    await expect.poll(said, { timeout: 20_000 }).toMatch(/^word1 word2/);
     await expect.poll(() => page.locator("#try-usage").textContent(), { timeout: 20_000 }).toMatch(/ s · /);
     await page.locator("#try-stop").click();
     await expect.poll(() => page.locator("#try-msg").textContent(), { timeout: 20_000 }).toBe("Stopped.");
