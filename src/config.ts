@@ -51,31 +51,25 @@ const url = (fallback: string) =>
       return value.replace(/\/+$/, "");
     });
 
+/** A variable `parse` reads (a list of hosts, of origins): what it throws is the variable's issue, named at start. */
+const parsedBy = <T>(parse: (value: string | undefined) => T, what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parse(v);
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: e instanceof Error ? e.message : what });
+        return z.NEVER;
+      }
+    });
+
 /** CORS_ORIGINS (src/http/cors.ts): `*`, `none` or a comma-separated list of origins. */
-const corsOrigins = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    try {
-      return parseCorsOrigins(v);
-    } catch (e) {
-      ctx.addIssue({ code: "custom", message: e instanceof Error ? e.message : "not a list of origins" });
-      return z.NEVER;
-    }
-  });
+const corsOrigins = parsedBy(parseCorsOrigins, "not a list of origins");
 
 /** A comma-separated list of hosts (or host:port) let past the public-URL policy (src/http/public-url.ts). */
-const allowHosts = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    try {
-      return parseAllowHosts(v);
-    } catch (e) {
-      ctx.addIssue({ code: "custom", message: e instanceof Error ? e.message : "not a list of hosts" });
-      return z.NEVER;
-    }
-  });
+const allowHosts = parsedBy(parseAllowHosts, "not a list of hosts");
 
 function isJwks(text: string): boolean {
   try {

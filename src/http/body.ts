@@ -64,7 +64,7 @@ export async function readTextPrefix(body: ReadableStream<Uint8Array> | null, ma
  * `charset="utf-16"`; case-insensitive, quotes allowed) → 415 `unsupported_media_type`. Decoded as UTF-8
  * anyway, its text would reach the provider altered (é as U+FFFD) and be charged.
  */
-export function refuseNonUtf8Charset(contentType: string | null | undefined): void {
+function refuseNonUtf8Charset(contentType: string | null | undefined): void {
   const params = contentType?.split(";").slice(1);
   if (!params?.length) return;
   for (const param of params) {
@@ -89,10 +89,19 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
  * A JSON body's bytes as text: bytes that are not UTF-8 → 400 `invalid_json` (never replaced with U+FFFD
  * and sent on, charged). A leading byte-order mark is dropped, as Request.json() does.
  */
-export function utf8JsonText(bytes: Uint8Array): string {
+function utf8JsonText(bytes: Uint8Array): string {
   try {
     return UTF8.decode(bytes);
   } catch {
     throw new ApiError("invalid_json", "The body is not UTF-8: a JSON body must be UTF-8 encoded.");
   }
+}
+
+/**
+ * A JSON request body as text, for every reader of one (the envelope, the portal's sign-in): its declared
+ * charset UTF-8 (else 415), at most `maxBytes` (else 413), strict UTF-8 (else 400 invalid_json).
+ */
+export async function readJsonText(req: Request, maxBytes: number, limitText: string): Promise<string> {
+  refuseNonUtf8Charset(req.headers.get("content-type"));
+  return utf8JsonText(await readCappedBody(req, maxBytes, limitText));
 }

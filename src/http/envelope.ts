@@ -4,7 +4,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../context";
-import { readCappedBody, refuseNonUtf8Charset, utf8JsonText } from "./body";
+import { readJsonText } from "./body";
 import { ApiError } from "./errors";
 import { mediaType } from "./media-type";
 
@@ -47,10 +47,9 @@ export const envelope: MiddlewareHandler<AppEnv> = async (c, next) => {
       throw new ApiError("unsupported_media_type", `Content-Encoding ${coding} is not accepted: send the body uncompressed.`);
     const ok = upload ? upload.takes(type) : type === "application/json";
     if (!ok) throw new ApiError("unsupported_media_type", upload ? upload.refusal : "Send the body as application/json.");
-    if (json) refuseNonUtf8Charset(contentType);
   }
   if (json) {
-    await readJsonText(c, upload ? UPLOAD_BODY_MAX_BYTES : JSON_BODY_MAX_BYTES, upload ? "25 MiB" : "1 MiB");
+    await cacheJsonText(c, upload ? UPLOAD_BODY_MAX_BYTES : JSON_BODY_MAX_BYTES, upload ? "25 MiB" : "1 MiB");
     return next();
   }
   return (upload ? uploadLimit : jsonLimit)(c, next);
@@ -62,16 +61,16 @@ export const envelope: MiddlewareHandler<AppEnv> = async (c, next) => {
  * c.req.json() / text() look first (its body cache, which holds promises), so the route's validator parses
  * it without reading or decoding the body again.
  */
-async function readJsonText(c: Context<AppEnv>, maxBytes: number, shown: string): Promise<void> {
-  let bytes: Uint8Array;
+async function cacheJsonText(c: Context<AppEnv>, maxBytes: number, shown: string): Promise<void> {
+  let text: string;
   try {
-    bytes = await readCappedBody(c.req.raw, maxBytes, shown);
+    text = await readJsonText(c.req.raw, maxBytes, shown);
   } catch (e) {
     if (e instanceof ApiError) throw e;
     // The client went away mid-body, or the stream broke: what Hono's own reader answered (400).
     throw new ApiError("invalid_json", "The body could not be read.");
   }
-  (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(utf8JsonText(bytes));
+  (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
 }
 
 /** The size limits, built once (a middleware per request would be rebuilt for nothing). */

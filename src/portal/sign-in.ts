@@ -8,7 +8,7 @@ import { waitUntil } from "cloudflare:workers";
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { errors, SuccessSchema } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
-import { readCappedBody, refuseNonUtf8Charset, utf8JsonText } from "../http/body";
+import { readJsonText } from "../http/body";
 import { ApiError, errorBody } from "../http/errors";
 import { mediaType } from "../http/media-type";
 import { consume, type RateLimitRule, refund } from "../ratelimit/otp-send-limit";
@@ -116,8 +116,7 @@ async function jsonBody(c: Ctx): Promise<Record<string, unknown>> {
   if (mediaType(c.req.header("content-type")) !== "application/json")
     throw new ApiError("unsupported_media_type", "Send the body as application/json.");
   // UTF-8 only, as every JSON body (src/http/envelope.ts): another charset 415, bytes that are not UTF-8 400.
-  refuseNonUtf8Charset(c.req.header("content-type"));
-  const text = utf8JsonText(await readCappedBody(c.req.raw, AUTH_BODY_MAX_BYTES, "16 KiB"));
+  const text = await readJsonText(c.req.raw, AUTH_BODY_MAX_BYTES, "16 KiB");
   if (text === "") return {};
   let parsed: unknown;
   try {
