@@ -152,3 +152,16 @@ export async function hs256Jwt(sub: string, claims: Record<string, unknown> = {}
     .setExpirationTime("5m")
     .sign(new TextEncoder().encode("x".repeat(32)));
 }
+
+/** A multipart body for POST /v1/audio/transcriptions: `bytes` of (mock) audio as clip.wav, the model, other fields. */
+export function transcriptionForm(model: string, bytes: number, extra: [string, string][] = []): FormData {
+  const form = new FormData();
+  form.append("file", new File([new Uint8Array(bytes)], "clip.wav", { type: "audio/wav" }));
+  form.append("model", model);
+  for (const [k, v] of extra) form.append(k, v);
+  return form;
+}
+
+/** POST /v1/audio/transcriptions (the OpenAI-compatible route) with `form`. */
+export const openAiTranscribe = (key: string, form: FormData) =>
+  api("/v1/audio/transcriptions", { method: "POST", headers: bearer(key), body: form });

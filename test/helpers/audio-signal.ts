@@ -1,5 +1,6 @@
 // Signal measurements for the audio tests: synthesised tones, and what a tone looks like after a codec or
 // resampler (level at one frequency by Goertzel's algorithm, frequency by zero crossings, RMS).
+import { wavHeader } from "../../src/audio/wav";
 
 /** A sine of `frequency` Hz, `amplitude` peak, as s16 samples. */
 export function sine(sampleRate: number, frequency: number, seconds: number, amplitude: number, phase = 0): Int16Array {
@@ -106,4 +107,9 @@ export function runSteps(
   const out: (Uint8Array | undefined)[] = chunks.map((c) => step.push(c));
   out.push(step.end());
   return concat(out);
+}
+
+/** A WAV file of 16-bit PCM mono `samples`, with the header Voxgate itself writes (src/audio/wav.ts). */
+export function pcmWavFile(sampleRate: number, samples: Int16Array): Uint8Array {
+  return concat([wavHeader({ encoding: "pcm_s16le", sampleRate, dataBytes: samples.length * 2 }), toS16le(samples)]);
 }

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { parsedAnswer } from "../../src/gateway/provider";
 import { findProvider } from "../../src/providers/registry";
+import { pcmWavFile } from "../helpers/audio-signal";
 import { env } from "../helpers/env";
 import { call, fault, ledgerOf, until, userOn } from "../helpers/reliability";
 
@@ -19,29 +20,6 @@ const nothingHeld = (userId: string) =>
     () => ledgerOf(userId),
     (l) => l.reservedMc === 0,
   );
-
-/** A WAV file of `seconds` of silence at 16 kHz mono, named so the mock's fault can match it. */
-function wavFile(seconds: number, name: string): File {
-  const samples = 16_000 * seconds;
-  const buf = new ArrayBuffer(44 + samples * 2);
-  const v = new DataView(buf);
-  const text = (at: number, s: string) => {
-    for (let i = 0; i < s.length; i++) v.setUint8(at + i, s.charCodeAt(i));
-  };
-  text(0, "RIFF");
-  v.setUint32(4, 36 + samples * 2, true);
-  text(8, "WAVEfmt ");
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, 1, true);
-  v.setUint32(24, 16_000, true);
-  v.setUint32(28, 32_000, true);
-  v.setUint16(32, 2, true);
-  v.setUint16(34, 16, true);
-  text(36, "data");
-  v.setUint32(40, samples * 2, true);
-  return new File([buf], name, { type: "audio/wav" });
-}
 
 describe("a one-document answer that stops halfway", () => {
   it("/v1/chat (not streamed): 504 provider_timeout within the limit, nothing charged or held, the same Idempotency-Key runs again", async () => {
@@ -94,7 +72,7 @@ describe("a one-document answer that stops halfway", () => {
     const marker = nonce();
     await fault({ provider: "openai", path: "/v1/audio/transcriptions", bodyIncludes: marker, mode: "stall", afterChunks: 1 });
     const form = new FormData();
-    form.set("file", wavFile(1, `${marker}.wav`));
+    form.set("file", new File([pcmWavFile(16_000, new Int16Array(16_000))], `${marker}.wav`, { type: "audio/wav" }));
     form.set("provider", "openai");
     const started = Date.now();
     const res = await call("/v1/transcribe", { method: "POST", headers: auth(user.jwt), body: form });

@@ -6,7 +6,19 @@ import { SELF } from "cloudflare:test";
 import OpenAI, { toFile } from "openai";
 import { beforeEach, describe, expect, it } from "vitest";
 import { cuesFromWords, cuesOf, cueTime, srt, vtt } from "../../src/api/openai-captions";
-import { api, BASE, bearer, createKey, faultFor, marker, mockControl, newKeyUser, upstreamRequests } from "../helpers/api";
+import {
+  api,
+  BASE,
+  bearer,
+  createKey,
+  faultFor,
+  marker,
+  mockControl,
+  newKeyUser,
+  openAiTranscribe,
+  transcriptionForm,
+  upstreamRequests,
+} from "../helpers/api";
 import { ledgerOf, until } from "../helpers/reliability";
 // @ts-expect-error plain JS module shared with the mock server
 import { mockDurationSeconds, mockTranscriptFor, mockWordTimings } from "../mocks/audio.mjs";
@@ -257,14 +269,8 @@ describe("POST /v1/audio/transcriptions: stream, timestamps, srt and vtt", () =>
   const BYTES = 6000;
   const TRANSCRIPT = mockTranscriptFor(BYTES);
   const SECONDS = mockDurationSeconds(BYTES);
-  const upload = (model: string, extra: [string, string][] = []) => {
-    const form = new FormData();
-    form.append("file", new File([new Uint8Array(BYTES)], "clip.wav", { type: "audio/wav" }));
-    form.append("model", model);
-    for (const [k, v] of extra) form.append(k, v);
-    return form;
-  };
-  const transcribe = (key: string, form: FormData) => api("/v1/audio/transcriptions", { method: "POST", headers: bearer(key), body: form });
+  const upload = (model: string, extra: [string, string][] = []) => transcriptionForm(model, BYTES, extra);
+  const transcribe = openAiTranscribe;
   const STT_PROVIDERS = ["openai", "groq", "deepgram", "elevenlabs", "cartesia", "fishaudio"];
 
   /** 400 in OpenAI's shape naming `param`, nothing sent to any STT provider, nothing charged. */

@@ -8,7 +8,7 @@ import Ajv2020 from "ajv/dist/2020";
 import OpenAI, { toFile } from "openai";
 import { beforeEach, describe, expect, it } from "vitest";
 import { NEUTRAL_SEGMENT } from "../../src/api/openai-captions";
-import { api, BASE, bearer, mockControl, newKeyUser } from "../helpers/api";
+import { BASE, bearer, mockControl, newKeyUser, openAiTranscribe, transcriptionForm } from "../helpers/api";
 import { call, userOn } from "../helpers/reliability";
 // @ts-expect-error plain JS module shared with the mock server
 import { mockDurationSeconds, mockTranscriptFor } from "../mocks/audio.mjs";
@@ -23,14 +23,8 @@ const BYTES = 6000;
 const TRANSCRIPT = mockTranscriptFor(BYTES);
 const SECONDS = mockDurationSeconds(BYTES);
 
-function upload(model: string, extra: [string, string][] = []): FormData {
-  const form = new FormData();
-  form.append("file", new File([new Uint8Array(BYTES)], "clip.wav", { type: "audio/wav" }));
-  form.append("model", model);
-  for (const [k, v] of extra) form.append(k, v);
-  return form;
-}
-const transcribe = (key: string, form: FormData) => api("/v1/audio/transcriptions", { method: "POST", headers: bearer(key), body: form });
+const upload = (model: string, extra: [string, string][] = []) => transcriptionForm(model, BYTES, extra);
+const transcribe = openAiTranscribe;
 
 /** OpenAI's schema for a verbose_json transcription, compiled from its published spec (OpenAPI 3.1 = JSON Schema 2020-12). */
 function verboseJsonValidator() {

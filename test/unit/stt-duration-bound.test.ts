@@ -4,37 +4,14 @@
 import { describe, expect, it } from "vitest";
 import { plausibleSeconds, sttChargeMc } from "../../src/metering/estimates";
 import { sttCostMc } from "../../src/metering/prices";
+import { pcmWavFile } from "../helpers/audio-signal";
 import { call, ledgerOf, until, userOn } from "../helpers/reliability";
 
 const auth = (jwt: string) => ({ authorization: `Bearer ${jwt}` });
 
-/** A real WAV file: 8 kHz 16-bit PCM mono of `seconds` seconds (Voxgate measures it from its header). */
-function pcmWav(seconds: number): Uint8Array {
-  const data = seconds * 16_000;
-  const out = new Uint8Array(44 + data);
-  const v = new DataView(out.buffer);
-  const ascii = (at: number, s: string) => {
-    for (let i = 0; i < s.length; i++) out[at + i] = s.charCodeAt(i);
-  };
-  ascii(0, "RIFF");
-  v.setUint32(4, 36 + data, true);
-  ascii(8, "WAVE");
-  ascii(12, "fmt ");
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, 1, true);
-  v.setUint32(24, 8000, true);
-  v.setUint32(28, 16_000, true);
-  v.setUint16(32, 2, true);
-  v.setUint16(34, 16, true);
-  ascii(36, "data");
-  v.setUint32(40, data, true);
-  return out;
-}
-
 function upload(seconds: number, fields: Record<string, string>): FormData {
   const form = new FormData();
-  form.append("file", new File([pcmWav(seconds)], "clip.wav", { type: "audio/wav" }));
+  form.append("file", new File([pcmWavFile(8000, new Int16Array(8000 * seconds))], "clip.wav", { type: "audio/wav" }));
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   return form;
 }

@@ -5,37 +5,13 @@
 // never dropped silently. Refused before anything is reserved or sent.
 import { describe, expect, it } from "vitest";
 import { bearer, marker, upstreamRequests } from "../helpers/api";
+import { pcmWavFile, sine } from "../helpers/audio-signal";
 import { backgroundDone, call, keyOf, ledgerOf, userOn } from "../helpers/reliability";
-
-/** A real WAV file: 8 kHz 16-bit PCM mono, one second. */
-function wav(): Uint8Array {
-  const data = 16_000;
-  const out = new Uint8Array(44 + data);
-  const v = new DataView(out.buffer);
-  const ascii = (at: number, s: string) => {
-    for (let i = 0; i < s.length; i++) out[at + i] = s.charCodeAt(i);
-  };
-  ascii(0, "RIFF");
-  v.setUint32(4, 36 + data, true);
-  ascii(8, "WAVE");
-  ascii(12, "fmt ");
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, 1, true);
-  v.setUint32(24, 8000, true);
-  v.setUint32(28, 16_000, true);
-  v.setUint16(32, 2, true);
-  v.setUint16(34, 16, true);
-  ascii(36, "data");
-  v.setUint32(40, data, true);
-  for (let i = 0; i < 8000; i++) v.setInt16(44 + 2 * i, Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), true);
-  return out;
-}
 
 /** Multipart with a file named after `tag` (the mock records file names: a request can be found by it). */
 function upload(tag: string, fields: Record<string, string>): FormData {
   const form = new FormData();
-  form.append("file", new File([wav()], `${tag}.wav`, { type: "audio/wav" }));
+  form.append("file", new File([pcmWavFile(8000, sine(8000, 440, 1, 8000))], `${tag}.wav`, { type: "audio/wav" }));
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   return form;
 }
