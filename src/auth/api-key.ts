@@ -11,9 +11,17 @@ export function generateApiKey(prefix: string): { plaintext: string; keyPrefix: 
   return { plaintext: prefix + secret, keyPrefix: prefix + secret.slice(0, KEY_PREFIX_SHOWN_CHARS) };
 }
 
-/** Does this bearer token look like one of our API keys (as opposed to a JWT)? */
+/**
+ * A key under any prefix an operator may set (config.ts: letters, digits and _, 1..32) followed by its secret.
+ * A key stays valid when the operator changes `API_KEY_PREFIX` (API.md §1: valid until revoked or expired):
+ * its hash covers the prefix it was made with, so keys made before the change still match theirs.
+ */
+const ANY_PREFIX_KEY = new RegExp(`^[A-Za-z0-9_]{1,32}[A-Za-z0-9_-]{${SECRET_CHARS}}$`);
+
+/** Does this bearer token look like one of our API keys (as opposed to a JWT) — under this prefix or an earlier one? */
 export function looksLikeApiKey(token: string, prefix: string): boolean {
-  return token.startsWith(prefix) && token.length === prefix.length + SECRET_CHARS && /^[A-Za-z0-9_-]+$/.test(token.slice(prefix.length));
+  if (token.startsWith(prefix) && token.length === prefix.length + SECRET_CHARS) return /^[A-Za-z0-9_-]+$/.test(token.slice(prefix.length));
+  return ANY_PREFIX_KEY.test(token);
 }
 
 export function newKeyId(): string {

@@ -11,6 +11,7 @@
 // What is kept: ids, the method, the path without its query string, the key's id, the provider, the
 // status, the cost, the duration, the provider attempts and the Server-Timing figures — never a body, a key or a header value.
 import { routePath } from "hono/route";
+import { looksLikeApiKey } from "../auth/api-key";
 import { type Ctx, executionCtxOf } from "../context";
 
 export interface RequestLogEntry {
@@ -56,7 +57,13 @@ const TOKEN_RUN = /[A-Za-z0-9]{20,}/;
 export function loggedPath(path: string, keyPrefix: string): string {
   return path
     .split("/")
-    .map((s) => ((s.startsWith(keyPrefix) && s.length > keyPrefix.length + 8) || (!OWN_ID.test(s) && TOKEN_RUN.test(s)) ? "[redacted]" : s))
+    .map((s) =>
+      (s.startsWith(keyPrefix) && s.length > keyPrefix.length + 8) ||
+      looksLikeApiKey(s, keyPrefix) ||
+      (!OWN_ID.test(s) && TOKEN_RUN.test(s))
+        ? "[redacted]"
+        : s,
+    )
     .join("/");
 }
 

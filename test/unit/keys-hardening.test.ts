@@ -165,3 +165,37 @@ describe("creating a key with a field it does not take", () => {
     expect(await count()).toBe(before);
   });
 });
+
+describe("an operator changes API_KEY_PREFIX", () => {
+  it("keys made under the earlier prefix keep working; keys made after carry the new one; an unknown key of either shape is 401", async () => {
+    const u = await userOn("pro");
+    const before = await keyOf(u); // made under plabs_ (the test config's prefix)
+    expect(before.key.startsWith("plabs_")).toBe(true);
+    const renamed = { ...env, API_KEY_PREFIX: "sona_sk_" };
+    const callAs = (token: string, path = "/v1/me", init: RequestInit = {}) =>
+      worker.fetch(
+        new Request(`${BASE}${path}`, { ...init, headers: init.headers ?? auth(token) }),
+        renamed as any,
+        createExecutionContext(),
+      );
+
+    const me = await callAs(before.key);
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as any).user.id).toBe(u.id);
+    const made = await callAs(u.jwt, "/v1/keys", { method: "POST" });
+    expect(made.status).toBe(201);
+    const after = ((await made.json()) as any).key as string;
+    expect(after.startsWith("sona_sk_")).toBe(true);
+    expect((await callAs(after)).status).toBe(200);
+    expect((await callAs(before.key, "/v1/keys", { headers: { "x-api-key": before.key } })).status).toBe(200);
+
+    // Revocation still ends an earlier-prefix key on its next request.
+    expect((await callAs(u.jwt, `/v1/keys/${before.id}`, { method: "DELETE" })).status).toBe(200);
+    expect((await callAs(before.key)).status).toBe(401);
+    for (const unknown of [`plabs_${"A".repeat(43)}`, `sona_sk_${"B".repeat(43)}`, `other_${"C".repeat(43)}`]) {
+      const res = await callAs(unknown);
+      expect(res.status, unknown).toBe(401);
+      expect(await codeOf(res)).toBe("unauthorized");
+    }
+  });
+});

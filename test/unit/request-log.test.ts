@@ -400,3 +400,12 @@ describe("the request log", () => {
     expect(acked.sort()).toEqual(["grouped", "single"]);
   });
 });
+
+describe("loggedPath", () => {
+  it("redacts a key made under an earlier API_KEY_PREFIX even when no long run of letters shows it", async () => {
+    const { loggedPath } = await import("../../src/requestlog/record");
+    const earlier = `sona_sk_${"Ab3-_x9Qz1".repeat(4)}k2Z`; // 43 secret characters, no 20-character alphanumeric run
+    expect(loggedPath(`/v1/keys/${earlier}`, "plabs_")).toBe("/v1/keys/[redacted]");
+    expect(loggedPath(`/v1/keys/key_${"0".repeat(32)}`, "plabs_")).toBe(`/v1/keys/key_${"0".repeat(32)}`);
+  });
+});
