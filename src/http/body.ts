@@ -1,7 +1,7 @@
 // Reading a body a caller (or a provider) controls without ever holding more than a bound of it: a
 // running count while the stream is read, the stream cancelled as soon as the count passes the bound —
 // whether or not a Content-Length was sent (a chunked body has none, and a declared one can lie).
-import { ApiError } from "./errors";
+import { ApiError, invalidField } from "./errors";
 
 /** A request's body, at most `maxBytes`; a longer one (declared or streamed) → 413 `payload_too_large`. */
 export async function readCappedBody(req: Request, maxBytes: number, limitText: string): Promise<Uint8Array> {
@@ -103,5 +103,41 @@ function utf8JsonText(bytes: Uint8Array): string {
  */
 export async function readJsonText(req: Request, maxBytes: number, limitText: string): Promise<string> {
   refuseNonUtf8Charset(req.headers.get("content-type"));
-  return utf8JsonText(await readCappedBody(req, maxBytes, limitText));
+  const text = utf8JsonText(await readCappedBody(req, maxBytes, limitText));
+  refuseLoneSurrogates(text);
+  return text;
+}
+
+/** A JSON escape of a UTF-16 surrogate (`\uD800`–`\uDFFF`): rare, so the exact check runs only where one is. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+/** A surrogate standing alone (with the u flag, a pair is one astral character and does not match). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * A string that holds half of a surrogate pair (`"a\ud800b"`, valid JSON) is no text: a provider would get
+ * it as U+FFFD, and D1 stores it re-encoded, so a name read back would differ from the one answered →
+ * 400 validation_failed naming where it is. (Strict UTF-8 bytes carry no surrogate; only an escape can.)
+ */
+function refuseLoneSurrogates(text: string): void {
+  if (!SURROGATE_ESCAPE.test(text)) return;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return; // not JSON: the validator's 400 invalid_json
+  }
+  const at = loneSurrogateAt(value, "");
+  if (at !== undefined) throw invalidField(at || "(body)", "holds a lone UTF-16 surrogate (half of a pair), which is not a character");
+}
+
+function loneSurrogateAt(value: unknown, path: string): string | undefined {
+  if (typeof value === "string") return LONE_SURROGATE.test(value) ? path : undefined;
+  if (value === null || typeof value !== "object") return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const here = path ? `${path}.${key}` : key;
+    if (LONE_SURROGATE.test(key)) return here;
+    const found = loneSurrogateAt(inner, here);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

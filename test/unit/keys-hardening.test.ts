@@ -199,3 +199,34 @@ describe("an operator changes API_KEY_PREFIX", () => {
     }
   });
 });
+
+describe("a JSON string holding half of a surrogate pair", () => {
+  it("is 400 validation_failed naming the field, nothing stored; a whole pair (an emoji) and a literal backslash-u text are kept as sent", async () => {
+    const u = await userOn("pro");
+    const list = async () => ((await (await call("/v1/keys", { headers: auth(u.jwt) })).json()) as any).apiKeys as any[];
+    const refused: [string, Record<string, unknown>, string][] = [
+      ["/v1/keys", { name: "a\ud800b" }, "name"],
+      ["/v1/keys", { name: "ok", "\udc00": 1 }, "\udc00"],
+      ["/v1/webhooks", { url: `${env.TEST_WEBHOOK_ORIGIN}/hooks/x`, events: ["key.created"], description: "x\udfffy" }, "description"],
+      ["/v1/agents", { name: "Agent", systemPrompt: "be \ud83d kind" }, "systemPrompt"],
+      ["/v1/chat", { model: "gpt-4.1-mini", messages: [{ role: "user", content: "hi \ud800" }] }, "messages.0.content"],
+    ];
+    for (const [path, json, field] of refused) {
+      const res = await call(path, { method: "POST", headers: auth(u.jwt), json });
+      const body = (await res.json()) as any;
+      expect(res.status, path).toBe(400);
+      expect(body.error.code).toBe("validation_failed");
+      expect(body.error.fields.map((f: any) => f.path)).toEqual([field]);
+    }
+    expect(await list()).toEqual([]);
+    expect(((await (await call("/v1/webhooks", { headers: auth(u.jwt) })).json()) as any).webhooks).toEqual([]);
+    expect(((await (await call("/v1/agents", { headers: auth(u.jwt) })).json()) as any).agents).toEqual([]);
+
+    for (const name of ["\ud83d\ude00 prod", "\\ud800 literal"]) {
+      const res = await call("/v1/keys", { method: "POST", headers: auth(u.jwt), json: { name } });
+      expect(res.status, name).toBe(201);
+      expect(((await res.json()) as any).apiKey.name).toBe(name);
+    }
+    expect((await list()).map((k) => k.name).sort()).toEqual(["\\ud800 literal", "\ud83d\ude00 prod"].sort());
+  });
+});
