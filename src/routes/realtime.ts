@@ -15,7 +15,7 @@ import {
 import { errors, iso, json, portalSecurity, security } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
 import { sha256Hex } from "../crypto/sha256";
-import { admittedElsewhere } from "../gateway/admission";
+import { admit, admittedElsewhere } from "../gateway/admission";
 import { ApiError } from "../http/errors";
 import { listenSlice, realtimeSlice, speakSlice } from "../metering/realtime";
 import { findProvider } from "../providers/registry";
@@ -185,7 +185,11 @@ async function issueToken(c: Ctx, body: z.infer<typeof RealtimeTokenBody>) {
   if (body.provider !== undefined) {
     const offered =
       body.operation === "listen" ? LISTEN_PROVIDERS : body.operation === "speak" ? SPEAK_PROVIDERS : [{ id: OPENAI_REALTIME_PROVIDER }];
-    providerFor(body.provider, offered, body.operation === "realtime" ? "realtime sessions" : `live ${body.operation}`);
+    const { adapter } = providerFor(body.provider, offered, body.operation === "realtime" ? "realtime sessions" : `live ${body.operation}`);
+    // A key with a provider allow-list (API.md §7.1) mints no token for another provider: 403 scope_denied now,
+    // as every other route answers, not only when the session opens (admitted once more for the provider; the
+    // rate limit counts the request once).
+    if (c.get("principal").keyId) await admit(c, undefined, undefined, adapter.id);
   }
   const p = c.get("principal");
   const token = newClientToken(p.userId);

@@ -513,3 +513,30 @@ describe("the OpenAPI document", () => {
     expect(doc.info.description).toContain("webhook-signature");
   });
 });
+
+describe("a realtime client token for a provider outside the key's allow-list", () => {
+  it("is refused when minted (403 scope_denied, nothing issued); its own provider, or none named, is 201", async () => {
+    const u = await userOn("pro");
+    const made = await createKey(u.jwt, { scopes: ["realtime"], providers: ["elevenlabs"] });
+    expect(made.status).toBe(201);
+    const token = (json: Record<string, unknown>) => call("/v1/realtime/tokens", { method: "POST", headers: auth(made.body.key), json });
+    for (const json of [
+      { operation: "listen", provider: "deepgram" },
+      { operation: "speak", provider: "cartesia" },
+      { operation: "realtime", provider: "openai" },
+    ]) {
+      const res = await token(json);
+      expect(res.status, JSON.stringify(json)).toBe(403);
+      expect(await codeOf(res)).toBe("scope_denied");
+    }
+    for (const json of [
+      { operation: "listen", provider: "elevenlabs" },
+      { operation: "speak", provider: "elevenlabs" },
+      { operation: "listen" },
+    ]) {
+      const res = await token(json);
+      expect(res.status, JSON.stringify(json)).toBe(201);
+      expect(((await res.json()) as any).token).toMatch(/^vgt_/);
+    }
+  });
+});
