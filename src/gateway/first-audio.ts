@@ -3,7 +3,7 @@
 // body breaks. From then on audio is passed on as it arrives.
 import { mediaType } from "../http/media-type";
 import type { AudioEnvelope } from "../providers/types";
-import { type Decoder, relay, type StreamOutcome } from "./relay";
+import { type Decoder, ProviderSilent, relay, type StreamOutcome } from "./relay";
 import { within } from "./within";
 
 /**
@@ -61,12 +61,13 @@ const RAW: Decoder = { chunk: (b) => b, end: () => undefined, passesThrough: tru
 
 /**
  * Raw audio that nobody keeps: the first chunk is read here (so a provider that fails or stays silent
- * still gets a 502/504), then the rest is piped natively — workerd moves the bytes, no JS runs per chunk.
- * A provider failure after the first chunk still aborts the client's stream (a cut answer never looks
- * complete) and a client that hangs up still cancels the provider's answer; the two are not told apart
- * once piped (workerd reports either as a lost connection), which speech does not need: it is charged
- * in full from its first audio on. A provider that falls silent once piped is not seen (that would take JS
- * on every chunk, which piping saves): such a stream lasts until the client or the provider ends it.
+ * still gets a 502/504), then the rest goes to the client through an `IdentityTransformStream` — its body
+ * native, no decoding, no JS stream per chunk: one read and one write of each chunk (`pump`). A provider
+ * failure after the first chunk aborts the client's stream (a cut answer never looks complete), a client
+ * that hangs up cancels the provider's answer (a client abort, told apart from a provider failure), and a
+ * provider that falls silent — nothing for `silenceMs` while a read of it is pending, so a slow client is
+ * never taken for it — fails the stream (a stalled provider held the client forever when the bytes were
+ * piped natively, out of JS's sight).
  */
 async function pipedFirstAudio(source: ReadableStream<Uint8Array>, timeoutMs: number): Promise<FirstAudio> {
   const reader = source.getReader();
@@ -90,23 +91,74 @@ async function pipedFirstAudio(source: ReadableStream<Uint8Array>, timeoutMs: nu
   }
   if (first.done) return failed(new Error(NO_AUDIO));
   const { readable, writable } = new IdentityTransformStream();
-  const firstBytes = first.value;
-  const ended = (async (): Promise<StreamOutcome> => {
-    const writer = writable.getWriter();
-    try {
-      await writer.write(firstBytes); // resolves once the client took it
-    } catch (e) {
-      reader.cancel(e).catch(() => {});
-      return "client_abort";
+  return { stream: readable, ended: pump(reader, writable.getWriter(), first.value, timeoutMs), kept: () => undefined };
+}
+
+/** Hand the provider's chunks to the client one by one, watching for silence; how the stream ended. */
+async function pump(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  firstBytes: Uint8Array,
+  silenceMs: number,
+): Promise<StreamOutcome> {
+  let finished = false;
+  let clientGone = false;
+  let silent: ProviderSilent | undefined;
+  // Since when a read of the provider has been pending (0: none — the client is being waited for).
+  let readingSince = 0;
+  // One timer per silence period, not one per chunk: when it fires it fails a read pending that long, or waits
+  // out what is left of the period.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const watch = (ms: number) => {
+    timer = setTimeout(() => {
+      const waited = readingSince === 0 ? 0 : Date.now() - readingSince;
+      if (waited < silenceMs) return watch(silenceMs - waited);
+      silent = new ProviderSilent(silenceMs);
+      reader.cancel(silent).catch(() => {});
+    }, ms);
+  };
+  // A client that hangs up is seen at the next write (workerd errors the writable side then); should the
+  // runtime say so while the provider is between chunks, its answer is cancelled at once.
+  writer.closed.catch((e) => {
+    if (finished) return;
+    clientGone = true;
+    reader.cancel(e).catch(() => {});
+  });
+  try {
+    await writer.write(firstBytes); // resolves once the client took it
+    watch(silenceMs);
+    for (;;) {
+      readingSince = Date.now();
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        finished = true;
+        writer.abort(e).catch(() => {});
+        return clientGone ? "client_abort" : "upstream_error";
+      }
+      readingSince = 0;
+      if (clientGone) return "client_abort";
+      if (silent) {
+        finished = true;
+        writer.abort(silent).catch(() => {});
+        return "upstream_error";
+      }
+      if (r.done) {
+        finished = true;
+        await writer.close();
+        return "complete";
+      }
+      if (r.value.byteLength > 0) await writer.write(r.value);
     }
-    writer.releaseLock();
-    reader.releaseLock();
-    return source.pipeTo(writable).then(
-      () => "complete" as const,
-      () => "upstream_error" as const,
-    );
-  })();
-  return { stream: readable, ended, kept: () => undefined };
+  } catch (e) {
+    // A write (or the close) failed: the client is gone.
+    finished = true;
+    reader.cancel(e).catch(() => {});
+    return "client_abort";
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));

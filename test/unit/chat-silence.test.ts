@@ -1,4 +1,4 @@
-// A chat provider that starts its stream and then goes silent, its connection open (the mock's `stall`
+// A chat (or speech) provider that starts its stream and then goes silent, its connection open (the mock's `stall`
 // fault): past PROVIDER_TIMEOUT_MS of silence (2 s in tests) the stream fails — the client gets the error
 // event in its own shape, and the reservation is settled at once for the tokens delivered, not left to the
 // Account object's alarm (which would charge the whole bound after RESERVATION_TTL_MS).
@@ -94,5 +94,40 @@ describe("a provider silent mid-stream", () => {
     const input = mockChat(messages).promptTokens as number;
     expect(ledger.usedMc).toBe(llmCostMc(model, input, seenTokens(2, delivered)));
     expect(ledger.usedMc).toBeLessThan(chatBound(model, messages, undefined, undefined).estimateMc ?? 0);
+  });
+});
+
+describe("a speech provider silent after its first audio (raw audio, handed on natively)", () => {
+  it("/v1/synthesize: the client's stream fails within the limit (it was held open forever); the reservation settles", async () => {
+    const user = await userOn("free");
+    const marker = nonce();
+    await fault({ provider: "elevenlabs", bodyIncludes: marker, mode: "stall", afterChunks: 1 });
+    const started = Date.now();
+    const res = await call("/v1/synthesize", {
+      method: "POST",
+      headers: auth(user.jwt),
+      json: { provider: "elevenlabs", text: `${marker} hello there`, format: "mp3" },
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const read = (async () => {
+      let bytes = 0;
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) return `ended cleanly after ${bytes} bytes`;
+        bytes += r.value.byteLength;
+      }
+    })();
+    const outcome = await Promise.race([
+      read.then(
+        (v) => v,
+        (e) => `failed: ${e}`,
+      ),
+      new Promise<string>((r) => setTimeout(() => r("still open"), timeoutMs + SLACK_MS)),
+    ]);
+    expect(outcome).toMatch(/^failed/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(timeoutMs - 50);
+    const ledger = await settled(user.id);
+    expect(ledger.usedMc).toBeGreaterThan(0); // speech is charged from its first audio on (docs/ARCHITECTURE.md)
   });
 });

@@ -1,9 +1,10 @@
 // firstAudio() for raw audio nobody keeps: the first chunk is read in JS (a silent or failing provider still
-// gets a 502/504), the rest is piped natively. What must hold either way: nothing is buffered, a provider
-// cut never looks like a complete answer, a client that hangs up stops the provider's answer.
+// gets a 502/504), the rest handed on chunk by chunk into a native stream. What must hold either way: nothing
+// is buffered, a provider cut never looks like a complete answer, a client that hangs up stops the provider's
+// answer, a provider that falls silent mid-stream fails it (a slow client is not taken for one).
 import { describe, expect, it } from "vitest";
 import { firstAudio } from "../../../src/gateway/first-audio";
-import type { Decoder } from "../../../src/gateway/relay";
+import { type Decoder, ProviderSilent } from "../../../src/gateway/relay";
 import { dec, enc, source } from "../../helpers/streams";
 
 const RAW = { chunk: (b: Uint8Array) => b, end: () => undefined, passesThrough: true };
@@ -101,5 +102,49 @@ describe("firstAudio, raw audio piped", () => {
     expect(dec(new Uint8Array(await new Response(audio.stream).arrayBuffer()))).toBe("kept audio");
     expect(await audio.ended).toBe("complete");
     expect(dec(audio.kept()!)).toBe("kept audio");
+  });
+
+  it("a provider that falls silent after its first chunk fails the client's stream after the limit (it was held forever)", async () => {
+    const src = source();
+    src.push("first");
+    const audio = await firstAudio(src.stream, 60, 0, RAW);
+    const reader = audio.stream.getReader();
+    expect(dec((await reader.read()).value!)).toBe("first");
+    const outcome = await Promise.race([audio.ended, new Promise((r) => setTimeout(() => r("still open after 1 s"), 1_000))]);
+    expect(outcome).toBe("upstream_error");
+    await expect(reader.read()).rejects.toThrow("the provider sent nothing for 60 ms");
+    expect(src.cancelled()).toBeInstanceOf(ProviderSilent);
+  });
+
+  it("a client slower than the limit is not taken for a silent provider: every byte arrives, complete", async () => {
+    const src = source();
+    src.push("a");
+    const audio = await firstAudio(src.stream, 40, 0, RAW);
+    src.push("b");
+    src.push("c");
+    src.close();
+    const reader = audio.stream.getReader();
+    let got = "";
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      got += dec(r.value);
+      await new Promise((r) => setTimeout(r, 120)); // three times the limit between reads
+    }
+    expect(got).toBe("abc");
+    expect(await audio.ended).toBe("complete");
+    expect(src.cancelled()).toBe("not cancelled");
+  });
+
+  it("a client that hangs up is told from a provider failure: client_abort, the provider's answer cancelled", async () => {
+    const src = source();
+    src.push("first");
+    const audio = await firstAudio(src.stream, 2000, 0, RAW);
+    const reader = audio.stream.getReader();
+    await reader.read();
+    await reader.cancel(new Error("client went away"));
+    src.push("more audio nobody takes");
+    expect(await audio.ended).toBe("client_abort");
+    expect(src.cancelled()).not.toBe("not cancelled");
   });
 });
