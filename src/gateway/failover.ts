@@ -3,7 +3,9 @@
 // it reached the client). Anything else (a 4xx, a stream that broke after it started) is the answer.
 // Each attempt is its own admission and settlement: the failed one is refunded (and its refund has landed
 // before the next is admitted), the one that served is charged at its own price, and the rate limit
-// counts the request once. A provider whose breaker is open is skipped, unless it is the last one left.
+// counts the request once. A provider whose breaker is open is skipped, unless it is the last one left — or
+// the only one that can run the request (every later entry dropped out unused). A 429 on the caller's own
+// key is that key's quota: it does not count toward the breaker.
 import type { Context } from "hono";
 import { z } from "zod";
 import { byokOf } from "../auth/byok";
@@ -119,13 +121,22 @@ export async function withFailover<Op extends Operation, T>(
     chain.map((candidate) => candidate.adapter.id),
   );
   let failure: ApiError | undefined;
-  for (const [i, candidate] of chain.entries()) {
+  // Providers skipped for their open breaker: tried after all, last, when nothing else could run the request
+  // (every later entry dropped out before reaching its provider) — a breaker skips a provider only while
+  // another one can serve.
+  const skipped: Candidate<Op>[] = [];
+  const queue = [...chain];
+  // (The iterator reads the queue's length at each step: entries pushed on the way are reached.)
+  for (const [i, candidate] of queue.entries()) {
     const id = candidate.adapter.id;
-    const last = i === chain.length - 1;
-    if (!last && !allows(c, id, settings.coolDownMs)) {
+    const last = i === queue.length - 1;
+    if (i < chain.length && !last && !allows(c, id, settings.coolDownMs)) {
       tried.push(`${id}=skipped`);
+      skipped.push(candidate);
       continue;
     }
+    // A skipped provider tried after all is listed once, by how its attempt went.
+    if (i >= chain.length) tried.splice(tried.indexOf(`${id}=skipped`), 1);
     try {
       const answer = await attempt(candidate);
       tried.push(`${id}=200`);
@@ -140,16 +151,19 @@ export async function withFailover<Op extends Operation, T>(
       }
       // A fallback this request cannot run on (no key for it, a model the platform has no price for) drops
       // out as a fallback whose options it cannot take does (chainTaking): the answer stays the outage that
-      // led to it — not a 400 blaming the caller, and only now, since the key it would use is known only at
-      // admission (a stored key).
-      if (failure && unusableFallback(e)) {
-        if (last) throw failure;
+      // led to it — or the skipped provider is tried after all — not a 400 blaming the caller, and only now,
+      // since the key it would use is known only at admission (a stored key).
+      if (candidate !== chain[0] && (failure || skipped.length > 0) && unusableFallback(e)) {
+        if (!failure && i === chain.length - 1) queue.push(...skipped);
+        if (i === queue.length - 1) throw failure ?? e;
         continue;
       }
       // Refused before the provider was called (credits, scope, rate limit, no key): not an attempt either.
       if (reachedProvider(e)) tried.push(`${id}=${attemptOutcome(e)}`);
       if (!failedBeforeFirstByte(e)) throw e;
-      recordFailure(c, id, settings);
+      // A 429 on the caller's own key (BYOK, stored) is that key's quota, not the provider's health: it does not
+      // count toward the breaker every user shares (a user could otherwise open it for all, at no cost).
+      if (!(c.get("usageBypassed") && e.details?.providerStatus === 429)) recordFailure(c, id, settings);
       if (last) throw e;
       failure = e;
       // The failed attempt's refund lands before the next attempt is admitted (its Idempotency-Key is free again).

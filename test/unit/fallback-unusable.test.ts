@@ -130,3 +130,52 @@ describe("a fallback that is not a list of at most four", () => {
     expect(fields).toEqual([{ path: "messages", message: expect.stringMatching(/expected array/) }]);
   });
 });
+
+describe("the circuit breaker and fallbacks", () => {
+  const speak = (jwt: string, provider: string, text: string, fallback: unknown[], headers: Record<string, string> = {}) =>
+    call("/v1/synthesize", { method: "POST", headers: { ...auth(jwt), ...headers }, json: { provider, text, fallback } });
+
+  it("the primary's breaker open and its only fallback unusable: the primary is tried after all (was 400 provider_key_missing)", async () => {
+    const user = await userOn("pro");
+    // Open resembleai's breaker: failures that cartesia, as fallback, answers.
+    for (let i = 0; i < Number(env.BREAKER_FAILURES ?? 5); i++) {
+      const marker = nonce();
+      await fault({ provider: "resembleai", bodyIncludes: marker, mode: "error", status: 503 });
+      const res = await speak(user.jwt, "resembleai", marker, ["cartesia"]);
+      expect(res.headers.get("x-provider-attempts")).toBe("resembleai=503, cartesia=200");
+      await res.arrayBuffer();
+    }
+    const opened = await speak(user.jwt, "resembleai", nonce(), ["cartesia"]);
+    expect(opened.headers.get("x-provider-attempts")).toBe("resembleai=skipped, cartesia=200");
+    await opened.arrayBuffer();
+    // Hugging Face has no platform key here: the request could run on resembleai alone.
+    const marker = nonce();
+    const res = await speak(user.jwt, "resembleai", marker, ["huggingface"]);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-provider-used")).toBe("resembleai");
+    expect(res.headers.get("x-provider-attempts")).toBe("resembleai=200");
+    await res.arrayBuffer();
+    expect(await requestsTo("resembleai", marker)).toHaveLength(1);
+    // Its success closed the breaker again for whoever comes next.
+    const closed = await speak(user.jwt, "resembleai", nonce(), ["cartesia"]);
+    expect(closed.headers.get("x-provider-attempts")).toBe("resembleai=200");
+    await closed.arrayBuffer();
+  });
+
+  it("a 429 on a caller's own key (its quota) does not open the breaker every user shares", async () => {
+    const user = await userOn("pro");
+    for (let i = 0; i <= Number(env.BREAKER_FAILURES ?? 5); i++) {
+      const marker = nonce();
+      await fault({ provider: "fishaudio", bodyIncludes: marker, mode: "error", status: 429 });
+      const res = await speak(user.jwt, "fishaudio", marker, ["cartesia"], { "x-provider-key-fishaudio": "fish_callers_own_key_1234" });
+      expect(res.headers.get("x-provider-attempts")).toBe("fishaudio=429, cartesia=200");
+      await res.arrayBuffer();
+    }
+    const other = await userOn("pro");
+    const marker = nonce();
+    const res = await speak(other.jwt, "fishaudio", marker, ["cartesia"]);
+    expect(res.headers.get("x-provider-attempts")).toBe("fishaudio=200");
+    await res.arrayBuffer();
+    expect(await requestsTo("fishaudio", marker)).toHaveLength(1);
+  });
+});
