@@ -1,5 +1,5 @@
 // Calling a provider: a time-to-first-byte limit (504), connection failures (502), and provider errors
-// passed on as 502 with the provider's status and message — never its key.
+// passed on as 502 with the provider's status and message — never its key, which no redirect takes elsewhere.
 import { readTextPrefix } from "../http/body";
 import { ApiError } from "../http/errors";
 import { PROVIDER_ERROR_BODY_MAX_BYTES, providerText } from "../providers/provider-text";
@@ -9,7 +9,9 @@ export async function callUpstream(adapter: ProviderAdapter, req: UpstreamReques
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new UpstreamTimeout()), timeoutMs);
   try {
-    return await fetch(req.url, { ...req.init, signal: abort.signal });
+    // A redirect is never followed: it would carry the provider's key (and the request) to whatever host it
+    // names — over http too. A 3xx is the provider's answer, passed on as a 502 like any other non-2xx.
+    return await fetch(req.url, { ...req.init, redirect: "manual", signal: abort.signal });
   } catch (e) {
     if (abort.signal.aborted) {
       throw new ApiError("provider_timeout", `${adapter.name} did not answer within ${timeoutMs} ms.`, { provider: adapter.id });

@@ -11,6 +11,7 @@ import { admit } from "../gateway/admission";
 import { callUpstream, providerFailure } from "../gateway/upstream";
 import { readTextPrefix } from "../http/body";
 import { ApiError } from "../http/errors";
+import { mediaType } from "../http/media-type";
 import { PROVIDER_ERROR_BODY_MAX_BYTES, providerText } from "../providers/provider-text";
 import { findProvider } from "../providers/registry";
 import type { ProviderAdapter } from "../providers/types";
@@ -142,7 +143,18 @@ async function verifyProviderKey(c: Ctx, name: string) {
   const res = await callUpstream(adapter, check.upstream, c.get("config").PROVIDER_TIMEOUT_MS, key);
   // A provider failing (5xx) or shedding load (429) says nothing about the key: that is a 502 passing its
   // status and message on (API.md §8), as for a timeout or a connection error — never "valid": false.
-  if (res.status >= 500 || res.status === 429) throw await providerFailure(adapter, res, key);
+  // So is an answer that is no key check's: a redirect (never followed: it would take the key elsewhere), or a
+  // 2xx that is not the JSON every provider's check answers with (an HTML page: a proxy, a captive portal, a
+  // wrong base URL) — neither says the key is valid, nor stamps it verified.
+  if (res.status >= 500 || res.status === 429 || (res.status >= 300 && res.status < 400)) throw await providerFailure(adapter, res, key);
+  const type = mediaType(res.headers.get("content-type"));
+  if (is2xx(res.status) && type !== "application/json" && !type.endsWith("+json")) {
+    res.body?.cancel().catch(() => {});
+    throw new ApiError("provider_error", `${adapter.name} answered the key check with ${type || "no content type"}, not its JSON answer.`, {
+      provider: adapter.id,
+      providerStatus: res.status,
+    });
+  }
   // Only a refusal's body says anything (a restricted key's reason); an accepted check's (a model or voice
   // list) is not read at all, a refusal's only up to the error-body bound.
   let body = "";

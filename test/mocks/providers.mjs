@@ -187,6 +187,7 @@ function validateFault(f) {
   for (const k of ["status", "retryAfter", "delayMs", "times", "afterFrames", "afterSentFrames", "afterChunks"])
     if (f[k] !== undefined && !(Number.isFinite(f[k]) && f[k] >= 0)) return `${k} must be a non-negative number`;
   if (f.message !== undefined && typeof f.message !== "string") return "message must be a string";
+  if (f.location !== undefined && typeof f.location !== "string") return "location must be a string";
   if (f.bodyIncludes !== undefined && (typeof f.bodyIncludes !== "string" || f.bodyIncludes === ""))
     return "bodyIncludes must be a non-empty string";
   return null;
@@ -313,6 +314,7 @@ export async function startMockProviders({
       afterSentFrames: f.afterSentFrames,
       afterChunks: f.afterChunks,
       message: f.message,
+      location: f.location,
       remaining: f.times ?? 1,
     };
     faults.push(fault);
@@ -532,6 +534,8 @@ export async function startMockProviders({
           const desc = faultError(provider, status, ctx, fault.message);
           if (status === 429 || fault.retryAfter !== undefined)
             desc.headers = { ...desc.headers, "retry-after": String(fault.retryAfter ?? 7) };
+          // A redirect (status 3xx with `location`): where a provider that moved would send its callers.
+          if (fault.location !== undefined) desc.headers = { ...desc.headers, location: fault.location };
           return finish(desc);
         }
         case "invalid_json":

@@ -4,7 +4,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { getConfig } from "../../src/config";
 import { seal } from "../../src/crypto/provider-key-vault";
-import { api, bearer, mockControl, newKeyUser, upstreamRequests } from "../helpers/api";
+import { api, bearer, faultFor, marker, mockControl, newKeyUser, upstreamRequests } from "../helpers/api";
 import { env } from "../helpers/env";
 
 beforeEach(async () => {
@@ -156,5 +156,62 @@ describe("verify reads only what its verdict needs", () => {
     await mockControl("/fault", { method: "POST", json: { provider: "openai", path: "/models", mode: "slow", delayMs: 60_000 } });
     const res = await verify(u.key, "openai");
     expect(await res.json()).toEqual({ success: true, provider: "openai", valid: true, status: 200 });
+  });
+});
+
+describe("a provider that answers with a redirect, or a key check with a page", () => {
+  /** Requests that reached the redirect's target (the mock records every control request, headers included). */
+  const reachedTarget = async (tag: string) => (await upstreamRequests("control")).filter((r) => String(r.path).includes(tag));
+
+  it("a redirect is never followed — the platform, BYOK or stored key never goes where it points: 502 with its status", async () => {
+    const u = await newKeyUser();
+    const tag = marker();
+    const location = `${env.TEST_MOCK_ORIGIN}/__control/elsewhere-${tag}`;
+    const speechMarker = marker();
+    await faultFor(speechMarker, { provider: "elevenlabs", mode: "error", status: 307, location });
+    const speech = await api("/v1/synthesize", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "elevenlabs", text: speechMarker },
+    });
+    expect(speech.status).toBe(502);
+    expect(((await speech.json()) as any).error).toMatchObject({ code: "provider_error", providerStatus: 307 });
+
+    const chatMarker = marker();
+    await faultFor(chatMarker, { provider: "anthropic", mode: "error", status: 308, location });
+    const chat = await api("/v1/chat", {
+      method: "POST",
+      headers: { ...bearer(u.key), "x-provider-key-anthropic": "sk-ant-callers-own-secret-42" },
+      json: { provider: "anthropic", model: "claude-3-5-haiku-latest", messages: [{ role: "user", content: chatMarker }] },
+    });
+    expect(chat.status).toBe(502);
+    expect(((await chat.json()) as any).error.providerStatus).toBe(308);
+
+    await store(u.key, "elevenlabs", "stored-elevenlabs-secret-77");
+    await mockControl("/fault", {
+      method: "POST",
+      json: { provider: "elevenlabs", path: "/v1/user", mode: "error", status: 302, location },
+    });
+    const check = await verify(u.key, "elevenlabs");
+    expect(check.status).toBe(502);
+    expect(((await check.json()) as any).error.providerStatus).toBe(302);
+    expect(await verifiedAt(u.key, "elevenlabs")).toBeNull();
+
+    expect(await reachedTarget(tag)).toEqual([]);
+  });
+
+  it("a key check answered 200 with an HTML page (a proxy, a captive portal) is no verdict: 502, verifiedAt not stamped", async () => {
+    const u = await newKeyUser();
+    await store(u.key, "openai", "sk-stored-openai-key-1234");
+    await mockControl("/fault", { method: "POST", json: { provider: "openai", path: "/v1/models", mode: "wrong_content_type" } });
+    const res = await verify(u.key, "openai");
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as any;
+    expect(body.error.code).toBe("provider_error");
+    expect(body.error.message).toContain("text/html");
+    expect(await verifiedAt(u.key, "openai")).toBeNull();
+    // The same check answered as the provider does: valid, and stamped.
+    expect(await (await verify(u.key, "openai")).json()).toEqual({ success: true, provider: "openai", valid: true, status: 200 });
+    expect(await verifiedAt(u.key, "openai")).not.toBeNull();
   });
 });
