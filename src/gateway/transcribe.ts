@@ -6,7 +6,7 @@ import type { Ctx } from "../context";
 import { ApiError, invalidField } from "../http/errors";
 import { fetchPublic, PUBLIC_URL_UNAVAILABLE_MESSAGE, PublicUrlTooLarge, PublicUrlUnavailable } from "../http/fetch-public";
 import type { IdempotencyClaim } from "../metering/contract";
-import { plausibleSeconds, sttBoundMc, sttChargeMc } from "../metering/estimates";
+import { plausibleSeconds, secondsFigure, sttBoundMc, sttChargeMc } from "../metering/estimates";
 import type { SttInput, SttOption, SttResult } from "../providers/types";
 import { admit } from "./admission";
 import { type Candidate, candidates, chainTaking, type FallbackEntry, withFailover } from "./failover";
@@ -105,17 +105,18 @@ async function transcribeWith(
       { body: "a transcription", shape: "a transcription" },
       c.get("config").PROVIDER_TIMEOUT_MS,
     );
-    // A duration the audio sent cannot have (e.g. milliseconds read as seconds) is neither shown nor charged:
-    // the measured length, which was reserved, stands in for it.
-    const reportedSeconds = plausibleSeconds(result.durationSeconds, measured.seconds);
-    if (result.durationSeconds !== undefined && reportedSeconds === undefined)
+    // What the provider reports is charged, more than was reserved too (API.md §6: the excess is debt, never
+    // dropped); far more than the audio measured is worth an operator's look.
+    const reportedSeconds = secondsFigure(result.durationSeconds);
+    if (reportedSeconds !== undefined && plausibleSeconds(reportedSeconds, measured.seconds) === undefined)
       console.warn(
-        `[${c.get("requestId")}] ${adapter.id} reported ${result.durationSeconds} s for audio measured at ${measured.seconds} s: charged the measured length`,
+        `[${c.get("requestId")}] ${adapter.id} reported ${reportedSeconds} s for audio measured at ${measured.seconds} s: charged as reported`,
       );
     const body: Transcription = {
       success: true,
       text: result.text,
-      durationSeconds: reportedSeconds ?? measured.seconds,
+      // Shown to the microsecond: frame durations summed as floats (0.9999999999999998) read as what they are.
+      durationSeconds: Math.round((reportedSeconds ?? measured.seconds) * 1e6) / 1e6,
       language: result.language,
       provider: adapter.id,
       model,

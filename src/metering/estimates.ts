@@ -1,8 +1,8 @@
 // What a metered request reserves, and what it is charged (API.md §6, "A reservation bounds the work").
 // A reservation is an upper bound on what the request can cost, and the gateway makes the provider stay
 // inside it: chat sends the provider an output cap equal to the output tokens reserved; transcription
-// reserves the audio's measured duration. Where a provider reports no usage, the bound is charged; a
-// duration far past the audio sent is not believed (plausibleSeconds).
+// reserves the audio's measured duration. Where a provider reports no usage, the bound is charged; where it
+// reports more than was reserved, that is charged (the excess as debt: API.md §6, never dropped).
 import type { ChatMessage, TokenUsage } from "../providers/types";
 import { DEFAULT_PRICES, llmCostMc, type Prices, sttCostMc } from "./prices";
 
@@ -23,10 +23,10 @@ const STT_AUDIO_TOKENS_PER_SECOND = 20;
 const STT_TEXT_TOKENS_PER_SECOND = 10;
 const STT_TOKENS_PER_REQUEST = 64;
 /**
- * How far a provider's reported duration may run past the audio's measured length and still be charged:
- * providers round up (to the second, to a billing minimum) and a container may state a little less than it
- * holds. A report beyond that describes something else — a unit mix-up (milliseconds read as seconds is
- * 1000×), a wrong file — and the measured length, which the request reserved, is charged instead.
+ * How far a realtime turn's reported duration may run past the audio measured for it and still be charged
+ * (plausibleSeconds): providers round up (to the second, to a billing minimum). A report beyond that within a
+ * live session describes something else (an item no commit announced). An HTTP transcription's report is
+ * charged whatever it says (API.md §6: an excess over the reservation is debt, never dropped).
  */
 export const REPORTED_SECONDS_MAX_FACTOR = 1.5;
 export const REPORTED_SECONDS_MAX_EXTRA = 1;
@@ -95,15 +95,23 @@ function sttTokenBound(seconds: number) {
   };
 }
 
-/** A reported duration, if it is one the audio sent can have (see REPORTED_SECONDS_MAX_FACTOR); else undefined. */
+/** A reported duration that is a figure at all (finite, above 0); else undefined: not reported. */
+export function secondsFigure(reported: number | undefined): number | undefined {
+  return reported !== undefined && Number.isFinite(reported) && reported > 0 ? reported : undefined;
+}
+
+/** A reported duration, if it is one the audio measured can have (see REPORTED_SECONDS_MAX_FACTOR); else undefined. */
 export function plausibleSeconds(reported: number | undefined, measuredSeconds: number): number | undefined {
-  if (reported === undefined || !Number.isFinite(reported) || reported <= 0) return undefined;
-  return reported <= measuredSeconds * REPORTED_SECONDS_MAX_FACTOR + REPORTED_SECONDS_MAX_EXTRA ? reported : undefined;
+  const seconds = secondsFigure(reported);
+  return seconds !== undefined && seconds <= measuredSeconds * REPORTED_SECONDS_MAX_FACTOR + REPORTED_SECONDS_MAX_EXTRA
+    ? seconds
+    : undefined;
 }
 
 /**
  * What a transcription is charged: the tokens a token-billed model reported, else the seconds the
- * provider reported (when plausible for the audio sent), else the bound from the measured duration.
+ * provider reported (more than was reserved too: the excess becomes debt), else the bound from the
+ * measured duration. (A realtime turn vets its report with plausibleSeconds first.)
  */
 export function sttChargeMc(
   provider: string,
@@ -114,7 +122,7 @@ export function sttChargeMc(
   prices: Prices = DEFAULT_PRICES,
 ): number {
   if (tokenBilled && reported.usage) return llmCostMc(model, reported.usage.inputTokens, reported.usage.outputTokens, prices) ?? 0;
-  const seconds = plausibleSeconds(reported.seconds, measuredSeconds);
+  const seconds = secondsFigure(reported.seconds);
   if (!tokenBilled && seconds !== undefined) return sttCostMc(provider, seconds, prices) ?? 0;
   return sttBoundMc(provider, model, measuredSeconds, tokenBilled, prices) ?? 0;
 }

@@ -10,8 +10,8 @@ import { errorText, formOf, get, is2xx, json, multipart, secondsOf, transcriptTe
  * (2026-06-05), whose examples were run against the live API: "Correctness fixes surfaced by live testing:
  * duration in seconds" (the Python SDK reference's "Duration in milliseconds" became "in seconds"). The
  * Python SDK's docstring (fishaudio/types/asr.py, "Total audio duration in milliseconds") is the one
- * dissenter. Whatever Fish answers, a duration far past the audio sent is not charged
- * (src/metering/estimates.ts, plausibleSeconds).
+ * dissenter. What Fish reports is charged (an excess over the measured length as debt: API.md §6), and a
+ * report far past the audio sent is logged for the operator (src/gateway/transcribe.ts).
  */
 const ASR_DURATION_UNITS_PER_SECOND = 1;
 /**

@@ -1,11 +1,14 @@
-// A provider's reported duration is charged only when the audio sent can have it (src/metering/estimates.ts,
-// plausibleSeconds): a unit mix-up — Fish's Python SDK calls /v1/asr's `duration` milliseconds, its spec and
-// live-tested docs seconds — must not charge 1000× what the recording's measured length reserved (API.md §6).
+// A provider's reported duration past what a transcription reserved (its measured length) is charged as
+// reported, the excess as debt (API.md §6: "never dropped") — a Fish report in milliseconds too (its Python SDK
+// says milliseconds, its spec and live-tested docs seconds). A realtime turn's report is still vetted against
+// the audio measured for it (plausibleSeconds).
 import { describe, expect, it } from "vitest";
 import { plausibleSeconds, sttChargeMc } from "../../src/metering/estimates";
 import { sttCostMc } from "../../src/metering/prices";
 import { pcmWavFile } from "../helpers/audio-signal";
 import { call, ledgerOf, until, userOn } from "../helpers/reliability";
+// @ts-expect-error plain JS module shared with the mock server
+import { flacFile } from "../mocks/tone.mjs";
 
 const auth = (jwt: string) => ({ authorization: `Bearer ${jwt}` });
 
@@ -16,8 +19,8 @@ function upload(seconds: number, fields: Record<string, string>): FormData {
   return form;
 }
 
-describe("Fish Audio ASR duration", () => {
-  it("in seconds it is charged as reported; in milliseconds (a unit mix-up) neither shown nor charged 1000×", async () => {
+describe("a reported duration past the reservation (API.md §6: the excess is charged, never dropped)", () => {
+  it("Fish's report 1000× the measured length (its milliseconds) is shown and charged as reported — more than was reserved", async () => {
     const user = await userOn("pro");
     const cost = sttCostMc("fishaudio", 12) ?? 0;
     const seconds = await call("/v1/transcribe", { method: "POST", headers: auth(user.jwt), body: upload(12, { provider: "fishaudio" }) });
@@ -25,23 +28,57 @@ describe("Fish Audio ASR duration", () => {
     expect(((await seconds.json()) as any).durationSeconds).toBe(12);
     expect(Number(seconds.headers.get("x-usage-cost"))).toBe(cost / 1000);
     // The mock answers 12000 for this recording when asked to (test/mocks/providers/fishaudio.mjs): the
-    // measured 12 s, which was reserved, stands in for it.
+    // reservation was the measured 12 s; what the provider reported is what it bills, so it is charged.
     const body = upload(12, { provider: "fishaudio", language: "mock-duration-ms" });
     const ms = await call("/v1/transcribe", { method: "POST", headers: auth(user.jwt), body });
     expect(ms.status).toBe(200);
-    expect(((await ms.json()) as any).durationSeconds).toBe(12);
-    expect(Number(ms.headers.get("x-usage-cost"))).toBe(cost / 1000);
+    expect(((await ms.json()) as any).durationSeconds).toBe(12_000);
+    const reported = sttCostMc("fishaudio", 12_000) ?? 0;
+    expect(Number(ms.headers.get("x-usage-cost"))).toBe(reported / 1000);
     const ledger = await until(
       () => ledgerOf(user.id),
       (l) => l.reservedMc === 0 && l.requestCount === 2,
     );
-    expect(ledger.usedMc).toBe(2 * cost);
-    expect(ledger.paygMc).toBeGreaterThanOrEqual(0); // no debt
+    expect(ledger.usedMc).toBe(cost + reported);
+  });
+
+  it("past what is left, the excess is debt: a negative PAYG balance, and the next metered request is 402", async () => {
+    const user = await userOn("free"); // 2,500 credits; 12,000 s on Fish is 1,600
+    const first = await call("/v1/transcribe", {
+      method: "POST",
+      headers: auth(user.jwt),
+      body: upload(12, { provider: "fishaudio", language: "mock-duration-ms" }),
+    });
+    expect(first.status).toBe(200);
+    const second = await call("/v1/transcribe", {
+      method: "POST",
+      headers: auth(user.jwt),
+      body: upload(12, { provider: "fishaudio", language: "mock-duration-ms" }),
+    });
+    expect(second.status).toBe(200);
+    const ledger = await until(
+      () => ledgerOf(user.id),
+      (l) => l.reservedMc === 0 && l.requestCount === 2,
+    );
+    const each = sttCostMc("fishaudio", 12_000) ?? 0;
+    expect(ledger.usedMc).toBe(2 * each);
+    expect(ledger.paygMc).toBe(2_500_000 - 2 * each); // beyond the plan's 2,500 credits: debt
+    const after = await call("/v1/transcribe", { method: "POST", headers: auth(user.jwt), body: upload(1, { provider: "fishaudio" }) });
+    expect(after.status).toBe(402);
   });
 });
 
-describe("the bound on a reported duration: measured × 1.5 + 1 s", () => {
-  it("a little over the measured length is believed (providers round up); far over is not", () => {
+describe("what a report is charged", () => {
+  it("an HTTP transcription: any figure as reported (1000× included); no figure (NaN, 0, negative) → the measured bound", () => {
+    for (const provider of ["openai", "deepgram", "elevenlabs", "fishaudio", "cartesia", "groq", "inworld"]) {
+      expect(sttChargeMc(provider, "m", false, 30, { seconds: 30_000 }), provider).toBe(sttCostMc(provider, 30_000));
+      expect(sttChargeMc(provider, "m", false, 30, { seconds: 31 }), provider).toBe(sttCostMc(provider, 31));
+      for (const none of [Number.NaN, 0, -5, Number.POSITIVE_INFINITY, undefined])
+        expect(sttChargeMc(provider, "m", false, 30, { seconds: none }), `${provider} ${none}`).toBe(sttCostMc(provider, 30));
+    }
+  });
+
+  it("a realtime turn's report is believed up to measured × 1.5 + 1 s (plausibleSeconds)", () => {
     expect(plausibleSeconds(10, 10)).toBe(10);
     expect(plausibleSeconds(16, 10)).toBe(16);
     expect(plausibleSeconds(16.01, 10)).toBeUndefined();
@@ -49,11 +86,21 @@ describe("the bound on a reported duration: measured × 1.5 + 1 s", () => {
     expect(plausibleSeconds(10_000, 10)).toBeUndefined();
     expect(plausibleSeconds(undefined, 10)).toBeUndefined();
   });
+});
 
-  it("for every seconds-billed provider: a report 1000× the measured length is charged as the measured length", () => {
-    for (const provider of ["openai", "deepgram", "elevenlabs", "fishaudio", "cartesia", "groq", "inworld"]) {
-      expect(sttChargeMc(provider, "m", false, 30, { seconds: 30_000 }), provider).toBe(sttCostMc(provider, 30));
-      expect(sttChargeMc(provider, "m", false, 30, { seconds: 31 }), provider).toBe(sttCostMc(provider, 31));
-    }
+describe("durationSeconds as shown", () => {
+  it("a 1 s FLAC (frame durations summed as floats) is shown as 1, not 0.9999999999999998", async () => {
+    const user = await userOn("pro");
+    const form = new FormData();
+    const samples = new Int16Array(16_000).map((_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 16_000)));
+    form.append("file", new File([flacFile(samples, 16_000)], "clip.flac", { type: "audio/flac" }));
+    form.append("provider", "huggingface"); // reports no duration: the measured one is shown (its key: the caller's)
+    const res = await call("/v1/transcribe", {
+      method: "POST",
+      headers: { ...auth(user.jwt), "x-provider-key-huggingface": "hf_callers_own_key" },
+      body: form,
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).durationSeconds).toBe(1);
   });
 });

@@ -18,7 +18,7 @@
 // only as counts (finite, not negative, whole tokens): any other stands for "not reported" (the bound is
 // charged); a duration only as far as the turn's measured audio allows (plausibleSeconds: a report for an
 // item no commit announced has no audio to show for it); a second report of the same item is ignored.
-import { sttBoundMc, sttChargeMc } from "../../metering/estimates";
+import { plausibleSeconds, sttBoundMc, sttChargeMc } from "../../metering/estimates";
 import { llmPrice, type Prices } from "../../metering/prices";
 
 const PROVIDER = "openai";
@@ -146,7 +146,7 @@ export class InputTranscriptionMeter {
       model,
       tokenPriced,
       measured,
-      { seconds, usage: tokenPriced ? tokens : undefined },
+      { seconds: plausibleSeconds(seconds, measured), usage: tokenPriced ? tokens : undefined },
       this.prices,
     );
   }
