@@ -2,7 +2,7 @@
 // Auth: Bearer, plus a Cartesia-Version header on every request (the spec's only allowed value).
 import { SPEECH_TEXT_MAX_CHARS, type TextLimit } from "./text-limit";
 import type { AudioFormat, NativeOutput, ProviderAdapter } from "./types";
-import { errorText, formOf, get, is2xx, json, multipart, transcriptOf } from "./wire";
+import { errorText, formOf, get, is2xx, json, languageCode, multipart, transcriptOf } from "./wire";
 
 const CARTESIA_VERSION = "2025-11-04";
 /** The spec's sample_rate enum (no 32000). */
@@ -65,7 +65,12 @@ export const cartesia: ProviderAdapter = {
     // Word timings are always asked for.
     timestamps: () => ["word"],
     request(input, ctx) {
-      const form = formOf({ file: input.audio, model: input.model, language: input.language, "timestamp_granularities[]": "word" });
+      const form = formOf({
+        file: input.audio,
+        model: input.model,
+        language: languageCode(input.language),
+        "timestamp_granularities[]": "word",
+      });
       return multipart(`${ctx.urls.api}/stt`, headers(ctx.key), form);
     },
     parse: transcriptOf,

@@ -1,7 +1,7 @@
 // ElevenLabs: TTS (chunked raw audio from /stream) and STT (multipart). Auth: xi-api-key.
 import type { TextLimit } from "./text-limit";
 import type { AudioFormat, NativeOutput, ProviderAdapter } from "./types";
-import { errorText, formOf, get, json, multipart, pathSegment, secondsOf, transcriptText, wordsOf } from "./wire";
+import { errorText, formOf, get, json, languageCode, multipart, pathSegment, secondsOf, transcriptText, wordsOf } from "./wire";
 
 /**
  * What ElevenLabs produces: output_format values of its spec (codec_rate[_bitrate]). No wav there: the
@@ -62,7 +62,7 @@ export const elevenlabs: ProviderAdapter = {
       const form = formOf({
         model_id: input.model,
         file: input.audio,
-        language_code: input.language,
+        language_code: languageCode(input.language),
       });
       return multipart(`${ctx.urls.api}/v1/speech-to-text`, headers(ctx.key), form);
     },

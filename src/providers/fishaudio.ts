@@ -2,7 +2,7 @@
 // Auth: Bearer; the TTS model is chosen by a `model` header, not a body field.
 import { SPEECH_TEXT_MAX_CHARS, type TextLimit } from "./text-limit";
 import type { NativeOutput, ProviderAdapter } from "./types";
-import { errorText, formOf, get, is2xx, json, multipart, secondsOf, transcriptText } from "./wire";
+import { errorText, formOf, get, is2xx, json, languageCode, multipart, secondsOf, transcriptText } from "./wire";
 
 /**
  * /v1/asr's `duration` is in seconds: Fish's OpenAPI spec ("Duration of the audio in seconds"), its JS SDK
@@ -71,7 +71,7 @@ export const fishaudio: ProviderAdapter = {
     models: [ASR_MODEL],
     request(input, ctx) {
       // ignore_timestamps false: Fish's SDK default (timestamps on).
-      const form = formOf({ audio: input.audio, language: input.language, ignore_timestamps: "false" });
+      const form = formOf({ audio: input.audio, language: languageCode(input.language), ignore_timestamps: "false" });
       return multipart(`${ctx.urls.api}/v1/asr`, bearer(ctx.key), form);
     },
     parse(body) {

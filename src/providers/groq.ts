@@ -2,7 +2,7 @@
 // GROQ_BASE_URL already ends in /openai/v1, so paths below are the OpenAI ones.
 import { bearer, openAiChat, openAiErrorMessage } from "./openai-compatible";
 import type { ProviderAdapter } from "./types";
-import { formOf, get, is2xx, multipart, transcriptOf, WHISPER_TIMESTAMPS, withTimestamps } from "./wire";
+import { formOf, get, is2xx, languageCode, multipart, transcriptOf, WHISPER_TIMESTAMPS, withTimestamps } from "./wire";
 
 export const groq: ProviderAdapter = {
   id: "groq",
@@ -25,7 +25,7 @@ export const groq: ProviderAdapter = {
       const form = formOf({
         file: input.audio,
         model: input.model,
-        language: input.language,
+        language: languageCode(input.language),
         prompt: input.prompt,
         temperature: input.temperature === undefined ? undefined : String(input.temperature),
         // Plain json has no duration, which billing needs.

@@ -2,7 +2,7 @@
 import { bearer, openAiChat, openAiErrorMessage } from "./openai-compatible";
 import type { TextLimit } from "./text-limit";
 import type { NativeOutput, ProviderAdapter } from "./types";
-import { formOf, get, is2xx, json, multipart, transcriptOf, WHISPER_TIMESTAMPS, withTimestamps } from "./wire";
+import { formOf, get, is2xx, json, languageCode, multipart, transcriptOf, WHISPER_TIMESTAMPS, withTimestamps } from "./wire";
 
 /** The voices OpenAI speech documents (SDK code written for OpenAI names one of these). */
 export const OPENAI_VOICES = [
@@ -70,7 +70,7 @@ export const openai: ProviderAdapter = {
       const form = formOf({
         file: input.audio,
         model: input.model,
-        language: input.language,
+        language: languageCode(input.language),
         prompt: input.prompt,
         temperature: input.temperature === undefined ? undefined : String(input.temperature),
         // verbose_json carries the audio duration (billing); newer models only answer json with usage.seconds.

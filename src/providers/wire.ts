@@ -154,3 +154,12 @@ export function hubModelPath(id: string, field = "model"): string {
   }
   return segments.map(encodeURIComponent).join("/");
 }
+
+/**
+ * The ISO 639-1 code (`en`) of a language tag a caller may send in BCP 47 (`en-US`, `pt_BR`): what Whisper-style
+ * transcription (OpenAI, Groq), Cartesia, ElevenLabs and Fish take — `en-US` is a 400 there (Cartesia's spec
+ * lists 2-letter codes only). Deepgram takes BCP 47 tags as they are.
+ */
+export function languageCode(tag: string | undefined): string | undefined {
+  return tag?.split(/[-_]/, 1)[0]?.toLowerCase() || undefined;
+}
