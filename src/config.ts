@@ -145,9 +145,12 @@ const ConfigSchema = z.object({
   /** Browser origins that may call the bearer-credential APIs (src/http/cors.ts). */
   CORS_ORIGINS: corsOrigins,
   // Realtime sessions (API.md §4.3): the longest a session may run, and how often it renews its lease,
-  // checks its credential and reports usage — at most 30 s, the longest a revoked key may keep one open.
+  // checks its credential and reports usage — at most 30 s, the longest a revoked key may keep one open;
+  // and how long one may stay idle (no frame from the client, nothing from the provider to it) before it
+  // ends — a client gone without a close (half-open TCP) must not hold its slot until REALTIME_MAX_SECONDS.
   REALTIME_MAX_SECONDS: positiveInt(3600),
   REALTIME_CHECK_INTERVAL_SECONDS: positiveInt(10).pipe(z.number().max(30, "must be at most 30 (seconds)")),
+  REALTIME_IDLE_SECONDS: positiveInt(120),
 });
 
 /**

@@ -5,7 +5,7 @@
 
 import type { Prices } from "../metering/prices";
 import { listenCostMc } from "../metering/realtime";
-import { END_GRACE_MS, endings, listenCommand, NORMAL_END, transcriptEvent } from "./protocol";
+import { endings, listenCommand, NORMAL_END, transcriptEvent } from "./protocol";
 import type { Frame, ListenParams, ListenStream } from "./providers/types";
 import type { Session } from "./session";
 
@@ -21,6 +21,8 @@ export function relayListen(s: Session, stream: ListenStream, provider: string, 
   const costOf = (bytes: number) => listenCostMc(provider, bytes, bytesPerSecond, prices);
   let audioBytes = 0;
   let audioSinceKeepAlive = false;
+  /** Audio went to the provider after the last frame it sent: a finalize then is owed an answer. */
+  let audioUnanswered = false;
   let ending = false;
   const { client, upstream, governor } = s.o;
 
@@ -34,6 +36,7 @@ export function relayListen(s: Session, stream: ListenStream, provider: string, 
     const forward = () => {
       audioBytes = next;
       audioSinceKeepAlive = true;
+      audioUnanswered = true;
       s.toUpstream(stream.audio(chunk));
     };
     const admitted = governor.admit(costOf(next));
@@ -44,14 +47,22 @@ export function relayListen(s: Session, stream: ListenStream, provider: string, 
     });
   };
 
+  // What the provider owes (Session.awaitProvider: silent for PROVIDER_TIMEOUT_MS, provider_timeout and 4502):
+  // after a finalize that follows audio it has not answered, any frame (Deepgram's Results, Cartesia's
+  // flush_done, ElevenLabs' committed transcript, empty ones too); after {"type":"close"}, the end of the stream
+  // (Deepgram's Metadata, Cartesia's done, its close frame, or — ElevenLabs, which says nothing — every second
+  // sent transcribed), its last transcripts waited for as long as they come. A finalize after no new audio owes nothing.
   const command = (text: string) => {
     const cmd = listenCommand(text);
     if (typeof cmd !== "string") return s.clientError(cmd.error);
-    if (ending) return;
-    if (cmd === "finalize") return s.toUpstream(stream.finalize());
+    if (ending || cmd === "keepalive") return;
+    if (cmd === "finalize") {
+      if (audioUnanswered) s.awaitProvider("the finalize");
+      return s.toUpstream(stream.finalize());
+    }
     ending = true;
     s.toUpstream(stream.end());
-    setTimeout(() => s.end(NORMAL_END), END_GRACE_MS);
+    s.awaitProvider("the end of the stream");
     finishIfIdle();
   };
 
@@ -62,6 +73,8 @@ export function relayListen(s: Session, stream: ListenStream, provider: string, 
 
   upstream.addEventListener("message", (e: MessageEvent) => {
     if (s.ended) return;
+    audioUnanswered = false;
+    if (!ending) s.answered();
     for (const ev of stream.read(e.data as Frame)) {
       if (ev.type === "transcript") s.toClient(transcriptEvent(ev));
       else if (ev.type === "error") return s.end(endings.provider(ev.message));

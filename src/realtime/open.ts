@@ -52,6 +52,7 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
     throw new ApiError("upgrade_required", "This is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket).");
   }
+  checkHandshake(c);
   const byok = byokOf(c, o.adapter); // a header sent with no usable key in it: 400, as on the HTTP routes
   const platformKey = c.env[platformKeyVar(o.adapter)];
   const platform = typeof platformKey === "string" && platformKey.length > 0 ? platformKey : undefined;
@@ -149,6 +150,8 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
     openAiProtocol: o.openAiProtocol ?? false,
     maxSeconds: Math.min(res.caps.maxSeconds ?? Number.POSITIVE_INFINITY, config.REALTIME_MAX_SECONDS),
     checkIntervalMs: intervalMs,
+    idleSeconds: config.REALTIME_IDLE_SECONDS,
+    providerTimeoutMs: config.PROVIDER_TIMEOUT_MS,
     providerKey: key,
   });
   o.relay(session, res);
@@ -163,6 +166,31 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
   const chosen = answeredSubprotocol(c, token);
   if (chosen) headers.set("sec-websocket-protocol", chosen);
   return new Response(null, { status: 101, webSocket: client, headers });
+}
+
+/**
+ * The rest of an RFC 6455 handshake (§4.1, §4.2.1), judged before anything is admitted or opened: without it the
+ * runtime refuses the 101 with a text/plain 400 only after the session was admitted, counted and its provider
+ * socket opened (API.md §8: a failed request changes no state, and its error is JSON). A missing header is a
+ * malformed request (400 naming it); a version other than 13 is 426 with `Sec-WebSocket-Version: 13`, as §4.4
+ * prescribes, so a client that speaks several versions knows which to retry with.
+ */
+function checkHandshake(c: Ctx): void {
+  const key = c.req.header("sec-websocket-key")?.trim();
+  const version = c.req.header("sec-websocket-version")?.trim();
+  const missing = !key ? "Sec-WebSocket-Key" : !version ? "Sec-WebSocket-Version" : undefined;
+  if (missing) {
+    const why = "is missing: every WebSocket handshake carries it (RFC 6455 §4.1); connect with a WebSocket client";
+    throw new ApiError("validation_failed", `${missing} ${why}.`, { fields: [{ path: missing, message: why }] });
+  }
+  if (version !== "13") {
+    throw new ApiError(
+      "upgrade_required",
+      `WebSocket version ${version} is not supported: Voxgate speaks version 13 (RFC 6455), as every current client does.`,
+      undefined,
+      { "sec-websocket-version": "13" },
+    );
+  }
 }
 
 interface RefusalContext {

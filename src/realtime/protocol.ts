@@ -11,9 +11,6 @@ export interface Ending {
 
 export const NORMAL_END: Ending = { code: 1000 };
 
-/** After {"type":"close"}, how long the provider may take to send its last transcripts (speak: how long it may stay silent). */
-export const END_GRACE_MS = 5_000;
-
 export const endings = {
   unauthorized: (message: string): Ending => ({ code: 4401, error: { code: "unauthorized", message } }),
   /** The key no longer may hold this session (its scopes or providers changed): a credential invalid for it, so 4401. */
@@ -23,7 +20,17 @@ export const endings = {
     code: 4408,
     error: { code: "session_time_limit", message: `The session reached its limit of ${seconds} seconds.` },
   }),
+  /** A client that vanished without closing (no FIN, no RST) is told apart from one that pauses only by a limit. */
+  idle: (seconds: number): Ending => ({
+    code: 4408,
+    error: {
+      code: "session_idle",
+      message: `Nothing came from the client and nothing from the provider for ${seconds} seconds: the session was ended (send {"type":"keepalive"} to hold an idle one open).`,
+    },
+  }),
   provider: (message: string): Ending => ({ code: 4502, error: { code: "provider_error", message } }),
+  /** The provider went silent while it owed an answer: as the HTTP routes name a provider that does not answer in time. */
+  providerTimeout: (message: string): Ending => ({ code: 4502, error: { code: "provider_timeout", message } }),
   internal: (message: string): Ending => ({ code: 1011, error: { code: "internal_error", message } }),
   /** The client sent more than a session holds while it waits for a top-up (RFC 6455 1013: try again later). */
   backlog: (message: string): Ending => ({ code: 1013, error: { code: "rate_limited", message } }),
@@ -31,12 +38,14 @@ export const endings = {
 
 export const errorEvent = (code: string, message: string) => JSON.stringify({ type: "error", code, message });
 
+const SERVER_ERRORS = new Set(["provider_error", "provider_timeout", "internal_error"]);
+
 /** The same error as an OpenAI Realtime `error` event, for sessions that speak OpenAI's protocol. */
 export const openAiErrorEvent = (code: string, message: string) =>
   JSON.stringify({
     type: "error",
     event_id: `event_voxgate_${crypto.randomUUID().replaceAll("-", "")}`,
-    error: { type: code === "provider_error" || code === "internal_error" ? "server_error" : "invalid_request_error", code, message },
+    error: { type: SERVER_ERRORS.has(code) ? "server_error" : "invalid_request_error", code, message },
   });
 
 export const transcriptEvent = (t: Extract<ListenEvent, { type: "transcript" }>) =>
@@ -61,20 +70,21 @@ const controlType = (text: string): { type?: unknown; text?: unknown } | undefin
   }
 };
 
-export type ListenCommand = "finalize" | "close";
+/** {"type":"keepalive"}: nothing to do but be a frame from the client, which holds an idle session open. */
+export type ListenCommand = "finalize" | "close" | "keepalive";
 
-/** A listen client's text message: {"type":"finalize"} or {"type":"close"}; anything else is an error string. */
+/** A listen client's text message: {"type":"finalize"}, {"type":"close"} or {"type":"keepalive"}; anything else is an error string. */
 export function listenCommand(text: string): ListenCommand | { error: string } {
   const type = controlType(text)?.type;
-  if (type === "finalize" || type === "close") return type;
-  return { error: 'Send binary audio frames, {"type":"finalize"} or {"type":"close"}.' };
+  if (type === "finalize" || type === "close" || type === "keepalive") return type;
+  return { error: 'Send binary audio frames, {"type":"finalize"}, {"type":"close"} or {"type":"keepalive"}.' };
 }
 
-export type SpeakCommand = { type: "text"; text: string } | { type: "flush" } | { type: "close" };
+export type SpeakCommand = { type: "text"; text: string } | { type: "flush" } | { type: "close" } | { type: "keepalive" };
 
 export function speakCommand(text: string): SpeakCommand | { error: string } {
   const msg = controlType(text);
-  if (msg?.type === "flush" || msg?.type === "close") return { type: msg.type };
+  if (msg?.type === "flush" || msg?.type === "close" || msg?.type === "keepalive") return { type: msg.type };
   if (msg?.type === "text") {
     if (typeof msg.text !== "string") return { error: 'A text message is {"type":"text","text":"…"}.' };
     // One message takes as much text as /v1/synthesize takes in one request.
@@ -82,5 +92,5 @@ export function speakCommand(text: string): SpeakCommand | { error: string } {
       return { error: `One text message takes at most ${SPEECH_TEXT_MAX_CHARS} characters.` };
     return { type: "text", text: msg.text };
   }
-  return { error: 'Send {"type":"text","text":"…"}, {"type":"flush"} or {"type":"close"}.' };
+  return { error: 'Send {"type":"text","text":"…"}, {"type":"flush"}, {"type":"close"} or {"type":"keepalive"}.' };
 }

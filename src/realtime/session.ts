@@ -1,9 +1,10 @@
 // One realtime session in the Worker: the client's socket and the provider's, the check-interval tick
-// and the maxSeconds timer, and the one way a session ends — usage and error events, the close code,
-// both sockets closed, the exact cost settled once. The listen, speak and OpenAI relays (listen.ts,
-// speak.ts, passthrough.ts) put their frames through it; frames are handed on as they come, never held,
-// except behind a top-up the reservation is waiting for (their order kept) — and at most QUEUED_BYTES_MAX
-// of them: a client that sends more meanwhile has its session ended (1013), none of it forwarded or charged.
+// (which also ends an idle session), the maxSeconds timer, the wait for an answer the provider owes, and the
+// one way a session ends — usage and error events, the close code, both sockets closed, the exact cost
+// settled once. The listen, speak and OpenAI relays (listen.ts, speak.ts, passthrough.ts) put their frames
+// through it; frames are handed on as they come, never held, except behind a top-up the reservation is
+// waiting for (their order kept) — and at most QUEUED_BYTES_MAX of them: a client that sends more meanwhile
+// has its session ended (1013), none of it forwarded or charged.
 
 import { providerText } from "../providers/provider-text";
 import type { Governor } from "./governor";
@@ -35,6 +36,14 @@ export interface SessionOptions {
   openAiProtocol: boolean;
   maxSeconds: number;
   checkIntervalMs: number;
+  /**
+   * REALTIME_IDLE_SECONDS: no frame from the client and nothing from the provider to it for this long ends the
+   * session (4408) — a client gone without a close (half-open TCP) would otherwise hold its slot to maxSeconds.
+   * Judged at each check-interval tick. Unset: no idle limit.
+   */
+  idleSeconds?: number;
+  /** PROVIDER_TIMEOUT_MS: how long the provider may stay silent while it owes an answer (awaitProvider). */
+  providerTimeoutMs?: number;
   /** Redacted from every message the client is sent about the provider. */
   providerKey: string;
 }
@@ -58,6 +67,12 @@ export class Session {
   private queuedBytes = 0;
   private timeLimit?: ReturnType<typeof setTimeout>;
   private checks?: ReturnType<typeof setInterval>;
+  /** The last frame from the client, or to it from the provider (the idle limit's clock). */
+  private activeAt = Date.now();
+  private providerFrameAt = 0;
+  /** What the provider owes an answer to, and since when; and the one timer that watches its silence. */
+  private owed?: { what: string; since: number };
+  private providerWait?: ReturnType<typeof setTimeout>;
 
   constructor(readonly o: SessionOptions) {
     this.finished = new Promise((ok) => {
@@ -71,6 +86,12 @@ export class Session {
     const { client, upstream } = this.o;
     this.timeLimit = setTimeout(() => this.end(endings.maxSeconds(this.o.maxSeconds)), this.o.maxSeconds * 1000);
     this.checks = setInterval(() => void this.tick(), this.o.checkIntervalMs);
+    client.addEventListener("message", () => {
+      this.activeAt = Date.now();
+    });
+    upstream.addEventListener("message", () => {
+      this.providerFrameAt = Date.now();
+    });
     client.addEventListener("close", () => this.end({ code: 1000 }));
     client.addEventListener("error", () => this.end({ code: 1000 }));
     upstream.addEventListener("error", () => this.end(endings.provider("The provider's connection failed.")));
@@ -103,6 +124,12 @@ export class Session {
   }
 
   toClient(frame: string | ArrayBuffer | ArrayBufferView): void {
+    this.activeAt = Date.now();
+    this.deliver(frame);
+  }
+
+  /** A frame to the client that is Voxgate's own (a usage event): not activity. */
+  private deliver(frame: string | ArrayBuffer | ArrayBufferView): void {
     if (this.ended) return;
     try {
       this.o.client.send(frame);
@@ -120,6 +147,35 @@ export class Session {
     }
   }
 
+  /**
+   * The provider owes an answer from now on (to a flush, a finalize, the end of the stream; `what` names it):
+   * while it does, silence from it for PROVIDER_TIMEOUT_MS ends the session — an error event provider_timeout,
+   * 4502, what flowed charged as ever. Each frame from it restarts the wait (one still sending is waited for);
+   * one timer per silence period, not one per frame. Owed already: the wait goes on from when it began.
+   */
+  awaitProvider(what: string): void {
+    const timeoutMs = this.o.providerTimeoutMs;
+    if (this.ended || timeoutMs === undefined) return;
+    this.owed = { what, since: this.owed?.since ?? Date.now() };
+    if (this.providerWait) return;
+    const check = () => {
+      this.providerWait = undefined;
+      if (!this.owed || this.ended) return;
+      const silentMs = Date.now() - Math.max(this.owed.since, this.providerFrameAt);
+      if (silentMs < timeoutMs) {
+        this.providerWait = setTimeout(check, timeoutMs - silentMs);
+        return;
+      }
+      this.end(endings.providerTimeout(`The provider did not answer ${this.owed.what} within ${timeoutMs} ms.`));
+    };
+    this.providerWait = setTimeout(check, timeoutMs);
+  }
+
+  /** The provider gave the answer it owed. */
+  answered(): void {
+    this.owed = undefined;
+  }
+
   /** A client message that breaks the protocol: said so, and the session goes on. */
   clientError(message: string): void {
     this.toClient(this.o.openAiProtocol ? openAiErrorEvent("invalid_message", message) : errorEvent("invalid_message", message));
@@ -131,6 +187,7 @@ export class Session {
     this.ended = true;
     clearTimeout(this.timeLimit);
     clearInterval(this.checks);
+    clearTimeout(this.providerWait);
     const costMc = this.hooks?.costMc() ?? 0;
     const send = (frame: string) => {
       try {
@@ -152,10 +209,12 @@ export class Session {
 
   private async tick(): Promise<void> {
     if (this.ended || !this.hooks) return;
+    const idle = this.o.idleSeconds;
+    if (idle !== undefined && Date.now() - this.activeAt >= idle * 1000) return this.end(endings.idle(idle));
     await this.o.governor.tick();
     if (this.ended) return;
     if (!this.o.openAiProtocol) {
-      this.toClient(usageEvent({ ...this.hooks.usage(), costMc: this.o.governor.metered ? this.hooks.costMc() : 0 }));
+      this.deliver(usageEvent({ ...this.hooks.usage(), costMc: this.o.governor.metered ? this.hooks.costMc() : 0 }));
     }
   }
 

@@ -11,7 +11,7 @@
 import type { Prices } from "../metering/prices";
 import { speakCostMc } from "../metering/realtime";
 import { textChars, textPieces } from "../providers/text-limit";
-import { DONE_EVENT, END_GRACE_MS, endings, NORMAL_END, speakCommand } from "./protocol";
+import { DONE_EVENT, endings, NORMAL_END, speakCommand } from "./protocol";
 import type { Frame, SpeakProvider, SpeakStream } from "./providers/types";
 import type { Session } from "./session";
 
@@ -31,19 +31,17 @@ export function relaySpeak(
   // false when there was nothing to speak (answered as soon as those before it are).
   const flushes: boolean[] = [];
   const { client, upstream, governor } = s.o;
-  // After {"type":"close"}: a provider silent for END_GRACE_MS (it never answers the last flush) does not
-  // hold the session, and its slot, open; one still sending audio is waited for.
-  let grace: ReturnType<typeof setTimeout> | undefined;
-  const awaitEnd = () => {
-    clearTimeout(grace);
-    grace = setTimeout(() => s.end(NORMAL_END), END_GRACE_MS);
-  };
 
+  // While a flush with text waits for its `flushed`, the provider owes an answer: silent for PROVIDER_TIMEOUT_MS
+  // (it never answers, before or after {"type":"close"}), the session ends with provider_timeout and 4502,
+  // not a normal end that would pass for "all spoken"; one still sending audio is waited for.
   const answerFlushes = () => {
     while (flushes[0] === false) {
       flushes.shift();
       s.toClient(DONE_EVENT);
     }
+    if (flushes.includes(true)) s.awaitProvider("a flush");
+    else s.answered();
     if (closing && flushes.length === 0) {
       s.toUpstream(stream.end());
       s.end(NORMAL_END);
@@ -79,19 +77,15 @@ export function relaySpeak(
       if (typeof data !== "string") return s.clientError("A speak session takes text messages, not audio.");
       const cmd = speakCommand(data);
       if ("error" in cmd) return s.clientError(cmd.error);
-      if (closing) return;
+      if (closing || cmd.type === "keepalive") return;
       if (cmd.type === "text") return text(cmd.text);
-      if (cmd.type === "close") {
-        closing = true;
-        awaitEnd();
-      }
+      if (cmd.type === "close") closing = true;
       flush();
     });
   });
 
   upstream.addEventListener("message", (e: MessageEvent) => {
     if (s.ended) return;
-    if (closing) awaitEnd();
     for (const ev of stream.read(e.data as Frame)) {
       if (ev.type === "audio") s.toClient(ev.bytes);
       else if (ev.type === "error") return s.end(endings.provider(ev.message));

@@ -52,7 +52,13 @@ describe("lastUsedAt: written only for a request the Account object admitted", (
     for (const way of ways) {
       const u = await userOn("pro");
       const key = await keyOf(u);
-      const headers = new Headers({ ...way.headers(key.key), upgrade: "websocket" });
+      // A WebSocket client's whole handshake (RFC 6455 §4.1): without its key and version the upgrade is refused (400/426).
+      const headers = new Headers({
+        ...way.headers(key.key),
+        upgrade: "websocket",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "sec-websocket-version": "13",
+      });
       const ctx = createExecutionContext();
       const res = await worker.fetch(new Request(`${BASE}${way.path}`, { headers }), env as any, ctx);
       expect(res.status, way.path).toBe(101);

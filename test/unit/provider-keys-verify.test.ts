@@ -75,7 +75,7 @@ describe("a stored key that cannot be decrypted, at a realtime upgrade", () => {
       now: Date.now(),
     });
     const res = await api("/v1/realtime/listen?provider=deepgram&encoding=linear16&sampleRate=16000", {
-      headers: { ...bearer(u.key), upgrade: "websocket" },
+      headers: { ...bearer(u.key), upgrade: "websocket", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" },
     });
     const check = (await (await verify(u.key, "deepgram")).json()) as any;
     expect(res.status).toBe(400);

@@ -10,6 +10,7 @@ import worker from "../../../src/index";
 import { BASE } from "../../helpers/api";
 import { env } from "../../helpers/env";
 import { call, keyOf, sleep, until, userOn } from "../../helpers/reliability";
+import { HANDSHAKE } from "./handshake";
 
 /** A check every second, so a change is seen within a second. */
 const FAST = { ...(env as any), REALTIME_CHECK_INTERVAL_SECONDS: "1" };
@@ -17,8 +18,7 @@ const SPEAK = "/v1/realtime/speak?provider=deepgram";
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function open(path: string, headers: Record<string, string> = {}) {
-  const h = new Headers(headers);
-  h.set("upgrade", "websocket");
+  const h = new Headers({ ...headers, ...HANDSHAKE });
   const res = await worker.fetch(new Request(`${BASE}${path}`, { headers: h }), FAST, createExecutionContext());
   const events: any[] = [];
   const ws = res.webSocket;

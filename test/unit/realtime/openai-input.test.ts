@@ -12,6 +12,7 @@ import { RealtimeMeter } from "../../../src/realtime/providers/openai";
 import { BASE, marker, upstreamRequests } from "../../helpers/api";
 import { env } from "../../helpers/env";
 import { ledgerOf, sleep, userOn } from "../../helpers/reliability";
+import { HANDSHAKE } from "./handshake";
 
 const j = (o: unknown) => JSON.stringify(o);
 const cost = (input: number) => realtimeCostMc("gpt-realtime", input, 0);
@@ -81,8 +82,7 @@ describe("the meter counts what each response reads besides the conversation", (
 // ---- through the worker: a free user (2,500 credits), the platform key, the mock's OpenAI ----------------
 
 async function open(path: string, headers: Record<string, string>) {
-  const h = new Headers(headers);
-  h.set("upgrade", "websocket");
+  const h = new Headers({ ...headers, ...HANDSHAKE });
   const res = await worker.fetch(new Request(`${BASE}${path}`, { headers: h }), env, createExecutionContext());
   const ws = res.webSocket!;
   ws.accept();

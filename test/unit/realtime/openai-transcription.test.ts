@@ -13,6 +13,7 @@ import { RealtimeMeter } from "../../../src/realtime/providers/openai";
 import { BASE } from "../../helpers/api";
 import { env } from "../../helpers/env";
 import { inAccount, ledgerOf, sleep, until, userOn } from "../../helpers/reliability";
+import { HANDSHAKE } from "./handshake";
 
 const j = (v: unknown) => JSON.stringify(v);
 const audio = (bytes: number) => Buffer.alloc(bytes).toString("base64");
@@ -199,7 +200,7 @@ describe("GET /v1/realtime with input audio transcription on", () => {
     // Expensive enough that one 2 s turn costs more than the first slice (1,000 tokens at gpt-realtime's output price).
     const PRICES = j({ llm: { "gpt-4o-transcribe": { input: 5_000, output: 5_000 } } });
     const vars = { ...(env as any), PRICES };
-    const headers = new Headers({ upgrade: "websocket", authorization: `Bearer ${u.jwt}` });
+    const headers = new Headers({ ...HANDSHAKE, authorization: `Bearer ${u.jwt}` });
     const res = await worker.fetch(
       new Request(`${BASE}/v1/realtime?model=openai/gpt-realtime`, { headers }),
       vars,
@@ -244,7 +245,7 @@ describe("GET /v1/realtime with input audio transcription on", () => {
     // whisper-1 at 60,000 credits a minute: 1,000 a second, so 10 s of audio to transcribe is 4 × the balance.
     const PRICES = j({ stt: { openai: 60_000 } });
     const vars = { ...(env as any), PRICES };
-    const headers = new Headers({ upgrade: "websocket", authorization: `Bearer ${u.jwt}` });
+    const headers = new Headers({ ...HANDSHAKE, authorization: `Bearer ${u.jwt}` });
     const res = await worker.fetch(
       new Request(`${BASE}/v1/realtime?model=openai/gpt-realtime`, { headers }),
       vars,

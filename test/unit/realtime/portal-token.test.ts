@@ -12,6 +12,7 @@ import type { SessionOpenRequest } from "../../../src/metering/contract";
 import { BASE } from "../../helpers/api";
 import { env } from "../../helpers/env";
 import { call, inAccount, keyOf, portalSession, sleep, userOn } from "../../helpers/reliability";
+import { HANDSHAKE } from "./handshake";
 
 const LISTEN = "/v1/realtime/listen?provider=deepgram&encoding=linear16&sampleRate=16000";
 /** A check every second, so a lapse is seen within a second. */
@@ -26,7 +27,7 @@ interface Client {
 }
 
 async function openListen(token: string): Promise<Client> {
-  const req = new Request(`${BASE}${LISTEN}&token=${token}`, { headers: { upgrade: "websocket" } });
+  const req = new Request(`${BASE}${LISTEN}&token=${token}`, { headers: HANDSHAKE });
   const res = await worker.fetch(req, FAST, createExecutionContext());
   const events: any[] = [];
   const ws = res.webSocket;

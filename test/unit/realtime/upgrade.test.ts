@@ -10,6 +10,7 @@ import { realtimeCostMc } from "../../../src/metering/realtime";
 import { BASE, faultFor, jwtFor, marker, upstreamRequests } from "../../helpers/api";
 import { env } from "../../helpers/env";
 import { call, inAccount, keyOf, ledgerOf, sleep, until, userOn } from "../../helpers/reliability";
+import { HANDSHAKE } from "./handshake";
 
 const LISTEN = "/v1/realtime/listen?provider=deepgram&encoding=linear16&sampleRate=16000";
 const SPEAK = "/v1/realtime/speak?provider=deepgram";
@@ -27,8 +28,7 @@ interface Client {
 }
 
 async function open(path: string, o: { headers?: Record<string, string>; protocols?: string[]; env?: any } = {}): Promise<Client> {
-  const headers = new Headers(o.headers);
-  headers.set("upgrade", "websocket");
+  const headers = new Headers({ ...o.headers, ...HANDSHAKE });
   if (o.protocols) headers.set("sec-websocket-protocol", o.protocols.join(", "));
   const res = await worker.fetch(new Request(`${BASE}${path}`, { headers }), o.env ?? env, createExecutionContext());
   const events: any[] = [];
@@ -121,6 +121,40 @@ describe("the upgrade's answer", () => {
     expect(second.res.headers.get("retry-after")).toBe("7");
     first.ws?.close(1000);
     await closedWithin(first, 3_000);
+  });
+
+  it("a handshake without Sec-WebSocket-Key or -Version is a JSON 400 naming the header, another version 426 naming 13: nothing admitted, opened or counted", async () => {
+    const u = await userOn("free"); // one session at a time: an admitted one would hold the slot
+    const m = marker();
+    const before = await ledgerOf(u.id);
+    const cases = [
+      { drop: "sec-websocket-key", status: 400, code: "validation_failed", field: "Sec-WebSocket-Key" },
+      { drop: "sec-websocket-version", status: 400, code: "validation_failed", field: "Sec-WebSocket-Version" },
+      { version: "8", status: 426, code: "upgrade_required" },
+    ];
+    for (const k of cases) {
+      const headers = new Headers({ ...HANDSHAKE, ...bearer(u.jwt) });
+      if (k.drop) headers.delete(k.drop);
+      if (k.version) headers.set("sec-websocket-version", k.version);
+      const res = await worker.fetch(new Request(`${BASE}${LISTEN}&model=${m}`, { headers }), env, createExecutionContext());
+      expect(res.status, JSON.stringify(k)).toBe(k.status);
+      expect(res.webSocket).toBeNull();
+      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+      const body = (await res.json()) as any;
+      expect(body).toMatchObject({ success: false, error: { code: k.code } });
+      if (k.field) expect(body.error.fields).toEqual([{ path: k.field, message: expect.stringMatching(/missing/) }]);
+      if (k.version) {
+        expect(res.headers.get("sec-websocket-version")).toBe("13");
+        expect(body.error.message).toMatch(/version 8 .*version 13/);
+      }
+    }
+    expect((await upstreamRequests("deepgram")).filter((r: any) => r.query?.model === m)).toEqual([]);
+    expect(await inAccount(u.id, (instance) => instance.sessions.openCount() as number)).toBe(0);
+    expect(await ledgerOf(u.id)).toMatchObject({ requestCount: before.requestCount, usedMc: 0, reservedMc: 0 });
+    const ok = await open(LISTEN, { headers: bearer(u.jwt) });
+    expect(ok.res.status).toBe(101);
+    ok.ws?.close(1000);
+    await closedWithin(ok, 3_000);
   });
 
   it("the 101 carries Server-Timing: gateway and upstream (the time to the provider's upgrade answer)", async () => {
@@ -307,7 +341,7 @@ describe("prices and plans as the operator configured them (PRICES)", () => {
 });
 
 describe("ending", () => {
-  it("a speak session asked to close ends even when the provider never answers its last flush", async () => {
+  it("a speak session asked to close ends even when the provider never answers its last flush: provider_timeout, 4502", async () => {
     const u = await userOn("pro");
     const m = marker();
     await faultFor(m, { provider: "deepgram", path: "/v1/speak", mode: "ws_stall" });
@@ -317,7 +351,9 @@ describe("ending", () => {
     c.ws?.send(JSON.stringify({ type: "close" }));
     const end = await closedWithin(c, 15_000);
     if (end === "open") throw new Error("the session outlived its close by 15 s");
-    expect(end.code).toBe(1000);
+    // Not a normal end: the flush was never spoken (PROVIDER_TIMEOUT_MS of silence from the provider).
+    expect(end.code).toBe(4502);
+    expect(errorOf(c.events.findLast((e) => e.type === "error"))).toMatchObject({ code: "provider_timeout" });
     // Its slot is free again, and what was sent is charged.
     // (the close reaches the Account object from the session's waitUntil, just after the client saw it)
     expect(
