@@ -23,7 +23,8 @@ export async function connectUpstream(
   let res: Response;
   try {
     if (timing) timing.upstreamStart = performance.now();
-    res = await fetch(target.url, { headers: { ...target.headers, upgrade: "websocket" }, signal: abort.signal });
+    // Never a redirect: it would take the provider's key to whatever host it names (a 3xx is a refusal, below).
+    res = await fetch(target.url, { headers: { ...target.headers, upgrade: "websocket" }, redirect: "manual", signal: abort.signal });
     if (timing) timing.upstreamFirstByte = performance.now();
   } catch (e) {
     if (abort.signal.aborted) {

@@ -130,6 +130,7 @@ export function attachRealtime(server, deps) {
         : deps.faultError(provider, status, ctx);
       if (status === 429 || fault.retryAfter !== undefined)
         desc.headers = { ...desc.headers, "retry-after": String(fault.retryAfter ?? 7) };
+      if (fault.location !== undefined) desc.headers = { ...desc.headers, location: fault.location };
       return refuseWith(desc);
     }
 

@@ -392,6 +392,24 @@ describe("ending", () => {
     expect((await ledgerOf(u.id)).usedMc).toBe(0);
   });
 
+  it("a provider answering the upgrade with a redirect: 502 with its status, the redirect not followed (the key stays home)", async () => {
+    const u = await userOn("pro");
+    const m = marker();
+    const tag = marker();
+    await faultFor(m, {
+      provider: "deepgram",
+      path: "/v1/listen",
+      mode: "ws_refuse",
+      status: 307,
+      location: `${env.TEST_MOCK_ORIGIN}/__control/elsewhere-${tag}`,
+    });
+    const refused = await open(`${LISTEN}&model=${m}`, { headers: bearer(u.jwt) });
+    expect(refused.res.status).toBe(502);
+    expect(((await refused.res.json()) as any).error).toMatchObject({ code: "provider_error", providerStatus: 307 });
+    const reached = (await upstreamRequests("control")).filter((r: any) => String(r.path).includes(tag));
+    expect(reached).toEqual([]);
+  });
+
   it("a listen session whose client pauses longer than Deepgram's 10 s idle timeout stays open: KeepAlives keep it", async () => {
     // Deepgram closes a stream that gets neither audio nor a KeepAlive for 10 s (NET-0001; its docs: send one
     // every 3-5 s). The check interval (default 10 s) is no keep-alive timer: a pause of 12 s must not end the session.
