@@ -124,20 +124,31 @@ function refuseLoneSurrogates(text: string): void {
   try {
     value = JSON.parse(text);
   } catch {
-    return; // not JSON: the validator's 400 invalid_json
+    return; // not JSON (or nested past the parser's depth): the validator's 400 invalid_json
   }
-  const at = loneSurrogateAt(value, "");
-  if (at !== undefined) throw invalidField(at || "(body)", "holds a lone UTF-16 surrogate (half of a pair), which is not a character");
+  const at = loneSurrogateAt(value);
+  if (at === undefined) return;
+  const field = at.length > 120 ? `${at.slice(0, 120)}…` : at || "(body)"; // a path 7,000 arrays deep is not shown whole
+  throw invalidField(field, "holds a lone UTF-16 surrogate (half of a pair), which is not a character");
 }
 
-function loneSurrogateAt(value: unknown, path: string): string | undefined {
-  if (typeof value === "string") return LONE_SURROGATE.test(value) ? path : undefined;
-  if (value === null || typeof value !== "object") return undefined;
-  for (const [key, inner] of Object.entries(value)) {
-    const here = path ? `${path}.${key}` : key;
-    if (LONE_SURROGATE.test(key)) return here;
-    const found = loneSurrogateAt(inner, here);
-    if (found !== undefined) return found;
+/** Where the first lone surrogate is (a dotted path), walked without recursion: any depth the parser took. */
+function loneSurrogateAt(root: unknown): string | undefined {
+  const stack: [unknown, string][] = [[root, ""]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [value, path] = next;
+    if (typeof value === "string") {
+      if (LONE_SURROGATE.test(value)) return path;
+      continue;
+    }
+    if (value === null || typeof value !== "object") continue;
+    const entries = Object.entries(value);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, inner] = entries[i] as [string, unknown];
+      const here = path ? `${path}.${key}` : key;
+      if (LONE_SURROGATE.test(key)) return here;
+      stack.push([inner, here]);
+    }
   }
   return undefined;
 }

@@ -236,3 +236,22 @@ describe("a JSON string holding half of a surrogate pair", () => {
     expect((await list()).map((k) => k.name).sort()).toEqual(["\\ud800 literal", "\ud83d\ude00 prod"].sort());
   });
 });
+
+describe("a surrogate escape deep inside a JSON body", () => {
+  it("7,000 arrays deep, a lone or a whole pair: 400, never a 500 (the walk does not recurse)", async () => {
+    const u = await userOn("pro");
+    for (const inner of ['"\\ud800"', '"\\ud83d\\ude00"']) {
+      const body = `${"[".repeat(7000)}${inner}${"]".repeat(7000)}`;
+      const keys = await call("/v1/keys", { method: "POST", headers: { ...auth(u.jwt), "content-type": "application/json" }, body });
+      expect(keys.status, inner).toBe(400);
+      expect(JSON.stringify(await keys.json()).length, inner).toBeLessThan(2_000);
+      const otp = await call("/portal/auth/phone-number/send-otp", {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: BASE },
+        body,
+      });
+      expect(otp.status, inner).toBe(400);
+      expect(((await otp.json()) as any).success).toBe(false);
+    }
+  });
+});
