@@ -9,6 +9,7 @@
 // Unconfirmed: that `duration` of a transcript is the seconds it covers (start/end are derived from it).
 import { base64ToBytes } from "../../encoding/base64";
 import { SPEECH_TEXT_MAX_CHARS } from "../../providers/text-limit";
+import { languageCode } from "../../providers/wire";
 import { type Frame, jsonOf, type ListenProvider, query, type SpeakProvider, seconds } from "./types";
 
 const CARTESIA_VERSION = "2025-11-04";
@@ -24,7 +25,7 @@ export const cartesiaListen: ListenProvider = {
   start(p, up) {
     const q = query({
       model: p.model,
-      language: p.language,
+      language: languageCode(p.language), // ISO 639-1, as its HTTP transcription (providers/wire.ts)
       encoding: p.encoding === "mulaw" ? "pcm_mulaw" : "pcm_s16le",
       sample_rate: p.sampleRate,
     });

@@ -18,6 +18,7 @@
 // when every second sent has a final transcript.
 import { base64ToBytes, bytesToBase64 } from "../../encoding/base64";
 import { SPEECH_TEXT_MAX_CHARS } from "../../providers/text-limit";
+import { languageCode } from "../../providers/wire";
 import { type Frame, jsonOf, type ListenEvent, type ListenProvider, query, type SpeakProvider, seconds } from "./types";
 
 const RATES = [8000, 16000, 22050, 24000, 44100, 48000];
@@ -32,7 +33,7 @@ export const elevenlabsListen: ListenProvider = {
   start(p, up) {
     const audioFormat = p.encoding === "mulaw" ? "ulaw_8000" : `pcm_${p.sampleRate}`;
     const bytesPerSecond = p.sampleRate * (p.encoding === "mulaw" ? 1 : 2);
-    const q = query({ model_id: p.model, audio_format: audioFormat, language_code: p.language, include_timestamps: "true" });
+    const q = query({ model_id: p.model, audio_format: audioFormat, language_code: languageCode(p.language), include_timestamps: "true" });
     const chunk = (audio: string, commit: boolean) =>
       JSON.stringify({ message_type: "input_audio_chunk", audio_base_64: audio, commit, sample_rate: p.sampleRate });
     let sentBytes = 0;

@@ -60,6 +60,13 @@ describe("listen adapters", () => {
     expect(s.read(j({ message_type: "quota_exceeded", error: "Out of quota" }))).toEqual([{ type: "error", message: "Out of quota" }]);
   });
 
+  it("a BCP 47 language (en-US) goes to Cartesia and ElevenLabs as ISO 639-1 (en), to Deepgram as it is", () => {
+    const params = { ...listenParams, language: "en-US" };
+    expect(new URL(cartesiaListen.start(params, up).target.url).searchParams.get("language")).toBe("en");
+    expect(new URL(elevenlabsListen.start(params, up).target.url).searchParams.get("language_code")).toBe("en");
+    expect(new URL(deepgramListen.start(params, up).target.url).searchParams.get("language")).toBe("en-US");
+  });
+
   it("Deepgram: results with their times, silence skipped, Metadata ends the stream", () => {
     const s = deepgramListen.start({ ...listenParams, language: "en" }, up);
     expect(s.target.url).toBe(
