@@ -12,16 +12,17 @@ export function generateApiKey(prefix: string): { plaintext: string; keyPrefix: 
 }
 
 /**
- * A key under any prefix an operator may set (config.ts: letters, digits and _, 1..32) followed by its secret.
- * A key stays valid when the operator changes `API_KEY_PREFIX` (API.md §1: valid until revoked or expired):
- * its hash covers the prefix it was made with, so keys made before the change still match theirs.
+ * A key under a prefix an operator may have set before (letters, digits and _, ending in _, as `plabs_` and
+ * `sona_sk_` do) followed by its secret. A key stays valid when the operator changes `API_KEY_PREFIX` (API.md
+ * §1: valid until revoked or expired): its hash covers the prefix it was made with. The closing `_` keeps
+ * other opaque tokens (a 64-character hex string) from costing a key look-up.
  */
-const ANY_PREFIX_KEY = new RegExp(`^[A-Za-z0-9_]{1,32}[A-Za-z0-9_-]{${SECRET_CHARS}}$`);
+const EARLIER_PREFIX_KEY = new RegExp(`^[A-Za-z0-9_]{0,31}_[A-Za-z0-9_-]{${SECRET_CHARS}}$`);
 
 /** Does this bearer token look like one of our API keys (as opposed to a JWT) — under this prefix or an earlier one? */
 export function looksLikeApiKey(token: string, prefix: string): boolean {
   if (token.startsWith(prefix) && token.length === prefix.length + SECRET_CHARS) return /^[A-Za-z0-9_-]+$/.test(token.slice(prefix.length));
-  return ANY_PREFIX_KEY.test(token);
+  return EARLIER_PREFIX_KEY.test(token);
 }
 
 export function newKeyId(): string {

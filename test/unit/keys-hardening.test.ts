@@ -173,6 +173,17 @@ describe("creating a key with a field it does not take", () => {
 });
 
 describe("an operator changes API_KEY_PREFIX", () => {
+  it("what looks like a key made under an earlier prefix: a prefix ending in _; another opaque token costs no key look-up", async () => {
+    const { looksLikeApiKey } = await import("../../src/auth/api-key");
+    const secret = "Ab3-_x9Qz1".repeat(4).concat("k2Z");
+    expect(looksLikeApiKey(`plabs_${secret}`, "plabs_")).toBe(true);
+    expect(looksLikeApiKey(`sona_sk_${secret}`, "plabs_")).toBe(true);
+    expect(looksLikeApiKey(`_${secret}`, "plabs_")).toBe(true);
+    expect(looksLikeApiKey("0123456789abcdef".repeat(4), "plabs_")).toBe(false); // a hex token
+    expect(looksLikeApiKey(`sona${secret}`, "plabs_")).toBe(false);
+    expect(looksLikeApiKey(`sona_sk_${secret}x`, "plabs_")).toBe(false);
+  });
+
   it("keys made under the earlier prefix keep working; keys made after carry the new one; an unknown key of either shape is 401", async () => {
     const u = await userOn("pro");
     const before = await keyOf(u); // made under plabs_ (the test config's prefix)
