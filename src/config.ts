@@ -150,7 +150,7 @@ const ConfigSchema = z.object({
   // ends — a client gone without a close (half-open TCP) must not hold its slot until REALTIME_MAX_SECONDS.
   REALTIME_MAX_SECONDS: positiveInt(3600),
   REALTIME_CHECK_INTERVAL_SECONDS: positiveInt(10).pipe(z.number().max(30, "must be at most 30 (seconds)")),
-  REALTIME_IDLE_SECONDS: positiveInt(120),
+  REALTIME_IDLE_SECONDS: positiveInt(300),
 });
 
 /**

@@ -150,7 +150,9 @@ export async function openRealtime(c: Ctx, o: RealtimeOpening): Promise<Response
     openAiProtocol: o.openAiProtocol ?? false,
     maxSeconds: Math.min(res.caps.maxSeconds ?? Number.POSITIVE_INFINITY, config.REALTIME_MAX_SECONDS),
     checkIntervalMs: intervalMs,
-    idleSeconds: config.REALTIME_IDLE_SECONDS,
+    // Not on /v1/realtime: OpenAI's protocol has no keep-alive message (its SDKs send WebSocket pings, which the
+    // runtime answers without the Worker seeing them), and a text or push-to-talk client may rightly sit quiet.
+    idleSeconds: o.openAiProtocol ? undefined : config.REALTIME_IDLE_SECONDS,
     providerTimeoutMs: config.PROVIDER_TIMEOUT_MS,
     providerKey: key,
   });

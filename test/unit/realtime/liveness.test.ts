@@ -98,6 +98,22 @@ describe("REALTIME_IDLE_SECONDS: a session nothing flows through ends (4408 sess
     }, 30_000);
   }
 
+  it("/v1/realtime (OpenAI's protocol, which has no keep-alive message) is not cut while both sides are quiet", async () => {
+    const u = await userOn("pro");
+    const c = await open("/v1/realtime?model=openai/gpt-realtime", u.jwt, IDLE);
+    expect(c.res.status).toBe(101);
+    expect(await closedWithin(c, 4_500)).toBe("open"); // more than twice the idle limit, nothing sent either way
+    expect(errorsOf(c)).toEqual([]);
+    c.ws?.close(1000);
+    expect(await closedWithin(c, 5_000)).not.toBe("open");
+    expect(
+      await until(
+        () => openSessions(u.id),
+        (n) => n === 0,
+      ),
+    ).toBe(0);
+  }, 30_000);
+
   it("audio from the client is activity too", async () => {
     const u = await userOn("pro");
     const c = await open(listen("deepgram"), u.jwt, IDLE);
