@@ -29,7 +29,7 @@ describe("a reported duration past the reservation (API.md §6: the excess is ch
     expect(Number(seconds.headers.get("x-usage-cost"))).toBe(cost / 1000);
     // The mock answers 12000 for this recording when asked to (test/mocks/providers/fishaudio.mjs): the
     // reservation was the measured 12 s; what the provider reported is what it bills, so it is charged.
-    const body = upload(12, { provider: "fishaudio", language: "mock-duration-ms" });
+    const body = upload(12, { provider: "fishaudio", language: "mockms" });
     const ms = await call("/v1/transcribe", { method: "POST", headers: auth(user.jwt), body });
     expect(ms.status).toBe(200);
     expect(((await ms.json()) as any).durationSeconds).toBe(12_000);
@@ -47,13 +47,13 @@ describe("a reported duration past the reservation (API.md §6: the excess is ch
     const first = await call("/v1/transcribe", {
       method: "POST",
       headers: auth(user.jwt),
-      body: upload(12, { provider: "fishaudio", language: "mock-duration-ms" }),
+      body: upload(12, { provider: "fishaudio", language: "mockms" }),
     });
     expect(first.status).toBe(200);
     const second = await call("/v1/transcribe", {
       method: "POST",
       headers: auth(user.jwt),
-      body: upload(12, { provider: "fishaudio", language: "mock-duration-ms" }),
+      body: upload(12, { provider: "fishaudio", language: "mockms" }),
     });
     expect(second.status).toBe(200);
     const ledger = await until(

@@ -2,8 +2,8 @@
 // Auth `Authorization: Bearer <key>`; a missing or bad key → 401 with a plain-text body.
 // Other errors: JSON {status, message}. Audio format string for mockAudio(): body `format`, default "mp3".
 // ASR duration is in seconds (Fish's spec and its live-tested docs; the Python SDK's docstring says
-// milliseconds). `language: "mock-duration-ms"` makes the mock answer in milliseconds, as that docstring
-// claims, so tests can check that such a report is not charged 1000×.
+// milliseconds). `language: "mockms"` (one word: Voxgate sends Fish only a tag's first part) makes the mock
+// answer in milliseconds, as that docstring claims, so tests can check how such a report is charged.
 
 import { mockAudio, mockDurationSeconds, mockTranscriptFor } from "../audio.mjs";
 import { authToken, isInvalidKey, json, mimeFor, rawAudio, text } from "../lib/respond.mjs";
@@ -43,7 +43,7 @@ function asr(ctx) {
   if (!audio) return json({ status: 422, message: "audio: Field required" }, 422);
   const transcript = mockTranscriptFor(audio.size);
   const seconds = mockDurationSeconds(audio.size, audio.data);
-  const duration = mp.fields.language === "mock-duration-ms" ? seconds * 1000 : seconds;
+  const duration = mp.fields.language === "mockms" ? seconds * 1000 : seconds;
   return json({ text: transcript, duration, segments: [{ text: transcript, start: 0, end: seconds }] });
 }
 
