@@ -177,7 +177,15 @@ export function chatCompletion(model: string, result: ChatResult) {
     created: nowSeconds(),
     model,
     choices: [
-      { index: 0, message: { role: "assistant" as const, content: result.content, refusal: null }, logprobs: null, finish_reason: "stop" },
+      {
+        index: 0,
+        // A refusal is OpenAI's `refusal` with content null, as the provider answered it.
+        message: result.refusal
+          ? { role: "assistant" as const, content: null, refusal: result.content }
+          : { role: "assistant" as const, content: result.content, refusal: null },
+        logprobs: null,
+        finish_reason: result.finishReason ?? "stop",
+      },
     ],
     usage: {
       prompt_tokens: result.usage.inputTokens,
@@ -210,7 +218,8 @@ export function completionChunks(model: string, includeUsage: boolean): (event: 
     if (event.type === "done") {
       const u = event.usage;
       const usage = { prompt_tokens: u.inputTokens, completion_tokens: u.outputTokens, total_tokens: u.inputTokens + u.outputTokens };
-      return concat([chunk([choice(roleSent ? {} : { content: "" }, "stop")]), ...(includeUsage ? [chunk([], usage)] : []), DONE]);
+      const finish = event.finish ?? "stop";
+      return concat([chunk([choice(roleSent ? {} : { content: "" }, finish)]), ...(includeUsage ? [chunk([], usage)] : []), DONE]);
     }
     // The SDK raises an APIError for a data event carrying `error`.
     return sseEvent(openAiError(502, event.error));

@@ -1,7 +1,7 @@
 // Incremental decoders plugged into relay(): provider audio envelopes → plain audio bytes, and
 // provider token streams → Voxgate's SSE events ({"type":"delta"} … {"type":"done","usage"}).
 import { base64ToBytes } from "../encoding/base64";
-import type { AudioEnvelope, LlmAdapter, TokenUsage } from "../providers/types";
+import type { AudioEnvelope, FinishReason, LlmAdapter, TokenUsage } from "../providers/types";
 import { concat, type Decoder, ProviderSilent, StreamCutShort } from "./relay";
 import { Lines, SseParser } from "./sse";
 
@@ -100,6 +100,7 @@ export function chatDecoder(llm: LlmAdapter, options: ChatDecoderOptions = {}): 
   const sse = new SseParser();
   const usage: Partial<TokenUsage> = {};
   let done = false;
+  let finish: FinishReason | undefined;
   let deltas = 0;
   let outputBytes = 0;
 
@@ -109,6 +110,7 @@ export function chatDecoder(llm: LlmAdapter, options: ChatDecoderOptions = {}): 
       if (done) break;
       const event = llm.readStreamEvent(e.event, e.data);
       if (event.error) throw new ProviderStreamError(event.error);
+      if (event.finish) finish = event.finish;
       if (event.usage) {
         if (event.usage.inputTokens !== undefined) usage.inputTokens = event.usage.inputTokens;
         if (event.usage.outputTokens !== undefined) usage.outputTokens = event.usage.outputTokens;
@@ -124,7 +126,7 @@ export function chatDecoder(llm: LlmAdapter, options: ChatDecoderOptions = {}): 
         const charged = options.charge?.(usage);
         const reported = { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 };
         const bytes = emit(
-          charged ? { type: "done", usage: charged.usage, cost: charged.costMc / 1000 } : { type: "done", usage: reported },
+          charged ? { type: "done", usage: charged.usage, cost: charged.costMc / 1000, finish } : { type: "done", usage: reported, finish },
         );
         if (bytes) out.push(bytes);
       }
@@ -153,7 +155,8 @@ export function chatDecoder(llm: LlmAdapter, options: ChatDecoderOptions = {}): 
 export type ChatEvent =
   | { type: "delta"; text: string }
   /** `cost`: the credits the stream is charged (Voxgate's own events; OpenAI's chunks keep OpenAI's shape). */
-  | { type: "done"; usage: TokenUsage; cost?: number }
+  /** `finish`: why the answer ended (OpenAI's chunks say it; Voxgate's own done event keeps its shape). */
+  | { type: "done"; usage: TokenUsage; cost?: number; finish?: FinishReason }
   | { type: "error"; error: { code: string; message: string } };
 
-const voxgateEvent = (event: ChatEvent) => sseEvent(event);
+const voxgateEvent = (event: ChatEvent) => sseEvent(event.type === "done" ? { ...event, finish: undefined } : event);

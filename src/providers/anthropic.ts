@@ -1,7 +1,7 @@
 // Anthropic Messages API. Auth: x-api-key + anthropic-version. Stream: named SSE events;
 // input tokens arrive in message_start, output tokens in message_delta (cumulative: the last wins).
 import { refuseNoTurn, refuseOptions } from "./chat-options";
-import type { ChatStreamEvent, ProviderAdapter } from "./types";
+import type { ChatStreamEvent, FinishReason, ProviderAdapter } from "./types";
 import { errorText, get, is2xx, json } from "./wire";
 
 const ANTHROPIC_VERSION = "2023-06-01";
@@ -48,7 +48,11 @@ export const anthropic: ProviderAdapter = {
             .join("")
         : undefined;
       if (typeof content !== "string") throw new Error("the provider's answer had no content");
-      return { content, usage: { inputTokens: body.usage?.input_tokens ?? 0, outputTokens: body.usage?.output_tokens ?? 0 } };
+      return {
+        content,
+        usage: { inputTokens: body.usage?.input_tokens ?? 0, outputTokens: body.usage?.output_tokens ?? 0 },
+        finishReason: stopReasonOf(body.stop_reason),
+      };
     },
     readStreamEvent(event, data): ChatStreamEvent {
       const payload = JSON.parse(data);
@@ -60,7 +64,7 @@ export const anthropic: ProviderAdapter = {
         case "content_block_delta":
           return { delta: payload.delta?.type === "text_delta" ? payload.delta.text : undefined };
         case "message_delta":
-          return { usage: { outputTokens: payload.usage?.output_tokens } };
+          return { usage: { outputTokens: payload.usage?.output_tokens }, finish: stopReasonOf(payload.delta?.stop_reason) };
         case "message_stop":
           return { done: true };
         case "error":
@@ -77,3 +81,10 @@ export const anthropic: ProviderAdapter = {
   }),
   errorMessage: (_status, body) => errorText(body, (p) => p?.error?.message),
 };
+
+/** Anthropic's stop_reason in OpenAI's words: max_tokens is "length", a refusal "content_filter", the rest "stop". */
+function stopReasonOf(reason: unknown): FinishReason | undefined {
+  if (reason === "max_tokens") return "length";
+  if (reason === "refusal") return "content_filter";
+  return typeof reason === "string" ? "stop" : undefined;
+}

@@ -1,6 +1,15 @@
 // Chat in OpenAI's wire format, shared by OpenAI, Groq and Hugging Face (all OpenAI-compatible).
 import { refuseOptions } from "./chat-options";
-import type { ChatInput, ChatOptions, ChatResult, ChatStreamEvent, LlmAdapter, UpstreamContext, UpstreamRequest } from "./types";
+import type {
+  ChatInput,
+  ChatOptions,
+  ChatResult,
+  ChatStreamEvent,
+  FinishReason,
+  LlmAdapter,
+  UpstreamContext,
+  UpstreamRequest,
+} from "./types";
 import { errorText, json } from "./wire";
 
 export interface OpenAiChatOptions {
@@ -94,6 +103,8 @@ export function openAiChat(options: OpenAiChatOptions): LlmAdapter {
       return {
         content,
         usage: { inputTokens: body.usage?.prompt_tokens ?? 0, outputTokens: body.usage?.completion_tokens ?? 0 },
+        finishReason: finishReasonOf(body.choices?.[0]?.finish_reason),
+        refusal: typeof message?.content !== "string" && typeof message?.refusal === "string",
       };
     },
     readStreamEvent(event: string | undefined, data: string): ChatStreamEvent {
@@ -110,6 +121,7 @@ export function openAiChat(options: OpenAiChatOptions): LlmAdapter {
       return {
         delta: typeof delta === "string" && delta.length ? delta : undefined,
         usage: usage ? { inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens } : undefined,
+        finish: finishReasonOf(chunk.choices?.[0]?.finish_reason),
       };
     },
   };
@@ -118,4 +130,10 @@ export function openAiChat(options: OpenAiChatOptions): LlmAdapter {
 /** The message of an OpenAI-style error body `{"error":{"message"}}`. */
 export function openAiErrorMessage(_status: number, body: string): string | undefined {
   return errorText(body, (p) => p?.error?.message ?? p?.error);
+}
+
+/** OpenAI's finish_reason as ours: `length` and `content_filter` kept, anything else (stop, tool calls) "stop". */
+function finishReasonOf(reason: unknown): FinishReason | undefined {
+  if (reason === "length" || reason === "content_filter") return reason;
+  return typeof reason === "string" ? "stop" : undefined;
 }

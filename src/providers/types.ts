@@ -207,9 +207,16 @@ export interface TokenUsage {
   outputTokens: number;
 }
 
+/** Why the answer ended, in OpenAI's words (finish_reason): done, cut at the output-token cap, or filtered. */
+export type FinishReason = "stop" | "length" | "content_filter";
+
 export interface ChatResult {
   content: string;
   usage: TokenUsage;
+  /** Absent: "stop". */
+  finishReason?: FinishReason;
+  /** `content` is the model's refusal (OpenAI's `refusal`, content null), not an answer. */
+  refusal?: boolean;
 }
 
 /** What one upstream stream event means, normalized. */
@@ -221,6 +228,8 @@ export interface ChatStreamEvent {
   error?: string;
   /** The provider said the stream is complete. */
   done?: boolean;
+  /** Why the answer ended, when the provider says (before or with its end). */
+  finish?: FinishReason;
 }
 
 export interface LlmAdapter {

@@ -519,3 +519,47 @@ describe("OpenAPI document", () => {
     }
   });
 });
+
+describe("finish_reason and refusal as the provider answered them", () => {
+  const sseChunks = (text: string) =>
+    text
+      .split("\n\n")
+      .filter((e) => e.startsWith("data: ") && e !== "data: [DONE]")
+      .map((e) => JSON.parse(e.slice(6)));
+
+  it("an answer cut at its cap is finish_reason length (OpenAI, Groq, Anthropic's max_tokens), streamed or not; a normal one stop", async () => {
+    const u = await keyUser();
+    for (const model of ["openai/gpt-4.1-mini", "groq/llama-3.3-70b-versatile", "anthropic/claude-3-5-haiku-latest"]) {
+      const cut = await completions(bearer(u.key), { model, max_tokens: 5, messages: user("say a lot mock-finish-length") });
+      expect(cut.status, model).toBe(200);
+      expect(((await cut.json()) as any).choices[0].finish_reason, model).toBe("length");
+      const streamed = await completions(bearer(u.key), { model, stream: true, messages: user("say a lot mock-finish-length") });
+      const chunks = sseChunks(await streamed.text());
+      expect(chunks.at(-1).choices[0].finish_reason, model).toBe("length");
+      const whole = await completions(bearer(u.key), { model, messages: user("say a little") });
+      expect(((await whole.json()) as any).choices[0].finish_reason, model).toBe("stop");
+    }
+  });
+
+  it("OpenAI's refusal stays a refusal: content null, refusal the text, finish_reason content_filter", async () => {
+    const u = await keyUser();
+    const res = await completions(bearer(u.key), { model: "openai/gpt-4.1-mini", messages: user("do something bad mock-refusal") });
+    expect(res.status).toBe(200);
+    const choice = ((await res.json()) as any).choices[0];
+    expect(choice.message.content).toBeNull();
+    expect(typeof choice.message.refusal).toBe("string");
+    expect(choice.message.refusal.length).toBeGreaterThan(0);
+    expect(choice.finish_reason).toBe("content_filter");
+  });
+
+  it("Voxgate's own /v1/chat done event keeps its shape (no finish field)", async () => {
+    const u = await keyUser();
+    const res = await api("/v1/chat", {
+      method: "POST",
+      headers: bearer(u.key),
+      json: { provider: "openai", model: "gpt-4.1-mini", stream: true, messages: user("hi mock-finish-length") },
+    });
+    const done = sseChunks(await res.text()).find((e) => e.type === "done");
+    expect(Object.keys(done).sort()).toEqual(["cost", "type", "usage"]);
+  });
+});

@@ -1,6 +1,8 @@
 // OpenAI-compatible chat completions, shared by the OpenAI, Groq and Hugging Face mocks.
 // Reply and token counts come from mockChat() in ../audio.mjs. max_tokens is not applied (the
-// reply is never cut), n is ignored (one choice).
+// reply is never cut), n is ignored (one choice). A last message containing "mock-finish-length" is
+// answered with finish_reason "length" (as one cut at the cap); "mock-refusal" (OpenAI, not streamed) with
+// content null and the reply as `refusal`, finish_reason "content_filter".
 //
 // Streaming differences:
 //   openai       usage chunk (choices: [], usage) only when stream_options.include_usage is true;
@@ -30,15 +32,18 @@ export function openaiCompatibleChat(ctx, flavor) {
   const groqId = flavor === "groq" ? mockId("req_") : null;
   const fingerprint = flavor === "huggingface" ? "3.3.6-sha-mock" : "fp_mock";
 
+  const asked = JSON.stringify(b.messages.at(-1)?.content ?? "");
+  const finish = asked.includes("mock-finish-length") ? "length" : "stop";
+  const refusal = flavor === "openai" && asked.includes("mock-refusal");
   if (b.stream !== true) {
-    const message = { role: "assistant", content: reply };
-    if (flavor === "openai") Object.assign(message, { refusal: null, annotations: [] });
+    const message = { role: "assistant", content: refusal ? null : reply };
+    if (flavor === "openai") Object.assign(message, { refusal: refusal ? reply : null, annotations: [] });
     const body = {
       id,
       object: "chat.completion",
       created,
       model,
-      choices: [{ index: 0, message, logprobs: null, finish_reason: "stop" }],
+      choices: [{ index: 0, message, logprobs: null, finish_reason: refusal ? "content_filter" : finish }],
       usage,
       system_fingerprint: fingerprint,
     };
@@ -57,7 +62,7 @@ export function openaiCompatibleChat(ctx, flavor) {
   const events = [];
   events.push(chunk([choice({ role: "assistant", content: "" })], flavor === "groq" ? { x_groq: { id: groqId } } : {}));
   for (const [i, w] of splitWords(reply).entries()) events.push(chunk([choice({ content: (i ? " " : "") + w })]));
-  events.push(chunk([choice({}, "stop")], flavor === "groq" ? { x_groq: { id: groqId, usage } } : {}));
+  events.push(chunk([choice({}, finish)], flavor === "groq" ? { x_groq: { id: groqId, usage } } : {}));
   if (includeUsage) events.push(chunk([], { usage }));
   events.push({ data: "[DONE]" });
   return sse(events);

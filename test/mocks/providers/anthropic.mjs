@@ -44,6 +44,8 @@ function messages(ctx) {
   if (!Array.isArray(b.messages) || b.messages.length === 0) return error(400, "messages: Field required", { requestId: ctx.requestId });
 
   const { reply, promptTokens, completionTokens } = mockChat(b.messages, b.system);
+  // A last message containing "mock-finish-length" ends as one cut at the cap would: stop_reason "max_tokens".
+  const stopReason = JSON.stringify(b.messages.at(-1)?.content ?? "").includes("mock-finish-length") ? "max_tokens" : "end_turn";
   const id = mockId("msg_");
   const baseUsage = {
     input_tokens: promptTokens,
@@ -61,7 +63,7 @@ function messages(ctx) {
       role: "assistant",
       content: [{ type: "text", text: reply, citations: null }],
       model: b.model,
-      stop_reason: "end_turn",
+      stop_reason: stopReason,
       stop_sequence: null,
       stop_details: null,
       container: null,
@@ -92,7 +94,7 @@ function messages(ctx) {
       delta: { stop_reason: null, stop_sequence: null },
       usage: { output_tokens: Math.max(1, Math.floor(completionTokens / 2)) },
     }),
-    ev("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: completionTokens } }),
+    ev("message_delta", { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: completionTokens } }),
     ev("message_stop", {}),
   ];
   return sse(events);
