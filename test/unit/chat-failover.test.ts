@@ -284,7 +284,13 @@ describe("a refusal is an answer, not a provider failure (guard for the 2xx-non-
       choices: [{ index: 0, message: { role: "assistant", content: null, refusal: "I can't help with that." }, finish_reason: "stop" }],
       usage: { prompt_tokens: 9, completion_tokens: 7 },
     };
-    expect(openai.llm!.parse(answer)).toEqual({ content: "I can't help with that.", usage: { inputTokens: 9, outputTokens: 7 } });
+    // (Marked a refusal: the OpenAI-compatible answer gives it back as `refusal`, content null.)
+    expect(openai.llm!.parse(answer)).toEqual({
+      content: "I can't help with that.",
+      usage: { inputTokens: 9, outputTokens: 7 },
+      finishReason: "stop",
+      refusal: true,
+    });
     // What still is no answer: no message at all (an error under a 200).
     expect(() => openai.llm!.parse({ error: { message: "upstream failed" } })).toThrow();
   });
