@@ -23,3 +23,14 @@ export function source() {
     cancelled: () => cancelled,
   };
 }
+
+/** Reads `reader` to its end as text, waiting `pauseMs` after each chunk (a slow client); rejects as the stream does. */
+export async function readRest(reader: ReadableStreamDefaultReader<Uint8Array>, pauseMs = 0): Promise<string> {
+  let text = "";
+  for (;;) {
+    const r = await reader.read();
+    if (r.done) return text;
+    text += dec(r.value);
+    if (pauseMs) await new Promise((ok) => setTimeout(ok, pauseMs));
+  }
+}

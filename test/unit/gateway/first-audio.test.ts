@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { firstAudio } from "../../../src/gateway/first-audio";
 import { type Decoder, ProviderSilent } from "../../../src/gateway/relay";
-import { dec, enc, source } from "../../helpers/streams";
+import { dec, enc, readRest, source } from "../../helpers/streams";
 
 const RAW = { chunk: (b: Uint8Array) => b, end: () => undefined, passesThrough: true };
 
@@ -22,13 +22,7 @@ describe("firstAudio, raw audio piped", () => {
     src.push("-more");
     src.push("-end");
     src.close();
-    let rest = "";
-    for (;;) {
-      const r = await reader.read();
-      if (r.done) break;
-      rest += dec(r.value);
-    }
-    expect(rest).toBe("-more-end");
+    expect(await readRest(reader)).toBe("-more-end");
     expect(await audio.ended).toBe("complete");
     expect(audio.kept()).toBeUndefined();
   });
@@ -40,11 +34,7 @@ describe("firstAudio, raw audio piped", () => {
     const reader = audio.stream.getReader();
     expect(dec((await reader.read()).value!)).toBe("first");
     src.fail(new Error("connection reset by the provider"));
-    await expect(
-      (async () => {
-        for (;;) if ((await reader.read()).done) return "clean end";
-      })(),
-    ).rejects.toThrow();
+    await expect(readRest(reader)).rejects.toThrow();
     expect(await audio.ended).toBe("upstream_error");
   });
 
@@ -124,14 +114,7 @@ describe("firstAudio, raw audio piped", () => {
     src.push("c");
     src.close();
     const reader = audio.stream.getReader();
-    let got = "";
-    for (;;) {
-      const r = await reader.read();
-      if (r.done) break;
-      got += dec(r.value);
-      await new Promise((r) => setTimeout(r, 120)); // three times the limit between reads
-    }
-    expect(got).toBe("abc");
+    expect(await readRest(reader, 120)).toBe("abc"); // three times the limit between reads
     expect(await audio.ended).toBe("complete");
     expect(src.cancelled()).toBe("not cancelled");
   });

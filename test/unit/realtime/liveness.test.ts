@@ -1,16 +1,8 @@
-// A session nobody is in, and a provider that stops answering (API.md §4.3): a client that vanished without
-// closing (half-open TCP: no FIN, no RST) is ended after REALTIME_IDLE_SECONDS with an error event
-// session_idle and 4408, its slot freed, unless it sends something — audio, text, or {"type":"keepalive"};
-// a provider that never answers a flush (speak) or a finalize or close (listen) within PROVIDER_TIMEOUT_MS
-// (2 s in tests) ends it with provider_timeout and 4502 — never a normal end that passes for "all done" — while a
-// provider that answers, empty-handed or with its own close, still ends it normally. What flowed is charged.
-import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../../../src/index";
-import { BASE, faultFor, marker, upstreamRequests } from "../../helpers/api";
+import { faultFor, marker, upstreamRequests } from "../../helpers/api";
 import { env } from "../../helpers/env";
 import { inAccount, ledgerOf, sleep, until, userOn } from "../../helpers/reliability";
-import { HANDSHAKE } from "./handshake";
+import { type Client, closedWithin, openSocket } from "./handshake";
 
 const listen = (provider: string) => `/v1/realtime/listen?provider=${provider}&encoding=linear16&sampleRate=16000`;
 const speak = (provider: string) => `/v1/realtime/speak?provider=${provider}`;
@@ -19,30 +11,8 @@ const IDLE = { ...(env as any), REALTIME_CHECK_INTERVAL_SECONDS: "1", REALTIME_I
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const ONE_SECOND = 32_000; // of 16 kHz 16-bit audio
 
-interface Client {
-  res: Response;
-  ws?: WebSocket;
-  events: any[];
-  closed: Promise<{ code: number; at: number }>;
-}
-
-async function open(path: string, jwt: string, vars: any = env): Promise<Client> {
-  const headers = new Headers({ ...HANDSHAKE, ...bearer(jwt) });
-  const res = await worker.fetch(new Request(`${BASE}${path}`, { headers }), vars, createExecutionContext());
-  const events: any[] = [];
-  const ws = res.webSocket ?? undefined;
-  let closed = Promise.resolve({ code: -1, at: Date.now() });
-  if (ws) {
-    ws.accept();
-    closed = new Promise((ok) => ws.addEventListener("close", (e: CloseEvent) => ok({ code: e.code, at: Date.now() })));
-    ws.addEventListener("message", (e: MessageEvent) => {
-      if (typeof e.data === "string") events.push(JSON.parse(e.data));
-    });
-  }
-  return { res, ws, events, closed };
-}
-
-const closedWithin = (c: Client, ms: number) => Promise.race([c.closed, sleep(ms).then(() => "open" as const)]);
+/** Opens `path` with the JWT, under `vars` (the idle limit's by default). */
+const open = (path: string, jwt: string, vars: any = env) => openSocket(path, { headers: bearer(jwt), env: vars });
 const errorsOf = (c: Client) => c.events.filter((e) => e.type === "error");
 const openSessions = (userId: string) => inAccount(userId, (instance) => instance.sessions.openCount() as number);
 

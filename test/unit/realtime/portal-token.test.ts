@@ -1,18 +1,11 @@
-// A client token minted with a portal session (the portal's cookie, POST /portal/api/realtime/tokens):
-// its session ends with an error event and 4401 within the check interval once the portal session does
-// (signed out, expired, deleted), as one minted with a JWT ends at the JWT's exp and one minted with an API
-// key when the key is revoked. The portal session is read from D1 (auth_session) at each check, but only
-// for such sessions: an API-key or a JWT session renews without any D1 read.
-import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ensureSchema } from "../../../src/account/schema";
 import { sha256Hex } from "../../../src/crypto/sha256";
-import worker from "../../../src/index";
 import type { SessionOpenRequest } from "../../../src/metering/contract";
 import { BASE } from "../../helpers/api";
 import { env } from "../../helpers/env";
-import { call, inAccount, keyOf, portalSession, sleep, userOn } from "../../helpers/reliability";
-import { HANDSHAKE } from "./handshake";
+import { call, inAccount, keyOf, portalSession, userOn } from "../../helpers/reliability";
+import { closedWithin, openSocket } from "./handshake";
 
 const LISTEN = "/v1/realtime/listen?provider=deepgram&encoding=linear16&sampleRate=16000";
 /** A check every second, so a lapse is seen within a second. */
@@ -20,31 +13,8 @@ const FAST = { ...(env as any), REALTIME_CHECK_INTERVAL_SECONDS: "1" };
 /** A browser on the portal: its own Origin, from one client address. */
 const BROWSER = { origin: new URL(BASE).origin, "cf-connecting-ip": "192.0.2.44" };
 
-interface Client {
-  status: number;
-  events: any[];
-  closed: Promise<{ code: number; at: number }>;
-}
-
-async function openListen(token: string): Promise<Client> {
-  const req = new Request(`${BASE}${LISTEN}&token=${token}`, { headers: HANDSHAKE });
-  const res = await worker.fetch(req, FAST, createExecutionContext());
-  const events: any[] = [];
-  const ws = res.webSocket;
-  let closed = Promise.resolve({ code: -1, at: Date.now() });
-  if (ws) {
-    ws.accept();
-    closed = new Promise((ok) => ws.addEventListener("close", (e: CloseEvent) => ok({ code: e.code, at: Date.now() })));
-    ws.addEventListener("message", (e: MessageEvent) => {
-      if (typeof e.data === "string") events.push(JSON.parse(e.data));
-    });
-  }
-  return { status: res.status, events, closed };
-}
-
-/** Resolves with the close, or "open" if the session is still running after `ms`. */
-const closedWithin = (c: Client, ms: number) => Promise.race([c.closed, sleep(ms).then(() => "open" as const)]);
-
+/** Opens a listen session with a client token in the query, under FAST. */
+const openListen = (token: string) => openSocket(`${LISTEN}&token=${token}`, { env: FAST });
 /** A client token from the portal's own route, with the session cookie (as the "try it" page gets one). */
 async function mint(cookie: string): Promise<{ token: string; expiresAt: string }> {
   const res = await call("/portal/api/realtime/tokens", {
@@ -74,7 +44,7 @@ describe("a client token minted with a portal session", () => {
     // The token never outlives the portal session that minted it.
     expect(Date.parse(expiresAt)).toBeLessThanOrEqual(Date.parse((await authSessionOf(s.phone)).expires_at));
     const c = await openListen(token);
-    expect(c.status).toBe(101);
+    expect(c.res.status).toBe(101);
     // While the portal session holds, the checks let the session run.
     expect(await closedWithin(c, 2_500)).toBe("open");
     const out = await call("/portal/auth/sign-out", { method: "POST", headers: { ...BROWSER, cookie: s.cookie } });
@@ -93,7 +63,7 @@ describe("a client token minted with a portal session", () => {
     const first = await mint(s.cookie);
     const spare = await mint(s.cookie);
     const c = await openListen(first.token);
-    expect(c.status).toBe(101);
+    expect(c.res.status).toBe(101);
     const expiredAt = Date.now();
     await env.DB.prepare("UPDATE auth_session SET expires_at = ? WHERE id = ?")
       .bind(new Date(expiredAt - 1_000).toISOString(), (await authSessionOf(s.phone)).id)
@@ -107,7 +77,7 @@ describe("a client token minted with a portal session", () => {
     await env.DB.prepare("DELETE FROM auth_session WHERE id = ?")
       .bind((await authSessionOf(s.phone)).id)
       .run();
-    expect((await openListen(spare.token)).status).toBe(401);
+    expect((await openListen(spare.token)).res.status).toBe(401);
   }, 30_000);
 });
 
