@@ -93,7 +93,8 @@ export const openAiErrorShape: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 /**
  * `<provider>/<model>`, split at the first slash only when what precedes it is a provider id or alias
- * (Hugging Face and Groq model ids contain slashes themselves); anything else is an OpenAI model.
+ * (Hugging Face and Groq model ids contain slashes themselves); a bare `claude-…` is Anthropic's (no other
+ * provider serves that name: sent to OpenAI it could only fail); anything else is an OpenAI model.
  */
 export function parseModel(name: string, field = "model"): { provider: string; model: string } {
   const slash = name.indexOf("/");
@@ -112,7 +113,7 @@ export function parseModel(name: string, field = "model"): { provider: string; m
   const problem = upstreamIdProblem(model, true);
   if (problem)
     throw new ApiError("validation_failed", `Invalid request: ${field}: ${problem}.`, { fields: [{ path: field, message: problem }] });
-  return { provider: adapter?.id ?? "openai", model };
+  return { provider: adapter?.id ?? (model.startsWith("claude-") ? "anthropic" : "openai"), model };
 }
 
 export interface ListedModel {

@@ -100,8 +100,21 @@ describe("POST /v1/chat/completions", () => {
     });
   });
 
+  it("a bare claude-… model reaches Anthropic (the OpenAI SDK's users name it so)", async () => {
+    const u = await keyUser();
+    const res = await completions(bearer(u.key), { model: "claude-3-5-haiku-latest", messages: user("bare claude") });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.json()) as any).choices[0].message.content).toBe("Echo: bare claude");
+    const sent = (await upstreamRequests("anthropic")).filter((r: any) => r.body?.messages?.[0]?.content === "bare claude");
+    expect(sent).toHaveLength(1);
+    expect(sent[0].body.model).toBe("claude-3-5-haiku-latest");
+    expect(sent[0].specErrors).toEqual([]);
+  });
+
   it("model naming: split at the first slash only when it names a provider (huggingface/org/model, groq/org/model, aliases)", async () => {
     expect(parseModel("gpt-4.1-mini")).toEqual({ provider: "openai", model: "gpt-4.1-mini" });
+    // A bare Claude model is Anthropic's (OpenAI has none: it went there and failed).
+    expect(parseModel("claude-sonnet-4-20250514")).toEqual({ provider: "anthropic", model: "claude-sonnet-4-20250514" });
     expect(parseModel("huggingface/meta-llama/Llama-4-Maverick-17B-128E-Instruct")).toEqual({
       provider: "huggingface",
       model: "meta-llama/Llama-4-Maverick-17B-128E-Instruct",
