@@ -40,11 +40,16 @@ export async function upsertProviderKey(d1: D1Database, k: ProviderKeyInput): Pr
   return saved;
 }
 
-export async function markProviderKeyVerified(d1: D1Database, userId: string, provider: string, now: number) {
+/**
+ * Record a key check's verdict on the key it checked: `verifiedAt` the time it passed, null when it failed. The
+ * row must still hold that key (its IV is new at every store): a check that took a while says nothing about a
+ * key stored meanwhile, which stays unverified.
+ */
+export async function recordProviderKeyCheck(d1: D1Database, checked: ProviderKeyRow, verifiedAt: number | null) {
   await orm(d1)
     .update(providerKeys)
-    .set({ verifiedAt: now })
-    .where(and(eq(providerKeys.userId, userId), eq(providerKeys.provider, provider)))
+    .set({ verifiedAt })
+    .where(and(eq(providerKeys.userId, checked.userId), eq(providerKeys.provider, checked.provider), eq(providerKeys.iv, checked.iv)))
     .run();
 }
 

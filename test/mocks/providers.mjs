@@ -323,7 +323,7 @@ export async function startMockProviders({
 
   // HTTP requests take only HTTP modes and WebSocket upgrades only ws_* ones; `nonceOnly`: a frame of a
   // running session may claim only a fault aimed at it by `bodyIncludes`.
-  function takeFault(base, path, fullPath, rawBody, { websocket = false, nonceOnly = false } = {}) {
+  function takeFault(base, path, fullPath, rawBody, { websocket = false, nonceOnly = false, headerText = "" } = {}) {
     const f = faults.find(
       (x) =>
         x.remaining > 0 &&
@@ -331,7 +331,7 @@ export async function startMockProviders({
         (!nonceOnly || x.bodyIncludes) &&
         providerMatches(x.provider, base) &&
         (!x.path || path.includes(x.path) || fullPath.includes(x.path)) &&
-        (!x.bodyIncludes || rawBody.includes(x.bodyIncludes)),
+        (!x.bodyIncludes || rawBody.includes(x.bodyIncludes) || headerText.includes(x.bodyIncludes)),
     );
     if (!f) return null;
     f.remaining -= 1;
@@ -474,7 +474,8 @@ export async function startMockProviders({
     }
 
     const requestId = provider.newRequestId ? provider.newRequestId() : mockId("req_");
-    const fault = takeFault(base, path, url.pathname, rawBody);
+    // Header values count too: a request without a body (a key check) is aimed at by a nonce in its key.
+    const fault = takeFault(base, path, url.pathname, rawBody, { headerText: Object.values(req.headers).join("\n") });
     addRecord({
       kind: "http",
       provider: provider.id,

@@ -215,3 +215,31 @@ describe("a provider that answers with a redirect, or a key check with a page", 
     expect(await verifiedAt(u.key, "openai")).not.toBeNull();
   });
 });
+
+describe("verifiedAt says what the latest check of the stored key found", () => {
+  it("a check still running when another key is stored does not stamp the new key (an audit: it did)", async () => {
+    const u = await newKeyUser();
+    const m = marker();
+    expect((await store(u.key, "elevenlabs", `good-key-${m}`)).status).toBe(201);
+    // The key check of the first key (its key carries the nonce) takes 1.5 s.
+    await faultFor(m, { provider: "elevenlabs", path: "/v1/user", mode: "timeout", delayMs: 1500 });
+    const checking = verify(u.key, "elevenlabs");
+    await new Promise((ok) => setTimeout(ok, 400));
+    expect((await store(u.key, "elevenlabs", "invalid-replacement-key")).status).toBe(201);
+    const check = await checking;
+    expect(await check.json()).toMatchObject({ valid: true, status: 200 }); // the first key's verdict
+    expect(await verifiedAt(u.key, "elevenlabs")).toBeNull();
+  });
+
+  it("a key that passed and later fails its check is no longer shown verified", async () => {
+    const u = await newKeyUser();
+    const m = marker();
+    expect((await store(u.key, "elevenlabs", `good-key-${m}`)).status).toBe(201);
+    expect(await (await verify(u.key, "elevenlabs")).json()).toMatchObject({ valid: true });
+    expect(await verifiedAt(u.key, "elevenlabs")).toEqual(expect.any(String));
+    // Revoked at the provider since: its check answers 401.
+    await faultFor(m, { provider: "elevenlabs", path: "/v1/user", mode: "error", status: 401 });
+    expect(await (await verify(u.key, "elevenlabs")).json()).toMatchObject({ valid: false, status: 401 });
+    expect(await verifiedAt(u.key, "elevenlabs")).toBeNull();
+  });
+});
