@@ -98,8 +98,22 @@ export const SpeechBody = z
     response_format: z.enum(AUDIO_FORMATS).optional().openapi({
       description: "Default mp3. OpenAI's mp3, opus, aac, flac, wav, pcm (24 kHz) — and ulaw, alaw — as /v1/synthesize serves them",
     }),
-    speed: z.literal(1, { error: "only speed 1.0 is supported" }).optional(),
-    instructions: unsupported("instructions"),
+    // Passed on where the provider has the knob, in its own field and range (TtsAdapter.speed, .instructions);
+    // refused naming the field and that range elsewhere (src/providers/speech-options.ts).
+    speed: z
+      .number({ error: "a number from 0.25 to 4.0" })
+      .min(0.25, { error: "at least 0.25 (OpenAI's range is 0.25–4.0; each provider takes its own part of it)" })
+      .max(4, { error: "at most 4.0 (OpenAI's range is 0.25–4.0; each provider takes its own part of it)" })
+      .nullish()
+      .openapi({
+        description:
+          "1.0 (default) is the normal pace. Passed on where the provider has a speaking rate, within its own range; a provider without one, or a speed outside its range, is 400 naming the range",
+      }),
+    instructions: z
+      .string()
+      .max(4096)
+      .nullish()
+      .openapi({ description: "How to speak: OpenAI's gpt-4o-mini-tts only (400 for tts-1 and other providers)" }),
     stream_format: z.literal("audio", { error: "only stream_format 'audio' is supported" }).optional(),
   })
   .openapi("SpeechRequest");

@@ -9,6 +9,7 @@ import { mediaType } from "../http/media-type";
 import type { IdempotencyClaim } from "../metering/contract";
 import { ttsCostMc } from "../metering/prices";
 import { providerText } from "../providers/provider-text";
+import { refuseSpeechOptions, type SpeechOptions } from "../providers/speech-options";
 import { maxTextChars, textChars } from "../providers/text-limit";
 import type { AudioFormat } from "../providers/types";
 import { audioDecoder } from "./decoders";
@@ -17,7 +18,7 @@ import { audioTypeFits, firstAudio, IDEMPOTENT_AUDIO_MAX_BYTES } from "./first-a
 import { admitOperation, callProvider, unusable, upstreamRequest } from "./provider";
 import { converting, modelAudioSource, planSpeech, type SpeechPlan } from "./speech-output";
 
-export interface SynthesizeInput {
+export interface SynthesizeInput extends SpeechOptions {
   provider?: string;
   text: string;
   voiceId?: string;
@@ -35,12 +36,15 @@ export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: I
   const planned = candidates(c, "tts", { provider: input.provider, model: input.model, voiceId: input.voiceId }, input.fallback).map(
     (candidate) => {
       const plan = planSpeech(candidate.adapter.tts, input.format, input.sampleRate);
-      return { candidate, plan, maxChars: textLimit(candidate, plan) };
+      return { candidate, plan, maxChars: textLimit(candidate, plan), model: upstreamModelOf(candidate) };
     },
   );
   // The format and the text's length, checked for every provider before any is tried (failover.ts, chainTaking).
-  const servable = chainTaking(planned, ({ candidate, plan, maxChars }) => {
+  // Speed and instructions too (speech-options.ts), so a refusal reserves and sends nothing.
+  const servable = chainTaking(planned, ({ candidate, plan, maxChars, model }) => {
     const name = candidate.adapter.name;
+    const refused = refuseSpeechOptions(name, candidate.adapter.tts, model, input);
+    if (refused) return invalidField(refused.field, refused.message);
     if (plan.kind === "unsupported") {
       const asked = `${input.format ?? "audio"}${input.sampleRate ? ` at ${input.sampleRate} Hz` : ""}`;
       return new ApiError("unsupported_format", `${name} cannot serve ${asked}: ${plan.reason}.`, {
@@ -64,12 +68,17 @@ export async function synthesize(c: Ctx, input: SynthesizeInput, idempotency?: I
 
 type Servable = Exclude<SpeechPlan, { kind: "unsupported" }>;
 
-/** The most characters this provider takes in one request, for the model it runs and the format asked of it. */
-function textLimit({ adapter, model, voiceId }: Candidate<"tts">, plan: SpeechPlan): number {
+/** The model the provider runs for this candidate (its voice may name it: TtsAdapter.upstreamModel). */
+function upstreamModelOf({ adapter, model, voiceId }: Candidate<"tts">): string {
   const tts = adapter.tts;
   const chosen = model ?? tts.defaultModel;
+  return tts.upstreamModel?.(chosen, voiceId ?? tts.defaultVoice) ?? chosen;
+}
+
+/** The most characters this provider takes in one request, for the model it runs and the format asked of it. */
+function textLimit(candidate: Candidate<"tts">, plan: SpeechPlan): number {
   const ask = plan.kind === "native" ? plan : plan.kind === "convert" ? plan.ask : undefined;
-  return maxTextChars(tts.maxText, tts.upstreamModel?.(chosen, voiceId ?? tts.defaultVoice) ?? chosen, ask?.format);
+  return maxTextChars(candidate.adapter.tts.maxText, upstreamModelOf(candidate), ask?.format);
 }
 
 /** One provider's attempt: speech is priced exactly, so it is charged at admission. */
@@ -97,6 +106,9 @@ async function synthesizeWith(
           // A model that chooses its own format is sent none (the adapter ignores these).
           format: ask?.format ?? "wav",
           sampleRate: ask?.sampleRate,
+          // Checked against the adapter's range before admission; 1 and empty ask for nothing (the request is as before).
+          speed: input.speed === 1 ? undefined : input.speed,
+          instructions: input.instructions || undefined,
         },
         upstream,
       ),

@@ -1,7 +1,7 @@
 // Cartesia: TTS (SSE for raw encodings, bytes for containers) and batch STT (multipart).
 // Auth: Bearer, plus a Cartesia-Version header on every request (the spec's only allowed value).
 import { SPEECH_TEXT_MAX_CHARS, type TextLimit } from "./text-limit";
-import type { AudioFormat, NativeOutput, ProviderAdapter } from "./types";
+import type { AudioFormat, NativeOutput, ProviderAdapter, SpeedRange } from "./types";
 import { errorText, formOf, get, is2xx, json, languageCode, multipart, transcriptOf } from "./wire";
 
 const CARTESIA_VERSION = "2025-11-04";
@@ -10,6 +10,18 @@ const RATES = [8000, 16000, 22050, 24000, 44100, 48000];
 
 /** No limit on `transcript` is documented (the spec has no maxLength; docs.cartesia.ai names none): Voxgate's own. */
 const SPEECH_TEXT: TextLimit = { chars: SPEECH_TEXT_MAX_CHARS, source: "none documented" };
+
+/**
+ * `generation_config.speed` (the spec's GenerationConfig: "Valid values are between [0.6, 1.5] inclusive"), which
+ * is "only for sonic-3 and [has] no effect on earlier models"; the top-level `speed` (slow|normal|fast) is deprecated.
+ */
+const SPEED: SpeedRange = {
+  field: "generation_config.speed",
+  min: 0.6,
+  max: 1.5,
+  models: ["sonic-3"],
+  source: "Cartesia's spec (GenerationConfig.speed)",
+};
 
 const headers = (key: string) => ({ authorization: `Bearer ${key}`, "cartesia-version": CARTESIA_VERSION });
 
@@ -35,17 +47,19 @@ export const cartesia: ProviderAdapter = {
     defaultModel: "sonic-3",
     outputs: OUTPUTS,
     maxText: SPEECH_TEXT,
+    speed: SPEED,
     request(input, ctx) {
       // G.711 is telephony audio: 8 kHz unless asked otherwise.
       const rate = input.sampleRate ?? (input.format === "ulaw" || input.format === "alaw" ? 8000 : 44100);
       const sse = RAW_ENCODING[input.format] !== undefined;
-      const body = {
+      const body: Record<string, unknown> = {
         model_id: input.model,
         transcript: input.text,
         // Version 2025-11-04's spec wants the {mode, id} specifier, not a bare id.
         voice: { mode: "id", id: input.voiceId },
         output_format: outputFormat(input.format, rate),
       };
+      if (input.speed !== undefined) body.generation_config = { speed: input.speed };
       const upstream = json(`${ctx.urls.api}/tts/${sse ? "sse" : "bytes"}`, headers(ctx.key), body);
       return {
         upstream,

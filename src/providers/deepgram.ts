@@ -1,7 +1,7 @@
 // Deepgram: TTS (/v1/speak, streamed raw audio) and STT (/v1/listen, raw audio body or JSON {url}).
 // Auth: Authorization: Token <key> (not Bearer). Options travel in the query string, not the body.
 import type { TextLimit } from "./text-limit";
-import type { AudioFormat, NativeOutput, ProviderAdapter, UpstreamRequest } from "./types";
+import type { AudioFormat, NativeOutput, ProviderAdapter, SpeedRange, UpstreamRequest } from "./types";
 import { errorText, get, is2xx, json, secondsOf, transcriptText } from "./wire";
 
 /**
@@ -34,6 +34,18 @@ const SPEECH_TEXT: TextLimit = {
   source: "developers.deepgram.com/docs/text-to-speech (Input Text Limit)",
 };
 
+/**
+ * The `speed` query parameter of /v1/speak (the spec: a number, default 1, no range there). Range and models from
+ * developers.deepgram.com/docs/tts-voice-controls: Aura-2 only, 0.7–1.5 (Spanish voices best from 0.9).
+ */
+const SPEED: SpeedRange = {
+  field: "speed query parameter",
+  min: 0.7,
+  max: 1.5,
+  models: ["aura-2"],
+  source: "Deepgram's spec (/v1/speak speed); range from developers.deepgram.com/docs/tts-voice-controls",
+};
+
 /** An Aura model name is the voice: a voice the caller chose (anything but the default) names the model. */
 const speakModel = (model: string | undefined, voiceId: string) =>
   voiceId && voiceId !== DEFAULT_MODEL ? voiceId : (model ?? DEFAULT_MODEL);
@@ -48,6 +60,7 @@ export const deepgram: ProviderAdapter = {
     defaultModel: DEFAULT_MODEL,
     outputs: OUTPUTS,
     maxText: SPEECH_TEXT,
+    speed: SPEED,
     upstreamModel: speakModel,
     request(input, ctx) {
       const s = SPEAK[input.format];
@@ -56,6 +69,7 @@ export const deepgram: ProviderAdapter = {
       const q = new URLSearchParams({ model, encoding: s.encoding });
       if (s.container) q.set("container", s.container);
       if (s.settable) q.set("sample_rate", String(input.sampleRate ?? (s.encoding === "linear16" ? 24000 : 8000)));
+      if (input.speed !== undefined) q.set("speed", String(input.speed));
       return { upstream: json(`${ctx.urls.api}/v1/speak?${q}`, auth(ctx.key), { text: input.text }), envelope: { kind: "raw" } };
     },
   },

@@ -1,6 +1,6 @@
 // ElevenLabs: TTS (chunked raw audio from /stream) and STT (multipart). Auth: xi-api-key.
 import type { TextLimit } from "./text-limit";
-import type { AudioFormat, NativeOutput, ProviderAdapter } from "./types";
+import type { AudioFormat, NativeOutput, ProviderAdapter, SpeedRange } from "./types";
 import { errorText, formOf, get, json, languageCode, multipart, pathSegment, secondsOf, transcriptText, wordsOf } from "./wire";
 
 /**
@@ -39,6 +39,17 @@ const headers = (key: string) => ({ "xi-api-key": key });
  * every model takes all Voxgate takes (5,000).
  */
 const SPEECH_TEXT: TextLimit = { chars: 5_000, source: "help.elevenlabs.io (per model; eleven_v3's 5,000 is the smallest)" };
+/**
+ * `voice_settings.speed` of the stream request (the spec's Body_text_to_speech_stream.voice_settings →
+ * VoiceSettingsResponseModel.speed: a number, default 1.0, no range there). The range is ElevenLabs' docs':
+ * 0.7–1.2 for every model (help.elevenlabs.io "Can I change the pace of the voice?", elevenlabs.io voice settings).
+ */
+const SPEED: SpeedRange = {
+  field: "voice_settings.speed",
+  min: 0.7,
+  max: 1.2,
+  source: "ElevenLabs' spec (VoiceSettingsResponseModel.speed); range from its docs",
+};
 
 export const elevenlabs: ProviderAdapter = {
   id: "elevenlabs",
@@ -49,9 +60,13 @@ export const elevenlabs: ProviderAdapter = {
     defaultModel: "eleven_flash_v2_5",
     outputs: OUTPUTS,
     maxText: SPEECH_TEXT,
+    speed: SPEED,
     request(input, ctx) {
       const url = `${ctx.urls.api}/v1/text-to-speech/${pathSegment(input.voiceId, "voiceId")}/stream?output_format=${outputFormat(input.format, input.sampleRate)}`;
-      return { upstream: json(url, headers(ctx.key), { text: input.text, model_id: input.model }), envelope: { kind: "raw" } };
+      const body: Record<string, unknown> = { text: input.text, model_id: input.model };
+      // Overrides only the speed of the voice's stored settings, for this request.
+      if (input.speed !== undefined) body.voice_settings = { speed: input.speed };
+      return { upstream: json(url, headers(ctx.key), body), envelope: { kind: "raw" } };
     },
   },
   stt: {

@@ -1,7 +1,7 @@
 // Fish Audio: TTS (/v1/tts, JSON in, streamed raw audio out) and ASR (/v1/asr, multipart).
 // Auth: Bearer; the TTS model is chosen by a `model` header, not a body field.
 import { SPEECH_TEXT_MAX_CHARS, type TextLimit } from "./text-limit";
-import type { NativeOutput, ProviderAdapter } from "./types";
+import type { NativeOutput, ProviderAdapter, SpeedRange } from "./types";
 import { errorText, formOf, get, is2xx, json, languageCode, multipart, secondsOf, transcriptText } from "./wire";
 
 /**
@@ -39,6 +39,9 @@ const OUTPUTS: NativeOutput[] = [
  */
 const SPEECH_TEXT: TextLimit = { chars: SPEECH_TEXT_MAX_CHARS, source: "none documented" };
 
+/** `prosody.speed`: "Speaking rate multiplier. Valid range: 0.5 to 2.0" (the spec's TTSRequest.prosody → ProsodyControl). */
+const SPEED: SpeedRange = { field: "prosody.speed", min: 0.5, max: 2, source: "Fish Audio's spec (ProsodyControl.speed)" };
+
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 export const fishaudio: ProviderAdapter = {
@@ -52,6 +55,7 @@ export const fishaudio: ProviderAdapter = {
     defaultModel: "s1",
     outputs: OUTPUTS,
     maxText: SPEECH_TEXT,
+    speed: SPEED,
     request(input, ctx) {
       const body: Record<string, unknown> = {
         text: input.text,
@@ -62,6 +66,7 @@ export const fishaudio: ProviderAdapter = {
       };
       if (input.sampleRate !== undefined) body.sample_rate = input.sampleRate;
       if (input.format === "mp3") body.mp3_bitrate = 128;
+      if (input.speed !== undefined) body.prosody = { speed: input.speed };
       const headers = { ...bearer(ctx.key), model: input.model ?? "s1" };
       return { upstream: json(`${ctx.urls.api}/v1/tts`, headers, body), envelope: { kind: "raw" } };
     },

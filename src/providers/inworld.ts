@@ -2,7 +2,7 @@
 // Auth: Authorization: Basic <key> — the portal key is already base64, so it is sent verbatim.
 import { bytesToBase64 } from "../encoding/base64";
 import type { TextLimit } from "./text-limit";
-import type { AudioFormat, NativeOutput, ProviderAdapter } from "./types";
+import type { AudioFormat, NativeOutput, ProviderAdapter, SpeedRange } from "./types";
 import { errorText, get, is2xx, json, secondsOf } from "./wire";
 
 /** Unconfirmed (taken from a third-party, hand-written spec): the STT model id. */
@@ -30,6 +30,9 @@ const OUTPUTS: NativeOutput[] = Object.entries(ENCODING).map(([format, e]) => ({
  */
 const SPEECH_TEXT: TextLimit = { chars: 2_000, source: "Inworld's API reference (/tts/v1/voice text)" };
 
+/** `audioConfig.speakingRate`: "Speaking rate. Range [0.5, 1.5]. Defaults to 1.0." (the spec's AudioConfig). */
+const SPEED: SpeedRange = { field: "audioConfig.speakingRate", min: 0.5, max: 1.5, source: "Inworld's spec (AudioConfig.speakingRate)" };
+
 const auth = (key: string) => ({ authorization: `Basic ${key}` });
 
 async function blobToBase64(blob: Blob): Promise<string> {
@@ -45,11 +48,13 @@ export const inworld: ProviderAdapter = {
     defaultModel: "inworld-tts-1.5-mini",
     outputs: OUTPUTS,
     maxText: SPEECH_TEXT,
+    speed: SPEED,
     request(input, ctx) {
       const encoding = ENCODING[input.format];
       if (!encoding) throw new Error(`Inworld has no ${input.format} output`); // the gateway asks only for OUTPUTS
       const audioConfig: Record<string, unknown> = { audioEncoding: encoding.encoding };
       if (input.sampleRate !== undefined) audioConfig.sampleRateHertz = input.sampleRate;
+      if (input.speed !== undefined) audioConfig.speakingRate = input.speed;
       const body = { text: input.text, voiceId: input.voiceId, modelId: input.model, audioConfig };
       return {
         upstream: json(`${ctx.urls.api}/tts/v1/voice:stream`, auth(ctx.key), body),

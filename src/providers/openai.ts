@@ -1,7 +1,7 @@
 // OpenAI: chat, speech (raw audio), transcription (multipart). Auth: Authorization: Bearer.
 import { bearer, openAiChat, openAiErrorMessage } from "./openai-compatible";
 import type { TextLimit } from "./text-limit";
-import type { NativeOutput, ProviderAdapter } from "./types";
+import type { NativeOutput, ProviderAdapter, SpeechKnob, SpeedRange } from "./types";
 import { formOf, get, is2xx, json, languageCode, multipart, transcriptOf, WHISPER_TIMESTAMPS, withTimestamps } from "./wire";
 
 /** The voices OpenAI speech documents (SDK code written for OpenAI names one of these). */
@@ -29,6 +29,14 @@ const OUTPUTS: NativeOutput[] = (["mp3", "opus", "aac", "flac", "wav", "pcm"] as
 }));
 /** `input` of POST /audio/speech: "The maximum length is 4096 characters" (the spec's CreateSpeechRequest, maxLength 4096). */
 const SPEECH_TEXT: TextLimit = { chars: 4096, source: "OpenAI's spec (CreateSpeechRequest.input)" };
+/** `speed`: "Select a value from 0.25 to 4.0" (the spec's CreateSpeechRequest.speed, minimum 0.25, maximum 4). */
+const SPEED: SpeedRange = { field: "speed", min: 0.25, max: 4, source: "OpenAI's spec (CreateSpeechRequest.speed)" };
+/** `instructions`: "Does not work with tts-1 or tts-1-hd" (the spec's CreateSpeechRequest.instructions, maxLength 4096). */
+const INSTRUCTIONS: SpeechKnob = {
+  field: "instructions",
+  notModels: ["tts-1"],
+  source: "OpenAI's spec (CreateSpeechRequest.instructions)",
+};
 
 export const openai: ProviderAdapter = {
   id: "openai",
@@ -48,14 +56,14 @@ export const openai: ProviderAdapter = {
     defaultModel: "gpt-4o-mini-tts",
     outputs: OUTPUTS,
     maxText: SPEECH_TEXT,
+    speed: SPEED,
+    instructions: INSTRUCTIONS,
     request(input, ctx) {
+      const body: Record<string, unknown> = { model: input.model, input: input.text, voice: input.voiceId, response_format: input.format };
+      if (input.instructions !== undefined) body.instructions = input.instructions;
+      if (input.speed !== undefined) body.speed = input.speed;
       return {
-        upstream: json(`${ctx.urls.api}/audio/speech`, bearer(ctx.key), {
-          model: input.model,
-          input: input.text,
-          voice: input.voiceId,
-          response_format: input.format,
-        }),
+        upstream: json(`${ctx.urls.api}/audio/speech`, bearer(ctx.key), body),
         envelope: { kind: "raw" },
       };
     },

@@ -54,6 +54,32 @@ export interface TtsInput {
   format: AudioFormat;
   /** One of that output's sample rates, or undefined for the provider's default. */
   sampleRate?: number;
+  /** A speaking rate other than 1, within the adapter's `speed` range (the gateway checked it); undefined: send none. */
+  speed?: number;
+  /** How to speak (OpenAI's `instructions`), only for an adapter with `instructions` for this model. */
+  instructions?: string;
+}
+
+/**
+ * A speech option some providers take (TtsAdapter.speed, .instructions): where it goes in the provider's
+ * request, for which models, and where that comes from. A request asking for it of a provider or model
+ * without it is the caller's 400 before anything is reserved or sent (src/providers/speech-options.ts).
+ */
+export interface SpeechKnob {
+  /** The provider's own field, for people and refusals (e.g. "generation_config.speed"). */
+  field: string;
+  /** Model id prefixes (of the model the provider runs) that take it; absent: every model. */
+  models?: readonly string[];
+  /** Model id prefixes that do not. */
+  notModels?: readonly string[];
+  /** Where the field and its range come from (a spec schema, a documentation page). */
+  source: string;
+}
+
+/** The speaking rates a provider takes (1 = its normal pace), inclusive. */
+export interface SpeedRange extends SpeechKnob {
+  min: number;
+  max: number;
 }
 
 /**
@@ -94,6 +120,10 @@ export interface TtsAdapter {
    * (src/providers/text-limit.ts). Longer text is the caller's 400 before anything is reserved or sent.
    */
   maxText: TextLimit;
+  /** Its speaking-rate knob (TtsInput.speed), where it has one: a speed other than 1 elsewhere is refused. */
+  speed?: SpeedRange;
+  /** Whether it takes instructions on how to speak (TtsInput.instructions): elsewhere they are refused. */
+  instructions?: SpeechKnob;
   /** The model the provider runs for this model and voice, where the voice can name it (Deepgram); else the model. */
   upstreamModel?(model: string, voiceId: string): string;
   request(input: TtsInput, ctx: UpstreamContext): { upstream: UpstreamRequest; envelope: AudioEnvelope };

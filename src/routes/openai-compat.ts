@@ -39,7 +39,17 @@ async function speech(c: Ctx, body: z.infer<typeof SpeechBody>) {
   // SDK code written for OpenAI names an OpenAI voice; another provider speaks in its default voice instead.
   const openAiVoices = findProvider("openai")?.tts?.voices ?? [];
   const voiceId = provider !== "openai" && openAiVoices.includes(voice) ? undefined : voice;
-  const input = { provider, model, text: body.input, voiceId, format: body.response_format, textField: "input" };
+  const input = {
+    provider,
+    model,
+    text: body.input,
+    voiceId,
+    format: body.response_format,
+    textField: "input",
+    // 1 (the normal pace) and empty instructions ask for nothing: the provider's request is as without them.
+    speed: body.speed ?? undefined,
+    instructions: body.instructions ?? undefined,
+  };
   return synthesize(c, input, await idempotencyFor(c, body));
 }
 
