@@ -221,13 +221,13 @@ export class RealtimeSessions {
     const now = Date.now();
     const row = this.session(req.sessionId);
     if (row?.state !== "open") return { ok: false, error: "session_closed" };
-    let granted = 0;
-    let reservationId = row.reservation_id;
+    let [granted, keyLimited, reservationId] = [0, false, row.reservation_id];
     if (row.metered) {
       const keyId = row.key_id ?? undefined;
       const remaining = host.snapshot(now).remainingMc;
       const keyLeft = keyCreditsLeft(keyId ? await host.readKey(keyId) : undefined, keyId, host.ledger, now);
       if (req.needMc > 0 && !host.ledger.inDebt && remaining > 0 && keyLeft > 0) granted = Math.min(req.needMc, remaining, keyLeft);
+      keyLimited = !host.ledger.inDebt && keyLeft < Math.min(req.needMc, remaining);
       if (row.reservation_id) host.ledger.release(row.reservation_id);
       reservationId = host.ledger.reserve(row.kind as UsageKind, row.reserved_mc + granted, now, undefined, keyId);
     }
@@ -240,7 +240,7 @@ export class RealtimeSessions {
       row.id,
     );
     host.scheduleAlarm(leaseUntil);
-    return { ok: true, reservedMc: row.reserved_mc + granted, grantedMc: granted };
+    return { ok: true, reservedMc: row.reserved_mc + granted, grantedMc: granted, keyLimited };
   }
 
   /**

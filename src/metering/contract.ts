@@ -240,7 +240,8 @@ export interface SessionRenewRequest {
 }
 
 export type SessionRenewal =
-  | { ok: true; reservedMc: number; grantedMc: number }
+  // keyLimited: the API key's monthly credit limit, not the account's credits, held the grant short.
+  | { ok: true; reservedMc: number; grantedMc: number; keyLimited?: boolean }
   // invalid_credentials: revoked or unknown; credential_expired: the JWT's exp or the API key's expiry passed;
   // scope_denied: the key no longer has the realtime scope, or no longer allows the session's provider.
   | { ok: false; error: "invalid_credentials" | "credential_expired" | "scope_denied" | "session_closed" };

@@ -31,6 +31,8 @@ export class Governor {
   costMc = 0;
   private topUp?: Promise<SessionRenewal | undefined>;
   private lastRenewedAt = Date.now();
+  /** The latest top-up was held short by the API key's monthly credit limit (not the account's credits). */
+  private keyLimited = false;
   /** What the session was charged, once it was settled (the request log's cost for the session). */
   readonly settled: Promise<number>;
   private settledWith: (chargedMc: number) => void = () => {};
@@ -65,7 +67,11 @@ export class Governor {
         this.costMc = nextMc;
         return true;
       }
-      this.o.end(endings.credits("Credits ran out: the session was ended before spending past them."));
+      this.o.end(
+        this.keyLimited
+          ? endings.keyCredits("This API key reached its monthly credit limit: the session was ended before spending past it.")
+          : endings.credits("Credits ran out: the session was ended before spending past them."),
+      );
       return false;
     });
   }
@@ -140,6 +146,7 @@ export class Governor {
     }
     if (renewal.ok) {
       this.lastRenewedAt = Date.now();
+      this.keyLimited = renewal.keyLimited === true;
       if (this.o.metered) this.reservedMc = renewal.reservedMc;
     } else if (renewal.error === "credential_expired") {
       this.o.end(endings.unauthorized("The credential of this session has expired (the JWT's exp or the API key's expiry passed)."));

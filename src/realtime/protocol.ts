@@ -16,6 +16,8 @@ export const endings = {
   /** The key no longer may hold this session (its scopes or providers changed): a credential invalid for it, so 4401. */
   scopeDenied: (message: string): Ending => ({ code: 4401, error: { code: "scope_denied", message } }),
   credits: (message: string): Ending => ({ code: 4402, error: { code: "insufficient_credits", message } }),
+  /** The API key's own monthly credit limit ran out (the account may have credits left): as HTTP says it, 402's code. */
+  keyCredits: (message: string): Ending => ({ code: 4402, error: { code: "key_credit_limit_reached", message } }),
   maxSeconds: (seconds: number): Ending => ({
     code: 4408,
     error: { code: "session_time_limit", message: `The session reached its limit of ${seconds} seconds.` },

@@ -80,6 +80,19 @@ describe("a session whose key loses the right to it ends: scope_denied, then 440
   }, 20_000);
 });
 
+describe("a session held to its key's monthly credit limit", () => {
+  it("ends with key_credit_limit_reached, then 4402 — not insufficient_credits: the account still has credits (an audit)", async () => {
+    const u = await userOn("pro");
+    const key = await keyOf(u, { monthlyCreditLimit: 1 });
+    const c = await open("/v1/realtime/listen?provider=deepgram&encoding=linear16&sampleRate=16000", bearer(key.key));
+    expect(c.res.status).toBe(101);
+    // 20 s of 16 kHz 16-bit audio, far past what one credit buys: the key's limit ends the session.
+    for (let i = 0; i < 20; i++) c.ws?.send(new Uint8Array(32_000));
+    expect(await c.closedWithin(8_000)).toBe(4402);
+    expect(c.events.findLast((e) => e.type === "error")).toMatchObject({ code: "key_credit_limit_reached" });
+  }, 20_000);
+});
+
 describe("the request log", () => {
   it("a client token's session is logged under the key that minted it", async () => {
     const u = await userOn("pro");
