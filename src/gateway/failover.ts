@@ -15,7 +15,7 @@ import { ModelId, VoiceId } from "../providers/ids";
 import type { Operation } from "../providers/types";
 import { IdempotentReplay } from "./admission";
 import { allows, type BreakerSettings, recordFailure, recordSuccess } from "./breaker";
-import { chooseProvider, type Offering } from "./provider";
+import { callerError, chooseProvider, type Offering } from "./provider";
 
 /** A fallback entry: a provider id, or the provider with the model/voice to use there. */
 export const FallbackEntry = z.union([
@@ -64,9 +64,12 @@ export function candidates<Op extends Operation>(
 ): Candidate<Op>[] {
   const chain: Candidate<Op>[] = [];
   const asked = new Set<string>();
-  for (const entry of [first, ...(fallback ?? [])]) {
+  for (const [i, entry] of [first, ...(fallback ?? [])].entries()) {
     const e = typeof entry === "string" ? { provider: entry } : entry;
     const candidate = { adapter: chooseProvider(c, op, e.provider), model: e.model, voiceId: e.voiceId };
+    // A model this provider cannot be asked for is the caller's 400 before anything runs — a fallback's too (it
+    // was found out only when an outage reached it, blaming the caller for the primary's failure).
+    if (e.model !== undefined) checkModel(candidate.adapter[op] as ModelCheck, e.model, i === 0 ? "model" : `fallback[${i - 1}].model`);
     byokOf(c, candidate.adapter); // a malformed BYOK header is the caller's 400 before anything runs, for any entry
     const same = sameAsk(op, candidate);
     if (asked.has(same)) continue;
@@ -77,6 +80,16 @@ export function candidates<Op extends Operation>(
 }
 
 /** What a candidate asks for: its provider, model and (speech) voice, each provider's default where none is named. */
+type ModelCheck = { checkModel?(model: string, field: string): void };
+
+function checkModel(offering: ModelCheck, model: string, field: string): void {
+  try {
+    offering.checkModel?.(model, field);
+  } catch (e) {
+    throw callerError(e);
+  }
+}
+
 function sameAsk<Op extends Operation>(op: Op, { adapter, model, voiceId }: Candidate<Op>): string {
   const offering = adapter[op] as { defaultModel: string; defaultVoice?: string };
   const voice = op === "tts" ? (voiceId ?? offering.defaultVoice ?? "") : "";

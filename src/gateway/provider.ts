@@ -184,9 +184,13 @@ export async function upstreamRequest<T>(build: () => T | Promise<T>): Promise<T
   try {
     return await build();
   } catch (e) {
-    if (e instanceof UnsafeUpstreamValue) {
-      throw new ApiError("validation_failed", e.message, { fields: [{ path: e.field, message: e.message }] });
-    }
-    throw e;
+    throw callerError(e);
   }
+}
+
+/** A value an adapter refused to send (UnsafeUpstreamValue) as the caller's 400 naming the field; anything else as it is. */
+export function callerError(e: unknown): unknown {
+  return e instanceof UnsafeUpstreamValue
+    ? new ApiError("validation_failed", e.message, { fields: [{ path: e.field, message: e.message }] })
+    : e;
 }

@@ -16,6 +16,8 @@ const TTS_MODEL = "facebook/mms-tts-eng";
 const STT_MODEL = "openai/whisper-large-v3";
 
 const task = (base: string, model: string) => `${base}/hf-inference/models/${hubModelPath(model)}`;
+/** A model id must be a Hub repo (`org/name`): it goes into the task endpoint's path. */
+const checkModel = (model: string, field: string) => void hubModelPath(model, field);
 
 export const huggingface: ProviderAdapter = {
   id: "huggingface",
@@ -34,6 +36,7 @@ export const huggingface: ProviderAdapter = {
     // The model is the voice: hf-inference's text-to-speech task takes no voice parameter.
     defaultVoice: "",
     defaultModel: TTS_MODEL,
+    checkModel,
     outputs: [],
     modelChoosesFormat: true,
     // No limit on `inputs` is documented for hf-inference's text-to-speech task (no OpenAPI spec exists for
@@ -46,6 +49,7 @@ export const huggingface: ProviderAdapter = {
   },
   stt: {
     defaultModel: STT_MODEL,
+    checkModel,
     // The hf-inference ASR task takes the raw audio as the whole body: no field for a language (the task's
     // JSON parameters — return_timestamps, generation_parameters — have none either). Refused, not dropped.
     takesLanguage: false,

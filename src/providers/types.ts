@@ -105,6 +105,11 @@ export interface TtsAdapter {
   voices?: readonly string[];
   defaultModel: string;
   /**
+   * Throws UnsafeUpstreamValue (wire.ts) for a model id this provider cannot be asked for (Hugging Face's go into
+   * its URL path as `org/name`): checked for every entry of a request's chain before anything runs.
+   */
+  checkModel?(model: string, field: string): void;
+  /**
    * What the provider produces itself: each format with the sample rates it can be asked for (an empty
    * list: only at its own default rate). The gateway plans every request from this (src/audio/plan.ts):
    * served natively, converted at the edge from the provider's pcm or wav, or refused.
@@ -173,6 +178,11 @@ export interface SttResult {
 
 export interface SttAdapter {
   defaultModel: string;
+  /**
+   * Throws UnsafeUpstreamValue (wire.ts) for a model id this provider cannot be asked for (Hugging Face's go into
+   * its URL path as `org/name`): checked for every entry of a request's chain before anything runs.
+   */
+  checkModel?(model: string, field: string): void;
   /**
    * Timestamps the provider gives for `model`: asked for with SttInput.timestamps (Whisper's
    * timestamp_granularities) or always present in its transcript. None listed: it gives none.

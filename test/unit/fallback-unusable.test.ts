@@ -60,6 +60,34 @@ describe("a fallback this request cannot run on", () => {
   });
 });
 
+describe("a fallback entry with a model its provider cannot be asked for", () => {
+  it("is the caller's 400 before anything runs, naming the entry — not found out when an outage reaches it (an audit)", async () => {
+    const user = await userOn("pro");
+    const marker = nonce();
+    await fault({ provider: "cartesia", bodyIncludes: marker, mode: "error", status: 503 });
+    const res = await call("/v1/synthesize", {
+      method: "POST",
+      headers: { ...auth(user.jwt), "x-provider-key-huggingface": "hf_byok-key-aaaaaaaa" },
+      json: { provider: "cartesia", text: `say ${marker}`, fallback: [{ provider: "huggingface", model: "x/a/b" }] },
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as any;
+    expect(body.error.code).toBe("validation_failed");
+    expect(body.error.fields).toEqual([{ path: "fallback[0].model", message: expect.stringMatching(/not a model id/) }]);
+    expect(res.headers.get("x-provider-attempts")).toBeNull();
+    expect(await requestsTo("cartesia", marker)).toHaveLength(0);
+    expect((await ledgerOf(user.id)).usedMc).toBe(0);
+    // The primary's own model likewise (it failed only once built).
+    const own = await call("/v1/synthesize", {
+      method: "POST",
+      headers: { ...auth(user.jwt), "x-provider-key-huggingface": "hf_byok-key-aaaaaaaa" },
+      json: { provider: "huggingface", model: "x/a/b", text: `say ${marker}` },
+    });
+    expect(own.status).toBe(400);
+    expect(((await own.json()) as any).error.fields).toEqual([{ path: "model", message: expect.stringMatching(/not a model id/) }]);
+  });
+});
+
 describe("a BYOK header that holds no usable key", () => {
   const cases: [string, string, RegExp][] = [
     ["empty", "", /is empty/],
