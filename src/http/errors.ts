@@ -21,6 +21,7 @@ export const ERROR_STATUS = {
   forbidden: 403,
   scope_denied: 403,
   not_found: 404,
+  model_not_found: 404,
   method_not_allowed: 405,
   key_limit_reached: 409,
   webhook_limit_reached: 409,

@@ -6,7 +6,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { GATEWAY_ERRORS, sseResponse } from "../api/gateway";
 import { chatInput } from "../api/openai-options";
 import { ChatCompletionBody, ModelList, ModelObject, SpeechBody, TranscriptionForm } from "../api/openai-schemas";
-import { chatCompletion, completionChunks, openAiError, parseModel, servableModel, servableModels } from "../api/openai-shapes";
+import { chatCompletion, completionChunks, parseModel, servableModel, servableModels } from "../api/openai-shapes";
 import { timestampsToAsk, transcriptionOptions, transcriptionResponse } from "../api/openai-transcription";
 import { BinaryAudio, errors, IdempotencyHeader, json, security } from "../api/schemas";
 import { transcribeInput } from "../api/transcribe-input";
@@ -17,6 +17,7 @@ import { chat } from "../gateway/chat";
 import { idempotencyFor } from "../gateway/idempotency";
 import { synthesize } from "../gateway/synthesize";
 import { type TranscribeRequest, transcribe } from "../gateway/transcribe";
+import { ApiError } from "../http/errors";
 import { findProvider } from "../providers/registry";
 import type { SttResult } from "../providers/types";
 
@@ -164,7 +165,8 @@ export function registerOpenAiCompat(app: OpenAPIHono<AppEnv>) {
 function retrieveModel(c: Ctx, id: string): Response {
   const found = servableModel(c.get("prices"), id);
   if (found) return c.json(found, 200);
-  // OpenAI's own answer for an unknown model: 404 model_not_found (in OpenAI's shape already).
+  // OpenAI's own answer for an unknown model, 404 model_not_found — in Voxgate's envelope like every error (the
+  // OpenAI paths' error middleware gives it OpenAI's shape).
   const message = `The model '${id.slice(0, 300)}' does not exist or is not served by this gateway (GET /v1/models lists them).`;
-  return c.json(openAiError(404, { code: "model_not_found", message, fields: [{ path: "model" }] }), 404);
+  throw new ApiError("model_not_found", message, { fields: [{ path: "model", message: "no such model" }] });
 }

@@ -462,13 +462,15 @@ describe("GET /v1/models/{model} (models.retrieve)", () => {
     }
   });
 
-  it("unknown: 404 in OpenAI's shape; no credentials: 401 in OpenAI's shape (the raw-slash form too)", async () => {
+  it("unknown: 404 in OpenAI's shape inside Voxgate's envelope (API.md §8); no credentials: 401 in OpenAI's shape (the raw-slash form too)", async () => {
     const u = await newKeyUser();
     for (const path of ["/v1/models/openai%2Fnope-9", "/v1/models/nope/x", "/v1/models/anthropic%2F..%2Fx"]) {
       const res = await get(u.key, path);
       expect(res.status, path).toBe(404);
       expect(await res.json()).toEqual({
+        success: false,
         error: { message: expect.any(String), type: "not_found_error", param: "model", code: "model_not_found" },
+        requestId: res.headers.get("x-request-id"),
       });
     }
     for (const path of ["/v1/models/openai%2Fgpt-4.1-mini", "/v1/models/openai/gpt-4.1-mini", "/v1/models/huggingface/a/b"]) {
