@@ -63,10 +63,10 @@ const RAW: Decoder = { chunk: (b) => b, end: () => undefined, passesThrough: tru
  * Raw audio that nobody keeps: the first chunk is read here (so a provider that fails or stays silent
  * still gets a 502/504), then the rest goes to the client through an `IdentityTransformStream` — its body
  * native, no decoding, no JS stream per chunk: one read and one write of each chunk (`pump`). A provider
- * failure after the first chunk aborts the client's stream (a cut answer never looks complete), a client
- * that hangs up cancels the provider's answer at the next chunk (workerd tells the writer then: a client abort;
- * while the provider sends nothing, the silence limit ends it, as a provider failure — speech is charged in
- * full from its first audio either way), and a
+ * failure after the first chunk errors the client's stream, never closes it (workerd#6818: locally an
+ * HTTP/1.1 client still sees a clean end), a client that hangs up cancels the provider's answer at the next
+ * chunk (workerd tells the writer then: a client abort; while the provider sends nothing, the silence limit
+ * ends it, as a provider failure — speech is charged in full from its first audio either way), and a
  * provider that falls silent — nothing for `silenceMs` while a read of it is pending, so a slow client is
  * never taken for it — fails the stream (a stalled provider held the client forever when the bytes were
  * piped natively, out of JS's sight).

@@ -13,7 +13,8 @@ export interface Decoder {
   /**
    * Upstream failed mid-stream. A stream with an in-band error channel (SSE) returns its error event:
    * the client gets it as the last event and the stream closes, which every proxy passes on. Without
-   * one (raw audio) the client's stream is aborted, so a partial answer never looks complete.
+   * one (raw audio) the client's stream is errored, never closed (local workerd still ends an HTTP/1.1 body
+   * cleanly: workerd#6818).
    */
   fail?(error: unknown): Uint8Array | undefined;
   /**
