@@ -101,11 +101,11 @@ describe("credits", () => {
     if (!opened.ok) throw new Error(opened.error);
     expect(opened.reservedMc).toBe(41_500);
     const big = await a.renewSession({ userId: u.id, sessionId: opened.sessionId, needMc: 2_000_000, leaseMs: 60_000 });
-    expect(big).toEqual({ ok: true, reservedMc: 2_041_500, grantedMc: 2_000_000 });
+    expect(big).toEqual({ ok: true, reservedMc: 2_041_500, grantedMc: 2_000_000, keyLimited: false });
     const rest = await a.renewSession({ userId: u.id, sessionId: opened.sessionId, needMc: 1_000_000, leaseMs: 60_000 });
-    expect(rest).toEqual({ ok: true, reservedMc: 2_500_000, grantedMc: 458_500 });
+    expect(rest).toEqual({ ok: true, reservedMc: 2_500_000, grantedMc: 458_500, keyLimited: false }); // the account's credits, not a key's limit
     const none = await a.renewSession({ userId: u.id, sessionId: opened.sessionId, needMc: 41_500, leaseMs: 60_000 });
-    expect(none).toEqual({ ok: true, reservedMc: 2_500_000, grantedMc: 0 });
+    expect(none).toEqual({ ok: true, reservedMc: 2_500_000, grantedMc: 0, keyLimited: false });
     expect((await ledgerOf(u.id)).remainingMc).toBe(0);
     // Another session cannot start while this one holds everything.
     expect(await a.openSession(openReq(u.id))).toMatchObject({ ok: false, error: "session_limit_reached" });
@@ -248,7 +248,7 @@ describe("scoped keys and realtime sessions", () => {
     if (!opened.ok) throw new Error(opened.error);
     expect(opened.reservedMc).toBe(2_000);
     const more = await account(u.id).renewSession({ userId: u.id, sessionId: opened.sessionId, needMc: 5_000, leaseMs: 60_000 });
-    expect(more).toEqual({ ok: true, reservedMc: 2_000, grantedMc: 0 });
+    expect(more).toEqual({ ok: true, reservedMc: 2_000, grantedMc: 0, keyLimited: true }); // the key's limit held it
     await account(u.id).closeSession({ userId: u.id, sessionId: opened.sessionId, actualMc: 2_000 });
     expect(await account(u.id).openSession(withKey(capped))).toMatchObject({ ok: false, error: "key_credit_limit_reached" });
   });
