@@ -89,11 +89,14 @@ const RequestFallback = Fallback.optional().openapi({
     "When sent, it replaces the agent's stored fallback for this request ([] means no fallback).",
 });
 
-export const CreateAgentBody = z.object(fields).openapi("CreateAgent");
+// Every request body here is strict (as src/api/keys.ts): a misspelt field is refused (400 validation_failed
+// naming it), not ignored — `sytemPrompt` would make an agent without its prompt, or a PUT that changes nothing.
+export const CreateAgentBody = z.object(fields).strict().openapi("CreateAgent");
 /** PUT changes the fields it names (null clears one) and keeps the others. */
-export const UpdateAgentBody = z.object(fields).partial().openapi("UpdateAgent");
+export const UpdateAgentBody = z.object(fields).partial().strict().openapi("UpdateAgent");
 export const AgentChatBody = z
   .object({ messages: z.array(ChatMessageSchema).min(1).max(500), stream: z.boolean().optional(), fallback: RequestFallback })
+  .strict()
   .openapi("AgentChatRequest");
 export const AgentSpeakBody = z
   .object({
@@ -103,6 +106,7 @@ export const AgentSpeakBody = z
     sampleRate: SynthesizeBody.shape.sampleRate,
     fallback: RequestFallback,
   })
+  .strict()
   .openapi("AgentSpeakRequest");
 
 const nullable = z.string().nullable();

@@ -1,9 +1,11 @@
 // The gateway's request and response shapes (API.md §4): zod schemas that validate the bodies and
 // describe the OpenAPI document, and the native chat answer.
 import { z } from "@hono/zod-openapi";
+import { contentTypeFor } from "../audio/transcode";
 import { Fallback } from "../gateway/failover";
 import { ModelId, VoiceId } from "../providers/ids";
-import { AUDIO_FORMATS, type ChatResult } from "../providers/types";
+import { AUDIO_CONTENT_TYPES, AUDIO_FORMATS, type ChatResult } from "../providers/types";
+import { BinaryAudio, json } from "./schemas";
 
 export const GATEWAY_ERRORS = [400, 401, 402, 409, 413, 415, 422, 429, 502, 504] as const;
 
@@ -38,6 +40,8 @@ export const SynthesizeBody = z
       .openapi({ description: "Hz. pcm (16-bit little-endian mono) defaults to 24000, ulaw and alaw to 8000; others to the provider's" }),
     fallback: FallbackSchema,
   })
+  // A misspelt field is refused (400 naming it), not ignored: `fromat` would be charged for mp3 in another format's place.
+  .strict()
   .openapi("SynthesizeRequest");
 
 export const ChatMessageSchema = z.object({
@@ -56,7 +60,19 @@ export const ChatBody = z
     stream: z.boolean().optional(),
     fallback: FallbackSchema,
   })
+  .strict() // the top level only: a message's own fields are as they were
   .openapi("ChatRequest");
+
+/**
+ * The 200 of a speech route, for the document: every Content-Type it answers (speechContentType in
+ * src/gateway/speech-output.ts) — each format's, and with a sampleRate, µ-law at a rate other than 8 kHz
+ * (audio/x-mulaw). A Hugging Face model with no format named answers its own type (said in the description).
+ */
+export function speechAudio(opts: { sampleRate: boolean }) {
+  const types = new Set(Object.values(AUDIO_CONTENT_TYPES));
+  if (opts.sampleRate) types.add(contentTypeFor({ format: "ulaw", sampleRate: 16000 }));
+  return Object.fromEntries([...types].map((type) => [type, { schema: BinaryAudio }]));
+}
 
 /** A transcription's provider, model and language: the same rules in JSON, multipart fields and the query. */
 export const TranscribeFields = z.object({
@@ -73,7 +89,9 @@ export const TranscribeJson = TranscribeFields.extend({
     .max(8192)
     .openapi({ format: "uri", description: "https to a public host; fetched by Voxgate (at most AUDIO_URL_MAX_BYTES)" }),
   fallback: FallbackSchema,
-}).openapi("TranscribeUrlRequest");
+})
+  .strict()
+  .openapi("TranscribeUrlRequest");
 
 export const TranscribeForm = z.object({
   // Either may be sent (transcribeInput requires one): the validator must not refuse a form with audioUrl only.
@@ -108,6 +126,19 @@ export const ChatResponseSchema = z
     usage: z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() }),
   })
   .openapi("ChatResponse");
+
+/** What a streamed chat answer is: server-sent events, each data line one JSON event. */
+const SSE_DESCRIPTION =
+  'Server-sent events, each data line one JSON event: {"type":"delta","text"} per piece of the answer, then ' +
+  '{"type":"done","usage":{inputTokens,outputTokens}} (with cost, the credits charged, when platform-billed)';
+
+/** The 200 of a chat route (/v1/chat, agent chat): JSON, or with stream:true server-sent events. */
+export function chatContent() {
+  return {
+    ...json(ChatResponseSchema),
+    "text/event-stream": { schema: z.string().openapi({ description: SSE_DESCRIPTION }) },
+  };
+}
 
 /** The native chat answer (/v1/chat and agent chat). */
 export function chatAnswer(result: ChatResult, provider: string, model: string): z.infer<typeof ChatResponseSchema> {

@@ -3,6 +3,7 @@
 import type { Ctx } from "../context";
 import { Fallback, type FallbackEntry } from "../gateway/failover";
 import { invalidAudioUrl, type TranscribeRequest } from "../gateway/transcribe";
+import { uploadRefusal } from "../http/envelope";
 import { ApiError } from "../http/errors";
 import { mediaType } from "../http/media-type";
 import { checkPublicUrl } from "../http/public-url";
@@ -49,7 +50,9 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
     if (data.size === 0) throw validationError([{ path: ["body"], message: "Empty audio body" }]);
     return { audio: { data, filename: "audio", contentType: type }, ...fields };
   }
-  throw new ApiError("unsupported_media_type", "Send multipart/form-data, audio bytes, or application/json with audioUrl.");
+  // No body (or none the envelope looked at): the route's own 415, naming only what it takes — multipart alone
+  // on /v1/audio/transcriptions (src/http/envelope.ts, UPLOAD_ROUTES).
+  throw new ApiError("unsupported_media_type", uploadRefusal(c.req.path));
 }
 
 /**

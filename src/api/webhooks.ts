@@ -31,6 +31,7 @@ export const CreateWebhookBody = z
       .openapi({ description: "The events to deliver (webhook.test is always delivered by the test route)" }),
     description: displayText(200).optional(),
   })
+  .strict() // a misspelt field (`descripton`) is refused, not ignored
   .openapi("CreateWebhook");
 
 export const CreatedWebhook = z

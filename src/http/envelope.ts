@@ -11,17 +11,19 @@ import { mediaType } from "./media-type";
 /** Body size limits: JSON bodies, and audio uploads for transcription. */
 const JSON_BODY_MAX_BYTES = 1024 * 1024;
 const UPLOAD_BODY_MAX_BYTES = 25 * 1024 * 1024;
+type UploadRoute = { takes: (type: string) => boolean; refusal: string };
 /**
  * Routes whose body is an audio upload rather than JSON (25 MiB), the bodies each takes, and its 415 saying
  * exactly those: /v1/transcribe takes multipart, the audio bytes or JSON with an audioUrl; the OpenAI-compatible
  * /v1/audio/transcriptions takes multipart only, as OpenAI's API does (its form is the SDK's).
  */
-const UPLOAD_ROUTES: Record<string, { takes: (type: string) => boolean; refusal: string }> = {
-  "/v1/transcribe": {
-    takes: (type) =>
-      type === "application/json" || type === "multipart/form-data" || type.startsWith("audio/") || type === "application/octet-stream",
-    refusal: "Send multipart/form-data, the audio bytes (audio/*), or application/json with an audioUrl.",
-  },
+const TRANSCRIBE: UploadRoute = {
+  takes: (type) =>
+    type === "application/json" || type === "multipart/form-data" || type.startsWith("audio/") || type === "application/octet-stream",
+  refusal: "Send multipart/form-data, the audio bytes (audio/*), or application/json with an audioUrl.",
+};
+const UPLOAD_ROUTES: Record<string, UploadRoute> = {
+  "/v1/transcribe": TRANSCRIBE,
   "/v1/audio/transcriptions": {
     takes: (type) => type === "multipart/form-data",
     refusal: "Send multipart/form-data (file, model and the other fields), as OpenAI's API takes it.",
@@ -49,7 +51,8 @@ export const envelope: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (!ok) throw new ApiError("unsupported_media_type", upload ? upload.refusal : "Send the body as application/json.");
   }
   if (json) {
-    await cacheJsonText(c, upload ? UPLOAD_BODY_MAX_BYTES : JSON_BODY_MAX_BYTES, upload ? "25 MiB" : "1 MiB");
+    const text = await cacheJsonText(c, upload ? UPLOAD_BODY_MAX_BYTES : JSON_BODY_MAX_BYTES, upload ? "25 MiB" : "1 MiB");
+    if (contentType !== "application/json") normalizeJsonType(c, text);
     return next();
   }
   return (upload ? uploadLimit : jsonLimit)(c, next);
@@ -61,7 +64,7 @@ export const envelope: MiddlewareHandler<AppEnv> = async (c, next) => {
  * c.req.json() / text() look first (its body cache, which holds promises), so the route's validator parses
  * it without reading or decoding the body again.
  */
-async function cacheJsonText(c: Context<AppEnv>, maxBytes: number, shown: string): Promise<void> {
+async function cacheJsonText(c: Context<AppEnv>, maxBytes: number, shown: string): Promise<string> {
   let text: string;
   try {
     text = await readJsonText(c.req.raw, maxBytes, shown);
@@ -71,6 +74,30 @@ async function cacheJsonText(c: Context<AppEnv>, maxBytes: number, shown: string
     throw new ApiError("invalid_json", "The body could not be read.");
   }
   (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
+  return text;
+}
+
+/**
+ * Past this point the body is JSON by the envelope's reading of the header (mediaType: RFC 9110 §5.6.6 lets
+ * parameters be empty, `application/json;` or `application/json ;;charset=utf-8`), its charset checked and its
+ * text cached. @hono/zod-openapi's route gate tests the raw header with a stricter pattern of its own (no
+ * empty parameter, no space before `;`) and would answer 415 to what was accepted here, so the routes see the
+ * header as read: `application/json`. The request keeps its URL, method, every other header and its body (the
+ * text already read: the validator takes it from the cache; anything reading the raw request still finds it —
+ * a GET or HEAD cannot carry one, and nothing reads theirs).
+ */
+function normalizeJsonType(c: Context<AppEnv>, text: string): void {
+  const raw = c.req.raw;
+  const headers = new Headers(raw.headers);
+  headers.set("content-type", "application/json");
+  headers.delete("content-length"); // the text's own (a BOM the read dropped is not in it)
+  const body = raw.method === "GET" || raw.method === "HEAD" ? undefined : text;
+  c.req.raw = new Request(raw.url, { method: raw.method, headers, body, signal: raw.signal });
+}
+
+/** The 415 of an upload route, saying what that route takes (/v1/transcribe's for a path that is none). */
+export function uploadRefusal(path: string): string {
+  return (Object.hasOwn(UPLOAD_ROUTES, path) ? UPLOAD_ROUTES[path] : undefined)?.refusal ?? TRANSCRIBE.refusal;
 }
 
 /** The size limits, built once (a middleware per request would be rebuilt for nothing). */

@@ -13,8 +13,8 @@ import {
   toColumns,
   UpdateAgentBody,
 } from "../api/agents";
-import { ChatResponseSchema, chatAnswer, sseResponse } from "../api/gateway";
-import { BinaryAudio, errors, IdempotencyHeader, IdParam, json, SuccessSchema, security } from "../api/schemas";
+import { chatAnswer, chatContent, speechAudio, sseResponse } from "../api/gateway";
+import { errors, IdempotencyHeader, IdParam, json, SuccessSchema, security } from "../api/schemas";
 import type { AppEnv, Ctx } from "../context";
 import * as agentsTable from "../db/agents";
 import { chat } from "../gateway/chat";
@@ -174,7 +174,7 @@ export function registerAgents(app: OpenAPIHono<AppEnv>) {
       security,
       request: { params: IdParam, headers: IdempotencyHeader, body: { content: json(AgentChatBody), required: true } },
       responses: {
-        200: { description: "The answer, or with stream:true an SSE stream as /v1/chat", content: json(ChatResponseSchema) },
+        200: { description: "The answer, or with stream:true an SSE stream as /v1/chat", content: chatContent() },
         ...errors(400, 401, 402, 404, 409, 413, 415, 422, 429, 502, 504),
       },
     }),
@@ -190,7 +190,10 @@ export function registerAgents(app: OpenAPIHono<AppEnv>) {
       security,
       request: { params: IdParam, headers: IdempotencyHeader, body: { content: json(AgentSpeakBody), required: true } },
       responses: {
-        200: { description: "Audio, streamed", content: { "audio/mpeg": { schema: BinaryAudio } } },
+        200: {
+          description: "Audio, streamed (Content-Type as /v1/synthesize's: by format and sampleRate)",
+          content: speechAudio({ sampleRate: true }),
+        },
         ...errors(400, 401, 402, 404, 409, 413, 415, 422, 429, 502, 504),
       },
     }),

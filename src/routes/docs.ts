@@ -1,6 +1,7 @@
 // GET /openapi.json (generated from the same zod schemas the routes validate with) and GET /docs,
 // a small self-contained reference page (no CDN: it renders offline).
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { speechAudio } from "../api/gateway";
 import { errors } from "../api/schemas";
 import { scopeFor } from "../auth/scopes";
 import type { AppEnv } from "../context";
@@ -50,9 +51,38 @@ function documentCredentialErrors(app: OpenAPIHono<AppEnv>) {
   }
 }
 
+/**
+ * Every POST, PUT and PATCH can answer 413 (a body over the route's limit) and 415 (a body of a type it does
+ * not take): the envelope (src/http/envelope.ts) checks each one's body before any route runs — a route that
+ * declares no body too (a rotate, a verify, a webhook test sent a text/plain body) — and the portal's sign-in
+ * reads its own the same way. Documented here, once, as the envelope applies it, rather than route by route.
+ */
+function documentBodyErrors(app: OpenAPIHono<AppEnv>) {
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type !== "route") continue;
+    const { method, responses } = def.route;
+    if (method !== "post" && method !== "put" && method !== "patch") continue;
+    for (const status of [413, 415]) responses[status] ??= errors(status)[status] as (typeof responses)[string];
+  }
+}
+
+/**
+ * /v1/audio/speech (src/routes/openai-compat.ts) answers the audio /v1/synthesize does, each format at its
+ * default rate (it takes no sampleRate): every Content-Type that can be, not only mp3's.
+ */
+function documentOpenAiSpeech(app: OpenAPIHono<AppEnv>) {
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type !== "route" || def.route.method !== "post" || def.route.path !== "/v1/audio/speech") continue;
+    const ok = def.route.responses[200];
+    if (ok && !("$ref" in ok)) ok.content = speechAudio({ sampleRate: false });
+  }
+}
+
 export function registerDocs(app: OpenAPIHono<AppEnv>) {
   documentScopes(app);
   documentCredentialErrors(app);
+  documentBodyErrors(app);
+  documentOpenAiSpeech(app);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",

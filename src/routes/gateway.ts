@@ -2,10 +2,11 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import {
   ChatBody,
-  ChatResponseSchema,
   chatAnswer,
+  chatContent,
   GATEWAY_ERRORS,
   SynthesizeBody,
+  speechAudio,
   sseResponse,
   TranscribeForm,
   TranscribeJson,
@@ -34,7 +35,7 @@ export function registerGateway(app: OpenAPIHono<AppEnv>) {
             "Audio, streamed. Content-Type matches the format: audio/mpeg, audio/ogg (opus), audio/aac, audio/flac, audio/wav, " +
             "audio/pcm, audio/basic (8 kHz µ-law; audio/x-mulaw at other rates), audio/x-alaw-basic — or, from a Hugging Face " +
             "model with no format named, the model's own type",
-          content: { "audio/mpeg": { schema: BinaryAudio } },
+          content: speechAudio({ sampleRate: true }),
         },
         ...errors(...GATEWAY_ERRORS),
       },
@@ -84,7 +85,7 @@ export function registerGateway(app: OpenAPIHono<AppEnv>) {
       responses: {
         200: {
           description: "The answer (or, with stream:true, text/event-stream of {type:delta,text} … {type:done,usage})",
-          content: json(ChatResponseSchema),
+          content: chatContent(),
         },
         ...errors(...GATEWAY_ERRORS),
       },

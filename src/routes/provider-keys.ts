@@ -45,6 +45,7 @@ const PutBody = z
       .max(4096)
       .regex(/^[\x21-\x7e]+$/, "visible ASCII characters only"),
   })
+  .strict() // a misspelt field is refused, not ignored
   .openapi("StoreProviderKey");
 const ProviderParam = z.object({
   provider: z
