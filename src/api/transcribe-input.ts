@@ -46,7 +46,8 @@ export async function transcribeInput(c: Ctx): Promise<TranscribeRequest> {
   if (type.startsWith("audio/") || type === "application/octet-stream") {
     const query = (name: string) => c.req.query(name) || undefined; // an empty parameter names nothing
     const fields = checkedFields({ provider: query("provider"), model: query("model"), language: query("language") });
-    const data = await c.req.blob();
+    // A client gone mid-upload (or a broken stream) is the 400 a multipart body's gets, never an unhandled 500.
+    const data = await c.req.blob().catch(() => Promise.reject(new ApiError("bad_request", "The audio body could not be read.")));
     if (data.size === 0) throw validationError([{ path: ["body"], message: "Empty audio body" }]);
     return { audio: { data, filename: "audio", contentType: type }, ...fields };
   }

@@ -100,13 +100,30 @@ export function uploadRefusal(path: string): string {
   return (Object.hasOwn(UPLOAD_ROUTES, path) ? UPLOAD_ROUTES[path] : undefined)?.refusal ?? TRANSCRIBE.refusal;
 }
 
-/** The size limits, built once (a middleware per request would be rebuilt for nothing). */
-const sizeLimit = (maxSize: number, shown: string) =>
-  bodyLimit({
+/**
+ * The size limits, built once (a middleware per request would be rebuilt for nothing). A body without a
+ * Content-Length is read here, counted: a client gone mid-body (or a broken stream) is a 400, as everywhere
+ * a body is read — never the read's own error as a 500. What the route after it throws passes untouched.
+ */
+const sizeLimit = (maxSize: number, shown: string): MiddlewareHandler<AppEnv> => {
+  const limit = bodyLimit({
     maxSize,
     onError: () => {
       throw new ApiError("payload_too_large", `The body is larger than ${shown}.`);
     },
   });
+  return async (c, next) => {
+    let routed = false;
+    try {
+      return await limit(c, () => {
+        routed = true;
+        return next();
+      });
+    } catch (e) {
+      if (routed || e instanceof ApiError) throw e;
+      throw new ApiError("bad_request", "The body could not be read.");
+    }
+  };
+};
 const jsonLimit = sizeLimit(JSON_BODY_MAX_BYTES, "1 MiB");
 const uploadLimit = sizeLimit(UPLOAD_BODY_MAX_BYTES, "25 MiB");

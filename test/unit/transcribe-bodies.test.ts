@@ -205,3 +205,26 @@ describe("fields in a multipart body or the query", () => {
     expect([after.usedMc, after.reservedMc]).toEqual([before.usedMc, 0]);
   });
 });
+
+describe("a raw audio upload whose client goes away mid-body", () => {
+  for (const length of [undefined, "900000"]) {
+    it(`is a 400 like a multipart one's, not an unhandled error logged as 500 (${length ? "Content-Length" : "chunked"}); nothing reaches the provider, nothing charged (an audit)`, async () => {
+      const user = await userOn("pro");
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ < 3) controller.enqueue(new Uint8Array(32_000));
+          else controller.error(new Error("Network connection lost."));
+        },
+      });
+      const before = (await upstreamRequests("deepgram")).length;
+      const headers: Record<string, string> = { ...bearer(user.jwt), "content-type": "audio/wav" };
+      if (length) headers["content-length"] = length;
+      const res = await call("/v1/transcribe?provider=deepgram", { method: "POST", headers, body, duplex: "half" } as any);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as any).error).toMatchObject({ code: "bad_request", message: expect.stringMatching(/could not be read/) });
+      expect((await upstreamRequests("deepgram")).length).toBe(before);
+      expect((await ledgerOf(user.id)).usedMc).toBe(0);
+    });
+  }
+});
