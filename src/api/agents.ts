@@ -5,6 +5,7 @@ import { Fallback } from "../gateway/failover";
 import { ModelId, VoiceId } from "../providers/ids";
 import { findProvider, offers, PROVIDERS } from "../providers/registry";
 import { AUDIO_FORMATS, type Operation } from "../providers/types";
+import { UnsafeUpstreamValue } from "../providers/wire";
 import { displayText } from "./display-text";
 import { ChatMessageSchema, SynthesizeBody } from "./gateway";
 import { IsoTime, iso } from "./schemas";
@@ -44,6 +45,20 @@ const fields = {
     error: "every fallback entry must name a known provider",
   }).nullish(),
 };
+
+/**
+ * A speech model its provider cannot be asked for (Hugging Face's, which go into its URL path as `org/name`) is
+ * refused when the agent is stored, not at every speak (the same check as a request's: TtsAdapter.checkModel).
+ */
+function speechModelFits(body: { ttsProvider?: string | null; ttsModel?: string | null }, ctx: z.RefinementCtx): void {
+  if (!body.ttsProvider || !body.ttsModel) return;
+  try {
+    findProvider(body.ttsProvider)?.tts?.checkModel?.(body.ttsModel, "ttsModel");
+  } catch (e) {
+    if (!(e instanceof UnsafeUpstreamValue)) throw e;
+    ctx.addIssue({ code: "custom", path: ["ttsModel"], message: e.message });
+  }
+}
 
 /**
  * Keys that a JS object cannot hold as plain data: `__proto__` is dropped (or swaps the prototype) when
@@ -91,9 +106,9 @@ const RequestFallback = Fallback.optional().openapi({
 
 // Every request body here is strict (as src/api/keys.ts): a misspelt field is refused (400 validation_failed
 // naming it), not ignored — `sytemPrompt` would make an agent without its prompt, or a PUT that changes nothing.
-export const CreateAgentBody = z.object(fields).strict().openapi("CreateAgent");
+export const CreateAgentBody = z.object(fields).strict().superRefine(speechModelFits).openapi("CreateAgent");
 /** PUT changes the fields it names (null clears one) and keeps the others. */
-export const UpdateAgentBody = z.object(fields).partial().strict().openapi("UpdateAgent");
+export const UpdateAgentBody = z.object(fields).partial().strict().superRefine(speechModelFits).openapi("UpdateAgent");
 export const AgentChatBody = z
   .object({ messages: z.array(ChatMessageSchema).min(1).max(500), stream: z.boolean().optional(), fallback: RequestFallback })
   .strict()

@@ -116,6 +116,22 @@ describe("agent CRUD", () => {
     expect(((await (await api(`/v1/agents/${ada.id}`, { headers: auth })).json()) as any).agent.temperature).toBe(ADA.temperature);
   });
 
+  it("a speech model its provider cannot be asked for is refused when stored, not at every speak (an audit)", async () => {
+    const u = await newUser({ plan: "pro" });
+    const auth = bearer(u.jwt);
+    const bad = await api("/v1/agents", {
+      method: "POST",
+      headers: auth,
+      json: { name: "hf", ttsProvider: "huggingface", ttsModel: "x/a/b" },
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).error.fields).toEqual([{ path: "ttsModel", message: expect.stringMatching(/not a model id/) }]);
+    const ok = await createAgent(auth, { name: "hf", ttsProvider: "huggingface", ttsModel: "facebook/mms-tts-eng" });
+    const put = await api(`/v1/agents/${ok.id}`, { method: "PUT", headers: auth, json: { ttsProvider: "huggingface", ttsModel: "a/b/c" } });
+    expect(put.status).toBe(400);
+    expect(((await (await api(`/v1/agents/${ok.id}`, { headers: auth })).json()) as any).agent.ttsModel).toBe("facebook/mms-tts-eng");
+  });
+
   it("a name that is empty after trimming is refused, naming the field (create and update); names are stored trimmed", async () => {
     const u = await newUser({ plan: "pro" });
     const auth = bearer(u.jwt);
