@@ -47,17 +47,24 @@ const fields = {
 };
 
 /**
- * A speech model its provider cannot be asked for (Hugging Face's, which go into its URL path as `org/name`) is
- * refused when the agent is stored, not at every speak (the same check as a request's: TtsAdapter.checkModel).
+ * Why an agent's speech model cannot go to its provider (Hugging Face's go into its URL path as `org/name`), or
+ * undefined: checked when the agent is stored — a create, or a PUT with what it changes over what is stored —
+ * not found out at every speak (the same check as a request's: TtsAdapter.checkModel).
  */
-function speechModelFits(body: { ttsProvider?: string | null; ttsModel?: string | null }, ctx: z.RefinementCtx): void {
-  if (!body.ttsProvider || !body.ttsModel) return;
+export function speechModelProblem(ttsProvider: string | null | undefined, ttsModel: string | null | undefined): string | undefined {
+  if (!ttsProvider || !ttsModel) return undefined;
   try {
-    findProvider(body.ttsProvider)?.tts?.checkModel?.(body.ttsModel, "ttsModel");
+    findProvider(ttsProvider)?.tts?.checkModel?.(ttsModel, "ttsModel");
+    return undefined;
   } catch (e) {
     if (!(e instanceof UnsafeUpstreamValue)) throw e;
-    ctx.addIssue({ code: "custom", path: ["ttsModel"], message: e.message });
+    return e.message;
   }
+}
+
+function speechModelFits(body: { ttsProvider?: string | null; ttsModel?: string | null }, ctx: z.RefinementCtx): void {
+  const problem = speechModelProblem(body.ttsProvider, body.ttsModel);
+  if (problem) ctx.addIssue({ code: "custom", path: ["ttsModel"], message: problem });
 }
 
 /**
@@ -108,7 +115,14 @@ const RequestFallback = Fallback.optional().openapi({
 // naming it), not ignored — `sytemPrompt` would make an agent without its prompt, or a PUT that changes nothing.
 export const CreateAgentBody = z.object(fields).strict().superRefine(speechModelFits).openapi("CreateAgent");
 /** PUT changes the fields it names (null clears one) and keeps the others. */
-export const UpdateAgentBody = z.object(fields).partial().strict().superRefine(speechModelFits).openapi("UpdateAgent");
+/** The agent's own read-only fields, accepted and ignored on PUT: what GET answered can be sent back as it is. */
+const READ_ONLY = { id: z.string().max(100), createdAt: z.string().max(100), updatedAt: z.string().max(100) };
+export const UpdateAgentBody = z
+  .object({ ...fields, ...READ_ONLY })
+  .partial()
+  .strict()
+  .superRefine(speechModelFits)
+  .openapi("UpdateAgent");
 export const AgentChatBody = z
   .object({ messages: z.array(ChatMessageSchema).min(1).max(500), stream: z.boolean().optional(), fallback: RequestFallback })
   .strict()
@@ -161,7 +175,7 @@ export function agentView(row: AgentRow): z.infer<typeof AgentSchema> {
 
 /** Validated body → stored columns: provider aliases resolved to ids, metadata as JSON text. */
 export function toColumns(body: z.infer<typeof UpdateAgentBody>): Partial<AgentFields> {
-  const { ttsProvider, llmProvider, metadata, fallback, ...plain } = body;
+  const { ttsProvider, llmProvider, metadata, fallback, id: _id, createdAt: _created, updatedAt: _updated, ...plain } = body;
   const out: Partial<AgentFields> = { ...plain };
   if (ttsProvider !== undefined) out.ttsProvider = ttsProvider && findProvider(ttsProvider)?.id;
   if (llmProvider !== undefined) out.llmProvider = llmProvider && findProvider(llmProvider)?.id;

@@ -10,6 +10,7 @@ import {
   agentView,
   CreateAgentBody,
   EMPTY_AGENT,
+  speechModelProblem,
   toColumns,
   UpdateAgentBody,
 } from "../api/agents";
@@ -135,13 +136,19 @@ export function registerAgents(app: OpenAPIHono<AppEnv>) {
       responses: { 200: { description: "Updated", content: json(AgentEnvelope) }, ...errors(400, 401, 404, 413, 415, 429) },
     }),
     async (c) => {
-      const row = await agentsTable.updateAgent(
-        c.get("bindings").db,
-        c.get("principal").userId,
-        c.req.valid("param").id,
-        toColumns(c.req.valid("json")),
-        Date.now(),
-      );
+      const [db, userId, id] = [c.get("bindings").db, c.get("principal").userId, c.req.valid("param").id];
+      const columns = toColumns(c.req.valid("json"));
+      // A PUT naming only one of the speech provider and model is checked with the other as stored.
+      if (columns.ttsProvider !== undefined || columns.ttsModel !== undefined) {
+        const stored = await agentsTable.getAgent(db, userId, id);
+        if (!stored) throw new ApiError("not_found", "No agent with this id.");
+        const problem = speechModelProblem(columns.ttsProvider ?? stored.ttsProvider, columns.ttsModel ?? stored.ttsModel);
+        if (problem)
+          throw new ApiError("validation_failed", `Invalid request: ttsModel: ${problem}`, {
+            fields: [{ path: "ttsModel", message: problem }],
+          });
+      }
+      const row = await agentsTable.updateAgent(db, userId, id, columns, Date.now());
       if (!row) throw new ApiError("not_found", "No agent with this id.");
       return c.json({ success: true as const, agent: agentView(row) }, 200);
     },

@@ -132,6 +132,28 @@ describe("agent CRUD", () => {
     expect(((await (await api(`/v1/agents/${ok.id}`, { headers: auth })).json()) as any).agent.ttsModel).toBe("facebook/mms-tts-eng");
   });
 
+  it("a PUT naming only one of ttsProvider and ttsModel is checked with the other as stored (a change audit)", async () => {
+    const u = await newUser({ plan: "pro" });
+    const auth = bearer(u.jwt);
+    const hf = await createAgent(auth, { name: "hf", ttsProvider: "huggingface", ttsModel: "facebook/mms-tts-eng" });
+    const model = await api(`/v1/agents/${hf.id}`, { method: "PUT", headers: auth, json: { ttsModel: "a/b/c" } });
+    expect(model.status).toBe(400);
+    expect(((await model.json()) as any).error.fields).toEqual([{ path: "ttsModel", message: expect.stringMatching(/not a model id/) }]);
+    const el = await createAgent(auth, { name: "el", ttsProvider: "elevenlabs", ttsModel: "a/b/c" });
+    expect((await api(`/v1/agents/${el.id}`, { method: "PUT", headers: auth, json: { ttsProvider: "huggingface" } })).status).toBe(400);
+    expect(((await (await api(`/v1/agents/${el.id}`, { headers: auth })).json()) as any).agent.ttsProvider).toBe("elevenlabs");
+  });
+
+  it("what GET answered can be PUT back as it is: the agent's read-only fields are accepted and ignored (a change audit)", async () => {
+    const u = await newUser({ plan: "pro" });
+    const auth = bearer(u.jwt);
+    const ada = await createAgent(auth);
+    const put = await api(`/v1/agents/${ada.id}`, { method: "PUT", headers: auth, json: { ...ada, name: "Ada 2" } });
+    expect(put.status, await put.clone().text()).toBe(200);
+    const after = ((await put.json()) as any).agent;
+    expect(after).toMatchObject({ id: ada.id, name: "Ada 2", createdAt: ada.createdAt, systemPrompt: ADA.systemPrompt });
+  });
+
   it("a name that is empty after trimming is refused, naming the field (create and update); names are stored trimmed", async () => {
     const u = await newUser({ plan: "pro" });
     const auth = bearer(u.jwt);

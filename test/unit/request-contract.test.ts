@@ -38,6 +38,11 @@ describe("a misspelt field in a JSON body is refused (400 validation_failed nami
       const error = await errorOf(res);
       expect(error.code, what).toBe("validation_failed");
       expect(error.message, what).toContain(field);
+      // Named at its own path, one entry per unknown field (API.md §8: "list the fields").
+      expect(
+        (error as any).fields.map((f: any) => f.path),
+        what,
+      ).toContain(field);
     }
   });
 
