@@ -67,9 +67,10 @@ export function candidates<Op extends Operation>(
   for (const [i, entry] of [first, ...(fallback ?? [])].entries()) {
     const e = typeof entry === "string" ? { provider: entry } : entry;
     const candidate = { adapter: chooseProvider(c, op, e.provider), model: e.model, voiceId: e.voiceId };
-    // A model this provider cannot be asked for is the caller's 400 before anything runs — a fallback's too (it
-    // was found out only when an outage reached it, blaming the caller for the primary's failure).
-    if (e.model !== undefined) checkModel(candidate.adapter[op] as ModelCheck, e.model, i === 0 ? "model" : `fallback[${i - 1}].model`);
+    // A model this provider cannot be asked for: the request's own is the caller's 400 before anything runs; a
+    // fallback's drops out now (not found out when an outage reaches it — a 400 after the primary's 503, blaming
+    // the caller — and never a veto: an agent's one stored list serves speak and chat, its chat models too).
+    if (e.model !== undefined && !fits(candidate.adapter[op] as ModelCheck, e.model, i === 0)) continue;
     byokOf(c, candidate.adapter); // a malformed BYOK header is the caller's 400 before anything runs, for any entry
     const same = sameAsk(op, candidate);
     if (asked.has(same)) continue;
@@ -82,11 +83,14 @@ export function candidates<Op extends Operation>(
 /** What a candidate asks for: its provider, model and (speech) voice, each provider's default where none is named. */
 type ModelCheck = { checkModel?(model: string, field: string): void };
 
-function checkModel(offering: ModelCheck, model: string, field: string): void {
+/** Whether `offering` can be asked for `model`; for the request's own provider (`own`), a refusal is thrown. */
+function fits(offering: ModelCheck, model: string, own: boolean): boolean {
   try {
-    offering.checkModel?.(model, field);
+    offering.checkModel?.(model, "model");
+    return true;
   } catch (e) {
-    throw callerError(e);
+    if (own) throw callerError(e);
+    return false;
   }
 }
 

@@ -61,7 +61,7 @@ describe("a fallback this request cannot run on", () => {
 });
 
 describe("a fallback entry with a model its provider cannot be asked for", () => {
-  it("is the caller's 400 before anything runs, naming the entry — not found out when an outage reaches it (an audit)", async () => {
+  it("drops out before anything runs: the primary's outage is the answer, 502 — not a 400 blaming the caller (an audit)", async () => {
     const user = await userOn("pro");
     const marker = nonce();
     await fault({ provider: "cartesia", bodyIncludes: marker, mode: "error", status: 503 });
@@ -70,14 +70,16 @@ describe("a fallback entry with a model its provider cannot be asked for", () =>
       headers: { ...auth(user.jwt), "x-provider-key-huggingface": "hf_byok-key-aaaaaaaa" },
       json: { provider: "cartesia", text: `say ${marker}`, fallback: [{ provider: "huggingface", model: "x/a/b" }] },
     });
-    expect(res.status).toBe(400);
-    const body = (await res.json()) as any;
-    expect(body.error.code).toBe("validation_failed");
-    expect(body.error.fields).toEqual([{ path: "fallback[0].model", message: expect.stringMatching(/not a model id/) }]);
-    expect(res.headers.get("x-provider-attempts")).toBeNull();
-    expect(await requestsTo("cartesia", marker)).toHaveLength(0);
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as any).error).toMatchObject({ code: "provider_error", providerStatus: 503 });
+    expect(res.headers.get("x-provider-attempts")).toBe("cartesia=503");
+    expect(await requestsTo("huggingface", marker)).toHaveLength(0);
     expect((await ledgerOf(user.id)).usedMc).toBe(0);
-    // The primary's own model likewise (it failed only once built).
+  });
+
+  it("the request's own model is the caller's 400 before anything runs, naming model", async () => {
+    const user = await userOn("pro");
+    const marker = nonce();
     const own = await call("/v1/synthesize", {
       method: "POST",
       headers: { ...auth(user.jwt), "x-provider-key-huggingface": "hf_byok-key-aaaaaaaa" },
@@ -85,6 +87,30 @@ describe("a fallback entry with a model its provider cannot be asked for", () =>
     });
     expect(own.status).toBe(400);
     expect(((await own.json()) as any).error.fields).toEqual([{ path: "model", message: expect.stringMatching(/not a model id/) }]);
+    expect(await requestsTo("huggingface", marker)).toHaveLength(0);
+  });
+
+  it("an agent's stored chat fallback (a Hugging Face router model) does not break its speak (a change audit)", async () => {
+    const user = await userOn("pro");
+    const made = await call("/v1/agents", {
+      method: "POST",
+      headers: auth(user.jwt),
+      json: {
+        name: "a",
+        ttsProvider: "elevenlabs",
+        llmProvider: "openai",
+        fallback: [{ provider: "huggingface", model: "openai/gpt-oss-120b:cerebras" }],
+      },
+    });
+    expect(made.status).toBe(201);
+    const { id } = ((await made.json()) as any).agent;
+    const speak = await call(`/v1/agents/${id}/speak`, {
+      method: "POST",
+      headers: { ...auth(user.jwt), "x-provider-key-huggingface": "hf_byok-key-aaaaaaaa" },
+      json: { text: "hello there" },
+    });
+    expect(speak.status, await speak.clone().text()).toBe(200);
+    await speak.arrayBuffer();
   });
 });
 
