@@ -162,9 +162,11 @@ async function verifyProviderKey(c: Ctx, name: string) {
   if (is2xx(res.status)) res.body?.cancel().catch(() => {});
   else body = await readTextPrefix(res.body, PROVIDER_ERROR_BODY_MAX_BYTES).catch(() => "");
   const { valid, restricted } = keyCheckVerdict(check, res.status, body);
-  // The verdict is the checked key's: stamped when it passed, cleared when it failed (it may have been revoked at
-  // the provider since an earlier pass) — and left alone if another key was stored while the check ran.
-  await providerKeysTable.recordProviderKeyCheck(c.get("bindings").db, row, valid ? Date.now() : null);
+  // The verdict is the checked key's: stamped when it passed, cleared when the provider refused the key itself (401,
+  // 403: revoked at the provider since an earlier pass) — another answer (a 400, 404, 408) says nothing about the
+  // key and changes nothing — and left alone if another key was stored while the check ran.
+  if (valid || res.status === 401 || res.status === 403)
+    await providerKeysTable.recordProviderKeyCheck(c.get("bindings").db, row, valid ? Date.now() : null);
   const answer = { success: true as const, provider: adapter.id, valid, status: res.status };
   if (!restricted) return answer;
   const said = providerText(adapter.errorMessage(res.status, body) ?? "", key) || `HTTP ${res.status}`;

@@ -242,4 +242,18 @@ describe("verifiedAt says what the latest check of the stored key found", () => 
     expect(await (await verify(u.key, "elevenlabs")).json()).toMatchObject({ valid: false, status: 401 });
     expect(await verifiedAt(u.key, "elevenlabs")).toBeNull();
   });
+
+  it("an answer that says nothing about the key (400, 404, 408) leaves verifiedAt as it was (a change audit)", async () => {
+    const u = await newKeyUser();
+    const m = marker();
+    expect((await store(u.key, "elevenlabs", `good-key-${m}`)).status).toBe(201);
+    expect(await (await verify(u.key, "elevenlabs")).json()).toMatchObject({ valid: true });
+    const stamped = await verifiedAt(u.key, "elevenlabs");
+    expect(stamped).toEqual(expect.any(String));
+    for (const status of [400, 404, 408]) {
+      await faultFor(m, { provider: "elevenlabs", path: "/v1/user", mode: "error", status });
+      await (await verify(u.key, "elevenlabs")).arrayBuffer();
+      expect(await verifiedAt(u.key, "elevenlabs"), String(status)).toBe(stamped);
+    }
+  });
 });
