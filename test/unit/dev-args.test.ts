@@ -14,5 +14,7 @@ describe("npm run dev: the migrations' arguments", () => {
       "--env=staging",
     ]);
     expect(databaseArgs(["--port", "8787", "--inspector-port", "9229"])).toEqual([]);
+    // yargs's camelCase spelling; a flag without its value does not swallow the next one.
+    expect(databaseArgs(["--persistTo", "/tmp/s", "--persist-to", "--port", "8787"])).toEqual(["--persistTo", "/tmp/s"]);
   });
 });
