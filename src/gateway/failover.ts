@@ -80,7 +80,6 @@ export function candidates<Op extends Operation>(
   return chain;
 }
 
-/** What a candidate asks for: its provider, model and (speech) voice, each provider's default where none is named. */
 type ModelCheck = { checkModel?(model: string, field: string): void };
 
 /** Whether `offering` can be asked for `model`; for the request's own provider (`own`), a refusal is thrown. */
@@ -94,6 +93,7 @@ function fits(offering: ModelCheck, model: string, own: boolean): boolean {
   }
 }
 
+/** What a candidate asks for: its provider, model and (speech) voice, each provider's default where none is named. */
 function sameAsk<Op extends Operation>(op: Op, { adapter, model, voiceId }: Candidate<Op>): string {
   const offering = adapter[op] as { defaultModel: string; defaultVoice?: string };
   const voice = op === "tts" ? (voiceId ?? offering.defaultVoice ?? "") : "";
